@@ -1,0 +1,70 @@
+"""The `sensor_ingest` flow: source files to a new snapshot of the sensor store."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect import flow, unmapped
+from prefect.runtime import flow_run
+from prefect.states import Failed
+from pydantic import Field
+
+from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, step_names
+from lepton_flow.flowtools import split_completed
+from lepton_flow.ingest import IngestSummary
+from lepton_flow.parallel import task_runner
+from lepton_flow.sources import ReadOptions
+from tasks.clean_readings import clean_readings
+from tasks.commit_readings import commit_readings
+from tasks.discover_sensor_files import discover_sensor_files
+from tasks.plan_ingest_run import plan_ingest_run
+from tasks.read_sensor_file import read_sensor_file
+from tasks.report_ingest import report_ingest
+from tasks.stage_readings import stage_readings
+from tasks.validate_readings import validate_readings
+
+StepName = Literal[tuple(step_names())]  # type: ignore[valid-type]
+
+
+class SensorIngestParams(ReadOptions, CleanParams):
+    """Parameters of `sensor_ingest`: where to read, how to read it, how to clean it."""
+
+    source: str = Field(
+        "",
+        description="Files to ingest: a directory, a glob or one file, as a path or fsspec URL. Empty: the demo data under the data root.",
+        max_length=2048,
+    )
+    steps: list[StepName] = Field(
+        default_factory=lambda: list(DEFAULT_STEPS),
+        description="Cleaning steps in order: row steps, then 'resample', then grid steps.",
+        min_length=1,
+    )
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="Least share of a file's readings that must pass validation; empty: LEPTON_VALIDATION_THRESHOLD."
+    )
+
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(**{k: getattr(self, k) for k in ReadOptions.model_fields})
+
+    def clean_params(self) -> CleanParams:
+        return CleanParams(**{k: getattr(self, k) for k in CleanParams.model_fields})
+
+
+@flow(name="sensor_ingest", task_runner=task_runner(), log_prints=True)
+def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSummary:
+    """Discover, read, validate, stage, clean and commit sensor files; returns the run's summary."""
+    run = plan_ingest_run(str(flow_run.get_id() or "local"), params.grid_seconds, params.threshold)
+    found = discover_sensor_files(params.source, run)
+    urls = [f.url for f in found.new]
+
+    parsed, read_failed = split_completed(read_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "read")
+    validated, invalid = split_completed(validate_readings.map(parsed, unmapped(run)), [p.file.url for p in parsed], "validate")
+    staged, stage_failed = split_completed(stage_readings.map(validated, unmapped(run)), [v.parsed.file.url for v in validated], "stage")
+
+    cleaned = clean_readings(staged, run, list(params.steps), params.clean_params())
+    snapshot = commit_readings(cleaned, run, staged)
+    failures = read_failed + invalid + stage_failed
+    summary = report_ingest(run, cleaned, snapshot, validated, failures, found.already_ingested, found.unsupported)
+    if failures:
+        return Failed(message=f"{len(failures)} file(s) not ingested: " + "; ".join(f.message for f in failures[:3]), data=summary)
+    return summary

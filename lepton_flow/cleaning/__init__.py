@@ -1,0 +1,162 @@
+"""Cleaning steps, registered by name.
+
+A run cleans with a pipeline of named steps, chosen by a flow parameter:
+row steps work on the long table before it is put on the time grid, then
+`resample` puts it on the grid, then grid steps work on one metric's
+`(time, sensor)` array at a time. Adding a step is one module in this
+package that calls `register`; its name then becomes a valid choice of the
+`steps` parameter of `sensor_ingest`.
+
+Quality codes, stored per `(time, sensor)` beside each metric in
+`<metric>_quality`: 0 missing, 1 observed (mean of the readings in the bin),
+2 interpolated, 3 outlier removed, 4 stuck value removed, 5 a gap longer
+than `max_gap`, left NaN.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+MISSING, OBSERVED, INTERPOLATED, OUTLIER, STUCK, GAP = 0, 1, 2, 3, 4, 5
+QUALITY_MEANINGS = {
+    MISSING: "missing",
+    OBSERVED: "observed",
+    INTERPOLATED: "interpolated",
+    OUTLIER: "outlier_removed",
+    STUCK: "stuck_removed",
+    GAP: "gap_unfilled",
+}
+REMOVED = (OUTLIER, STUCK)
+
+
+class CleanParams(BaseModel):
+    """Knobs of the cleaning steps; flat so that the UI renders them as a form."""
+
+    grid_seconds: int = Field(30, ge=1, le=86_400, description="Spacing of the time grid, in seconds.")
+    hampel_half_window: int = Field(7, ge=1, le=500, description="Hampel filter: bins on each side of a point.")
+    hampel_sigmas: float = Field(5.0, gt=0, le=100, description="Hampel filter: robust standard deviations that make an outlier.")
+    zscore_threshold: float = Field(4.0, gt=0, le=100, description="z-score step: standard deviations that make an outlier.")
+    kmeans_clusters: int = Field(4, ge=1, le=64, description="K-Means step: clusters of (value, change) points.")
+    kmeans_threshold: float = Field(8.0, gt=0, le=100, description="K-Means step: distance to the nearest centre, in robust spreads, that makes an outlier.")
+    flatline_min_run: int = Field(20, ge=2, le=100_000, description="Stuck-value step: identical consecutive readings that make a stuck sensor.")
+    max_gap: int = Field(10, ge=0, le=10_000, description="Interpolation: longest gap (in bins) filled; longer gaps stay NaN and are flagged.")
+
+
+@dataclass
+class RowStep:
+    """A step over the long table of one window.
+
+    `apply(rows, params)` gets a frame with columns `ts` (int64 ns UTC),
+    `sensor_id`, `metric`, `value`, `file`, `line`, and returns (rows kept,
+    rows removed, counts worth reporting); it must not modify its input.
+    Removed rows are accounted as `outcome` ("duplicates" or "outliers").
+    """
+
+    name: str
+    apply: Callable[[pd.DataFrame, CleanParams], tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]]
+    outcome: Literal["duplicates", "outliers"] = "duplicates"
+    kind: ClassVar[Literal["rows"]] = "rows"
+    description: str = ""
+
+    def halo(self, params: CleanParams) -> int:
+        return 0
+
+
+@dataclass
+class GridStep:
+    """A step over one metric's grid.
+
+    `apply(values, quality, fresh, params)` gets float64 values `(time,
+    sensor)`, their uint8 quality codes and a mask of bins that hold readings
+    from this run (stored bins are not judged again), and returns new values
+    and quality arrays; it must not modify its inputs. `halo` is the number
+    of neighbouring bins on each side the step looks at, so that windows
+    processed apart give the same answer as the whole series.
+    """
+
+    name: str
+    apply: Callable[[np.ndarray, np.ndarray, np.ndarray, CleanParams], tuple[np.ndarray, np.ndarray]]
+    halo: Callable[[CleanParams], int]
+    kind: ClassVar[Literal["grid"]] = "grid"
+    description: str = ""
+
+
+@dataclass
+class ResampleStep:
+    name: str = "resample"
+    kind: ClassVar[Literal["resample"]] = "resample"
+    description: str = "Put readings on the time grid: the mean of the readings within half a bin of each grid point."
+
+    def halo(self, params: CleanParams) -> int:
+        return 0
+
+
+Step = RowStep | GridStep | ResampleStep
+_REGISTRY: dict[str, Step] = {}
+DEFAULT_STEPS = ["dedupe", "sort", "resample", "hampel", "flatline", "interpolate"]
+
+
+def register(step: Step) -> Step:
+    if step.name in _REGISTRY and _REGISTRY[step.name] is not step:
+        raise ValueError(f"cleaning step {step.name!r} is registered twice")
+    _REGISTRY[step.name] = step
+    return step
+
+
+def _load_builtin() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def registry() -> dict[str, Step]:
+    if not _REGISTRY:
+        register(ResampleStep())
+        _load_builtin()
+    return dict(_REGISTRY)
+
+
+def step_names() -> list[str]:
+    return sorted(registry())
+
+
+def plan(steps: list[str]) -> tuple[list[RowStep], list[GridStep]]:
+    """Check a pipeline and split it into row steps and grid steps.
+
+    Raises ValueError naming the problem: an unknown step (with the known
+    ones), a missing `resample`, or a step on the wrong side of it.
+    """
+    known = registry()
+    unknown = [s for s in steps if s not in known]
+    if unknown:
+        raise ValueError(f"unknown cleaning step(s) {unknown}; known: {sorted(known)}")
+    if steps.count("resample") != 1:
+        raise ValueError("the cleaning steps must include 'resample' exactly once: the store holds a time grid")
+    if len(set(steps)) != len(steps):
+        raise ValueError(f"a cleaning step is listed twice: {steps}")
+    cut = steps.index("resample")
+    rows, grid = [known[s] for s in steps[:cut]], [known[s] for s in steps[cut + 1 :]]
+    misplaced = [s.name for s in rows if s.kind != "rows"] + [s.name for s in grid if s.kind != "grid"]
+    if misplaced:
+        raise ValueError(f"step(s) {misplaced} are on the wrong side of 'resample' (row steps before it, grid steps after)")
+    return rows, grid  # type: ignore[return-value]
+
+
+def halo(steps: list[str], params: CleanParams) -> int:
+    """Bins of context a window needs on each side for these steps."""
+    known = registry()
+    return max([0] + [known[s].halo(params) for s in steps]) + 1
+
+
+def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive) of each run of True in a 1-D mask."""
+    padded = np.concatenate(([False], mask, [False]))
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return edges[0::2], edges[1::2]

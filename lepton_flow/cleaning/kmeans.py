@@ -1,0 +1,58 @@
+"""K-Means distance: readings far from every cluster of (value, change) points are outliers.
+
+Per sensor, each reading becomes a point (value, change from the previous
+reading), both scaled by their robust spread; K-Means groups the points, and
+a point whose distance to its nearest centre exceeds `kmeans_threshold`
+times the median such distance is an outlier. This is the clustering-based
+cleaning of the original design; it catches jumps the rolling filters miss
+when a sensor's level shifts often.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lepton_flow.cleaning import OBSERVED, OUTLIER, CleanParams, GridStep, register
+
+
+def _robust_scale(x: np.ndarray) -> float:
+    mad = float(np.median(np.abs(x - np.median(x)))) * 1.4826
+    return mad if mad > 0 else (float(np.std(x)) or 1.0)
+
+
+def _lloyd(points: np.ndarray, k: int, iterations: int = 20) -> np.ndarray:
+    """Centres by Lloyd's algorithm, started deterministically at quantiles of the first feature."""
+    order = np.argsort(points[:, 0], kind="stable")
+    picks = order[np.linspace(0, len(points) - 1, k).round().astype(int)]
+    centres = points[picks].copy()
+    for _ in range(iterations):
+        dist = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
+        label = dist.argmin(1)
+        moved = np.array([points[label == j].mean(0) if np.any(label == j) else centres[j] for j in range(k)])
+        if np.allclose(moved, centres):
+            break
+        centres = moved
+    return centres
+
+
+def kmeans(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: CleanParams) -> tuple[np.ndarray, np.ndarray]:
+    flagged = np.zeros(values.shape, bool)
+    change = np.zeros(values.shape)
+    change[1:] = values[1:] - values[:-1]
+    for col in range(values.shape[1]):
+        usable = (quality[:, col] == OBSERVED) & np.isfinite(values[:, col]) & np.isfinite(change[:, col])
+        if usable.sum() < max(10, 3 * params.kmeans_clusters):
+            continue
+        v, d = values[usable, col], change[usable, col]
+        points = np.column_stack([(v - np.median(v)) / _robust_scale(v), (d - np.median(d)) / _robust_scale(d)])
+        centres = _lloyd(points, min(params.kmeans_clusters, len(points)))
+        nearest = np.sqrt(((points[:, None, :] - centres[None, :, :]) ** 2).sum(-1).min(1))
+        typical = float(np.median(nearest)) or 1.0
+        hit = np.zeros(values.shape[0], bool)
+        hit[np.flatnonzero(usable)] = nearest > params.kmeans_threshold * typical
+        flagged[:, col] = hit
+    flagged &= fresh
+    return np.where(flagged, np.nan, values), np.where(flagged, OUTLIER, quality).astype(np.uint8)
+
+
+STEP = register(GridStep("kmeans", kmeans, halo=lambda p: 1, description=__doc__.splitlines()[0]))

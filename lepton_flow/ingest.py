@@ -1,0 +1,665 @@
+"""Sensor ingestion mechanics: read, validate, stage, clean, commit.
+
+Each function takes and returns small references (URLs, counts, ids), never
+the data itself, so that Prefect tasks wrapping them can be retried alone
+and never pickle or hash a data frame. Data moves through Parquet files
+under the run's staging prefix:
+
+    staging/<run>/parsed/<file>.parquet        canonical table, one per source file
+    staging/<run>/validation/<file>.json       GX result of that file
+    staging/<run>/valid/w=<window>/<file>.parquet  rows that passed, split by time window
+    staging/<run>/cleaned.zarr                 the cleaned grid of the windows touched
+
+and rejected rows through `quarantine/<dataset>/<date>/<file>.parquet`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from datetime import datetime, timezone
+
+import fsspec
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, Field
+
+from lepton_flow import cleaning, store
+from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
+from lepton_flow.settings import Settings, get_settings, join
+from lepton_flow.sources import ReadOptions, SourceFile, read_readings
+
+NS = 1_000_000_000
+DATASET = "sensor_readings"
+DEFAULT_CHUNK_LEN = 4096
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("file", pa.string()),
+        pa.field("line", pa.int64()),
+        pa.field("row", pa.int64()),
+        pa.field("reason", pa.string()),
+        pa.field("timestamp", pa.timestamp("ns", tz="UTC")),
+        pa.field("sensor_id", pa.string()),
+        pa.field("metric", pa.string()),
+        pa.field("value", pa.float64()),
+        pa.field("unit", pa.string()),
+        pa.field("raw", pa.string()),
+    ]
+)
+
+
+class RunInfo(BaseModel):
+    """Where one run stages and quarantines, and the store state it builds on."""
+
+    run_id: str
+    dataset: str = DATASET
+    staging_url: str
+    quarantine_url: str
+    store_url: str
+    docs_dir: str
+    base_snapshot: str | None = None
+    grid_seconds: int = 30
+    chunk_len: int = DEFAULT_CHUNK_LEN
+    threshold: float = 0.5
+    started: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    @property
+    def day(self) -> str:
+        return self.started[:10]
+
+
+class ParsedRef(BaseModel):
+    file: SourceFile
+    parsed_url: str
+    readings: int
+    parse_errors: int
+    quarantine_url: str | None = None
+
+    @property
+    def records(self) -> int:
+        """Records read: readings parsed plus lines that did not parse."""
+        return self.readings + self.parse_errors
+
+
+class ValidatedRef(BaseModel):
+    parsed: ParsedRef
+    failed: int
+    success_rate: float
+    expectations: list[dict]
+    result_url: str | None
+    quarantine_url: str | None
+
+
+class StagedRef(BaseModel):
+    file: SourceFile
+    records: int
+    quarantined: int
+    staged: int
+    windows: list[int]
+    sensors: list[str]
+    metrics: list[str]
+    units: dict[str, str | None]
+    min_bin: int | None = None
+    max_bin: int | None = None
+
+
+class FileAccount(BaseModel):
+    """Per file: records read = stored + quarantined + duplicates + outliers."""
+
+    file: str
+    sha256: str
+    records: int = 0
+    stored: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    outliers: int = 0
+    status: str = "ok"
+    message: str = ""
+
+    @property
+    def balanced(self) -> bool:
+        return self.records == self.stored + self.quarantined + self.duplicates + self.outliers
+
+
+class CleanResult(BaseModel):
+    cleaned_url: str | None
+    start_bin: int | None = None
+    end_bin: int | None = None
+    windows: list[int] = []
+    sensors: list[str] = []
+    metrics: list[str] = []
+    accounts: dict[str, FileAccount] = {}
+    quality: dict[str, dict[str, int]] = {}
+    info: dict[str, int] = {}
+
+
+class IngestSummary(BaseModel):
+    run_id: str
+    snapshot_id: str | None
+    store_url: str
+    files: list[FileAccount]
+    skipped: list[str] = []
+    unsupported: list[str] = []
+    quarantine_url: str = ""
+    docs_url: str | None = None
+    quality: dict[str, dict[str, int]] = {}
+    info: dict[str, int] = {}
+
+    def totals(self) -> dict[str, int]:
+        keys = ("records", "stored", "quarantined", "duplicates", "outliers")
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
+
+
+def _write_parquet(table: pa.Table, url: str, **kwargs) -> None:
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    with fs.open(path, "wb") as fh:
+        pq.write_table(table, fh, **kwargs)
+
+
+def _read_parquet(url: str | list[str], **kwargs) -> pa.Table:
+    if isinstance(url, list):
+        if not url:
+            return pa.table({})
+        fs, _ = fsspec.core.url_to_fs(url[0])
+        paths = [fsspec.core.url_to_fs(u)[1] for u in url]
+        return pq.read_table(paths, filesystem=fs, **kwargs)
+    fs, path = fsspec.core.url_to_fs(url)
+    return pq.read_table(path, filesystem=fs, **kwargs)
+
+
+def new_run(run_id: str, grid_seconds: int, settings: Settings | None = None, dataset: str = DATASET) -> RunInfo:
+    """A run's staging and quarantine places, and the store snapshot it starts from."""
+    settings = settings or get_settings()
+    current = store.state(settings.store)
+    safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    return RunInfo(
+        run_id=run_id,
+        dataset=dataset,
+        staging_url=join(settings.staging_dir, safe_id),
+        quarantine_url=join(settings.quarantine_dir, dataset),
+        store_url=settings.store,
+        docs_dir=join(settings.data_root, "gx"),
+        base_snapshot=current.snapshot_id,
+        grid_seconds=current.grid_seconds or grid_seconds,
+        chunk_len=current.chunk_len or DEFAULT_CHUNK_LEN,
+        threshold=settings.validation_threshold,
+    )
+
+
+def quarantine_path(run: RunInfo, file: SourceFile, part: str) -> str:
+    return join(run.quarantine_url, run.day, f"{file.key}.{part}.parquet")
+
+
+def read_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> ParsedRef:
+    """Parse one source file into canonical Parquet; unparseable lines go to quarantine."""
+    parsed = read_readings(file.url, options)
+    parsed_url = join(run.staging_url, "parsed", f"{file.key}.parquet")
+    _write_parquet(parsed.table, parsed_url)
+    quarantine_url = None
+    if parsed.errors:
+        quarantine_url = quarantine_path(run, file, "parse")
+        n = len(parsed.errors)
+        _write_parquet(
+            pa.table(
+                {
+                    "file": [file.url] * n,
+                    "line": [e.line for e in parsed.errors],
+                    "row": pa.nulls(n, pa.int64()),
+                    "reason": [f"parse_error: {e.reason}" for e in parsed.errors],
+                    "timestamp": pa.nulls(n, pa.timestamp("ns", tz="UTC")),
+                    "sensor_id": pa.nulls(n, pa.string()),
+                    "metric": pa.nulls(n, pa.string()),
+                    "value": pa.nulls(n, pa.float64()),
+                    "unit": pa.nulls(n, pa.string()),
+                    "raw": [e.text for e in parsed.errors],
+                },
+                schema=QUARANTINE_SCHEMA,
+            ),
+            quarantine_url,
+        )
+    return ParsedRef(
+        file=file,
+        parsed_url=parsed_url,
+        readings=parsed.readings,
+        parse_errors=len(parsed.errors),
+        quarantine_url=quarantine_url,
+    )
+
+
+class FileRejected(ValueError):
+    """A file whose share of valid readings is under the threshold; nothing of it is stored."""
+
+
+def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
+    """Validate a parsed file with the run's GX suite.
+
+    Failing readings go to quarantine with the expectation's name as the
+    reason. Raises `FileRejected` naming the file, the expectation and an
+    example row when the share of valid readings is under the threshold.
+    """
+    from lepton_flow.validation import validate_frame
+
+    table = _read_parquet(parsed.parsed_url)
+    frame = table.to_pandas()
+    outcome = validate_frame(frame.drop(columns=["line"]), run.dataset)
+    result_url = None
+    if outcome.result_json:
+        result_url = join(run.staging_url, "validation", f"{parsed.file.key}.json")
+        with fsspec.open(result_url, "w", auto_mkdir=True) as fh:
+            json.dump(outcome.result_json, fh, default=str)
+    quarantine_url = None
+    bad = np.flatnonzero(outcome.reasons != None)  # noqa: E711 (elementwise)
+    if bad.size:
+        quarantine_url = quarantine_path(run, parsed.file, "invalid")
+        rows = table.take(pa.array(bad))
+        _write_parquet(
+            pa.table(
+                {
+                    "file": [parsed.file.url] * bad.size,
+                    "line": rows.column("line"),
+                    "row": pa.array(bad, pa.int64()),
+                    "reason": pa.array(outcome.reasons[bad].astype(str)),
+                    "timestamp": rows.column("timestamp"),
+                    "sensor_id": rows.column("sensor_id"),
+                    "metric": rows.column("metric"),
+                    "value": rows.column("value"),
+                    "unit": rows.column("unit"),
+                    "raw": pa.nulls(bad.size, pa.string()),
+                },
+                schema=QUARANTINE_SCHEMA,
+            ),
+            quarantine_url,
+        )
+    ref = ValidatedRef(
+        parsed=parsed,
+        failed=int(bad.size),
+        success_rate=outcome.success_rate,
+        expectations=outcome.expectations,
+        result_url=result_url,
+        quarantine_url=quarantine_url,
+    )
+    if parsed.readings and outcome.success_rate < run.threshold:
+        worst = max(outcome.expectations, key=lambda e: e["unexpected"])
+        example = frame.iloc[worst["first_row"]]
+        raise FileRejected(
+            f"{parsed.file.url}: only {outcome.success_rate:.1%} of {parsed.readings} readings passed "
+            f"(threshold {run.threshold:.0%}); expectation {worst['expectation']} failed {worst['unexpected']} times, "
+            f"e.g. line {int(example['line'])}: sensor_id={example['sensor_id']!r} metric={example['metric']!r} "
+            f"value={example['value']!r} unit={example['unit']!r} timestamp={example['timestamp']}. "
+            f"Nothing from this file was stored; failing readings are in {quarantine_url}"
+        )
+    return ref
+
+
+def grid_bins(ts_ns: np.ndarray, grid_seconds: int) -> np.ndarray:
+    """Grid point of each timestamp: the nearest multiple of the grid step since the epoch."""
+    step = grid_seconds * NS
+    return np.floor_divide(ts_ns + step // 2, step)
+
+
+def stage_file(validated: ValidatedRef, run: RunInfo) -> StagedRef:
+    """Stage a file's valid readings as Parquet, split by store time window."""
+    parsed = validated.parsed
+    table = _read_parquet(parsed.parsed_url)
+    if validated.quarantine_url:
+        bad = _read_parquet(validated.quarantine_url, columns=["row"]).column("row").to_numpy()
+        keep = np.ones(table.num_rows, bool)
+        keep[bad] = False
+        table = table.filter(pa.array(keep))
+    ts = table.column("timestamp").cast(pa.int64()).to_numpy()
+    bins = grid_bins(ts, run.grid_seconds)
+    windows = np.floor_divide(bins, run.chunk_len)
+    out = pa.table(
+        {
+            "ts": pa.array(ts, pa.int64()),
+            "sensor_id": table.column("sensor_id"),
+            "metric": table.column("metric"),
+            "value": table.column("value"),
+            "line": table.column("line"),
+        }
+    )
+    staged_windows = []
+    if out.num_rows:
+        order = np.lexsort((ts, windows))
+        out, windows = out.take(pa.array(order)), windows[order]
+        cuts = np.flatnonzero(np.diff(windows)) + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(windows)]):
+            w = int(windows[lo])
+            _write_parquet(out.slice(lo, hi - lo), join(run.staging_url, "valid", f"w={w}", f"{parsed.file.key}.parquet"), row_group_size=65536)
+            staged_windows.append(w)
+    units: dict[str, str | None] = {}
+    if table.num_rows:
+        pairs = pa.table({"m": table.column("metric"), "u": table.column("unit")}).group_by(["m", "u"]).aggregate([]).to_pylist()
+        for pair in pairs:
+            if pair["u"] is not None or pair["m"] not in units:
+                units[pair["m"]] = pair["u"]
+    return StagedRef(
+        file=parsed.file,
+        records=parsed.records,
+        quarantined=parsed.parse_errors + validated.failed,
+        staged=out.num_rows,
+        windows=staged_windows,
+        sensors=sorted(set(table.column("sensor_id").unique().to_pylist())),
+        metrics=sorted(set(table.column("metric").unique().to_pylist())),
+        units=units,
+        min_bin=int(bins.min()) if bins.size else None,
+        max_bin=int(bins.max()) if bins.size else None,
+    )
+
+
+class WindowJob(BaseModel):
+    """Everything a window worker needs; small enough to send to every worker."""
+
+    run: RunInfo
+    cleaned_url: str
+    files: list[str]
+    store_exists: bool
+    store_start: int | None
+    store_length: int
+    store_sensors: int
+    start_bin: int
+    end_bin: int
+    sensors: list[str]
+    metrics: list[str]
+    staged_windows: list[int]
+    steps: list[str]
+    params: CleanParams
+
+
+def _window_rows(job: WindowJob, window: int, lo: int, hi: int) -> pd.DataFrame:
+    """Staged rows of `window`'s partitions whose grid bin lies in [lo, hi)."""
+    step = job.run.grid_seconds * NS
+    t_lo, t_hi = lo * step - step // 2, hi * step - step // 2
+    fs, base = fsspec.core.url_to_fs(join(job.run.staging_url, "valid", f"w={window}"))
+    frames = []
+    for idx, key in enumerate(job.files):
+        path = f"{base}/{key}.parquet"
+        if not fs.exists(path):
+            continue
+        part = pq.read_table(path, filesystem=fs, filters=[("ts", ">=", t_lo), ("ts", "<", t_hi)]).to_pandas()
+        part["file"] = np.int32(idx)
+        frames.append(part)
+    if not frames:
+        return pd.DataFrame({"ts": pd.Series(dtype="int64"), "sensor_id": pd.Series(dtype=object), "metric": pd.Series(dtype=object), "value": pd.Series(dtype="float64"), "line": pd.Series(dtype="int64"), "file": pd.Series(dtype="int32")})
+    return pd.concat(frames, ignore_index=True)
+
+
+def clean_window(window: int, job: WindowJob) -> dict:
+    """Clean one time window and write it into the run's cleaned grid.
+
+    Reads the window's staged rows plus a halo of neighbouring bins, runs
+    the row steps, puts the rows on the grid, merges them with what the store
+    holds there (a bin the store already observed keeps its value: the new
+    readings for it count as duplicates), runs the grid steps, and writes the
+    window's own bins. Returns per-file counts for the accounting.
+    """
+    import zarr
+
+    rows_steps, grid_steps = cleaning.plan(job.steps)
+    params = job.params
+    halo = cleaning.halo(job.steps, params)
+    W = job.run.chunk_len
+    lo, hi = window * W, min((window + 1) * W, job.end_bin + 1)
+    lo = max(lo, job.start_bin)
+    vlo, vhi = max(lo - halo, job.start_bin), min(hi + halo, job.end_bin + 1)
+    n_files, n_sensors = len(job.files), len(job.sensors)
+    counts = {k: np.zeros(n_files, np.int64) for k in ("duplicates", "outliers", "stored")}
+    info: dict[str, int] = defaultdict(int)
+
+    inner = _window_rows(job, window, lo, hi)
+    outer = [_window_rows(job, w, vlo, vhi) for w in (window - 1, window + 1) if w in set(job.staged_windows)]
+    outer_rows = pd.concat(outer, ignore_index=True) if outer else inner.iloc[0:0]
+    for step in rows_steps:
+        inner, removed, step_info = step.apply(inner, params)
+        np.add.at(counts[step.outcome], removed["file"].to_numpy(), 1)
+        for k, v in step_info.items():
+            info[k] += v
+        if len(outer_rows):
+            outer_rows, _, _ = step.apply(outer_rows, params)
+    rows = pd.concat([inner, outer_rows], ignore_index=True)
+    n_inner = len(inner)
+
+    sensor_idx = pd.Categorical(rows["sensor_id"], categories=job.sensors).codes.astype(np.int64)
+    bins = grid_bins(rows["ts"].to_numpy(np.int64), job.run.grid_seconds) - vlo
+    view = vhi - vlo
+    stored = {}
+    if job.store_exists and vlo <= job.store_start + job.store_length - 1:
+        s_lo = vlo - job.store_start
+        s_hi = min(vhi, job.store_start + job.store_length) - job.store_start
+        stored = store.read_block(job.run.store_url, job.run.base_snapshot, s_lo, s_hi, job.metrics)
+
+    group = zarr.open_group(job.cleaned_url, mode="r+")
+    quality_hist: dict[str, dict[str, int]] = {}
+    outcome = np.zeros(len(rows), np.int8)  # 0 stored, 1 outlier, 2 already stored
+    metric_codes = pd.Categorical(rows["metric"], categories=job.metrics).codes
+    for m_idx, metric in enumerate(job.metrics):
+        sel = np.flatnonzero(metric_codes == m_idx)
+        flat = bins[sel] * n_sensors + sensor_idx[sel]
+        sums = np.bincount(flat, weights=rows["value"].to_numpy()[sel], minlength=view * n_sensors).reshape(view, n_sensors)
+        cnt = np.bincount(flat, minlength=view * n_sensors).reshape(view, n_sensors)
+        fresh = cnt > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(fresh, sums / np.maximum(cnt, 1), np.nan)
+        quality = np.where(fresh, OBSERVED, cleaning.MISSING).astype(np.uint8)
+        if metric in stored:
+            old_v, old_q = stored[metric]
+            rows_held = old_v.shape[0]
+            pad_v = np.full((view, n_sensors), np.nan)
+            pad_q = np.zeros((view, n_sensors), np.uint8)
+            pad_v[:rows_held, : old_v.shape[1]] = old_v
+            pad_q[:rows_held, : old_q.shape[1]] = old_q
+            held = pad_q == OBSERVED
+            already = fresh & held
+            kept_flags = np.isin(pad_q, REMOVED) & ~fresh
+            values = np.where(held, pad_v, values)
+            quality = np.where(held, OBSERVED, np.where(kept_flags, pad_q, quality)).astype(np.uint8)
+            fresh = fresh & ~held
+            hit = already[bins[sel], sensor_idx[sel]]
+            outcome[sel[hit]] = 2
+        for step in grid_steps:
+            values, quality = step.apply(values, quality, fresh, params)
+        removed = np.isin(quality[bins[sel], sensor_idx[sel]], REMOVED) & (outcome[sel] == 0)
+        outcome[sel[removed]] = 1
+        a, b = lo - vlo, hi - vlo
+        r0, r1 = lo - job.start_bin, hi - job.start_bin
+        group[metric][r0:r1, :] = values[a:b].astype("float32")
+        group[f"{metric}_quality"][r0:r1, :] = quality[a:b]
+        codes, freq = np.unique(quality[a:b], return_counts=True)
+        quality_hist[metric] = {cleaning.QUALITY_MEANINGS[int(c)]: int(f) for c, f in zip(codes, freq)}
+
+    files_inner = inner["file"].to_numpy()
+    inner_outcome = outcome[:n_inner]
+    np.add.at(counts["stored"], files_inner[inner_outcome == 0], 1)
+    np.add.at(counts["outliers"], files_inner[inner_outcome == 1], 1)
+    np.add.at(counts["duplicates"], files_inner[inner_outcome == 2], 1)
+    info["already_stored"] += int(np.count_nonzero(inner_outcome == 2))
+    return {"window": window, "counts": {k: v.tolist() for k, v in counts.items()}, "quality": quality_hist, "info": dict(info)}
+
+
+def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params: CleanParams) -> CleanResult:
+    """Clean every time window the staged files touch, in parallel, into one Zarr grid.
+
+    The grid covers the touched windows and their neighbours inside the store
+    (so gaps and outliers at window edges see both sides); its attributes say
+    where in the store it belongs. Returns per-file accounting.
+    """
+    import zarr
+
+    from lepton_flow.parallel import map_parallel
+
+    cleaning.plan(steps)
+    halo = cleaning.halo(steps, params)
+    W = run.chunk_len
+    if halo >= W:
+        raise ValueError(f"the cleaning steps look {halo} bins around each reading; that must stay under the chunk length {W}")
+    current = store.state(run.store_url, run.base_snapshot) if run.base_snapshot else store.SensorStoreState(url=run.store_url)
+    if current.exists and current.grid_seconds != params.grid_seconds:
+        raise store.StoreError(
+            f"the store at {run.store_url} holds a {current.grid_seconds} s grid; this run asked for {params.grid_seconds} s"
+        )
+    accounts = {
+        s.file.key: FileAccount(file=s.file.url, sha256=s.file.sha256, records=s.records, quarantined=s.quarantined)
+        for s in staged
+    }
+    with_rows = [s for s in staged if s.staged]
+    if not with_rows:
+        for acc in accounts.values():
+            acc.status = "empty" if acc.records == 0 else acc.status
+        return CleanResult(cleaned_url=None, accounts=accounts)
+
+    staged_windows = sorted({w for s in with_rows for w in s.windows})
+    new_sensors = sorted({x for s in with_rows for x in s.sensors} - set(current.sensors))
+    new_metrics = sorted({x for s in with_rows for x in s.metrics} - set(current.metrics))
+    sensors, metrics = current.sensors + new_sensors, current.metrics + new_metrics
+    store_start = current.start_bin if current.exists else staged_windows[0] * W
+    min_bin = min(s.min_bin for s in with_rows)
+    if min_bin < store_start:
+        early = sorted({s.file.url for s in with_rows if s.min_bin < store_start})
+        raise store.StoreError(
+            f"readings from before the store's first time ({pd.Timestamp(store_start * run.grid_seconds * NS, tz='UTC')}) "
+            f"cannot be added yet: {', '.join(early)}; ingest them into a new store (LEPTON_STORE_URL) instead"
+        )
+    end_bin = max([s.max_bin for s in with_rows] + ([current.end_bin] if current.exists else []))
+    last_window = end_bin // W
+    windows = sorted({x for w in staged_windows for x in (w - 1, w, w + 1) if store_start // W <= x <= last_window})
+    if not current.exists:
+        windows = staged_windows
+    start_bin = max(windows[0] * W, store_start)
+    cleaned_url = join(run.staging_url, "cleaned.zarr")
+    units = dict(current.units)
+    for s in with_rows:
+        for m, u in s.units.items():
+            units.setdefault(m, u)
+    length = end_bin + 1 - start_bin
+    group = zarr.open_group(cleaned_url, mode="w")
+    group.attrs.update(
+        {
+            "grid_seconds": params.grid_seconds,
+            "chunk_len": W,
+            "start_bin": start_bin,
+            "end_bin": end_bin,
+            "windows": windows,
+            "sensors": sensors,
+            "metrics": metrics,
+            "units": units,
+        }
+    )
+    for m in metrics:
+        for name, dtype, fill in ((m, "float32", np.nan), (f"{m}_quality", "uint8", 0)):
+            group.create_array(
+                name, shape=(length, len(sensors)), chunks=(W, max(1, len(sensors))), dtype=dtype, fill_value=fill, dimension_names=("time", "sensor")
+            )
+    job = WindowJob(
+        run=run,
+        cleaned_url=cleaned_url,
+        files=[s.file.key for s in staged],
+        store_exists=current.exists,
+        store_start=current.start_bin,
+        store_length=current.length,
+        store_sensors=len(current.sensors),
+        start_bin=start_bin,
+        end_bin=end_bin,
+        sensors=sensors,
+        metrics=metrics,
+        staged_windows=staged_windows,
+        steps=steps,
+        params=params,
+    )
+    results = map_parallel(clean_window, windows, job)
+    quality: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    info: dict[str, int] = defaultdict(int)
+    keys = [s.file.key for s in staged]
+    for res in results:
+        for kind, per_file in res["counts"].items():
+            for key, n in zip(keys, per_file):
+                setattr(accounts[key], kind, getattr(accounts[key], kind) + n)
+        for metric, hist in res["quality"].items():
+            for label, n in hist.items():
+                quality[metric][label] += n
+        for k, v in res["info"].items():
+            info[k] += v
+    for acc in accounts.values():
+        if acc.records == 0:
+            acc.status = "empty"
+    return CleanResult(
+        cleaned_url=cleaned_url,
+        start_bin=start_bin,
+        end_bin=end_bin,
+        windows=windows,
+        sensors=sensors,
+        metrics=metrics,
+        accounts=accounts,
+        quality={m: dict(h) for m, h in quality.items()},
+        info=dict(info),
+    )
+
+
+def commit(cleaned: CleanResult, run: RunInfo, staged: list[StagedRef]) -> str | None:
+    """Commit the cleaned grid and the files' hashes to the store in one transaction."""
+    from lepton_flow.parallel import dask_client
+
+    names = [s.file.name for s in staged]
+    message = f"sensor_ingest run {run.run_id}: {len(staged)} file(s): {', '.join(names[:10])}{' ...' if len(names) > 10 else ''}"
+    ingested = {s.file.sha256: {"file": s.file.url, "run": run.run_id, "at": run.started} for s in staged}
+    metadata = {"flow_run_id": run.run_id, "files": [s.file.url for s in staged], "sha256": sorted(ingested)}
+    if cleaned.cleaned_url is None:
+        return store.record_ingested(run.store_url, run.base_snapshot, message, metadata, ingested)
+    with dask_client():
+        return store.commit_sensors(run.store_url, cleaned.cleaned_url, run.base_snapshot, message, metadata, ingested)
+
+
+def summarise(
+    run: RunInfo,
+    cleaned: CleanResult,
+    snapshot_id: str | None,
+    validated: list[ValidatedRef],
+    failures: list,
+    skipped: list[str],
+    unsupported: list[str],
+) -> tuple[IngestSummary, list[dict]]:
+    """The run's summary and validation table; writes Data Docs and clears the run's staging.
+
+    Called after the commit: staging is scratch space, the store, the
+    quarantine and the Data Docs are what the run leaves.
+    """
+    from lepton_flow.validation import build_data_docs
+
+    files = list(cleaned.accounts.values())
+    for failure in failures:
+        status = "rejected" if "threshold" in failure.message else f"failed ({failure.stage})"
+        files.append(FileAccount(file=failure.file, sha256="", status=status, message=failure.message))
+    validation_rows = []
+    for v in validated:
+        for e in v.expectations:
+            validation_rows.append(
+                {"file": v.parsed.file.url, "expectation": e["expectation"], "success": e["success"], "failed_readings": e["unexpected"], "readings": v.parsed.readings}
+            )
+    docs_url = None
+    fs, base = fsspec.core.url_to_fs(join(run.staging_url, "validation"))
+    if fs.exists(base):
+        results = []
+        for path in sorted(fs.ls(base, detail=False)):
+            with fs.open(path, "r") as fh:
+                results.append((run.run_id, path.rsplit("/", 1)[-1].removesuffix(".json"), json.load(fh)))
+        if results and "://" not in run.docs_dir:
+            docs_url = build_data_docs(run.docs_dir, results, run.dataset)
+    staging_fs, staging_path = fsspec.core.url_to_fs(run.staging_url)
+    if staging_fs.exists(staging_path):
+        staging_fs.rm(staging_path, recursive=True)
+    summary = IngestSummary(
+        run_id=run.run_id,
+        snapshot_id=snapshot_id,
+        store_url=run.store_url,
+        files=files,
+        skipped=skipped,
+        unsupported=unsupported,
+        quarantine_url=run.quarantine_url,
+        docs_url=docs_url,
+        quality=cleaned.quality,
+        info=cleaned.info,
+    )
+    return summary, validation_rows

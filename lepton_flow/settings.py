@@ -1,0 +1,93 @@
+"""Settings read from `LEPTON_*` environment variables.
+
+The same flows run on a laptop and at scale; only these values change. Every
+location is an fsspec URL or a local path; local paths are made absolute so
+that Dask worker processes started elsewhere resolve them the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def is_local(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+def join(url: str, *parts: str) -> str:
+    """Join path parts onto a local path or an fsspec URL."""
+    out = url.rstrip("/")
+    for part in parts:
+        out = f"{out}/{part.strip('/')}"
+    return out
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEPTON_", extra="ignore")
+
+    data_root: str = Field(
+        "./data",
+        description="Root for demo data, staging, quarantine, Data Docs and, by default, the store.",
+    )
+    store_url: str | None = Field(
+        None, description="Icechunk repository location; default `<data_root>/store`."
+    )
+    dask_address: str | None = Field(
+        None, description="Existing Dask scheduler (tcp://host:port); unset starts a local cluster."
+    )
+    dask_workers: int = Field(
+        default_factory=lambda: max(1, min(4, os.cpu_count() or 1)),
+        ge=1,
+        le=256,
+        description="Worker processes of the local cluster.",
+    )
+    dask_threads_per_worker: int = Field(1, ge=1, le=64)
+    validation_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Least share of a file's readings that must pass validation; below it the file is rejected whole.",
+    )
+
+    @field_validator("data_root", "store_url")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is None or not is_local(value):
+            return value
+        return os.path.abspath(os.path.expanduser(value.removeprefix("file://")))
+
+    @property
+    def store(self) -> str:
+        return self.store_url or join(self.data_root, "store")
+
+    @property
+    def demo_dir(self) -> str:
+        return join(self.data_root, "demo")
+
+    @property
+    def staging_dir(self) -> str:
+        return join(self.data_root, "staging")
+
+    @property
+    def quarantine_dir(self) -> str:
+        return join(self.data_root, "quarantine")
+
+    @property
+    def docs_dir(self) -> str:
+        return join(self.data_root, "data_docs")
+
+
+@lru_cache(maxsize=1)
+def _cached() -> Settings:
+    return Settings()
+
+
+def get_settings(fresh: bool = False) -> Settings:
+    """The process's settings; `fresh=True` re-reads the environment (tests change it)."""
+    if fresh:
+        _cached.cache_clear()
+    return _cached()

@@ -1,0 +1,480 @@
+"""Source files: discovery by content hash, and readers into the canonical table.
+
+Every reader returns the same long table (`READING_SCHEMA`): one reading per
+row, timestamps in UTC, plus the line (or row) of the source it came from so
+that any reading can be traced back. Lines that cannot become readings are
+returned beside it as `ParseError`s with the reason; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Literal
+
+import fsspec
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+from pydantic import BaseModel, Field
+
+READING_SCHEMA = pa.schema(
+    [
+        pa.field("timestamp", pa.timestamp("ns", tz="UTC")),
+        pa.field("sensor_id", pa.string()),
+        pa.field("metric", pa.string()),
+        pa.field("value", pa.float64()),
+        pa.field("unit", pa.string()),
+        pa.field("quality", pa.string()),
+        pa.field("line", pa.int64()),
+    ]
+)
+
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date_time", "ts", "date")
+SENSOR_NAMES = ("sensor_id", "sensor", "device_id", "device", "station")
+META_NAMES = ("unit", "quality")
+_UNIT_IN_NAME = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
+_HAS_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+
+
+class SourceError(ValueError):
+    """A source file that cannot be read at all; the message names the file."""
+
+
+class SourceFile(BaseModel):
+    """One file found by discovery, identified by its content hash."""
+
+    url: str
+    name: str
+    sha256: str
+    size: int
+
+    @property
+    def key(self) -> str:
+        """Short, stable id used in staging and quarantine paths."""
+        return self.sha256[:16]
+
+
+class ReadOptions(BaseModel):
+    """How to interpret a source file. The defaults detect the layout."""
+
+    format: Literal["auto", "csv", "parquet", "jsonl"] = Field(
+        "auto", description="File format; auto picks it from the file name."
+    )
+    sensor_id: str | None = Field(
+        None,
+        description="Sensor id for files without a sensor column; default: the file's name.",
+        max_length=64,
+    )
+    timezone: str = Field(
+        "UTC", description="Time zone of timestamps written without an offset."
+    )
+    timestamp_unit: Literal["auto", "s", "ms", "us", "ns"] = Field(
+        "auto", description="Unit of numeric (epoch) timestamps; auto judges by magnitude."
+    )
+
+
+@dataclass
+class ParseError:
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass
+class ParsedFile:
+    table: pa.Table
+    errors: list[ParseError] = field(default_factory=list)
+    rows_in_file: int = 0
+
+    @property
+    def readings(self) -> int:
+        return self.table.num_rows
+
+
+def file_format(url: str, requested: str = "auto") -> str:
+    if requested != "auto":
+        return requested
+    path = PurePosixPath(url.split("?", 1)[0])
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".gzip"):
+        suffixes = suffixes[:-1]
+    fmt = FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise SourceError(f"{url}: unsupported file type (known: {', '.join(sorted(FORMATS))}, optionally .gz)")
+    return fmt
+
+
+def is_supported(url: str) -> bool:
+    try:
+        file_format(url)
+    except SourceError:
+        return False
+    return True
+
+
+def hash_file(url: str, block: int = 4 << 20) -> tuple[str, int]:
+    """Content hash and size of the stored bytes (a gzipped file hashes as stored)."""
+    digest = hashlib.sha256()
+    size = 0
+    with fsspec.open(url, "rb") as fh:
+        while chunk := fh.read(block):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def list_source(source: str) -> list[str]:
+    """Supported files under a directory, a glob or a single file, sorted by name."""
+    fs, _, paths = fsspec.get_fs_token_paths(source)
+    if any(ch in source for ch in "*?["):
+        found = [p for p in paths if fs.isfile(p)]
+    elif fs.isdir(paths[0]):
+        found = fs.find(paths[0])
+    elif fs.exists(paths[0]):
+        found = [paths[0]]
+    else:
+        raise SourceError(f"{source}: no such file or directory")
+    found = [p for p in found if not PurePosixPath(p).name.startswith((".", "_"))]
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    urls = sorted(p if protocol in ("file", "local") else f"{protocol}://{p}" for p in found)
+    return urls
+
+
+def discover(source: str, ingested: set[str]) -> tuple[list[SourceFile], list[str], list[str]]:
+    """New files under `source`, skipping content already in the store.
+
+    Returns (new files, urls of files already ingested or duplicated within
+    this listing, urls of files of an unsupported type). Two files with the
+    same bytes are ingested once.
+    """
+    new: list[SourceFile] = []
+    known: list[str] = []
+    unsupported: list[str] = []
+    seen = set(ingested)
+    for url in list_source(source):
+        if not is_supported(url):
+            unsupported.append(url)
+            continue
+        sha, size = hash_file(url)
+        if sha in seen:
+            known.append(url)
+            continue
+        seen.add(sha)
+        new.append(SourceFile(url=url, name=PurePosixPath(url).name, sha256=sha, size=size))
+    return new, known, unsupported
+
+
+def _file_stem(url: str) -> str:
+    name = PurePosixPath(url.split("?", 1)[0]).name
+    for suffix in (".gz", ".gzip"):
+        name = name.removesuffix(suffix)
+    return name.rsplit(".", 1)[0]
+
+
+def _find(names: list[str], candidates: tuple[str, ...]) -> str | None:
+    lowered = {n.strip().lower(): n for n in names}
+    for cand in candidates:
+        if cand in lowered:
+            return lowered[cand]
+    return None
+
+
+def _normalise_metric(name: str) -> str:
+    return re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
+
+
+def _epoch_unit(values: np.ndarray) -> str:
+    finite = np.abs(values[np.isfinite(values)])
+    if finite.size == 0:
+        return "s"
+    mag = float(np.median(finite))
+    if mag > 1e17:
+        return "ns"
+    if mag > 1e14:
+        return "us"
+    if mag > 1e11:
+        return "ms"
+    return "s"
+
+
+def parse_timestamps(col: pa.ChunkedArray | pa.Array, options: ReadOptions) -> pa.Array:
+    """Any timestamp column as UTC nanoseconds; unparseable values become null."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    typ = col.type
+    if pa.types.is_timestamp(typ):
+        if typ.tz is None:
+            col = pc.assume_timezone(col.cast(pa.timestamp("ns")), options.timezone, ambiguous="earliest", nonexistent="earliest")
+        return col.cast(pa.timestamp("ns", tz="UTC"))
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+        values = col.to_numpy(zero_copy_only=False).astype("float64")
+        unit = options.timestamp_unit if options.timestamp_unit != "auto" else _epoch_unit(values)
+        scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[unit]
+        ns = values * scale
+        ok = np.isfinite(ns) & (np.abs(ns) < 9.2e18)
+        out = np.where(ok, ns, 0).astype("int64")
+        return pa.array(out, type=pa.int64(), mask=~ok).cast(pa.timestamp("ns", tz="UTC"))
+    strings = col.cast(pa.string())
+    try:
+        return pc.cast(strings, pa.timestamp("ns", tz="UTC"))
+    except pa.ArrowInvalid:
+        pass
+    try:
+        naive = pc.cast(strings, pa.timestamp("ns"))
+        return pc.assume_timezone(naive, options.timezone, ambiguous="earliest", nonexistent="earliest").cast(
+            pa.timestamp("ns", tz="UTC")
+        )
+    except pa.ArrowInvalid:
+        pass
+    # Mixed or irregular text: parse per value, offsets where given, the
+    # configured zone elsewhere; what still fails becomes null.
+    s = pd.Series(strings.to_numpy(zero_copy_only=False), dtype=object).astype("string").str.strip()
+    has_offset = s.str.contains(_HAS_OFFSET, na=False)
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
+    if has_offset.any():
+        out[has_offset] = pd.to_datetime(s[has_offset], format="ISO8601", utc=True, errors="coerce")
+    naive_mask = ~has_offset & s.notna()
+    if naive_mask.any():
+        parsed = pd.to_datetime(s[naive_mask], format="ISO8601", errors="coerce")
+        out[naive_mask] = parsed.dt.tz_localize(options.timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    return pa.array(out, type=pa.timestamp("ns", tz="UTC"))
+
+
+def _numbers(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 values, mask of cells that held text that is not a number)."""
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type) or pa.types.is_null(col.type):
+        return col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype("float64"), np.zeros(len(col), bool)
+    text = pd.Series(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    values = pd.to_numeric(text, errors="coerce").to_numpy("float64", na_value=np.nan)
+    stripped = text.where(text.isna(), text.astype(str).str.strip())
+    bad = stripped.notna().to_numpy() & (stripped.to_numpy() != "") & np.isnan(values)
+    bad &= ~stripped.astype(str).str.lower().isin(["nan", "na", "n/a", "null", "none"]).to_numpy()
+    return values, bad
+
+
+def _string_col(table: pa.Table, name: str | None, n: int) -> pa.Array:
+    if name is None:
+        return pa.nulls(n, pa.string())
+    return table.column(name).cast(pa.string()).combine_chunks()
+
+
+def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOptions) -> ParsedFile:
+    """Map a raw table (long or wide layout) onto `READING_SCHEMA`.
+
+    Long: `timestamp, sensor_id, metric, value[, unit, quality]`.
+    Wide: `timestamp[, sensor_id]` plus one column per metric, named
+    `metric`, `metric[unit]` or `sensor/metric[unit]`; melted on read.
+    """
+    names = raw.column_names
+    n = raw.num_rows
+    errors: list[ParseError] = []
+    ts_name = _find(names, TIMESTAMP_NAMES)
+    if ts_name is None:
+        raise SourceError(f"{url}: no timestamp column (looked for {', '.join(TIMESTAMP_NAMES)}; found {', '.join(names) or 'none'})")
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise SourceError(f"{url}: duplicate column names {dupes}")
+    sensor_name = _find(names, SENSOR_NAMES)
+    metric_name = _find(names, ("metric", "variable", "measurement"))
+    value_name = _find(names, ("value", "reading"))
+    unit_name = _find(names, ("unit", "units"))
+    quality_name = _find(names, ("quality", "flag"))
+    default_sensor = options.sensor_id or _file_stem(url)
+
+    ts = parse_timestamps(raw.column(ts_name), options)
+    ts_bad = pc.and_(pc.is_null(ts), pc.invert(pc.is_null(raw.column(ts_name)))).to_numpy(zero_copy_only=False)
+    ts_missing = pc.is_null(raw.column(ts_name)).to_numpy(zero_copy_only=False)
+    drop = ts_bad | ts_missing
+    raw_ts_text = raw.column(ts_name).cast(pa.string()).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(drop):
+        what = "missing" if ts_missing[i] else f"{raw_ts_text[i]!r} is not a date/time"
+        errors.append(ParseError(int(lines[i]), f"column {ts_name}: timestamp {what}", ""))
+
+    sensor = _string_col(raw, sensor_name, n) if sensor_name else pa.array([default_sensor] * n, pa.string())
+    parts: list[pa.Table] = []
+    if metric_name and value_name:
+        values, bad = _numbers(raw.column(value_name))
+        text = raw.column(value_name).cast(pa.string()).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(bad & ~drop):
+            errors.append(ParseError(int(lines[i]), f"column {value_name}: {text[i]!r} is not a number", ""))
+        keep = ~(drop | bad)
+        metric = pc.utf8_lower(pc.utf8_trim_whitespace(_string_col(raw, metric_name, n)))
+        parts.append(
+            pa.table(
+                {
+                    "timestamp": ts,
+                    "sensor_id": sensor,
+                    "metric": metric,
+                    "value": pa.array(values, pa.float64()),
+                    "unit": _string_col(raw, unit_name, n),
+                    "quality": _string_col(raw, quality_name, n),
+                    "line": pa.array(lines, pa.int64()),
+                },
+                schema=READING_SCHEMA,
+            ).filter(pa.array(keep))
+        )
+    else:
+        skip = {ts_name, sensor_name, unit_name, quality_name} - {None}
+        value_cols = [c for c in names if c not in skip]
+        if not value_cols:
+            raise SourceError(f"{url}: no value columns besides {', '.join(sorted(skip))}")
+        bad_any = np.zeros(n, bool)
+        pending: list[tuple[str, str | None, str, np.ndarray]] = []
+        for col in value_cols:
+            values, bad = _numbers(raw.column(col))
+            text = raw.column(col).cast(pa.string()).to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(bad & ~drop):
+                errors.append(ParseError(int(lines[i]), f"column {col}: {text[i]!r} is not a number", ""))
+            bad_any |= bad
+            label, unit = col, None
+            if m := _UNIT_IN_NAME.match(col):
+                label, unit = m.group("name"), m.group("unit").strip() or None
+            col_sensor = None
+            if "/" in label and not sensor_name:
+                col_sensor, label = label.split("/", 1)
+            pending.append((_normalise_metric(label), unit, col_sensor or "", values))
+        # A line with any unparseable cell is quarantined whole: keeping its
+        # other cells would split one observation across outcomes. An empty
+        # cell in a wide file is no reading (that sensor did not report).
+        keep_line = ~(drop | bad_any)
+        for metric, unit, col_sensor, values in pending:
+            keep = keep_line & ~np.isnan(values)
+            parts.append(
+                pa.table(
+                    {
+                        "timestamp": ts,
+                        "sensor_id": pa.array([col_sensor] * n, pa.string()) if col_sensor else sensor,
+                        "metric": pa.array([metric] * n, pa.string()),
+                        "value": pa.array(values, pa.float64()),
+                        "unit": pa.array([unit] * n, pa.string()) if unit else _string_col(raw, unit_name, n),
+                        "quality": _string_col(raw, quality_name, n),
+                        "line": pa.array(lines, pa.int64()),
+                    },
+                    schema=READING_SCHEMA,
+                ).filter(pa.array(keep))
+            )
+    table = pa.concat_tables(parts) if parts else READING_SCHEMA.empty_table()
+    errors.sort(key=lambda e: e.line)
+    return ParsedFile(table=table, errors=errors)
+
+
+def _header(url: str) -> list[str]:
+    with fsspec.open(url, "rt", compression="infer", encoding="utf-8", errors="replace") as fh:
+        first = fh.readline()
+    return next(csv.reader([first.lstrip("\ufeff")]), [])
+
+
+def _read_csv(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
+    invalid: list[ParseError] = []
+
+    def on_invalid(row) -> str:
+        invalid.append(
+            ParseError(int(row.number or 0), f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text[:500])
+        )
+        return "skip"
+
+    header = _header(url)
+    text_cols = {h: pa.string() for h in header if h.strip().lower() in TIMESTAMP_NAMES + SENSOR_NAMES + META_NAMES + ("metric",)}
+    delimiter = "\t" if ".tsv" in url.lower() else ","
+    read_opts = pv.ReadOptions(use_threads=False, block_size=8 << 20)
+    parse_opts = pv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
+
+    def attempt(types: dict) -> pa.Table:
+        invalid.clear()
+        with fsspec.open(url, "rb", compression="infer") as fh:
+            return pv.read_csv(fh, read_options=read_opts, parse_options=parse_opts, convert_options=pv.ConvertOptions(column_types=types))
+
+    try:
+        try:
+            table = attempt(text_cols)
+        except pa.ArrowInvalid as exc:
+            if "conversion error" not in str(exc):
+                raise
+            # A later block held text in a column the first block typed as
+            # numbers: read every column as text and convert cell by cell.
+            table = attempt({h: pa.string() for h in header})
+    except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, OSError) as exc:
+        if "Empty CSV file" in str(exc):
+            return pa.table({}), np.zeros(0, np.int64), []
+        raise SourceError(f"{url}: cannot be read as CSV: {exc}") from exc
+    # Line numbers of the rows kept: the data lines minus the skipped ones
+    # (quoted fields spanning lines are rare in sensor feeds and not counted).
+    skipped = np.array(sorted(e.line for e in invalid), dtype=np.int64)
+    total = table.num_rows + len(skipped)
+    all_lines = np.arange(2, total + 2, dtype=np.int64)
+    lines = np.setdiff1d(all_lines, skipped, assume_unique=True) if len(skipped) else all_lines
+    return table, lines, invalid
+
+
+def _read_jsonl(url: str) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
+    records: list[dict] = []
+    lines: list[int] = []
+    errors: list[ParseError] = []
+    with fsspec.open(url, "rt", compression="infer", encoding="utf-8", errors="strict") as fh:
+        try:
+            for number, text in enumerate(fh, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    errors.append(ParseError(number, f"invalid JSON: {exc.msg}", text[:500]))
+                    continue
+                if not isinstance(obj, dict):
+                    errors.append(ParseError(number, "a JSON line must be an object", text[:500]))
+                    continue
+                records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()})
+                lines.append(number)
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"{url}: not UTF-8 text near byte {exc.start}") from exc
+    if not records:
+        return pa.table({}), np.zeros(0, np.int64), errors
+    frame = pd.DataFrame.from_records(records)
+    table = pa.Table.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
+    return table, np.asarray(lines, np.int64), errors
+
+
+def read_readings(url: str, options: ReadOptions | None = None) -> ParsedFile:
+    """Parse one source file into the canonical long table.
+
+    Raises `SourceError` (naming the file) when the file as a whole cannot be
+    read; single bad lines come back as `ParsedFile.errors`.
+    """
+    options = options or ReadOptions()
+    fmt = file_format(url, options.format)
+    if fmt == "csv":
+        raw, lines, errors = _read_csv(url, options)
+    elif fmt == "jsonl":
+        raw, lines, errors = _read_jsonl(url)
+    else:
+        try:
+            with fsspec.open(url, "rb", compression="infer") as fh:
+                raw = pq.read_table(io.BytesIO(fh.read()))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise SourceError(f"{url}: cannot be read as Parquet: {exc}") from exc
+        lines, errors = np.arange(1, raw.num_rows + 1, dtype=np.int64), []
+    rows_in_file = raw.num_rows + len(errors)
+    if raw.num_columns == 0 or raw.num_rows == 0:
+        return ParsedFile(table=READING_SCHEMA.empty_table(), errors=errors, rows_in_file=rows_in_file)
+    parsed = to_canonical(raw, lines, url, options)
+    parsed.errors = sorted(errors + parsed.errors, key=lambda e: e.line)
+    parsed.rows_in_file = rows_in_file
+    return parsed

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from lepton_flow.cleaning import CleanParams
+from lepton_flow.ingest import CleanResult, RunInfo, StagedRef, clean_staged
+
+
+@task(cache_policy=NO_CACHE)
+def clean_readings(staged: list[StagedRef], run: RunInfo, steps: list[str], params: CleanParams) -> CleanResult:
+    """Run the cleaning steps over every time window the staged files touch, in parallel on Dask.
+
+    Returns where the cleaned grid lies and, per file, how many readings
+    were stored, dropped as duplicates or removed as outliers.
+    """
+    return clean_staged(staged, run, steps, params)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from lepton_flow.ingest import ParsedRef, RunInfo, ValidatedRef, validate_file
+
+
+@task(cache_policy=NO_CACHE, task_run_name="validate {parsed.file.name}")
+def validate_readings(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
+    """Check a parsed file against the GX suite `expectations/<dataset>.json`.
+
+    Failing readings go to quarantine with the expectation's name; a file
+    under the run's threshold fails here, naming the expectation and an
+    example row, and none of it reaches the store.
+    """
+    return validate_file(parsed, run)
