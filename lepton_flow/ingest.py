@@ -443,7 +443,9 @@ def clean_window(window: int, job: WindowJob) -> dict:
         cnt = np.bincount(flat, minlength=view * n_sensors).reshape(view, n_sensors)
         fresh = cnt > 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            values = np.where(fresh, sums / np.maximum(cnt, 1), np.nan)
+            # Rounded to the store's float32 now, so that a later run which
+            # reads these bins back computes exactly what this one did.
+            values = np.where(fresh, sums / np.maximum(cnt, 1), np.nan).astype("float32").astype("float64")
         quality = np.where(fresh, OBSERVED, cleaning.MISSING).astype(np.uint8)
         if metric in stored:
             old_v, old_q = stored[metric]

@@ -50,6 +50,8 @@ FORMATS = {
 TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date_time", "ts", "date")
 SENSOR_NAMES = ("sensor_id", "sensor", "device_id", "device", "station")
 META_NAMES = ("unit", "quality")
+# Text that means "no value" in real feeds (the glucose monitor writes "nil").
+MISSING_TOKENS = ["nan", "na", "n/a", "null", "none", "nil", "-", "--"]
 _UNIT_IN_NAME = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
 _HAS_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
@@ -266,7 +268,7 @@ def _numbers(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     values = pd.to_numeric(text, errors="coerce").to_numpy("float64", na_value=np.nan)
     stripped = text.where(text.isna(), text.astype(str).str.strip())
     bad = stripped.notna().to_numpy() & (stripped.to_numpy() != "") & np.isnan(values)
-    bad &= ~stripped.astype(str).str.lower().isin(["nan", "na", "n/a", "null", "none"]).to_numpy()
+    bad &= ~stripped.astype(str).str.lower().isin(MISSING_TOKENS).to_numpy()
     return values, bad
 
 

@@ -1,7 +1,11 @@
-"""Hampel filter: a reading further than `hampel_sigmas` robust deviations from its rolling median is an outlier.
+"""Hampel filter: a reading further than `hampel_sigmas` robust deviations from the median of its neighbourhood is an outlier.
 
-The robust deviation is 1.4826 times the rolling median of the absolute
-deviations from the rolling median (the usual fast form of the filter).
+For each bin, over the `2 * hampel_half_window + 1` bins around it: the
+median, and 1.4826 times the median absolute deviation from that median
+(the exact filter, not the rolling approximation, which calls the peaks of
+smooth signals outliers). The series' own noise level is the least spread
+allowed, so a flat or perfectly smooth stretch does not turn its ordinary
+noise into outliers.
 """
 
 from __future__ import annotations
@@ -9,31 +13,42 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from lepton_flow.cleaning import OBSERVED, OUTLIER, CleanParams, GridStep, register
 
 
-def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: CleanParams) -> tuple[np.ndarray, np.ndarray]:
-    width = 2 * params.hampel_half_window + 1
-    frame = pd.DataFrame(values)
-    roll = dict(window=width, center=True, min_periods=params.hampel_half_window + 1)
-    median = frame.rolling(**roll).median()
-    mad = (frame - median).abs().rolling(**roll).median()
-    scale = 1.4826 * mad.to_numpy()
-    deviation = np.abs(values - median.to_numpy())
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+def window_median(windows: np.ndarray, min_count: int) -> np.ndarray:
+    """NaN-aware median over the last axis (sorting puts NaN last); NaN with fewer than `min_count` values."""
+    ordered = np.sort(windows, axis=-1)
+    count = np.count_nonzero(~np.isnan(windows), axis=-1)
+    lo = np.maximum((count - 1) // 2, 0)[..., None]
+    hi = np.maximum(count // 2, 0)[..., None]
+    median = 0.5 * (np.take_along_axis(ordered, lo, -1) + np.take_along_axis(ordered, hi, -1))[..., 0]
+    return np.where(count >= min_count, median, np.nan)
+
+
+def noise_level(values: np.ndarray) -> np.ndarray:
+    """Per column: 1.4826 * median |x[t] - x[t-1]| / sqrt(2), the white-noise spread a slow trend does not inflate."""
+    if len(values) < 2:
+        return np.zeros(values.shape[1])
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        # A spread estimated from a few neighbours is often far too small
-        # (zero where values repeat), so the series' own noise level is the
-        # floor: 1.4826 * median |x[t] - x[t-1]| / sqrt(2), which a slow
-        # trend does not inflate.
-        floor = 1.4826 * np.nanmedian(np.abs(np.diff(values, axis=0)), axis=0) / np.sqrt(2) if len(values) > 1 else np.zeros(values.shape[1])
-        floor = np.where(np.isfinite(floor), floor, 0.0)
-        flagged = fresh & (quality == OBSERVED) & (deviation > params.hampel_sigmas * np.maximum(scale, floor)) & (deviation > 0)
-    out_values = np.where(flagged, np.nan, values)
-    out_quality = np.where(flagged, OUTLIER, quality).astype(np.uint8)
-    return out_values, out_quality
+        level = 1.4826 * np.nanmedian(np.abs(np.diff(values, axis=0)), axis=0) / np.sqrt(2)
+    return np.where(np.isfinite(level), level, 0.0)
+
+
+def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: CleanParams) -> tuple[np.ndarray, np.ndarray]:
+    k = params.hampel_half_window
+    padded = np.pad(values, ((k, k), (0, 0)), constant_values=np.nan)
+    windows = sliding_window_view(padded, 2 * k + 1, axis=0)
+    median = window_median(windows, k + 1)
+    scale = 1.4826 * window_median(np.abs(windows - median[..., None]), k + 1)
+    with np.errstate(invalid="ignore"):
+        deviation = np.abs(values - median)
+        limit = params.hampel_sigmas * np.fmax(scale, noise_level(values))
+        flagged = fresh & (quality == OBSERVED) & (deviation > limit) & (deviation > 0)
+    return np.where(flagged, np.nan, values), np.where(flagged, OUTLIER, quality).astype(np.uint8)
 
 
 STEP = register(GridStep("hampel", hampel, halo=lambda p: p.hampel_half_window, description=__doc__.splitlines()[0]))

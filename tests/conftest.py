@@ -1,0 +1,82 @@
+"""Shared fixtures: a data root per test, one Prefect test server and one Dask cluster per session."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def data_root(tmp_path, monkeypatch):
+    """A fresh LEPTON_DATA_ROOT for the test; settings re-read from it."""
+    from lepton_flow.settings import get_settings
+
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setenv("LEPTON_DATA_ROOT", str(root))
+    monkeypatch.delenv("LEPTON_STORE_URL", raising=False)
+    get_settings(fresh=True)
+    yield root
+    get_settings(fresh=True)
+
+
+@pytest.fixture(scope="session")
+def demo_source(tmp_path_factory):
+    """Demo files written once per session, with their fault ledger; tests copy what they need."""
+    from lepton_flow.demo import write_demo
+
+    base = tmp_path_factory.mktemp("demo")
+    ledger = write_demo(str(base / "demo"))
+    return base / "demo", ledger
+
+
+@pytest.fixture
+def demo_copy(data_root, demo_source):
+    src, ledger = demo_source
+    dest = data_root / "demo"
+    shutil.copytree(src, dest)
+    return dest, ledger
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One temporary Prefect API (SQLite) for every flow test in the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A real local Dask scheduler with two worker processes, shared by flow tests."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def ingest_flow(prefect_server, dask_cluster):
+    """`sensor_ingest` bound to the session's Dask cluster, as LEPTON_DASK_ADDRESS would bind it."""
+    from prefect_dask import DaskTaskRunner
+
+    from flows.sensor_ingest import sensor_ingest
+
+    return sensor_ingest.with_options(task_runner=DaskTaskRunner(address=dask_cluster.scheduler_address))
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,195 @@
+"""`sensor_ingest` end to end under the Prefect test server, on a real Dask cluster."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.resources
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from flows.sensor_ingest import SensorIngestParams
+from lepton_flow import store
+from lepton_flow.cleaning import GAP, INTERPOLATED, OBSERVED, OUTLIER, STUCK
+from lepton_flow.settings import get_settings
+
+pytestmark = pytest.mark.slow
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _quarantine(data_root: Path) -> pd.DataFrame:
+    files = sorted((data_root / "quarantine").rglob("*.parquet"))
+    return pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True) if files else pd.DataFrame()
+
+
+def _quality(ds, fault) -> np.ndarray:
+    times = pd.to_datetime(fault["timestamps"]).tz_localize(None)
+    return ds[f"{fault['metric']}_quality"].sel(sensor=fault["sensor"], time=times).values
+
+
+def test_demo_ingest_accounts_for_every_reading_and_catches_every_fault(ingest_flow, demo_copy, data_root):
+    demo, ledger = demo_copy
+    state = ingest_flow(SensorIngestParams(source=str(demo)), return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    accounts = {Path(f.file).name: f for f in summary.files}
+    assert len(accounts) == len(list(demo.iterdir()))
+    for name, acc in accounts.items():
+        assert acc.balanced, f"{name}: {acc}"
+    totals = summary.totals()
+    assert totals["records"] == totals["stored"] + totals["quarantined"] + totals["duplicates"] + totals["outliers"]
+    assert totals["stored"] > 300_000
+
+    ds = store.open_sensors(get_settings().store).load()
+    quarantine = _quarantine(data_root)
+    for fault in ledger["faults"]:
+        kind = fault["kind"]
+        if kind == "spike":
+            assert (_quality(ds, fault) == OUTLIER).all(), fault
+        elif kind == "stuck":
+            assert (_quality(ds, fault) == STUCK).all(), fault
+        elif kind == "short_gap":
+            assert (_quality(ds, fault) == INTERPOLATED).all(), fault
+            times = pd.to_datetime(fault["timestamps"]).tz_localize(None)
+            assert np.isfinite(ds[fault["metric"]].sel(sensor=fault["sensor"], time=times).values).all()
+        elif kind == "long_gap":
+            assert (_quality(ds, fault) == GAP).all(), fault
+        elif kind == "late_file":
+            assert (_quality(ds, fault) == OBSERVED).all(), fault
+            # The re-sent rows were already in another file of the run: one copy is kept.
+            assert accounts[fault["file"]].duplicates + accounts["readings_p0_g0.csv"].duplicates >= fault["resent"]
+        elif kind == "duplicates":
+            assert accounts[fault["file"]].duplicates == fault["count"], fault
+        elif kind == "out_of_order":
+            assert summary.info["out_of_order"] >= 1
+            assert accounts[fault["file"]].duplicates == 0
+        elif kind == "unparseable":
+            rows = quarantine[(quarantine["file"].str.endswith(fault["file"])) & quarantine["reason"].str.startswith("parse_error")]
+            assert sorted(rows["line"]) == sorted(fault["lines"]), fault
+        elif kind == "wrong_unit":
+            rows = quarantine[quarantine["file"].str.endswith(fault["file"]) & (quarantine["reason"] == fault["reason"])]
+            assert len(rows) == fault["count"]
+            assert set(rows["unit"]) == {"F"}
+        elif kind == "unknown_sensor":
+            rows = quarantine[quarantine["reason"] == fault["reason"]]
+            assert len(rows) == fault["count"]
+        elif kind == "empty_file":
+            assert accounts[fault["file"]].status == "empty"
+            assert accounts[fault["file"]].records == 0
+        else:
+            pytest.fail(f"fault kind {kind} has no check")
+
+    # Nothing else was called an outlier: every removed bin is an injected fault.
+    spikes = sum(1 for f in ledger["faults"] if f["kind"] == "spike")
+    assert sum(h.get("outlier_removed", 0) for h in summary.quality.values()) == spikes
+
+    # Commit names the run and its files; the docs site and staging cleanup happened.
+    last = store.history(get_settings().store, limit=1)[0]
+    assert summary.run_id in last["message"] and "readings_p0_g0.csv" in last["message"]
+    assert set(last["metadata"]["sha256"]) == set(store.state(get_settings().store).ingested)
+    assert summary.docs_url and Path(summary.docs_url).is_file()
+    assert not (data_root / "staging" / summary.run_id).exists()
+
+    # Re-running on the same files adds nothing and leaves the store byte-identical.
+    before = _tree_digest(data_root / "store")
+    again = ingest_flow(SensorIngestParams(source=str(demo)), return_state=True)
+    assert again.is_completed()
+    rerun = again.result()
+    assert rerun.files == [] and len(rerun.skipped) == len(accounts)
+    assert rerun.snapshot_id == summary.snapshot_id
+    assert _tree_digest(data_root / "store") == before
+
+
+def test_late_file_merges_into_its_window_in_a_later_run(ingest_flow, demo_copy, data_root):
+    demo, ledger = demo_copy
+    late = next(f for f in ledger["faults"] if f["kind"] == "late_file")
+    first = ingest_flow(SensorIngestParams(source=str(demo / "readings_*")), return_state=True).result()
+    url = get_settings().store
+    before = store.open_sensors(url).load()
+    assert (_quality(before, late) == GAP).all()  # 60 bins: longer than max_gap
+
+    second = ingest_flow(SensorIngestParams(source=str(demo)), return_state=True).result()
+    assert sorted(Path(f.file).name for f in second.files) == ["empty.csv", "late_readings.csv"]
+    acc = next(f for f in second.files if f.file.endswith("late_readings.csv"))
+    assert acc.balanced
+    assert acc.duplicates == late["resent"]  # already stored by the first run
+    assert acc.stored == len(late["timestamps"])
+    after = store.open_sensors(url).load()
+    assert (_quality(after, late) == OBSERVED).all()
+    # Everything the first run stored is unchanged outside the late window's bins.
+    times = pd.to_datetime(late["timestamps"]).tz_localize(None)
+    mask = np.ones(before.sizes["time"], bool)
+    mask[np.searchsorted(before.time.values, times.values)] = False
+    for var in ("temperature", "humidity", "pressure"):
+        np.testing.assert_array_equal(before[var].values[mask], after[var].values[: before.sizes["time"]][mask])
+    assert len(store.history(url)) == 3  # init, first run, late run
+    assert second.snapshot_id != first.snapshot_id
+
+
+def test_real_glucose_monitor_series(ingest_flow, data_root):
+    src = importlib.resources.files("bokeh_sampledata") / "_data/CGM.csv.gz"
+    source = data_root / "cgm"
+    source.mkdir()
+    shutil.copy(src, source / "CGM.csv.gz")
+    with gzip.open(src, "rt") as fh:
+        raw = pd.read_csv(fh)
+    params = SensorIngestParams(source=str(source), grid_seconds=300, sensor_id="cgm-patient-1")
+    state = ingest_flow(params, return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    (acc,) = summary.files
+    assert acc.balanced
+    # One reading per numeric cell: empty and "nil" cells are no reading.
+    assert acc.records == sum(int(pd.to_numeric(raw[c], errors="coerce").notna().sum()) for c in ("isig", "glucose"))
+    assert acc.outliers < 0.005 * acc.records  # a real, smooth signal is not mistaken for spikes
+    ds = store.open_sensors(get_settings().store).load()
+    assert list(ds.sensor.values) == ["cgm-patient-1"]
+    assert set(ds.data_vars) >= {"glucose", "isig", "glucose_quality"}
+    # Readings go to the nearest point of the 5-minute grid (the monitor's clock is off it by a minute or two).
+    step = 300 * 10**9
+    ns = pd.to_datetime(raw["datetime"]).astype("datetime64[ns]").astype("int64").to_numpy()
+    grid = pd.to_datetime((ns + step // 2) // step * step)
+    assert ds.time.values[0] <= grid.min().to_datetime64() and ds.time.values[-1] == grid.max().to_datetime64()
+    # Observed bins hold the mean of the monitor's readings in that bin.
+    observed = ds["glucose_quality"].sel(sensor="cgm-patient-1").values == OBSERVED
+    stored = pd.Series(ds["glucose"].sel(sensor="cgm-patient-1").values[observed], index=ds.time.values[observed])
+    glucose = pd.DataFrame({"t": raw["datetime"], "grid": grid, "v": pd.to_numeric(raw["glucose"], errors="coerce")}).dropna()
+    truth = glucose.drop_duplicates("t", keep="first").groupby("grid")["v"].mean()  # dedupe keeps the first of a repeated timestamp
+    common = stored.index.intersection(truth.index)
+    assert len(common) > 0.95 * len(truth)
+    np.testing.assert_allclose(stored.loc[common].values, truth.loc[common].values.astype("float32"), rtol=1e-6)
+    # The monitor has real gaps: short ones were filled, long ones flagged.
+    quality = ds["glucose_quality"].values
+    assert (quality == INTERPOLATED).any() and (quality == GAP).any()
+
+
+def test_a_rejected_file_fails_the_run_but_not_the_other_files(ingest_flow, data_root):
+    source = data_root / "src"
+    source.mkdir()
+    times = pd.date_range("2026-01-01", periods=200, freq="30s", tz="UTC")
+    good = pd.DataFrame({"timestamp": times, "sensor_id": "ok-1", "metric": "temperature", "value": 20.0 + np.arange(200) * 0.01, "unit": "C"})
+    good.to_csv(source / "good.csv", index=False)
+    bad = good.assign(sensor_id="bad-1", unit=["F"] * 150 + ["C"] * 50)
+    bad.to_csv(source / "bad.csv", index=False)
+    state = ingest_flow(SensorIngestParams(source=str(source)), return_state=True)
+    assert state.is_failed()
+    assert "bad.csv" in state.message and "temperature_unit" in state.message and "line 2" in state.message
+    url = get_settings().store
+    current = store.state(url)
+    assert current.sensors == ["ok-1"]
+    names = {v["file"].rsplit("/", 1)[-1] for v in current.ingested.values()}
+    assert names == {"good.csv"}  # the rejected file will be tried again next run
+    quarantine = _quarantine(data_root)
+    assert (quarantine["reason"] == "temperature_unit").sum() == 150
