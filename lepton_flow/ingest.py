@@ -54,6 +54,8 @@ QUARANTINE_SCHEMA = pa.schema(
 class RunInfo(BaseModel):
     """Where one run stages and quarantines, and the store state it builds on."""
 
+    model_config = {"validate_assignment": True}
+
     run_id: str
     dataset: str = DATASET
     staging_url: str
@@ -63,7 +65,7 @@ class RunInfo(BaseModel):
     base_snapshot: str | None = None
     grid_seconds: int = 30
     chunk_len: int = DEFAULT_CHUNK_LEN
-    threshold: float = 0.5
+    threshold: float = Field(0.5, ge=0, le=1)
     started: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @property

@@ -53,7 +53,7 @@ META_NAMES = ("unit", "quality")
 # Text that means "no value" in real feeds (the glucose monitor writes "nil").
 MISSING_TOKENS = ["nan", "na", "n/a", "null", "none", "nil", "-", "--"]
 _UNIT_IN_NAME = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
-_HAS_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+_HAS_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
 
 class SourceError(ValueError):
@@ -461,6 +461,13 @@ def read_readings(url: str, options: ReadOptions | None = None) -> ParsedFile:
     read; single bad lines come back as `ParsedFile.errors`.
     """
     options = options or ReadOptions()
+    try:
+        return _read(url, options)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{url}: not UTF-8 text (byte {exc.start}): a binary file, or text in another encoding") from exc
+
+
+def _read(url: str, options: ReadOptions) -> ParsedFile:
     fmt = file_format(url, options.format)
     if fmt == "csv":
         raw, lines, errors = _read_csv(url, options)

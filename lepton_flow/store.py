@@ -283,12 +283,6 @@ def commit_sensors(
         )
         _variable_attrs(block, units)
         if not current.exists:
-            block.attrs = {
-                "grid_seconds": grid_seconds,
-                "chunk_len": chunk_len,
-                "start_bin": block_start,
-                "metrics": metrics,
-            }
             encoding = _encoding(block.data_vars, chunk_len)
             encoding["time"] = {"units": "nanoseconds since 1970-01-01", "dtype": "int64", "chunks": (1 << 20,)}
             to_icechunk(block, session, group=GROUP, mode="w-", encoding=encoding)
@@ -320,8 +314,15 @@ def commit_sensors(
                 offset = block_start - store_start
                 region = {"time": slice(offset + lo, offset + hi), "sensor": slice(0, len(sensors))}
                 to_icechunk(data.isel(time=slice(lo, hi)), session, group=GROUP, region=region)
-            group = zarr.open_group(session.store, path=GROUP)
-            group.attrs["metrics"] = current.metrics + new_metrics
+        # xarray replaces a group's attributes on every append: set them last.
+        zarr.open_group(session.store, path=GROUP).attrs.put(
+            {
+                "grid_seconds": grid_seconds,
+                "chunk_len": chunk_len,
+                "start_bin": current.start_bin if current.exists else block_start,
+                "metrics": (current.metrics + [m for m in metrics if m not in current.metrics]) if current.exists else metrics,
+            }
+        )
         root = zarr.open_group(session.store)
         merged = dict(root.attrs.get(INGESTED_ATTR, {}))
         merged.update(ingested)

@@ -40,6 +40,8 @@ def noise_level(values: np.ndarray) -> np.ndarray:
 
 def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: CleanParams) -> tuple[np.ndarray, np.ndarray]:
     k = params.hampel_half_window
+    if values.shape[0] == 0:
+        return values.copy(), quality.copy()
     padded = np.pad(values, ((k, k), (0, 0)), constant_values=np.nan)
     windows = sliding_window_view(padded, 2 * k + 1, axis=0)
     median = window_median(windows, k + 1)

@@ -3,7 +3,8 @@
 Per sensor, each reading becomes a point (value, change from the previous
 reading), both scaled by their robust spread; K-Means groups the points, and
 a point whose distance to its nearest centre exceeds `kmeans_threshold`
-times the median such distance is an outlier. This is the clustering-based
+times the median such distance, or that falls in a cluster of a handful of
+points, is an outlier. This is the clustering-based
 cleaning of the original design; it catches jumps the rolling filters miss
 when a sensor's level shifts often.
 """
@@ -46,10 +47,15 @@ def kmeans(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
         v, d = values[usable, col], change[usable, col]
         points = np.column_stack([(v - np.median(v)) / _robust_scale(v), (d - np.median(d)) / _robust_scale(d)])
         centres = _lloyd(points, min(params.kmeans_clusters, len(points)))
-        nearest = np.sqrt(((points[:, None, :] - centres[None, :, :]) ** 2).sum(-1).min(1))
+        dist = np.sqrt(((points[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
+        label, nearest = dist.argmin(1), dist.min(1)
         typical = float(np.median(nearest)) or 1.0
+        # Outliers far from the rest can take a centre of their own: a
+        # cluster of a handful of points is made of outliers too.
+        sizes = np.bincount(label, minlength=len(centres))
+        tiny = sizes[label] < max(3, 0.005 * len(points))
         hit = np.zeros(values.shape[0], bool)
-        hit[np.flatnonzero(usable)] = nearest > params.kmeans_threshold * typical
+        hit[np.flatnonzero(usable)] = (nearest > params.kmeans_threshold * typical) | tiny
         flagged[:, col] = hit
     flagged &= fresh
     return np.where(flagged, np.nan, values), np.where(flagged, OUTLIER, quality).astype(np.uint8)

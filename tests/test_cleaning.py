@@ -1,0 +1,174 @@
+"""Cleaning steps: each one on tiny grids, the pipeline's rules, and the contract every step keeps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lepton_flow import cleaning
+from lepton_flow.cleaning import GAP, INTERPOLATED, MISSING, OBSERVED, OUTLIER, STUCK, CleanParams
+
+P = CleanParams()
+
+
+def _grid(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    v = np.asarray(values, float).reshape(-1, 1)
+    q = np.where(np.isnan(v), MISSING, OBSERVED).astype(np.uint8)
+    return v, q, ~np.isnan(v)
+
+
+def _noise(n=200, seed=0):
+    return 20 + np.random.default_rng(seed).normal(0, 0.1, n)
+
+
+def _step(name):
+    return cleaning.registry()[name]
+
+
+def test_hampel_removes_a_spike_and_nothing_else():
+    x = _noise()
+    x[100] += 5
+    v, q, fresh = _grid(x)
+    out_v, out_q = _step("hampel").apply(v, q, fresh, P)
+    assert np.flatnonzero(out_q[:, 0] == OUTLIER).tolist() == [100]
+    assert np.isnan(out_v[100, 0]) and np.isfinite(np.delete(out_v[:, 0], 100)).all()
+
+
+def test_hampel_keeps_the_peak_of_a_smooth_signal():
+    t = np.arange(300)
+    v, q, fresh = _grid(100 + 60 * np.sin(t / 8.0))
+    _, out_q = _step("hampel").apply(v, q, fresh, P)
+    assert not (out_q == OUTLIER).any()
+
+
+def test_hampel_does_not_judge_stored_bins_again():
+    x = _noise()
+    x[100] += 5
+    v, q, fresh = _grid(x)
+    fresh[100] = False
+    _, out_q = _step("hampel").apply(v, q, fresh, P)
+    assert not (out_q == OUTLIER).any()
+
+
+def test_zscore_and_kmeans_catch_a_spike():
+    x = _noise(500)
+    x[250] += 10
+    for name in ("zscore", "kmeans"):
+        v, q, fresh = _grid(x)
+        _, out_q = _step(name).apply(v, q, fresh, P)
+        assert 250 in np.flatnonzero(out_q[:, 0] == OUTLIER), name
+        assert (out_q == OUTLIER).sum() <= 3, name
+
+
+def test_flatline_removes_long_runs_only():
+    x = _noise()
+    x[50:80] = x[50]  # 30 identical readings: stuck
+    x[120:125] = x[120]  # 5: could be real
+    v, q, fresh = _grid(x)
+    out_v, out_q = _step("flatline").apply(v, q, fresh, P)
+    assert np.flatnonzero(out_q[:, 0] == STUCK).tolist() == list(range(50, 80))
+    assert np.isnan(out_v[50:80]).all()
+
+
+def test_interpolate_fills_short_gaps_and_flags_long_ones():
+    x = np.arange(60, dtype=float)
+    x[10:15] = np.nan  # 5 bins: filled
+    x[30:45] = np.nan  # 15 bins: longer than max_gap
+    x[:2] = np.nan  # before the first reading: not a gap
+    v, q, fresh = _grid(x)
+    out_v, out_q = _step("interpolate").apply(v, q, fresh, P)
+    np.testing.assert_allclose(out_v[10:15, 0], np.arange(10, 15))
+    assert (out_q[10:15, 0] == INTERPOLATED).all()
+    assert (out_q[30:45, 0] == GAP).all() and np.isnan(out_v[30:45]).all()
+    assert (out_q[:2, 0] == MISSING).all()
+
+
+def test_interpolate_does_not_fill_over_a_removed_outlier():
+    x = np.arange(20, dtype=float)
+    v, q, fresh = _grid(x)
+    v[5:8] = np.nan
+    q[5:8] = MISSING
+    v[8], q[8] = np.nan, OUTLIER
+    out_v, out_q = _step("interpolate").apply(v, q, fresh, P)
+    assert (out_q[5:8, 0] == MISSING).all() and out_q[8, 0] == OUTLIER
+
+
+def _rows():
+    return pd.DataFrame(
+        {
+            "ts": [3, 1, 2, 1, 2],
+            "sensor_id": ["a"] * 5,
+            "metric": ["t"] * 5,
+            "value": [3.0, 1.0, 2.0, 1.5, 2.0],
+            "file": np.int32([0, 0, 0, 1, 1]),
+            "line": [2, 3, 4, 2, 3],
+        }
+    )
+
+
+def test_dedupe_keeps_the_first_reading_of_a_timestamp():
+    kept, removed, info = _step("dedupe").apply(_rows(), P)
+    assert kept["value"].tolist() == [3.0, 1.0, 2.0]
+    assert removed["file"].tolist() == [1, 1] and info == {"duplicates": 2}
+
+
+def test_sort_orders_series_and_counts_late_readings():
+    kept, removed, info = _step("sort").apply(_rows(), P)
+    assert kept["ts"].tolist() == [1, 1, 2, 2, 3] and removed.empty
+    assert info["out_of_order"] == 4
+
+
+@pytest.mark.parametrize(
+    "steps, message",
+    [
+        (["dedupe", "nope", "resample"], "unknown cleaning step"),
+        (["dedupe", "hampel"], "'resample' exactly once"),
+        (["hampel", "resample"], "wrong side"),
+        (["resample", "dedupe"], "wrong side"),
+        (["resample", "hampel", "hampel"], "listed twice"),
+    ],
+)
+def test_plan_rejects_bad_pipelines_with_a_clear_message(steps, message):
+    with pytest.raises(ValueError, match=message):
+        cleaning.plan(steps)
+
+
+def test_default_pipeline_and_halo():
+    rows, grid = cleaning.plan(cleaning.DEFAULT_STEPS)
+    assert [s.name for s in rows] == ["dedupe", "sort"]
+    assert [s.name for s in grid] == ["hampel", "flatline", "interpolate"]
+    assert cleaning.halo(cleaning.DEFAULT_STEPS, P) == max(P.hampel_half_window, P.flatline_min_run, P.max_gap + 1) + 1
+
+
+@pytest.mark.parametrize("name", [n for n, s in cleaning.registry().items() if s.kind == "grid"])
+def test_every_grid_step_keeps_the_contract(name):
+    """Same shapes and dtypes out, inputs untouched, NaN and empty input handled."""
+    step = _step(name)
+    x = _noise(120)
+    x[[10, 11, 60]] = np.nan
+    x[30] += 8
+    v, q, fresh = _grid(np.column_stack([x, x[::-1]]))
+    copies = v.copy(), q.copy(), fresh.copy()
+    out_v, out_q = step.apply(v, q, fresh, P)
+    assert out_v.shape == v.shape and out_q.shape == q.shape and out_q.dtype == np.uint8
+    np.testing.assert_array_equal(v, copies[0])
+    np.testing.assert_array_equal(q, copies[1])
+    np.testing.assert_array_equal(fresh, copies[2])
+    assert np.isnan(out_v[np.isnan(v)]).sum() >= 0  # NaN in, no crash
+    again_v, again_q = step.apply(out_v, out_q, fresh & (out_q == OBSERVED), P)
+    np.testing.assert_array_equal(again_q, out_q)  # cleaning twice changes nothing
+    empty_v, empty_q = step.apply(np.empty((0, 2)), np.empty((0, 2), np.uint8), np.empty((0, 2), bool), P)
+    assert empty_v.shape == (0, 2) and empty_q.shape == (0, 2)
+
+
+@pytest.mark.parametrize("name", [n for n, s in cleaning.registry().items() if s.kind == "rows"])
+def test_every_row_step_keeps_the_contract(name):
+    rows = _rows()
+    before = rows.copy()
+    kept, removed, info = _step(name).apply(rows, P)
+    pd.testing.assert_frame_equal(rows, before)
+    assert len(kept) + len(removed) == len(rows)
+    assert list(kept.columns) == list(rows.columns)
+    empty_kept, empty_removed, _ = _step(name).apply(rows.iloc[0:0], P)
+    assert empty_kept.empty and empty_removed.empty

@@ -1,0 +1,53 @@
+"""The `lepton-flow` command: fast start-up, demo data, status, parameter errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lepton_flow.cli import main
+
+
+def test_help_imports_nothing_heavy():
+    code = (
+        "import sys\n"
+        "from lepton_flow.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'prefect', 'dask', 'great_expectations', 'pandas') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "usage: lepton-flow" in out
+    assert "HEAVY []" in out
+
+
+def test_demo_data_then_if_missing(data_root, capsys):
+    assert main(["demo-data", "--sensors", "4", "--days", "1", "--metrics", "2"]) == 0
+    files = sorted(os.listdir(data_root / "demo"))
+    assert any(f.endswith(".csv.gz") for f in files) and any(f.endswith(".parquet") for f in files) and any(f.endswith(".jsonl") for f in files)
+    ledger = json.loads((data_root / "demo-faults.json").read_text())
+    assert {f["kind"] for f in ledger["faults"]} >= {"spike", "stuck", "short_gap", "long_gap", "duplicates", "unparseable", "wrong_unit", "unknown_sensor", "late_file", "empty_file"}
+    capsys.readouterr()
+    assert main(["demo-data", "--if-missing"]) == 0
+    assert "already" in capsys.readouterr().out
+
+
+def test_status_without_a_store(data_root, capsys):
+    assert main(["status"]) == 0
+    assert "no store" in capsys.readouterr().out
+
+
+def test_bad_parameters_are_refused_with_the_known_choices(data_root, capsys):
+    assert main(["run", "sensor-ingest", "--steps", "dedupe,resample,fancy"]) == 2
+    err = capsys.readouterr().err
+    assert "fancy" in err and "hampel" in err and "interpolate" in err
+
+
+def test_unknown_command_exits_with_usage():
+    with pytest.raises(SystemExit) as exc:
+        main(["launch-rockets"])
+    assert exc.value.code == 2

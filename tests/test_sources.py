@@ -1,0 +1,132 @@
+"""Readers and discovery: every layout to the canonical table, bad lines named by number."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from lepton_flow.sources import READING_SCHEMA, ReadOptions, SourceError, discover, read_readings
+
+
+def test_long_csv_with_offsets_is_normalised_to_utc(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text(
+        "timestamp,sensor_id,metric,value,unit\n"
+        "2026-01-01T01:00:00+01:00,s1,temperature,20.5,C\n"
+        "2026-01-01T00:00:30Z,s1,temperature,20.6,C\n"
+    )
+    parsed = read_readings(str(path))
+    assert parsed.table.schema == READING_SCHEMA
+    ts = parsed.table.column("timestamp").to_pylist()
+    assert [t.isoformat() for t in ts] == ["2026-01-01T00:00:00+00:00", "2026-01-01T00:00:30+00:00"]
+    assert parsed.table.column("line").to_pylist() == [2, 3]
+    assert parsed.errors == []
+
+
+def test_gzipped_csv_and_naive_times_in_a_configured_zone(tmp_path):
+    path = tmp_path / "a.csv.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("time,sensor,metric,value\n2026-07-01 12:00:00,s1,humidity,50\n")
+    parsed = read_readings(str(path), ReadOptions(timezone="Europe/Berlin"))
+    assert parsed.table.column("timestamp")[0].as_py().isoformat() == "2026-07-01T10:00:00+00:00"
+
+
+def test_bad_lines_are_returned_with_their_line_numbers(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "timestamp,sensor_id,metric,value\n"
+        "2026-01-01T00:00:00Z,s1,t,1\n"
+        "garbage\n"
+        "2026-01-01T00:00:30Z,s1,t,abc\n"
+        "not-a-time,s1,t,2\n"
+        "2026-01-01T00:01:30Z,s1,t,3\n"
+    )
+    parsed = read_readings(str(path))
+    assert parsed.table.column("line").to_pylist() == [2, 6]
+    assert [(e.line, e.reason.split(":")[0]) for e in parsed.errors] == [(3, "expected 4 fields, found 1"), (4, "column value"), (5, "column timestamp")]
+    assert "'abc' is not a number" in parsed.errors[1].reason
+    assert parsed.readings + len(parsed.errors) == 5
+
+
+def test_wide_parquet_by_metric_melts_with_units_from_names(tmp_path):
+    path = tmp_path / "w.parquet"
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2026-01-01T00:00:00Z", "2026-01-01T00:00:30Z"]),
+            "sensor_id": ["s1", "s2"],
+            "temperature[C]": [20.0, np.nan],
+            "Humidity [%]": [40.0, 41.0],
+        }
+    )
+    pq.write_table(pa.Table.from_pandas(frame), path)
+    table = read_readings(str(path)).table.to_pandas()
+    # The empty cell is no reading.
+    assert len(table) == 3
+    assert set(zip(table.sensor_id, table.metric, table.unit)) == {("s1", "temperature", "C"), ("s1", "humidity", "%"), ("s2", "humidity", "%")}
+
+
+def test_wide_csv_by_sensor_and_metric_columns(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("timestamp,a/temperature[C],b/temperature[C]\n2026-01-01T00:00:00Z,1,2\n2026-01-01T00:00:30Z,3,nil\n")
+    table = read_readings(str(path)).table.to_pandas()
+    assert sorted(zip(table.sensor_id, table.value)) == [("a", 1.0), ("a", 3.0), ("b", 2.0)]
+
+
+def test_json_lines_with_epoch_milliseconds_and_a_broken_line(tmp_path):
+    path = tmp_path / "a.jsonl"
+    lines = [json.dumps({"timestamp": 1767225600000, "sensor_id": "s1", "metric": "pressure", "value": 1013.2, "unit": "hPa"}), "{broken", "[1, 2]"]
+    path.write_text("\n".join(lines) + "\n")
+    parsed = read_readings(str(path))
+    assert parsed.table.column("timestamp")[0].as_py().isoformat() == "2026-01-01T00:00:00+00:00"
+    assert [(e.line, e.reason.split(":")[0]) for e in parsed.errors] == [(2, "invalid JSON"), (3, "a JSON line must be an object")]
+
+
+def test_file_without_sensor_column_takes_its_name_or_the_option(tmp_path):
+    path = tmp_path / "pump-7.csv"
+    path.write_text("timestamp,flow\n2026-01-01T00:00:00Z,1.5\n")
+    assert read_readings(str(path)).table.column("sensor_id").to_pylist() == ["pump-7"]
+    assert read_readings(str(path), ReadOptions(sensor_id="p7")).table.column("sensor_id").to_pylist() == ["p7"]
+
+
+@pytest.mark.parametrize("content", ["", "timestamp,sensor_id,metric,value\n"])
+def test_empty_and_header_only_files_hold_no_readings(tmp_path, content):
+    path = tmp_path / "e.csv"
+    path.write_text(content)
+    parsed = read_readings(str(path))
+    assert parsed.readings == 0 and parsed.errors == []
+
+
+def test_whole_file_errors_name_the_file(tmp_path):
+    no_time = tmp_path / "no_time.csv"
+    no_time.write_text("sensor_id,value\ns1,1\n")
+    with pytest.raises(SourceError, match=r"no_time\.csv: no timestamp column"):
+        read_readings(str(no_time))
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"\x00\x01 definitely not parquet")
+    with pytest.raises(SourceError, match=r"garbage\.parquet: cannot be read as Parquet"):
+        read_readings(str(garbage))
+    with pytest.raises(SourceError, match="unsupported file type"):
+        read_readings(str(tmp_path / "x.xlsx"))
+
+
+def test_discover_skips_known_hashes_duplicates_and_unknown_types(tmp_path):
+    (tmp_path / "a.csv").write_text("timestamp,v\n2026-01-01T00:00:00Z,1\n")
+    (tmp_path / "copy_of_a.csv").write_text("timestamp,v\n2026-01-01T00:00:00Z,1\n")
+    (tmp_path / "b.csv").write_text("timestamp,v\n2026-01-01T00:00:00Z,2\n")
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / ".hidden.csv").write_text("x")
+    new, known, unsupported = discover(str(tmp_path), set())
+    assert [f.name for f in new] == ["a.csv", "b.csv"]
+    assert [p.rsplit("/", 1)[1] for p in known] == ["copy_of_a.csv"]
+    assert [p.rsplit("/", 1)[1] for p in unsupported] == ["notes.txt"]
+    again, known2, _ = discover(str(tmp_path), {new[0].sha256})
+    assert [f.name for f in again] == ["b.csv"] and len(known2) == 2
+    assert [f.name for f in discover(str(tmp_path / "b*.csv"), set())[0]] == ["b.csv"]
+    with pytest.raises(SourceError, match="no such file"):
+        discover(str(tmp_path / "missing"), set())

@@ -1,0 +1,130 @@
+"""The store: round trips, growth along every axis, partial windows, conflicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+import zarr
+
+from lepton_flow import store
+
+GRID = 30
+W = 8
+NS = 1_000_000_000
+
+
+def _block(path, start_bin, values: dict[str, np.ndarray], sensors, windows=None, units=None):
+    """A cleaned block as the clean step writes it: arrays plus attributes that place it."""
+    length = next(iter(values.values())).shape[0]
+    group = zarr.open_group(str(path), mode="w")
+    group.attrs.update(
+        {
+            "grid_seconds": GRID,
+            "chunk_len": W,
+            "start_bin": start_bin,
+            "end_bin": start_bin + length - 1,
+            "windows": windows or sorted({(start_bin + i) // W for i in range(length)}),
+            "sensors": sensors,
+            "metrics": list(values),
+            "units": units or {m: "C" for m in values},
+        }
+    )
+    for metric, data in values.items():
+        group.create_array(metric, data=data.astype("float32"), chunks=(W, len(sensors)), dimension_names=("time", "sensor"))
+        quality = np.where(np.isnan(data), 0, 1).astype("uint8")
+        group.create_array(f"{metric}_quality", data=quality, chunks=(W, len(sensors)), dimension_names=("time", "sensor"))
+    return str(path)
+
+
+def _expected(start_bin, values, sensors, units=None) -> xr.Dataset:
+    length = next(iter(values.values())).shape[0]
+    time = ((np.arange(length) + start_bin) * GRID * NS).astype("datetime64[ns]")
+    data = {}
+    for m, v in values.items():
+        data[m] = (("time", "sensor"), v.astype("float32"), {"units": (units or {}).get(m, "C")})
+        data[f"{m}_quality"] = (("time", "sensor"), np.where(np.isnan(v), 0, 1).astype("uint8"))
+    return xr.Dataset(data, coords={"time": time, "sensor": np.array(sensors, dtype=object)})
+
+
+def _read(url):
+    ds = store.open_sensors(url).load()
+    ds = ds.assign_coords(sensor=ds.sensor.astype(object))
+    for name in ds.data_vars:
+        ds[name].attrs = {k: v for k, v in ds[name].attrs.items() if k == "units"}
+    ds.attrs = {}
+    return ds
+
+
+def test_round_trip_of_a_first_commit(tmp_path):
+    url = str(tmp_path / "store")
+    rng = np.random.default_rng(1)
+    values = {"temperature": rng.normal(20, 1, (16, 2))}
+    values["temperature"][3, 1] = np.nan
+    snap = store.commit_sensors(url, _block(tmp_path / "b.zarr", 8 * 1000, values, ["s1", "s2"]), None, "first", {"run": "1"}, {"h1": {"file": "a"}})
+    xr.testing.assert_identical(_read(url), _expected(8000, values, ["s1", "s2"]))
+    state = store.state(url)
+    assert state.snapshot_id == snap and state.sensors == ["s1", "s2"] and state.ingested == {"h1": {"file": "a"}}
+    assert store.history(url)[0]["metadata"] == {"run": "1"}
+
+
+def test_later_commits_grow_time_sensors_and_metrics(tmp_path):
+    url = str(tmp_path / "store")
+    first = {"temperature": np.full((8, 1), 1.0)}
+    s1 = store.commit_sensors(url, _block(tmp_path / "a.zarr", 0, first, ["s1"]), None, "1", {}, {"h1": {}})
+    # Second run: a new sensor, a new metric, and data in window 2 (window 1 untouched).
+    second = {"temperature": np.full((8, 2), 2.0), "humidity": np.full((8, 2), 50.0)}
+    s2 = store.commit_sensors(url, _block(tmp_path / "b.zarr", 16, second, ["s1", "s2"]), s1, "2", {}, {"h2": {}})
+    ds = _read(url)
+    assert ds.sizes == {"time": 24, "sensor": 2}
+    assert list(ds.sensor.values) == ["s1", "s2"]
+    np.testing.assert_array_equal(ds.temperature.values[:8, 0], 1.0)
+    assert np.isnan(ds.temperature.values[:8, 1]).all() and np.isnan(ds.temperature.values[8:16]).all()
+    assert (ds.temperature_quality.values[8:16] == 0).all()
+    np.testing.assert_array_equal(ds.temperature.values[16:], 2.0)
+    assert np.isnan(ds.humidity.values[:16]).all() and (ds.humidity.values[16:] == 50).all()
+    state = store.state(url)
+    assert state.metrics == ["temperature", "humidity"] and set(state.ingested) == {"h1", "h2"}
+    assert [c["id"] for c in store.history(url)][:2] == [s2, s1]
+    # Earlier snapshots stay readable as they were.
+    old = store.open_sensors(url, snapshot_id=s1).load()
+    assert old.sizes == {"time": 8, "sensor": 1}
+
+
+def test_only_the_cleaned_windows_are_written(tmp_path):
+    url = str(tmp_path / "store")
+    base = {"temperature": np.arange(32, dtype=float).reshape(32, 1)}
+    s1 = store.commit_sensors(url, _block(tmp_path / "a.zarr", 0, base, ["s1"]), None, "1", {}, {})
+    # A block spanning windows 0..3 of which only 0 and 3 were cleaned: 1 and 2 must survive.
+    patch = {"temperature": np.full((32, 1), -1.0)}
+    store.commit_sensors(url, _block(tmp_path / "b.zarr", 0, patch, ["s1"], windows=[0, 3]), s1, "2", {}, {})
+    got = _read(url).temperature.values[:, 0]
+    np.testing.assert_array_equal(got[:8], -1)
+    np.testing.assert_array_equal(got[8:24], np.arange(8, 24))
+    np.testing.assert_array_equal(got[24:], -1)
+
+
+def test_a_commit_on_a_moved_store_is_refused(tmp_path):
+    url = str(tmp_path / "store")
+    s1 = store.commit_sensors(url, _block(tmp_path / "a.zarr", 0, {"t": np.ones((8, 1))}, ["s1"]), None, "1", {}, {})
+    store.commit_sensors(url, _block(tmp_path / "b.zarr", 8, {"t": np.ones((8, 1))}, ["s1"]), s1, "2", {}, {})
+    with pytest.raises(store.StoreConflict, match="moved from snapshot"):
+        store.commit_sensors(url, _block(tmp_path / "c.zarr", 16, {"t": np.ones((8, 1))}, ["s1"]), s1, "3", {}, {})
+    assert len(store.history(url)) == 3  # init + two commits: the refused one left nothing
+
+
+def test_a_different_grid_is_refused(tmp_path):
+    url = str(tmp_path / "store")
+    s1 = store.commit_sensors(url, _block(tmp_path / "a.zarr", 0, {"t": np.ones((8, 1))}, ["s1"]), None, "1", {}, {})
+    block = _block(tmp_path / "b.zarr", 8, {"t": np.ones((8, 1))}, ["s1"])
+    zarr.open_group(block, mode="r+").attrs["grid_seconds"] = 60
+    with pytest.raises(store.StoreError, match="30 s grid"):
+        store.commit_sensors(url, block, s1, "2", {}, {})
+
+
+def test_missing_store_and_bad_urls_say_what_to_do(tmp_path):
+    with pytest.raises(store.StoreError, match="run an ingest first"):
+        store.open_repo(str(tmp_path / "nothing"))
+    with pytest.raises(store.StoreError, match="unsupported store URL"):
+        store.open_repo("ftp://host/x")
+    assert store.state(str(tmp_path / "nothing")).exists is False

@@ -1,0 +1,141 @@
+"""Each task's function on tiny data, with a bad-input case for each."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lepton_flow.cleaning import CleanParams
+from lepton_flow.ingest import FileRejected
+from lepton_flow.settings import get_settings
+from lepton_flow.sources import ReadOptions, SourceError, SourceFile
+from lepton_flow.store import StoreConflict
+from tasks.clean_readings import clean_readings
+from tasks.commit_readings import commit_readings
+from tasks.discover_sensor_files import discover_sensor_files
+from tasks.plan_ingest_run import plan_ingest_run
+from tasks.read_sensor_file import read_sensor_file
+from tasks.stage_readings import stage_readings
+from tasks.validate_readings import validate_readings
+
+STEPS = ["dedupe", "sort", "resample", "hampel", "interpolate"]
+
+
+def _write(path, n=100, unit="C", sensor="s1", start="2026-01-01", offset=0.0):
+    times = pd.date_range(start, periods=n, freq="30s", tz="UTC")
+    frame = pd.DataFrame({"timestamp": times, "sensor_id": sensor, "metric": "temperature", "value": 20 + offset + np.sin(np.arange(n) / 10), "unit": unit})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _through_stage(run, src):
+    found = discover_sensor_files.fn(str(src), run)
+    staged = []
+    for f in found.new:
+        parsed = read_sensor_file.fn(f, run, ReadOptions())
+        staged.append(stage_readings.fn(validate_readings.fn(parsed, run), run))
+    return found, staged
+
+
+def test_plan_ingest_run(data_root):
+    run = plan_ingest_run.fn("run-1", 30, 0.9)
+    assert run.threshold == 0.9 and run.base_snapshot is None and run.grid_seconds == 30
+    assert run.staging_url.startswith(str(data_root)) and run.store_url == get_settings().store
+    with pytest.raises(ValueError):
+        plan_ingest_run.fn("run-2", 30, 1.5)
+
+
+def test_discover_and_its_bad_input(data_root):
+    src = data_root / "src"
+    src.mkdir()
+    _write(src / "a.csv")
+    run = plan_ingest_run.fn("r", 30)
+    assert [f.name for f in discover_sensor_files.fn(str(src), run).new] == ["a.csv"]
+    with pytest.raises(SourceError, match="no such file or directory"):
+        discover_sensor_files.fn(str(data_root / "missing"), run)
+
+
+def test_read_and_its_bad_input(data_root):
+    run = plan_ingest_run.fn("r", 30)
+    path = _write(data_root / "a.csv")
+    with open(path, "a") as fh:
+        fh.write("broken line\n")
+    file = SourceFile(url=str(path), name="a.csv", sha256="0" * 64, size=path.stat().st_size)
+    parsed = read_sensor_file.fn(file, run, ReadOptions())
+    assert parsed.readings == 100 and parsed.parse_errors == 1 and parsed.quarantine_url
+    bad = data_root / "b.csv"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    with pytest.raises(SourceError, match=r"b\.csv"):
+        read_sensor_file.fn(SourceFile(url=str(bad), name="b.csv", sha256="1" * 64, size=10), run, ReadOptions())
+
+
+def test_validate_and_a_file_under_the_threshold(data_root):
+    run = plan_ingest_run.fn("r", 30, 0.5)
+    good = _write(data_root / "good.csv")
+    file = SourceFile(url=str(good), name="good.csv", sha256="2" * 64, size=1)
+    validated = validate_readings.fn(read_sensor_file.fn(file, run, ReadOptions()), run)
+    assert validated.failed == 0 and validated.success_rate == 1
+    bad = _write(data_root / "fahrenheit.csv", unit="F")
+    file = SourceFile(url=str(bad), name="fahrenheit.csv", sha256="3" * 64, size=1)
+    with pytest.raises(FileRejected, match=r"fahrenheit\.csv: only 0\.0% .*temperature_unit .*line 2: sensor_id='s1'"):
+        validate_readings.fn(read_sensor_file.fn(file, run, ReadOptions()), run)
+
+
+def test_stage_splits_by_window_and_fails_clearly_on_missing_input(data_root):
+    run = plan_ingest_run.fn("r", 30)
+    src = data_root / "src"
+    src.mkdir()
+    _write(src / "a.csv", n=5000)  # 5000 bins at 30 s: more than one 4096-bin window
+    _, (staged,) = _through_stage(run, src)
+    assert staged.staged == 5000 and len(staged.windows) == 2 and staged.metrics == ["temperature"] and staged.units == {"temperature": "C"}
+    parsed = read_sensor_file.fn(discover_sensor_files.fn(str(src), run).new[0], run, ReadOptions())
+    validated = validate_readings.fn(parsed, run)
+    shutil.rmtree(data_root / "staging")
+    with pytest.raises(FileNotFoundError):
+        stage_readings.fn(validated, run)
+
+
+def test_clean_and_commit_round_trip_and_bad_inputs(data_root):
+    from lepton_flow import store
+
+    run = plan_ingest_run.fn("r1", 30)
+    src = data_root / "src"
+    src.mkdir()
+    _write(src / "a.csv")
+    _, staged = _through_stage(run, src)
+    with pytest.raises(ValueError, match="unknown cleaning step"):
+        clean_readings.fn(staged, run, ["resample", "no_such_step"], CleanParams())
+    cleaned = clean_readings.fn(staged, run, STEPS, CleanParams())
+    (acc,) = cleaned.accounts.values()
+    assert acc.balanced and acc.stored == 100
+    snapshot = commit_readings.fn(cleaned, run, staged)
+    ds = store.open_sensors(run.store_url).load()
+    values = ds.temperature.sel(sensor="s1").dropna("time").values
+    np.testing.assert_allclose(values, (20 + np.sin(np.arange(100) / 10)).astype("float32"))
+    assert store.state(run.store_url).snapshot_id == snapshot
+
+    # Two runs planned on the same snapshot: the second to commit is refused, not merged blindly.
+    run_a, run_b = plan_ingest_run.fn("a", 30), plan_ingest_run.fn("b", 30)
+    _write(src / "b.csv", sensor="s2")
+    _, staged_a = _through_stage(run_a, src)
+    _, staged_b = _through_stage(run_b, src)
+    commit_readings.fn(clean_readings.fn(staged_a, run_a, STEPS, CleanParams()), run_a, staged_a)
+    with pytest.raises(StoreConflict, match="re-run"):
+        commit_readings.fn(clean_readings.fn(staged_b, run_b, STEPS, CleanParams()), run_b, staged_b)
+
+
+def test_clean_refuses_a_grid_the_store_does_not_have(data_root):
+    run = plan_ingest_run.fn("r1", 30)
+    src = data_root / "src"
+    src.mkdir()
+    _write(src / "a.csv")
+    _, staged = _through_stage(run, src)
+    commit_readings.fn(clean_readings.fn(staged, run, STEPS, CleanParams()), run, staged)
+    run2 = plan_ingest_run.fn("r2", 60)
+    _write(src / "b.csv", start="2026-01-02")
+    _, staged2 = _through_stage(run2, src)
+    with pytest.raises(Exception, match="30 s grid"):
+        clean_readings.fn(staged2, run2, STEPS, CleanParams(grid_seconds=60))

@@ -1,0 +1,70 @@
+"""The GX suite as data: loading, per-row reasons, run-time parameters."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lepton_flow import validation
+
+
+def _frame(**overrides):
+    base = {
+        "timestamp": pd.to_datetime(["2026-01-01T00:00:00Z"] * 4),
+        "sensor_id": ["s1", "s2", "s3", "s4"],
+        "metric": ["temperature", "humidity", "pressure", "temperature"],
+        "value": [20.0, 50.0, 1013.0, 21.0],
+        "unit": ["C", "%", "hPa", "C"],
+        "quality": [None] * 4,
+    }
+    base.update(overrides)
+    return pd.DataFrame(base)
+
+
+def test_clean_rows_pass():
+    outcome = validation.validate_frame(_frame(), "sensor_readings")
+    assert outcome.failed == 0 and outcome.success_rate == 1.0
+    assert {e["expectation"] for e in outcome.expectations} >= {"value_present", "sensor_id_format", "temperature_unit"}
+
+
+def test_each_failing_row_carries_the_names_of_its_expectations():
+    frame = _frame(
+        sensor_id=["s1", "??", "s3", "s4"],
+        value=[np.nan, 50.0, 1013.0, 21.0],
+        unit=["C", "%", "hPa", "F"],
+        timestamp=pd.to_datetime(["2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "2300-01-01T00:00:00Z", "1960-01-01T00:00:00Z"]),
+    )
+    outcome = validation.validate_frame(frame, "sensor_readings")
+    assert list(outcome.reasons) == ["value_present", "sensor_id_format", "timestamp_in_range", "timestamp_in_range; temperature_unit"]
+    assert outcome.success_rate == 0.0
+    by_name = {e["expectation"]: e for e in outcome.expectations}
+    assert by_name["temperature_unit"]["unexpected"] == 1 and by_name["temperature_unit"]["first_row"] == 3
+    # The stored result stays small: counts, not index lists.
+    assert "unexpected_index_list" not in json.dumps(outcome.result_json)
+
+
+def test_unknown_suite_names_the_file_and_the_known_ones():
+    with pytest.raises(FileNotFoundError, match=r"no expectation suite .*nope\.json .*sensor_readings"):
+        validation.validate_frame(_frame(), "nope")
+
+
+def test_suite_name_must_match_its_file(tmp_path, monkeypatch):
+    (tmp_path / "mine.json").write_text(json.dumps({"name": "other", "expectations": []}))
+    monkeypatch.setenv("LEPTON_EXPECTATIONS_DIR", str(tmp_path))
+    validation.suite_spec.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="does not match the file name"):
+            validation.suite_spec("mine")
+    finally:
+        validation.suite_spec.cache_clear()
+
+
+def test_data_docs_site_is_written(tmp_path):
+    outcome = validation.validate_frame(_frame(unit=["F", "%", "hPa", "C"]), "sensor_readings")
+    index = validation.build_data_docs(str(tmp_path), [("run-1", "file-a", outcome.result_json)], "sensor_readings")
+    assert index.endswith("index.html")
+    pages = list(tmp_path.rglob("file-a.html"))
+    assert pages and "temperature" in pages[0].read_text()
