@@ -18,6 +18,9 @@ def _quiet_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    # A fresh Prefect database migrates on first start: about 25 s on 2 cores,
+    # past Prefect's default wait for its local API.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -52,7 +55,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"lepton-flow: invalid parameters: {exc}", file=sys.stderr)
             return 2
-        state = sensor_ingest(params, return_state=True)
+        from lepton_flow.parallel import local_api
+
+        with local_api():
+            state = sensor_ingest(params, return_state=True)
         result = state.result(raise_on_failure=False)
         if hasattr(result, "files"):
             print(summary_text(result))

@@ -51,6 +51,17 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
+STAGED_SCHEMA = pa.schema(
+    [
+        pa.field("ts", pa.int64()),
+        pa.field("sensor_id", pa.dictionary(pa.int32(), pa.string())),
+        pa.field("metric", pa.dictionary(pa.int32(), pa.string())),
+        pa.field("value", pa.float64()),
+        pa.field("line", pa.int64()),
+    ]
+)
+
+
 class RunInfo(BaseModel):
     """Where one run stages and quarantines, and the store state it builds on."""
 
@@ -266,10 +277,10 @@ def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
                     "row": pa.array(bad, pa.int64()),
                     "reason": pa.array(outcome.reasons[bad].astype(str)),
                     "timestamp": rows.column("timestamp"),
-                    "sensor_id": rows.column("sensor_id"),
-                    "metric": rows.column("metric"),
+                    "sensor_id": rows.column("sensor_id").cast(pa.string()),
+                    "metric": rows.column("metric").cast(pa.string()),
                     "value": rows.column("value"),
-                    "unit": rows.column("unit"),
+                    "unit": rows.column("unit").cast(pa.string()),
                     "raw": pa.nulls(bad.size, pa.string()),
                 },
                 schema=QUARANTINE_SCHEMA,
@@ -323,7 +334,7 @@ def stage_file(validated: ValidatedRef, run: RunInfo) -> StagedRef:
             "value": table.column("value"),
             "line": table.column("line"),
         }
-    )
+    ).cast(STAGED_SCHEMA)
     staged_windows = []
     if out.num_rows:
         order = np.lexsort((ts, windows))
@@ -373,21 +384,29 @@ class WindowJob(BaseModel):
 
 
 def _window_rows(job: WindowJob, window: int, lo: int, hi: int) -> pd.DataFrame:
-    """Staged rows of `window`'s partitions whose grid bin lies in [lo, hi)."""
+    """Staged rows of `window`'s partitions whose grid bin lies in [lo, hi), with their file's index."""
     step = job.run.grid_seconds * NS
     t_lo, t_hi = lo * step - step // 2, hi * step - step // 2
     fs, base = fsspec.core.url_to_fs(join(job.run.staging_url, "valid", f"w={window}"))
-    frames = []
+    parts = []
     for idx, key in enumerate(job.files):
         path = f"{base}/{key}.parquet"
         if not fs.exists(path):
             continue
-        part = pq.read_table(path, filesystem=fs, filters=[("ts", ">=", t_lo), ("ts", "<", t_hi)]).to_pandas()
-        part["file"] = np.int32(idx)
-        frames.append(part)
-    if not frames:
-        return pd.DataFrame({"ts": pd.Series(dtype="int64"), "sensor_id": pd.Series(dtype=object), "metric": pd.Series(dtype=object), "value": pd.Series(dtype="float64"), "line": pd.Series(dtype="int64"), "file": pd.Series(dtype="int32")})
-    return pd.concat(frames, ignore_index=True)
+        part = pq.read_table(path, filesystem=fs, filters=[("ts", ">=", t_lo), ("ts", "<", t_hi)])
+        parts.append(part.append_column("file", pa.array(np.full(part.num_rows, idx, np.int32))))
+    if not parts:
+        return STAGED_SCHEMA.append(pa.field("file", pa.int32())).empty_table().to_pandas()
+    # One conversion for all files: Arrow unifies their dictionaries into one categorical.
+    return pa.concat_tables(parts).to_pandas()
+
+
+def _codes(column: pd.Series, names: list[str]) -> np.ndarray:
+    """Index of each row's label in `names` (-1 if absent), via the column's few categories."""
+    column = column.astype("category")
+    lookup = pd.Index(names).get_indexer(column.cat.categories)
+    codes = column.cat.codes.to_numpy()
+    return np.where(codes >= 0, lookup[codes], -1) if len(lookup) else np.full(len(column), -1)
 
 
 def clean_window(window: int, job: WindowJob) -> dict:
@@ -422,11 +441,12 @@ def clean_window(window: int, job: WindowJob) -> dict:
             info[k] += v
         if len(outer_rows):
             outer_rows, _, _ = step.apply(outer_rows, params)
-    rows = pd.concat([inner, outer_rows], ignore_index=True)
     n_inner = len(inner)
-
-    sensor_idx = pd.Categorical(rows["sensor_id"], categories=job.sensors).codes.astype(np.int64)
-    bins = grid_bins(rows["ts"].to_numpy(np.int64), job.run.grid_seconds) - vlo
+    sensor_idx = np.concatenate([_codes(inner["sensor_id"], job.sensors), _codes(outer_rows["sensor_id"], job.sensors)]).astype(np.int64)
+    metric_codes = np.concatenate([_codes(inner["metric"], job.metrics), _codes(outer_rows["metric"], job.metrics)])
+    ts = np.concatenate([inner["ts"].to_numpy(np.int64), outer_rows["ts"].to_numpy(np.int64)])
+    row_values = np.concatenate([inner["value"].to_numpy(np.float64), outer_rows["value"].to_numpy(np.float64)])
+    bins = grid_bins(ts, job.run.grid_seconds) - vlo
     view = vhi - vlo
     stored = {}
     if job.store_exists and vlo <= job.store_start + job.store_length - 1:
@@ -436,12 +456,11 @@ def clean_window(window: int, job: WindowJob) -> dict:
 
     group = zarr.open_group(job.cleaned_url, mode="r+")
     quality_hist: dict[str, dict[str, int]] = {}
-    outcome = np.zeros(len(rows), np.int8)  # 0 stored, 1 outlier, 2 already stored
-    metric_codes = pd.Categorical(rows["metric"], categories=job.metrics).codes
+    outcome = np.zeros(len(ts), np.int8)  # 0 stored, 1 outlier, 2 already stored
     for m_idx, metric in enumerate(job.metrics):
         sel = np.flatnonzero(metric_codes == m_idx)
         flat = bins[sel] * n_sensors + sensor_idx[sel]
-        sums = np.bincount(flat, weights=rows["value"].to_numpy()[sel], minlength=view * n_sensors).reshape(view, n_sensors)
+        sums = np.bincount(flat, weights=row_values[sel], minlength=view * n_sensors).reshape(view, n_sensors)
         cnt = np.bincount(flat, minlength=view * n_sensors).reshape(view, n_sensors)
         fresh = cnt > 0
         with np.errstate(invalid="ignore", divide="ignore"):

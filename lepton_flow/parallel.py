@@ -9,6 +9,7 @@ calling `task.fn`), the same code runs in-process.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -69,3 +70,31 @@ def map_parallel(fn: Callable, items: Sequence, *args: Any) -> list:
             return [fn(item, *args) for item in items]
         futures = client.map(fn, list(items), *[[a] * len(items) for a in args], pure=False)
         return client.gather(futures)
+
+
+@contextlib.contextmanager
+def local_api() -> Iterator[str | None]:
+    """Prefect's local API, one for this process and every Dask worker it starts.
+
+    With PREFECT_API_URL set (a server, or a test harness) there is nothing
+    to do. Otherwise Prefect would start a temporary server in this process
+    and another in each worker process, all on one SQLite file; starting one
+    here and pointing every process at it saves their start-up and keeps
+    every task run in the run's own database.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield PREFECT_API_URL.value()
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield server.api_url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()

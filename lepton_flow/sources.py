@@ -26,14 +26,18 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
+# Text columns are dictionary-encoded: a file holds a handful of distinct
+# sensors, metrics and units, and every later step (GX, dedupe, gridding)
+# works on small integer codes instead of a million strings.
+_TEXT = pa.dictionary(pa.int32(), pa.string())
 READING_SCHEMA = pa.schema(
     [
         pa.field("timestamp", pa.timestamp("ns", tz="UTC")),
-        pa.field("sensor_id", pa.string()),
-        pa.field("metric", pa.string()),
+        pa.field("sensor_id", _TEXT),
+        pa.field("metric", _TEXT),
         pa.field("value", pa.float64()),
-        pa.field("unit", pa.string()),
-        pa.field("quality", pa.string()),
+        pa.field("unit", _TEXT),
+        pa.field("quality", _TEXT),
         pa.field("line", pa.int64()),
     ]
 )
@@ -272,10 +276,22 @@ def _numbers(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
+def _constant(text: str, n: int) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([text], pa.string()))
+
+
 def _string_col(table: pa.Table, name: str | None, n: int) -> pa.Array:
     if name is None:
         return pa.nulls(n, pa.string())
     return table.column(name).cast(pa.string()).combine_chunks()
+
+
+def _cells(raw: pa.Table, column: str, mask: np.ndarray) -> list[tuple[int, str | None]]:
+    """(row, text) of the masked cells of a column: only the few rows an error message needs."""
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return []
+    return list(zip(rows.tolist(), raw.column(column).take(pa.array(rows)).cast(pa.string()).to_pylist()))
 
 
 def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOptions) -> ParsedFile:
@@ -305,18 +321,16 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     ts_bad = pc.and_(pc.is_null(ts), pc.invert(pc.is_null(raw.column(ts_name)))).to_numpy(zero_copy_only=False)
     ts_missing = pc.is_null(raw.column(ts_name)).to_numpy(zero_copy_only=False)
     drop = ts_bad | ts_missing
-    raw_ts_text = raw.column(ts_name).cast(pa.string()).to_numpy(zero_copy_only=False)
-    for i in np.flatnonzero(drop):
-        what = "missing" if ts_missing[i] else f"{raw_ts_text[i]!r} is not a date/time"
+    for i, text in _cells(raw, ts_name, drop):
+        what = "missing" if ts_missing[i] else f"{text!r} is not a date/time"
         errors.append(ParseError(int(lines[i]), f"column {ts_name}: timestamp {what}", ""))
 
-    sensor = _string_col(raw, sensor_name, n) if sensor_name else pa.array([default_sensor] * n, pa.string())
+    sensor = _string_col(raw, sensor_name, n) if sensor_name else _constant(default_sensor, n)
     parts: list[pa.Table] = []
     if metric_name and value_name:
         values, bad = _numbers(raw.column(value_name))
-        text = raw.column(value_name).cast(pa.string()).to_numpy(zero_copy_only=False)
-        for i in np.flatnonzero(bad & ~drop):
-            errors.append(ParseError(int(lines[i]), f"column {value_name}: {text[i]!r} is not a number", ""))
+        for i, text in _cells(raw, value_name, bad & ~drop):
+            errors.append(ParseError(int(lines[i]), f"column {value_name}: {text!r} is not a number", ""))
         keep = ~(drop | bad)
         metric = pc.utf8_lower(pc.utf8_trim_whitespace(_string_col(raw, metric_name, n)))
         parts.append(
@@ -329,9 +343,10 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
                     "unit": _string_col(raw, unit_name, n),
                     "quality": _string_col(raw, quality_name, n),
                     "line": pa.array(lines, pa.int64()),
-                },
-                schema=READING_SCHEMA,
-            ).filter(pa.array(keep))
+                }
+            )
+            .cast(READING_SCHEMA)
+            .filter(pa.array(keep))
         )
     else:
         skip = {ts_name, sensor_name, unit_name, quality_name} - {None}
@@ -342,9 +357,8 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         pending: list[tuple[str, str | None, str, np.ndarray]] = []
         for col in value_cols:
             values, bad = _numbers(raw.column(col))
-            text = raw.column(col).cast(pa.string()).to_numpy(zero_copy_only=False)
-            for i in np.flatnonzero(bad & ~drop):
-                errors.append(ParseError(int(lines[i]), f"column {col}: {text[i]!r} is not a number", ""))
+            for i, text in _cells(raw, col, bad & ~drop):
+                errors.append(ParseError(int(lines[i]), f"column {col}: {text!r} is not a number", ""))
             bad_any |= bad
             label, unit = col, None
             if m := _UNIT_IN_NAME.match(col):
@@ -363,15 +377,16 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
                 pa.table(
                     {
                         "timestamp": ts,
-                        "sensor_id": pa.array([col_sensor] * n, pa.string()) if col_sensor else sensor,
-                        "metric": pa.array([metric] * n, pa.string()),
+                        "sensor_id": _constant(col_sensor, n) if col_sensor else sensor,
+                        "metric": _constant(metric, n),
                         "value": pa.array(values, pa.float64()),
-                        "unit": pa.array([unit] * n, pa.string()) if unit else _string_col(raw, unit_name, n),
+                        "unit": _constant(unit, n) if unit else _string_col(raw, unit_name, n),
                         "quality": _string_col(raw, quality_name, n),
                         "line": pa.array(lines, pa.int64()),
-                    },
-                    schema=READING_SCHEMA,
-                ).filter(pa.array(keep))
+                    }
+                )
+                .cast(READING_SCHEMA)
+                .filter(pa.array(keep))
             )
     table = pa.concat_tables(parts) if parts else READING_SCHEMA.empty_table()
     errors.sort(key=lambda e: e.line)

@@ -51,19 +51,28 @@ def demo_copy(data_root, demo_source):
 
 @pytest.fixture(scope="session")
 def prefect_server():
-    """One temporary Prefect API (SQLite) for every flow test in the session."""
+    """One temporary Prefect API (SQLite) for every flow test in the session; yields its URL."""
+    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    with prefect_test_harness(server_startup_timeout=180):
+        yield PREFECT_API_URL.value()
 
 
 @pytest.fixture(scope="session")
-def dask_cluster():
-    """A real local Dask scheduler with two worker processes, shared by flow tests."""
+def dask_cluster(prefect_server):
+    """A real local Dask scheduler with two worker processes, shared by flow tests.
+
+    The workers get the test server's URL in their environment, as
+    `lepton_flow.parallel.local_api` gives it to a CLI run's workers.
+    """
     from distributed import LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    os.environ["PREFECT_API_URL"] = prefect_server
+    try:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    finally:
+        del os.environ["PREFECT_API_URL"]
     yield cluster
     cluster.close()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+import pandas as pd
 
 from lepton_flow.cleaning import OBSERVED, OUTLIER, CleanParams, GridStep, register
 
@@ -42,14 +42,22 @@ def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
     k = params.hampel_half_window
     if values.shape[0] == 0:
         return values.copy(), quality.copy()
-    padded = np.pad(values, ((k, k), (0, 0)), constant_values=np.nan)
-    windows = sliding_window_view(padded, 2 * k + 1, axis=0)
-    median = window_median(windows, k + 1)
-    scale = 1.4826 * window_median(np.abs(windows - median[..., None]), k + 1)
+    width = 2 * k + 1
+    median = pd.DataFrame(values).rolling(width, center=True, min_periods=k + 1).median().to_numpy()
+    floor = noise_level(values)
     with np.errstate(invalid="ignore"):
         deviation = np.abs(values - median)
-        limit = params.hampel_sigmas * np.fmax(scale, noise_level(values))
-        flagged = fresh & (quality == OBSERVED) & (deviation > limit) & (deviation > 0)
+        # Only a reading beyond the noise floor can be an outlier; the exact
+        # window spread is computed for those few alone.
+        candidate = fresh & (quality == OBSERVED) & (deviation > params.hampel_sigmas * floor) & (deviation > 0)
+    rows, cols = np.nonzero(candidate)
+    flagged = np.zeros(values.shape, bool)
+    if rows.size:
+        padded = np.pad(values, ((k, k), (0, 0)), constant_values=np.nan)
+        windows = padded[rows[:, None] + np.arange(width)[None, :], cols[:, None]]
+        scale = 1.4826 * window_median(np.abs(windows - median[rows, cols][:, None]), k + 1)
+        with np.errstate(invalid="ignore"):
+            flagged[rows, cols] = deviation[rows, cols] > params.hampel_sigmas * np.fmax(scale, floor[cols])
     return np.where(flagged, np.nan, values), np.where(flagged, OUTLIER, quality).astype(np.uint8)
 
 
