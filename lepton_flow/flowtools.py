@@ -13,6 +13,12 @@ class FileFailure(BaseModel):
     file: str
     stage: str
     message: str
+    error: str = ""
+
+    @property
+    def rejected(self) -> bool:
+        """True when validation rejected the file (as opposed to an error reading it)."""
+        return self.error == "FileRejected"
 
 
 def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tuple[list, list[FileFailure]]:
@@ -28,12 +34,12 @@ def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tupl
         if state.is_completed():
             done.append(future.result())
         else:
-            message = state.message or state.name
+            message, error = state.message or state.name, ""
             try:
                 future.result(raise_on_failure=True)
             except Exception as exc:  # the task's own error says what went wrong
-                message = str(exc) or message
-            failed.append(FileFailure(file=file, stage=stage, message=message))
+                message, error = str(exc) or message, type(exc).__name__
+            failed.append(FileFailure(file=file, stage=stage, message=message, error=error))
     return done, failed
 
 
@@ -41,10 +47,11 @@ def retry_transient(task, task_run, state) -> bool:
     """Retry condition for I/O tasks: retry what may pass (I/O, network), not bad input."""
     from lepton_flow.ingest import FileRejected
     from lepton_flow.sources import SourceError
+    from lepton_flow.store import StoreError
 
     try:
         state.result()
-    except (SourceError, FileRejected, ValueError, KeyError, TypeError):
+    except (SourceError, FileRejected, StoreError, ValueError, KeyError, TypeError):
         return False
     except Exception:
         return True

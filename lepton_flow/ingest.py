@@ -653,7 +653,7 @@ def summarise(
 
     files = list(cleaned.accounts.values())
     for failure in failures:
-        status = "rejected" if "threshold" in failure.message else f"failed ({failure.stage})"
+        status = "rejected" if failure.rejected else f"failed ({failure.stage})"
         files.append(FileAccount(file=failure.file, sha256="", status=status, message=failure.message))
     validation_rows = []
     for v in validated:

@@ -82,7 +82,7 @@ def local_api() -> Iterator[str | None]:
     here and pointing every process at it saves their start-up and keeps
     every task run in the run's own database.
     """
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
     if PREFECT_API_URL.value():
         yield PREFECT_API_URL.value()
@@ -95,6 +95,12 @@ def local_api() -> Iterator[str | None]:
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             yield server.api_url
+            # Send the run's last logs while the server is still there: a log
+            # left for the exit handler would retry a stopped server for a minute.
+            from prefect.logging.handlers import APILogWorker
+
+            APILogWorker.drain_all(timeout=10)
     finally:
         os.environ.pop("PREFECT_API_URL", None)
-        server.stop()
+        with temporary_settings(updates={PREFECT_LOGGING_TO_API_ENABLED: False}):
+            server.stop()

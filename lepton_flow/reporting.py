@@ -39,13 +39,13 @@ def publish_ingest_artifacts(summary: IngestSummary, validation_rows: list[dict]
 
     create_table_artifact(
         key="sensor-ingest-accounting",
-        table=[{k: md_escape(v) if isinstance(v, str) else v for k, v in row.items()} for row in accounting_rows(summary)],
+        table=accounting_rows(summary),
         description="Per file: read = stored + quarantined + duplicates + outliers",
     )
     if validation_rows:
         create_table_artifact(
             key="sensor-ingest-validation",
-            table=[{k: md_escape(v) if isinstance(v, str) else v for k, v in row.items()} for row in validation_rows],
+            table=validation_rows,
             description="GX expectations per file: readings that failed each",
         )
     create_markdown_artifact(key="sensor-ingest-summary", markdown=summary_markdown(summary), description="sensor_ingest outcome")
@@ -56,16 +56,20 @@ def summary_markdown(summary: IngestSummary) -> str:
     lines = [
         "# sensor_ingest",
         "",
-        f"- snapshot: `{summary.snapshot_id}`",
-        f"- store: `{summary.store_url}`",
+        f"- snapshot: {md_escape(summary.snapshot_id)}",
+        f"- store: {md_escape(summary.store_url)}",
         f"- files ingested: {sum(1 for f in summary.files if f.status in ('ok', 'empty'))}; "
         f"failed: {sum(1 for f in summary.files if f.status not in ('ok', 'empty'))}; already ingested: {len(summary.skipped)}",
         f"- readings: read {totals['records']}, stored {totals['stored']}, quarantined {totals['quarantined']}, "
         f"duplicates {totals['duplicates']}, outliers {totals['outliers']}",
-        f"- quarantine: `{summary.quarantine_url}`",
+        f"- quarantine: {md_escape(summary.quarantine_url)}",
     ]
     if summary.docs_url:
-        lines.append(f"- Data Docs: `{summary.docs_url}`")
+        lines.append(f"- Data Docs: {md_escape(summary.docs_url)}")
+    failed = [f for f in summary.files if f.status not in ("ok", "empty")]
+    if failed:
+        lines += ["", "## Files not ingested", ""]
+        lines += [f"- {md_escape(f.file)}: {md_escape(f.message)}" for f in failed]
     return "\n".join(lines) + "\n"
 
 

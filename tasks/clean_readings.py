@@ -4,10 +4,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lepton_flow.cleaning import CleanParams
+from lepton_flow.flowtools import retry_transient
 from lepton_flow.ingest import CleanResult, RunInfo, StagedRef, clean_staged
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 8], retry_condition_fn=retry_transient)
 def clean_readings(staged: list[StagedRef], run: RunInfo, steps: list[str], params: CleanParams) -> CleanResult:
     """Run the cleaning steps over every time window the staged files touch, in parallel on Dask.
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from lepton_flow.flowtools import retry_transient
 from lepton_flow.ingest import ParsedRef, RunInfo, ValidatedRef, validate_file
 
 
-@task(cache_policy=NO_CACHE, task_run_name="validate {parsed.file.name}")
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 8], retry_condition_fn=retry_transient, task_run_name="validate {parsed.file.name}")
 def validate_readings(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
     """Check a parsed file against the GX suite `expectations/<dataset>.json`.
 
