@@ -373,7 +373,6 @@ class WindowJob(BaseModel):
     store_exists: bool
     store_start: int | None
     store_length: int
-    store_sensors: int
     start_bin: int
     end_bin: int
     sensors: list[str]
@@ -525,13 +524,13 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
             f"the store at {run.store_url} holds a {current.grid_seconds} s grid; this run asked for {params.grid_seconds} s"
         )
     accounts = {
-        s.file.key: FileAccount(file=s.file.url, sha256=s.file.sha256, records=s.records, quarantined=s.quarantined)
+        s.file.key: FileAccount(
+            file=s.file.url, sha256=s.file.sha256, records=s.records, quarantined=s.quarantined, status="empty" if s.records == 0 else "ok"
+        )
         for s in staged
     }
     with_rows = [s for s in staged if s.staged]
     if not with_rows:
-        for acc in accounts.values():
-            acc.status = "empty" if acc.records == 0 else acc.status
         return CleanResult(cleaned_url=None, accounts=accounts)
 
     staged_windows = sorted({w for s in with_rows for w in s.windows})
@@ -583,7 +582,6 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         store_exists=current.exists,
         store_start=current.start_bin,
         store_length=current.length,
-        store_sensors=len(current.sensors),
         start_bin=start_bin,
         end_bin=end_bin,
         sensors=sensors,
@@ -605,9 +603,6 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
                 quality[metric][label] += n
         for k, v in res["info"].items():
             info[k] += v
-    for acc in accounts.values():
-        if acc.records == 0:
-            acc.status = "empty"
     return CleanResult(
         cleaned_url=cleaned_url,
         start_bin=start_bin,

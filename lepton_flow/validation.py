@@ -53,8 +53,14 @@ def run_parameters() -> dict:
     }
 
 
-@lru_cache(maxsize=1)
 def _batch_definition():
+    """A whole-frame batch definition in a new ephemeral context.
+
+    New for every batch: GX's execution engine caches the metrics it resolved
+    (Series of the batch's length among them) for the life of its context, so a
+    long-lived context grows by about 12 MB per million readings validated.
+    Making one takes milliseconds.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
