@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import importlib.resources
 import shutil
 from pathlib import Path
@@ -100,6 +101,22 @@ def test_demo_ingest_accounts_for_every_reading_and_catches_every_fault(ingest_f
     assert summary.run_id in last["message"] and "readings_p0_g0.csv" in last["message"]
     assert set(last["metadata"]["sha256"]) == set(store.state(get_settings().store).ingested)
     assert summary.docs_url and Path(summary.docs_url).is_file()
+
+    # The run's table artifacts, as the Prefect API holds them.
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["sensor-ingest-accounting", "sensor-ingest-validation", "sensor-ingest-summary"])),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])),
+        )
+    by_key = {a.key: a for a in artifacts}
+    assert set(by_key) == {"sensor-ingest-accounting", "sensor-ingest-validation", "sensor-ingest-summary"}
+    table = by_key["sensor-ingest-accounting"].data
+    table = json.loads(table) if isinstance(table, str) else table
+    assert len(table) == len(accounts) and all(row["balanced"] for row in table)
+    assert summary.snapshot_id in by_key["sensor-ingest-summary"].data
     assert not (data_root / "staging" / summary.run_id).exists()
 
     # Re-running on the same files adds nothing and leaves the store byte-identical.

@@ -1,0 +1,48 @@
+"""What people read: the printed summary, markdown that inputs cannot break, the run's summary object."""
+
+from __future__ import annotations
+
+import re
+
+from lepton_flow.flowtools import FileFailure
+from lepton_flow.ingest import CleanResult, FileAccount, IngestSummary, RunInfo, summarise
+from lepton_flow.reporting import md_escape, summary_markdown, summary_text
+
+
+def _summary(**kw) -> IngestSummary:
+    files = [
+        FileAccount(file="/d/a.csv", sha256="a", records=10, stored=7, quarantined=1, duplicates=1, outliers=1),
+        FileAccount(file="/d/b|<img src=x onerror=alert(1)>.csv", sha256="", status="rejected", message="**only 10%** passed"),
+    ]
+    return IngestSummary(run_id="r1", snapshot_id="SNAP", store_url="/d/store", files=files, skipped=["/d/old.csv"], quarantine_url="/d/q", **kw)
+
+
+def test_markdown_escapes_text_from_inputs():
+    text = md_escape("a|b <script>alert(1)</script> **bold** [x](y)\nnext")
+    assert "<" not in text.replace("\\<", "") and "|" not in text.replace("\\|", "")
+    assert "\n" not in text and "\\*\\*bold\\*\\*" in text
+    md = summary_markdown(_summary())
+    assert not re.search(r"(?<!\\)[<>|*]", md.split("## Files not ingested")[1])  # every special character escaped
+    assert "\\<img" in md and "\\*\\*only 10%\\*\\*" in md
+
+
+def test_summary_text_counts_and_places():
+    text = summary_text(_summary(docs_url="/d/docs/index.html"))
+    assert "files ingested:      1" in text and "already ingested:    1" in text and "failed:              1" in text
+    assert "readings read:       10" in text and "stored:            7" in text
+    assert "snapshot:            SNAP" in text and "/d/docs/index.html" in text
+    assert "only 10%" in text
+
+
+def test_summarise_reports_rejections_and_clears_staging(tmp_path):
+    run = RunInfo(run_id="r1", staging_url=str(tmp_path / "staging" / "r1"), quarantine_url=str(tmp_path / "q"), store_url=str(tmp_path / "s"), docs_dir=str(tmp_path / "gx"))
+    (tmp_path / "staging" / "r1" / "valid").mkdir(parents=True)
+    cleaned = CleanResult(cleaned_url=None, accounts={"k": FileAccount(file="/d/a.csv", sha256="a", records=3, stored=3)})
+    failures = [
+        FileFailure(file="/d/bad.csv", stage="validate", message="/d/bad.csv: only 0% passed", error="FileRejected"),
+        FileFailure(file="/d/broken.parquet", stage="read", message="/d/broken.parquet: cannot be read", error="SourceError"),
+    ]
+    summary, rows = summarise(run, cleaned, "SNAP", [], failures, [], [])
+    assert [(f.file, f.status) for f in summary.files] == [("/d/a.csv", "ok"), ("/d/bad.csv", "rejected"), ("/d/broken.parquet", "failed (read)")]
+    assert all(f.balanced for f in summary.files) and rows == []
+    assert not (tmp_path / "staging" / "r1").exists()
