@@ -56,3 +56,16 @@ def retry_transient(task, task_run, state) -> bool:
     except Exception:
         return True
     return False
+
+
+def run_logger():
+    """The Prefect run logger inside a flow or task run; a plain logger when a test calls `task.fn`."""
+    import logging
+
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("lepton_flow")

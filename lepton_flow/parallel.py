@@ -29,7 +29,8 @@ def task_runner(settings: Settings | None = None):
             "n_workers": settings.dask_workers,
             "threads_per_worker": settings.dask_threads_per_worker,
             "processes": True,
-            "dashboard_address": None,
+            # The Dask dashboard shows progress; another run on the machine moves it to a free port.
+            "dashboard_address": ":8787",
         },
     )
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import time
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lepton_flow.cleaning import CleanParams
-from lepton_flow.flowtools import retry_transient
+from lepton_flow.flowtools import retry_transient, run_logger
 from lepton_flow.ingest import CleanResult, RunInfo, StagedRef, clean_staged
 
 
@@ -15,4 +17,7 @@ def clean_readings(staged: list[StagedRef], run: RunInfo, steps: list[str], para
     Returns where the cleaned grid lies and, per file, how many readings
     were stored, dropped as duplicates or removed as outliers.
     """
-    return clean_staged(staged, run, steps, params)
+    start = time.perf_counter()
+    result = clean_staged(staged, run, steps, params)
+    run_logger().info("cleaned %d window(s) of %d file(s), %.2f s", len(result.windows), len(staged), time.perf_counter() - start)
+    return result

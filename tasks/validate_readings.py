@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import time
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from lepton_flow.flowtools import retry_transient
+from lepton_flow.flowtools import retry_transient, run_logger
 from lepton_flow.ingest import ParsedRef, RunInfo, ValidatedRef, validate_file
 
 
@@ -15,4 +17,7 @@ def validate_readings(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
     under the run's threshold fails here, naming the expectation and an
     example row, and none of it reaches the store.
     """
-    return validate_file(parsed, run)
+    start = time.perf_counter()
+    ref = validate_file(parsed, run)
+    run_logger().info("%s: %d of %d readings failed, %.2f s", parsed.file.name, ref.failed, parsed.readings, time.perf_counter() - start)
+    return ref

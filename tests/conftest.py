@@ -70,7 +70,7 @@ def dask_cluster(prefect_server):
 
     os.environ["PREFECT_API_URL"] = prefect_server
     try:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     finally:
         del os.environ["PREFECT_API_URL"]
     yield cluster
