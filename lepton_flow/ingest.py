@@ -207,6 +207,33 @@ def quarantine_path(run: RunInfo, file: SourceFile, part: str) -> str:
     return join(run.quarantine_url, run.day, f"{file.key}.{part}.parquet")
 
 
+def _write_quarantine(url: str, file: SourceFile, lines, reasons: list[str], raw: list[str] | None = None, rows: pa.Table | None = None, row_index=None) -> None:
+    """Quarantine entries of one file: where each came from, why, and what it held."""
+    n = len(reasons)
+
+    def field(name: str, typ: pa.DataType):
+        return rows.column(name).cast(typ) if rows is not None else pa.nulls(n, typ)
+
+    _write_parquet(
+        pa.table(
+            {
+                "file": [file.url] * n,
+                "line": pa.array(lines, pa.int64()),
+                "row": pa.array(row_index, pa.int64()) if row_index is not None else pa.nulls(n, pa.int64()),
+                "reason": pa.array(reasons, pa.string()),
+                "timestamp": field("timestamp", pa.timestamp("ns", tz="UTC")),
+                "sensor_id": field("sensor_id", pa.string()),
+                "metric": field("metric", pa.string()),
+                "value": field("value", pa.float64()),
+                "unit": field("unit", pa.string()),
+                "raw": pa.array(raw, pa.string()) if raw is not None else pa.nulls(n, pa.string()),
+            },
+            schema=QUARANTINE_SCHEMA,
+        ),
+        url,
+    )
+
+
 def read_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> ParsedRef:
     """Parse one source file into canonical Parquet; unparseable lines go to quarantine."""
     parsed = read_readings(file.url, options)
@@ -215,24 +242,12 @@ def read_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> ParsedRef
     quarantine_url = None
     if parsed.errors:
         quarantine_url = quarantine_path(run, file, "parse")
-        n = len(parsed.errors)
-        _write_parquet(
-            pa.table(
-                {
-                    "file": [file.url] * n,
-                    "line": [e.line for e in parsed.errors],
-                    "row": pa.nulls(n, pa.int64()),
-                    "reason": [f"parse_error: {e.reason}" for e in parsed.errors],
-                    "timestamp": pa.nulls(n, pa.timestamp("ns", tz="UTC")),
-                    "sensor_id": pa.nulls(n, pa.string()),
-                    "metric": pa.nulls(n, pa.string()),
-                    "value": pa.nulls(n, pa.float64()),
-                    "unit": pa.nulls(n, pa.string()),
-                    "raw": [e.text for e in parsed.errors],
-                },
-                schema=QUARANTINE_SCHEMA,
-            ),
+        _write_quarantine(
             quarantine_url,
+            file,
+            lines=[e.line for e in parsed.errors],
+            reasons=[f"parse_error: {e.reason}" for e in parsed.errors],
+            raw=[e.text for e in parsed.errors],
         )
     return ParsedRef(
         file=file,
@@ -269,24 +284,7 @@ def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
     if bad.size:
         quarantine_url = quarantine_path(run, parsed.file, "invalid")
         rows = table.take(pa.array(bad))
-        _write_parquet(
-            pa.table(
-                {
-                    "file": [parsed.file.url] * bad.size,
-                    "line": rows.column("line"),
-                    "row": pa.array(bad, pa.int64()),
-                    "reason": pa.array(outcome.reasons[bad].astype(str)),
-                    "timestamp": rows.column("timestamp"),
-                    "sensor_id": rows.column("sensor_id").cast(pa.string()),
-                    "metric": rows.column("metric").cast(pa.string()),
-                    "value": rows.column("value"),
-                    "unit": rows.column("unit").cast(pa.string()),
-                    "raw": pa.nulls(bad.size, pa.string()),
-                },
-                schema=QUARANTINE_SCHEMA,
-            ),
-            quarantine_url,
-        )
+        _write_quarantine(quarantine_url, parsed.file, lines=rows.column("line").to_numpy(), reasons=outcome.reasons[bad].astype(str).tolist(), rows=rows, row_index=bad)
     ref = ValidatedRef(
         parsed=parsed,
         failed=int(bad.size),
@@ -467,6 +465,7 @@ def clean_window(window: int, job: WindowJob) -> dict:
             # reads these bins back computes exactly what this one did.
             values = np.where(fresh, sums / np.maximum(cnt, 1), np.nan).astype("float32").astype("float64")
         quality = np.where(fresh, OBSERVED, cleaning.MISSING).astype(np.uint8)
+        prior_gap = np.zeros((view, n_sensors), bool)
         if metric in stored:
             old_v, old_q = stored[metric]
             rows_held = old_v.shape[0]
@@ -482,8 +481,12 @@ def clean_window(window: int, job: WindowJob) -> dict:
             fresh = fresh & ~held
             hit = already[bins[sel], sensor_idx[sel]]
             outcome[sel[hit]] = 2
+            prior_gap = pad_q == cleaning.GAP
         for step in grid_steps:
             values, quality = step.apply(values, quality, fresh, params)
+        # A long gap reaching past this view cannot be seen whole from here:
+        # what the store called a gap stays one unless new readings filled it.
+        quality = np.where(prior_gap & (quality == cleaning.MISSING), cleaning.GAP, quality).astype(np.uint8)
         removed = np.isin(quality[bins[sel], sensor_idx[sel]], REMOVED) & (outcome[sel] == 0)
         outcome[sel[removed]] = 1
         a, b = lo - vlo, hi - vlo

@@ -108,7 +108,6 @@ class ParseError:
 class ParsedFile:
     table: pa.Table
     errors: list[ParseError] = field(default_factory=list)
-    rows_in_file: int = 0
 
     @property
     def readings(self) -> int:
@@ -495,10 +494,8 @@ def _read(url: str, options: ReadOptions) -> ParsedFile:
         except (pa.ArrowInvalid, OSError) as exc:
             raise SourceError(f"{url}: cannot be read as Parquet: {exc}") from exc
         lines, errors = np.arange(1, raw.num_rows + 1, dtype=np.int64), []
-    rows_in_file = raw.num_rows + len(errors)
     if raw.num_columns == 0 or raw.num_rows == 0:
-        return ParsedFile(table=READING_SCHEMA.empty_table(), errors=errors, rows_in_file=rows_in_file)
+        return ParsedFile(table=READING_SCHEMA.empty_table(), errors=errors)
     parsed = to_canonical(raw, lines, url, options)
     parsed.errors = sorted(errors + parsed.errors, key=lambda e: e.line)
-    parsed.rows_in_file = rows_in_file
     return parsed

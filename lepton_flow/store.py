@@ -19,7 +19,6 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from urllib.parse import urlparse
 
 import numpy as np
@@ -357,7 +356,3 @@ def record_ingested(url: str, base_snapshot: str | None, message: str, metadata:
         merged.update(ingested)
         root.attrs[INGESTED_ATTR] = merged
         return session.commit(message, metadata=metadata)
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +11,6 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture
@@ -85,7 +81,3 @@ def ingest_flow(prefect_server, dask_cluster):
     from flows.sensor_ingest import sensor_ingest
 
     return sensor_ingest.with_options(task_runner=DaskTaskRunner(address=dask_cluster.scheduler_address))
-
-
-def load_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text())

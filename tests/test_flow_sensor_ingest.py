@@ -150,7 +150,8 @@ def test_late_file_merges_into_its_window_in_a_later_run(ingest_flow, demo_copy,
     mask = np.ones(before.sizes["time"], bool)
     mask[np.searchsorted(before.time.values, times.values)] = False
     for var in ("temperature", "humidity", "pressure"):
-        np.testing.assert_array_equal(before[var].values[mask], after[var].values[: before.sizes["time"]][mask])
+        for name in (var, f"{var}_quality"):
+            np.testing.assert_array_equal(before[name].values[mask], after[name].values[: before.sizes["time"]][mask])
     assert len(store.history(url)) == 3  # init, first run, late run
     assert second.snapshot_id != first.snapshot_id
 
