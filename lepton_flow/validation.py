@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -70,13 +71,6 @@ def _batch_definition():
     return source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
 
 
-@lru_cache(maxsize=16)
-def load_suite(dataset: str):
-    import great_expectations as gx
-
-    return gx.ExpectationSuite(**json.loads(suite_spec(dataset)))
-
-
 @dataclass
 class ValidationOutcome:
     """Per-row reasons (None where the row passed) and the suite's results."""
@@ -95,43 +89,138 @@ class ValidationOutcome:
         return 1.0 if n == 0 else (n - self.failed) / n
 
 
+def _columns(spec: dict, columns) -> set[str]:
+    """Columns an expectation reads: its column arguments and those its row condition names."""
+    kwargs = spec.get("kwargs", {})
+    named = {kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"), *(kwargs.get("column_list") or [])}
+    condition = kwargs.get("row_condition") or ""
+    text = " ".join(str(v) for v in condition.values()) if isinstance(condition, dict) else str(condition)
+    return ({c for c in named if c} | set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))) & set(columns)
+
+
+@lru_cache(maxsize=32)
+def _split_suite(dataset: str, categorical: tuple[str, ...]):
+    """The suite as (expectations over rows, expectations that read only dictionary columns).
+
+    An expectation that reads only categorical columns gives the same answer
+    for every row with the same values there, so it can be checked once per
+    distinct combination: a file of a million readings holds a few hundred.
+    """
+    import great_expectations as gx
+
+    spec = json.loads(suite_spec(dataset))
+    order, by_row, by_value = [], [], []
+    for item in spec["expectations"]:
+        cols = _columns(item, categorical + ("timestamp", "value"))
+        per_value = bool(cols) and cols <= set(categorical)
+        (by_value if per_value else by_row).append(item)
+        order.append((per_value, len(by_value if per_value else by_row) - 1))
+    suites = [gx.ExpectationSuite(name=dataset, expectations=part) if part else None for part in (by_row, by_value)]
+    return order, suites[0], suites[1], by_value
+
+
+def _run(frame: pd.DataFrame, suite):
+    with _LOCK:
+        return _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite, result_format={"result_format": "COMPLETE"}, expectation_parameters=run_parameters()
+        )
+
+
+def _per_row_result(item: dict, rows: np.ndarray, considered: int, missing: int, unexpected_values: pd.Series) -> dict:
+    """A per-combination result restated in rows, so Data Docs count readings, not combinations."""
+    result = item.setdefault("result", {})
+    n_rows = int(rows.size)
+    counts = unexpected_values.value_counts().head(20)
+    present = max(considered - missing, 0)
+    result.update(
+        element_count=considered,
+        missing_count=missing,
+        missing_percent=100.0 * missing / considered if considered else None,
+        unexpected_count=n_rows,
+        unexpected_percent=100.0 * n_rows / present if present else None,
+        unexpected_percent_total=100.0 * n_rows / considered if considered else None,
+        unexpected_percent_nonmissing=100.0 * n_rows / present if present else None,
+        partial_unexpected_counts=[{"value": str(v), "count": int(c)} for v, c in counts.items()],
+    )
+    return item
+
+
 def validate_frame(frame: pd.DataFrame, dataset: str) -> ValidationOutcome:
-    """Run the dataset's suite over `frame` (index 0..n-1) and name each failing row's reason."""
-    suite = load_suite(dataset)
+    """Run the dataset's suite over `frame` (index 0..n-1) and name each failing row's reason.
+
+    Expectations that read only dictionary (categorical) columns run once
+    per distinct combination of those columns and their verdicts are mapped
+    back to the rows; the rest run over every row. Each failing row's
+    reasons follow the suite's order.
+    """
     n = len(frame)
     reasons = np.full(n, None, dtype=object)
     if n == 0:
         return ValidationOutcome(reasons=reasons)
     frame = frame.reset_index(drop=True)
-    with _LOCK:
-        result = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
-            suite, result_format={"result_format": "COMPLETE"}, expectation_parameters=run_parameters()
-        )
-    summary = []
-    for item in result.results:
+    categorical = tuple(c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype))
+    order, row_suite, value_suite, value_specs = _split_suite(dataset, categorical)
+    row_result = _run(frame, row_suite) if row_suite else None
+    value_result, group, combos, sizes = None, None, None, None
+    if value_suite:
+        keys = frame[list(categorical)]
+        group = keys.groupby(list(categorical), observed=True, dropna=False, sort=False).ngroup().to_numpy()
+        _, first = np.unique(group, return_index=True)
+        combos = keys.iloc[first].reset_index(drop=True)
+        sizes = np.bincount(group)
+        value_result = _run(combos, value_suite)
+
+    summary, results_json = [], []
+    row_json = row_result.to_json_dict() if row_result else {"results": []}
+    value_json = value_result.to_json_dict() if value_result else {"results": []}
+    for per_value, position in order:
+        item = (value_result if per_value else row_result).results[position]
         config = item.expectation_config
         name = (config.meta or {}).get("name") or f"{config.type}({config.kwargs.get('column')})"
         if item.exception_info and item.exception_info.get("raised_exception"):
             raise ValidationError(f"expectation {name} could not run: {item.exception_info.get('exception_message')}")
         index = np.asarray(item.result.get("unexpected_index_list") or [], dtype=np.int64)
+        item_json = (value_json if per_value else row_json)["results"][position]
+        if per_value:
+            spec = value_specs[position]
+            hit = np.zeros(len(combos), bool)
+            hit[index] = True
+            index = np.flatnonzero(hit[group])
+            condition = spec["kwargs"].get("row_condition")
+            considered_combos = combos.query(condition, engine="python").index.to_numpy() if condition else np.arange(len(combos))
+            column = spec["kwargs"].get("column")
+            null_combos = considered_combos[combos.loc[considered_combos, column].isna().to_numpy()] if column else np.array([], int)
+            item_json = _per_row_result(
+                item_json, index, int(sizes[considered_combos].sum()), int(sizes[null_combos].sum()),
+                frame[column].iloc[index] if column else pd.Series(dtype=object),
+            )
         if index.size:
             current = reasons[index]
             reasons[index] = np.where(current == None, name, current.astype(str) + "; " + name)  # noqa: E711
+        for key in ("unexpected_index_list", "unexpected_list", "partial_unexpected_index_list", "unexpected_index_query"):
+            # Index lists can hold millions of entries; the docs need counts.
+            item_json.get("result", {}).pop(key, None)
+        results_json.append(item_json)
         summary.append(
             {
                 "expectation": name,
                 "type": config.type,
                 "column": config.kwargs.get("column"),
-                "success": bool(item.success),
+                "success": bool(index.size == 0),
                 "unexpected": int(index.size),
                 "first_row": int(index[0]) if index.size else None,
             }
         )
-    compact = result.to_json_dict()
-    for item in compact.get("results", []):
-        # Index lists can hold millions of entries; the docs need counts.
-        for key in ("unexpected_index_list", "unexpected_list", "partial_unexpected_index_list", "unexpected_index_query"):
-            item.get("result", {}).pop(key, None)
+    compact = dict(row_json if row_result else value_json)
+    compact["results"] = results_json
+    passed = sum(1 for e in summary if e["success"])
+    compact["success"] = passed == len(summary)
+    compact["statistics"] = {
+        "evaluated_expectations": len(summary),
+        "successful_expectations": passed,
+        "unsuccessful_expectations": len(summary) - passed,
+        "success_percent": 100.0 * passed / len(summary) if summary else None,
+    }
     return ValidationOutcome(reasons=reasons, expectations=summary, result_json=compact)
 
 

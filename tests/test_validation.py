@@ -68,3 +68,30 @@ def test_data_docs_site_is_written(tmp_path):
     assert index.endswith("index.html")
     pages = list(tmp_path.rglob("file-a.html"))
     assert pages and "temperature" in pages[0].read_text()
+
+
+def test_dictionary_columns_are_checked_per_combination_with_the_same_verdicts():
+    """Categorical columns take the fast path; reasons and Data Docs counts equal the row-by-row run."""
+    rng = np.random.default_rng(5)
+    n = 5000
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime("2026-01-01T00:00:00Z") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s"),
+            "sensor_id": rng.choice(["s1", "s2", "??", "ok-3", None], n),
+            "metric": rng.choice(["temperature", "humidity", "pressure", "Bad Metric"], n),
+            "value": np.where(rng.random(n) < 0.02, np.nan, rng.normal(20, 5, n)),
+            "unit": rng.choice(["C", "F", "%", "hPa", None], n),
+            "quality": [None] * n,
+        }
+    )
+    plain = validation.validate_frame(frame, "sensor_readings")
+    fast = validation.validate_frame(frame.astype({c: "category" for c in ("sensor_id", "metric", "unit", "quality")}), "sensor_readings")
+    assert plain.failed > 0
+    assert list(fast.reasons) == list(plain.reasons)
+    assert fast.expectations == plain.expectations
+
+    def counts(result):
+        return [(r["expectation_config"]["meta"]["name"], r["result"].get("element_count"), r["result"].get("unexpected_count"), r["result"].get("missing_count")) for r in result["results"]]
+
+    assert counts(fast.result_json) == counts(plain.result_json)
+    assert fast.result_json["statistics"] == plain.result_json["statistics"]
