@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 
 from lepton_flow import cleaning, store
 from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
+from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
 from lepton_flow.sources import ReadOptions, SourceFile, read_readings
 
@@ -166,6 +167,20 @@ class IngestSummary(BaseModel):
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
 
+def _frees_memory(fn):
+    """Per-file and per-window work returns its memory to the system when done (see `release_memory`)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            release_memory()
+
+    return wrapper
+
+
 def _write_parquet(table: pa.Table, url: str, **kwargs) -> None:
     fs, path = fsspec.core.url_to_fs(url)
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
@@ -234,6 +249,7 @@ def _write_quarantine(url: str, file: SourceFile, lines, reasons: list[str], raw
     )
 
 
+@_frees_memory
 def read_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> ParsedRef:
     """Parse one source file into canonical Parquet; unparseable lines go to quarantine."""
     parsed = read_readings(file.url, options)
@@ -262,6 +278,7 @@ class FileRejected(ValueError):
     """A file whose share of valid readings is under the threshold; nothing of it is stored."""
 
 
+@_frees_memory
 def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
     """Validate a parsed file with the run's GX suite.
 
@@ -312,6 +329,7 @@ def grid_bins(ts_ns: np.ndarray, grid_seconds: int) -> np.ndarray:
     return np.floor_divide(ts_ns + step // 2, step)
 
 
+@_frees_memory
 def stage_file(validated: ValidatedRef, run: RunInfo) -> StagedRef:
     """Stage a file's valid readings as Parquet, split by store time window."""
     parsed = validated.parsed
@@ -406,6 +424,7 @@ def _codes(column: pd.Series, names: list[str]) -> np.ndarray:
     return np.where(codes >= 0, lookup[codes], -1) if len(lookup) else np.full(len(column), -1)
 
 
+@_frees_memory
 def clean_window(window: int, job: WindowJob) -> dict:
     """Clean one time window and write it into the run's cleaned grid.
 
