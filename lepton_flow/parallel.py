@@ -64,6 +64,9 @@ def dask_client() -> Iterator[Any | None]:
         yield None
 
 
+TRIM_ABOVE = 768 << 20
+
+
 def release_memory() -> None:
     """Hand memory freed by the last file back to the system.
 
@@ -74,14 +77,18 @@ def release_memory() -> None:
     import ctypes
     import gc
 
+    import psutil
     import pyarrow as pa
 
-    gc.collect()
     pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    # Trimming costs page faults on the next file's allocations: only when
+    # the process holds more than a file's worth.
+    if psutil.Process().memory_info().rss > TRIM_ABOVE:
+        gc.collect()
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
 
 
 def map_parallel(fn: Callable, items: Sequence, *args: Any) -> list:
