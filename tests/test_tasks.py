@@ -12,7 +12,7 @@ from lepton_flow.cleaning import CleanParams
 from lepton_flow.ingest import FileRejected
 from lepton_flow.settings import get_settings
 from lepton_flow.sources import ReadOptions, SourceError, SourceFile
-from lepton_flow.store import StoreConflict
+from lepton_flow.store import StoreConflict, StoreError
 from tasks.clean_readings import clean_readings
 from tasks.commit_readings import commit_readings
 from tasks.discover_sensor_files import discover_sensor_files
@@ -137,5 +137,5 @@ def test_clean_refuses_a_grid_the_store_does_not_have(data_root):
     run2 = plan_ingest_run.fn("r2", 60)
     _write(src / "b.csv", start="2026-01-02")
     _, staged2 = _through_stage(run2, src)
-    with pytest.raises(Exception, match="30 s grid"):
+    with pytest.raises(StoreError, match="30 s grid"):
         clean_readings.fn(staged2, run2, STEPS, CleanParams(grid_seconds=60))
