@@ -99,7 +99,7 @@ def _columns(spec: dict, columns) -> set[str]:
 
 
 @lru_cache(maxsize=32)
-def _split_suite(dataset: str, categorical: tuple[str, ...]):
+def _split_suite(dataset: str, categorical: tuple[str, ...], columns: tuple[str, ...]):
     """The suite as (expectations over rows, expectations that read only dictionary columns).
 
     An expectation that reads only categorical columns gives the same answer
@@ -111,7 +111,7 @@ def _split_suite(dataset: str, categorical: tuple[str, ...]):
     spec = json.loads(suite_spec(dataset))
     order, by_row, by_value = [], [], []
     for item in spec["expectations"]:
-        cols = _columns(item, categorical + ("timestamp", "value"))
+        cols = _columns(item, columns)
         per_value = bool(cols) and cols <= set(categorical)
         (by_value if per_value else by_row).append(item)
         order.append((per_value, len(by_value if per_value else by_row) - 1))
@@ -159,7 +159,7 @@ def validate_frame(frame: pd.DataFrame, dataset: str) -> ValidationOutcome:
         return ValidationOutcome(reasons=reasons)
     frame = frame.reset_index(drop=True)
     categorical = tuple(c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype))
-    order, row_suite, value_suite, value_specs = _split_suite(dataset, categorical)
+    order, row_suite, value_suite, value_specs = _split_suite(dataset, categorical, tuple(frame.columns))
     row_result = _run(frame, row_suite) if row_suite else None
     value_result, group, combos, sizes = None, None, None, None
     if value_suite:

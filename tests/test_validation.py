@@ -95,3 +95,26 @@ def test_dictionary_columns_are_checked_per_combination_with_the_same_verdicts()
 
     assert counts(fast.result_json) == counts(plain.result_json)
     assert fast.result_json["statistics"] == plain.result_json["statistics"]
+
+
+def test_a_condition_on_a_numeric_column_keeps_an_expectation_per_row(tmp_path, monkeypatch):
+    """Units checked only where depth > 100: the verdict depends on a numeric column, so it cannot be taken per combination."""
+    suite = {
+        "name": "custom",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {"column": "unit", "value_set": ["C"], "row_condition": "depth>100", "condition_parser": "pandas"},
+                "meta": {"name": "hot_in_celsius"},
+            }
+        ],
+    }
+    (tmp_path / "custom.json").write_text(json.dumps(suite))
+    monkeypatch.setenv("LEPTON_EXPECTATIONS_DIR", str(tmp_path))
+    validation.suite_spec.cache_clear()
+    try:
+        frame = _frame(unit=["F", "F", "C", "F"]).assign(depth=[20.0, 150.0, 150.0, 21.0]).astype({"unit": "category", "sensor_id": "category", "metric": "category"})
+        outcome = validation.validate_frame(frame, "custom")
+        assert list(outcome.reasons) == [None, "hot_in_celsius", None, None]
+    finally:
+        validation.suite_spec.cache_clear()
