@@ -319,14 +319,11 @@ def commit_sensors(
                 "grid_seconds": grid_seconds,
                 "chunk_len": chunk_len,
                 "start_bin": current.start_bin if current.exists else block_start,
-                "metrics": (current.metrics + [m for m in metrics if m not in current.metrics]) if current.exists else metrics,
+                # The clean step listed the store's metrics first, then the new ones.
+                "metrics": metrics,
             }
         )
-        root = zarr.open_group(session.store)
-        merged = dict(root.attrs.get(INGESTED_ATTR, {}))
-        merged.update(ingested)
-        root.attrs[INGESTED_ATTR] = merged
-        return session.commit(message, metadata=metadata)
+        return _commit_with_ingested(session, message, metadata, ingested)
 
 
 def _window_runs(windows: list[int]) -> list[tuple[int, int]]:
@@ -340,10 +337,19 @@ def _window_runs(windows: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def record_ingested(url: str, base_snapshot: str | None, message: str, metadata: dict, ingested: dict[str, dict]) -> str | None:
-    """Commit only the list of ingested files (a run whose files held no readings)."""
+def _commit_with_ingested(session, message: str, metadata: dict, ingested: dict[str, dict]) -> str:
+    """Add the run's file hashes to the store's list in the same transaction, and commit it."""
     import zarr
 
+    root = zarr.open_group(session.store)
+    merged = dict(root.attrs.get(INGESTED_ATTR, {}))
+    merged.update(ingested)
+    root.attrs[INGESTED_ATTR] = merged
+    return session.commit(message, metadata=metadata)
+
+
+def record_ingested(url: str, base_snapshot: str | None, message: str, metadata: dict, ingested: dict[str, dict]) -> str | None:
+    """Commit only the list of ingested files (a run whose files held no readings)."""
     if not ingested:
         return base_snapshot
     with commit_lock(url):
@@ -351,8 +357,4 @@ def record_ingested(url: str, base_snapshot: str | None, message: str, metadata:
         session = repo.writable_session("main")
         if session.snapshot_id != base_snapshot and base_snapshot is not None:
             raise StoreConflict(f"the store at {url} moved since this run read it; re-run")
-        root = zarr.open_group(session.store)
-        merged = dict(root.attrs.get(INGESTED_ATTR, {}))
-        merged.update(ingested)
-        root.attrs[INGESTED_ATTR] = merged
-        return session.commit(message, metadata=metadata)
+        return _commit_with_ingested(session, message, metadata, ingested)
