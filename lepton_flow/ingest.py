@@ -458,10 +458,13 @@ def clean_window(window: int, job: WindowJob) -> dict:
         if len(outer_rows):
             outer_rows, _, _ = step.apply(outer_rows, params)
     n_inner = len(inner)
-    sensor_idx = np.concatenate([_codes(inner["sensor_id"], job.sensors), _codes(outer_rows["sensor_id"], job.sensors)]).astype(np.int64)
-    metric_codes = np.concatenate([_codes(inner["metric"], job.metrics), _codes(outer_rows["metric"], job.metrics)])
-    ts = np.concatenate([inner["ts"].to_numpy(np.int64), outer_rows["ts"].to_numpy(np.int64)])
-    row_values = np.concatenate([inner["value"].to_numpy(np.float64), outer_rows["value"].to_numpy(np.float64)])
+    # The window's rows first, then the halo's; the two frames may hold
+    # different categories, so each is coded on its own.
+    parts = (inner, outer_rows)
+    sensor_idx = np.concatenate([_codes(p["sensor_id"], job.sensors) for p in parts]).astype(np.int64)
+    metric_codes = np.concatenate([_codes(p["metric"], job.metrics) for p in parts])
+    ts = np.concatenate([p["ts"].to_numpy(np.int64) for p in parts])
+    row_values = np.concatenate([p["value"].to_numpy(np.float64) for p in parts])
     bins = grid_bins(ts, job.run.grid_seconds) - vlo
     view = vhi - vlo
     stored = {}

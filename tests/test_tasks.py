@@ -31,6 +31,14 @@ def _write(path, n=100, unit="C", sensor="s1", start="2026-01-01", offset=0.0):
     return path
 
 
+def _source(data_root, **kwargs):
+    """A source folder holding one file, a.csv (100 readings unless `n` says otherwise)."""
+    src = data_root / "src"
+    src.mkdir()
+    _write(src / "a.csv", **kwargs)
+    return src
+
+
 def _through_stage(run, src):
     found = discover_sensor_files.fn(str(src), run)
     staged = []
@@ -49,9 +57,7 @@ def test_plan_ingest_run(data_root):
 
 
 def test_discover_and_its_bad_input(data_root):
-    src = data_root / "src"
-    src.mkdir()
-    _write(src / "a.csv")
+    src = _source(data_root)
     run = plan_ingest_run.fn("r", 30)
     assert [f.name for f in discover_sensor_files.fn(str(src), run).new] == ["a.csv"]
     with pytest.raises(SourceError, match="no such file or directory"):
@@ -86,9 +92,7 @@ def test_validate_and_a_file_under_the_threshold(data_root):
 
 def test_stage_splits_by_window_and_fails_clearly_on_missing_input(data_root):
     run = plan_ingest_run.fn("r", 30)
-    src = data_root / "src"
-    src.mkdir()
-    _write(src / "a.csv", n=5000)  # 5000 bins at 30 s: more than one 4096-bin window
+    src = _source(data_root, n=5000)  # 5000 bins at 30 s: more than one 4096-bin window
     _, (staged,) = _through_stage(run, src)
     assert staged.staged == 5000 and len(staged.windows) == 2 and staged.metrics == ["temperature"] and staged.units == {"temperature": "C"}
     parsed = read_sensor_file.fn(discover_sensor_files.fn(str(src), run).new[0], run, ReadOptions())
@@ -102,9 +106,7 @@ def test_clean_and_commit_round_trip_and_bad_inputs(data_root):
     from lepton_flow import store
 
     run = plan_ingest_run.fn("r1", 30)
-    src = data_root / "src"
-    src.mkdir()
-    _write(src / "a.csv")
+    src = _source(data_root)
     _, staged = _through_stage(run, src)
     with pytest.raises(ValueError, match="unknown cleaning step"):
         clean_readings.fn(staged, run, ["resample", "no_such_step"], CleanParams())
@@ -129,9 +131,7 @@ def test_clean_and_commit_round_trip_and_bad_inputs(data_root):
 
 def test_clean_refuses_a_grid_the_store_does_not_have(data_root):
     run = plan_ingest_run.fn("r1", 30)
-    src = data_root / "src"
-    src.mkdir()
-    _write(src / "a.csv")
+    src = _source(data_root)
     _, staged = _through_stage(run, src)
     commit_readings.fn(clean_readings.fn(staged, run, STEPS, CleanParams()), run, staged)
     run2 = plan_ingest_run.fn("r2", 60)
