@@ -386,6 +386,7 @@ class WindowJob(BaseModel):
     run: RunInfo
     cleaned_url: str
     files: list[str]
+    file_windows: list[list[int]]
     store_exists: bool
     store_start: int | None
     store_length: int
@@ -405,10 +406,11 @@ def _window_rows(job: WindowJob, window: int, lo: int, hi: int) -> pd.DataFrame:
     fs, base = fsspec.core.url_to_fs(join(job.run.staging_url, "valid", f"w={window}"))
     parts = []
     for idx, key in enumerate(job.files):
-        path = f"{base}/{key}.parquet"
-        if not fs.exists(path):
+        # Stage recorded which windows each file wrote: no listing or probing
+        # of the staging folder (a request per file and window on object storage).
+        if window not in job.file_windows[idx]:
             continue
-        part = pq.read_table(path, filesystem=fs, filters=[("ts", ">=", t_lo), ("ts", "<", t_hi)])
+        part = pq.read_table(f"{base}/{key}.parquet", filesystem=fs, filters=[("ts", ">=", t_lo), ("ts", "<", t_hi)])
         parts.append(part.append_column("file", pa.array(np.full(part.num_rows, idx, np.int32))))
     if not parts:
         return STAGED_SCHEMA.append(pa.field("file", pa.int32())).empty_table().to_pandas()
@@ -604,6 +606,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         run=run,
         cleaned_url=cleaned_url,
         files=[s.file.key for s in staged],
+        file_windows=[s.windows for s in staged],
         store_exists=current.exists,
         store_start=current.start_bin,
         store_length=current.length,
