@@ -1,8 +1,8 @@
 """The `lepton-flow` command.
 
 Start-up stays fast: only argparse is imported here; each command imports
-what it needs (Prefect, Dask, GX) when it runs, and nothing imports
-TensorFlow on these paths.
+what it needs (Prefect, Dask, GX) when it runs. TensorFlow is imported only
+by the commands that train, score or inspect devices.
 """
 
 from __future__ import annotations
@@ -38,35 +38,161 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    _quiet_defaults()
+def _params(args: argparse.Namespace) -> dict:
+    """`--param KEY=VALUE` pairs; values are JSON where they parse as JSON, else text."""
+    out = {}
+    for item in args.param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param {item!r}: write KEY=VALUE")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _ingest_params(args: argparse.Namespace, extra: dict):
+    from flows.sensor_ingest import SensorIngestParams
+
+    fields = {"source": args.source or "", **extra}
+    if args.steps:
+        fields["steps"] = [s.strip() for s in args.steps.split(",") if s.strip()]
+    if args.grid_seconds:
+        fields["grid_seconds"] = args.grid_seconds
+    return SensorIngestParams(**fields)
+
+
+def _run_ingest(params) -> tuple[int, bool]:
+    """Run sensor_ingest and print its summary; returns (exit code, whether it committed new data)."""
+    from flows.sensor_ingest import sensor_ingest
     from lepton_flow.reporting import summary_text
 
-    if args.flow == "sensor-ingest":
-        from flows.sensor_ingest import SensorIngestParams, sensor_ingest
+    state = sensor_ingest(params, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if hasattr(result, "files"):
+        print(summary_text(result))
+    if not state.is_completed():
+        print(f"lepton-flow: sensor_ingest {state.name.lower()}: {state.message or result}", file=sys.stderr)
+        return 1, False
+    return 0, any(f.stored for f in result.files)
 
-        fields = {"source": args.source or ""}
-        if args.steps:
-            fields["steps"] = [s.strip() for s in args.steps.split(",") if s.strip()]
-        if args.grid_seconds:
-            fields["grid_seconds"] = args.grid_seconds
-        try:
-            params = SensorIngestParams(**fields)
-        except ValueError as exc:
-            print(f"lepton-flow: invalid parameters: {exc}", file=sys.stderr)
-            return 2
-        from lepton_flow.parallel import local_api
 
-        with local_api():
-            state = sensor_ingest(params, return_state=True)
-        result = state.result(raise_on_failure=False)
-        if hasattr(result, "files"):
-            print(summary_text(result))
-        if not state.is_completed():
-            print(f"lepton-flow: run {state.name.lower()}: {state.message or result}", file=sys.stderr)
-            return 1
+def _run_model_flow(flow, params) -> int:
+    state = flow(params, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if state.is_completed():
+        print(result)
         return 0
-    raise AssertionError(args.flow)
+    print(f"lepton-flow: {flow.name} {state.name.lower()}: {state.message or result}", file=sys.stderr)
+    return 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _quiet_defaults()
+    try:
+        extra = _params(args)
+        if args.flow == "sensor-ingest":
+            params = {"ingest": _ingest_params(args, extra)}
+        elif args.flow == "pipeline":
+            params = {"ingest": _ingest_params(args, {})}
+        else:
+            params = {}
+        if args.flow in ("train-sensor-model", "pipeline"):
+            from lepton_flow.training import TrainParams
+
+            params["train"] = TrainParams(**(extra if args.flow == "train-sensor-model" else {}))
+        if args.flow in ("score-sensors", "pipeline"):
+            from lepton_flow.scoring import ScoreParams
+
+            params["score"] = ScoreParams(**(extra if args.flow == "score-sensors" else {}))
+    except ValueError as exc:
+        print(f"lepton-flow: invalid parameters: {exc}", file=sys.stderr)
+        return 2
+    from lepton_flow.parallel import local_api
+
+    with local_api():
+        code, new_data = 0, False
+        if "ingest" in params:
+            code, new_data = _run_ingest(params["ingest"])
+        if code == 0 and "train" in params and (args.flow != "pipeline" or new_data or not _has_current(params["train"].model_name)):
+            from flows.train_sensor_model import train_sensor_model
+
+            code = _run_model_flow(train_sensor_model, params["train"])
+        if code == 0 and "score" in params:
+            from flows.score_sensors import score_sensors
+
+            code = _run_model_flow(score_sensors, params["score"])
+    return code
+
+
+def _has_current(model: str) -> bool:
+    from lepton_flow.registry import Registry
+    from lepton_flow.settings import get_settings
+
+    return Registry(get_settings().models).current(model) is not None
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """What this machine would run on; exit 1 when something the settings ask for is missing."""
+    _quiet_defaults()
+    from lepton_flow import store
+    from lepton_flow.settings import get_settings
+
+    settings = get_settings()
+    problems: list[str] = []
+
+    def line(label: str, value: object) -> None:
+        print(f"{label + ':':<14}{value}")
+
+    try:
+        from lepton_flow.gpu import configure
+
+        info = configure()
+        line("tensorflow", f"{info.tensorflow} (keras {info.keras}, CUDA {info.cuda or '-'}, cuDNN {info.cudnn or '-'})")
+        line("devices", info.label)
+        if args.require_gpu and info.kind != "gpu":
+            problems.append("no GPU visible, and --require-gpu was given")
+    except ImportError as exc:
+        line("tensorflow", f"missing ({exc}): install lepton-flow[ml]")
+        problems.append("TensorFlow is not installed")
+    from prefect.settings import PREFECT_API_URL
+
+    api = PREFECT_API_URL.value()
+    if api:
+        import httpx
+
+        try:
+            ok = httpx.get(api.rstrip("/") + "/health", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        line("prefect api", f"{api} ({'reachable' if ok else 'NOT reachable'})")
+        if not ok:
+            problems.append(f"the Prefect API at {api} does not answer")
+    else:
+        line("prefect api", "none set: each run starts Prefect's local API (SQLite under PREFECT_HOME)")
+    if settings.dask_address:
+        from distributed import Client
+
+        try:
+            with Client(settings.dask_address, timeout=5) as client:
+                workers = len(client.scheduler_info()["workers"])
+            line("dask", f"{settings.dask_address} ({workers} workers)")
+        except OSError as exc:
+            line("dask", f"{settings.dask_address} NOT reachable: {exc}")
+            problems.append(f"the Dask scheduler at {settings.dask_address} does not answer")
+    else:
+        line("dask", f"a local cluster of {settings.dask_workers} worker process(es) per run")
+    url = settings.store
+    if store.exists(url):
+        st = store.state(url)
+        line("store", f"{url} (snapshot {st.snapshot_id}, {len(st.sensors)} sensors, {st.length} steps)")
+    else:
+        line("store", f"{url} (empty: run `lepton-flow run sensor-ingest`)")
+    line("models", settings.models)
+    for p in problems:
+        print(f"problem:      {p}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -131,11 +257,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo_data)
 
     run = sub.add_parser("run", help="run a flow on the embedded default (or the configured Prefect API)")
-    run.add_argument("flow", choices=["sensor-ingest"])
+    run.add_argument(
+        "flow",
+        choices=["sensor-ingest", "train-sensor-model", "score-sensors", "pipeline"],
+        help="pipeline: ingest, train when there is new data (or no model yet), then score",
+    )
     run.add_argument("--source", help="directory, glob or file (path or fsspec URL); default: the demo data")
     run.add_argument("--steps", help="comma-separated cleaning steps, e.g. dedupe,sort,resample,hampel,interpolate")
     run.add_argument("--grid-seconds", type=int, help="time grid spacing in seconds (default 30; a store keeps its own)")
+    run.add_argument("--param", action="append", metavar="KEY=VALUE", help="a flow parameter (repeatable), e.g. --param epochs=5")
     run.set_defaults(func=cmd_run)
+
+    doctor = sub.add_parser("doctor", help="TensorFlow, CUDA and devices, the Prefect API, the Dask scheduler, the store")
+    doctor.add_argument("--require-gpu", action="store_true", help="exit 1 when no GPU is visible")
+    doctor.set_defaults(func=cmd_doctor)
 
     status = sub.add_parser("status", help="what the store holds: snapshots, time range, sensors, metrics")
     status.add_argument("--json", action="store_true")

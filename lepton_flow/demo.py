@@ -135,6 +135,8 @@ def write_demo(out_dir: str, spec: DemoSpec | None = None, chunk_len: int = 4096
             injected: list[dict] = []
             if (g, p) == (wrong_unit_group, wrong_unit_period) and "temperature" in metrics:
                 hit = (frame["sensor_id"] == sensor_ids[wrong_sensor]) & (frame["metric"] == "temperature")
+                # A third of that sensor's readings: small demos must keep the file above the validation threshold.
+                hit &= hit.cumsum() <= max(1, int(hit.sum()) // 3)
                 frame.loc[hit, "value"] = np.round(frame.loc[hit, "value"] * 9 / 5 + 32, 3)
                 frame.loc[hit, "unit"] = "F"
                 injected.append({"kind": "wrong_unit", "sensor": sensor_ids[wrong_sensor], "metric": "temperature", "count": int(hit.sum()), "reason": "temperature_unit"})
@@ -267,3 +269,45 @@ def _lines_holding(path: str, texts: list[str]) -> list[int]:
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", errors="replace") as fh:
         return [n for n, line in enumerate(fh, start=1) if line.rstrip("\n") in texts]
+
+
+REAL_SERIES = {
+    # name: (package, file(s) inside it, metric)
+    "ucr-135": ("aeon", ["datasets/data/KDD-TSAD_135/135_UCR_Anomaly_InternalBleeding16_TRAIN.csv", "datasets/data/KDD-TSAD_135/135_UCR_Anomaly_InternalBleeding16_TEST.csv"], "signal"),
+    "mitbih": ("sktime", ["datasets/data/mitdb/mitdb.csv"], "ecg"),
+}
+
+
+def _package_file(package: str, relative: str) -> str:
+    """A data file inside an installed package, found without importing the package (sktime needs deps we skip)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"{package} is not installed: `pip install --no-deps {package}` ships this series")
+    return os.path.join(list(spec.submodule_search_locations)[0], relative)
+
+
+def write_real_series(name: str, out_dir: str, start: str = "2026-01-01T00:00:00Z", grid_seconds: int = 60) -> dict:
+    """Write a real labelled series as sensor CSV files (one per source file) with timestamps on a grid.
+
+    The archives index points 0, 1, 2, ...; point `i` gets `start + i * grid_seconds`.
+    Returns the labels: `{"labels": [0/1 per point], "points": n, "files": [...], "train_points": n or None}`.
+    """
+    package, files, metric = REAL_SERIES[name]
+    os.makedirs(out_dir, exist_ok=True)
+    t0 = pd.Timestamp(start)
+    written, labels, train_points = [], None, None
+    for rel in files:
+        raw = pd.read_csv(_package_file(package, rel))
+        value_col = "value" if "value" in raw else "data"
+        label_col = "is_anomaly" if "is_anomaly" in raw else "label"
+        times = t0 + pd.to_timedelta(np.arange(len(raw)) * grid_seconds, unit="s")
+        out = os.path.join(out_dir, os.path.basename(rel))
+        pd.DataFrame({"timestamp": times.strftime("%Y-%m-%dT%H:%M:%SZ"), "sensor_id": name, "metric": metric, "value": raw[value_col]}).to_csv(out, index=False)
+        written.append(out)
+        if "TRAIN" in rel:
+            train_points = len(raw)
+        else:
+            labels = raw[label_col].astype(int).tolist()
+    return {"labels": labels, "points": len(labels), "files": written, "train_points": train_points, "metric": metric, "start": start, "grid_seconds": grid_seconds}

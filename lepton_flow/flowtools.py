@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Sequence
 
 from pydantic import BaseModel
@@ -69,3 +71,92 @@ def run_logger():
         return get_run_logger()
     except MissingContextError:
         return logging.getLogger("lepton_flow")
+
+
+GPU_LIMIT = "gpu"
+
+
+def ensure_gpu_limit(slots: int | None = None) -> int:
+    """Create the `gpu` global concurrency limit if the Prefect API lacks it; returns its slots.
+
+    Its slots should equal the GPUs of one worker host; created here, it takes
+    the GPUs this process sees (at least 1, so CPU-only hosts run one
+    TensorFlow job at a time). `lepton-flow deploy` sets it explicitly.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            return client.read_global_concurrency_limit_by_name(GPU_LIMIT).limit
+        except ObjectNotFound:
+            if slots is None:
+                from lepton_flow.gpu import gpu_count
+
+                slots = max(1, gpu_count())
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=GPU_LIMIT, limit=slots))
+            except Exception:  # another run created it meanwhile
+                pass
+            return client.read_global_concurrency_limit_by_name(GPU_LIMIT).limit
+
+
+@contextlib.contextmanager
+def gpu_slot():
+    """Hold one GPU slot while TensorFlow trains or scores, so a host never runs more GPU jobs than it has GPUs.
+
+    Against a Prefect server (workers, deployments) the slot is one of the
+    `gpu` global concurrency limit, leased for 60 s and renewed while held:
+    a killed holder's slot returns when the server's repossessor sees the
+    lease expire (about a minute). On the embedded default (`lepton-flow run`
+    starting its own local API) the API has no repossessor, so slots are
+    per-host lock files instead, which the OS releases when a process dies.
+    `LEPTON_GPU_LOCK=prefect|host` picks one explicitly.
+    """
+    mode = os.environ.get("LEPTON_GPU_LOCK", "auto")
+    if mode == "auto":
+        mode = "host" if os.environ.get(EMBEDDED_API_ENV) else "prefect"
+    if mode == "host":
+        with _host_gpu_slot():
+            yield
+        return
+    from prefect.concurrency.sync import concurrency
+
+    ensure_gpu_limit()
+    with concurrency(GPU_LIMIT, occupy=1, strict=True, lease_duration=60):
+        yield
+
+
+EMBEDDED_API_ENV = "LEPTON_EMBEDDED_API"
+
+
+@contextlib.contextmanager
+def _host_gpu_slot():
+    import fcntl
+    import tempfile
+    import time
+
+    from lepton_flow.gpu import gpu_count
+
+    slots = max(1, gpu_count())
+    paths = [os.path.join(tempfile.gettempdir(), f"lepton-flow-gpu-{i}.lock") for i in range(slots)]
+    waited = False
+    while True:
+        for path in paths:
+            fh = open(path, "a")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                continue
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                fh.close()
+            return
+        if not waited:
+            run_logger().info("waiting for a GPU slot: %d job(s) hold all of this host's", slots)
+            waited = True
+        time.sleep(1.0)

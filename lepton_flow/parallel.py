@@ -117,9 +117,12 @@ def local_api() -> Iterator[str | None]:
         return
     from prefect.server.api.server import SubprocessASGIServer
 
+    from lepton_flow.flowtools import EMBEDDED_API_ENV
+
     server = SubprocessASGIServer()
     server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ[EMBEDDED_API_ENV] = "1"
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             yield server.api_url
@@ -130,5 +133,6 @@ def local_api() -> Iterator[str | None]:
             APILogWorker.drain_all(timeout=10)
     finally:
         os.environ.pop("PREFECT_API_URL", None)
+        os.environ.pop(EMBEDDED_API_ENV, None)
         with temporary_settings(updates={PREFECT_LOGGING_TO_API_ENABLED: False}):
             server.stop()

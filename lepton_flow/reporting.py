@@ -101,3 +101,168 @@ def summary_text(summary: IngestSummary) -> str:
     if summary.docs_url:
         out.append(f"  Data Docs:           {summary.docs_url}")
     return "\n".join(out)
+
+
+def png_bytes(fig) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _figure(rows: int = 1, height: float = 3.2):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(rows, 1, figsize=(9, height * rows), squeeze=False, sharex=True)
+    return plt, fig, [a[0] for a in axes]
+
+
+def training_curves_png(history: dict[str, list[float]], title: str) -> bytes:
+    """Loss and validation loss per epoch."""
+    plt, fig, (ax,) = _figure()
+    for key, label in (("loss", "training"), ("val_loss", "validation")):
+        if history.get(key):
+            ax.plot(range(1, len(history[key]) + 1), history[key], marker="o", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("masked MSE (normalised units)")
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    data = png_bytes(fig)
+    plt.close(fig)
+    return data
+
+
+def anomaly_png(context: dict, title: str) -> bytes:
+    """A sensor's metrics, its score and the flag threshold around one anomaly."""
+    plt, fig, axes = _figure(len(context["values"]) + 1, height=2.2)
+    times, flag = context["times"], context["flag"]
+    for ax, (metric, values) in zip(axes, context["values"].items()):
+        ax.plot(times, values, lw=0.8)
+        ax.scatter(times[flag], values[flag], color="red", s=8, zorder=3, label="flagged")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+    ax = axes[-1]
+    ax.plot(times, context["score"], color="black", lw=0.8)
+    ax.axhline(context["threshold"], color="red", ls="--", lw=0.8, label="threshold")
+    ax.set_ylabel("score")
+    ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    axes[0].set_title(title)
+    fig.autofmt_xdate()
+    data = png_bytes(fig)
+    plt.close(fig)
+    return data
+
+
+def data_url(png: bytes) -> str:
+    """A PNG as a `data:` URL: the Prefect UI shows image artifacts by URL, and this one needs no file server."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def save_png(png: bytes, directory: str, name: str) -> str:
+    """Write a report image under the data root; returns its path or URL."""
+    import fsspec
+
+    from lepton_flow.settings import join
+
+    url = join(directory, name)
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    with fs.open(path, "wb") as fh:
+        fh.write(png)
+    return url
+
+
+def publish_training_artifacts(card, curves_url: str, png: bytes) -> None:
+    """A metrics table and the training curves image on the current run."""
+    from prefect.artifacts import create_image_artifact, create_markdown_artifact, create_table_artifact
+
+    rows = [{"metric": k, "value": v} for k, v in card.scores.items()]
+    rows += [{"metric": "flag_threshold", "value": card.threshold}, {"metric": "promoted", "value": card.promoted}]
+    create_table_artifact(key="train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
+    create_image_artifact(image_url=data_url(png), key="train-curves", description=f"Training curves of {card.name} version {card.version} ({curves_url})")
+    create_markdown_artifact(key="train-summary", markdown=training_markdown(card), description="train_sensor_model outcome")
+
+
+def training_markdown(card) -> str:
+    lines = [
+        f"# {md_escape(card.name)} version {md_escape(card.version)}",
+        "",
+        f"- promoted: {card.promoted} ({md_escape(card.promotion_reason)})",
+        f"- snapshot: {md_escape(card.snapshot_id)}",
+        f"- training: {md_escape(card.train_range[0])} to {md_escape(card.train_range[1])}",
+        f"- validation: {md_escape(card.validation_range[0])} to {md_escape(card.validation_range[1])}",
+        f"- sensors: {len(card.sensors)}; metrics: {md_escape(', '.join(card.metrics))}",
+        f"- device: {md_escape(card.device)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def training_text(card, curves_url: str) -> str:
+    s = card.scores
+    return "\n".join(
+        [
+            f"train_sensor_model: {card.name} version {card.version}",
+            f"  epochs run:          {s.get('epochs_run')} (from epoch {s.get('initial_epoch')})",
+            f"  validation loss:     {s.get('validation_loss'):.5g}",
+            f"  flag threshold:      {card.threshold:.5g}",
+            f"  promoted:            {'yes' if card.promoted else 'no'}: {card.promotion_reason}",
+            f"  device:              {card.device}",
+            f"  model card:          {card.extra.get('card_url', '')}",
+            f"  training curves:     {curves_url}",
+        ]
+    )
+
+
+def anomaly_rows(result) -> list[dict]:
+    return [{"sensor": a.sensor, "start": a.start, "end": a.end, "peak_score": round(a.peak_score, 5)} for a in result.anomalies]
+
+
+def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None) -> None:
+    from prefect.artifacts import create_image_artifact, create_markdown_artifact, create_table_artifact
+
+    plan = result.plan
+    create_table_artifact(
+        key="score-top-anomalies",
+        table=anomaly_rows(result),
+        description=f"Top anomalies by peak score: {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id}",
+    )
+    if png is not None:
+        create_image_artifact(image_url=data_url(png), key="score-worst-anomaly", description=f"The worst sensor around its worst anomaly ({plot_url})")
+    create_markdown_artifact(key="score-summary", markdown=scoring_markdown(result), description="score_sensors outcome")
+
+
+def scoring_markdown(result) -> str:
+    plan = result.plan
+    lines = [
+        f"# scores of {md_escape(plan.model_name)} version {md_escape(plan.version)}",
+        "",
+        f"- input snapshot: {md_escape(plan.snapshot_id)}; scores snapshot: {md_escape(result.snapshot_id)}",
+        f"- rows scored: {result.rows_scored}; values flagged: {result.values_flagged}; threshold: {result.threshold}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def scoring_text(result, plot_url: str | None) -> str:
+    plan = result.plan
+    if result.snapshot_id is None:
+        return f"score_sensors: nothing new to score with {plan.model_name} version {plan.version} (store snapshot {plan.snapshot_id})"
+    out = [
+        f"score_sensors: {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id}",
+        f"  rows scored:         {result.rows_scored} ({plan.time(plan.rows[0])} to {plan.time(plan.rows[1])})",
+        f"  values flagged:      {result.values_flagged} (threshold {result.threshold:.5g})",
+        f"  snapshot:            {result.snapshot_id}",
+        f"  scores:              {plan.store_url} group scores/{plan.model_name}",
+    ]
+    for a in result.anomalies[:3]:
+        out.append(f"  anomaly:             {a.sensor} {a.start} to {a.end}, peak {a.peak_score:.4g}")
+    if plot_url:
+        out.append(f"  worst anomaly plot:  {plot_url}")
+    return "\n".join(out)

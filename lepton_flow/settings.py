@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         description="Worker processes of the local cluster.",
     )
     dask_threads_per_worker: int = Field(1, ge=1, le=64)
+    models_url: str | None = Field(
+        None, description="Model registry location; default `<data_root>/models`."
+    )
     validation_threshold: float = Field(
         0.5,
         ge=0.0,
@@ -53,7 +56,7 @@ class Settings(BaseSettings):
         description="Least share of a file's readings that must pass validation; below it the file is rejected whole.",
     )
 
-    @field_validator("data_root", "store_url")
+    @field_validator("data_root", "store_url", "models_url")
     @classmethod
     def _absolute(cls, value: str | None) -> str | None:
         if value is None or not is_local(value):
@@ -79,6 +82,22 @@ class Settings(BaseSettings):
     @property
     def docs_dir(self) -> str:
         return join(self.data_root, "data_docs")
+
+    @property
+    def models(self) -> str:
+        return self.models_url or join(self.data_root, "models")
+
+    @property
+    def checkpoints_dir(self) -> str:
+        return join(self.data_root, "checkpoints")
+
+    @property
+    def reports_dir(self) -> str:
+        return join(self.data_root, "reports")
+
+    @property
+    def tensorboard_dir(self) -> str:
+        return join(self.data_root, "tensorboard")
 
 
 @lru_cache(maxsize=1)

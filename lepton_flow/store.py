@@ -209,17 +209,38 @@ def _time_coord(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
     return (bins * grid_seconds * _NS).astype("datetime64[ns]")
 
 
-def _nan_block(length: int, sensors: list[str], metrics: list[str], start_bin: int, grid_seconds: int, chunk_len: int):
+def _sensor_variables(metrics: list[str]) -> dict[str, tuple[str, float]]:
+    """The sensors group's variables for these metrics: name -> (dtype, fill)."""
+    out: dict[str, tuple[str, float]] = {}
+    for m in metrics:
+        out[m] = ("float32", np.nan)
+        out[f"{m}_quality"] = ("uint8", 0)
+    return out
+
+
+def _fill_block(length: int, sensors: list[str], variables: dict[str, tuple[str, float]], start_bin: int, grid_seconds: int, chunk_len: int):
+    """A lazy `(time, sensor)` Dataset of fill values, to grow a group with."""
     import dask.array as da
     import xarray as xr
 
     shape = (length, len(sensors))
     chunks = (chunk_len, SENSOR_CHUNK)
-    data = {}
-    for m in metrics:
-        data[m] = (("time", "sensor"), da.full(shape, np.nan, dtype="float32", chunks=chunks))
-        data[f"{m}_quality"] = (("time", "sensor"), da.zeros(shape, dtype="uint8", chunks=chunks))
+    data = {name: (("time", "sensor"), da.full(shape, fill, dtype=dtype, chunks=chunks)) for name, (dtype, fill) in variables.items()}
     return xr.Dataset(data, coords={"time": _time_coord(start_bin, length, grid_seconds), "sensor": np.array(sensors, dtype=object)})
+
+
+def _grow(session, group: str, variables: dict[str, tuple[str, float]], start_bin: int, length: int, sensors: list[str], new_end: int, all_sensors: list[str], grid_seconds: int, chunk_len: int) -> None:
+    """Extend a `(time, sensor)` group to `all_sensors` and to grid point `new_end`, with fill values."""
+    from icechunk.xarray import to_icechunk
+
+    new_sensors = all_sensors[len(sensors) :]
+    if new_sensors:
+        pad = _fill_block(length, new_sensors, variables, start_bin, grid_seconds, chunk_len)
+        to_icechunk(pad, session, group=group, append_dim="sensor")
+    grow = new_end - (start_bin + length - 1)
+    if grow > 0:
+        pad = _fill_block(grow, all_sensors, variables, start_bin + length, grid_seconds, chunk_len)
+        to_icechunk(pad, session, group=group, append_dim="time")
 
 
 def _encoding(names, chunk_len: int) -> dict:
@@ -291,19 +312,15 @@ def commit_sensors(
                     f"the store at {url} has a {current.grid_seconds} s grid in chunks of {current.chunk_len}; this run used {grid_seconds} s and {chunk_len}"
                 )
             store_start = current.start_bin
-            new_sensors = sensors[len(current.sensors) :]
             new_metrics = [m for m in metrics if m not in current.metrics]
-            if new_sensors:
-                pad = _nan_block(current.length, new_sensors, current.metrics, store_start, grid_seconds, chunk_len)
-                to_icechunk(pad, session, group=GROUP, append_dim="sensor")
+            # New sensors first (over the metrics the store has), then new
+            # metrics (over all sensors), then later time (over everything).
+            _grow(session, GROUP, _sensor_variables(current.metrics), store_start, current.length, current.sensors, current.end_bin, sensors, grid_seconds, chunk_len)
             if new_metrics:
-                pad = _nan_block(current.length, sensors, new_metrics, store_start, grid_seconds, chunk_len)
+                pad = _fill_block(current.length, sensors, _sensor_variables(new_metrics), store_start, grid_seconds, chunk_len)
                 _variable_attrs(pad, units)
                 to_icechunk(pad, session, group=GROUP, mode="a", encoding=_encoding(pad.data_vars, chunk_len))
-            grow = new_end - (store_start + current.length - 1)
-            if grow > 0:
-                pad = _nan_block(grow, sensors, metrics, store_start + current.length, grid_seconds, chunk_len)
-                to_icechunk(pad, session, group=GROUP, append_dim="time")
+            _grow(session, GROUP, _sensor_variables(metrics), store_start, current.length, sensors, new_end, sensors, grid_seconds, chunk_len)
             # Only the windows the run cleaned are written: a block spanning
             # windows 3 and 10 must leave 4 to 9 as the store holds them.
             data = block.drop_vars(["time", "sensor"])
@@ -358,3 +375,139 @@ def record_ingested(url: str, base_snapshot: str | None, message: str, metadata:
         if session.snapshot_id != base_snapshot and base_snapshot is not None:
             raise StoreConflict(f"the store at {url} moved since this run read it; re-run")
         return _commit_with_ingested(session, message, metadata, ingested)
+
+
+class SensorReader:
+    """Reads `(time, sensor)` blocks of chosen metrics and sensors from one snapshot.
+
+    Training and scoring read the store a block of rows at a time (rows are
+    store time indices, 0 at `start_bin`); a reader opens the snapshot once
+    and is safe to share between the threads of a `tf.data` pipeline.
+    """
+
+    def __init__(self, url: str, snapshot_id: str, metrics: list[str], sensors: list[str]):
+        import zarr
+
+        self.url, self.snapshot_id = url, snapshot_id
+        self.state = state(url, snapshot_id)
+        if not self.state.exists:
+            raise StoreError(f"the store at {url} holds no sensor data at snapshot {snapshot_id}")
+        missing = [m for m in metrics if m not in self.state.metrics] + [s for s in sensors if s not in self.state.sensors]
+        if missing:
+            raise StoreError(f"snapshot {snapshot_id} of {url} has no {', '.join(missing)}")
+        self.metrics, self.sensors = list(metrics), list(sensors)
+        index = {s: i for i, s in enumerate(self.state.sensors)}
+        self._columns = np.array([index[s] for s in sensors], dtype=np.int64)
+        group = zarr.open_group(_session(url, snapshot_id).store, path=GROUP, mode="r")
+        self._arrays = [group[m] for m in metrics]
+
+    @property
+    def length(self) -> int:
+        return self.state.length
+
+    @property
+    def channels(self) -> int:
+        return len(self.metrics) * len(self.sensors)
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Values of rows [start, stop) as float32 `(rows, metrics * sensors)`, metric-major; NaN where missing."""
+        start, stop = max(0, start), min(stop, self.length)
+        lo, hi = int(self._columns.min()), int(self._columns.max()) + 1
+        parts = [a[start:stop, lo:hi][:, self._columns - lo] for a in self._arrays]
+        return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+
+
+SCORE_VARIABLES = {"score": ("float32", np.nan), "flag": ("uint8", 0)}
+
+
+def scores_group(model: str) -> str:
+    return f"scores/{model}"
+
+
+def scored_until(url: str, model: str, snapshot_id: str | None = None) -> int | None:
+    """First grid point (bin) not yet scored by `model`, or None if it never scored."""
+    import zarr
+
+    if not exists(url):
+        return None
+    root = zarr.open_group(_session(url, snapshot_id).store, mode="r")
+    path = scores_group(model)
+    if path not in root:
+        return None
+    value = root[path].attrs.get("scored_until_bin")
+    return None if value is None else int(value)
+
+
+def open_scores(url: str, model: str, snapshot_id: str | None = None):
+    """The `scores/<model>` group as a lazy xarray Dataset (`score`, `flag` over `(time, sensor)`)."""
+    import xarray as xr
+
+    try:
+        return xr.open_zarr(_session(url, snapshot_id).store, group=scores_group(model), consolidated=False)
+    except (FileNotFoundError, KeyError) as exc:
+        raise StoreError(f"the store at {url} holds no scores of model {model!r}") from exc
+
+
+class ScoreWriter:
+    """Writes a model's scores over the sensors grid, then commits them once.
+
+    The `scores/<model>` group has the sensors group's time axis and sensor
+    axis (sensors a model does not take stay NaN). Writes go to an Icechunk
+    session; nothing is visible until `commit`, which takes the local commit
+    lock only for the commit itself and rebases over commits that other runs
+    (an ingest) made meanwhile, since those touch other groups.
+    """
+
+    def __init__(self, url: str, model: str, input_snapshot: str):
+        import zarr
+
+        self.url, self.model, self.group = url, model, scores_group(model)
+        self.input = state(url, input_snapshot)
+        if not self.input.exists:
+            raise StoreError(f"the store at {url} holds no sensor data to score")
+        repo = open_repo(url)
+        self.session = repo.writable_session("main")
+        root = zarr.open_group(self.session.store)
+        inp = self.input
+        if self.group not in root:
+            from icechunk.xarray import to_icechunk
+
+            block = _fill_block(inp.length, inp.sensors, SCORE_VARIABLES, inp.start_bin, inp.grid_seconds, inp.chunk_len)
+            encoding = _encoding(block.data_vars, inp.chunk_len)
+            encoding["time"] = {"units": "nanoseconds since 1970-01-01", "dtype": "int64", "chunks": (1 << 20,)}
+            to_icechunk(block, self.session, group=self.group, mode="w-", encoding=encoding)
+            self._attrs: dict = {}
+        else:
+            group = root[self.group]
+            self._attrs = group.attrs.asdict()
+            length, sensors = int(group["time"].shape[0]), [str(s) for s in group["sensor"][:]]
+            if inp.sensors[: len(sensors)] != sensors:
+                raise StoreError(f"{self.group} in {url} lists sensors the sensors group does not hold in that order")
+            _grow(self.session, self.group, SCORE_VARIABLES, inp.start_bin, length, sensors, inp.end_bin, inp.sensors, inp.grid_seconds, inp.chunk_len)
+        group = zarr.open_group(self.session.store, path=self.group)
+        self._score, self._flag = group["score"], group["flag"]
+
+    def write(self, start: int, score: np.ndarray, flag: np.ndarray, columns: np.ndarray) -> None:
+        """Scores of rows [start, start + len(score)) for the sensors at `columns` of the sensor axis."""
+        stop = start + score.shape[0]
+        lo, hi = int(columns.min()), int(columns.max()) + 1
+        if hi - lo == len(columns):
+            self._score[start:stop, lo:hi] = score.astype(np.float32)
+            self._flag[start:stop, lo:hi] = flag.astype(np.uint8)
+        else:
+            s, f = self._score[start:stop, lo:hi], self._flag[start:stop, lo:hi]
+            s[:, columns - lo], f[:, columns - lo] = score, flag
+            self._score[start:stop, lo:hi], self._flag[start:stop, lo:hi] = s, f
+
+    def commit(self, message: str, metadata: dict, attrs: dict) -> str:
+        """Set the group's attributes (model, version, threshold, scored range) and commit; returns the snapshot id."""
+        import icechunk
+        import zarr
+
+        inp = self.input
+        merged = dict(self._attrs)
+        merged.update(attrs)
+        merged.update(grid_seconds=inp.grid_seconds, chunk_len=inp.chunk_len, start_bin=inp.start_bin, input_snapshot=inp.snapshot_id)
+        zarr.open_group(self.session.store, path=self.group).attrs.put(merged)
+        with commit_lock(self.url):
+            return self.session.commit(message, metadata=metadata, rebase_with=icechunk.ConflictDetector())

@@ -81,3 +81,16 @@ def ingest_flow(prefect_server, dask_cluster):
     from flows.sensor_ingest import sensor_ingest
 
     return sensor_ingest.with_options(task_runner=DaskTaskRunner(address=dask_cluster.scheduler_address))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip `gpu` tests on machines without a visible GPU (TensorFlow is asked only if such tests were collected)."""
+    gpu_tests = [item for item in items if "gpu" in item.keywords]
+    if not gpu_tests:
+        return
+    from lepton_flow.gpu import gpu_count
+
+    if gpu_count() == 0:
+        skip = pytest.mark.skip(reason="no GPU visible to TensorFlow")
+        for item in gpu_tests:
+            item.add_marker(skip)

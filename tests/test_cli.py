@@ -51,3 +51,26 @@ def test_unknown_command_exits_with_usage():
     with pytest.raises(SystemExit) as exc:
         main(["launch-rockets"])
     assert exc.value.code == 2
+
+
+def test_model_flow_parameters_are_checked_before_anything_runs(data_root, capsys):
+    assert main(["run", "train-sensor-model", "--param", "window=30"]) == 2
+    assert "multiple of 4" in capsys.readouterr().err
+    assert main(["run", "train-sensor-model", "--param", "model_size=huge"]) == 2
+    err = capsys.readouterr().err
+    assert "huge" in err and "tiny" in err and "large" in err
+    assert main(["run", "score-sensors", "--param", "nonsense"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_doctor_reports_devices_and_fails_on_what_the_settings_lack(data_root):
+    env = dict(os.environ, LEPTON_DATA_ROOT=str(data_root))
+    env.pop("PREFECT_API_URL", None)
+    ok = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "doctor"], capture_output=True, text=True, env=env, timeout=300)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert "tensorflow:" in ok.stdout and "devices:" in ok.stdout and "empty: run" in ok.stdout
+    # A scheduler that does not answer and an API that does not answer: named, exit 1.
+    env.update(LEPTON_DASK_ADDRESS="tcp://127.0.0.1:9", PREFECT_API_URL="http://127.0.0.1:9/api")
+    bad = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "doctor"], capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode == 1
+    assert "Dask scheduler at tcp://127.0.0.1:9" in bad.stderr and "Prefect API at http://127.0.0.1:9/api" in bad.stderr

@@ -8,33 +8,10 @@ import xarray as xr
 import zarr
 
 from lepton_flow import store
+from tests.helpers import GRID, cleaned_block as _block
 
-GRID = 30
 W = 8
 NS = 1_000_000_000
-
-
-def _block(path, start_bin, values: dict[str, np.ndarray], sensors, windows=None, units=None):
-    """A cleaned block as the clean step writes it: arrays plus attributes that place it."""
-    length = next(iter(values.values())).shape[0]
-    group = zarr.open_group(str(path), mode="w")
-    group.attrs.update(
-        {
-            "grid_seconds": GRID,
-            "chunk_len": W,
-            "start_bin": start_bin,
-            "end_bin": start_bin + length - 1,
-            "windows": windows or sorted({(start_bin + i) // W for i in range(length)}),
-            "sensors": sensors,
-            "metrics": list(values),
-            "units": units or {m: "C" for m in values},
-        }
-    )
-    for metric, data in values.items():
-        group.create_array(metric, data=data.astype("float32"), chunks=(W, len(sensors)), dimension_names=("time", "sensor"))
-        quality = np.where(np.isnan(data), 0, 1).astype("uint8")
-        group.create_array(f"{metric}_quality", data=quality, chunks=(W, len(sensors)), dimension_names=("time", "sensor"))
-    return str(path)
 
 
 def _expected(start_bin, values, sensors, units=None) -> xr.Dataset:

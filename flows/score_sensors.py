@@ -1,0 +1,18 @@
+"""The `score_sensors` flow: a registry model scores the store, and the scores land as a new snapshot."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from lepton_flow.scoring import ScoreParams
+from tasks.plan_scoring import plan_scoring
+from tasks.report_scoring import report_scoring
+from tasks.score_sensor_range import score_sensor_range
+
+
+@flow(name="score_sensors", log_prints=True)
+def score_sensors(params: ScoreParams = ScoreParams()) -> str:
+    """Plan the range, score and commit it, report the top anomalies; returns the printed summary."""
+    plan = plan_scoring(params)
+    result = score_sensor_range(plan, params.batch_size, params.top)
+    return report_scoring(result)

@@ -1,0 +1,129 @@
+"""Windows over the store's `(time, channel)` rows: where they may start, how they are normalised, how scores come back.
+
+A channel is one (metric, sensor) pair, metric-major. A window is `length`
+consecutive rows; it never crosses a gap (a row where no channel holds a
+value: the store had no data then) nor the end of its range, so a training
+window never straddles the train/validation split. Within a window, missing
+values (NaN: never observed, removed as outliers, or gaps too long to fill)
+are masked: the model sees 0 plus a mask channel saying "missing", and the
+loss counts only observed values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel
+
+
+class Normalization(BaseModel):
+    """Per-channel mean and standard deviation, from the training range only."""
+
+    mean: list[float]
+    std: list[float]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.mean, dtype=np.float32), np.asarray(self.std, dtype=np.float32)
+
+
+class StatsAccumulator:
+    """Streams over row blocks to give the normalisation and the gap rows in one pass."""
+
+    def __init__(self, channels: int):
+        self.n = np.zeros(channels, np.float64)
+        self.s = np.zeros(channels, np.float64)
+        self.ss = np.zeros(channels, np.float64)
+
+    def add(self, values: np.ndarray) -> None:
+        finite = np.isfinite(values)
+        v = np.where(finite, values, 0).astype(np.float64)
+        self.n += finite.sum(axis=0)
+        self.s += v.sum(axis=0)
+        self.ss += (v * v).sum(axis=0)
+
+    def result(self) -> Normalization:
+        n = np.maximum(self.n, 1)
+        mean = self.s / n
+        var = np.maximum(self.ss / n - mean * mean, 0)
+        std = np.sqrt(var)
+        # A channel never seen, or constant, is left in its own units: it is
+        # masked or flat, and dividing by ~0 would only amplify float noise.
+        std = np.where((self.n < 2) | (std < 1e-6), 1.0, std)
+        mean = np.where(self.n == 0, 0.0, mean)
+        return Normalization(mean=mean.tolist(), std=std.tolist())
+
+
+def gap_rows(values: np.ndarray) -> np.ndarray:
+    """True for rows where no channel holds a value."""
+    return ~np.isfinite(values).any(axis=1)
+
+
+def window_starts(start: int, stop: int, length: int, stride: int, gaps: np.ndarray, gaps_start: int = 0) -> np.ndarray:
+    """Starts of the windows that lie wholly in rows [start, stop) and cross no gap.
+
+    `gaps` is the gap flag of rows [gaps_start, gaps_start + len(gaps)).
+    """
+    if stop - start < length:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.arange(start, stop - length + 1, stride, dtype=np.int64)
+    cs = np.concatenate([[0], np.cumsum(gaps.astype(np.int64))])
+    lo = starts - gaps_start
+    bad = cs[lo + length] - cs[lo]
+    return starts[bad == 0]
+
+
+def make_windows(values: np.ndarray, first_row: int, starts: np.ndarray, length: int, norm: Normalization) -> np.ndarray:
+    """Model input for windows at `starts` (rows), from `values` holding rows from `first_row`.
+
+    Returns float32 `(windows, length, 2 * channels)`: normalised values with
+    missing ones set to 0, then the mask (1 observed, 0 missing).
+    """
+    mean, std = norm.arrays()
+    z = (values - mean) / std
+    mask = np.isfinite(z)
+    z = np.where(mask, z, 0).astype(np.float32)
+    both = np.concatenate([z, mask.astype(np.float32)], axis=1)
+    view = np.lib.stride_tricks.sliding_window_view(both, length, axis=0)  # (rows-length+1, 2C, length)
+    return np.ascontiguousarray(view[starts - first_row].transpose(0, 2, 1))
+
+
+def scoring_starts(start: int, stop: int, length: int, stride: int) -> np.ndarray:
+    """Window starts covering rows [start, stop) completely (the last one flush with `stop`)."""
+    if stop - start < length:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.arange(start, stop - length + 1, stride, dtype=np.int64)
+    if starts[-1] != stop - length:
+        starts = np.append(starts, stop - length)
+    return starts
+
+
+def row_scores(windows: np.ndarray, reconstructed: np.ndarray, starts: np.ndarray, first_row: int, rows: int, metrics: int) -> np.ndarray:
+    """Anomaly score per (row, sensor): the squared reconstruction error of observed values.
+
+    Overlapping windows are averaged; a sensor's metrics are averaged. NaN
+    where a sensor had no observed value in the row.
+    """
+    channels = windows.shape[2] // 2
+    z, mask = windows[..., :channels], windows[..., channels:]
+    err = mask * np.square(reconstructed.astype(np.float32) - z)
+    total = np.zeros((rows, channels), np.float64)
+    count = np.zeros((rows, channels), np.float64)
+    length = windows.shape[1]
+    for k, s in enumerate(starts - first_row):
+        total[s : s + length] += err[k]
+        count[s : s + length] += mask[k]
+    sensors = channels // metrics
+    total = total.reshape(rows, metrics, sensors).sum(axis=1)
+    count = count.reshape(rows, metrics, sensors).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
+
+
+def anomaly_runs(flags: np.ndarray, scores: np.ndarray, first_row: int) -> list[tuple[int, int, int, float]]:
+    """Runs of flagged rows per sensor column: (column, first row, last row, peak score)."""
+    out = []
+    for col in np.nonzero(flags.any(axis=0))[0]:
+        f = flags[:, col].astype(np.int8)
+        edges = np.diff(np.concatenate([[0], f, [0]]))
+        for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]):
+            out.append((int(col), first_row + int(a), first_row + int(b) - 1, float(np.nanmax(scores[a:b, col]))))
+    return out

@@ -1,0 +1,177 @@
+"""The model registry: `models/<name>/<version>/` holding the saved model and its card.
+
+A version is a number counting up from 1. `models/<name>/current` names the
+version that scoring uses by default. A new version becomes current only if
+its validation loss is no worse than the current version's on the same
+validation data (both measured by the training run); its card says why it was
+or was not promoted. The registry lives under any fsspec URL (default
+`<data_root>/models`); a model is saved to a local temporary file first,
+since Keras writes only local files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+MODEL_FILE = "model.keras"
+CARD_FILE = "card.json"
+CURRENT = "current"
+
+
+class RegistryError(LookupError):
+    """A model or version the registry does not hold; the message lists what it does hold."""
+
+
+class ModelCard(BaseModel):
+    """Everything needed to reproduce a model and to judge it."""
+
+    name: str
+    version: str
+    kind: str
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
+    flow_run_id: str | None = None
+    store_url: str
+    snapshot_id: str
+    train_range: tuple[str, str]
+    validation_range: tuple[str, str]
+    sensors: list[str]
+    metrics: list[str]
+    window: int
+    stride: int
+    suite: str | None = None
+    parameters: dict[str, Any] = {}
+    scores: dict[str, float | int | None] = {}
+    history: dict[str, list[float]] = {}
+    normalization: dict[str, list[float]] = {}
+    threshold: float | None = None
+    libraries: dict[str, str] = {}
+    device: str | None = None
+    promoted: bool | None = None
+    promotion_reason: str | None = None
+    compared_with: str | None = None
+    extra: dict[str, Any] = {}
+
+
+class Registry:
+    def __init__(self, url: str):
+        import fsspec
+
+        self.url = url.rstrip("/")
+        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+
+    def _path(self, *parts: str) -> str:
+        return "/".join([self.root.rstrip("/"), *parts])
+
+    def names(self) -> list[str]:
+        if not self.fs.exists(self.root):
+            return []
+        return sorted(os.path.basename(p.rstrip("/")) for p in self.fs.ls(self.root, detail=False) if self.fs.isdir(p))
+
+    def versions(self, name: str) -> list[str]:
+        base = self._path(name)
+        if not self.fs.exists(base):
+            return []
+        found = [os.path.basename(p.rstrip("/")) for p in self.fs.ls(base, detail=False)]
+        return sorted((v for v in found if v.isdigit() and self.fs.exists(self._path(name, v, CARD_FILE))), key=int)
+
+    def current(self, name: str) -> str | None:
+        path = self._path(name, CURRENT)
+        if not self.fs.exists(path):
+            return None
+        return self.fs.cat_file(path).decode().strip() or None
+
+    def resolve(self, name: str, version: str = CURRENT) -> str:
+        """A concrete version for `version` (a number or "current"), or a `RegistryError` saying what exists."""
+        versions = self.versions(name)
+        if not versions:
+            known = ", ".join(self.names()) or "none"
+            raise RegistryError(f"no model {name!r} in the registry at {self.url} (models: {known}); train one first")
+        if version in ("", CURRENT, None):
+            current = self.current(name)
+            if current is None:
+                raise RegistryError(f"model {name!r} has versions {', '.join(versions)} but none is current")
+            return current
+        if version not in versions:
+            raise RegistryError(f"model {name!r} has no version {version!r} (versions: {', '.join(versions)})")
+        return version
+
+    def card(self, name: str, version: str = CURRENT) -> ModelCard:
+        version = self.resolve(name, version)
+        return ModelCard.model_validate_json(self.fs.cat_file(self._path(name, version, CARD_FILE)))
+
+    def save(self, model, card: ModelCard) -> ModelCard:
+        """Save a model as a new version; fills `card.version` and returns the card."""
+        self.fs.makedirs(self._path(card.name), exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            local = os.path.join(tmp, MODEL_FILE)
+            model.save(local)
+            while True:
+                versions = self.versions(card.name)
+                version = str(int(versions[-1]) + 1 if versions else 1)
+                target = self._path(card.name, version)
+                try:
+                    # Claims the number: the first writer of a version's directory wins.
+                    if self.fs.exists(target):
+                        raise FileExistsError(target)
+                    self.fs.makedirs(target, exist_ok=False)
+                    break
+                except FileExistsError:
+                    continue
+            self.fs.put_file(local, self._path(card.name, version, MODEL_FILE))
+        card.version = version
+        self.write_card(card)
+        return card
+
+    def write_card(self, card: ModelCard) -> None:
+        with self.fs.open(self._path(card.name, card.version, CARD_FILE), "w") as fh:
+            fh.write(card.model_dump_json(indent=2))
+
+    def set_current(self, name: str, version: str) -> None:
+        self.resolve(name, version)
+        path = self._path(name, CURRENT)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with self.fs.open(tmp, "w") as fh:
+            fh.write(version + "\n")
+        self.fs.mv(tmp, path)
+
+    def load_model(self, name: str, version: str = CURRENT):
+        """The Keras model of a version; loaded once per process and version."""
+        version = self.resolve(name, version)
+        key = (self.url, name, version)
+        with _LOCK:
+            if key not in _MODELS:
+                import keras
+
+                with tempfile.TemporaryDirectory() as tmp:
+                    local = os.path.join(tmp, MODEL_FILE)
+                    self.fs.get_file(self._path(name, version, MODEL_FILE), local)
+                    _MODELS[key] = keras.saving.load_model(local, compile=False)
+            return _MODELS[key]
+
+
+_MODELS: dict[tuple[str, str, str], Any] = {}
+_LOCK = threading.Lock()
+
+
+def promotion(new_loss: float, current_loss: float | None, current_version: str | None, why_not_comparable: str | None = None) -> tuple[bool, str]:
+    """Whether a new version becomes current, and the reason the card records."""
+    if current_version is None:
+        return True, "first version of this model"
+    if why_not_comparable:
+        return True, f"current version {current_version} cannot be compared ({why_not_comparable}); the new version takes over"
+    if current_loss is None or not (current_loss == current_loss):
+        return True, f"current version {current_version} gave no validation loss on this data"
+    if new_loss <= current_loss:
+        return True, f"validation loss {new_loss:.6g} is no worse than version {current_version}'s {current_loss:.6g} on the same data"
+    return False, f"validation loss {new_loss:.6g} is worse than version {current_version}'s {current_loss:.6g} on the same data"
+
+
+def card_json(card: ModelCard) -> str:
+    return json.dumps(card.model_dump(), indent=2)

@@ -1,0 +1,191 @@
+"""Scoring the store with a registry model: anomaly score and flag per (time, sensor), in one commit.
+
+Rows are scored a block of whole store chunks at a time: each block is read
+with a window's margin on both sides, cut into overlapping windows, run
+through the model in large batches, and its per-row scores written to
+`scores/<model>`. The commit names the model version and the input
+snapshot, so every score traces back to its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from lepton_flow import store
+from lepton_flow.models.windows import Normalization, anomaly_runs, make_windows, row_scores, scoring_starts
+from lepton_flow.registry import CURRENT, Registry
+from lepton_flow.settings import Settings, get_settings
+from lepton_flow.training import DEFAULT_MODEL, chunk_ranges
+
+BLOCK_CHUNKS = 4  # store chunks per scoring block: big batches, bounded memory
+_NS = 1_000_000_000
+
+
+class ScoreParams(BaseModel):
+    """Parameters of `score_sensors`."""
+
+    model_name: str = Field(DEFAULT_MODEL, description="Registry name of the model.")
+    version: str = Field(CURRENT, description="Model version number, or 'current'.")
+    snapshot_id: str | None = Field(None, description="Store snapshot to score; empty: the latest.")
+    start: datetime | None = Field(None, description="First time to score; empty: after the last scored time.")
+    end: datetime | None = Field(None, description="End of the range (exclusive); empty: the end of the data.")
+    batch_size: int = Field(4096, ge=1, le=1 << 20, description="Windows per inference batch.")
+    top: int = Field(10, ge=1, le=1000, description="Anomalies listed in the report.")
+
+
+class ScorePlan(BaseModel):
+    store_url: str
+    snapshot_id: str
+    model_name: str
+    version: str
+    rows: tuple[int, int]
+    start_bin: int
+    grid_seconds: int
+    chunk_len: int
+
+    @property
+    def empty(self) -> bool:
+        return self.rows[1] <= self.rows[0]
+
+    def time(self, row: int) -> str:
+        return str(np.datetime64((self.start_bin + row) * self.grid_seconds * _NS, "ns").astype("datetime64[s]")) + "Z"
+
+
+class Anomaly(BaseModel):
+    sensor: str
+    start: str
+    end: str
+    peak_score: float
+    first_row: int
+    last_row: int
+
+
+class ScoreResult(BaseModel):
+    snapshot_id: str | None
+    plan: ScorePlan
+    rows_scored: int = 0
+    values_flagged: int = 0
+    threshold: float | None = None
+    anomalies: list[Anomaly] = []
+
+
+def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
+    settings = settings or get_settings()
+    version = Registry(settings.models).resolve(params.model_name, params.version)
+    st = store.state(settings.store, params.snapshot_id)
+    if not st.exists:
+        raise store.StoreError(f"the store at {settings.store} holds no sensor data to score")
+    grid, sb = st.grid_seconds, st.start_bin
+    if params.start is not None:
+        first = int(np.floor(params.start.timestamp() / grid)) - sb
+    else:
+        until = store.scored_until(st.url, params.model_name, st.snapshot_id)
+        first = 0 if until is None else until - sb
+    stop = st.length if params.end is None else int(np.floor(params.end.timestamp() / grid)) - sb
+    first, stop = max(0, first), min(st.length, stop)
+    return ScorePlan(
+        store_url=st.url,
+        snapshot_id=st.snapshot_id,
+        model_name=params.model_name,
+        version=version,
+        rows=(first, max(first, stop)),
+        start_bin=sb,
+        grid_seconds=grid,
+        chunk_len=st.chunk_len,
+    )
+
+
+def score_rows(model, norm: Normalization, reader: store.SensorReader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
+    """Scores `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them."""
+    lo, hi = max(0, start - window), min(reader.length, stop + window)
+    starts = scoring_starts(lo, hi, window, max(1, window // 4))
+    if len(starts) == 0:
+        raise ValueError(f"the store holds {reader.length} grid steps, fewer than one window of {window}")
+    from lepton_flow.models.inference import predict
+
+    values = reader.rows(lo, hi)
+    x = make_windows(values, lo, starts, window, norm)
+    pred = predict(model, x, batch_size)
+    scores = row_scores(x, pred, starts, lo, hi - lo, len(reader.metrics))
+    return scores[start - lo : stop - lo]
+
+
+def score(plan: ScorePlan, batch_size: int, run_id: str, log, progress: Callable[[float], None] | None = None, top: int = 10, settings: Settings | None = None) -> ScoreResult:
+    """Score the plan's rows, write them to `scores/<model>` and commit once; returns the snapshot and top anomalies."""
+    from lepton_flow import gpu
+
+    settings = settings or get_settings()
+    if plan.empty:
+        return ScoreResult(snapshot_id=None, plan=plan)
+    registry = Registry(settings.models)
+    card = registry.card(plan.model_name, plan.version)
+    device = gpu.configure()
+    model = registry.load_model(plan.model_name, plan.version)
+    norm = Normalization(**card.normalization)
+    reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, card.sensors)
+    writer = store.ScoreWriter(plan.store_url, plan.model_name, plan.snapshot_id)
+    index = {s: i for i, s in enumerate(writer.input.sensors)}
+    columns = np.array([index[s] for s in card.sensors], dtype=np.int64)
+    log.info("scoring rows %s to %s with %s version %s on %s", plan.time(plan.rows[0]), plan.time(plan.rows[1]), plan.model_name, plan.version, device.label)
+
+    runs: list[tuple[int, int, int, float]] = []
+    flagged = 0
+    blocks = chunk_ranges(plan.rows[0], plan.rows[1], plan.chunk_len * BLOCK_CHUNKS)
+    for i, (a, b) in enumerate(blocks):
+        s = score_rows(model, norm, reader, a, b, card.window, batch_size)
+        flag = np.nan_to_num(s, nan=-np.inf) > card.threshold
+        writer.write(a, s, flag, columns)
+        flagged += int(flag.sum())
+        runs = _merge(runs, anomaly_runs(flag, s, a))
+        if progress:
+            progress(100.0 * (i + 1) / len(blocks))
+    message = f"scores of {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id} ({plan.time(plan.rows[0])} to {plan.time(plan.rows[1])}) by flow run {run_id}"
+    snapshot = writer.commit(
+        message,
+        metadata={"flow_run_id": run_id, "model": plan.model_name, "model_version": plan.version, "input_snapshot": plan.snapshot_id},
+        attrs={"model": plan.model_name, "version": plan.version, "threshold": card.threshold, "scored_until_bin": plan.start_bin + plan.rows[1]},
+    )
+    runs.sort(key=lambda r: -r[3])
+    anomalies = [
+        Anomaly(sensor=card.sensors[c], start=plan.time(a), end=plan.time(b + 1), peak_score=peak, first_row=a, last_row=b)
+        for c, a, b, peak in runs[:top]
+    ]
+    log.info("committed snapshot %s: %d rows scored, %d values flagged", snapshot, plan.rows[1] - plan.rows[0], flagged)
+    return ScoreResult(snapshot_id=snapshot, plan=plan, rows_scored=plan.rows[1] - plan.rows[0], values_flagged=flagged, threshold=card.threshold, anomalies=anomalies)
+
+
+def _merge(runs: list[tuple[int, int, int, float]], new: list[tuple[int, int, int, float]]) -> list[tuple[int, int, int, float]]:
+    """Join runs that continue across a block boundary into one."""
+    open_at = {(c, b + 1): k for k, (c, a, b, p) in enumerate(runs)}
+    for c, a, b, p in new:
+        k = open_at.get((c, a))
+        if k is None:
+            runs.append((c, a, b, p))
+        else:
+            c0, a0, _, p0 = runs[k]
+            runs[k] = (c0, a0, b, max(p0, p))
+    return runs
+
+
+def anomaly_context(result: ScoreResult, anomaly: Anomaly, margin: int | None = None, settings: Settings | None = None) -> dict:
+    """Values, scores and flags of one sensor around one anomaly, for the report's plot."""
+    settings = settings or get_settings()
+    plan = result.plan
+    card = Registry(settings.models).card(plan.model_name, plan.version)
+    margin = margin or 4 * card.window
+    reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, [anomaly.sensor])
+    a, b = max(0, anomaly.first_row - margin), min(reader.length, anomaly.last_row + 1 + margin)
+    scores = store.open_scores(plan.store_url, plan.model_name, result.snapshot_id).sel(sensor=anomaly.sensor).isel(time=slice(a, b)).load()
+    times = (np.arange(plan.start_bin + a, plan.start_bin + b, dtype=np.int64) * plan.grid_seconds * _NS).astype("datetime64[ns]")
+    return {
+        "sensor": anomaly.sensor,
+        "times": times,
+        "values": {m: reader.rows(a, b)[:, i] for i, m in enumerate(card.metrics)},
+        "score": scores["score"].values,
+        "flag": scores["flag"].values.astype(bool),
+        "threshold": card.threshold,
+    }

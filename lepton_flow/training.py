@@ -1,0 +1,403 @@
+"""Training the sensor anomaly model from a store snapshot, and deciding whether it becomes current.
+
+The flow `train_sensor_model` wires three steps: `plan` (resolve the
+snapshot, channels and time ranges: metadata and one scan for the data's
+extent), `fit` (stream windows through `tf.data`, train with early stopping
+and a checkpoint each epoch, calibrate the flag threshold, save a registry
+version) and `promote` (compare with the current version on the same
+validation windows). TensorFlow is imported inside `fit` and `promote` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field, field_validator
+
+from lepton_flow import store
+from lepton_flow.models import MODEL_KINDS
+from lepton_flow.models.autoencoder import SIZES
+from lepton_flow.models.windows import Normalization, StatsAccumulator, gap_rows, window_starts
+from lepton_flow.registry import ModelCard, Registry, promotion
+from lepton_flow.settings import Settings, get_settings
+
+ModelKind = Literal[tuple(MODEL_KINDS)]  # type: ignore[valid-type]
+ModelSize = Literal[tuple(SIZES)]  # type: ignore[valid-type]
+DEFAULT_MODEL = "sensor-anomaly"
+_NS = 1_000_000_000
+
+
+class TrainParams(BaseModel):
+    """Parameters of `train_sensor_model`; empty fields take defaults from what the store holds."""
+
+    model_name: str = Field(DEFAULT_MODEL, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Registry name of the model.")
+    snapshot_id: str | None = Field(None, description="Store snapshot to train on; empty: the latest.")
+    train_start: datetime | None = Field(None, description="Start of the training range; empty: where the data starts.")
+    train_end: datetime | None = Field(None, description="End of the training range (exclusive); empty: a time split.")
+    validation_start: datetime | None = Field(None, description="Start of the validation range; empty: the training end.")
+    validation_end: datetime | None = Field(None, description="End of the validation range (exclusive); empty: where the data ends.")
+    validation_share: float = Field(0.2, gt=0, lt=1, description="Share of the data's time span kept for validation when the ranges are empty.")
+    sensors: list[str] = Field(default_factory=list, description="Sensors to model; empty: all.")
+    metrics: list[str] = Field(default_factory=list, description="Metrics to model; empty: all.")
+    window: int = Field(64, ge=8, le=4096, multiple_of=4, description="Window length in grid steps.")
+    stride: int = Field(8, ge=1, le=4096, description="Steps between the starts of training windows.")
+    model_kind: ModelKind = Field("conv-autoencoder", description="Model builder from lepton_flow.models.")
+    model_size: ModelSize = Field("small", description="Width of the model.")
+    epochs: int = Field(20, ge=1, le=1000)
+    batch_size: int = Field(64, ge=1, le=65536)
+    learning_rate: float = Field(1e-3, gt=0, le=1)
+    patience: int = Field(3, ge=1, le=100, description="Epochs without a better validation loss before stopping.")
+    flag_quantile: float = Field(0.995, gt=0.5, lt=1, description="Share of validation scores below the flag threshold.")
+    seed: int = Field(0, ge=0)
+
+    @field_validator("train_start", "train_end", "validation_start", "validation_end")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2026-01-01T00:00:00Z)")
+        return value
+
+
+class TrainingPlan(BaseModel):
+    """What one training run reads: a snapshot, channels, and row ranges of the store's time axis."""
+
+    store_url: str
+    snapshot_id: str
+    sensors: list[str]
+    metrics: list[str]
+    start_bin: int
+    grid_seconds: int
+    chunk_len: int
+    train_rows: tuple[int, int]
+    validation_rows: tuple[int, int]
+    params: TrainParams
+
+    @property
+    def key(self) -> str:
+        """Names the run's checkpoint: the same plan re-run resumes where a killed one stopped."""
+        body = self.model_dump(mode="json")
+        body["params"].pop("epochs", None)
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+    def time(self, row: int) -> str:
+        return str(np.datetime64((self.start_bin + row) * self.grid_seconds * _NS, "ns").astype("datetime64[s]")) + "Z"
+
+    def range_text(self, rows: tuple[int, int]) -> tuple[str, str]:
+        return self.time(rows[0]), self.time(rows[1])
+
+
+class TrainResult(BaseModel):
+    name: str
+    version: str
+    validation_loss: float
+    threshold: float
+    epochs_run: int
+    initial_epoch: int
+    promoted: bool | None = None
+    reason: str | None = None
+    card_url: str
+
+
+def _row(ts: datetime, start_bin: int, grid: int) -> int:
+    return int(np.floor(ts.timestamp() / grid)) - start_bin
+
+
+def _pick(asked: list[str], held: list[str], what: str) -> list[str]:
+    if not asked:
+        return list(held)
+    unknown = [a for a in asked if a not in held]
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(unknown)}; the store holds {', '.join(held)}")
+    return list(asked)
+
+
+def scan_blocks(reader: store.SensorReader, start: int, stop: int):
+    """(first row, values) blocks of whole store chunks over rows [start, stop)."""
+    step = reader.state.chunk_len
+    row = start
+    while row < stop:
+        end = min(stop, (row // step + 1) * step)
+        yield row, reader.rows(row, end)
+        row = end
+
+
+def data_extent(reader: store.SensorReader) -> tuple[int, int] | None:
+    """First and one-past-last row holding any value of the reader's channels."""
+    first = last = None
+    for row, values in scan_blocks(reader, 0, reader.length):
+        held = np.nonzero(~gap_rows(values))[0]
+        if len(held):
+            first = row + int(held[0]) if first is None else first
+            last = row + int(held[-1]) + 1
+    return None if first is None else (first, last)
+
+
+def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
+    """Resolve the snapshot, the channels and the ranges; errors name what is missing."""
+    settings = settings or get_settings()
+    st = store.state(settings.store, params.snapshot_id)
+    if not st.exists:
+        raise store.StoreError(f"the store at {settings.store} holds no sensor data: run sensor_ingest first")
+    sensors = _pick(params.sensors, st.sensors, "sensor(s)")
+    metrics = _pick(params.metrics, st.metrics, "metric(s)")
+    reader = store.SensorReader(st.url, st.snapshot_id, metrics, sensors)
+    extent = data_extent(reader)
+    if extent is None:
+        raise ValueError(f"snapshot {st.snapshot_id} holds no values for these sensors and metrics")
+    grid, sb = st.grid_seconds, st.start_bin
+    first, stop = extent
+    t0 = _row(params.train_start, sb, grid) if params.train_start else first
+    v1 = _row(params.validation_end, sb, grid) if params.validation_end else stop
+    if params.train_end:
+        t1 = _row(params.train_end, sb, grid)
+    elif params.validation_start:
+        t1 = _row(params.validation_start, sb, grid)
+    else:
+        t1 = v1 - int(round((v1 - t0) * params.validation_share))
+    v0 = _row(params.validation_start, sb, grid) if params.validation_start else t1
+    t0, t1, v0, v1 = (min(max(r, 0), st.length) for r in (t0, t1, v0, v1))
+    out = TrainingPlan(
+        store_url=st.url,
+        snapshot_id=st.snapshot_id,
+        sensors=sensors,
+        metrics=metrics,
+        start_bin=sb,
+        grid_seconds=grid,
+        chunk_len=st.chunk_len,
+        train_rows=(t0, t1),
+        validation_rows=(v0, v1),
+        params=params,
+    )
+    for name, (a, b) in (("training", (t0, t1)), ("validation", (v0, v1))):
+        if b - a < params.window:
+            a_t, b_t = out.range_text((a, b))
+            raise ValueError(f"the {name} range {a_t} to {b_t} holds {max(b - a, 0)} grid steps, fewer than one window of {params.window}")
+    if t0 < v1 and v0 < t1:
+        raise ValueError("the training and validation ranges overlap")
+    return out
+
+
+class WindowSet(BaseModel):
+    """Window starts of the training and validation ranges, and the normalisation from training rows."""
+
+    train: list[int]
+    validation: list[int]
+    normalization: Normalization
+
+
+def windows_for(plan: TrainingPlan, reader: store.SensorReader, norm: Normalization | None = None) -> WindowSet:
+    """One pass over both ranges: gap rows, window starts and (unless given) the normalisation."""
+    p = plan.params
+    stats = StatsAccumulator(reader.channels)
+    out = {}
+    for name, (a, b) in (("train", plan.train_rows), ("validation", plan.validation_rows)):
+        gaps = []
+        for _, values in scan_blocks(reader, a, b):
+            gaps.append(gap_rows(values))
+            if name == "train" and norm is None:
+                stats.add(values)
+        out[name] = window_starts(a, b, p.window, p.stride, np.concatenate(gaps), a).tolist()
+        if not out[name]:
+            a_t, b_t = plan.range_text((a, b))
+            raise ValueError(f"no {name} window of {p.window} steps between {a_t} and {b_t} lies clear of gaps")
+    return WindowSet(train=out["train"], validation=out["validation"], normalization=norm or stats.result())
+
+
+def masked_loss(model, model_norm: Normalization, eval_norm: Normalization, reader: store.SensorReader, starts: list[int], window: int, batch_size: int) -> float:
+    """Mean squared error of observed values, in `eval_norm` units, over windows at `starts`.
+
+    Comparing two versions needs one yardstick: each model sees the windows
+    normalised its own way, its reconstruction is taken back to sensor units
+    and then measured in the units of `eval_norm`.
+    """
+    from lepton_flow.models.data import block_groups
+    from lepton_flow.models.inference import predict
+    from lepton_flow.models.windows import make_windows
+
+    m_mean, m_std = model_norm.arrays()
+    e_mean, e_std = eval_norm.arrays()
+    total = count = 0.0
+    for group in block_groups(np.asarray(starts, np.int64), reader.state.chunk_len):
+        first = int(group[0])
+        values = reader.rows(first, int(group[-1]) + window)
+        x = make_windows(values, first, group, window, model_norm)
+        ref = make_windows(values, first, group, window, eval_norm)
+        c = ref.shape[2] // 2
+        pred = predict(model, x, batch_size)
+        pred = ((pred * m_std + m_mean) - e_mean) / e_std
+        mask = ref[..., c:]
+        total += float((mask * np.square(pred - ref[..., :c])).sum())
+        count += float(mask.sum())
+    return total / count if count else float("nan")
+
+
+def validation_scores(model, norm: Normalization, reader: store.SensorReader, rows: tuple[int, int], window: int, batch_size: int) -> np.ndarray:
+    """Per (row, sensor) scores over a row range, as scoring computes them."""
+    from lepton_flow.scoring import score_rows
+
+    parts = [score_rows(model, norm, reader, a, b, window, batch_size) for a, b in chunk_ranges(rows[0], rows[1], reader.state.chunk_len * 4)]
+    return np.concatenate(parts) if parts else np.zeros((0, len(reader.sensors)), np.float32)
+
+
+def chunk_ranges(start: int, stop: int, step: int) -> list[tuple[int, int]]:
+    """[start, stop) cut at multiples of `step` (the store's chunk boundaries)."""
+    out, row = [], start
+    while row < stop:
+        end = min(stop, (row // step + 1) * step)
+        out.append((row, end))
+        row = end
+    return out
+
+
+class _EpochLog:
+    """Keras callback: the first epoch run (a resumed run starts past 0) and a log line per epoch."""
+
+    def __new__(cls, log):
+        import keras
+
+        class EpochLog(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.initial_epoch: int | None = None
+
+            def on_epoch_begin(self, epoch, logs=None):
+                if self.initial_epoch is None:
+                    self.initial_epoch = epoch
+                    if epoch:
+                        log.info("resuming from the checkpoint of epoch %d", epoch)
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                log.info("epoch %d: loss %.5f, validation loss %.5f", epoch + 1, logs.get("loss", float("nan")), logs.get("val_loss", float("nan")))
+
+        return EpochLog()
+
+
+def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) -> TrainResult:
+    """Train a new version on the plan's windows and save it to the registry (not yet current)."""
+    import importlib
+    import os
+
+    import keras
+
+    from lepton_flow import gpu
+    from lepton_flow.models.autoencoder import masked_mse
+    from lepton_flow.models.data import window_dataset
+    from lepton_flow.settings import join
+
+    settings = settings or get_settings()
+    p = plan.params
+    device = gpu.configure()
+    log.info("training on %s", device.label)
+    reader = store.SensorReader(plan.store_url, plan.snapshot_id, plan.metrics, plan.sensors)
+    ws = windows_for(plan, reader)
+    log.info("%d training and %d validation windows of %d steps over %d channels", len(ws.train), len(ws.validation), p.window, reader.channels)
+    train_ds = window_dataset(reader, np.asarray(ws.train), p.window, ws.normalization, p.batch_size, shuffle=True, seed=p.seed)
+    val_ds = window_dataset(reader, np.asarray(ws.validation), p.window, ws.normalization, p.batch_size)
+
+    keras.utils.set_random_seed(p.seed)
+    builder = importlib.import_module(MODEL_KINDS[p.model_kind])
+    with gpu.strategy().scope():
+        model = builder.build(p.window, reader.channels, p.model_size)
+        model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss=masked_mse)
+    checkpoint = join(settings.checkpoints_dir, p.model_name, plan.key)
+    epoch_log = _EpochLog(log)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(checkpoint, save_freq="epoch", delete_checkpoint=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=p.patience, restore_best_weights=True),
+        keras.callbacks.TensorBoard(log_dir=join(settings.tensorboard_dir, p.model_name, plan.key)),
+        epoch_log,
+    ]
+    os.makedirs(checkpoint, exist_ok=True)
+    history = model.fit(train_ds, validation_data=val_ds, epochs=p.epochs, callbacks=callbacks, shuffle=False, verbose=0)
+
+    val_loss = masked_loss(model, ws.normalization, ws.normalization, reader, ws.validation, p.window, max(p.batch_size, 256))
+    scores = validation_scores(model, ws.normalization, reader, plan.validation_rows, p.window, max(p.batch_size, 256))
+    finite = scores[np.isfinite(scores)]
+    threshold = float(np.quantile(finite, p.flag_quantile)) if finite.size else float("inf")
+    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    card = ModelCard(
+        name=p.model_name,
+        version="pending",
+        kind=p.model_kind,
+        flow_run_id=run_id,
+        store_url=plan.store_url,
+        snapshot_id=plan.snapshot_id,
+        train_range=plan.range_text(plan.train_rows),
+        validation_range=plan.range_text(plan.validation_rows),
+        sensors=plan.sensors,
+        metrics=plan.metrics,
+        window=p.window,
+        stride=p.stride,
+        suite="expectations/sensor_readings.json",
+        parameters=p.model_dump(mode="json"),
+        scores={
+            "validation_loss": val_loss,
+            "best_val_loss": min(hist.get("val_loss", [val_loss])),
+            "epochs_run": len(hist.get("loss", [])),
+            "initial_epoch": epoch_log.initial_epoch or 0,
+            "train_windows": len(ws.train),
+            "validation_windows": len(ws.validation),
+        },
+        history=hist,
+        normalization=ws.normalization.model_dump(),
+        threshold=threshold,
+        libraries=_libraries(device),
+        device=device.label,
+    )
+    card = Registry(settings.models).save(model, card)
+    log.info("saved %s version %s: validation loss %.5f, flag threshold %.5f", card.name, card.version, val_loss, threshold)
+    return TrainResult(
+        name=card.name,
+        version=card.version,
+        validation_loss=val_loss,
+        threshold=threshold,
+        epochs_run=int(card.scores["epochs_run"]),
+        initial_epoch=int(card.scores["initial_epoch"]),
+        card_url=join(settings.models, card.name, card.version, "card.json"),
+    )
+
+
+def _libraries(device) -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"tensorflow": device.tensorflow, "keras": device.keras}
+    for name in ("numpy", "zarr", "icechunk", "xarray", "prefect", "lepton-flow"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    if device.cuda:
+        out["cuda"], out["cudnn"] = str(device.cuda), str(device.cudnn)
+    return out
+
+
+def promote(plan: TrainingPlan, result: TrainResult, log, settings: Settings | None = None) -> TrainResult:
+    """Make the new version current if it is no worse than the current one on the same validation windows."""
+    settings = settings or get_settings()
+    registry = Registry(settings.models)
+    card = registry.card(result.name, result.version)
+    current = registry.current(result.name)
+    current_loss, why_not = None, None
+    if current is not None:
+        old = registry.card(result.name, current)
+        if (old.sensors, old.metrics, old.window) != (card.sensors, card.metrics, card.window):
+            why_not = "it takes other sensors, metrics or window length"
+        else:
+            reader = store.SensorReader(plan.store_url, plan.snapshot_id, plan.metrics, plan.sensors)
+            ws = windows_for(plan, reader, Normalization(**card.normalization))
+            batch = max(plan.params.batch_size, 256)
+            new_norm, old_norm = Normalization(**card.normalization), Normalization(**old.normalization)
+            current_loss = masked_loss(registry.load_model(result.name, current), old_norm, new_norm, reader, ws.validation, card.window, batch)
+    promoted, reason = promotion(result.validation_loss, current_loss, current, why_not)
+    card.promoted, card.promotion_reason, card.compared_with = promoted, reason, current
+    card.scores["current_validation_loss"] = current_loss
+    registry.write_card(card)
+    if promoted:
+        registry.set_current(result.name, result.version)
+    log.info("%s version %s %s: %s", result.name, result.version, "is now current" if promoted else "not promoted", reason)
+    return result.model_copy(update={"promoted": promoted, "reason": reason})

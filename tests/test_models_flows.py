@@ -1,0 +1,213 @@
+"""Training and scoring end to end under the Prefect test server: registry, artifacts, scores, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flows.score_sensors import score_sensors
+from flows.sensor_ingest import SensorIngestParams
+from flows.train_sensor_model import train_sensor_model
+from lepton_flow import store
+from lepton_flow.demo import DemoSpec, write_demo
+from lepton_flow.registry import Registry
+from lepton_flow.scoring import ScoreParams
+from lepton_flow.settings import get_settings
+from lepton_flow.training import TrainParams
+
+pytestmark = pytest.mark.slow
+
+TINY = dict(model_size="tiny", epochs=3, window=32, stride=8, batch_size=32)
+
+
+@pytest.fixture
+def demo_store(ingest_flow, data_root):
+    """A small demo (4 sensors, 2 metrics, one day) ingested into the test's store."""
+    src = data_root / "demo"
+    write_demo(str(src), DemoSpec(sensors=4, metrics=2, days=1.0, seed=3))
+    state = ingest_flow(SensorIngestParams(source=str(src)), return_state=True)
+    assert state.is_completed(), state.message
+    return get_settings().store
+
+
+def _artifacts(flow_state, keys: list[str]) -> dict:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_state.state_details.flow_run_id])),
+        )
+    return {a.key: a for a in found}
+
+
+def _table(artifact) -> list[dict]:
+    return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+
+
+def test_train_then_score_end_to_end(demo_store, data_root):
+    url = demo_store
+    trained = train_sensor_model(TrainParams(**TINY), return_state=True)
+    assert trained.is_completed(), trained.message
+    registry = Registry(get_settings().models)
+    assert registry.versions("sensor-anomaly") == ["1"] and registry.current("sensor-anomaly") == "1"
+    card = registry.card("sensor-anomaly")
+    snapshot = store.state(url).snapshot_id
+    assert card.snapshot_id == snapshot and card.promoted and card.promotion_reason == "first version of this model"
+    assert len(card.sensors) == 4 and len(card.metrics) == 2 and card.window == 32
+    assert card.scores["epochs_run"] == 3 and len(card.history["val_loss"]) == 3
+    assert len(card.normalization["mean"]) == 8 and card.threshold > 0
+    assert card.libraries["tensorflow"] and card.device.startswith(("cpu", "gpu"))
+    assert card.train_range[1] == card.validation_range[0]
+    assert any((data_root / "tensorboard" / "sensor-anomaly").rglob("events.out.tfevents.*"))
+    arts = _artifacts(trained, ["train-metrics", "train-curves", "train-summary"])
+    assert set(arts) == {"train-metrics", "train-curves", "train-summary"}
+    metrics = {row["metric"]: row["value"] for row in _table(arts["train-metrics"])}
+    assert metrics["validation_loss"] == pytest.approx(card.scores["validation_loss"])
+    assert arts["train-curves"].data.startswith("data:image/png;base64,")
+    assert (data_root / "reports" / "train" / "sensor-anomaly-1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # The gpu limit exists, and no slot stays taken after the run.
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name("gpu")
+    assert limit.limit >= 1 and limit.active_slots == 0
+
+    scored = score_sensors(ScoreParams(), return_state=True)
+    assert scored.is_completed(), scored.message
+    head = store.history(url)[0]
+    assert head["metadata"]["model_version"] == "1" and head["metadata"]["input_snapshot"] == snapshot
+    assert "version 1" in head["message"] and snapshot in head["message"]
+    sensors = store.open_sensors(url).load()
+    scores = store.open_scores(url, "sensor-anomaly").load()
+    assert scores.sizes == sensors.sizes and list(scores.sensor.values) == list(sensors.sensor.values)
+    held = np.isfinite(sensors[card.metrics[0]].values) | np.isfinite(sensors[card.metrics[1]].values)
+    assert np.isfinite(scores.score.values[held]).all()  # every observed (time, sensor) has a score
+    assert (scores.flag.values == (np.nan_to_num(scores.score.values, nan=-1) > card.threshold)).all()
+    arts = _artifacts(scored, ["score-top-anomalies", "score-worst-anomaly", "score-summary", "score-progress"])
+    assert set(arts) == {"score-top-anomalies", "score-worst-anomaly", "score-summary", "score-progress"}
+    top = _table(arts["score-top-anomalies"])
+    assert top and top == sorted(top, key=lambda r: -r["peak_score"])
+    assert arts["score-worst-anomaly"].data.startswith("data:image/png;base64,")
+    assert float(arts["score-progress"].data) == 100.0
+
+    # Nothing new since: the next scoring run commits nothing.
+    again = score_sensors(ScoreParams(), return_state=True)
+    assert again.is_completed() and "nothing new to score" in again.result()
+    assert store.history(url)[0]["id"] == head["id"]
+
+    # A saved model loaded in a fresh process gives the same scores.
+    code = (
+        "import json, numpy as np\n"
+        "from lepton_flow import store\n"
+        "from lepton_flow.models.windows import Normalization\n"
+        "from lepton_flow.registry import Registry\n"
+        "from lepton_flow.scoring import score_rows\n"
+        "from lepton_flow.settings import get_settings\n"
+        "r = Registry(get_settings().models); c = r.card('sensor-anomaly')\n"
+        f"reader = store.SensorReader({url!r}, {snapshot!r}, c.metrics, c.sensors)\n"
+        "s = score_rows(r.load_model('sensor-anomaly'), Normalization(**c.normalization), reader, 0, reader.length, c.window, 512)\n"
+        "np.save('fresh.npy', s)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=data_root, check=True, env=dict(os.environ), timeout=300)
+    fresh = np.load(data_root / "fresh.npy")
+    np.testing.assert_allclose(fresh, scores.score.values, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+def test_promotion_happens_only_when_no_worse(demo_store):
+    registry = Registry(get_settings().models)
+    first = train_sensor_model(TrainParams(**{**TINY, "epochs": 6, "model_size": "small"}), return_state=True)
+    assert first.is_completed(), first.message
+    # A barely trained model is worse on the same validation windows: not promoted.
+    worse = train_sensor_model(TrainParams(**{**TINY, "epochs": 1, "learning_rate": 1e-6}), return_state=True)
+    assert worse.is_completed(), worse.message
+    card = registry.card("sensor-anomaly", "2")
+    assert card.promoted is False and card.compared_with == "1"
+    assert card.scores["validation_loss"] > card.scores["current_validation_loss"]
+    assert "worse than version 1" in card.promotion_reason
+    assert registry.current("sensor-anomaly") == "1"
+    # A better trained one is: promoted.
+    better = train_sensor_model(TrainParams(**{**TINY, "epochs": 25, "model_size": "small", "learning_rate": 3e-3}), return_state=True)
+    assert better.is_completed(), better.message
+    card = registry.card("sensor-anomaly", "3")
+    assert card.promoted is True and card.scores["validation_loss"] <= card.scores["current_validation_loss"]
+    assert registry.current("sensor-anomaly") == "3"
+    with pytest.raises(LookupError, match="no version '9'.*1, 2, 3"):
+        registry.resolve("sensor-anomaly", "9")
+
+
+def test_training_killed_mid_run_resumes_from_its_last_epoch(demo_store, data_root, prefect_server):
+    # Host lock files for the GPU slot: the test server, like Prefect's
+    # embedded API, runs no repossessor to free a killed run's leased slot.
+    env = dict(os.environ, LEPTON_DATA_ROOT=str(data_root), PREFECT_API_URL=prefect_server, PYTHONUNBUFFERED="1", LEPTON_GPU_LOCK="host")
+    args = [sys.executable, "-m", "lepton_flow.cli", "run", "train-sensor-model", "--param", "model_size=small", "--param", "window=32", "--param", "stride=2", "--param", "patience=100"]
+    log = open(data_root / "killed.log", "w")
+    proc = subprocess.Popen([*args, "--param", "epochs=200"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    checkpoints = data_root / "checkpoints" / "sensor-anomaly"
+    deadline = time.monotonic() + 240
+    epoch = 0
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            meta = list(checkpoints.rglob("training_metadata.json"))
+            if meta:
+                epoch = json.loads(meta[0].read_text())["epoch"]
+                if epoch >= 2:
+                    break
+            time.sleep(0.2)
+        assert proc.poll() is None, (data_root / "killed.log").read_text()[-3000:]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert epoch >= 2, "no checkpoint written in time"
+    registry = Registry(get_settings().models)
+    assert registry.versions("sensor-anomaly") == []  # the killed run saved nothing
+    # Same plan (the epoch count is not part of it): resumes where the kill left it.
+    done = subprocess.run([*args, "--param", f"epochs={epoch + 4}"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    card = registry.card("sensor-anomaly")
+    assert card.scores["initial_epoch"] >= 2 and card.scores["epochs_run"] <= epoch + 4 - card.scores["initial_epoch"]
+    assert not list(checkpoints.rglob("training_metadata.json"))  # a finished run clears its checkpoint
+
+
+def test_real_ucr_series_anomaly_is_found(ingest_flow, data_root):
+    """UCR anomaly archive series 135: the highest score lies within 100 points of the labelled anomaly."""
+    from lepton_flow.demo import write_real_series
+
+    series = write_real_series("ucr-135", str(data_root / "ucr"), grid_seconds=60)
+    steps = ["dedupe", "sort", "resample", "interpolate"]  # keep outliers: they are what we look for
+    state = ingest_flow(SensorIngestParams(source=str(data_root / "ucr"), grid_seconds=60, steps=steps), return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    assert summary.totals()["duplicates"] == series["train_points"]  # the TRAIN file repeats the TEST file's start
+
+    from datetime import datetime, timedelta
+
+    t0 = datetime.fromisoformat(series["start"])
+    at = lambda i: t0 + timedelta(seconds=60 * i)  # noqa: E731
+    train = series["train_points"]
+    params = TrainParams(
+        train_start=at(0), train_end=at(train - 200), validation_start=at(train - 200), validation_end=at(train),
+        window=64, stride=1, model_size="small", epochs=30, patience=5, batch_size=32,
+    )
+    trained = train_sensor_model(params, return_state=True)
+    assert trained.is_completed(), trained.message
+    scored = score_sensors(ScoreParams(), return_state=True)
+    assert scored.is_completed(), scored.message
+    scores = store.open_scores(get_settings().store, "sensor-anomaly").load()
+    first = int(np.searchsorted(scores.time.values, np.datetime64(series["start"].rstrip("Z"), "ns")))
+    s = scores.score.values[first : first + series["points"], 0]
+    labelled = np.nonzero(series["labels"])[0]
+    peak = int(np.nanargmax(s))
+    assert labelled.min() - 100 <= peak <= labelled.max() + 100, (peak, labelled.min(), labelled.max())

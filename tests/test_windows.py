@@ -1,0 +1,170 @@
+"""Windowing and planning: shapes, masking, gaps, the split, scores per row; no TensorFlow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from lepton_flow import store
+from lepton_flow.models.windows import (
+    Normalization,
+    StatsAccumulator,
+    anomaly_runs,
+    gap_rows,
+    make_windows,
+    row_scores,
+    scoring_starts,
+    window_starts,
+)
+from lepton_flow.training import TrainParams, plan, windows_for
+from tests.helpers import GRID, cleaned_block
+
+
+def test_window_starts_skip_gaps_and_stay_inside_the_range():
+    gaps = np.zeros(100, bool)
+    gaps[40] = True
+    starts = window_starts(10, 90, 8, 2, gaps, 0)
+    assert starts.min() >= 10 and (starts + 8).max() <= 90
+    assert not any(s <= 40 < s + 8 for s in starts)
+    assert {10, 32, 42, 82} <= set(starts.tolist())
+    # A range shorter than a window has none.
+    assert len(window_starts(0, 7, 8, 1, gaps, 0)) == 0
+
+
+def test_make_windows_masks_missing_values_instead_of_feeding_them():
+    values = np.arange(20, dtype=np.float32).reshape(10, 2)
+    values[3, 1] = np.nan
+    norm = Normalization(mean=[0.0, 1.0], std=[1.0, 2.0])
+    x = make_windows(values, 100, np.array([100, 104]), 4, norm)
+    assert x.shape == (2, 4, 4) and x.dtype == np.float32
+    np.testing.assert_allclose(x[0, :, 0], values[0:4, 0])
+    np.testing.assert_allclose(x[1, :, 1], (values[4:8, 1] - 1) / 2)
+    assert x[0, 3, 1] == 0 and x[0, 3, 3] == 0  # value zeroed, mask says missing
+    assert x[0, :, 2].all() and x[0, :3, 3].all()
+    assert np.isfinite(x).all()
+
+
+def test_normalisation_comes_from_what_it_is_given_and_survives_empty_or_flat_channels():
+    acc = StatsAccumulator(3)
+    acc.add(np.array([[1.0, np.nan, 5.0], [3.0, np.nan, 5.0]]))
+    norm = acc.result()
+    np.testing.assert_allclose(norm.mean, [2.0, 0.0, 5.0])
+    np.testing.assert_allclose(norm.std, [1.0, 1.0, 1.0])
+
+
+def test_row_scores_average_overlapping_windows_and_metrics_and_leave_unobserved_rows_nan():
+    rows, metrics, sensors, length = 12, 2, 3, 4
+    values = np.zeros((rows, metrics * sensors), np.float32)
+    values[:, 2] = np.nan  # metric 0 of sensor 2 never observed
+    values[:, 5] = np.nan  # metric 1 of sensor 2 never observed
+    norm = Normalization(mean=[0.0] * 6, std=[1.0] * 6)
+    starts = scoring_starts(0, rows, length, 2)
+    assert starts.tolist() == [0, 2, 4, 6, 8]
+    x = make_windows(values, 0, starts, length, norm)
+    recon = np.zeros(x.shape[:2] + (6,), np.float32)
+    recon[..., 0] = 1.0  # error 1 on metric 0 of sensor 0 everywhere
+    s = row_scores(x, recon, starts, 0, rows, metrics)
+    assert s.shape == (rows, sensors)
+    np.testing.assert_allclose(s[:, 0], 0.5)  # mean of metric errors 1 and 0
+    np.testing.assert_allclose(s[:, 1], 0.0)
+    assert np.isnan(s[:, 2]).all()
+
+
+def test_anomaly_runs_find_each_run_with_its_peak():
+    flags = np.zeros((10, 2), bool)
+    flags[2:5, 1] = True
+    flags[7, 1] = True
+    scores = np.arange(20, dtype=np.float32).reshape(10, 2)
+    assert anomaly_runs(flags, scores, 100) == [(1, 102, 104, 9.0), (1, 107, 107, 15.0)]
+
+
+def test_gap_rows_are_rows_without_any_value():
+    v = np.array([[1, np.nan], [np.nan, np.nan], [np.nan, 2]])
+    assert gap_rows(v).tolist() == [False, True, False]
+
+
+@pytest.fixture
+def small_store(data_root, tmp_path):
+    """Five chunks of 64 steps, two sensors, two metrics; data in rows 0-299 with a hole at rows 150-169."""
+    rng = np.random.default_rng(0)
+    values = {m: rng.normal(10, 1, (320, 2)) for m in ("temperature", "humidity")}
+    for v in values.values():
+        v[150:170] = np.nan
+        v[300:] = np.nan
+    values["humidity"][10:20, 1] = np.nan  # missing in one channel only: masked, not a gap
+    from lepton_flow.settings import get_settings
+
+    url = get_settings().store
+    store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1", "s2"], chunk_len=64), None, "seed", {}, {})
+    return url, values
+
+
+def _at(row: int) -> datetime:
+    return datetime.fromtimestamp((6400 + row) * GRID, tz=UTC)
+
+
+def test_plan_splits_by_time_and_no_window_crosses_the_split_or_a_gap(small_store):
+    url, values = small_store
+    p = plan(TrainParams(window=16, stride=4))
+    assert p.train_rows[0] == 0 and p.validation_rows[1] == 300
+    assert p.train_rows[1] == p.validation_rows[0] == 240  # the last fifth of the data's span
+    assert p.sensors == ["s1", "s2"] and p.metrics == ["temperature", "humidity"]
+    reader = store.SensorReader(url, p.snapshot_id, p.metrics, p.sensors)
+    ws = windows_for(p, reader)
+    train, val = np.array(ws.train), np.array(ws.validation)
+    assert (train + 16 <= 240).all() and (val >= 240).all() and (val + 16 <= 300).all()
+    assert not any(s < 170 and s + 16 > 150 for s in train)
+    assert 8 in train  # rows 10-19 miss one channel only: still trained on, masked
+    # Normalisation from the training rows only.
+    train_rows = np.concatenate([values[m][:240] for m in p.metrics], axis=1)
+    np.testing.assert_allclose(ws.normalization.mean, np.nanmean(train_rows, axis=0), rtol=1e-5)
+    assert p.train_rows[1] == 240 and len(val) and (val + 16 <= 300).all()
+
+
+def test_plan_takes_explicit_ranges_and_refuses_bad_ones(small_store):
+    p = plan(TrainParams(window=16, train_end=_at(100), validation_start=_at(200), validation_end=_at(260), sensors=["s2"], metrics=["humidity"]))
+    assert p.train_rows == (0, 100) and p.validation_rows == (200, 260)
+    with pytest.raises(ValueError, match="unknown sensor.*nope.*s1, s2"):
+        plan(TrainParams(sensors=["nope"]))
+    with pytest.raises(ValueError, match="fewer than one window of 64"):
+        plan(TrainParams(window=64, train_end=_at(40)))
+    with pytest.raises(ValueError, match="overlap"):
+        plan(TrainParams(window=16, train_end=_at(200), validation_start=_at(100), validation_end=_at(260)))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        TrainParams(window=30)
+    with pytest.raises(ValueError, match="time zone"):
+        TrainParams(train_end=datetime(2026, 1, 1))
+
+
+def test_plan_names_an_empty_store(data_root):
+    with pytest.raises(store.StoreError, match="run sensor_ingest first"):
+        plan(TrainParams())
+
+
+def test_score_writer_round_trip_and_rebase_over_an_ingest(small_store, tmp_path):
+    url, _ = small_store
+    st = store.state(url)
+    writer = store.ScoreWriter(url, "m", st.snapshot_id)
+    score = np.arange(40, dtype=np.float32).reshape(20, 2)
+    writer.write(100, score, score > 30, np.array([0, 1]))
+    # An ingest commits while scoring runs: the scores commit rebases over it.
+    more = {"temperature": np.full((64, 2), 1.0), "humidity": np.full((64, 2), 2.0)}
+    store.commit_sensors(url, cleaned_block(tmp_path / "c.zarr", 6400 + 320, more, ["s1", "s2"], chunk_len=64), st.snapshot_id, "later", {}, {})
+    snap = writer.commit("scores", {"model_version": "1"}, {"scored_until_bin": 6400 + 300, "threshold": 30.0})
+    ds = store.open_scores(url, "m", snap).load()
+    assert ds.sizes == {"time": 320, "sensor": 2}  # the grid of the snapshot it scored
+    np.testing.assert_array_equal(ds.score.values[100:120], score)
+    assert np.isnan(ds.score.values[:100]).all() and (ds.flag.values[100:120] == (score > 30)).all()
+    assert store.scored_until(url, "m") == 6400 + 300
+    assert store.state(url).length == 384  # the ingest's rows are still there
+    assert store.history(url)[0]["metadata"]["model_version"] == "1"
+    # The next scoring grows the scores group to the store's new length.
+    w2 = store.ScoreWriter(url, "m", store.state(url).snapshot_id)
+    w2.write(320, np.ones((64, 1), np.float32), np.zeros((64, 1), bool), np.array([1]))
+    snap2 = w2.commit("more", {}, {"scored_until_bin": 6400 + 384})
+    ds2 = store.open_scores(url, "m", snap2).load()
+    assert ds2.sizes == {"time": 384, "sensor": 2}
+    np.testing.assert_array_equal(ds2.score.values[100:120], score)
+    assert (ds2.score.values[320:, 1] == 1).all() and np.isnan(ds2.score.values[320:, 0]).all()
