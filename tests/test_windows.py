@@ -14,7 +14,6 @@ from lepton_flow.models.windows import (
     anomaly_runs,
     gap_rows,
     make_windows,
-    row_scores,
     scoring_starts,
     window_starts,
 )
@@ -54,22 +53,24 @@ def test_normalisation_comes_from_what_it_is_given_and_survives_empty_or_flat_ch
     np.testing.assert_allclose(norm.std, [1.0, 1.0, 1.0])
 
 
-def test_row_scores_average_overlapping_windows_and_metrics_and_leave_unobserved_rows_nan():
-    rows, metrics, sensors, length = 12, 2, 3, 4
+def test_scores_average_overlapping_windows_and_metrics_and_leave_unobserved_rows_nan():
+    import keras
+
+    from lepton_flow.models.inference import score_rows_graph
+
+    rows, metrics, sensors, length = 13, 2, 3, 4
     values = np.zeros((rows, metrics * sensors), np.float32)
-    values[:, 2] = np.nan  # metric 0 of sensor 2 never observed
-    values[:, 5] = np.nan  # metric 1 of sensor 2 never observed
-    norm = Normalization(mean=[0.0] * 6, std=[1.0] * 6)
-    starts = scoring_starts(0, rows, length, 2)
-    assert starts.tolist() == [0, 2, 4, 6, 8]
-    x = make_windows(values, 0, starts, length, norm)
-    recon = np.zeros(x.shape[:2] + (6,), np.float32)
-    recon[..., 0] = 1.0  # error 1 on metric 0 of sensor 0 everywhere
-    s = row_scores(x, recon, starts, 0, rows, metrics)
-    assert s.shape == (rows, sensors)
-    np.testing.assert_allclose(s[:, 0], 0.5)  # mean of metric errors 1 and 0
+    values[:, 0] = 1.0  # metric 0 of sensor 0: error 1 against a model that answers 0
+    values[:, [2, 5]] = np.nan  # sensor 2 never observed
+    values[6, 1] = np.nan  # sensor 1 unobserved in row 6 only
+    zero = keras.Sequential([keras.Input((length, 2 * metrics * sensors)), keras.layers.Lambda(lambda t: t[..., : metrics * sensors] * 0.0)])
+    s = score_rows_graph(zero, values, np.zeros(6, np.float32), np.ones(6, np.float32), length, 2, metrics)
+    assert s.shape == (rows, sensors)  # 13 rows: padded to frame evenly, cut back
+    np.testing.assert_allclose(s[:, 0], 0.5)  # the mean of its metrics' errors, 1 and 0
     np.testing.assert_allclose(s[:, 1], 0.0)
     assert np.isnan(s[:, 2]).all()
+    # Scores do not depend on where the windows fall: shifting the frame start changes nothing.
+    np.testing.assert_allclose(score_rows_graph(zero, values[1:], np.zeros(6, np.float32), np.ones(6, np.float32), length, 2, metrics), s[1:])
 
 
 def test_anomaly_runs_find_each_run_with_its_peak():

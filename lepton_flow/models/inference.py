@@ -28,3 +28,54 @@ def predict(model, x: np.ndarray, batch_size: int) -> np.ndarray:
         return np.zeros((0, *model.output_shape[1:]), np.float32)
     parts = [np.asarray(fn(tf.constant(x[i : i + batch_size])), dtype=np.float32) for i in range(0, len(x), batch_size)]
     return np.concatenate(parts)
+
+
+_SCORERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def score_rows_graph(model, values: np.ndarray, mean: np.ndarray, std: np.ndarray, window: int, stride: int, metrics: int) -> np.ndarray:
+    """Anomaly score per (row, sensor) of `values` `(rows, metrics * sensors)`, all inside one TensorFlow graph.
+
+    Normalising, masking, framing windows every `stride` rows
+    (`tf.signal.frame`), the model, the masked squared error, and averaging
+    each row over the windows that cover it (`tf.signal.overlap_and_add`)
+    run as one traced function: on a GPU none of it returns to Python
+    between the read and the scores. `values` is padded with missing rows so
+    the last window ends flush; rows no window observed come back NaN.
+    """
+    from lepton_flow.gpu import import_tensorflow
+
+    tf = import_tensorflow()
+    rows = values.shape[0]
+    if rows < window:
+        raise ValueError(f"{rows} rows are fewer than one window of {window}")
+    extra = (-(rows - window)) % stride
+    if extra:
+        values = np.concatenate([values, np.full((extra, values.shape[1]), np.nan, values.dtype)])
+    fns = _SCORERS.setdefault(model, {})
+    key = (window, stride, metrics)
+    if key not in fns:
+
+        def score(v, mu, sigma):
+            z = (v - mu) / sigma
+            observed = tf.math.is_finite(z)
+            mask = tf.cast(observed, tf.float32)
+            z = tf.where(observed, z, tf.zeros_like(z))
+            frames = tf.signal.frame(tf.concat([z, mask], axis=1), window, stride, axis=0)
+            channels = tf.shape(z)[1]
+            zf, mf = frames[..., :channels], frames[..., channels:]
+            pred = tf.cast(model(frames, training=False), tf.float32)
+            err = mf * tf.square(pred - zf)
+            total = tf.signal.overlap_and_add(tf.transpose(err, [2, 0, 1]), stride)
+            count = tf.signal.overlap_and_add(tf.transpose(mf, [2, 0, 1]), stride)
+            length = tf.shape(total)[-1]
+            total = tf.reduce_sum(tf.reshape(total, [metrics, -1, length]), axis=0)
+            count = tf.reduce_sum(tf.reshape(count, [metrics, -1, length]), axis=0)
+            nan = tf.fill(tf.shape(total), float("nan"))
+            return tf.transpose(tf.where(count > 0, total / tf.maximum(count, 1.0), nan))
+
+        # One trace per model and window: blocks differ in length only.
+        spec = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32)]
+        fns[key] = tf.function(score, input_signature=spec)
+    out = fns[key](tf.constant(values, tf.float32), tf.constant(mean), tf.constant(std))
+    return np.asarray(out)[:rows]

@@ -96,28 +96,6 @@ def scoring_starts(start: int, stop: int, length: int, stride: int) -> np.ndarra
     return starts
 
 
-def row_scores(windows: np.ndarray, reconstructed: np.ndarray, starts: np.ndarray, first_row: int, rows: int, metrics: int) -> np.ndarray:
-    """Anomaly score per (row, sensor): the squared reconstruction error of observed values.
-
-    Overlapping windows are averaged; a sensor's metrics are averaged. NaN
-    where a sensor had no observed value in the row.
-    """
-    channels = windows.shape[2] // 2
-    z, mask = windows[..., :channels], windows[..., channels:]
-    err = mask * np.square(reconstructed.astype(np.float32) - z)
-    total = np.zeros((rows, channels), np.float64)
-    count = np.zeros((rows, channels), np.float64)
-    length = windows.shape[1]
-    for k, s in enumerate(starts - first_row):
-        total[s : s + length] += err[k]
-        count[s : s + length] += mask[k]
-    sensors = channels // metrics
-    total = total.reshape(rows, metrics, sensors).sum(axis=1)
-    count = count.reshape(rows, metrics, sensors).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan).astype(np.float32)
-
-
 def anomaly_runs(flags: np.ndarray, scores: np.ndarray, first_row: int) -> list[tuple[int, int, int, float]]:
     """Runs of flagged rows per sensor column: (column, first row, last row, peak score)."""
     out = []

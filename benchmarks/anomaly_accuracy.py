@@ -1,0 +1,93 @@
+"""How well the sensor anomaly model finds labelled anomalies in real series, through the real flows.
+
+    python benchmarks/anomaly_accuracy.py [--series ucr-135 mitbih]
+
+For each series (shipped in the `aeon` and `sktime` packages, see
+`lepton_flow.demo.REAL_SERIES`) it writes the points as sensor CSV files on
+a one-minute grid into a temporary data root, runs `sensor_ingest` (no
+outlier removal: outliers are what we look for), `train_sensor_model` on the
+series' normal start, and `score_sensors` over everything, on the embedded
+default. It prints, per series: where the highest score lies against the
+labelled anomaly (the UCR archive's rule: within 100 points) and precision
+and recall of the flags against the labels. Run it by hand; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import datetime, timedelta
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Training and validation points per series: the clean start of each.
+SPLITS = {"ucr-135": (1000, 1200), "mitbih": (4500, 6000)}
+
+
+def evaluate(name: str) -> dict:
+    from flows.score_sensors import score_sensors
+    from flows.sensor_ingest import SensorIngestParams, sensor_ingest
+    from flows.train_sensor_model import train_sensor_model
+    from lepton_flow import store
+    from lepton_flow.demo import write_real_series
+    from lepton_flow.scoring import ScoreParams
+    from lepton_flow.settings import get_settings
+    from lepton_flow.training import TrainParams
+
+    root = tempfile.mkdtemp(prefix=f"lepton-{name}-")
+    os.environ["LEPTON_DATA_ROOT"] = root
+    settings = get_settings(fresh=True)
+    series = write_real_series(name, os.path.join(root, "src"), grid_seconds=60)
+    ingest = sensor_ingest(SensorIngestParams(source=os.path.join(root, "src"), grid_seconds=60, steps=["dedupe", "sort", "resample", "interpolate"]), return_state=True)
+    assert ingest.is_completed(), ingest.message
+    t0 = datetime.fromisoformat(series["start"])
+    at = lambda i: t0 + timedelta(seconds=60 * i)  # noqa: E731
+    train_end, val_end = SPLITS[name]
+    params = TrainParams(train_start=at(0), train_end=at(train_end), validation_start=at(train_end), validation_end=at(val_end), window=64, stride=1, epochs=30, patience=5, batch_size=32)
+    trained = train_sensor_model(params, return_state=True)
+    assert trained.is_completed(), trained.message
+    scored = score_sensors(ScoreParams(), return_state=True)
+    assert scored.is_completed(), scored.message
+    ds = store.open_scores(settings.store, "sensor-anomaly").load()
+    first = int(np.searchsorted(ds.time.values, np.datetime64(series["start"].rstrip("Z"), "ns")))
+    n = series["points"]
+    score, flag = ds.score.values[first : first + n, 0], ds.flag.values[first : first + n, 0].astype(bool)
+    labels = np.asarray(series["labels"], bool)
+    idx = np.nonzero(labels)[0]
+    peak = int(np.nanargmax(score))
+    tp, fp, fn = int((flag & labels).sum()), int((flag & ~labels).sum()), int((~flag & labels).sum())
+    after = slice(val_end, n)  # points the model never saw
+    tp2, fp2, fn2 = int((flag[after] & labels[after]).sum()), int((flag[after] & ~labels[after]).sum()), int((~flag[after] & labels[after]).sum())
+    return {
+        "series": name,
+        "points": n,
+        "labelled": [int(idx.min()), int(idx.max())],
+        "peak_score_at": peak,
+        "peak_within_100": bool(idx.min() - 100 <= peak <= idx.max() + 100),
+        "flagged": int(flag.sum()),
+        "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+        "recall": round(tp / (tp + fn), 3) if tp + fn else None,
+        "after_validation": {"precision": round(tp2 / (tp2 + fp2), 3) if tp2 + fp2 else None, "recall": round(tp2 / (tp2 + fn2), 3) if tp2 + fn2 else None},
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--series", nargs="+", default=list(SPLITS), choices=list(SPLITS))
+    args = ap.parse_args()
+    from lepton_flow.cli import _quiet_defaults
+    from lepton_flow.parallel import local_api
+
+    _quiet_defaults()
+    with local_api():
+        results = [evaluate(name) for name in args.series]
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
