@@ -11,7 +11,6 @@ since Keras writes only local files.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import threading
@@ -171,7 +170,3 @@ def promotion(new_loss: float, current_loss: float | None, current_version: str 
     if new_loss <= current_loss:
         return True, f"validation loss {new_loss:.6g} is no worse than version {current_version}'s {current_loss:.6g} on the same data"
     return False, f"validation loss {new_loss:.6g} is worse than version {current_version}'s {current_loss:.6g} on the same data"
-
-
-def card_json(card: ModelCard) -> str:
-    return json.dumps(card.model_dump(), indent=2)

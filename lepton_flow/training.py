@@ -239,8 +239,7 @@ def validation_scores(model, norm: Normalization, reader: store.SensorReader, ro
     """Per (row, sensor) scores over a row range, as scoring computes them."""
     from lepton_flow.scoring import score_rows
 
-    parts = [score_rows(model, norm, reader, a, b, window, batch_size) for a, b in chunk_ranges(rows[0], rows[1], reader.state.chunk_len * 4)]
-    return np.concatenate(parts) if parts else np.zeros((0, len(reader.sensors)), np.float32)
+    return score_rows(model, norm, reader, rows[0], rows[1], window, batch_size)
 
 
 def chunk_ranges(start: int, stop: int, step: int) -> list[tuple[int, int]]:

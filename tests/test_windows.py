@@ -14,7 +14,6 @@ from lepton_flow.models.windows import (
     anomaly_runs,
     gap_rows,
     make_windows,
-    scoring_starts,
     window_starts,
 )
 from lepton_flow.training import TrainParams, plan, windows_for
