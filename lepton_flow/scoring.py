@@ -22,7 +22,6 @@ from lepton_flow.settings import Settings, get_settings
 from lepton_flow.training import DEFAULT_MODEL, chunk_ranges
 
 BLOCK_CHUNKS = 4  # store chunks per scoring block: big batches, bounded memory
-_NS = 1_000_000_000
 
 
 class ScoreParams(BaseModel):
@@ -52,7 +51,7 @@ class ScorePlan(BaseModel):
         return self.rows[1] <= self.rows[0]
 
     def time(self, row: int) -> str:
-        return str(np.datetime64((self.start_bin + row) * self.grid_seconds * _NS, "ns").astype("datetime64[s]")) + "Z"
+        return store.grid_time(self.start_bin, self.grid_seconds, row)
 
 
 class Anomaly(BaseModel):
@@ -189,7 +188,7 @@ def anomaly_context(result: ScoreResult, anomaly: Anomaly, margin: int | None = 
     reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, [anomaly.sensor])
     a, b = max(0, anomaly.first_row - margin), min(reader.length, anomaly.last_row + 1 + margin)
     scores = store.open_scores(plan.store_url, plan.model_name, result.snapshot_id).sel(sensor=anomaly.sensor).isel(time=slice(a, b)).load()
-    times = (np.arange(plan.start_bin + a, plan.start_bin + b, dtype=np.int64) * plan.grid_seconds * _NS).astype("datetime64[ns]")
+    times = store.time_coord(plan.start_bin + a, b - a, plan.grid_seconds)
     return {
         "sensor": anomaly.sensor,
         "times": times,

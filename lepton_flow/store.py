@@ -204,7 +204,13 @@ def history(url: str, limit: int = 20) -> list[dict]:
     return out
 
 
-def _time_coord(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
+def grid_time(start_bin: int, grid_seconds: int, row: int) -> str:
+    """The UTC time of store row `row` as ISO text (`2026-03-01T00:00:00Z`)."""
+    return str(np.datetime64((start_bin + row) * grid_seconds * _NS, "ns").astype("datetime64[s]")) + "Z"
+
+
+def time_coord(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
+    """Times of `length` grid points from `start_bin`, as datetime64[ns]."""
     bins = np.arange(start_bin, start_bin + length, dtype=np.int64)
     return (bins * grid_seconds * _NS).astype("datetime64[ns]")
 
@@ -226,7 +232,7 @@ def _fill_block(length: int, sensors: list[str], variables: dict[str, tuple[str,
     shape = (length, len(sensors))
     chunks = (chunk_len, SENSOR_CHUNK)
     data = {name: (("time", "sensor"), da.full(shape, fill, dtype=dtype, chunks=chunks)) for name, (dtype, fill) in variables.items()}
-    return xr.Dataset(data, coords={"time": _time_coord(start_bin, length, grid_seconds), "sensor": np.array(sensors, dtype=object)})
+    return xr.Dataset(data, coords={"time": time_coord(start_bin, length, grid_seconds), "sensor": np.array(sensors, dtype=object)})
 
 
 def _grow(session, group: str, variables: dict[str, tuple[str, float]], start_bin: int, length: int, sensors: list[str], new_end: int, all_sensors: list[str], grid_seconds: int, chunk_len: int) -> None:
@@ -298,7 +304,7 @@ def commit_sensors(
                 f"the store at {url} moved from snapshot {base_snapshot} to {current.snapshot_id} while this run cleaned; re-run to merge with it"
             )
         block = block.assign_coords(
-            time=_time_coord(block_start, block.sizes["time"], grid_seconds),
+            time=time_coord(block_start, block.sizes["time"], grid_seconds),
             sensor=np.array(sensors, dtype=object),
         )
         _variable_attrs(block, units)

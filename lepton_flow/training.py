@@ -28,7 +28,6 @@ from lepton_flow.settings import Settings, get_settings
 ModelKind = Literal[tuple(MODEL_KINDS)]  # type: ignore[valid-type]
 ModelSize = Literal[tuple(SIZES)]  # type: ignore[valid-type]
 DEFAULT_MODEL = "sensor-anomaly"
-_NS = 1_000_000_000
 
 
 class TrainParams(BaseModel):
@@ -84,7 +83,7 @@ class TrainingPlan(BaseModel):
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
     def time(self, row: int) -> str:
-        return str(np.datetime64((self.start_bin + row) * self.grid_seconds * _NS, "ns").astype("datetime64[s]")) + "Z"
+        return store.grid_time(self.start_bin, self.grid_seconds, row)
 
     def range_text(self, rows: tuple[int, int]) -> tuple[str, str]:
         return self.time(rows[0]), self.time(rows[1])
