@@ -106,6 +106,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             from lepton_flow.scoring import ScoreParams
 
             params["score"] = ScoreParams(**(extra if args.flow == "score-sensors" else {}))
+        if args.flow == "image-classifier":
+            from lepton_flow.images import ImageParams
+
+            params["images"] = ImageParams(**extra)
+        if args.flow == "classify-images":
+            from lepton_flow.images import ClassifyParams
+
+            params["classify"] = ClassifyParams(**extra)
     except ValueError as exc:
         print(f"lepton-flow: invalid parameters: {exc}", file=sys.stderr)
         return 2
@@ -123,6 +131,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             from flows.score_sensors import score_sensors
 
             code = _run_model_flow(score_sensors, params["score"])
+        if "images" in params:
+            from flows.image_classifier import image_classifier
+
+            code = _run_model_flow(image_classifier, params["images"])
+        if "classify" in params:
+            from flows.classify_images import classify_images
+
+            code = _run_model_flow(classify_images, params["classify"])
     return code
 
 
@@ -259,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a flow on the embedded default (or the configured Prefect API)")
     run.add_argument(
         "flow",
-        choices=["sensor-ingest", "train-sensor-model", "score-sensors", "pipeline"],
+        choices=["sensor-ingest", "train-sensor-model", "score-sensors", "pipeline", "image-classifier", "classify-images"],
         help="pipeline: ingest, train when there is new data (or no model yet), then score",
     )
     run.add_argument("--source", help="directory, glob or file (path or fsspec URL); default: the demo data")

@@ -311,3 +311,30 @@ def write_real_series(name: str, out_dir: str, start: str = "2026-01-01T00:00:00
         else:
             labels = raw[label_col].astype(int).tolist()
     return {"labels": labels, "points": len(labels), "files": written, "train_points": train_points, "metric": metric, "start": start, "grid_seconds": grid_seconds}
+
+
+def write_digits(out_dir: str, held_out_dir: str | None = None, held_out_share: float = 0.2, seed: int = 0) -> dict:
+    """scikit-learn's 1,797 handwritten digits as 8x8 grayscale PNGs in one folder per class.
+
+    With `held_out_dir`, a stratified `held_out_share` of each class goes there
+    instead (same folder layout), for testing a model on images it never saw.
+    Returns counts per folder.
+    """
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    rng = np.random.default_rng(seed)
+    counts: dict[str, int] = {}
+    for label in range(10):
+        idx = np.nonzero(digits.target == label)[0]
+        rng.shuffle(idx)
+        cut = int(round(len(idx) * held_out_share)) if held_out_dir else 0
+        for k, i in enumerate(idx):
+            base = held_out_dir if k < cut else out_dir
+            folder = os.path.join(base, str(label))
+            os.makedirs(folder, exist_ok=True)
+            pixels = (digits.images[i] * (255.0 / 16.0)).round().astype(np.uint8)
+            Image.fromarray(pixels, mode="L").save(os.path.join(folder, f"digit-{i:04d}.png"))
+            counts[base] = counts.get(base, 0) + 1
+    return counts

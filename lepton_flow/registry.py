@@ -36,14 +36,21 @@ class ModelCard(BaseModel):
     kind: str
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
     flow_run_id: str | None = None
-    store_url: str
-    snapshot_id: str
-    train_range: tuple[str, str]
-    validation_range: tuple[str, str]
-    sensors: list[str]
-    metrics: list[str]
-    window: int
-    stride: int
+    # Sensor models: the store snapshot, ranges and channels they read.
+    store_url: str = ""
+    snapshot_id: str = ""
+    train_range: tuple[str, str] | None = None
+    validation_range: tuple[str, str] | None = None
+    sensors: list[str] = []
+    metrics: list[str] = []
+    window: int = 0
+    stride: int = 0
+    # Image classifiers: the source directory, classes and input shape.
+    source: str | None = None
+    classes: list[str] = []
+    image_size: int | None = None
+    channels: int | None = None
+    class_accuracy: dict[str, float | None] = {}
     suite: str | None = None
     parameters: dict[str, Any] = {}
     scores: dict[str, float | int | None] = {}

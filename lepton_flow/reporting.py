@@ -266,3 +266,82 @@ def scoring_text(result, plot_url: str | None) -> str:
     if plot_url:
         out.append(f"  worst anomaly plot:  {plot_url}")
     return "\n".join(out)
+
+
+def confusion_png(confusion: list[list[int]], classes: list[str], title: str) -> bytes:
+    """A confusion matrix: rows are the labels, columns the predictions."""
+    import numpy as np
+
+    plt, fig, (ax,) = _figure(height=max(3.2, 0.45 * len(classes) + 1.5))
+    m = np.asarray(confusion)
+    ax.imshow(m, cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=90)
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("label")
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if m[i, j]:
+                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7, color="white" if m[i, j] > m.max() / 2 else "black")
+    ax.set_title(title)
+    data = png_bytes(fig)
+    plt.close(fig)
+    return data
+
+
+def rejected_rows(rejected, empty_classes: list[str] = ()) -> list[dict]:
+    rows = [{"file": r.file, "reason": r.reason} for r in rejected]
+    return rows + [{"file": c + "/", "reason": "class folder without a usable image: not a class"} for c in empty_classes]
+
+
+def publish_image_training_artifacts(card, result, png: bytes) -> None:
+    from prefect.artifacts import create_image_artifact, create_table_artifact
+
+    rows = [{"metric": k, "value": v} for k, v in card.scores.items()]
+    rows += [{"metric": f"accuracy[{c}]", "value": v} for c, v in card.class_accuracy.items()]
+    rows.append({"metric": "promoted", "value": card.promoted})
+    create_table_artifact(key="image-train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
+    create_image_artifact(image_url=data_url(png), key="image-train-curves", description=f"Training curves of {card.name} version {card.version}")
+    create_table_artifact(key="image-train-rejected", table=rejected_rows(result.rejected, result.empty_classes) or [{"file": "", "reason": "none"}], description="Files and folders left out, with the reason")
+
+
+def image_training_text(card, result) -> str:
+    s = card.scores
+    out = [
+        f"image_classifier: {card.name} version {card.version}",
+        f"  classes:             {len(card.classes)} ({', '.join(card.classes[:10])}{' ...' if len(card.classes) > 10 else ''})",
+        f"  images:              {s.get('train_images')} training, {s.get('validation_images')} validation, {len(result.rejected)} rejected",
+        f"  validation accuracy: {s.get('validation_accuracy'):.4f} (loss {s.get('validation_loss'):.4g}, {s.get('epochs_run')} epochs)",
+        f"  promoted:            {'yes' if card.promoted else 'no'}: {card.promotion_reason}",
+        f"  model card:          {result.card_url}",
+    ]
+    out += [f"  rejected:            {r['file']}: {r['reason']}" for r in rejected_rows(result.rejected, result.empty_classes)[:20]]
+    return "\n".join(out)
+
+
+def publish_classification_artifacts(result, png: bytes | None) -> None:
+    from prefect.artifacts import create_image_artifact, create_table_artifact
+
+    create_table_artifact(
+        key="classify-predictions",
+        table=result.rows,
+        description=f"{result.model_name} version {result.version}: file, class, confidence ({result.images} images; all in {result.predictions_url})",
+    )
+    if png is not None:
+        create_image_artifact(image_url=data_url(png), key="classify-confusion", description=f"Confusion matrix over {result.labelled} labelled images, accuracy {result.accuracy:.4f}")
+    if result.rejected:
+        create_table_artifact(key="classify-rejected", table=rejected_rows(result.rejected), description="Files that are not usable images, with the reason")
+
+
+def classification_text(result, png_url: str | None) -> str:
+    out = [
+        f"classify_images: {result.model_name} version {result.version}",
+        f"  images classified:   {result.images} ({len(result.rejected)} rejected)",
+        f"  predictions:         {result.predictions_url}",
+    ]
+    if result.accuracy is not None:
+        out.append(f"  accuracy:            {result.accuracy:.4f} over {result.labelled} labelled images")
+    if png_url:
+        out.append(f"  confusion matrix:    {png_url}")
+    out += [f"  rejected:            {r.file}: {r.reason}" for r in result.rejected[:20]]
+    return "\n".join(out)

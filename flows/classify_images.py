@@ -1,0 +1,15 @@
+"""The `classify_images` flow: a registry image classifier predicts a directory of images."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from lepton_flow.images import ClassifyParams
+from tasks.classify_image_files import classify_image_files
+from tasks.report_classification import report_classification
+
+
+@flow(name="classify_images", log_prints=True)
+def classify_images(params: ClassifyParams) -> str:
+    """Predict, then report predictions, the confusion matrix when labelled, and rejected files; returns the printed summary."""
+    return report_classification(classify_image_files(params))
