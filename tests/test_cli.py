@@ -74,3 +74,11 @@ def test_doctor_reports_devices_and_fails_on_what_the_settings_lack(data_root):
     bad = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "doctor"], capture_output=True, text=True, env=env, timeout=300)
     assert bad.returncode == 1
     assert "Dask scheduler at tcp://127.0.0.1:9" in bad.stderr and "Prefect API at http://127.0.0.1:9/api" in bad.stderr
+
+
+def test_image_flows_need_a_source(data_root, capsys):
+    assert main(["run", "image-classifier"]) == 2
+    assert "source" in capsys.readouterr().err
+    assert main(["run", "classify-images", "--param", "batch_size=0"]) == 2
+    err = capsys.readouterr().err
+    assert "source" in err and "batch_size" in err
