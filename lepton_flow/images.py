@@ -200,7 +200,7 @@ def fit(params: ImageParams, images: ImageSet, run_id: str, log, settings=None) 
     from lepton_flow.models.cnn import build
     from lepton_flow.registry import ModelCard, Registry
     from lepton_flow.settings import get_settings, join
-    from lepton_flow.training import _libraries
+    from lepton_flow.training import _libraries, keras_callbacks
 
     settings = settings or get_settings()
     if len(images.classes) < 2:
@@ -216,12 +216,7 @@ def fit(params: ImageParams, images: ImageSet, run_id: str, log, settings=None) 
         model = build(params.image_size, images.channels, len(images.classes))
         model.compile(optimizer=keras.optimizers.Adam(params.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     key = hashlib.sha256((params.model_dump_json(exclude={"epochs"}) + "".join(f.url for f in train)).encode()).hexdigest()[:16]
-    checkpoint = join(settings.checkpoints_dir, params.model_name, key)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(checkpoint, save_freq="epoch", delete_checkpoint=True),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=params.patience, restore_best_weights=True),
-        keras.callbacks.TensorBoard(log_dir=join(settings.tensorboard_dir, params.model_name, key)),
-    ]
+    callbacks = keras_callbacks(params.model_name, key, params.patience, settings)
     history = model.fit(train_ds, validation_data=val_ds, epochs=params.epochs, callbacks=callbacks, shuffle=False, verbose=0)
     loss, y, p = _evaluate(model, val_ds, len(images.classes))
     pred = p.argmax(axis=1)
@@ -255,30 +250,22 @@ def fit(params: ImageParams, images: ImageSet, run_id: str, log, settings=None) 
 
 def promote(result: ImageTrainResult, log, settings=None) -> ImageTrainResult:
     """Make the new version current if its validation loss is no worse than the current one's on the same validation images."""
-    from lepton_flow.registry import Registry, promotion
+    from lepton_flow.registry import Registry
     from lepton_flow.settings import get_settings
 
     settings = settings or get_settings()
-    registry = Registry(settings.models)
-    card = registry.card(result.name, result.version)
-    current = registry.current(result.name)
-    current_loss, why_not = None, None
-    if current is not None:
-        old = registry.card(result.name, current)
-        if (old.classes, old.image_size, old.channels) != (card.classes, card.image_size, card.channels):
-            why_not = "it has other classes, image size or colour channels"
-        else:
-            val = [ImageFile(url=u, label=label) for u, label in card.extra["validation_files"]]
-            ds = dataset(val, card.classes, card.image_size, card.channels, 256, cache=False)
-            current_loss, _, _ = _evaluate(registry.load_model(result.name, current), ds, len(card.classes))
-    promoted, reason = promotion(result.validation_loss, current_loss, current, why_not)
-    card.promoted, card.promotion_reason, card.compared_with = promoted, reason, current
-    card.scores["current_validation_loss"] = current_loss
-    registry.write_card(card)
-    if promoted:
-        registry.set_current(result.name, result.version)
-    log.info("%s version %s %s: %s", result.name, result.version, "is now current" if promoted else "not promoted", reason)
-    return result.model_copy(update={"promoted": promoted, "reason": reason})
+
+    def incompatible(old, new) -> str | None:
+        same = (old.classes, old.image_size, old.channels) == (new.classes, new.image_size, new.channels)
+        return None if same else "it has other classes, image size or colour channels"
+
+    def current_loss(model, old, new) -> float:
+        val = [ImageFile(url=u, label=label) for u, label in new.extra["validation_files"]]
+        return _evaluate(model, dataset(val, new.classes, new.image_size, new.channels, 256, cache=False), len(new.classes))[0]
+
+    card = Registry(settings.models).promote(result.name, result.version, result.validation_loss, incompatible, current_loss)
+    log.info("%s version %s %s: %s", result.name, result.version, "is now current" if card.promoted else "not promoted", card.promotion_reason)
+    return result.model_copy(update={"promoted": card.promoted, "reason": card.promotion_reason})
 
 
 class ClassifyParams(BaseModel):

@@ -147,6 +147,30 @@ class Registry:
             fh.write(version + "\n")
         self.fs.mv(tmp, path)
 
+    def promote(self, name: str, version: str, new_loss: float, incompatible, current_loss_of) -> ModelCard:
+        """Decide whether `version` becomes current, record the decision in its card, and apply it.
+
+        `incompatible(current_card, new_card)` says why the two cannot be
+        compared (or None); `current_loss_of(current_model, current_card,
+        new_card)` measures the current version on the new version's
+        validation data, in the new version's terms.
+        """
+        card = self.card(name, version)
+        current = self.current(name)
+        current_loss = why_not = None
+        if current is not None:
+            old = self.card(name, current)
+            why_not = incompatible(old, card)
+            if why_not is None:
+                current_loss = current_loss_of(self.load_model(name, current), old, card)
+        card.promoted, card.promotion_reason = promotion(new_loss, current_loss, current, why_not)
+        card.compared_with = current
+        card.scores["current_validation_loss"] = current_loss
+        self.write_card(card)
+        if card.promoted:
+            self.set_current(name, version)
+        return card
+
     def load_model(self, name: str, version: str = CURRENT):
         """The Keras model of a version; loaded once per process and version."""
         version = self.resolve(name, version)

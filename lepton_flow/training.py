@@ -22,7 +22,7 @@ from lepton_flow import store
 from lepton_flow.models import MODEL_KINDS
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.windows import Normalization, StatsAccumulator, gap_rows, window_starts
-from lepton_flow.registry import ModelCard, Registry, promotion
+from lepton_flow.registry import ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
 
 ModelKind = Literal[tuple(MODEL_KINDS)]  # type: ignore[valid-type]
@@ -275,10 +275,25 @@ class _EpochLog:
         return EpochLog()
 
 
+def keras_callbacks(name: str, key: str, patience: int, settings: Settings) -> list:
+    """Checkpoint each epoch (resume after a kill), early stopping keeping the best weights, TensorBoard logs.
+
+    `key` names the run's plan: the same plan re-run finds its checkpoint.
+    """
+    import keras
+
+    from lepton_flow.settings import join
+
+    return [
+        keras.callbacks.BackupAndRestore(join(settings.checkpoints_dir, name, key), save_freq="epoch", delete_checkpoint=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
+        keras.callbacks.TensorBoard(log_dir=join(settings.tensorboard_dir, name, key)),
+    ]
+
+
 def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) -> TrainResult:
     """Train a new version on the plan's windows and save it to the registry (not yet current)."""
     import importlib
-    import os
 
     import keras
 
@@ -302,15 +317,8 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     with gpu.strategy().scope():
         model = builder.build(p.window, reader.channels, p.model_size)
         model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss=masked_mse)
-    checkpoint = join(settings.checkpoints_dir, p.model_name, plan.key)
     epoch_log = _EpochLog(log)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(checkpoint, save_freq="epoch", delete_checkpoint=True),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=p.patience, restore_best_weights=True),
-        keras.callbacks.TensorBoard(log_dir=join(settings.tensorboard_dir, p.model_name, plan.key)),
-        epoch_log,
-    ]
-    os.makedirs(checkpoint, exist_ok=True)
+    callbacks = keras_callbacks(p.model_name, plan.key, p.patience, settings) + [epoch_log]
     history = model.fit(train_ds, validation_data=val_ds, epochs=p.epochs, callbacks=callbacks, shuffle=False, verbose=0)
 
     val_loss = masked_loss(model, ws.normalization, ws.normalization, reader, ws.validation, p.window, max(p.batch_size, 256))
@@ -377,25 +385,17 @@ def _libraries(device) -> dict[str, str]:
 def promote(plan: TrainingPlan, result: TrainResult, log, settings: Settings | None = None) -> TrainResult:
     """Make the new version current if it is no worse than the current one on the same validation windows."""
     settings = settings or get_settings()
-    registry = Registry(settings.models)
-    card = registry.card(result.name, result.version)
-    current = registry.current(result.name)
-    current_loss, why_not = None, None
-    if current is not None:
-        old = registry.card(result.name, current)
-        if (old.sensors, old.metrics, old.window) != (card.sensors, card.metrics, card.window):
-            why_not = "it takes other sensors, metrics or window length"
-        else:
-            reader = store.SensorReader(plan.store_url, plan.snapshot_id, plan.metrics, plan.sensors)
-            ws = windows_for(plan, reader, Normalization(**card.normalization))
-            batch = max(plan.params.batch_size, 256)
-            new_norm, old_norm = Normalization(**card.normalization), Normalization(**old.normalization)
-            current_loss = masked_loss(registry.load_model(result.name, current), old_norm, new_norm, reader, ws.validation, card.window, batch)
-    promoted, reason = promotion(result.validation_loss, current_loss, current, why_not)
-    card.promoted, card.promotion_reason, card.compared_with = promoted, reason, current
-    card.scores["current_validation_loss"] = current_loss
-    registry.write_card(card)
-    if promoted:
-        registry.set_current(result.name, result.version)
-    log.info("%s version %s %s: %s", result.name, result.version, "is now current" if promoted else "not promoted", reason)
-    return result.model_copy(update={"promoted": promoted, "reason": reason})
+
+    def incompatible(old: ModelCard, new: ModelCard) -> str | None:
+        same = (old.sensors, old.metrics, old.window) == (new.sensors, new.metrics, new.window)
+        return None if same else "it takes other sensors, metrics or window length"
+
+    def current_loss(model, old: ModelCard, new: ModelCard) -> float:
+        reader = store.SensorReader(plan.store_url, plan.snapshot_id, plan.metrics, plan.sensors)
+        new_norm, old_norm = Normalization(**new.normalization), Normalization(**old.normalization)
+        ws = windows_for(plan, reader, new_norm)
+        return masked_loss(model, old_norm, new_norm, reader, ws.validation, new.window, max(plan.params.batch_size, 256))
+
+    card = Registry(settings.models).promote(result.name, result.version, result.validation_loss, incompatible, current_loss)
+    log.info("%s version %s %s: %s", result.name, result.version, "is now current" if card.promoted else "not promoted", card.promotion_reason)
+    return result.model_copy(update={"promoted": card.promoted, "reason": card.promotion_reason})
