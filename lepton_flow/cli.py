@@ -255,6 +255,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lepton_flow.scaffold import new
+
+    try:
+        _, steps = new(args.name, args.kind, Path(args.root) if args.root else None)
+    except (ValueError, FileExistsError) as exc:
+        print(f"lepton-flow new: {exc}", file=sys.stderr)
+        return 2
+    print(steps)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lepton-flow",
@@ -283,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--grid-seconds", type=int, help="time grid spacing in seconds (default 30; a store keeps its own)")
     run.add_argument("--param", action="append", metavar="KEY=VALUE", help="a flow parameter (repeatable), e.g. --param epochs=5")
     run.set_defaults(func=cmd_run)
+
+    new = sub.add_parser("new", help="write a working cleaning step, sensor format, log format, model kind or task, with its test")
+    new.add_argument("name", help="its name, e.g. fahrenheit_to_celsius")
+    new.add_argument("--kind", required=True, choices=["clean-step", "sensor-format", "log-format", "model", "task"])
+    new.add_argument("--root", help="the checkout to write into (default: the one this command runs from)")
+    new.set_defaults(func=cmd_new)
 
     doctor = sub.add_parser("doctor", help="TensorFlow, CUDA and devices, the Prefect API, the Dask scheduler, the store")
     doctor.add_argument("--require-gpu", action="store_true", help="exit 1 when no GPU is visible")

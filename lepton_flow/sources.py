@@ -8,10 +8,7 @@ returned beside it as `ParseError`s with the reason; nothing is dropped.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -22,9 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pv
-import pyarrow.parquet as pq
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 # Text columns are dictionary-encoded: a file holds a handful of distinct
 # sensors, metrics and units, and every later step (GX, dedupe, gridding)
@@ -42,15 +37,6 @@ READING_SCHEMA = pa.schema(
     ]
 )
 
-FORMATS = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-}
 TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date_time", "ts", "date")
 SENSOR_NAMES = ("sensor_id", "sensor", "device_id", "device", "station")
 META_NAMES = ("unit", "quality")
@@ -78,11 +64,21 @@ class SourceFile(BaseModel):
         return self.sha256[:16]
 
 
+def _format_names() -> list[str]:
+    from lepton_flow.formats import format_names
+
+    return format_names()
+
+
 class ReadOptions(BaseModel):
     """How to interpret a source file. The defaults detect the layout."""
 
-    format: Literal["auto", "csv", "parquet", "jsonl"] = Field(
-        "auto", description="File format; auto picks it from the file name."
+    format: str = Field(
+        "auto",
+        description="File format; auto picks it from the file name.",
+        # The registry's names, read when the schema is made: a format added
+        # as a module shows up in the UI form without editing this model.
+        json_schema_extra=lambda schema: schema.update(enum=["auto", *_format_names()]),
     )
     sensor_id: str | None = Field(
         None,
@@ -95,6 +91,14 @@ class ReadOptions(BaseModel):
     timestamp_unit: Literal["auto", "s", "ms", "us", "ns"] = Field(
         "auto", description="Unit of numeric (epoch) timestamps; auto judges by magnitude."
     )
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        known = _format_names()
+        if value != "auto" and value not in known:
+            raise ValueError(f"unknown format {value!r}; known: auto, {', '.join(known)}")
+        return value
 
 
 @dataclass
@@ -115,15 +119,18 @@ class ParsedFile:
 
 
 def file_format(url: str, requested: str = "auto") -> str:
+    from lepton_flow.formats import by_suffix
+
     if requested != "auto":
         return requested
+    known = by_suffix()
     path = PurePosixPath(url.split("?", 1)[0])
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in (".gz", ".gzip"):
         suffixes = suffixes[:-1]
-    fmt = FORMATS.get(suffixes[-1]) if suffixes else None
+    fmt = known.get(suffixes[-1]) if suffixes else None
     if fmt is None:
-        raise SourceError(f"{url}: unsupported file type (known: {', '.join(sorted(FORMATS))}, optionally .gz)")
+        raise SourceError(f"{url}: unsupported file type (known: {', '.join(sorted(known))}, optionally .gz)")
     return fmt
 
 
@@ -392,82 +399,6 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     return ParsedFile(table=table, errors=errors)
 
 
-def _header(url: str) -> list[str]:
-    with fsspec.open(url, "rt", compression="infer", encoding="utf-8", errors="replace") as fh:
-        first = fh.readline()
-    return next(csv.reader([first.lstrip("\ufeff")]), [])
-
-
-def _read_csv(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
-    invalid: list[ParseError] = []
-
-    def on_invalid(row) -> str:
-        invalid.append(
-            ParseError(int(row.number or 0), f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text[:500])
-        )
-        return "skip"
-
-    header = _header(url)
-    text_cols = {h: pa.string() for h in header if h.strip().lower() in TIMESTAMP_NAMES + SENSOR_NAMES + META_NAMES + ("metric",)}
-    delimiter = "\t" if ".tsv" in url.lower() else ","
-    read_opts = pv.ReadOptions(use_threads=False, block_size=8 << 20)
-    parse_opts = pv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
-
-    def attempt(types: dict) -> pa.Table:
-        invalid.clear()
-        with fsspec.open(url, "rb", compression="infer") as fh:
-            return pv.read_csv(fh, read_options=read_opts, parse_options=parse_opts, convert_options=pv.ConvertOptions(column_types=types))
-
-    try:
-        try:
-            table = attempt(text_cols)
-        except pa.ArrowInvalid as exc:
-            if "conversion error" not in str(exc):
-                raise
-            # A later block held text in a column the first block typed as
-            # numbers: read every column as text and convert cell by cell.
-            table = attempt({h: pa.string() for h in header})
-    except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, OSError) as exc:
-        if "Empty CSV file" in str(exc):
-            return pa.table({}), np.zeros(0, np.int64), []
-        raise SourceError(f"{url}: cannot be read as CSV: {exc}") from exc
-    # Line numbers of the rows kept: the data lines minus the skipped ones
-    # (quoted fields spanning lines are rare in sensor feeds and not counted).
-    skipped = np.array(sorted(e.line for e in invalid), dtype=np.int64)
-    total = table.num_rows + len(skipped)
-    all_lines = np.arange(2, total + 2, dtype=np.int64)
-    lines = np.setdiff1d(all_lines, skipped, assume_unique=True) if len(skipped) else all_lines
-    return table, lines, invalid
-
-
-def _read_jsonl(url: str) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
-    records: list[dict] = []
-    lines: list[int] = []
-    errors: list[ParseError] = []
-    with fsspec.open(url, "rt", compression="infer", encoding="utf-8", errors="strict") as fh:
-        try:
-            for number, text in enumerate(fh, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    obj = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    errors.append(ParseError(number, f"invalid JSON: {exc.msg}", text[:500]))
-                    continue
-                if not isinstance(obj, dict):
-                    errors.append(ParseError(number, "a JSON line must be an object", text[:500]))
-                    continue
-                records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()})
-                lines.append(number)
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{url}: not UTF-8 text near byte {exc.start}") from exc
-    if not records:
-        return pa.table({}), np.zeros(0, np.int64), errors
-    frame = pd.DataFrame.from_records(records)
-    table = pa.Table.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
-    return table, np.asarray(lines, np.int64), errors
-
-
 def read_readings(url: str, options: ReadOptions | None = None) -> ParsedFile:
     """Parse one source file into the canonical long table.
 
@@ -482,18 +413,9 @@ def read_readings(url: str, options: ReadOptions | None = None) -> ParsedFile:
 
 
 def _read(url: str, options: ReadOptions) -> ParsedFile:
-    fmt = file_format(url, options.format)
-    if fmt == "csv":
-        raw, lines, errors = _read_csv(url, options)
-    elif fmt == "jsonl":
-        raw, lines, errors = _read_jsonl(url)
-    else:
-        try:
-            with fsspec.open(url, "rb", compression="infer") as fh:
-                raw = pq.read_table(io.BytesIO(fh.read()))
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise SourceError(f"{url}: cannot be read as Parquet: {exc}") from exc
-        lines, errors = np.arange(1, raw.num_rows + 1, dtype=np.int64), []
+    from lepton_flow.formats import formats
+
+    raw, lines, errors = formats()[file_format(url, options.format)].read(url, options)
     if raw.num_columns == 0 or raw.num_rows == 0:
         return ParsedFile(table=READING_SCHEMA.empty_table(), errors=errors)
     parsed = to_canonical(raw, lines, url, options)

@@ -19,13 +19,13 @@ import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
 from lepton_flow import store
-from lepton_flow.models import MODEL_KINDS
+from lepton_flow.models import model_kinds
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.windows import Normalization, StatsAccumulator, gap_rows, window_starts
 from lepton_flow.registry import ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
 
-ModelKind = Literal[tuple(MODEL_KINDS)]  # type: ignore[valid-type]
+ModelKind = Literal[tuple(model_kinds("windows"))]  # type: ignore[valid-type]
 ModelSize = Literal[tuple(SIZES)]  # type: ignore[valid-type]
 DEFAULT_MODEL = "sensor-anomaly"
 
@@ -293,8 +293,6 @@ def keras_callbacks(name: str, key: str, patience: int, settings: Settings) -> l
 
 def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) -> TrainResult:
     """Train a new version on the plan's windows and save it to the registry (not yet current)."""
-    import importlib
-
     import keras
 
     from lepton_flow import gpu
@@ -313,7 +311,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     val_ds = window_dataset(reader, np.asarray(ws.validation), p.window, ws.normalization, p.batch_size)
 
     keras.utils.set_random_seed(p.seed)
-    builder = importlib.import_module(MODEL_KINDS[p.model_kind])
+    builder = model_kinds("windows")[p.model_kind]
     with gpu.strategy().scope():
         model = builder.build(p.window, reader.channels, p.model_size)
         model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss=masked_mse)

@@ -4,8 +4,10 @@ A run cleans with a pipeline of named steps, chosen by a flow parameter:
 row steps work on the long table before it is put on the time grid, then
 `resample` puts it on the grid, then grid steps work on one metric's
 `(time, sensor)` array at a time. Adding a step is one module in this
-package that calls `register`; its name then becomes a valid choice of the
-`steps` parameter of `sensor_ingest`.
+package that calls `register` (or a module named by an entry point in the
+group `lepton_flow.cleaning_steps`); its name then becomes a valid choice of
+the `steps` parameter of `sensor_ingest`. `lepton-flow new NAME --kind
+clean-step` writes one that works, with its test.
 
 Quality codes, stored per `(time, sensor)` beside each metric in
 `<metric>_quality`: 0 missing, 1 observed (mean of the readings in the bin),
@@ -15,8 +17,6 @@ than `max_gap`, left NaN.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Literal
 
@@ -111,9 +111,9 @@ def register(step: Step) -> Step:
 
 
 def _load_builtin() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+    from lepton_flow.plugins import GROUPS, load
+
+    load(__name__, __path__, GROUPS["cleaning"])
 
 
 def registry() -> dict[str, Step]:

@@ -1,11 +1,34 @@
 """Keras model builders and the windowing that feeds them.
 
 `windows` is plain numpy (planning, normalisation, scoring arithmetic) and
-imports no TensorFlow; `data` builds the `tf.data` pipelines and
-`autoencoder` the Keras model, both importing TensorFlow when first used.
+imports no TensorFlow; `data` builds the `tf.data` pipelines; the model
+modules import Keras inside `build`.
+
+A model kind is a module here (or one named by an entry point in the group
+`lepton_flow.model_kinds`) with `KIND` (its name), `INPUT` ("windows" for
+sensor anomaly models: `build(window, channels, size)` maps
+`(window, 2 * channels)` values-and-mask to a `(window, channels)`
+reconstruction; "images" for classifiers) and `build`. Its name becomes a
+choice of `model_kind` in `train_sensor_model`. `lepton-flow new NAME
+--kind model` writes one that works, with its test.
 """
 
-MODEL_KINDS = {
-    # kind -> module under lepton_flow.models with `build(window, channels, size)`
-    "conv-autoencoder": "lepton_flow.models.autoencoder",
-}
+from __future__ import annotations
+
+from types import ModuleType
+
+_KINDS: dict[str, ModuleType] = {}
+
+
+def model_kinds(input: str | None = None) -> dict[str, ModuleType]:
+    """Registered model kinds (optionally only those taking `input`), name -> module."""
+    if not _KINDS:
+        from lepton_flow.plugins import GROUPS, load
+
+        for module in load(__name__, __path__, GROUPS["models"]):
+            kind = getattr(module, "KIND", None)
+            if kind:
+                if kind in _KINDS and _KINDS[kind] is not module:
+                    raise ValueError(f"model kind {kind!r} is defined twice ({_KINDS[kind].__name__}, {module.__name__})")
+                _KINDS[kind] = module
+    return {k: m for k, m in _KINDS.items() if input is None or getattr(m, "INPUT", None) == input}

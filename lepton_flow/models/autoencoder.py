@@ -9,6 +9,8 @@ well and anomalies badly, so the reconstruction error is the anomaly score.
 
 from __future__ import annotations
 
+KIND = "conv-autoencoder"
+INPUT = "windows"
 SIZES = {"tiny": 8, "small": 32, "medium": 64, "large": 128}
 
 

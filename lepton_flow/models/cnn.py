@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+KIND = "image-cnn"
+INPUT = "images"
+
 
 def build(image_size: int, channels: int, classes: int):
     import keras

@@ -1,0 +1,60 @@
+"""Sensor file formats, registered by name.
+
+A format turns one file into a raw Arrow table (any columns), the source
+line number of each row, and the lines it could not parse; `sources.py`
+then maps the columns to the canonical long table (long or wide layout,
+timestamps, units). Adding a format is one module in this package that
+calls `register_format` (or a module named by an entry point in the group
+`lepton_flow.sensor_formats`); its name becomes a valid choice of the
+`format` parameter of `sensor_ingest` and its suffixes are discovered.
+`lepton-flow new NAME --kind sensor-format` writes one that works, with its test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+
+@dataclass
+class SensorFormat:
+    """`read(url, options)` -> (raw table, line number per row, parse errors); `example(path)` writes a small valid file."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    read: Callable[..., tuple[pa.Table, np.ndarray, list]]
+    example: Callable[[str], None]
+    description: str = ""
+
+
+_FORMATS: dict[str, SensorFormat] = {}
+
+
+def register_format(fmt: SensorFormat) -> SensorFormat:
+    if fmt.name in _FORMATS and _FORMATS[fmt.name] is not fmt:
+        raise ValueError(f"sensor format {fmt.name!r} is registered twice")
+    taken = {s: f.name for f in _FORMATS.values() for s in f.suffixes if f.name != fmt.name}
+    clash = [s for s in fmt.suffixes if s in taken]
+    if clash:
+        raise ValueError(f"sensor format {fmt.name!r}: suffix(es) {clash} already belong to {taken[clash[0]]!r}")
+    _FORMATS[fmt.name] = fmt
+    return fmt
+
+
+def formats() -> dict[str, SensorFormat]:
+    if not _FORMATS:
+        from lepton_flow.plugins import GROUPS, load
+
+        load(__name__, __path__, GROUPS["formats"])
+    return dict(_FORMATS)
+
+
+def format_names() -> list[str]:
+    return sorted(formats())
+
+
+def by_suffix() -> dict[str, str]:
+    return {s: f.name for f in formats().values() for s in f.suffixes}

@@ -1,0 +1,1 @@
+"""System logs: formats that parse lines into events (`lepton_flow.logs.formats`)."""

@@ -1,0 +1,91 @@
+"""`lepton-flow new` in a copy of the repository: each kind's generated test passes, and a new cleaning step is found and used."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lepton_flow import store
+from lepton_flow.scaffold import new
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
+NEW = {"clean-step": "fahrenheit_to_celsius", "sensor-format": "semicolon", "log-format": "logfmt", "model": "dense-ae", "task": "count_observed"}
+
+
+def _run(args, cwd, env=None, timeout=600):
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env or dict(os.environ), capture_output=True, text=True, timeout=timeout)
+
+
+def test_new_refuses_bad_names_kinds_and_clashes(tmp_path):
+    with pytest.raises(ValueError, match="lower-case"):
+        new("Bad Name", "clean-step", tmp_path)
+    with pytest.raises(ValueError, match="choose one of clean-step"):
+        new("thing", "widget", tmp_path)
+    with pytest.raises(FileExistsError, match="'hampel' is already registered"):
+        new("hampel", "clean-step", tmp_path)
+
+
+def test_new_for_every_kind_in_a_copy_of_the_repository(tmp_path, prefect_server):
+    copy = tmp_path / "repo"
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".venv", "data", ".git", "__pycache__", ".pytest_cache", "*.egg-info", "bench-out"))
+    written = []
+    for kind, name in NEW.items():
+        done = _run(["-m", "lepton_flow.cli", "new", name, "--kind", kind], copy)
+        assert done.returncode == 0, done.stderr
+        assert "next: edit" in done.stdout
+        written += [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
+    assert len(written) == 10 and all(Path(p).is_file() and str(copy) in p for p in written)
+    again = _run(["-m", "lepton_flow.cli", "new", "logfmt", "--kind", "log-format"], copy)
+    assert again.returncode == 2 and "already exist" in again.stderr
+
+    # The generated tests pass as written.
+    tests = [p for p in written if "/tests/" in p]
+    ran = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], copy)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    assert "7 passed" in ran.stdout  # 2 step tests, 2 task tests, one each for the others
+
+    # Registries find the new modules: their names are choices in the flows' parameter schemas.
+    code = (
+        "import json\n"
+        "from flows.sensor_ingest import SensorIngestParams\n"
+        "from lepton_flow.training import TrainParams\n"
+        "s = SensorIngestParams.model_json_schema()['properties']\n"
+        "t = TrainParams.model_json_schema()['properties']\n"
+        "print(json.dumps({'steps': s['steps']['items']['enum'], 'format': s['format']['enum'], 'kind': t['model_kind'].get('enum', [t['model_kind'].get('const')])}))\n"
+    )
+    schema = _run(["-c", code], copy)
+    assert schema.returncode == 0, schema.stderr
+    choices = json.loads(schema.stdout.strip().splitlines()[-1])
+    assert "fahrenheit_to_celsius" in choices["steps"] and "hampel" in choices["steps"]
+    assert "semicolon" in choices["format"] and "dense-ae" in choices["kind"]
+
+    # sensor_ingest with the new step selected: a Fahrenheit sensor lands in Celsius.
+    src = tmp_path / "src"
+    src.mkdir()
+    times = pd.date_range("2026-02-01", periods=120, freq="30s", tz="UTC")
+    frame = pd.concat(
+        [
+            pd.DataFrame({"timestamp": times, "sensor_id": "f1", "metric": "temperature", "value": 68.0 + np.arange(120) % 3 * 0.9, "unit": "C"}),
+            pd.DataFrame({"timestamp": times, "sensor_id": "c1", "metric": "temperature", "value": 20.0, "unit": "C"}),
+        ]
+    )
+    frame.to_csv(src / "readings.csv", index=False)
+    env = dict(os.environ, LEPTON_DATA_ROOT=str(tmp_path / "data"), PREFECT_API_URL=prefect_server, LEPTON_DASK_WORKERS="1")
+    steps = "dedupe,sort,fahrenheit_to_celsius,resample,interpolate"
+    ingest = _run(["-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src), "--steps", steps], copy, env)
+    assert ingest.returncode == 0, ingest.stdout[-2000:] + ingest.stderr[-2000:]
+    ds = store.open_sensors(str(tmp_path / "data" / "store")).load()
+    f1 = ds.temperature.sel(sensor="f1").values
+    f1 = f1[np.isfinite(f1)]
+    np.testing.assert_allclose(f1, (68.0 + np.arange(120) % 3 * 0.9 - 32) * 5 / 9, rtol=1e-6)
+    c1 = ds.temperature.sel(sensor="c1").values
+    np.testing.assert_array_equal(c1[np.isfinite(c1)], 20.0)
