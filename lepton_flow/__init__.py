@@ -6,3 +6,23 @@ is cheap: heavy libraries are imported by the modules that need them.
 """
 
 __version__ = "0.1.0"
+
+
+def _object_storage_endpoint() -> None:
+    """Point fsspec's S3 at `LEPTON_S3_ENDPOINT_URL` (an S3-compatible server) in every process that imports lepton-flow.
+
+    Dask workers import this package too, so sources, staging and quarantine
+    URLs resolve the same way on every host. Credentials come the usual way
+    (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role);
+    the store (Icechunk) reads the same variables.
+    """
+    import os
+
+    endpoint = os.environ.get("LEPTON_S3_ENDPOINT_URL")
+    if endpoint:
+        import fsspec.config
+
+        fsspec.config.conf.setdefault("s3", {}).setdefault("endpoint_url", endpoint)
+
+
+_object_storage_endpoint()

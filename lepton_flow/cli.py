@@ -117,8 +117,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"lepton-flow: invalid parameters: {exc}", file=sys.stderr)
         return 2
-    from lepton_flow.parallel import local_api
+    from lepton_flow.parallel import SchedulerUnreachable, check_scheduler, local_api
+    from lepton_flow.settings import get_settings
 
+    address = get_settings().dask_address
+    if address and ("ingest" in params):
+        try:
+            check_scheduler(address)
+        except SchedulerUnreachable as exc:
+            print(f"lepton-flow: {exc}", file=sys.stderr)
+            return 1
     with local_api():
         code, new_data = 0, False
         if "ingest" in params:
@@ -188,14 +196,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     else:
         line("prefect api", "none set: each run starts Prefect's local API (SQLite under PREFECT_HOME)")
     if settings.dask_address:
-        from distributed import Client
+        from lepton_flow.parallel import SchedulerUnreachable, check_scheduler
 
         try:
-            with Client(settings.dask_address, timeout=5) as client:
-                workers = len(client.scheduler_info()["workers"])
-            line("dask", f"{settings.dask_address} ({workers} workers)")
-        except OSError as exc:
-            line("dask", f"{settings.dask_address} NOT reachable: {exc}")
+            line("dask", f"{settings.dask_address} ({check_scheduler(settings.dask_address, timeout=5)} workers)")
+        except SchedulerUnreachable:
+            line("dask", f"{settings.dask_address} NOT reachable")
             problems.append(f"the Dask scheduler at {settings.dask_address} does not answer")
     else:
         line("dask", f"a local cluster of {settings.dask_workers} worker process(es) per run")

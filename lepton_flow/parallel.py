@@ -35,6 +35,28 @@ def task_runner(settings: Settings | None = None):
     )
 
 
+class SchedulerUnreachable(ConnectionError):
+    """The Dask scheduler named by LEPTON_DASK_ADDRESS does not answer."""
+
+
+def check_scheduler(address: str, timeout: float = 10.0) -> int:
+    """Connect to the scheduler once, before a run depends on it; returns its worker count.
+
+    Without this a run would wait out Dask's connect timeout and fail deep
+    inside Prefect's task runner.
+    """
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=timeout) as client:
+            return len(client.scheduler_info()["workers"])
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachable(
+            f"the Dask scheduler at {address} (LEPTON_DASK_ADDRESS) does not answer within {timeout:.0f} s: {exc}; "
+            "start it, fix the address, or unset LEPTON_DASK_ADDRESS to use a local cluster"
+        ) from exc
+
+
 def _in_worker() -> bool:
     try:
         from distributed import get_worker

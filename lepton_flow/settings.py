@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     store_url: str | None = Field(
         None, description="Icechunk repository location; default `<data_root>/store`."
     )
+    s3_endpoint_url: str | None = Field(
+        None, description="An S3-compatible server for s3:// sources and stores (unset: AWS); credentials from the AWS_* variables."
+    )
     dask_address: str | None = Field(
         None, description="Existing Dask scheduler (tcp://host:port); unset starts a local cluster."
     )
