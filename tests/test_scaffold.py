@@ -89,3 +89,23 @@ def test_new_for_every_kind_in_a_copy_of_the_repository(tmp_path, prefect_server
     np.testing.assert_allclose(f1, (68.0 + np.arange(120) % 3 * 0.9 - 32) * 5 / 9, rtol=1e-6)
     c1 = ds.temperature.sel(sensor="c1").values
     np.testing.assert_array_equal(c1[np.isfinite(c1)], 20.0)
+
+
+def test_a_step_kept_in_another_package_is_found_by_its_entry_point(tmp_path):
+    """A cleaning step outside this repository: an installed package names its module in the group `lepton_flow.cleaning_steps`."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "acme_steps.py").write_text(
+        "from lepton_flow.cleaning import RowStep, register\n"
+        "def keep_all(rows, params):\n    return rows.copy(), rows.iloc[0:0], {}\n"
+        "STEP = register(RowStep('acme_keep_all', keep_all, description='keeps every row'))\n"
+    )
+    dist = site / "acme_steps-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-steps\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[lepton_flow.cleaning_steps]\nacme = acme_steps\n")
+    code = "from flows.sensor_ingest import SensorIngestParams as P; print(P.model_json_schema()['properties']['steps']['items']['enum'])"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]))
+    done = _run(["-c", code], REPO, env)
+    assert done.returncode == 0, done.stderr
+    assert "acme_keep_all" in done.stdout and "hampel" in done.stdout
