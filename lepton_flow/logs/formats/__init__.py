@@ -26,6 +26,8 @@ class LogFormat:
     parse: Callable[[str, int], dict | None]
     examples: list[str] = field(default_factory=list)
     description: str = ""
+    # Template mining's similarity threshold for this format's messages (see lepton_flow.logs.drain).
+    drain_similarity: float = 0.4
 
     def detect(self, lines: list[str], year: int = 1970) -> float:
         """Share of the sample lines this format parses: the format with the highest share is the file's."""

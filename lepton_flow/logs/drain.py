@@ -1,0 +1,132 @@
+"""Drain: online log template mining (He et al., "Drain: An Online Log Parsing Approach with Fixed Depth Tree", ICWS 2017).
+
+A message is masked (block ids, IP addresses, hex numbers, paths, numbers
+become placeholders), split into tokens, and routed down a tree by its token
+count and its first `depth - 2` tokens (tokens holding digits share one
+branch). In the leaf it joins the most similar template (the share of
+positions with the same token) if that share reaches `similarity`, turning
+the positions that differ into `<*>`; otherwise it starts a new template.
+
+Template ids are positions in creation order. `state()` and `Drain.from_state`
+save and restore everything, so a run that starts from the state the last
+run left keeps every id it had: the store's template axis only grows.
+Drain3, the reference implementation, cannot be installed beside Prefect (it
+pins an old `cachetools`), hence this one.
+"""
+
+from __future__ import annotations
+
+import re
+
+WILDCARD = "<*>"
+DEFAULT_MASKS: list[tuple[str, str]] = [
+    (r"blk_-?\d+", "<BLK>"),
+    (r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?![\w.])", "<IP>"),
+    (r"(?<![\w])0x[0-9a-fA-F]+(?![\w])", "<HEX>"),
+    (r"(?<![\w/])(?:/[\w.\-]+)+/?", "<PATH>"),
+    (r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])", "<NUM>"),
+]
+
+
+class Drain:
+    def __init__(self, depth: int = 4, similarity: float = 0.4, max_children: int = 100, masks: list[tuple[str, str]] | None = None):
+        if depth < 3:
+            raise ValueError("depth must be at least 3 (the length layer, one token layer, the leaves)")
+        if not 0 < similarity <= 1:
+            raise ValueError("similarity must be in (0, 1]")
+        self.depth, self.similarity, self.max_children = depth, similarity, max_children
+        self.masks = list(masks if masks is not None else DEFAULT_MASKS)
+        self._compiled = [(re.compile(p), t) for p, t in self.masks]
+        self.templates: list[list[str]] = []
+        self.counts: list[int] = []
+        self._tree: dict = {}
+
+    def mask(self, message: str) -> str:
+        for pattern, token in self._compiled:
+            message = pattern.sub(token, message)
+        return message
+
+    def _leaf(self, tokens: list[str], create: bool) -> list[int] | None:
+        node = self._tree.setdefault(str(len(tokens)), {}) if create else self._tree.get(str(len(tokens)))
+        for token in tokens[: self.depth - 2]:
+            if node is None:
+                return None
+            key = WILDCARD if any(c.isdigit() for c in token) or token.startswith("<") else token
+            if key not in node and len(node) >= self.max_children:
+                key = WILDCARD  # a full node sends new tokens down its wildcard branch
+            node = node.setdefault(key, {}) if create else node.get(key, node.get(WILDCARD))
+        if node is None:
+            return None
+        return node.setdefault("", []) if create else node.get("")
+
+    def _best(self, leaf: list[int], tokens: list[str]) -> tuple[int | None, float]:
+        best, best_sim, best_params = None, -1.0, 0
+        for tid in leaf:
+            template = self.templates[tid]
+            same = sum(a == b for a, b in zip(template, tokens))
+            sim = same / len(tokens) if tokens else 1.0
+            params = template.count(WILDCARD)
+            if sim > best_sim or (sim == best_sim and params < best_params):
+                best, best_sim, best_params = tid, sim, params
+        return best, best_sim
+
+    def add(self, message: str) -> int:
+        """The template id of `message`, learning from it (a new template, or a more general one)."""
+        tokens = self.mask(message).split()
+        leaf = self._leaf(tokens, create=True)
+        best, sim = self._best(leaf, tokens)
+        if best is not None and sim >= self.similarity:
+            self.templates[best] = [a if a == b else WILDCARD for a, b in zip(self.templates[best], tokens)]
+            self.counts[best] += 1
+            return best
+        self.templates.append(tokens)
+        self.counts.append(1)
+        leaf.append(len(self.templates) - 1)
+        return len(self.templates) - 1
+
+    def match(self, message: str) -> int | None:
+        """The template id `message` would join, without learning; None if it fits none."""
+        tokens = self.mask(message).split()
+        leaf = self._leaf(tokens, create=False)
+        if not leaf:
+            return None
+        best, sim = self._best(leaf, tokens)
+        return best if best is not None and sim >= self.similarity else None
+
+    def template(self, tid: int) -> str:
+        return " ".join(self.templates[tid])
+
+    def state(self) -> dict:
+        """Everything needed to continue mining where this left off (JSON-serialisable)."""
+        return {
+            "depth": self.depth,
+            "similarity": self.similarity,
+            "max_children": self.max_children,
+            "masks": [list(m) for m in self.masks],
+            "templates": self.templates,
+            "counts": self.counts,
+            "tree": self._tree,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> Drain:
+        drain = cls(state["depth"], state["similarity"], state["max_children"], [tuple(m) for m in state["masks"]])
+        drain.templates = [list(t) for t in state["templates"]]
+        drain.counts = list(state["counts"])
+        drain._tree = state["tree"]
+        return drain
+
+
+def grouping_accuracy(predicted: list, truth: list) -> float:
+    """Share of lines whose mined group holds exactly the lines of their ground-truth group."""
+    groups: dict = {}
+    true_groups: dict = {}
+    for i, (p, t) in enumerate(zip(predicted, truth)):
+        groups.setdefault(p, set()).add(i)
+        true_groups.setdefault(t, set()).add(i)
+    correct = 0
+    for lines in groups.values():
+        labels = {truth[i] for i in lines}
+        if len(labels) == 1 and true_groups[labels.pop()] == lines:
+            correct += len(lines)
+    return correct / len(predicted) if predicted else 1.0

@@ -1,0 +1,43 @@
+"""Blue Gene/L RAS logs: `label epoch yyyy.mm.dd node yyyy-mm-dd-HH.MM.SS.ffffff node type component LEVEL message` (loghub's BGL sample)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from lepton_flow.logs.formats import LogFormat, event, register_log_format
+
+_LINE = re.compile(
+    r"^(?P<label>\S+) (?P<epoch>\d{9,11}) \d{4}\.\d\d\.\d\d (?P<node>\S+) (?P<ts>\d{4}-\d\d-\d\d-\d\d\.\d\d\.\d\d\.\d{6}) \S+ (?P<type>[A-Z]+) (?P<source>[A-Z_]+) (?P<level>[A-Z]+) ?(?P<msg>.*)$"
+)
+
+
+def parse(line: str, year: int) -> dict | None:
+    m = _LINE.match(line.rstrip("\r\n"))
+    if not m:
+        return None
+    try:
+        ts = datetime.strptime(m["ts"], "%Y-%m-%d-%H.%M.%S.%f").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return event(ts, m["node"], m["source"].lower(), m["level"].lower(), m["msg"])
+
+
+def alert_label(line: str) -> str | None:
+    """The line's alert category (`-` for none): the ground truth loghub's BGL sample carries in its first column."""
+    m = _LINE.match(line.rstrip("\r\n"))
+    return m["label"] if m else None
+
+
+FORMAT = register_log_format(
+    LogFormat(
+        "bgl",
+        parse,
+        examples=[
+            "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",
+            "KERNDTLB 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS KERNEL FATAL data TLB error interrupt",
+        ],
+        description=__doc__.splitlines()[0],
+        drain_similarity=0.5,
+    )
+)
