@@ -7,6 +7,9 @@ export PYENV_VERSION ?= 3.12.1
 PYTHON ?= python3.12
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# fail2ban's test logs (real lines from ~90 services), unpacked from the Debian
+# package without installing it (installing would start its daemon).
+FAIL2BAN_LOGS := $(VENV)/share/fail2ban-logs
 
 .PHONY: run test setup demo-data bench clean-data
 
@@ -19,6 +22,8 @@ $(STAMP): pyproject.toml
 	# Real labelled series the tests use (UCR 135, MIT-BIH), shipped inside
 	# these packages; their own dependencies are not needed to read the files.
 	$(BIN)/python -m pip install --quiet --no-deps aeon==1.6.0 sktime==1.2.0
+	@test -d $(FAIL2BAN_LOGS) || { tmp=$$(mktemp -d) && (cd $$tmp && apt-get download fail2ban >/dev/null && dpkg-deb -x fail2ban_*.deb x) \
+		&& mkdir -p $(dir $(FAIL2BAN_LOGS)) && cp -r $$tmp/x/usr/lib/python3/dist-packages/fail2ban/tests/files/logs $(FAIL2BAN_LOGS); rc=$$?; rm -rf $$tmp; exit $$rc; }
 	@touch $(STAMP)
 
 run: $(STAMP)
