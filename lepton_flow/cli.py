@@ -106,6 +106,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             from lepton_flow.scoring import ScoreParams
 
             params["score"] = ScoreParams(**(extra if args.flow == "score-sensors" else {}))
+        if args.flow == "log-ingest":
+            from lepton_flow.logs.ingest import LogIngestParams
+
+            params["logs"] = LogIngestParams(**{"source": args.source or "", **extra})
         if args.flow == "image-classifier":
             from lepton_flow.images import ImageParams
 
@@ -139,6 +143,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             from flows.score_sensors import score_sensors
 
             code = _run_model_flow(score_sensors, params["score"])
+        if "logs" in params:
+            from flows.log_ingest import log_ingest
+            from lepton_flow.reporting import log_summary_text
+
+            state = log_ingest(params["logs"], return_state=True)
+            result = state.result(raise_on_failure=False)
+            if hasattr(result, "files"):
+                print(log_summary_text(result))
+            if not state.is_completed():
+                print(f"lepton-flow: log_ingest {state.name.lower()}: {state.message}", file=sys.stderr)
+                code = 1
         if "images" in params:
             from flows.image_classifier import image_classifier
 
@@ -295,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a flow on the embedded default (or the configured Prefect API)")
     run.add_argument(
         "flow",
-        choices=["sensor-ingest", "train-sensor-model", "score-sensors", "pipeline", "image-classifier", "classify-images"],
+        choices=["sensor-ingest", "train-sensor-model", "score-sensors", "pipeline", "log-ingest", "image-classifier", "classify-images"],
         help="pipeline: ingest, train when there is new data (or no model yet), then score",
     )
     run.add_argument("--source", help="directory, glob or file (path or fsspec URL); default: the demo data")

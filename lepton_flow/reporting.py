@@ -345,3 +345,50 @@ def classification_text(result, png_url: str | None) -> str:
         out.append(f"  confusion matrix:    {png_url}")
     out += [f"  rejected:            {r.file}: {r.reason}" for r in result.rejected[:20]]
     return "\n".join(out)
+
+
+def log_accounting_rows(summary) -> list[dict]:
+    return [
+        {
+            "file": f.file.url, "format": f.format, "status": f.status, "lines": f.lines, "event_lines": f.event_lines, "unparsed": f.unparsed,
+            "blank": f.blank, "events": f.events, "stored": f.stored, "invalid": f.invalid, "balanced": f.balanced, "message": md_escape(f.message)[:300],
+        }
+        for f in summary.files
+    ]
+
+
+def publish_log_artifacts(summary) -> None:
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    create_table_artifact(key="log-ingest-accounting", table=log_accounting_rows(summary) or [{"file": "", "status": "no new files"}], description="Per file: lines = event lines + unparsed + blank; events = stored + invalid")
+    create_markdown_artifact(key="log-ingest-summary", markdown=log_summary_markdown(summary), description="log_ingest outcome")
+
+
+def log_summary_markdown(summary) -> str:
+    events = sum(f.events for f in summary.files)
+    return "\n".join(
+        [
+            "# log_ingest",
+            "",
+            f"- snapshot: {md_escape(summary.snapshot_id)}",
+            f"- files: {len(summary.files)} read, {len(summary.skipped)} already ingested",
+            f"- events: {events}, stored {sum(f.stored for f in summary.files)}, invalid {sum(f.invalid for f in summary.files)}; unparsed lines {sum(f.unparsed for f in summary.files)}",
+            f"- templates: {summary.templates} ({summary.new_templates} new)",
+            f"- quarantine: {md_escape(summary.quarantine_url)}",
+        ]
+    ) + "\n"
+
+
+def log_summary_text(summary) -> str:
+    out = [
+        f"log_ingest run {summary.run_id}",
+        f"  files read:          {len(summary.files)} (already ingested: {len(summary.skipped)})",
+        f"  lines:               {sum(f.lines for f in summary.files)} ({sum(f.unparsed for f in summary.files)} unparsed, quarantined)",
+        f"  events:              {sum(f.events for f in summary.files)} ({sum(f.stored for f in summary.files)} counted, {sum(f.invalid for f in summary.files)} invalid)",
+        f"  templates:           {summary.templates} ({summary.new_templates} new)",
+        f"  snapshot:            {summary.snapshot_id}",
+        f"  store:               {summary.store_url} group logs",
+        f"  quarantine:          {summary.quarantine_url}",
+    ]
+    out += [f"    {f.file.name}: {f.format or '?'}: {f.message or 'ok'}" for f in summary.files if f.status != "ok"]
+    return "\n".join(out)

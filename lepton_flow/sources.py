@@ -170,7 +170,7 @@ def list_source(source: str) -> list[str]:
     return urls
 
 
-def discover(source: str, ingested: set[str]) -> tuple[list[SourceFile], list[str], list[str]]:
+def discover(source: str, ingested: set[str], supported=None) -> tuple[list[SourceFile], list[str], list[str]]:
     """New files under `source`, skipping content already in the store.
 
     Returns (new files, urls of files already ingested or duplicated within
@@ -181,8 +181,9 @@ def discover(source: str, ingested: set[str]) -> tuple[list[SourceFile], list[st
     known: list[str] = []
     unsupported: list[str] = []
     seen = set(ingested)
+    supported = supported or is_supported
     for url in list_source(source):
-        if not is_supported(url):
+        if not supported(url):
             unsupported.append(url)
             continue
         sha, size = hash_file(url)

@@ -224,28 +224,29 @@ def _sensor_variables(metrics: list[str]) -> dict[str, tuple[str, float]]:
     return out
 
 
-def _fill_block(length: int, sensors: list[str], variables: dict[str, tuple[str, float]], start_bin: int, grid_seconds: int, chunk_len: int):
-    """A lazy `(time, sensor)` Dataset of fill values, to grow a group with."""
+def _fill_block(length: int, sensors: list, variables: dict[str, tuple[str, float]], start_bin: int, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK):
+    """A lazy `(time, dim)` Dataset of fill values, to grow a group with."""
     import dask.array as da
     import xarray as xr
 
     shape = (length, len(sensors))
-    chunks = (chunk_len, SENSOR_CHUNK)
-    data = {name: (("time", "sensor"), da.full(shape, fill, dtype=dtype, chunks=chunks)) for name, (dtype, fill) in variables.items()}
-    return xr.Dataset(data, coords={"time": time_coord(start_bin, length, grid_seconds), "sensor": np.array(sensors, dtype=object)})
+    chunks = (chunk_len, column_chunk)
+    data = {name: (("time", dim), da.full(shape, fill, dtype=dtype, chunks=chunks)) for name, (dtype, fill) in variables.items()}
+    labels = np.array(sensors, dtype=object) if sensors and isinstance(sensors[0], str) else np.asarray(sensors, dtype=np.int64)
+    return xr.Dataset(data, coords={"time": time_coord(start_bin, length, grid_seconds), dim: labels})
 
 
-def _grow(session, group: str, variables: dict[str, tuple[str, float]], start_bin: int, length: int, sensors: list[str], new_end: int, all_sensors: list[str], grid_seconds: int, chunk_len: int) -> None:
-    """Extend a `(time, sensor)` group to `all_sensors` and to grid point `new_end`, with fill values."""
+def _grow(session, group: str, variables: dict[str, tuple[str, float]], start_bin: int, length: int, sensors: list, new_end: int, all_sensors: list, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK) -> None:
+    """Extend a `(time, dim)` group to `all_sensors` along `dim` and to grid point `new_end`, with fill values."""
     from icechunk.xarray import to_icechunk
 
     new_sensors = all_sensors[len(sensors) :]
     if new_sensors:
-        pad = _fill_block(length, new_sensors, variables, start_bin, grid_seconds, chunk_len)
-        to_icechunk(pad, session, group=group, append_dim="sensor")
+        pad = _fill_block(length, new_sensors, variables, start_bin, grid_seconds, chunk_len, dim, column_chunk)
+        to_icechunk(pad, session, group=group, append_dim=dim)
     grow = new_end - (start_bin + length - 1)
     if grow > 0:
-        pad = _fill_block(grow, all_sensors, variables, start_bin + length, grid_seconds, chunk_len)
+        pad = _fill_block(grow, all_sensors, variables, start_bin + length, grid_seconds, chunk_len, dim, column_chunk)
         to_icechunk(pad, session, group=group, append_dim="time")
 
 
@@ -517,3 +518,162 @@ class ScoreWriter:
         zarr.open_group(self.session.store, path=self.group).attrs.put(merged)
         with commit_lock(self.url):
             return self.session.commit(message, metadata=metadata, rebase_with=icechunk.ConflictDetector())
+
+
+LOGS_GROUP = "logs"
+LOGS_INGESTED_ATTR = "lepton_logs_ingested"
+LOG_LEVELS = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug", "unknown"]
+TEMPLATE_CHUNK = 256
+
+
+class LogStoreState(BaseModel):
+    """What the `logs` group holds at one snapshot: its window grid, template count, the miner's state, the ingested log files."""
+
+    url: str
+    snapshot_id: str | None = None
+    exists: bool = False
+    window_seconds: int | None = None
+    chunk_len: int | None = None
+    start_bin: int | None = None
+    length: int = 0
+    templates: list[str] = []
+    drain: dict | None = None
+    ingested: dict[str, dict] = {}
+
+
+def logs_state(url: str, snapshot_id: str | None = None) -> LogStoreState:
+    import json
+
+    import zarr
+
+    if not exists(url):
+        return LogStoreState(url=url)
+    session = _session(url, snapshot_id)
+    try:
+        root = zarr.open_group(session.store, mode="r")
+    except zarr.errors.GroupNotFoundError:
+        return LogStoreState(url=url, snapshot_id=session.snapshot_id)
+    out = LogStoreState(url=url, snapshot_id=session.snapshot_id, ingested=dict(root.attrs.get(LOGS_INGESTED_ATTR, {})))
+    if LOGS_GROUP not in root:
+        return out
+    group = root[LOGS_GROUP]
+    attrs = group.attrs.asdict()
+    out.exists = True
+    out.window_seconds, out.chunk_len, out.start_bin = int(attrs["window_seconds"]), int(attrs["chunk_len"]), int(attrs["start_bin"])
+    out.length = int(group["time"].shape[0])
+    out.templates = list(attrs.get("templates", []))
+    out.drain = json.loads(attrs["drain"]) if attrs.get("drain") else None
+    return out
+
+
+def open_logs(url: str, snapshot_id: str | None = None):
+    """The `logs` group as a lazy xarray Dataset: `count` over `(time, template)`, `level_count` over `(time, level)`."""
+    import xarray as xr
+
+    try:
+        return xr.open_zarr(_session(url, snapshot_id).store, group=LOGS_GROUP, consolidated=False)
+    except (FileNotFoundError, KeyError) as exc:
+        raise StoreError(f"the store at {url} holds no log counts yet") from exc
+
+
+def _log_block(length: int, first_template: int, n_templates: int, start_bin: int, window_seconds: int, chunk_len: int):
+    """Zero counts for `length` windows from `start_bin`, templates [first_template, n_templates), every level."""
+    import dask.array as da
+    import xarray as xr
+
+    width = n_templates - first_template
+    return xr.Dataset(
+        {
+            "count": (("time", "template"), da.zeros((length, width), dtype="int32", chunks=(chunk_len, TEMPLATE_CHUNK))),
+            "level_count": (("time", "level"), da.zeros((length, len(LOG_LEVELS)), dtype="int32", chunks=(chunk_len, len(LOG_LEVELS)))),
+        },
+        coords={
+            "time": time_coord(start_bin, length, window_seconds),
+            "template": np.arange(first_template, n_templates, dtype=np.int64),
+            "level": np.array(LOG_LEVELS, dtype=object),
+        },
+    )
+
+
+def commit_logs(
+    url: str,
+    base_snapshot: str | None,
+    window_seconds: int,
+    chunk_len: int,
+    bins: np.ndarray,
+    template_ids: np.ndarray,
+    levels: np.ndarray,
+    templates: list[str],
+    drain_state: dict,
+    message: str,
+    metadata: dict,
+    ingested: dict[str, dict],
+) -> str:
+    """Add one run's events to the per-window counts and commit, all or nothing.
+
+    `bins` (window numbers since the epoch), `template_ids` and `levels`
+    (indices into `LOG_LEVELS`) hold one entry per event. The group grows to
+    the run's windows and templates; counts in windows the store already
+    held are added to. The miner's state and the template texts are saved in
+    the same commit, so the next run keeps every template id.
+    """
+    import json
+
+    import zarr
+
+    with commit_lock(url):
+        repo = open_repo(url, create=True)
+        session = repo.writable_session("main")
+        current = logs_state(url)
+        if current.snapshot_id != base_snapshot and (current.exists or base_snapshot is not None):
+            raise StoreConflict(f"the store at {url} moved from snapshot {base_snapshot} to {current.snapshot_id} while this run mined; re-run")
+        if current.exists and (current.window_seconds, current.chunk_len) != (window_seconds, chunk_len):
+            raise StoreError(f"the store's logs use {current.window_seconds} s windows in chunks of {current.chunk_len}; this run used {window_seconds} s and {chunk_len}")
+        n_templates = len(templates)
+        if len(bins):
+            from icechunk.xarray import to_icechunk
+
+            first, last = int(bins.min()), int(bins.max())
+            end = (last // chunk_len + 1) * chunk_len - 1
+            if not current.exists:
+                start = first // chunk_len * chunk_len
+                block = _log_block(end - start + 1, 0, n_templates, start, window_seconds, chunk_len)
+                encoding = {
+                    "count": {"chunks": (chunk_len, TEMPLATE_CHUNK)},
+                    "level_count": {"chunks": (chunk_len, len(LOG_LEVELS))},
+                    "time": {"units": "nanoseconds since 1970-01-01", "dtype": "int64", "chunks": (1 << 20,)},
+                }
+                to_icechunk(block, session, group=LOGS_GROUP, mode="w-", encoding=encoding)
+            else:
+                if first < current.start_bin:
+                    raise StoreError(f"events before the store's first log window ({current.start_bin * window_seconds} s since the epoch) cannot be added yet")
+                start, held = current.start_bin, len(current.templates)
+                if n_templates > held:  # new templates: new columns over the time the store holds
+                    pad = _log_block(current.length, held, n_templates, start, window_seconds, chunk_len).drop_vars(["level_count", "level"])
+                    to_icechunk(pad, session, group=LOGS_GROUP, append_dim="template")
+                grow = end - (start + current.length - 1)
+                if grow > 0:  # later windows: new rows over every template and level
+                    to_icechunk(_log_block(grow, 0, n_templates, start + current.length, window_seconds, chunk_len), session, group=LOGS_GROUP, append_dim="time")
+            group = zarr.open_group(session.store, path=LOGS_GROUP)
+            lo, hi = first - start, last - start + 1
+            counts = group["count"][lo:hi, :n_templates]
+            np.add.at(counts, (bins - first, template_ids), 1)
+            group["count"][lo:hi, :n_templates] = counts
+            per_level = group["level_count"][lo:hi, :]
+            np.add.at(per_level, (bins - first, levels), 1)
+            group["level_count"][lo:hi, :] = per_level
+            group.attrs.put(
+                {
+                    "window_seconds": window_seconds,
+                    "chunk_len": chunk_len,
+                    "start_bin": start,
+                    "templates": templates,
+                    "drain": json.dumps(drain_state),
+                    "levels": LOG_LEVELS,
+                }
+            )
+        root = zarr.open_group(session.store)
+        merged = dict(root.attrs.get(LOGS_INGESTED_ATTR, {}))
+        merged.update(ingested)
+        root.attrs[LOGS_INGESTED_ATTR] = merged
+        return session.commit(message, metadata=metadata)

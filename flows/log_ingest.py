@@ -1,0 +1,36 @@
+"""The `log_ingest` flow: log files to template counts per window in the store."""
+
+from __future__ import annotations
+
+from prefect import flow, unmapped
+from prefect.runtime import flow_run
+from prefect.states import Failed
+
+from lepton_flow.flowtools import split_completed
+from lepton_flow.logs.ingest import LogIngestParams, LogIngestSummary
+from lepton_flow.parallel import task_runner
+from tasks.discover_log_files import discover_log_files
+from tasks.mine_log_templates import mine_log_templates
+from tasks.plan_log_run import plan_log_run
+from tasks.read_log_file import read_log_file
+from tasks.report_log_ingest import report_log_ingest
+
+
+@flow(name="log_ingest", task_runner=task_runner(), log_prints=True)
+def log_ingest(params: LogIngestParams) -> LogIngestSummary:
+    """Discover, read and validate (per file, on Dask), mine and count, commit, report; returns the run's summary."""
+    run = plan_log_run(str(flow_run.get_id() or "local"), params.window_seconds, params.threshold)
+    new, known = discover_log_files(params.source, run)
+    refs, failed = split_completed(read_log_file.map(new, unmapped(run), unmapped(params.format), unmapped(params.year)), [f.url for f in new], "read")
+    snapshot, templates, added = mine_log_templates(refs, run, params.similarity)
+    summary = report_log_ingest(
+        LogIngestSummary(
+            run_id=run.run_id, files=refs, skipped=known, snapshot_id=snapshot, store_url=run.store_url,
+            templates=templates, new_templates=added, quarantine_url=run.quarantine_url,
+        )
+    )
+    rejected = [r for r in refs if r.status != "ok"]
+    if failed or rejected:
+        messages = [f.message for f in failed] + [r.message for r in rejected]
+        return Failed(message=f"{len(messages)} log file(s) not ingested: " + "; ".join(messages[:3]), data=summary)
+    return summary

@@ -1,0 +1,206 @@
+"""The log data path: read and validate each file (in parallel), mine templates (in order, one miner), count per window, commit.
+
+Per file: lines read = lines in events + lines quarantined (no format
+parses them) + blank lines; events = events stored + events that failed the
+GX suite `expectations/log_events.json` (quarantined with the expectation's
+name). Template mining runs in the flow's process over the run's events in
+time order, starting from the miner state the store holds, so template ids
+never change from run to run; counts per window and template, and per window
+and level, are added to the store's `logs` group in one commit with the
+miner's new state and the files' hashes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field, field_validator
+
+from lepton_flow import store
+from lepton_flow.settings import Settings, get_settings, join
+from lepton_flow.sources import SourceFile
+
+DATASET = "log_events"
+CHUNK_LEN = 1024  # windows per store chunk
+
+
+def _log_format_names() -> list[str]:
+    from lepton_flow.logs.formats import log_formats
+
+    return sorted(log_formats())
+
+
+class LogIngestParams(BaseModel):
+    """Parameters of `log_ingest`."""
+
+    source: str = Field(..., min_length=1, max_length=2048, description="Log files: a directory, a glob or one file, as a path or fsspec URL (plain or .gz).")
+    format: str = Field("auto", description="Log format; auto detects it per file from a sample of its lines.", json_schema_extra=lambda s: s.update(enum=["auto", *_log_format_names()]))
+    year: int | None = Field(None, ge=1970, le=2200, description="Year for formats whose timestamps have none (BSD syslog); empty: each file's modification year.")
+    window_seconds: int = Field(60, ge=1, le=86_400, description="Counting window in seconds (a store keeps its own).")
+    similarity: float | None = Field(None, gt=0, le=1, description="Template mining similarity threshold; empty: the first file's format's.")
+    threshold: float | None = Field(None, ge=0, le=1, description="Least share of a file's events that must pass validation; empty: LEPTON_VALIDATION_THRESHOLD.")
+
+    @field_validator("format")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value != "auto" and value not in _log_format_names():
+            raise ValueError(f"unknown log format {value!r}; known: auto, {', '.join(_log_format_names())}")
+        return value
+
+
+class LogRun(BaseModel):
+    run_id: str
+    staging_url: str
+    quarantine_url: str
+    store_url: str
+    base_snapshot: str | None
+    window_seconds: int
+    threshold: float
+    day: str
+
+
+class LogFileRef(BaseModel):
+    file: SourceFile
+    format: str | None
+    lines: int
+    blank: int
+    event_lines: int
+    events: int
+    unparsed: int
+    invalid: int = 0
+    stored: int = 0
+    staged_url: str | None = None
+    quarantine_url: str | None = None
+    status: str = "ok"
+    message: str = ""
+
+    @property
+    def balanced(self) -> bool:
+        return self.lines == self.event_lines + self.unparsed + self.blank and self.events == self.stored + self.invalid
+
+
+class LogIngestSummary(BaseModel):
+    run_id: str
+    files: list[LogFileRef]
+    skipped: list[str] = []
+    snapshot_id: str | None = None
+    store_url: str
+    templates: int = 0
+    new_templates: int = 0
+    quarantine_url: str
+
+
+def new_run(run_id: str, window_seconds: int, threshold: float | None, settings: Settings | None = None) -> LogRun:
+    from datetime import UTC, datetime
+
+    settings = settings or get_settings()
+    current = store.logs_state(settings.store)
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+    return LogRun(
+        run_id=run_id,
+        staging_url=join(settings.staging_dir, f"logs-{safe}"),
+        quarantine_url=join(settings.quarantine_dir, DATASET),
+        store_url=settings.store,
+        base_snapshot=current.snapshot_id,
+        window_seconds=current.window_seconds or window_seconds,
+        threshold=settings.validation_threshold if threshold is None else threshold,
+        day=datetime.now(UTC).date().isoformat(),
+    )
+
+
+def discover(source: str, run: LogRun) -> tuple[list[SourceFile], list[str]]:
+    from lepton_flow.sources import discover as find
+
+    ingested = set(store.logs_state(run.store_url, run.base_snapshot).ingested)
+    new, known, _ = find(source, ingested, supported=lambda url: True)
+    return new, known
+
+
+def _write_parquet(frame: pd.DataFrame, url: str) -> None:
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    with fs.open(path, "wb") as fh:
+        frame.to_parquet(fh, index=False)
+
+
+def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogFileRef:
+    """Parse, validate and stage one file; quarantine its unparsed lines and invalid events with their reasons."""
+    from lepton_flow.logs.reader import read_log
+    from lepton_flow.validation import validate_frame
+
+    got = read_log(file.url, fmt, year)
+    ref = LogFileRef(file=file, format=got.format, lines=got.lines, blank=got.blank, event_lines=got.event_lines, events=len(got.events), unparsed=len(got.quarantined))
+    frame = pd.DataFrame(got.events, columns=["timestamp", "host", "source", "level", "message", "line"])
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame["level"] = frame["level"].fillna("unknown").str.lower().replace({"err": "error", "warn": "warning", "critical": "crit", "fatal": "crit", "severe": "error", "failure": "error", "trace": "debug", "verbose": "debug"})
+    bad = []
+    if got.quarantined:
+        bad.append(pd.DataFrame({"file": file.url, "line": [q["line"] for q in got.quarantined], "reason": [q["reason"] for q in got.quarantined], "text": [q["text"] for q in got.quarantined]}))
+    if len(frame):
+        outcome = validate_frame(frame.drop(columns=["line"]), DATASET)
+        failed = outcome.reasons != None  # noqa: E711 (elementwise)
+        ref.invalid = int(failed.sum())
+        if ref.invalid:
+            bad.append(pd.DataFrame({"file": file.url, "line": frame["line"][failed].to_numpy(), "reason": outcome.reasons[failed], "text": frame["message"][failed].str.slice(0, 500).to_numpy()}))
+        if ref.events and 1 - ref.invalid / ref.events < run.threshold:
+            ref.status, ref.message = "rejected", f"{file.url}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
+            ref.invalid, ref.stored = ref.events, 0
+        else:
+            good = frame[~failed]
+            ref.stored = len(good)
+            if len(good):
+                ref.staged_url = join(run.staging_url, f"{file.key}.parquet")
+                _write_parquet(good, ref.staged_url)
+    if bad:
+        ref.quarantine_url = join(run.quarantine_url, run.day, f"{file.key}.parquet")
+        _write_parquet(pd.concat(bad, ignore_index=True), ref.quarantine_url)
+    return ref
+
+
+def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | None, message_prefix: str = "log_ingest") -> tuple[str | None, int, int]:
+    """Mine templates over the run's events in time order, count per window, commit; returns (snapshot, templates, new templates)."""
+    from lepton_flow.logs.drain import Drain
+    from lepton_flow.logs.formats import log_formats
+
+    current = store.logs_state(run.store_url, run.base_snapshot)
+    staged = [r for r in refs if r.staged_url]
+    if current.drain:
+        miner = Drain.from_state(current.drain)
+    else:
+        first_format = next((r.format for r in staged if r.format), None)
+        default = log_formats()[first_format].drain_similarity if first_format else 0.4
+        miner = Drain(similarity=similarity or default)
+    before = len(miner.templates)
+    ingested = {r.file.sha256: {"file": r.file.url, "size": r.file.size, "run": run.run_id} for r in refs if r.status == "ok"}
+    if staged:
+        frame = pd.concat([pd.read_parquet(r.staged_url) for r in staged], ignore_index=True).sort_values("timestamp", kind="stable")
+        ids = np.fromiter((miner.add(m) for m in frame["message"]), dtype=np.int64, count=len(frame))
+        # Whole seconds since the epoch, whatever resolution pandas gave the column.
+        seconds = ((frame["timestamp"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
+        bins = np.floor_divide(seconds, run.window_seconds)
+        level_index = {name: i for i, name in enumerate(store.LOG_LEVELS)}
+        levels = frame["level"].map(lambda v: level_index.get(v, level_index["unknown"])).to_numpy(np.int64)
+    else:
+        ids = bins = levels = np.zeros(0, np.int64)
+    if not ingested:
+        return run.base_snapshot, len(miner.templates), 0
+    files = ", ".join(r.file.name for r in refs if r.status == "ok")
+    snapshot = store.commit_logs(
+        run.store_url,
+        run.base_snapshot,
+        run.window_seconds,
+        CHUNK_LEN,
+        bins,
+        ids,
+        levels,
+        [miner.template(i) for i in range(len(miner.templates))],
+        miner.state(),
+        f"{message_prefix} run {run.run_id}: {len(ids)} events from {files}"[:2000],
+        {"flow_run_id": run.run_id, "files": len(ingested), "events": int(len(ids))},
+        ingested,
+    )
+    return snapshot, len(miner.templates), len(miner.templates) - before

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from lepton_flow.logs.ingest import LogRun, new_run
+
+
+@task(cache_policy=NO_CACHE)
+def plan_log_run(run_id: str, window_seconds: int, threshold: float | None) -> LogRun:
+    """Where this run stages and quarantines, and the store snapshot (with the miner's state) it starts from."""
+    return new_run(run_id, window_seconds, threshold)
