@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 WILDCARD = "<*>"
+SEEN_SAVED = 20_000
 DEFAULT_MASKS: list[tuple[str, str]] = [
     (r"blk_-?\d+", "<BLK>"),
     (r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?![\w.])", "<IP>"),
@@ -40,6 +41,9 @@ class Drain:
         self.templates: list[list[str]] = []
         self.counts: list[int] = []
         self._tree: dict = {}
+        # Masked messages already placed: logs repeat themselves, and a
+        # message its template already covers would leave it unchanged.
+        self._seen: dict[str, int] = {}
 
     def mask(self, message: str) -> str:
         for pattern, token in self._compiled:
@@ -71,18 +75,31 @@ class Drain:
         return best, best_sim
 
     def add(self, message: str) -> int:
-        """The template id of `message`, learning from it (a new template, or a more general one)."""
-        tokens = self.mask(message).split()
+        """The template id of `message`, learning from it (a new template, or a more general one).
+
+        A message whose masked text was seen before keeps the id it got then,
+        so equal messages never split across templates.
+        """
+        masked = self.mask(message)
+        tid = self._seen.get(masked)
+        if tid is not None:
+            self.counts[tid] += 1
+            return tid
+        tokens = masked.split()
         leaf = self._leaf(tokens, create=True)
         best, sim = self._best(leaf, tokens)
         if best is not None and sim >= self.similarity:
             self.templates[best] = [a if a == b else WILDCARD for a, b in zip(self.templates[best], tokens)]
             self.counts[best] += 1
-            return best
-        self.templates.append(tokens)
-        self.counts.append(1)
-        leaf.append(len(self.templates) - 1)
-        return len(self.templates) - 1
+            tid = best
+        else:
+            self.templates.append(tokens)
+            self.counts.append(1)
+            tid = len(self.templates) - 1
+            leaf.append(tid)
+        if len(self._seen) < 1_000_000:  # bounded: the cache only saves time
+            self._seen[masked] = tid
+        return tid
 
     def match(self, message: str) -> int | None:
         """The template id `message` would join, without learning; None if it fits none."""
@@ -106,6 +123,9 @@ class Drain:
             "templates": self.templates,
             "counts": self.counts,
             "tree": self._tree,
+            # The first messages seen, to keep their ids without the tree; bounded, as the
+            # state is saved with every commit.
+            "seen": dict(zip(list(self._seen)[:SEEN_SAVED], list(self._seen.values())[:SEEN_SAVED])),
         }
 
     @classmethod
@@ -114,6 +134,7 @@ class Drain:
         drain.templates = [list(t) for t in state["templates"]]
         drain.counts = list(state["counts"])
         drain._tree = state["tree"]
+        drain._seen = dict(state.get("seen", {}))
         return drain
 
 

@@ -16,8 +16,9 @@ def parse(line: str, year: int) -> dict | None:
     m = _LINE.match(line.rstrip("\r\n"))
     if not m:
         return None
-    try:
-        ts = datetime.strptime(m["ts"], "%Y-%m-%d-%H.%M.%S.%f").replace(tzinfo=UTC)
+    t = m["ts"]
+    try:  # by hand: strptime was half of the parsing time
+        ts = datetime(int(t[:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19]), int(t[20:26]), tzinfo=UTC)
     except ValueError:
         return None
     return event(ts, m["node"], m["source"].lower(), m["level"].lower(), m["msg"])
