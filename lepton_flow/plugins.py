@@ -28,3 +28,24 @@ def load(package: str, path: list[str], group: str) -> list[object]:
         loaded = ep.load()
         modules.append(loaded)
     return modules
+
+
+class Registry:
+    """Named entries of one kind, filled on first use by importing the package's modules and entry points."""
+
+    def __init__(self, what: str, package: str, path: list[str], group: str):
+        self.what, self.package, self.path, self.group = what, package, path, group
+        self._items: dict[str, object] = {}
+        self._loaded = False
+
+    def register(self, name: str, item):
+        if name in self._items and self._items[name] is not item:
+            raise ValueError(f"{self.what} {name!r} is registered twice")
+        self._items[name] = item
+        return item
+
+    def items(self) -> dict:
+        if not self._loaded:
+            self._loaded = True
+            load(self.package, self.path, self.group)
+        return dict(self._items)

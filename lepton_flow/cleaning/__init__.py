@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from lepton_flow.plugins import GROUPS, Registry
+
 MISSING, OBSERVED, INTERPOLATED, OUTLIER, STUCK, GAP = 0, 1, 2, 3, 4, 5
 QUALITY_MEANINGS = {
     MISSING: "missing",
@@ -99,28 +101,19 @@ class ResampleStep:
 
 
 Step = RowStep | GridStep | ResampleStep
-_REGISTRY: dict[str, Step] = {}
 DEFAULT_STEPS = ["dedupe", "sort", "resample", "hampel", "flatline", "interpolate"]
+_REGISTRY = Registry("cleaning step", __name__, __path__, GROUPS["cleaning"])
 
 
 def register(step: Step) -> Step:
-    if step.name in _REGISTRY and _REGISTRY[step.name] is not step:
-        raise ValueError(f"cleaning step {step.name!r} is registered twice")
-    _REGISTRY[step.name] = step
-    return step
+    return _REGISTRY.register(step.name, step)
 
 
-def _load_builtin() -> None:
-    from lepton_flow.plugins import GROUPS, load
-
-    load(__name__, __path__, GROUPS["cleaning"])
+register(ResampleStep())
 
 
 def registry() -> dict[str, Step]:
-    if not _REGISTRY:
-        register(ResampleStep())
-        _load_builtin()
-    return dict(_REGISTRY)
+    return _REGISTRY.items()
 
 
 def step_names() -> list[str]:

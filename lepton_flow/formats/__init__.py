@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from lepton_flow.plugins import GROUPS, Registry
+
 
 @dataclass
 class SensorFormat:
@@ -30,26 +32,19 @@ class SensorFormat:
     description: str = ""
 
 
-_FORMATS: dict[str, SensorFormat] = {}
+_REGISTRY = Registry("sensor format", __name__, __path__, GROUPS["formats"])
 
 
 def register_format(fmt: SensorFormat) -> SensorFormat:
-    if fmt.name in _FORMATS and _FORMATS[fmt.name] is not fmt:
-        raise ValueError(f"sensor format {fmt.name!r} is registered twice")
-    taken = {s: f.name for f in _FORMATS.values() for s in f.suffixes if f.name != fmt.name}
+    taken = {s: f.name for f in _REGISTRY._items.values() for s in f.suffixes if f.name != fmt.name}
     clash = [s for s in fmt.suffixes if s in taken]
     if clash:
         raise ValueError(f"sensor format {fmt.name!r}: suffix(es) {clash} already belong to {taken[clash[0]]!r}")
-    _FORMATS[fmt.name] = fmt
-    return fmt
+    return _REGISTRY.register(fmt.name, fmt)
 
 
 def formats() -> dict[str, SensorFormat]:
-    if not _FORMATS:
-        from lepton_flow.plugins import GROUPS, load
-
-        load(__name__, __path__, GROUPS["formats"])
-    return dict(_FORMATS)
+    return _REGISTRY.items()
 
 
 def format_names() -> list[str]:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from lepton_flow.plugins import GROUPS, Registry
+
 EVENT_FIELDS = ("timestamp", "host", "source", "level", "message")
 
 
@@ -35,22 +37,15 @@ class LogFormat:
         return sum(self.parse(line, year) is not None for line in sample) / len(sample) if sample else 0.0
 
 
-_FORMATS: dict[str, LogFormat] = {}
+_REGISTRY = Registry("log format", __name__, __path__, GROUPS["log_formats"])
 
 
 def register_log_format(fmt: LogFormat) -> LogFormat:
-    if fmt.name in _FORMATS and _FORMATS[fmt.name] is not fmt:
-        raise ValueError(f"log format {fmt.name!r} is registered twice")
-    _FORMATS[fmt.name] = fmt
-    return fmt
+    return _REGISTRY.register(fmt.name, fmt)
 
 
 def log_formats() -> dict[str, LogFormat]:
-    if not _FORMATS:
-        from lepton_flow.plugins import GROUPS, load
-
-        load(__name__, __path__, GROUPS["log_formats"])
-    return dict(_FORMATS)
+    return _REGISTRY.items()
 
 
 def detect(lines: list[str], year: int = 1970) -> str | None:
