@@ -30,7 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--copies", type=int, default=100)
     ap.add_argument("--per-file", type=int, default=10, help="copies of the sample per file (2,000 lines each)")
-    ap.add_argument("--loghub", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "loghub"))
+    ap.add_argument("--loghub", default=str(Path(__file__).resolve().parents[1] / "tests" / "data" / "loghub"))
     args = ap.parse_args()
 
     from lepton_flow.logs.formats.hdfs import _LINE

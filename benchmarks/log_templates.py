@@ -1,6 +1,6 @@
 """Template-mining grouping accuracy on loghub's samples: lepton-flow's Drain against Drain3 with its defaults, on the same lines.
 
-    python benchmarks/log_templates.py [--loghub ../shared/data/loghub] [--no-drain3]
+    python benchmarks/log_templates.py [--loghub tests/data/loghub] [--no-drain3]
 
 For HDFS, BGL, OpenSSH and Apache it parses every raw line with the log
 format the registry detects, mines templates from the messages with
@@ -49,7 +49,7 @@ def drain3_python() -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--loghub", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "loghub"))
+    ap.add_argument("--loghub", default=str(Path(__file__).resolve().parents[1] / "tests" / "data" / "loghub"))
     ap.add_argument("--no-drain3", action="store_true")
     args = ap.parse_args()
 

@@ -14,7 +14,7 @@ from lepton_flow.logs.ingest import LogIngestParams
 from lepton_flow.settings import get_settings
 
 pytestmark = pytest.mark.slow
-LOGHUB = Path(__file__).resolve().parents[2] / "shared" / "data" / "loghub"
+LOGHUB = Path(__file__).resolve().parent / "data" / "loghub"
 
 
 @pytest.fixture
