@@ -21,6 +21,15 @@ def _quiet_defaults() -> None:
     # A fresh Prefect database migrates on first start: about 25 s on 2 cores,
     # past Prefect's default wait for its local API.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # The embedded API keeps its database under the data root, not in the
+    # user's ~/.prefect: another Prefect install there (a newer version that
+    # migrated that database) must not stop this one from starting.
+    if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
+        from lepton_flow.settings import get_settings, is_local, join
+
+        root = get_settings().data_root
+        if is_local(root):
+            os.environ["PREFECT_HOME"] = join(root, "prefect")
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
