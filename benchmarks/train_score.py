@@ -87,7 +87,7 @@ def main() -> None:
     from lepton_flow import gpu, store
     from lepton_flow.models.autoencoder import build, masked_mse
     from lepton_flow.models.data import window_dataset
-    from lepton_flow.models.windows import StatsAccumulator, make_windows, scoring_starts, window_starts
+    from lepton_flow.models.windows import StatsAccumulator, make_windows, window_starts
     from lepton_flow.scoring import score_rows
 
     device = gpu.configure()
@@ -118,7 +118,8 @@ def main() -> None:
         del in_memory
 
         model = fresh_model()
-        sstarts = scoring_starts(0, reader.length, args.window, max(1, args.window // 4))
+        # The windows scoring frames: every quarter window over the whole store.
+        sstarts = np.arange(0, reader.length - args.window + 1, max(1, args.window // 4), dtype=np.int64)
         score_rows(model, norm, reader, 0, reader.length, args.window, 4096)  # warm-up: tracing
         t = time.perf_counter()
         score_rows(model, norm, reader, 0, reader.length, args.window, 4096)

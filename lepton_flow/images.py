@@ -292,12 +292,12 @@ class ClassifyResult(BaseModel):
 
 def classify(params: ClassifyParams, run_id: str, log, settings=None, shown: int = 1000) -> ClassifyResult:
     """Predict every usable image under the source; labelled ones (in class folders) give accuracy and a confusion matrix."""
-    import fsspec
     import pandas as pd
 
     from lepton_flow import gpu
     from lepton_flow.registry import Registry
     from lepton_flow.settings import get_settings, join
+    from lepton_flow.sources import open_output
 
     settings = settings or get_settings()
     registry = Registry(settings.models)
@@ -321,9 +321,7 @@ def classify(params: ClassifyParams, run_id: str, log, settings=None, shown: int
         }
     )
     url = join(settings.data_root, "predictions", f"{params.model_name}-{version}-{run_id}.csv")
-    fs, path = fsspec.core.url_to_fs(url)
-    fs.makedirs(posixpath.dirname(path), exist_ok=True)
-    with fs.open(path, "w") as fh:
+    with open_output(url, "w") as fh:
         frame.to_csv(fh, index=False)
     known = y >= 0
     confusion = None

@@ -31,7 +31,7 @@ from lepton_flow import cleaning, store
 from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import ReadOptions, SourceFile, read_readings
+from lepton_flow.sources import ReadOptions, SourceFile, open_output, read_readings
 
 NS = 1_000_000_000
 DATASET = "sensor_readings"
@@ -182,9 +182,7 @@ def _frees_memory(fn):
 
 
 def _write_parquet(table: pa.Table, url: str, **kwargs) -> None:
-    fs, path = fsspec.core.url_to_fs(url)
-    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(path, "wb") as fh:
+    with open_output(url) as fh:
         pq.write_table(table, fh, **kwargs)
 
 

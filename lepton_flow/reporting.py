@@ -168,14 +168,11 @@ def data_url(png: bytes) -> str:
 
 def save_png(png: bytes, directory: str, name: str) -> str:
     """Write a report image under the data root; returns its path or URL."""
-    import fsspec
-
     from lepton_flow.settings import join
+    from lepton_flow.sources import open_output
 
     url = join(directory, name)
-    fs, path = fsspec.core.url_to_fs(url)
-    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(path, "wb") as fh:
+    with open_output(url) as fh:
         fh.write(png)
     return url
 

@@ -8,6 +8,7 @@ returned beside it as `ParseError`s with the reason; nothing is dropped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -140,6 +141,15 @@ def is_supported(url: str) -> bool:
     except SourceError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def open_output(url: str, mode: str = "wb"):
+    """A file opened for writing at a path or fsspec URL, its folder made first."""
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    with fs.open(path, mode) as fh:
+        yield fh
 
 
 def hash_file(url: str, block: int = 4 << 20) -> tuple[str, int]:

@@ -116,12 +116,8 @@ def _pick(asked: list[str], held: list[str], what: str) -> list[str]:
 
 def scan_blocks(reader: store.SensorReader, start: int, stop: int):
     """(first row, values) blocks of whole store chunks over rows [start, stop)."""
-    step = reader.state.chunk_len
-    row = start
-    while row < stop:
-        end = min(stop, (row // step + 1) * step)
+    for row, end in chunk_ranges(start, stop, reader.state.chunk_len):
         yield row, reader.rows(row, end)
-        row = end
 
 
 def data_extent(reader: store.SensorReader) -> tuple[int, int] | None:

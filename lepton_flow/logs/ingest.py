@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from lepton_flow import store
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import SourceFile
+from lepton_flow.sources import SourceFile, open_output
 
 DATASET = "log_events"
 CHUNK_LEN = 1024  # windows per store chunk
@@ -118,15 +118,6 @@ def discover(source: str, run: LogRun) -> tuple[list[SourceFile], list[str]]:
     return new, known
 
 
-def _write_parquet(frame: pd.DataFrame, url: str) -> None:
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(url)
-    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(path, "wb") as fh:
-        frame.to_parquet(fh, index=False)
-
-
 def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogFileRef:
     """Parse, validate and stage one file; quarantine its unparsed lines and invalid events with their reasons."""
     from lepton_flow.logs.reader import read_log
@@ -154,10 +145,12 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
             ref.stored = len(good)
             if len(good):
                 ref.staged_url = join(run.staging_url, f"{file.key}.parquet")
-                _write_parquet(good, ref.staged_url)
+                with open_output(ref.staged_url) as fh:
+                    good.to_parquet(fh, index=False)
     if bad:
         ref.quarantine_url = join(run.quarantine_url, run.day, f"{file.key}.parquet")
-        _write_parquet(pd.concat(bad, ignore_index=True), ref.quarantine_url)
+        with open_output(ref.quarantine_url) as fh:
+            pd.concat(bad, ignore_index=True).to_parquet(fh, index=False)
     return ref
 
 

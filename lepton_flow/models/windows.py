@@ -26,7 +26,7 @@ class Normalization(BaseModel):
 
 
 class StatsAccumulator:
-    """Streams over row blocks to give the normalisation and the gap rows in one pass."""
+    """Streams over row blocks to give each channel's mean and standard deviation in one pass."""
 
     def __init__(self, channels: int):
         self.n = np.zeros(channels, np.float64)
@@ -86,22 +86,12 @@ def make_windows(values: np.ndarray, first_row: int, starts: np.ndarray, length:
     return np.ascontiguousarray(view[starts - first_row].transpose(0, 2, 1))
 
 
-def scoring_starts(start: int, stop: int, length: int, stride: int) -> np.ndarray:
-    """Window starts covering rows [start, stop) completely (the last one flush with `stop`)."""
-    if stop - start < length:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.arange(start, stop - length + 1, stride, dtype=np.int64)
-    if starts[-1] != stop - length:
-        starts = np.append(starts, stop - length)
-    return starts
-
-
 def anomaly_runs(flags: np.ndarray, scores: np.ndarray, first_row: int) -> list[tuple[int, int, int, float]]:
     """Runs of flagged rows per sensor column: (column, first row, last row, peak score)."""
+    from lepton_flow.cleaning import runs
+
     out = []
     for col in np.nonzero(flags.any(axis=0))[0]:
-        f = flags[:, col].astype(np.int8)
-        edges = np.diff(np.concatenate([[0], f, [0]]))
-        for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]):
+        for a, b in zip(*runs(flags[:, col])):
             out.append((int(col), first_row + int(a), first_row + int(b) - 1, float(np.nanmax(scores[a:b, col]))))
     return out
