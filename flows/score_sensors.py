@@ -14,5 +14,7 @@ from tasks.score_sensor_range import score_sensor_range
 def score_sensors(params: ScoreParams = ScoreParams()) -> str:
     """Plan the range, score and commit it, report the top anomalies; returns the printed summary."""
     plan = plan_scoring(params)
+    if plan is None:
+        return f"nothing scored: no current model {params.model_name!r} yet (train one: train-sensor-model)"
     result = score_sensor_range(plan, params.batch_size, params.top)
     return report_scoring(result)

@@ -299,6 +299,31 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Work pools, the `gpu` limit and the deployments, against PREFECT_API_URL; safe to run again."""
+    _quiet_defaults()
+    from lepton_flow.deploy import DeployError, deploy
+
+    try:
+        out = deploy(gpu_slots=args.gpu_slots, checkout=args.checkout, pool_type=args.pool_type)
+    except DeployError as exc:
+        print(f"lepton-flow deploy: {exc}", file=sys.stderr)
+        return 1
+    print(f"prefect api:  {out['api']}")
+    print("work pools:   " + ", ".join(f"{p} ({how})" for p, how in out["pools"].items()))
+    print(f"gpu limit:    {out['gpu_slots']} slot(s)")
+    print(f"code from:    {out['checkout']}")
+    print("deployments:  " + "\n              ".join(out["deployments"]))
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    _quiet_defaults()
+    from lepton_flow.deploy import up
+
+    return up(port=args.port, host=args.host, gpu_slots=args.gpu_slots)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lepton-flow",
@@ -337,6 +362,18 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="TensorFlow, CUDA and devices, the Prefect API, the Dask scheduler, the store")
     doctor.add_argument("--require-gpu", action="store_true", help="exit 1 when no GPU is visible")
     doctor.set_defaults(func=cmd_doctor)
+
+    dep = sub.add_parser("deploy", help="create the work pools, the gpu limit and every deployment on the server at PREFECT_API_URL")
+    dep.add_argument("--gpu-slots", type=int, help="GPUs per worker host (default: LEPTON_GPUS_PER_HOST, else nvidia-smi's count, at least 1)")
+    dep.add_argument("--checkout", help="where workers find this code (default: this checkout)")
+    dep.add_argument("--pool-type", default="process", choices=["process", "kubernetes"], help="type of pools to create when missing")
+    dep.set_defaults(func=cmd_deploy)
+
+    upp = sub.add_parser("up", help="run a Prefect server, the deployments and a worker per pool on this machine; print the UI address")
+    upp.add_argument("--port", type=int, default=4200)
+    upp.add_argument("--host", default="127.0.0.1")
+    upp.add_argument("--gpu-slots", type=int)
+    upp.set_defaults(func=cmd_up)
 
     status = sub.add_parser("status", help="what the store holds: snapshots, time range, sensors, metrics")
     status.add_argument("--json", action="store_true")

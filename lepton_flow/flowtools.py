@@ -73,6 +73,25 @@ def run_logger():
         return logging.getLogger("lepton_flow")
 
 
+def emit_committed(group: str, store_url: str, snapshot: str, **payload) -> None:
+    """Emit `lepton.<group>.committed` for the store resource `lepton.store.<group>`, naming the snapshot.
+
+    Deployment triggers match on it: scoring runs after an ingest that
+    committed new data. A failure to emit is logged, never fatal: the data is
+    committed either way.
+    """
+    try:
+        from prefect.events import emit_event
+
+        emit_event(
+            event=f"lepton.{group}.committed",
+            resource={"prefect.resource.id": f"lepton.store.{group}", "prefect.resource.name": f"lepton {group} store", "lepton.store-url": store_url},
+            payload={"snapshot": snapshot, **payload},
+        )
+    except Exception as exc:  # events are a convenience on top of the commit
+        run_logger().warning("could not emit lepton.%s.committed: %s", group, exc)
+
+
 GPU_LIMIT = "gpu"
 
 
@@ -114,18 +133,28 @@ def gpu_slot():
     per-host lock files instead, which the OS releases when a process dies.
     `LEPTON_GPU_LOCK=prefect|host` picks one explicitly.
     """
+    import time
+
     mode = os.environ.get("LEPTON_GPU_LOCK", "auto")
     if mode == "auto":
         mode = "host" if os.environ.get(EMBEDDED_API_ENV) else "prefect"
     if mode == "host":
-        with _host_gpu_slot():
-            yield
-        return
-    from prefect.concurrency.sync import concurrency
+        slot = _host_gpu_slot()
+    else:
+        from prefect.concurrency.sync import concurrency
 
-    ensure_gpu_limit()
-    with concurrency(GPU_LIMIT, occupy=1, strict=True, lease_duration=60):
-        yield
+        ensure_gpu_limit()
+        slot = concurrency(GPU_LIMIT, occupy=1, strict=True, lease_duration=60)
+    log = run_logger()
+    asked = time.monotonic()
+    with slot:
+        # These two lines are the record of who held a slot when (tests read them back).
+        took = time.monotonic()
+        log.info("gpu slot taken (%s lock) after waiting %.1f s", mode, took - asked)
+        try:
+            yield
+        finally:
+            log.info("gpu slot released after %.1f s", time.monotonic() - took)
 
 
 EMBEDDED_API_ENV = "LEPTON_EMBEDDED_API"

@@ -34,6 +34,10 @@ class ScoreParams(BaseModel):
     end: datetime | None = Field(None, description="End of the range (exclusive); empty: the end of the data.")
     batch_size: int = Field(4096, ge=1, le=1 << 20, description="Windows per inference batch.")
     top: int = Field(10, ge=1, le=1000, description="Anomalies listed in the report.")
+    require_model: bool = Field(
+        True,
+        description="False: finish without scoring when the registry has no current model yet (the trigger after each ingest sets this, so ingests before the first training do not fail scoring).",
+    )
 
 
 class ScorePlan(BaseModel):

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         return join(self.data_root, "checkpoints")
 
     @property
+    def log_dir(self) -> str:
+        """Where log files are dropped when `log_ingest` is given no source (its scheduled runs)."""
+        return join(self.data_root, "logs")
+
+    @property
     def reports_dir(self) -> str:
         return join(self.data_root, "reports")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from lepton_flow.flowtools import emit_committed
 from lepton_flow.logs.ingest import LogFileRef, LogRun, mine_and_commit
 
 
@@ -12,4 +13,7 @@ def mine_log_templates(refs: list[LogFileRef], run: LogRun, similarity: float | 
 
     Returns (snapshot id, templates known, templates new in this run).
     """
-    return mine_and_commit(refs, run, similarity)
+    snapshot, known, new = mine_and_commit(refs, run, similarity)
+    if snapshot and refs:
+        emit_committed("logs", run.store_url, snapshot, files=len(refs), templates=known, new_templates=new)
+    return snapshot, known, new

@@ -12,6 +12,7 @@ miner's new state and the files' hashes.
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -35,7 +36,7 @@ def _log_format_names() -> list[str]:
 class LogIngestParams(BaseModel):
     """Parameters of `log_ingest`."""
 
-    source: str = Field(..., min_length=1, max_length=2048, description="Log files: a directory, a glob or one file, as a path or fsspec URL (plain or .gz).")
+    source: str = Field("", max_length=2048, description="Log files: a directory, a glob or one file, as a path or fsspec URL (plain or .gz). Empty: <data root>/logs.")
     format: str = Field("auto", description="Log format; auto detects it per file from a sample of its lines.", json_schema_extra=lambda s: s.update(enum=["auto", *_log_format_names()]))
     year: int | None = Field(None, ge=1970, le=2200, description="Year for formats whose timestamps have none (BSD syslog); empty: each file's modification year.")
     window_seconds: int = Field(60, ge=1, le=86_400, description="Counting window in seconds (a store keeps its own).")
@@ -111,8 +112,14 @@ def new_run(run_id: str, window_seconds: int, threshold: float | None, settings:
 
 
 def discover(source: str, run: LogRun) -> tuple[list[SourceFile], list[str]]:
+    from lepton_flow.settings import get_settings, is_local
     from lepton_flow.sources import discover as find
 
+    if not source:
+        # The drop directory that scheduled runs read; empty means nothing new.
+        source = get_settings().log_dir
+        if is_local(source):
+            os.makedirs(source, exist_ok=True)
     ingested = set(store.logs_state(run.store_url, run.base_snapshot).ingested)
     new, known, _ = find(source, ingested, supported=lambda url: True)
     return new, known

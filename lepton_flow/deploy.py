@@ -1,0 +1,185 @@
+"""`lepton-flow deploy` and `lepton-flow up`: the work pools, the `gpu` limit and the deployments.
+
+`deploy` works against whatever `PREFECT_API_URL` points at and can be run
+again at any time: pools that exist are kept as they are, the `gpu` limit is
+set to the slots asked for, and `prefect deploy` updates the deployments and
+replaces their triggers. `up` runs everything on one machine: a Prefect
+server, `deploy`, one worker per pool; Ctrl-C stops it all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lepton_flow
+
+REPO_ROOT = Path(lepton_flow.__file__).resolve().parents[1]
+PREFECT_FILE = REPO_ROOT / "deployments" / "prefect.yaml"
+CPU_POOL, GPU_POOL = "lepton-cpu", "lepton-gpu"
+POOLS = {
+    CPU_POOL: "Ingestion and cleaning (Dask inside the flow run).",
+    GPU_POOL: "TensorFlow training and scoring; runs take a slot of the `gpu` concurrency limit.",
+}
+K8S_TEMPLATES = REPO_ROOT / "deployments" / "k8s"
+
+
+class DeployError(RuntimeError):
+    pass
+
+
+def host_gpus() -> int:
+    """GPUs on this host by `nvidia-smi -L`, without importing TensorFlow; 0 when there is none."""
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return 0
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
+def _api_get(api_url: str, path: str):
+    import httpx
+
+    r = httpx.get(api_url.rstrip("/") + path, timeout=10)
+    return None if r.status_code == 404 else r.raise_for_status().json()
+
+
+def pool_status(pool: str, api_url: str) -> str | None:
+    """The work pool's status (READY once a worker polls it), None if it does not exist."""
+    body = _api_get(api_url, f"/work_pools/{pool}")
+    return body and body.get("status")
+
+
+def _prefect(args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    from lepton_flow.services import prefect_bin
+
+    proc = subprocess.run([prefect_bin(), "--no-prompt", *args], env=env, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DeployError(f"`prefect {' '.join(args)}` failed ({proc.returncode}):\n{(proc.stdout + proc.stderr)[-4000:]}")
+    return proc
+
+
+def ensure_pools(api_url: str, env: dict[str, str], pool_type: str = "process") -> dict[str, str]:
+    """Create the two work pools that do not exist yet; returns pool -> 'created' | 'kept'."""
+    out = {}
+    for pool, description in POOLS.items():
+        if _api_get(api_url, f"/work_pools/{pool}") is not None:
+            out[pool] = "kept"
+            continue
+        args = ["work-pool", "create", pool, "--type", pool_type]
+        template = K8S_TEMPLATES / f"{pool}-job-template.json"
+        if pool_type == "kubernetes" and template.exists():
+            args += ["--base-job-template", str(template)]
+        _prefect(args, env)
+        out[pool] = "created"
+    return out
+
+
+def set_gpu_limit(slots: int) -> int:
+    """Create or update the `gpu` global concurrency limit to `slots` (the GPUs of one worker host)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    from lepton_flow.flowtools import GPU_LIMIT
+
+    with get_client(sync_client=True) as client:
+        try:
+            current = client.read_global_concurrency_limit_by_name(GPU_LIMIT)
+        except ObjectNotFound:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=GPU_LIMIT, limit=slots))
+            return slots
+        if current.limit != slots or not current.active:
+            client.update_global_concurrency_limit(GPU_LIMIT, GlobalConcurrencyLimitUpdate(limit=slots, active=True))
+        return slots
+
+
+def deploy(gpu_slots: int | None = None, prefect_file: Path = PREFECT_FILE, checkout: str | None = None, pool_type: str = "process") -> dict:
+    """Pools, the `gpu` limit and every deployment of `prefect_file`, against PREFECT_API_URL."""
+    from prefect.settings import PREFECT_API_URL
+
+    api = PREFECT_API_URL.value()
+    if not api:
+        raise DeployError("PREFECT_API_URL is not set: deploy needs a Prefect server (start one with `lepton-flow up`, or point PREFECT_API_URL at yours)")
+    if not Path(prefect_file).is_file():
+        raise DeployError(f"no deployment file at {prefect_file}")
+    env = dict(os.environ)
+    env["PREFECT_API_URL"] = api
+    # The pull step's working directory, resolved now: the checkout workers run the code from.
+    env.setdefault("LEPTON_CHECKOUT", checkout or str(REPO_ROOT))
+    pools = ensure_pools(api, env, pool_type)
+    slots = gpu_slots if gpu_slots is not None else int(os.environ.get("LEPTON_GPUS_PER_HOST") or max(1, host_gpus()))
+    set_gpu_limit(slots)
+    _prefect(["deploy", "--prefect-file", str(prefect_file), "--all"], env, cwd=REPO_ROOT)
+    names = sorted(f"{d['flow_name']}/{d['name']}" for d in _deployments(api))
+    return {"api": api, "pools": pools, "gpu_slots": slots, "deployments": names, "checkout": env["LEPTON_CHECKOUT"]}
+
+
+def _deployments(api_url: str) -> list[dict]:
+    import httpx
+
+    r = httpx.post(api_url.rstrip("/") + "/deployments/filter", json={"limit": 200}, timeout=10)
+    r.raise_for_status()
+    flows = httpx.post(api_url.rstrip("/") + "/flows/filter", json={"limit": 200}, timeout=10).raise_for_status().json()
+    names = {f["id"]: f["name"] for f in flows}
+    return [{**d, "flow_name": names.get(d["flow_id"], "?")} for d in r.json()]
+
+
+def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_slots: int | None = None) -> int:
+    """A Prefect server, the deployments and one worker per pool on this machine, until Ctrl-C."""
+    from lepton_flow.services import ServiceError, client_env, server_env, start_server, start_worker
+    from lepton_flow.settings import get_settings, join
+
+    settings = get_settings()
+    home = home or os.environ.get("PREFECT_HOME") or join(settings.data_root, "prefect")
+    os.makedirs(home, exist_ok=True)
+    logs = Path(home) / "logs"
+    services = []
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        print(f"starting the Prefect server on {host}:{port} (PREFECT_HOME {home}) ...", flush=True)
+        server, api = start_server(home, port=port, host=host, env=server_env(home))
+        services.append(server)
+        env = client_env(api)
+        env["PREFECT_HOME"] = home
+        env["LEPTON_DATA_ROOT"] = settings.data_root
+        cmd = [sys.executable, "-m", "lepton_flow.cli", "deploy"] + ([] if gpu_slots is None else ["--gpu-slots", str(gpu_slots)])
+        done = subprocess.run(cmd, env=env, text=True)
+        if done.returncode != 0:
+            raise DeployError("`lepton-flow deploy` failed (above)")
+        for pool in POOLS:
+            services.append(start_worker(pool, api, logs / f"worker-{pool}.log", env=env))
+            print(f"worker for {pool} ready (log {logs / f'worker-{pool}.log'})", flush=True)
+        ui = api.removesuffix("/api")
+        print(f"\nPrefect UI: {ui}\nIn another shell: export PREFECT_API_URL={api}   (then `prefect deployment run sensor-ingest/sensor-ingest`)\nCtrl-C stops the server and the workers.", flush=True)
+        while not stopping:
+            dead = [s for s in services if not s.running]
+            if dead:
+                print(f"lepton-flow up: {dead[0].name} exited; its log {dead[0].log}:\n{dead[0].tail()}", file=sys.stderr)
+                return 1
+            time.sleep(1.0)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    except (ServiceError, DeployError) as exc:
+        print(f"lepton-flow up: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if services:
+            print("stopping the workers and the server ...", flush=True)
+        for svc in reversed(services):
+            svc.stop()

@@ -1,0 +1,152 @@
+"""Start and stop the real Prefect processes: a server, and workers for the pools.
+
+`lepton-flow up` uses these to run the whole thing on one machine, and the
+integration tests use them the same way. Each process runs in its own
+session, logs to a file, and is stopped by its own PID (SIGTERM, a wait, then
+SIGKILL), so nothing is left behind when a test or Ctrl-C ends it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+QUIET = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false"}
+
+
+class ServiceError(RuntimeError):
+    """A service did not start; the message names its log file."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prefect_bin() -> str:
+    """The `prefect` command of this environment (beside this Python), else the one on PATH."""
+    here = Path(sys.executable).with_name("prefect")
+    return str(here) if here.exists() else (shutil.which("prefect") or "prefect")
+
+
+class Service:
+    """One background process, its log file and how to stop it."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path, cwd: str | None = None):
+        self.name, self.argv, self.log = name, argv, Path(log)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.log, "ab")
+        self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM the process group, wait, then SIGKILL what is left."""
+        if self.running:
+            for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        # Children the process left in its group (a worker's flow runs).
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._fh.close()
+
+
+def wait_until(check, timeout: float, what: str, service: Service | None = None, every: float = 0.5):
+    """Poll `check()` until it returns something truthy; raise ServiceError naming the log if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service is not None and not service.running:
+            raise ServiceError(f"{service.name} exited ({service.proc.returncode}) before {what}; its log {service.log}:\n{service.tail()}")
+        try:
+            out = check()
+        except Exception:
+            out = None
+        if out:
+            return out
+        time.sleep(every)
+    where = f"; its log {service.log}:\n{service.tail()}" if service else ""
+    raise ServiceError(f"timed out after {timeout:.0f} s waiting for {what}{where}")
+
+
+def server_env(home: str | os.PathLike, base: dict[str, str] | None = None, database_url: str | None = None, scheduler: bool = True) -> dict[str, str]:
+    """The environment of a Prefect server with its own PREFECT_HOME (and database, if given)."""
+    env = dict(base if base is not None else os.environ)
+    env.update(QUIET)
+    env["PREFECT_HOME"] = str(home)
+    env.pop("PREFECT_API_URL", None)
+    if database_url:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+    if not scheduler:
+        env["PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED"] = "false"
+    return env
+
+
+def start_server(home: str | os.PathLike, port: int | None = None, host: str = "127.0.0.1", env: dict[str, str] | None = None, timeout: float = 180.0) -> tuple[Service, str]:
+    """Start `prefect server start` and wait until its API answers; returns the service and the API URL.
+
+    A fresh SQLite database migrates on first start (about 25 s on 2 cores).
+    """
+    import httpx
+
+    port = port or free_port()
+    env = env or server_env(home)
+    log = Path(home) / "server.log"
+    svc = Service("prefect server", [prefect_bin(), "server", "start", "--host", host, "--port", str(port)], env, log)
+    api = f"http://{host}:{port}/api"
+    try:
+        wait_until(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, timeout, f"the Prefect API at {api}", svc)
+    except BaseException:
+        svc.stop()
+        raise
+    return svc, api
+
+
+def client_env(api_url: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a process that talks to the server at `api_url`."""
+    env = dict(base if base is not None else os.environ)
+    env.update(QUIET)
+    env["PREFECT_API_URL"] = api_url
+    env.pop("LEPTON_EMBEDDED_API", None)
+    return env
+
+
+def start_worker(pool: str, api_url: str, log: Path, env: dict[str, str] | None = None, timeout: float = 120.0, name: str | None = None) -> Service:
+    """Start `prefect worker start --pool POOL` and wait until the pool reports READY."""
+    from lepton_flow.deploy import pool_status
+
+    env = client_env(api_url, env)
+    argv = [prefect_bin(), "worker", "start", "--pool", pool]
+    if name:
+        argv += ["--name", name]
+    svc = Service(f"worker for {pool}", argv, env, log)
+    try:
+        wait_until(lambda: pool_status(pool, api_url) == "READY", timeout, f"work pool {pool} to be READY", svc, every=1.0)
+    except BaseException:
+        svc.stop()
+        raise
+    return svc

@@ -1,0 +1,189 @@
+"""Deployments against a real Prefect server and real workers, as users meet them.
+
+One stack per database: `prefect server start` (SQLite from a migrated
+copy, or PostgreSQL started here), `lepton-flow deploy` (twice), a
+`prefect worker` per pool. Runs start with `prefect deployment run`; what
+happened is read back from the server: states, logs, artifacts, automations.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from lepton_flow.demo import DemoSpec, write_demo
+from lepton_flow.deploy import PREFECT_FILE
+from tests.stack import Postgres, Stack, migrate_sqlite, stamp, wait_for
+
+pytestmark = pytest.mark.slow
+
+INGEST = ("sensor_ingest", "sensor-ingest")
+SCORE = ("score_sensors", "score-sensors")
+TRAIN = ("train_sensor_model", "train-sensor-model")
+FAST_TRAINING = {"params": {"epochs": 2, "window": 32, "stride": 16, "patience": 1}}
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    home = tmp_path_factory.mktemp("prefect-template")
+    migrate_sqlite(home)
+    return home
+
+
+@pytest.fixture(scope="module")
+def sqlite_stack(tmp_path_factory, sqlite_template):
+    stack = Stack(tmp_path_factory.mktemp("stack-sqlite"), template_home=sqlite_template)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres_stack(tmp_path_factory):
+    base = tmp_path_factory.mktemp("stack-postgres")
+    pg = Postgres(base)
+    try:
+        stack = Stack(base, database_url=pg.url)
+    except BaseException:
+        pg.stop()
+        raise
+    yield stack
+    stack.stop()
+    pg.stop()
+
+
+def _demo_part(stack: Stack, name: str, start: str, days: float = 0.5) -> str:
+    out = stack.data_root / "incoming" / name
+    write_demo(str(out), DemoSpec(sensors=4, metrics=2, days=days, start=start, seed=3))
+    return str(out)
+
+
+def _completed(stack: Stack, run_id: str, timeout: float = 300) -> dict:
+    run = stack.wait_final(run_id, timeout)
+    assert run["state_name"] == "Completed", f"{run['name']}: {run['state_name']} {run['state'].get('message')}\n{stack.diagnose()}"
+    return run
+
+
+def _triggered_runs(stack: Stack, after: float) -> list[dict]:
+    """Runs of the scoring deployment created by its trigger (not by hand) after `after`."""
+    score = stack.deployment(*SCORE)
+    return [r for r in stack.runs_of(score["id"]) if stamp(r["created"]) > after and r["auto_scheduled"] is False and r.get("created_by", {}) and r["created_by"].get("type") == "AUTOMATION"]
+
+
+def _chain(stack: Stack, trainings: int) -> dict:
+    """ingest -> trigger -> scoring (no model yet) ; training ; ingest -> trigger -> scores ; nothing new -> no trigger."""
+    # Deploying again changes nothing and leaves one trigger on the scoring deployment.
+    again = stack.deploy()
+    assert "lepton-cpu (kept), lepton-gpu (kept)" in again.stdout
+    score = stack.deployment(*SCORE)
+    owned = stack.post("/automations/filter", {})
+    mine = [a for a in owned if a.get("actions") and any(act.get("deployment_id") == score["id"] for act in a["actions"])]
+    assert len(mine) == 1, mine
+
+    part_a = _demo_part(stack, "a", "2026-03-01T00:00:00Z")
+    t0 = time.time()
+    first = _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": part_a}}))
+    triggered = wait_for(lambda: [r for r in _triggered_runs(stack, t0) if r["state_name"] in ("Completed", "Failed", "Crashed")], 120, "the trigger to run scoring after the first ingest")
+    assert triggered[0]["state_name"] == "Completed", triggered[0]
+    assert triggered[0]["parameters"]["params"]["require_model"] is False
+    logs = wait_for(lambda: [log["message"] for log in stack.logs(triggered[0]["id"]) if "no current model" in log["message"]], 30, "the scoring run's log")
+    assert logs, "scoring before any training should say there is no model yet"
+
+    # Training runs queued together wait for the one `gpu` slot instead of sharing it.
+    runs = [stack.run_deployment(*TRAIN, FAST_TRAINING) for _ in range(trainings)]
+    held = []
+    for run_id in runs:
+        _completed(stack, run_id, timeout=600)
+
+        def slot_times():
+            logs = stack.logs(run_id)  # shipped in batches: the last ones may land after the run completes
+            taken = [stamp(log["timestamp"]) for log in logs if log["message"].startswith("gpu slot taken (prefect lock)")]
+            released = [stamp(log["timestamp"]) for log in logs if log["message"].startswith("gpu slot released")]
+            return (taken, released) if taken and released else None
+
+        taken, released = wait_for(slot_times, 30, f"the gpu slot log lines of training run {run_id}")
+        assert len(taken) == 1 and len(released) == 1, (taken, released)
+        held.append((taken[0], released[0], run_id))
+    held.sort()
+    for (_, end, a), (start, _, b) in zip(held, held[1:]):
+        assert start >= end, f"training runs {a} and {b} held the gpu slot at the same time: {held}"
+
+    part_b = _demo_part(stack, "b", "2026-03-01T12:00:00Z")
+    t1 = time.time()
+    second = _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": part_b}}))
+    scored = wait_for(lambda: [r for r in _triggered_runs(stack, t1) if r["state_name"] in ("Completed", "Failed", "Crashed")], 240, "the trigger to run scoring after the second ingest")
+    assert scored[0]["state_name"] == "Completed", f"{scored[0]['state']}\n{stack.diagnose()}"
+    keys = {a["key"] for a in stack.artifacts(scored[0]["id"])}
+    assert {"score-summary", "score-top-anomalies"} <= keys, keys
+    ingest_keys = {a["key"] for a in stack.artifacts(second["id"])}
+    assert {"sensor-ingest-summary", "sensor-ingest-accounting"} <= ingest_keys, ingest_keys
+    snapshots = [e for e in stack.post("/events/filter", {"filter": {"event": {"name": ["lepton.sensors.committed"]}}})["events"]]
+    assert len(snapshots) == 2 and all(e["payload"]["snapshot"] for e in snapshots), snapshots
+
+    # Nothing new: the ingest completes, emits nothing, and no scoring follows.
+    t2 = time.time()
+    _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": part_b}}))
+    time.sleep(8)
+    assert _triggered_runs(stack, t2) == []
+    return {"first": first, "second": second, "scored": scored[0]}
+
+
+def test_deployed_chain_sqlite(sqlite_stack):
+    _chain(sqlite_stack, trainings=3)
+
+
+def test_schedules_match_prefect_yaml(tmp_path, sqlite_template):
+    """Schedules read back from the server are the file's; the scheduler creates upcoming runs for each."""
+    stack = Stack(tmp_path, template_home=sqlite_template, scheduler=True, workers=False)
+    try:
+        stack.deploy()
+        declared = {d["name"]: d for d in yaml.safe_load(PREFECT_FILE.read_text())["deployments"]}
+        flows = {f["id"]: f["name"] for f in stack.post("/flows/filter", {})}
+        served = {d["name"]: d for d in stack.post("/deployments/filter", {})}
+        assert set(served) == set(declared)
+        for name, want in declared.items():
+            got = served[name]
+            assert flows[got["flow_id"]] == want["entrypoint"].split(":")[1] and got["work_pool_name"] == want["work_pool"]["name"]
+            assert set(got["tags"]) == set(want["tags"])
+            schedules = [s["schedule"] for s in got["schedules"]]
+            expected = want.get("schedules", [])
+            assert len(schedules) == len(expected), (name, schedules)
+            for have, spec in zip(schedules, expected):
+                if "interval" in spec:
+                    assert have["interval"] == spec["interval"], (name, have)
+                else:
+                    assert have["cron"] == spec["cron"] and have["timezone"] == spec["timezone"], (name, have)
+        scheduled = [d for d in declared.values() if d.get("schedules")]
+
+        def upcoming():
+            out = {}
+            for want in scheduled:
+                runs = stack.runs_of(served[want["name"]]["id"])
+                out[want["name"]] = [r for r in runs if r["state_name"] == "Scheduled" and r["auto_scheduled"]]
+            return out if all(out.values()) else None
+
+        found = wait_for(upcoming, 90, "the scheduler to create upcoming runs for every scheduled deployment")
+        cron = found["train-sensor-model"][0]
+        assert cron["expected_start_time"][11:16] == "02:00", cron["expected_start_time"]
+        ingest = [stamp(r["expected_start_time"]) for r in found["sensor-ingest"]]
+        assert all(round(b - a) == 900 for a, b in zip(ingest, ingest[1:])), ingest
+    finally:
+        stack.stop()
+
+
+def test_deployed_chain_postgres(postgres_stack):
+    _chain(postgres_stack, trainings=1)
+
+
+def test_deploy_needs_a_server(tmp_path):
+    """Without PREFECT_API_URL, deploy says what to do instead of deploying to an ephemeral API."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "deploy"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "PREFECT_API_URL is not set" in proc.stderr and "lepton-flow up" in proc.stderr
