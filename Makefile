@@ -10,12 +10,19 @@ STAMP := $(VENV)/.installed
 # fail2ban's test logs (real lines from ~90 services), unpacked from the Debian
 # package without installing it (installing would start its daemon).
 FAIL2BAN_LOGS := $(VENV)/share/fail2ban-logs
+# Debian packages the tests start: chromium (the UI test), postgresql (the
+# Prefect server on PostgreSQL). Installed only when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup demo-data bench clean-data
+.PHONY: run test setup ui demo-data bench clean-data
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get install -y -qq $$missing >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; }; fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[ml,test]'
@@ -32,6 +39,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A Prefect server, the deployments and a worker per pool on this machine;
+# prints the UI's address. Ctrl-C stops it all.
+ui: $(STAMP)
+	$(BIN)/lepton-flow demo-data --if-missing
+	$(BIN)/lepton-flow up
 
 demo-data: $(STAMP)
 	$(BIN)/lepton-flow demo-data

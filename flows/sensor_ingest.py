@@ -36,8 +36,7 @@ class SensorIngestParams(ReadOptions, CleanParams):
     )
     steps: list[StepName] = Field(
         default_factory=lambda: list(DEFAULT_STEPS),
-        description="Cleaning steps in order: row steps, then 'resample', then grid steps.",
-        min_length=1,
+        description=f"Cleaning steps in order: row steps, then 'resample', then grid steps. Empty: {', '.join(DEFAULT_STEPS)}.",
     )
     threshold: float | None = Field(
         None, ge=0, le=1, description="Least share of a file's readings that must pass validation; empty: LEPTON_VALIDATION_THRESHOLD."
@@ -61,7 +60,7 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
     validated, invalid = split_completed(validate_readings.map(parsed, unmapped(run)), [p.file.url for p in parsed], "validate")
     staged, stage_failed = split_completed(stage_readings.map(validated, unmapped(run)), [v.parsed.file.url for v in validated], "stage")
 
-    cleaned = clean_readings(staged, run, list(params.steps), params.clean_params())
+    cleaned = clean_readings(staged, run, list(params.steps or DEFAULT_STEPS), params.clean_params())
     snapshot = commit_readings(cleaned, run, staged)
     failures = read_failed + invalid + stage_failed
     summary = report_ingest(run, cleaned, snapshot, validated, failures, found.already_ingested, found.unsupported)

@@ -75,6 +75,9 @@ def write_demo(out_dir: str, spec: DemoSpec | None = None, chunk_len: int = 4096
     present = np.ones(values.shape, bool)
     sensor_ids = [f"sensor-{i:02d}" for i in range(spec.sensors)]
     P = T // spec.periods
+    if P < 2 * 40 + 240 + 1:
+        shortest = spec.periods * (2 * 40 + 241) * step / 86_400
+        raise ValueError(f"demo of {spec.days} days at {step} s is too short to place its faults: use at least {shortest:.2f} days")
     groups = np.array_split(np.arange(spec.sensors), spec.groups)
     abs_bin = (grid_ns + step * 500_000_000) // (step * 1_000_000_000)
     faults: list[dict] = []

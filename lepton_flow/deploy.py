@@ -165,7 +165,7 @@ def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_s
             services.append(start_worker(pool, api, logs / f"worker-{pool}.log", env=env))
             print(f"worker for {pool} ready (log {logs / f'worker-{pool}.log'})", flush=True)
         ui = api.removesuffix("/api")
-        print(f"\nPrefect UI: {ui}\nIn another shell: export PREFECT_API_URL={api}   (then `prefect deployment run sensor-ingest/sensor-ingest`)\nCtrl-C stops the server and the workers.", flush=True)
+        print(f"\nPrefect UI: {ui}\nIn another shell: export PREFECT_API_URL={api}   (then `prefect deployment run sensor_ingest/sensor-ingest`)\nCtrl-C stops the server and the workers.", flush=True)
         while not stopping:
             dead = [s for s in services if not s.running]
             if dead:

@@ -114,10 +114,12 @@ def start_server(home: str | os.PathLike, port: int | None = None, host: str = "
     import httpx
 
     port = port or free_port()
-    env = env or server_env(home)
+    env = dict(env or server_env(home))
+    api = f"http://{host}:{port}/api"
+    # The UI calls the API from the browser at this address (Prefect's default is port 4200).
+    env.setdefault("PREFECT_UI_API_URL", api)
     log = Path(home) / "server.log"
     svc = Service("prefect server", [prefect_bin(), "server", "start", "--host", host, "--port", str(port)], env, log)
-    api = f"http://{host}:{port}/api"
     try:
         wait_until(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, timeout, f"the Prefect API at {api}", svc)
     except BaseException:

@@ -186,3 +186,20 @@ def stamp(text: str) -> float:
 
 def now() -> float:
     return time.time()
+
+
+OUTPUT_DIR = Path(__file__).resolve().parents[1] / "test-output"
+
+
+def chromium_launch(scratch: Path) -> dict:
+    """Playwright launch options for Debian's Chromium: headless, offline, writing only under `scratch`."""
+    exe = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(exe):
+        raise RuntimeError("Debian's chromium is not installed: `make setup` installs it")
+    env = dict(os.environ)
+    for key in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TMPDIR"):
+        (scratch / key.lower()).mkdir(parents=True, exist_ok=True)
+        env[key] = str(scratch / key.lower())
+    env["GSETTINGS_BACKEND"] = "memory"
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    return {"executable_path": exe, "env": env, "args": args, "headless": True}

@@ -187,3 +187,89 @@ def test_deploy_needs_a_server(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "deploy"], env=env, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "PREFECT_API_URL is not set" in proc.stderr and "lepton-flow up" in proc.stderr
+
+
+def test_ui_custom_run(sqlite_stack, tmp_path):
+    """Headless Chromium: open the UI, find the sensor-ingest deployment, start a custom run with another
+    source from the parameter form, and wait until the UI shows it Completed; keep a screenshot."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.stack import chromium_launch, OUTPUT_DIR
+
+    stack = sqlite_stack
+    source = _demo_part(stack, "from-ui", "2026-03-02T00:00:00Z")
+    ui = stack.api.removesuffix("/api")
+    shot = OUTPUT_DIR / "ui-sensor-ingest-run.png"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**chromium_launch(tmp_path))
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        # Loopback only: the UI's analytics calls (and anything else) never leave the machine.
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else route.abort())
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(f"{ui}/v2/deployments")
+            page.get_by_role("link", name="sensor-ingest", exact=True).click()
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Custom run").click()
+            name_field = page.get_by_label("Run Name")
+            expect(name_field).not_to_have_value("")  # the form makes up a name once it has loaded
+            run_name = f"ui-custom-{int(time.time())}"
+            name_field.fill(run_name)
+            page.get_by_label("Source (Optional)").fill(source)
+            page.get_by_role("button", name="Submit").click()
+            page.get_by_role("link", name="View run").click()
+            # The page keeps the previous DOM until the run page renders: wait for this run's name first.
+            expect(page.get_by_text(run_name, exact=True).first).to_be_visible()
+            expect(page.locator('[data-slot="badge"]', has_text="Completed").first).to_be_visible(timeout=240_000)
+        finally:
+            OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+            browser.close()
+    runs = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
+    assert len(runs) == 1 and runs[0]["state_name"] == "Completed", runs
+    assert runs[0]["parameters"]["params"]["source"] == source
+    assert shot.stat().st_size > 10_000
+
+
+def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
+    """`lepton-flow up`: server, deployments, a READY worker per pool, the UI address printed; SIGINT stops all of it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+    import psutil
+
+    from lepton_flow.deploy import pool_status
+    from lepton_flow.services import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    env.update({"LEPTON_DATA_ROOT": str(tmp_path / "data"), "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"})
+    log = open(tmp_path / "up.log", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "lepton_flow.cli", "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_for(lambda: "Prefect UI: http://127.0.0.1:%d" % port in (tmp_path / "up.log").read_text(), 240, "lepton-flow up to print the UI address")
+        assert httpx.get(f"{api}/health").status_code == 200
+        assert pool_status("lepton-cpu", api) == "READY" and pool_status("lepton-gpu", api) == "READY"
+        names = {d["name"] for d in httpx.post(f"{api}/deployments/filter", json={}).json()}
+        assert {"sensor-ingest", "log-ingest", "train-sensor-model", "score-sensors", "image-classifier", "classify-images"} <= names
+        assert (tmp_path / "data" / "prefect" / "prefect.db").exists()
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 3, children  # the server and two workers
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(60)
+    out = (tmp_path / "up.log").read_text()
+    assert code == 0, out
+    assert "stopping the workers and the server" in out
+    alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], alive
+    try:
+        httpx.get(f"{api}/health", timeout=2)
+        raise AssertionError("the server still answers after Ctrl-C")
+    except httpx.HTTPError:
+        pass
