@@ -114,7 +114,7 @@ def deploy(gpu_slots: int | None = None, prefect_file: Path = PREFECT_FILE, chec
     env = dict(os.environ)
     env["PREFECT_API_URL"] = api
     # The pull step's working directory, resolved now: the checkout workers run the code from.
-    env.setdefault("LEPTON_CHECKOUT", checkout or str(REPO_ROOT))
+    env["LEPTON_CHECKOUT"] = checkout or env.get("LEPTON_CHECKOUT") or str(REPO_ROOT)
     pools = ensure_pools(api, env, pool_type)
     slots = gpu_slots if gpu_slots is not None else int(os.environ.get("LEPTON_GPUS_PER_HOST") or max(1, host_gpus()))
     set_gpu_limit(slots)

@@ -163,6 +163,14 @@ def test_schedules_match_prefect_yaml(tmp_path, sqlite_template):
                 out[want["name"]] = [r for r in runs if r["state_name"] == "Scheduled" and r["auto_scheduled"]]
             return out if all(out.values()) else None
 
+        # The Kubernetes base job templates are accepted by a server (it checks every placeholder has a variable).
+        for pool in ("lepton-cpu", "lepton-gpu"):
+            template = PREFECT_FILE.parent / "k8s" / f"{pool}-job-template.json"
+            made = stack.prefect("work-pool", "create", f"k8s-{pool}", "--type", "kubernetes", "--base-job-template", str(template))
+            assert made.returncode == 0, made.stdout + made.stderr
+        manifest = stack.get("/work_pools/k8s-lepton-gpu")["base_job_template"]["job_configuration"]["job_manifest"]
+        assert manifest["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "{{ gpus }}"
+
         found = wait_for(upcoming, 90, "the scheduler to create upcoming runs for every scheduled deployment")
         cron = found["train-sensor-model"][0]
         assert cron["expected_start_time"][11:16] == "02:00", cron["expected_start_time"]

@@ -1,0 +1,53 @@
+"""What deployments/ ships for production is consistent with the code (no Docker engine runs here to build it)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from lepton_flow.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deployments"
+
+
+def test_compose_has_the_whole_stack_and_only_real_settings():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"postgres", "prefect-server", "dask-scheduler", "dask-worker", "worker-cpu", "worker-gpu", "minio"} <= set(services)
+    assert services["prefect-server"]["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"].startswith("postgresql+asyncpg://")
+    assert services["worker-gpu"]["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
+    pools = {tuple(s["command"][-2:]) for s in services.values() if s.get("command", [])[:3] == ["prefect", "worker", "start"]}
+    assert pools == {("--pool", "lepton-cpu"), ("--pool", "lepton-gpu")}
+    for name, svc in services.items():
+        build = svc.get("build")
+        if build:
+            assert (DEPLOY / build["context"] / build["dockerfile"]).resolve().is_file(), name
+        for key in svc.get("environment") or {}:
+            if key.startswith("LEPTON_"):
+                assert key.removeprefix("LEPTON_").lower() in Settings.model_fields, f"{name}: {key} is not a lepton-flow setting"
+
+
+def test_images_copy_what_exists_and_start_the_right_pool():
+    for kind in ("cpu", "gpu"):
+        text = (DEPLOY / "docker" / f"Dockerfile.{kind}").read_text()
+        for src in re.findall(r"^COPY (\S+(?: \S+)*) \S+$", text, re.M):
+            for path in src.split():
+                assert (ROOT / path).exists(), f"Dockerfile.{kind} copies {path}, which is not in the repository"
+        assert f'"--pool", "lepton-{kind}"' in text
+    gpu = (DEPLOY / "docker" / "Dockerfile.gpu").read_text()
+    assert ".[gpu]" in gpu
+    extras = (ROOT / "pyproject.toml").read_text()
+    assert "tensorflow[and-cuda]" in extras
+
+
+def test_kubernetes_templates_request_gpus_only_for_the_gpu_pool():
+    gpu = json.loads((DEPLOY / "k8s" / "lepton-gpu-job-template.json").read_text())
+    cpu = json.loads((DEPLOY / "k8s" / "lepton-cpu-job-template.json").read_text())
+    container = lambda t: t["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]["containers"][0]  # noqa: E731
+    assert container(gpu)["resources"]["limits"]["nvidia.com/gpu"] == "{{ gpus }}"
+    assert gpu["variables"]["properties"]["gpus"]["default"] == 1
+    assert "nvidia.com/gpu" not in container(cpu)["resources"]["limits"]
