@@ -39,7 +39,7 @@ def sqlite_stack(tmp_path_factory, sqlite_template):
     stack.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def postgres_stack(tmp_path_factory):
     base = tmp_path_factory.mktemp("stack-postgres")
     pg = Postgres(base)
@@ -133,6 +133,66 @@ def test_deployed_chain_sqlite(sqlite_stack):
     _chain(sqlite_stack, trainings=3)
 
 
+def test_ui_custom_run(sqlite_stack, tmp_path):
+    """Headless Chromium: open the UI, find the sensor-ingest deployment, start a custom run with another
+    source from the parameter form, and wait until the UI shows it Completed; keep a screenshot."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.stack import chromium_launch, OUTPUT_DIR
+
+    stack = sqlite_stack
+    source = _demo_part(stack, "from-ui", "2026-03-02T00:00:00Z")
+    ui = stack.api.removesuffix("/api")
+    shot = OUTPUT_DIR / "ui-sensor-ingest-run.png"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**chromium_launch(tmp_path))
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        # Loopback only: the UI's analytics calls (and anything else) never leave the machine.
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else route.abort())
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+
+        try:
+            page.goto(f"{ui}/v2/deployments")
+            page.get_by_role("link", name="sensor-ingest", exact=True).click()
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Custom run").click()
+            name_field = page.get_by_label("Run Name")
+            expect(name_field).not_to_have_value("")  # the form makes up a name once it has loaded
+            run_name = f"ui-custom-{int(time.time())}"
+            name_field.fill(run_name)
+            page.get_by_label("Source (Optional)").fill(source)
+            # Seen once under load: a click on Submit that sent nothing (the form was still settling).
+            # Click again only while the server has no run of that name, so at most one run is made.
+            view = page.get_by_role("link", name="View run")
+            for _ in range(3):
+                page.get_by_role("button", name="Submit").click()
+                try:
+                    view.wait_for(timeout=20_000)
+                    break
+                except PlaywrightTimeout:
+                    made = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
+                    if made:  # submitted, the toast was missed: open the run's page as its link would
+                        page.goto(f"{ui}/v2/runs/flow-run/{made[0]['id']}")
+                        break
+            else:
+                raise AssertionError("the UI did not submit the custom run after three clicks on Submit")
+            if view.is_visible():
+                view.click()
+            # The page keeps the previous DOM until the run page renders: wait for this run's name first.
+            expect(page.get_by_text(run_name, exact=True).first).to_be_visible()
+            expect(page.locator('[data-slot="badge"]', has_text="Completed").first).to_be_visible(timeout=240_000)
+        finally:
+            OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+            browser.close()
+    runs = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
+    assert len(runs) == 1 and runs[0]["state_name"] == "Completed", runs
+    assert runs[0]["parameters"]["params"]["source"] == source
+    assert shot.stat().st_size > 10_000
+
+
 def test_schedules_match_prefect_yaml(tmp_path, sqlite_template):
     """Schedules read back from the server are the file's; the scheduler creates upcoming runs for each."""
     stack = Stack(tmp_path, template_home=sqlite_template, scheduler=True, workers=False)
@@ -195,49 +255,6 @@ def test_deploy_needs_a_server(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "deploy"], env=env, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "PREFECT_API_URL is not set" in proc.stderr and "lepton-flow up" in proc.stderr
-
-
-def test_ui_custom_run(sqlite_stack, tmp_path):
-    """Headless Chromium: open the UI, find the sensor-ingest deployment, start a custom run with another
-    source from the parameter form, and wait until the UI shows it Completed; keep a screenshot."""
-    from playwright.sync_api import expect, sync_playwright
-
-    from tests.stack import chromium_launch, OUTPUT_DIR
-
-    stack = sqlite_stack
-    source = _demo_part(stack, "from-ui", "2026-03-02T00:00:00Z")
-    ui = stack.api.removesuffix("/api")
-    shot = OUTPUT_DIR / "ui-sensor-ingest-run.png"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**chromium_launch(tmp_path))
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        # Loopback only: the UI's analytics calls (and anything else) never leave the machine.
-        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else route.abort())
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        try:
-            page.goto(f"{ui}/v2/deployments")
-            page.get_by_role("link", name="sensor-ingest", exact=True).click()
-            page.get_by_role("button", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Custom run").click()
-            name_field = page.get_by_label("Run Name")
-            expect(name_field).not_to_have_value("")  # the form makes up a name once it has loaded
-            run_name = f"ui-custom-{int(time.time())}"
-            name_field.fill(run_name)
-            page.get_by_label("Source (Optional)").fill(source)
-            page.get_by_role("button", name="Submit").click()
-            page.get_by_role("link", name="View run").click()
-            # The page keeps the previous DOM until the run page renders: wait for this run's name first.
-            expect(page.get_by_text(run_name, exact=True).first).to_be_visible()
-            expect(page.locator('[data-slot="badge"]', has_text="Completed").first).to_be_visible(timeout=240_000)
-        finally:
-            OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shot), full_page=True)
-            browser.close()
-    runs = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
-    assert len(runs) == 1 and runs[0]["state_name"] == "Completed", runs
-    assert runs[0]["parameters"]["params"]["source"] == source
-    assert shot.stat().st_size > 10_000
 
 
 def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
