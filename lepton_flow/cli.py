@@ -29,6 +29,9 @@ def _quiet_defaults() -> None:
 
         root = get_settings().data_root
         if is_local(root):
+            # Created here: Prefect does not make a missing PREFECT_HOME, and its local
+            # API then cannot open its database and the run waits out the start-up timeout.
+            os.makedirs(join(root, "prefect"), exist_ok=True)
             os.environ["PREFECT_HOME"] = join(root, "prefect")
 
 

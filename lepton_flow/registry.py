@@ -34,6 +34,7 @@ class ModelCard(BaseModel):
     name: str
     version: str
     kind: str
+    dataset: str = "sensors"
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
     flow_run_id: str | None = None
     # Sensor models: the store snapshot, ranges and channels they read.

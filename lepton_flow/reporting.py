@@ -219,7 +219,7 @@ def training_text(card, curves_url: str) -> str:
 
 
 def anomaly_rows(result) -> list[dict]:
-    return [{"sensor": a.sensor, "start": a.start, "end": a.end, "peak_score": round(a.peak_score, 5)} for a in result.anomalies]
+    return [{"sensor": a.sensor, "start": a.start, "end": a.end, "peak_score": round(a.peak_score, 5), **({"template": a.detail} if a.detail else {})} for a in result.anomalies]
 
 
 def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None) -> None:
@@ -259,7 +259,7 @@ def scoring_text(result, plot_url: str | None) -> str:
         f"  scores:              {plan.store_url} group scores/{plan.model_name}",
     ]
     for a in result.anomalies[:3]:
-        out.append(f"  anomaly:             {a.sensor} {a.start} to {a.end}, peak {a.peak_score:.4g}")
+        out.append(f"  anomaly:             {a.sensor} {a.start} to {a.end}, peak {a.peak_score:.4g}" + (f" ({a.detail[:80]})" if a.detail else ""))
     if plot_url:
         out.append(f"  worst anomaly plot:  {plot_url}")
     return "\n".join(out)

@@ -45,6 +45,7 @@ class ScorePlan(BaseModel):
     snapshot_id: str
     model_name: str
     version: str
+    dataset: str = "sensors"
     rows: tuple[int, int]
     start_bin: int
     grid_seconds: int
@@ -60,6 +61,7 @@ class ScorePlan(BaseModel):
 
 class Anomaly(BaseModel):
     sensor: str
+    detail: str = ""  # for log models: the template's text
     start: str
     end: str
     peak_score: float
@@ -78,10 +80,12 @@ class ScoreResult(BaseModel):
 
 def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
     settings = settings or get_settings()
-    version = Registry(settings.models).resolve(params.model_name, params.version)
-    st = store.state(settings.store, params.snapshot_id)
+    registry = Registry(settings.models)
+    version = registry.resolve(params.model_name, params.version)
+    dataset = registry.card(params.model_name, version).dataset
+    st = store.grid_state(settings.store, params.snapshot_id, dataset)
     if not st.exists:
-        raise store.StoreError(f"the store at {settings.store} holds no sensor data to score")
+        raise store.StoreError(f"the store at {settings.store} holds no {dataset} data to score")
     grid, sb = st.grid_seconds, st.start_bin
     if params.start is not None:
         first = int(np.floor(params.start.timestamp() / grid)) - sb
@@ -95,6 +99,7 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
         snapshot_id=st.snapshot_id,
         model_name=params.model_name,
         version=version,
+        dataset=dataset,
         rows=(first, max(first, stop)),
         start_bin=sb,
         grid_seconds=grid,
@@ -138,8 +143,8 @@ def score(plan: ScorePlan, batch_size: int, run_id: str, log, progress: Callable
     device = gpu.configure()
     model = registry.load_model(plan.model_name, plan.version)
     norm = Normalization(**card.normalization)
-    reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, card.sensors)
-    writer = store.ScoreWriter(plan.store_url, plan.model_name, plan.snapshot_id)
+    reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, card.sensors, plan.dataset)
+    writer = store.ScoreWriter(plan.store_url, plan.model_name, plan.snapshot_id, plan.dataset)
     index = {s: i for i, s in enumerate(writer.input.sensors)}
     columns = np.array([index[s] for s in card.sensors], dtype=np.int64)
     log.info("scoring rows %s to %s with %s version %s on %s", plan.time(plan.rows[0]), plan.time(plan.rows[1]), plan.model_name, plan.version, device.label)
@@ -162,8 +167,13 @@ def score(plan: ScorePlan, batch_size: int, run_id: str, log, progress: Callable
         attrs={"model": plan.model_name, "version": plan.version, "threshold": card.threshold, "scored_until_bin": plan.start_bin + plan.rows[1]},
     )
     runs.sort(key=lambda r: -r[3])
+    templates = store.logs_state(plan.store_url, plan.snapshot_id).templates if plan.dataset == "logs" else []
     anomalies = [
-        Anomaly(sensor=card.sensors[c], start=plan.time(a), end=plan.time(b + 1), peak_score=peak, first_row=a, last_row=b)
+        Anomaly(
+            sensor=card.sensors[c],
+            detail=templates[int(card.sensors[c][1:])] if templates else "",
+            start=plan.time(a), end=plan.time(b + 1), peak_score=peak, first_row=a, last_row=b,
+        )
         for c, a, b, peak in runs[:top]
     ]
     log.info("committed snapshot %s: %d rows scored, %d values flagged", snapshot, plan.rows[1] - plan.rows[0], flagged)
@@ -189,7 +199,7 @@ def anomaly_context(result: ScoreResult, anomaly: Anomaly, margin: int | None = 
     plan = result.plan
     card = Registry(settings.models).card(plan.model_name, plan.version)
     margin = margin or 4 * card.window
-    reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, [anomaly.sensor])
+    reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, [anomaly.sensor], plan.dataset)
     a, b = max(0, anomaly.first_row - margin), min(reader.length, anomaly.last_row + 1 + margin)
     scores = store.open_scores(plan.store_url, plan.model_name, result.snapshot_id).sel(sensor=anomaly.sensor).isel(time=slice(a, b)).load()
     times = store.time_coord(plan.start_bin + a, b - a, plan.grid_seconds)

@@ -392,21 +392,22 @@ class SensorReader:
     and is safe to share between the threads of a `tf.data` pipeline.
     """
 
-    def __init__(self, url: str, snapshot_id: str, metrics: list[str], sensors: list[str]):
+    def __init__(self, url: str, snapshot_id: str, metrics: list[str], sensors: list[str], dataset: str = "sensors"):
         import zarr
 
-        self.url, self.snapshot_id = url, snapshot_id
-        self.state = state(url, snapshot_id)
+        self.url, self.snapshot_id, self.dataset = url, snapshot_id, dataset
+        self.state = grid_state(url, snapshot_id, dataset)
         if not self.state.exists:
-            raise StoreError(f"the store at {url} holds no sensor data at snapshot {snapshot_id}")
+            raise StoreError(f"the store at {url} holds no {dataset} data at snapshot {snapshot_id}")
         missing = [m for m in metrics if m not in self.state.metrics] + [s for s in sensors if s not in self.state.sensors]
         if missing:
             raise StoreError(f"snapshot {snapshot_id} of {url} has no {', '.join(missing)}")
         self.metrics, self.sensors = list(metrics), list(sensors)
         index = {s: i for i, s in enumerate(self.state.sensors)}
         self._columns = np.array([index[s] for s in sensors], dtype=np.int64)
-        group = zarr.open_group(_session(url, snapshot_id).store, path=GROUP, mode="r")
+        group = zarr.open_group(_session(url, snapshot_id).store, path=GROUP if dataset == "sensors" else LOGS_GROUP, mode="r")
         self._arrays = [group[m] for m in metrics]
+        self._log1p = dataset == "logs"
 
     @property
     def length(self) -> int:
@@ -421,7 +422,9 @@ class SensorReader:
         start, stop = max(0, start), min(stop, self.length)
         lo, hi = int(self._columns.min()), int(self._columns.max()) + 1
         parts = [a[start:stop, lo:hi][:, self._columns - lo] for a in self._arrays]
-        return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+        out = np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+        # Event counts are heavy-tailed: a burst of thousands should not drown the rest.
+        return np.log1p(out) if self._log1p else out
 
 
 SCORE_VARIABLES = {"score": ("float32", np.nan), "flag": ("uint8", 0)}
@@ -456,22 +459,23 @@ def open_scores(url: str, model: str, snapshot_id: str | None = None):
 
 
 class ScoreWriter:
-    """Writes a model's scores over the sensors grid, then commits them once.
+    """Writes a model's scores over the grid of the data it reads, then commits them once.
 
-    The `scores/<model>` group has the sensors group's time axis and sensor
-    axis (sensors a model does not take stay NaN). Writes go to an Icechunk
+    The `scores/<model>` group has that grid's time axis and its columns as
+    the `sensor` axis (sensors, or log templates `T<id>`; columns a model does
+    not take stay NaN). Writes go to an Icechunk
     session; nothing is visible until `commit`, which takes the local commit
     lock only for the commit itself and rebases over commits that other runs
     (an ingest) made meanwhile, since those touch other groups.
     """
 
-    def __init__(self, url: str, model: str, input_snapshot: str):
+    def __init__(self, url: str, model: str, input_snapshot: str, dataset: str = "sensors"):
         import zarr
 
         self.url, self.model, self.group = url, model, scores_group(model)
-        self.input = state(url, input_snapshot)
+        self.input = grid_state(url, input_snapshot, dataset)
         if not self.input.exists:
-            raise StoreError(f"the store at {url} holds no sensor data to score")
+            raise StoreError(f"the store at {url} holds no {dataset} data to score")
         repo = open_repo(url)
         self.session = repo.writable_session("main")
         root = zarr.open_group(self.session.store)
@@ -563,6 +567,35 @@ def logs_state(url: str, snapshot_id: str | None = None) -> LogStoreState:
     out.length = int(group["time"].shape[0])
     out.templates = list(attrs.get("templates", []))
     out.drain = json.loads(attrs["drain"]) if attrs.get("drain") else None
+    return out
+
+
+DATASETS = ("sensors", "logs")
+
+
+def template_label(index: int) -> str:
+    """The column name of a log template in models and scores: `T<id>` (ids never change)."""
+    return f"T{index}"
+
+
+def grid_state(url: str, snapshot_id: str | None = None, dataset: str = "sensors") -> SensorStoreState:
+    """The grid a model reads, in the sensors' terms whatever the dataset.
+
+    `sensors`: the sensors group as it is. `logs`: the logs group's windows as
+    the time axis, its templates as columns (`T0`, `T1`, ...) and one
+    variable, `count`; models read it as log1p(count).
+    """
+    if dataset == "sensors":
+        return state(url, snapshot_id)
+    if dataset != "logs":
+        raise ValueError(f"unknown dataset {dataset!r}: one of {', '.join(DATASETS)}")
+    st = logs_state(url, snapshot_id)
+    out = SensorStoreState(url=url, snapshot_id=st.snapshot_id, ingested=st.ingested)
+    if st.exists:
+        out.exists = True
+        out.grid_seconds, out.chunk_len, out.start_bin, out.length = st.window_seconds, st.chunk_len, st.start_bin, st.length
+        out.sensors = [template_label(i) for i in range(len(st.templates))]
+        out.metrics, out.units = ["count"], {"count": "events"}
     return out
 
 

@@ -34,14 +34,17 @@ class TrainParams(BaseModel):
     """Parameters of `train_sensor_model`; empty fields take defaults from what the store holds."""
 
     model_name: str = Field(DEFAULT_MODEL, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Registry name of the model.")
+    dataset: Literal["sensors", "logs"] = Field(
+        "sensors", description="What the model reads: sensor readings, or log event counts per window and template (as log1p(count))."
+    )
     snapshot_id: str | None = Field(None, description="Store snapshot to train on; empty: the latest.")
     train_start: datetime | None = Field(None, description="Start of the training range; empty: where the data starts.")
     train_end: datetime | None = Field(None, description="End of the training range (exclusive); empty: a time split.")
     validation_start: datetime | None = Field(None, description="Start of the validation range; empty: the training end.")
     validation_end: datetime | None = Field(None, description="End of the validation range (exclusive); empty: where the data ends.")
     validation_share: float = Field(0.2, gt=0, lt=1, description="Share of the data's time span kept for validation when the ranges are empty.")
-    sensors: list[str] = Field(default_factory=list, description="Sensors to model; empty: all.")
-    metrics: list[str] = Field(default_factory=list, description="Metrics to model; empty: all.")
+    sensors: list[str] = Field(default_factory=list, description="Sensors (or log templates, T<id>) to model; empty: all.")
+    metrics: list[str] = Field(default_factory=list, description="Metrics to model; empty: all (logs: count).")
     window: int = Field(64, ge=8, le=4096, multiple_of=4, description="Window length in grid steps.")
     stride: int = Field(8, ge=1, le=4096, description="Steps between the starts of training windows.")
     model_kind: ModelKind = Field("conv-autoencoder", description="Model builder from lepton_flow.models.")
@@ -87,6 +90,9 @@ class TrainingPlan(BaseModel):
 
     def range_text(self, rows: tuple[int, int]) -> tuple[str, str]:
         return self.time(rows[0]), self.time(rows[1])
+
+    def reader(self) -> store.SensorReader:
+        return store.SensorReader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset)
 
 
 class TrainResult(BaseModel):
@@ -134,12 +140,13 @@ def data_extent(reader: store.SensorReader) -> tuple[int, int] | None:
 def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
     """Resolve the snapshot, the channels and the ranges; errors name what is missing."""
     settings = settings or get_settings()
-    st = store.state(settings.store, params.snapshot_id)
+    st = store.grid_state(settings.store, params.snapshot_id, params.dataset)
     if not st.exists:
-        raise store.StoreError(f"the store at {settings.store} holds no sensor data: run sensor_ingest first")
-    sensors = _pick(params.sensors, st.sensors, "sensor(s)")
+        flow = "sensor_ingest" if params.dataset == "sensors" else "log_ingest"
+        raise store.StoreError(f"the store at {settings.store} holds no {params.dataset} data: run {flow} first")
+    sensors = _pick(params.sensors, st.sensors, "sensor(s)" if params.dataset == "sensors" else "template(s)")
     metrics = _pick(params.metrics, st.metrics, "metric(s)")
-    reader = store.SensorReader(st.url, st.snapshot_id, metrics, sensors)
+    reader = store.SensorReader(st.url, st.snapshot_id, metrics, sensors, params.dataset)
     extent = data_extent(reader)
     if extent is None:
         raise ValueError(f"snapshot {st.snapshot_id} holds no values for these sensors and metrics")
@@ -300,7 +307,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     p = plan.params
     device = gpu.configure()
     log.info("training on %s", device.label)
-    reader = store.SensorReader(plan.store_url, plan.snapshot_id, plan.metrics, plan.sensors)
+    reader = plan.reader()
     ws = windows_for(plan, reader)
     log.info("%d training and %d validation windows of %d steps over %d channels", len(ws.train), len(ws.validation), p.window, reader.channels)
     train_ds = window_dataset(reader, np.asarray(ws.train), p.window, ws.normalization, p.batch_size, shuffle=True, seed=p.seed)
@@ -324,6 +331,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         name=p.model_name,
         version="pending",
         kind=p.model_kind,
+        dataset=p.dataset,
         flow_run_id=run_id,
         store_url=plan.store_url,
         snapshot_id=plan.snapshot_id,
@@ -333,7 +341,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         metrics=plan.metrics,
         window=p.window,
         stride=p.stride,
-        suite="expectations/sensor_readings.json",
+        suite="expectations/sensor_readings.json" if p.dataset == "sensors" else "expectations/log_events.json",
         parameters=p.model_dump(mode="json"),
         scores={
             "validation_loss": val_loss,
@@ -385,7 +393,7 @@ def promote(plan: TrainingPlan, result: TrainResult, log, settings: Settings | N
         return None if same else "it takes other sensors, metrics or window length"
 
     def current_loss(model, old: ModelCard, new: ModelCard) -> float:
-        reader = store.SensorReader(plan.store_url, plan.snapshot_id, plan.metrics, plan.sensors)
+        reader = plan.reader()
         new_norm, old_norm = Normalization(**new.normalization), Normalization(**old.normalization)
         ws = windows_for(plan, reader, new_norm)
         return masked_loss(model, old_norm, new_norm, reader, ws.validation, new.window, max(plan.params.batch_size, 256))

@@ -82,3 +82,19 @@ def test_image_flows_need_a_source(data_root, capsys):
     assert main(["run", "classify-images", "--param", "batch_size=0"]) == 2
     err = capsys.readouterr().err
     assert "source" in err and "batch_size" in err
+
+
+def test_a_first_run_on_a_data_root_that_does_not_exist_yet(tmp_path):
+    """The embedded API keeps its database under the data root; on a fresh machine that folder does not
+    exist, and Prefect's local API could not open its database (the run hung for the start-up timeout)."""
+    root = tmp_path / "new" / "data"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log").write_text("2026-03-01T00:00:00Z INFO started\n2026-03-01T00:00:05Z ERROR failed to open /var/x\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    env["LEPTON_DATA_ROOT"] = str(root)
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
+    run = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "run", "log-ingest", "--source", str(logs)], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "events:              2 (2 counted, 0 invalid)" in run.stdout
+    assert (root / "prefect" / "prefect.db").is_file()

@@ -81,3 +81,45 @@ def test_log_ingest_counts_templates_and_accounts_for_every_line(log_flow, data_
     truth = pd.Series(1, index=pd.to_datetime([e["timestamp"] for e in events]).floor("60s").tz_localize(None)).groupby(level=0).sum()
     truth = truth.add(pd.Series([1, 1], index=pd.to_datetime(["2008-11-09T20:40", "2008-11-09T20:41"])), fill_value=0)
     np.testing.assert_array_equal(per_window[per_window > 0].to_numpy(), truth.sort_index().to_numpy())
+
+
+def test_bgl_log_model_ranks_alert_windows_above_normal_ones(log_flow, data_root):
+    """The log anomaly model: hourly template counts of the BGL sample through the same training and
+    scoring flows as sensors (dataset=logs); the hours holding alert lines (loghub's labels) score
+    above the normal hours with events more often than not. Measured ROC AUC: 0.79."""
+    from flows.score_sensors import score_sensors
+    from flows.train_sensor_model import train_sensor_model
+    from lepton_flow.logs.formats import log_formats
+    from lepton_flow.logs.formats.bgl import alert_label
+    from lepton_flow.registry import Registry
+    from lepton_flow.scoring import ScoreParams
+    from lepton_flow.training import TrainParams
+
+    src = data_root / "bgl"
+    src.mkdir()
+    (src / "BGL_2k.log").write_bytes((LOGHUB / "BGL_2k.log").read_bytes())
+    state = log_flow(LogIngestParams(source=str(src), window_seconds=3600), return_state=True)
+    assert state.is_completed(), state.message
+
+    params = TrainParams(model_name="log-anomaly", dataset="logs", window=8, stride=1, epochs=20, seed=1)
+    trained = train_sensor_model(params, return_state=True)
+    assert trained.is_completed(), trained.message
+    card = Registry(get_settings().models).card("log-anomaly")
+    templates = store.logs_state(get_settings().store).templates
+    assert card.dataset == "logs" and card.metrics == ["count"] and card.sensors == [f"T{i}" for i in range(len(templates))]
+
+    scored = score_sensors(ScoreParams(model_name="log-anomaly"), return_state=True)
+    assert scored.is_completed(), scored.message
+    assert "anomaly:" in scored.result()  # the report names templates by their text
+    scores = store.open_scores(get_settings().store, "log-anomaly").load()
+    per_hour = pd.Series(np.nanmax(scores["score"].values, axis=1), index=pd.to_datetime(scores["time"].values))
+
+    fmt = log_formats()["bgl"]
+    lines = (LOGHUB / "BGL_2k.log").read_text().splitlines()
+    events = pd.DataFrame([(fmt.parse(line, 2005)["timestamp"], alert_label(line) != "-") for line in lines], columns=["t", "alert"])
+    hours = events.assign(hour=pd.to_datetime(events["t"], utc=True).dt.floor("3600s").dt.tz_localize(None)).groupby("hour")["alert"].any()
+    alert, normal = per_hour.reindex(hours.index[hours]).to_numpy(), per_hour.reindex(hours.index[~hours]).to_numpy()
+    assert len(alert) > 20 and len(normal) > 200 and np.isfinite(alert).all() and np.isfinite(normal).all()
+    auc = float(np.mean(alert[:, None] > normal[None, :]) + 0.5 * np.mean(alert[:, None] == normal[None, :]))
+    print(f"BGL hourly windows: {len(alert)} with alerts, {len(normal)} normal; ROC AUC {auc:.3f}")
+    assert auc > 0.6, auc
