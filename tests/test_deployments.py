@@ -206,6 +206,9 @@ def test_schedules_match_prefect_yaml(tmp_path, sqlite_template):
             got = served[name]
             assert flows[got["flow_id"]] == want["entrypoint"].split(":")[1] and got["work_pool_name"] == want["work_pool"]["name"]
             assert set(got["tags"]) == set(want["tags"])
+            if "concurrency_limit" in want:
+                assert got["global_concurrency_limit"]["limit"] == want["concurrency_limit"]["limit"], got
+                assert got["concurrency_options"]["collision_strategy"] == want["concurrency_limit"]["collision_strategy"], got
             schedules = [s["schedule"] for s in got["schedules"]]
             expected = want.get("schedules", [])
             assert len(schedules) == len(expected), (name, schedules)
