@@ -137,15 +137,15 @@ def client_env(api_url: str, base: dict[str, str] | None = None) -> dict[str, st
     return env
 
 
-def start_worker(pool: str, api_url: str, log: Path, env: dict[str, str] | None = None, timeout: float = 120.0, name: str | None = None) -> Service:
-    """Start `prefect worker start --pool POOL` and wait until the pool reports READY."""
+def start_worker(pool: str, api_url: str, log: Path, env: dict[str, str] | None = None, timeout: float = 120.0, name: str | None = None, cwd: str | None = None) -> Service:
+    """Start `prefect worker start --pool POOL` (in `cwd`) and wait until the pool reports READY."""
     from lepton_flow.deploy import pool_status
 
     env = client_env(api_url, env)
     argv = [prefect_bin(), "worker", "start", "--pool", pool]
     if name:
         argv += ["--name", name]
-    svc = Service(f"worker for {pool}", argv, env, log)
+    svc = Service(f"worker for {pool}", argv, env, log, cwd=cwd)
     try:
         wait_until(lambda: pool_status(pool, api_url) == "READY", timeout, f"work pool {pool} to be READY", svc, every=1.0)
     except BaseException:

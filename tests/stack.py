@@ -122,8 +122,8 @@ class Stack:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc
 
-    def prefect(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([prefect_bin(), "--no-prompt", *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+    def prefect(self, *args: str, timeout: float = 300, cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([prefect_bin(), "--no-prompt", *args], env=self.env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
 
     # --- reading the server back, over its REST API -------------------------------------------
     def post(self, path: str, body: dict | None = None):

@@ -301,3 +301,49 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
         raise AssertionError("the server still answers after Ctrl-C")
     except httpx.HTTPError:
         pass
+
+
+def test_a_worker_elsewhere_pulls_the_flow_code_from_git(sqlite_stack, tmp_path):
+    """A deployment whose pull step clones a git repository (served by `git daemon` on loopback), run by
+    a worker in an empty directory of its own: the flow that runs is the one in the repository."""
+    import subprocess
+
+    from lepton_flow.deploy import REPO_ROOT
+    from lepton_flow.services import Service, free_port, start_worker
+
+    stack = sqlite_stack
+    served, work, host = tmp_path / "served", tmp_path / "work", tmp_path / "other-host"
+    host.mkdir()
+    git = lambda *a, cwd=None: subprocess.run(["git", *a], cwd=cwd, check=True, capture_output=True, text=True)  # noqa: E731
+    git("clone", "--quiet", str(REPO_ROOT), str(work))
+    marker = f"flow code from git {time.time_ns()}"
+    flow_file = work / "flows" / "sensor_ingest.py"
+    text = flow_file.read_text()
+    assert "    run = plan_ingest_run(" in text
+    flow_file.write_text(text.replace("    run = plan_ingest_run(", f"    print({marker!r})\n    run = plan_ingest_run(", 1))
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-am", "marker", cwd=work)
+    git("clone", "--quiet", "--bare", str(work), str(served / "lepton-flow.git"))
+
+    port = free_port()
+    daemon = Service("git daemon", ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={served}", "--listen=127.0.0.1", f"--port={port}", str(served)], stack.env, tmp_path / "git-daemon.log")
+    worker = None
+    try:
+        spec = yaml.safe_load(PREFECT_FILE.read_text())
+        ingest = next(d for d in spec["deployments"] if d["name"] == "sensor-ingest")
+        spec["pull"] = [{"prefect.deployments.steps.git_clone": {"repository": f"git://127.0.0.1:{port}/lepton-flow.git"}}]
+        spec["deployments"] = [{**ingest, "name": "sensor-ingest-from-git", "schedules": [], "work_pool": {"name": "lepton-remote"}}]
+        (tmp_path / "prefect.yaml").write_text(yaml.safe_dump(spec))
+        assert stack.prefect("work-pool", "create", "lepton-remote", "--type", "process").returncode == 0
+        done = stack.prefect("deploy", "--prefect-file", str(tmp_path / "prefect.yaml"), "--all", cwd=REPO_ROOT)
+        assert done.returncode == 0, done.stdout + done.stderr
+        worker = start_worker("lepton-remote", stack.api, tmp_path / "worker-remote.log", env=stack.env, cwd=str(host))
+        source = _demo_part(stack, "from-git", "2026-03-03T00:00:00Z")
+        run = _completed(stack, stack.run_deployment("sensor_ingest", "sensor-ingest-from-git", {"params": {"source": source}}))
+        logs = wait_for(lambda: [log["message"] for log in stack.logs(run["id"]) if marker in log["message"]], 30, "the marker line in the run's logs")
+        assert logs == [marker]
+        steps = [log["message"] for log in stack.logs(run["id"]) if "git_clone" in log["message"]]
+        assert "Deployment step 'git_clone' completed successfully" in steps, steps
+    finally:
+        if worker:
+            worker.stop()
+        daemon.stop()
