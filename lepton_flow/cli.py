@@ -14,10 +14,11 @@ import sys
 
 
 def _quiet_defaults() -> None:
+    from lepton_flow.services import QUIET
+
     # No calls home from a pipeline that may run offline.
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    for key, value in QUIET.items():
+        os.environ.setdefault(key, value)
     # A fresh Prefect database migrates on first start: about 25 s on 2 cores,
     # past Prefect's default wait for its local API.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

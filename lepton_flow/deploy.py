@@ -79,6 +79,10 @@ def ensure_pools(api_url: str, env: dict[str, str], pool_type: str = "process") 
         if pool_type == "kubernetes" and template.exists():
             args += ["--base-job-template", str(template)]
         _prefect(args, env)
+        # The CLI takes no description; the UI's Work Pools page shows it.
+        import httpx
+
+        httpx.patch(f"{api_url.rstrip('/')}/work_pools/{pool}", json={"description": description}, timeout=10).raise_for_status()
         out[pool] = "created"
     return out
 

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+# No calls home from processes that may run offline (Prefect, its server, GX).
 QUIET = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false"}
 
 
@@ -137,15 +138,12 @@ def client_env(api_url: str, base: dict[str, str] | None = None) -> dict[str, st
     return env
 
 
-def start_worker(pool: str, api_url: str, log: Path, env: dict[str, str] | None = None, timeout: float = 120.0, name: str | None = None, cwd: str | None = None) -> Service:
+def start_worker(pool: str, api_url: str, log: Path, env: dict[str, str] | None = None, timeout: float = 120.0, cwd: str | None = None) -> Service:
     """Start `prefect worker start --pool POOL` (in `cwd`) and wait until the pool reports READY."""
     from lepton_flow.deploy import pool_status
 
     env = client_env(api_url, env)
-    argv = [prefect_bin(), "worker", "start", "--pool", pool]
-    if name:
-        argv += ["--name", name]
-    svc = Service(f"worker for {pool}", argv, env, log, cwd=cwd)
+    svc = Service(f"worker for {pool}", [prefect_bin(), "worker", "start", "--pool", pool], env, log, cwd=cwd)
     try:
         wait_until(lambda: pool_status(pool, api_url) == "READY", timeout, f"work pool {pool} to be READY", svc, every=1.0)
     except BaseException:

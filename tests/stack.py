@@ -12,7 +12,6 @@ import pwd
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -182,10 +181,6 @@ def stamp(text: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def now() -> float:
-    return time.time()
 
 
 OUTPUT_DIR = Path(__file__).resolve().parents[1] / "test-output"

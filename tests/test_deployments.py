@@ -283,6 +283,7 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
         wait_for(lambda: "Prefect UI: http://127.0.0.1:%d" % port in (tmp_path / "up.log").read_text(), 240, "lepton-flow up to print the UI address")
         assert httpx.get(f"{api}/health").status_code == 200
         assert pool_status("lepton-cpu", api) == "READY" and pool_status("lepton-gpu", api) == "READY"
+        assert "TensorFlow" in httpx.get(f"{api}/work_pools/lepton-gpu").json()["description"]
         names = {d["name"] for d in httpx.post(f"{api}/deployments/filter", json={}).json()}
         assert {"sensor-ingest", "log-ingest", "train-sensor-model", "score-sensors", "image-classifier", "classify-images"} <= names
         assert (tmp_path / "data" / "prefect" / "prefect.db").exists()
