@@ -6,9 +6,10 @@ from prefect import flow, unmapped
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
-from lepton_flow.flowtools import split_completed
+from lepton_flow.flowtools import split_completed, store_lock
 from lepton_flow.logs.ingest import LogIngestParams, LogIngestSummary
 from lepton_flow.parallel import task_runner
+from lepton_flow.settings import get_settings
 from tasks.discover_log_files import discover_log_files
 from tasks.mine_log_templates import mine_log_templates
 from tasks.plan_log_run import plan_log_run
@@ -19,10 +20,11 @@ from tasks.report_log_ingest import report_log_ingest
 @flow(name="log_ingest", task_runner=task_runner(), log_prints=True)
 def log_ingest(params: LogIngestParams) -> LogIngestSummary:
     """Discover, read and validate (per file, on Dask), mine and count, commit, report; returns the run's summary."""
-    run = plan_log_run(str(flow_run.get_id() or "local"), params.window_seconds, params.threshold)
-    new, known = discover_log_files(params.source, run)
-    refs, failed = split_completed(read_log_file.map(new, unmapped(run), unmapped(params.format), unmapped(params.year)), [f.url for f in new], "read")
-    snapshot, templates, added = mine_log_templates(refs, run, params.similarity)
+    with store_lock(get_settings().store):  # one ingest of a store at a time
+        run = plan_log_run(str(flow_run.get_id() or "local"), params.window_seconds, params.threshold)
+        new, known = discover_log_files(params.source, run)
+        refs, failed = split_completed(read_log_file.map(new, unmapped(run), unmapped(params.format), unmapped(params.year)), [f.url for f in new], "read")
+        snapshot, templates, added = mine_log_templates(refs, run, params.similarity)
     summary = report_log_ingest(
         LogIngestSummary(
             run_id=run.run_id, files=refs, skipped=known, snapshot_id=snapshot, store_url=run.store_url,

@@ -10,9 +10,10 @@ from prefect.states import Failed
 from pydantic import Field
 
 from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, step_names
-from lepton_flow.flowtools import split_completed
+from lepton_flow.flowtools import split_completed, store_lock
 from lepton_flow.ingest import IngestSummary
 from lepton_flow.parallel import task_runner
+from lepton_flow.settings import get_settings
 from lepton_flow.sources import ReadOptions
 from tasks.clean_readings import clean_readings
 from tasks.commit_readings import commit_readings
@@ -52,16 +53,18 @@ class SensorIngestParams(ReadOptions, CleanParams):
 @flow(name="sensor_ingest", task_runner=task_runner(), log_prints=True)
 def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSummary:
     """Discover, read, validate, stage, clean and commit sensor files; returns the run's summary."""
-    run = plan_ingest_run(str(flow_run.get_id() or "local"), params.grid_seconds, params.threshold)
-    found = discover_sensor_files(params.source, run)
-    urls = [f.url for f in found.new]
+    # One ingest of a store at a time: a second run waits, then finds the first one's files ingested.
+    with store_lock(get_settings().store):
+        run = plan_ingest_run(str(flow_run.get_id() or "local"), params.grid_seconds, params.threshold)
+        found = discover_sensor_files(params.source, run)
+        urls = [f.url for f in found.new]
 
-    parsed, read_failed = split_completed(read_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "read")
-    validated, invalid = split_completed(validate_readings.map(parsed, unmapped(run)), [p.file.url for p in parsed], "validate")
-    staged, stage_failed = split_completed(stage_readings.map(validated, unmapped(run)), [v.parsed.file.url for v in validated], "stage")
+        parsed, read_failed = split_completed(read_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "read")
+        validated, invalid = split_completed(validate_readings.map(parsed, unmapped(run)), [p.file.url for p in parsed], "validate")
+        staged, stage_failed = split_completed(stage_readings.map(validated, unmapped(run)), [v.parsed.file.url for v in validated], "stage")
 
-    cleaned = clean_readings(staged, run, list(params.steps or DEFAULT_STEPS), params.clean_params())
-    snapshot = commit_readings(cleaned, run, staged)
+        cleaned = clean_readings(staged, run, list(params.steps or DEFAULT_STEPS), params.clean_params())
+        snapshot = commit_readings(cleaned, run, staged)
     failures = read_failed + invalid + stage_failed
     summary = report_ingest(run, cleaned, snapshot, validated, failures, found.already_ingested, found.unsupported)
     if failures:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
@@ -93,83 +93,99 @@ def emit_committed(group: str, store_url: str, snapshot: str, **payload) -> None
 
 
 GPU_LIMIT = "gpu"
+EMBEDDED_API_ENV = "LEPTON_EMBEDDED_API"
 
 
-def ensure_gpu_limit(slots: int | None = None) -> int:
-    """Create the `gpu` global concurrency limit if the Prefect API lacks it; returns its slots.
+def _gpu_slots() -> int:
+    from lepton_flow.gpu import gpu_count
 
-    Its slots should equal the GPUs of one worker host; created here, it takes
-    the GPUs this process sees (at least 1, so CPU-only hosts run one
-    TensorFlow job at a time). `lepton-flow deploy` sets it explicitly.
-    """
+    return max(1, gpu_count())
+
+
+def ensure_limit(name: str, slots: Callable[[], int]) -> int:
+    """Create the global concurrency limit `name` if the Prefect API lacks it (with `slots()`); returns its slots."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
     from prefect.exceptions import ObjectNotFound
 
     with get_client(sync_client=True) as client:
         try:
-            return client.read_global_concurrency_limit_by_name(GPU_LIMIT).limit
+            return client.read_global_concurrency_limit_by_name(name).limit
         except ObjectNotFound:
-            if slots is None:
-                from lepton_flow.gpu import gpu_count
-
-                slots = max(1, gpu_count())
             try:
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=GPU_LIMIT, limit=slots))
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots()))
             except Exception:  # another run created it meanwhile
                 pass
-            return client.read_global_concurrency_limit_by_name(GPU_LIMIT).limit
+            return client.read_global_concurrency_limit_by_name(name).limit
 
 
 @contextlib.contextmanager
-def gpu_slot():
-    """Hold one GPU slot while TensorFlow trains or scores, so a host never runs more GPU jobs than it has GPUs.
+def held_slot(limit: str, slots: Callable[[], int], what: str):
+    """Hold one slot of `limit` for the block; waits while all its slots are held.
 
     Against a Prefect server (workers, deployments) the slot is one of the
-    `gpu` global concurrency limit, leased for 60 s and renewed while held:
-    a killed holder's slot returns when the server's repossessor sees the
-    lease expire (about a minute). On the embedded default (`lepton-flow run`
-    starting its own local API) the API has no repossessor, so slots are
-    per-host lock files instead, which the OS releases when a process dies.
-    `LEPTON_GPU_LOCK=prefect|host` picks one explicitly.
+    global concurrency limit `limit` (created with `slots()` if missing),
+    leased for 60 s and renewed while held: a killed holder's slot returns
+    when the server's repossessor sees the lease expire (about a minute). On
+    the embedded default (`lepton-flow run` starting its own local API) the
+    API has no repossessor, so slots are per-host lock files instead, which
+    the OS releases when a process dies. `LEPTON_LOCKS=prefect|host` picks
+    one explicitly.
     """
     import time
 
-    mode = os.environ.get("LEPTON_GPU_LOCK", "auto")
+    mode = os.environ.get("LEPTON_LOCKS", "auto")
     if mode == "auto":
         mode = "host" if os.environ.get(EMBEDDED_API_ENV) else "prefect"
     if mode == "host":
-        slot = _host_gpu_slot()
+        slot = _host_slot(limit, slots(), what)
     else:
         from prefect.concurrency.sync import concurrency
 
-        ensure_gpu_limit()
-        slot = concurrency(GPU_LIMIT, occupy=1, strict=True, lease_duration=60)
+        ensure_limit(limit, slots)
+        slot = concurrency(limit, occupy=1, strict=True, lease_duration=60)
     log = run_logger()
     asked = time.monotonic()
     with slot:
         # These two lines are the record of who held a slot when (tests read them back).
         took = time.monotonic()
-        log.info("gpu slot taken (%s lock) after waiting %.1f s", mode, took - asked)
+        log.info("%s slot taken (%s lock) after waiting %.1f s", what, mode, took - asked)
         try:
             yield
         finally:
-            log.info("gpu slot released after %.1f s", time.monotonic() - took)
+            log.info("%s slot released after %.1f s", what, time.monotonic() - took)
 
 
-EMBEDDED_API_ENV = "LEPTON_EMBEDDED_API"
+def gpu_slot():
+    """One GPU slot while TensorFlow trains or scores, so a host never runs more GPU jobs than it has GPUs.
+
+    The `gpu` limit's slots should be the GPUs of one worker host
+    (`lepton-flow deploy` sets them); created here, it takes the GPUs this
+    process sees, at least 1, so CPU-only hosts run one TensorFlow job at a time.
+    """
+    return held_slot(GPU_LIMIT, _gpu_slots, "gpu")
+
+
+def store_lock(store_url: str):
+    """The one ingest of a store at a time, from planning to commit.
+
+    Two ingests started together would both build on the same snapshot and
+    the second commit would be refused; holding this, the second waits, then
+    plans against the first one's commit and skips the files it ingested.
+    """
+    import hashlib
+
+    name = "ingest-" + hashlib.sha256(store_url.encode()).hexdigest()[:16]
+    return held_slot(name, lambda: 1, "store ingest")
 
 
 @contextlib.contextmanager
-def _host_gpu_slot():
+def _host_slot(limit: str, slots: int, what: str):
     import fcntl
     import tempfile
     import time
 
-    from lepton_flow.gpu import gpu_count
-
-    slots = max(1, gpu_count())
-    paths = [os.path.join(tempfile.gettempdir(), f"lepton-flow-gpu-{i}.lock") for i in range(slots)]
+    paths = [os.path.join(tempfile.gettempdir(), f"lepton-flow-{limit}-{i}.lock") for i in range(slots)]
     waited = False
     while True:
         for path in paths:
@@ -186,6 +202,6 @@ def _host_gpu_slot():
                 fh.close()
             return
         if not waited:
-            run_logger().info("waiting for a GPU slot: %d job(s) hold all of this host's", slots)
+            run_logger().info("waiting for a %s slot: %d job(s) on this host hold all of them", what, slots)
             waited = True
         time.sleep(1.0)

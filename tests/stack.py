@@ -106,7 +106,7 @@ class Stack:
             "PREFECT_WORKER_QUERY_SECONDS": "1",
             "PREFECT_WORKER_PREFETCH_SECONDS": "1",
         })
-        for key in ("LEPTON_STORE_URL", "LEPTON_MODELS_URL", "LEPTON_DASK_ADDRESS", "LEPTON_GPU_LOCK"):
+        for key in ("LEPTON_STORE_URL", "LEPTON_MODELS_URL", "LEPTON_DASK_ADDRESS", "LEPTON_LOCKS"):
             self.env.pop(key, None)
         if workers:
             self.deploy()

@@ -211,3 +211,29 @@ def test_a_rejected_file_fails_the_run_but_not_the_other_files(ingest_flow, data
     assert names == {"good.csv"}  # the rejected file will be tried again next run
     quarantine = _quarantine(data_root)
     assert (quarantine["reason"] == "temperature_unit").sum() == 150
+
+
+def test_two_ingests_started_at_once_both_complete_and_store_each_file_once(ingest_flow, demo_copy, data_root):
+    """Without the store lock both runs plan on the same snapshot and the second commit is refused;
+    with it the second waits, plans on the first one's commit and skips the files it ingested."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    demo, _ = demo_copy
+    src = data_root / "some"
+    src.mkdir()
+    for path in sorted(demo.glob("readings_p0_*")):  # csv, parquet and gzip
+        shutil.copy(path, src / path.name)
+    assert len(list(src.iterdir())) == 4
+    before = len(store.history(get_settings().store, limit=50)) if store.exists(get_settings().store) else 0
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(ingest_flow, SensorIngestParams(source=str(src)), return_state=True) for _ in range(2)]
+        states = [f.result() for f in futures]
+    assert all(s.is_completed() for s in states), [s.message for s in states]
+    summaries = sorted((s.result() for s in states), key=lambda r: -len(r.files))
+    first, second = summaries
+    assert len(first.files) == 4 and second.files == [] and len(second.skipped) == 4
+    assert second.snapshot_id == first.snapshot_id
+    st = store.state(get_settings().store)
+    assert len(st.ingested) == 4
+    # One commit for the data (after the repository's first), not two.
+    assert len(store.history(get_settings().store, limit=50)) - before == 2

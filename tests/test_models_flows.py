@@ -148,7 +148,7 @@ def test_promotion_happens_only_when_no_worse(demo_store):
 def test_training_killed_mid_run_resumes_from_its_last_epoch(demo_store, data_root, prefect_server):
     # Host lock files for the GPU slot: the test server, like Prefect's
     # embedded API, runs no repossessor to free a killed run's leased slot.
-    env = dict(os.environ, LEPTON_DATA_ROOT=str(data_root), PREFECT_API_URL=prefect_server, PYTHONUNBUFFERED="1", LEPTON_GPU_LOCK="host")
+    env = dict(os.environ, LEPTON_DATA_ROOT=str(data_root), PREFECT_API_URL=prefect_server, PYTHONUNBUFFERED="1", LEPTON_LOCKS="host")
     args = [sys.executable, "-m", "lepton_flow.cli", "run", "train-sensor-model", "--param", "model_size=small", "--param", "window=32", "--param", "stride=2", "--param", "patience=100"]
     log = open(data_root / "killed.log", "w")
     proc = subprocess.Popen([*args, "--param", "epochs=200"], env=env, stdout=log, stderr=subprocess.STDOUT)
