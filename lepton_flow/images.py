@@ -78,13 +78,26 @@ def check_image(data: bytes) -> tuple[str | None, str | None]:
 
 
 def scan(source: str, color: Literal["auto", "grayscale", "rgb"] = "auto") -> ImageSet:
-    """Every file under `source`, checked; class = its first folder under `source` (None for files at the top)."""
+    """Every file under `source`, checked; class = its first folder under `source` (None for files at the top).
+
+    The source and each file must lie under `LEPTON_SOURCE_ROOTS` when it is set (a file whose symlink
+    points out is rejected with that reason).
+    """
+    from lepton_flow.settings import get_settings
+    from lepton_flow.sources import SourceError, under_roots
+
+    roots = get_settings().allowed_roots
+    if not under_roots(source, roots):
+        raise SourceError(f"{source}: outside the allowed source roots ({', '.join(roots)}); LEPTON_SOURCE_ROOTS sets them")
     fs, root = _fs(source)
     folders = sorted(posixpath.basename(p.rstrip("/")) for p in fs.ls(root, detail=False) if fs.isdir(p))
     files, rejected, modes = [], [], set()
     for path in sorted(fs.find(root, withdirs=False)):
         rel = path[len(root) + 1 :]
         label = rel.split("/", 1)[0] if "/" in rel else None
+        if not under_roots(_url(fs, path), roots):
+            rejected.append(RejectedFile(file=_url(fs, path), reason="resolves outside the allowed source roots"))
+            continue
         reason, mode = check_image(fs.cat_file(path))
         if reason:
             rejected.append(RejectedFile(file=_url(fs, path), reason=reason))

@@ -219,7 +219,7 @@ def training_text(card, curves_url: str) -> str:
 
 
 def anomaly_rows(result) -> list[dict]:
-    return [{"sensor": a.sensor, "start": a.start, "end": a.end, "peak_score": round(a.peak_score, 5), **({"template": a.detail} if a.detail else {})} for a in result.anomalies]
+    return [{"sensor": a.sensor, "start": a.start, "end": a.end, "peak_score": round(a.peak_score, 5), **({"template": md_escape(a.detail)} if a.detail else {})} for a in result.anomalies]
 
 
 def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None) -> None:

@@ -26,6 +26,16 @@ def join(url: str, *parts: str) -> str:
     return out
 
 
+def resolve_location(url: str) -> str:
+    """A local path made absolute with `..` and symlinks resolved, or a URL with its path normalised."""
+    import posixpath
+
+    if is_local(url):
+        return os.path.realpath(os.path.expanduser(url.removeprefix("file://")))
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{posixpath.normpath(rest)}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEPTON_", extra="ignore")
 
@@ -51,6 +61,10 @@ class Settings(BaseSettings):
     dask_threads_per_worker: int = Field(1, ge=1, le=64)
     models_url: str | None = Field(
         None, description="Model registry location; default `<data_root>/models`."
+    )
+    source_roots: str = Field(
+        "",
+        description="Comma-separated directories or URL prefixes that sources must lie under, after `..` and symlinks are resolved; empty: any source. Set it where people other than the operator start runs (the UI).",
     )
     validation_threshold: float = Field(
         0.5,
@@ -93,6 +107,11 @@ class Settings(BaseSettings):
     @property
     def checkpoints_dir(self) -> str:
         return join(self.data_root, "checkpoints")
+
+    @property
+    def allowed_roots(self) -> list[str]:
+        """`source_roots` as absolute, symlink-resolved paths (local) or normalised URL prefixes."""
+        return [resolve_location(r.strip()) for r in self.source_roots.split(",") if r.strip()]
 
     @property
     def log_dir(self) -> str:

@@ -180,19 +180,42 @@ def list_source(source: str) -> list[str]:
     return urls
 
 
+def under_roots(url: str, roots: list[str]) -> bool:
+    """Whether `url`, resolved (`..`, symlinks), lies under one of `roots` (already resolved); True without roots."""
+    from lepton_flow.settings import resolve_location
+
+    if not roots:
+        return True
+    target = resolve_location(url)
+    return any(target == root or target.startswith(root.rstrip("/") + "/") for root in roots)
+
+
 def discover(source: str, ingested: set[str], supported=None) -> tuple[list[SourceFile], list[str], list[str]]:
     """New files under `source`, skipping content already in the store.
 
     Returns (new files, urls of files already ingested or duplicated within
-    this listing, urls of files of an unsupported type). Two files with the
-    same bytes are ingested once.
+    this listing, urls of files of an unsupported type or outside the allowed
+    source roots). Two files with the same bytes are ingested once. A source
+    outside `LEPTON_SOURCE_ROOTS` is refused whole, naming the roots; a file
+    inside it that resolves outside (a symlink out) is left out and logged.
     """
+    from lepton_flow.settings import get_settings
+
+    roots = get_settings().allowed_roots
+    if not under_roots(source, roots):
+        raise SourceError(f"{source}: outside the allowed source roots ({', '.join(roots)}); LEPTON_SOURCE_ROOTS sets them")
     new: list[SourceFile] = []
     known: list[str] = []
     unsupported: list[str] = []
     seen = set(ingested)
     supported = supported or is_supported
     for url in list_source(source):
+        if not under_roots(url, roots):
+            from lepton_flow.flowtools import run_logger
+
+            run_logger().warning("%s resolves outside the allowed source roots: left out", url)
+            unsupported.append(url)
+            continue
         if not supported(url):
             unsupported.append(url)
             continue

@@ -113,3 +113,26 @@ def test_one_usable_class_is_refused_with_what_was_found(data_root):
     (data_root / "only" / "a.png").write_bytes(_png())
     with pytest.raises(ValueError, match="1 class folder.*only.*at least 2"):
         fit(ImageParams(source=str(data_root)), scan(str(data_root)), "t", None)
+
+
+def test_image_sources_only_under_the_configured_roots(tmp_path, monkeypatch):
+    from lepton_flow.settings import get_settings
+    from lepton_flow.sources import SourceError
+
+    allowed, outside = tmp_path / "images", tmp_path / "elsewhere"
+    (allowed / "cat").mkdir(parents=True)
+    outside.mkdir()
+    (allowed / "cat" / "a.png").write_bytes(_png())
+    (outside / "b.png").write_bytes(_png())
+    (allowed / "cat" / "b.png").symlink_to(outside / "b.png")
+    monkeypatch.setenv("LEPTON_SOURCE_ROOTS", str(allowed))
+    get_settings(fresh=True)
+    try:
+        found = scan(str(allowed))
+        assert [f.url.rsplit("/", 1)[-1] for f in found.files] == ["a.png"]
+        assert [(r.file.rsplit("/", 1)[-1], r.reason) for r in found.rejected] == [("b.png", "resolves outside the allowed source roots")]
+        with pytest.raises(SourceError, match="outside the allowed source roots"):
+            scan(str(allowed / ".." / "elsewhere"))
+    finally:
+        monkeypatch.delenv("LEPTON_SOURCE_ROOTS")
+        get_settings(fresh=True)

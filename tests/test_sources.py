@@ -130,3 +130,32 @@ def test_discover_skips_known_hashes_duplicates_and_unknown_types(tmp_path):
     assert [f.name for f in discover(str(tmp_path / "b*.csv"), set())[0]] == ["b.csv"]
     with pytest.raises(SourceError, match="no such file"):
         discover(str(tmp_path / "missing"), set())
+
+
+def test_sources_only_under_the_configured_roots(tmp_path, monkeypatch):
+    """With LEPTON_SOURCE_ROOTS set, a source outside them (also by `..`) is refused naming the roots, and a
+    symlink inside a root that points out is left out; unset, any source is read."""
+    from lepton_flow.settings import get_settings
+
+    allowed, secret = tmp_path / "incoming", tmp_path / "secret"
+    allowed.mkdir()
+    secret.mkdir()
+    line = "timestamp,sensor,metric,value\n2026-03-01T00:00:00Z,s1,temperature,20.5\n"
+    (allowed / "ok.csv").write_text(line)
+    (secret / "private.csv").write_text(line.replace("20.5", "99.0"))
+    (allowed / "link.csv").symlink_to(secret / "private.csv")
+
+    monkeypatch.setenv("LEPTON_SOURCE_ROOTS", f"{allowed}, s3://bucket/incoming")
+    get_settings(fresh=True)
+    try:
+        new, _, left_out = discover(str(allowed), set())
+        assert [f.name for f in new] == ["ok.csv"] and left_out == [str(allowed / "link.csv")]
+        for outside in (str(secret), str(allowed / ".." / "secret"), str(allowed / "link.csv"), "s3://bucket/incoming/../private"):
+            with pytest.raises(SourceError, match="outside the allowed source roots") as err:
+                discover(outside, set())
+            assert str(allowed) in str(err.value)
+    finally:
+        monkeypatch.delenv("LEPTON_SOURCE_ROOTS")
+        get_settings(fresh=True)
+    new, _, _ = discover(str(secret), set())
+    assert [f.name for f in new] == ["private.csv"]
