@@ -319,9 +319,11 @@ def test_a_worker_elsewhere_pulls_the_flow_code_from_git(sqlite_stack, tmp_path)
     git("clone", "--quiet", str(REPO_ROOT), str(work))
     marker = f"flow code from git {time.time_ns()}"
     flow_file = work / "flows" / "sensor_ingest.py"
-    text = flow_file.read_text()
-    assert "    run = plan_ingest_run(" in text
-    flow_file.write_text(text.replace("    run = plan_ingest_run(", f"    print({marker!r})\n    run = plan_ingest_run(", 1))
+    lines = flow_file.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "run = plan_ingest_run(" in line)
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    lines.insert(at, f"{indent}print({marker!r})\n")
+    flow_file.write_text("".join(lines))
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-am", "marker", cwd=work)
     git("clone", "--quiet", "--bare", str(work), str(served / "lepton-flow.git"))
 
