@@ -138,19 +138,25 @@ def _session(url: str, snapshot_id: str | None):
     return repo.readonly_session(branch="main")
 
 
-def state(url: str, snapshot_id: str | None = None) -> SensorStoreState:
-    """The store's sensor layout and ingested files at a snapshot (default: latest)."""
+def _root(url: str, snapshot_id: str | None):
+    """(snapshot id, root group read-only) of a snapshot; (None, None) without a repository, (id, None) before any group."""
     import zarr
 
     if not exists(url):
-        return SensorStoreState(url=url)
+        return None, None
     session = _session(url, snapshot_id)
     try:
-        root = zarr.open_group(session.store, mode="r")
+        return session.snapshot_id, zarr.open_group(session.store, mode="r")
     except zarr.errors.GroupNotFoundError:
-        return SensorStoreState(url=url, snapshot_id=session.snapshot_id)
-    ingested = dict(root.attrs.get(INGESTED_ATTR, {}))
-    out = SensorStoreState(url=url, snapshot_id=session.snapshot_id, ingested=ingested)
+        return session.snapshot_id, None
+
+
+def state(url: str, snapshot_id: str | None = None) -> SensorStoreState:
+    """The store's sensor layout and ingested files at a snapshot (default: latest)."""
+    snapshot, root = _root(url, snapshot_id)
+    if root is None:
+        return SensorStoreState(url=url, snapshot_id=snapshot)
+    out = SensorStoreState(url=url, snapshot_id=snapshot, ingested=dict(root.attrs.get(INGESTED_ATTR, {})))
     if GROUP not in root:
         return out
     group = root[GROUP]
@@ -548,16 +554,10 @@ class LogStoreState(BaseModel):
 def logs_state(url: str, snapshot_id: str | None = None) -> LogStoreState:
     import json
 
-    import zarr
-
-    if not exists(url):
-        return LogStoreState(url=url)
-    session = _session(url, snapshot_id)
-    try:
-        root = zarr.open_group(session.store, mode="r")
-    except zarr.errors.GroupNotFoundError:
-        return LogStoreState(url=url, snapshot_id=session.snapshot_id)
-    out = LogStoreState(url=url, snapshot_id=session.snapshot_id, ingested=dict(root.attrs.get(LOGS_INGESTED_ATTR, {})))
+    snapshot, root = _root(url, snapshot_id)
+    if root is None:
+        return LogStoreState(url=url, snapshot_id=snapshot)
+    out = LogStoreState(url=url, snapshot_id=snapshot, ingested=dict(root.attrs.get(LOGS_INGESTED_ATTR, {})))
     if LOGS_GROUP not in root:
         return out
     group = root[LOGS_GROUP]
