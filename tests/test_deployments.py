@@ -133,6 +133,24 @@ def test_deployed_chain_sqlite(sqlite_stack):
     _chain(sqlite_stack, trainings=3)
 
 
+# True when an element whose whole text is the run's name has, in its nearest ancestor holding a state
+# badge (tag badges do not count), the badge of that state: the run page's header, never another run's row.
+STATES = ["Scheduled", "Late", "Pending", "Running", "Completed", "Failed", "Crashed", "Cancelled", "Cancelling", "Paused"]
+STATE_BESIDE_NAME = """([name, state, states]) => {
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.children.length || el.textContent.trim() !== name) continue;
+    for (let up = el.parentElement; up; up = up.parentElement) {
+      const shown = [...up.querySelectorAll('[data-slot="badge"]')].map((b) => b.textContent.trim()).filter((t) => states.includes(t));
+      if (shown.length) {
+        if (shown[0] === state) return true;
+        break;
+      }
+    }
+  }
+  return false;
+}"""
+
+
 def test_ui_custom_run(sqlite_stack, tmp_path):
     """Headless Chromium: open the UI, find the sensor-ingest deployment, start a custom run with another
     source from the parameter form, and wait until the UI shows it Completed; keep a screenshot."""
@@ -180,15 +198,18 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
                 raise AssertionError("the UI did not submit the custom run after three clicks on Submit")
             if view.is_visible():
                 view.click()
-            # The page keeps the previous DOM until the run page renders: wait for this run's name first.
-            expect(page.get_by_text(run_name, exact=True).first).to_be_visible()
-            expect(page.locator('[data-slot="badge"]', has_text="Completed").first).to_be_visible(timeout=240_000)
+            # The page keeps the previous DOM (the deployment page, with older runs' Completed badges) until
+            # the run page renders: be on this run's page, and read the badge beside this run's name only.
+            made = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
+            page.wait_for_url(f"**/runs/flow-run/{made[0]['id']}**")
+            page.wait_for_function(STATE_BESIDE_NAME, arg=[run_name, "Completed", STATES], timeout=240_000, polling=1000)
         finally:
             OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
             browser.close()
     runs = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
-    assert len(runs) == 1 and runs[0]["state_name"] == "Completed", runs
+    assert len(runs) == 1, runs
+    assert stack.wait_final(runs[0]["id"], 30)["state_name"] == "Completed", runs
     assert runs[0]["parameters"]["params"]["source"] == source
     assert shot.stat().st_size > 10_000
 
