@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -93,6 +94,17 @@ class ReadOptions(BaseModel):
         "auto", description="Unit of numeric (epoch) timestamps; auto judges by magnitude."
     )
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: an IANA name such as Europe/Berlin, or UTC") from None
+        return value
+
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:
@@ -150,6 +162,60 @@ def open_output(url: str, mode: str = "wb"):
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
     with fs.open(path, mode) as fh:
         yield fh
+
+
+MAX_EXPANSION = 200
+"""A compressed source may grow this many times its stored size (past `EXPANSION_FLOOR`) before it is refused as a bomb."""
+EXPANSION_FLOOR = 64 << 20
+
+
+class _Capped(io.RawIOBase):
+    """A decompressing stream that stops with `SourceError` once it has given out more than `limit` bytes."""
+
+    def __init__(self, inner, url: str, stored: int, ratio: int):
+        self._inner, self._url, self._stored, self._ratio, self._given = inner, url, stored, ratio, 0
+        self._limit = max(EXPANSION_FLOOR, ratio * stored)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._inner.readinto(buffer)
+        self._given += n or 0
+        if self._given > self._limit:
+            raise SourceError(
+                f"{self._url}: decompresses past {self._limit:,} bytes, over {self._ratio}x its {self._stored:,} stored bytes "
+                f"(a decompression bomb?); nothing of it was read. Split or recompress it, or raise LEPTON_MAX_EXPANSION."
+            )
+        return n
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+@contextlib.contextmanager
+def open_source(url: str):
+    """A source file opened for binary reading, gzip undone, with a cap on how far it may expand.
+
+    Every reader goes through here, so a small gzip that would expand a
+    thousandfold is refused naming the file before it fills memory.
+    """
+    import os
+
+    ratio = int(os.environ.get("LEPTON_MAX_EXPANSION", MAX_EXPANSION))
+    fs, path = fsspec.core.url_to_fs(url)
+    compressed = PurePosixPath(path).suffix.lower() in (".gz", ".gzip")
+    with fs.open(path, "rb") as raw:
+        if not compressed:
+            yield raw
+            return
+        import gzip
+
+        stored = fs.size(path) or 0
+        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+            with io.BufferedReader(_Capped(unzipped, url, stored, ratio), buffer_size=1 << 20) as capped:
+                yield capped
 
 
 def hash_file(url: str, block: int = 4 << 20) -> tuple[str, int]:
@@ -261,46 +327,90 @@ def _epoch_unit(values: np.ndarray) -> str:
     return "s"
 
 
+def _localize(naive: pa.Array, tz: str) -> pa.Array:
+    """Local times in `tz` as UTC: the repeated hour of a daylight-saving change reads as its first pass.
+
+    A local time the change skips does not exist: the whole column goes to
+    the per-value path, where that time alone becomes null (quarantined).
+    """
+    if tz == "UTC":
+        return naive.cast(pa.timestamp("ns", tz="UTC"))
+    return pc.assume_timezone(naive, tz, ambiguous="earliest", nonexistent="raise").cast(pa.timestamp("ns", tz="UTC"))
+
+
+def _epoch(values: np.ndarray, options: ReadOptions) -> pa.Array:
+    """Epoch numbers (unit from the options, or judged by magnitude) as UTC nanoseconds; out of range: null."""
+    unit = options.timestamp_unit if options.timestamp_unit != "auto" else _epoch_unit(values)
+    ns = values * {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[unit]
+    ok = np.isfinite(ns) & (np.abs(ns) < 9.2e18)
+    out = np.where(ok, ns, 0).astype("int64")
+    return pa.array(out, type=pa.int64(), mask=~ok).cast(pa.timestamp("ns", tz="UTC"))
+
+
+def _why_not_a_time(text: str | None, tz: str) -> str:
+    """Why one timestamp cell gave no time: the reason a quarantined row carries."""
+    if text is None or not text.strip():
+        return "missing"
+    try:
+        t = pd.Timestamp(text.strip())
+    except (ValueError, OverflowError):
+        return f"{text!r} is not a date/time"
+    if t.tzinfo is None:
+        try:
+            t.tz_localize(tz, nonexistent="raise")
+        except (ValueError, OverflowError):
+            return f"{text!r} does not exist in {tz} (a daylight-saving change skips it)"
+    return f"{text!r} is outside the years 1678-2261 a timestamp can hold"
+
+
+def _in_ns_range(parsed: pd.Series) -> pd.Series:
+    """Parsed times as nanoseconds; those a nanosecond timestamp cannot hold (before 1678, after 2261) become NaT."""
+    if parsed.dt.unit != "ns":
+        parsed = parsed.where((parsed.dt.year > 1677) & (parsed.dt.year < 2262)).dt.as_unit("ns")
+    return parsed
+
+
 def parse_timestamps(col: pa.ChunkedArray | pa.Array, options: ReadOptions) -> pa.Array:
     """Any timestamp column as UTC nanoseconds; unparseable values become null."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     typ = col.type
     if pa.types.is_timestamp(typ):
-        if typ.tz is None:
-            col = pc.assume_timezone(col.cast(pa.timestamp("ns")), options.timezone, ambiguous="earliest", nonexistent="earliest")
-        return col.cast(pa.timestamp("ns", tz="UTC"))
+        try:
+            if typ.tz is None:
+                return _localize(col.cast(pa.timestamp("ns")), options.timezone)
+            return col.cast(pa.timestamp("ns", tz="UTC"))
+        except pa.ArrowInvalid:  # out of the nanosecond range, or skipped by a DST change: value by value below
+            col = col.cast(pa.string())
     if pa.types.is_integer(typ) or pa.types.is_floating(typ):
-        values = col.to_numpy(zero_copy_only=False).astype("float64")
-        unit = options.timestamp_unit if options.timestamp_unit != "auto" else _epoch_unit(values)
-        scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[unit]
-        ns = values * scale
-        ok = np.isfinite(ns) & (np.abs(ns) < 9.2e18)
-        out = np.where(ok, ns, 0).astype("int64")
-        return pa.array(out, type=pa.int64(), mask=~ok).cast(pa.timestamp("ns", tz="UTC"))
+        return _epoch(col.to_numpy(zero_copy_only=False).astype("float64"), options)
     strings = col.cast(pa.string())
     try:
         return pc.cast(strings, pa.timestamp("ns", tz="UTC"))
     except pa.ArrowInvalid:
         pass
     try:
-        naive = pc.cast(strings, pa.timestamp("ns"))
-        return pc.assume_timezone(naive, options.timezone, ambiguous="earliest", nonexistent="earliest").cast(
-            pa.timestamp("ns", tz="UTC")
-        )
+        return _localize(pc.cast(strings, pa.timestamp("ns")), options.timezone)
     except pa.ArrowInvalid:
         pass
     # Mixed or irregular text: parse per value, offsets where given, the
     # configured zone elsewhere; what still fails becomes null.
     s = pd.Series(strings.to_numpy(zero_copy_only=False), dtype=object).astype("string").str.strip()
+    numbers = pd.to_numeric(s, errors="coerce")
+    if s.notna().any() and numbers[s.notna()].notna().all():
+        # Epoch numbers read as text (a CSV's timestamp column is read as text).
+        return _epoch(numbers.to_numpy("float64", na_value=np.nan), options)
     has_offset = s.str.contains(_HAS_OFFSET, na=False)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
     if has_offset.any():
-        out[has_offset] = pd.to_datetime(s[has_offset], format="ISO8601", utc=True, errors="coerce")
+        out[has_offset] = _in_ns_range(pd.to_datetime(s[has_offset], format="ISO8601", utc=True, errors="coerce"))
     naive_mask = ~has_offset & s.notna()
     if naive_mask.any():
-        parsed = pd.to_datetime(s[naive_mask], format="ISO8601", errors="coerce")
-        out[naive_mask] = parsed.dt.tz_localize(options.timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        parsed = _in_ns_range(pd.to_datetime(s[naive_mask], format="ISO8601", errors="coerce"))
+        # The repeated hour of a daylight-saving change reads as its first
+        # pass (ambiguous=True: daylight time); a skipped time gives NaT.
+        ambiguous = np.ones(len(parsed), bool)
+        out[naive_mask] = parsed.dt.tz_localize(options.timezone, ambiguous=ambiguous, nonexistent="NaT").dt.tz_convert("UTC")
     return pa.array(out, type=pa.timestamp("ns", tz="UTC"))
 
 
@@ -334,6 +444,17 @@ def _cells(raw: pa.Table, column: str, mask: np.ndarray) -> list[tuple[int, str 
     return list(zip(rows.tolist(), raw.column(column).take(pa.array(rows)).cast(pa.string()).to_pylist()))
 
 
+def _flatten_nested(raw: pa.Table) -> pa.Table:
+    """Struct, list and map columns as JSON text, so that a nested value is judged (and quarantined) like any other text."""
+    import json
+
+    for i, f in enumerate(raw.schema):
+        if pa.types.is_nested(f.type):
+            text = [None if v is None else json.dumps(v, default=str) for v in raw.column(i).to_pylist()]
+            raw = raw.set_column(i, f.name, pa.array(text, pa.string()))
+    return raw
+
+
 def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOptions) -> ParsedFile:
     """Map a raw table (long or wide layout) onto `READING_SCHEMA`.
 
@@ -341,6 +462,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     Wide: `timestamp[, sensor_id]` plus one column per metric, named
     `metric`, `metric[unit]` or `sensor/metric[unit]`; melted on read.
     """
+    raw = _flatten_nested(raw)
     names = raw.column_names
     n = raw.num_rows
     errors: list[ParseError] = []
@@ -362,7 +484,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     ts_missing = pc.is_null(raw.column(ts_name)).to_numpy(zero_copy_only=False)
     drop = ts_bad | ts_missing
     for i, text in _cells(raw, ts_name, drop):
-        what = "missing" if ts_missing[i] else f"{text!r} is not a date/time"
+        what = "missing" if ts_missing[i] else _why_not_a_time(text, options.timezone)
         errors.append(ParseError(int(lines[i]), f"column {ts_name}: timestamp {what}", ""))
 
     sensor = _string_col(raw, sensor_name, n) if sensor_name else _constant(default_sensor, n)

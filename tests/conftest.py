@@ -83,6 +83,16 @@ def ingest_flow(prefect_server, dask_cluster):
     return sensor_ingest.with_options(task_runner=DaskTaskRunner(address=dask_cluster.scheduler_address))
 
 
+@pytest.fixture
+def log_flow(prefect_server, dask_cluster):
+    """`log_ingest` on the session's Dask cluster."""
+    from prefect_dask import DaskTaskRunner
+
+    from flows.log_ingest import log_ingest
+
+    return log_ingest.with_options(task_runner=DaskTaskRunner(address=dask_cluster.scheduler_address))
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip `gpu` tests on machines without a visible GPU (TensorFlow is asked only if such tests were collected)."""
     gpu_tests = [item for item in items if "gpu" in item.keywords]

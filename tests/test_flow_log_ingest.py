@@ -17,15 +17,6 @@ pytestmark = pytest.mark.slow
 LOGHUB = Path(__file__).resolve().parent / "data" / "loghub"
 
 
-@pytest.fixture
-def log_flow(prefect_server, dask_cluster):
-    from prefect_dask import DaskTaskRunner
-
-    from flows.log_ingest import log_ingest
-
-    return log_ingest.with_options(task_runner=DaskTaskRunner(address=dask_cluster.scheduler_address))
-
-
 def test_log_ingest_counts_templates_and_accounts_for_every_line(log_flow, data_root):
     hdfs = (LOGHUB / "HDFS_2k.log").read_text().splitlines()
     src = data_root / "logs"

@@ -3,40 +3,57 @@
 from __future__ import annotations
 
 import json
+import zlib
 
-import fsspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import ParseError, ReadOptions, SourceError
+from lepton_flow.sources import ParseError, ReadOptions, SourceError, open_source
+
+
+MAX_LINE_BYTES = 1 << 20
 
 
 def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
     records: list[dict] = []
     lines: list[int] = []
     errors: list[ParseError] = []
-    with fsspec.open(url, "rt", compression="infer", encoding="utf-8", errors="strict") as fh:
-        try:
-            for number, text in enumerate(fh, start=1):
+    try:
+        with open_source(url) as fh:
+            for number, raw in enumerate(fh, start=1):
+                if len(raw) > MAX_LINE_BYTES:
+                    errors.append(ParseError(number, f"line of {len(raw):,} bytes, over the {MAX_LINE_BYTES:,} a JSON line may have", ""))
+                    continue
+                try:
+                    text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    errors.append(ParseError(number, f"not UTF-8 text (byte {exc.start} of the line)", raw.decode("utf-8", "replace")[:500]))
+                    continue
                 if not text.strip():
                     continue
                 try:
                     obj = json.loads(text)
                 except json.JSONDecodeError as exc:
-                    errors.append(ParseError(number, f"invalid JSON: {exc.msg}", text[:500]))
+                    errors.append(ParseError(number, f"invalid JSON: {exc.msg} (column {exc.colno})", text[:500]))
                     continue
                 if not isinstance(obj, dict):
-                    errors.append(ParseError(number, "a JSON line must be an object", text[:500]))
+                    errors.append(ParseError(number, f"a JSON line must be an object: found a {type(obj).__name__}", text[:500]))
                     continue
                 records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()})
                 lines.append(number)
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{url}: not UTF-8 text near byte {exc.start}") from exc
+    except (EOFError, OSError, zlib.error) as exc:
+        raise SourceError(f"{url}: cannot be read (truncated or corrupt?): {exc}") from exc
     if not records:
         return pa.table({}), np.zeros(0, np.int64), errors
     frame = pd.DataFrame.from_records(records)
+    for name in frame.columns:
+        # A field holding numbers on some lines and text (or nested JSON) on
+        # others is kept as text; the canonical mapping judges it cell by cell.
+        kinds = {type(v) for v in frame[name] if v is not None and v == v}
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            frame[name] = frame[name].map(lambda v: v if v is None or v != v else str(v))
     table = pa.Table.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
     return table, np.asarray(lines, np.int64), errors
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import io
 
-import fsspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import ReadOptions, SourceError
+from lepton_flow.sources import ReadOptions, SourceError, open_source
 
 
 def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.ndarray, list]:
     try:
-        with fsspec.open(url, "rb", compression="infer") as fh:
+        with open_source(url) as fh:
             raw = pq.read_table(io.BytesIO(fh.read()))
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise SourceError(f"{url}: cannot be read as Parquet: {exc}") from exc
     return raw, np.arange(1, raw.num_rows + 1, dtype=np.int64), []
 

@@ -16,10 +16,13 @@ from datetime import UTC, datetime
 import fsspec
 
 from lepton_flow.logs.formats import detect, log_formats
+from lepton_flow.sources import SourceError, open_source
 
 MAX_LINE = 64 * 1024
 SAMPLE = 200
-_CONTINUATION = re.compile(r"^(?:\s|Traceback |Caused by|at |\.\.\. \d+ more)")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+"""Terminal colour and cursor codes: left out of the text a line is parsed and stored from."""
+_CONTINUATION = re.compile(r"^(?:\s|Traceback |Caused by|at |\.\.\. \d+ more|[\w.$]+(?:Error|Exception|Warning|Exit|Interrupt)(?::|$))")
 
 
 class LogFormatError(ValueError):
@@ -68,10 +71,12 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
 
     year = year or _file_year(url)
     try:
-        with fsspec.open(url, "rb", compression="infer") as fh:
-            lines = [_decode(raw).rstrip("\r\n") for raw in fh]
+        with open_source(url) as fh:
+            lines = [_ANSI.sub("", _decode(raw).rstrip("\r\n")) for raw in fh]
     except (EOFError, zlib.error, OSError) as exc:  # truncated or corrupt gzip, unreadable file
         raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
+    except SourceError as exc:  # a decompression bomb
+        raise LogFormatError(str(exc)) from exc
     out = LogEvents(url=url, format=None, lines=len(lines))
     formats = log_formats()
     if fmt == "auto":
