@@ -211,3 +211,25 @@ def test_one_log_ingest_run_over_the_whole_corpus(log_flow, data_root):
         assert ref.balanced and ref.unparsed == len(case.get("quarantined", [])), ref
         assert ref.events == case["events"], ref
     assert summary.snapshot_id is not None
+
+
+def test_markup_in_log_lines_reaches_the_anomalies_table_escaped():
+    """Templates mined from lines holding HTML and markdown are table cells of the scoring artifact: escaped, never markup."""
+    import re
+
+    from lepton_flow.logs.drain import Drain
+    from lepton_flow.reporting import anomaly_rows
+    from lepton_flow.scoring import Anomaly
+
+    events = read_log(str(CORPUS / "logs" / "markdown_html.log")).events
+    drain = Drain()
+    templates = [drain.template(drain.add(e["message"])) for e in events]
+    assert any("<script>" in t for t in templates) and any("[link]" in t for t in templates)
+
+    class Result:
+        anomalies = [Anomaly(sensor=f"T{i}", detail=t, start="2026-03-02T00:00:00", end="2026-03-02T01:00:00", peak_score=1.0, first_row=0, last_row=1) for i, t in enumerate(templates)]
+
+    for row in anomaly_rows(Result()):
+        cell = row["template"]
+        assert not re.search(r"(?<!\\)[<>|*\[\]`]", cell), cell  # no unescaped markup character
+        assert "\n" not in cell

@@ -43,10 +43,11 @@ def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
     if values.shape[0] == 0:
         return values.copy(), quality.copy()
     width = 2 * k + 1
-    # bottleneck's moving median is a trailing window: pad k bins at the end
-    # and shift back by k to centre it (4-5x faster than pandas' rolling median).
-    tail = np.full((k, values.shape[1]), np.nan)
-    median = bn.move_median(np.concatenate([values, tail]), width, min_count=k + 1, axis=0)[k:]
+    # bottleneck's moving median is a trailing window: pad k bins on each
+    # side and drop the first 2k to centre it (4-5x faster than pandas'
+    # rolling median); the padding also lets a series shorter than the window in.
+    pad = np.full((k, values.shape[1]), np.nan)
+    median = bn.move_median(np.concatenate([pad, values, pad]), width, min_count=k + 1, axis=0)[2 * k :]
     floor = noise_level(values)
     with np.errstate(invalid="ignore"):
         deviation = np.abs(values - median)
