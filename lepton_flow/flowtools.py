@@ -41,6 +41,8 @@ def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tupl
                 future.result(raise_on_failure=True)
             except Exception as exc:  # the task's own error says what went wrong
                 message, error = str(exc) or message, type(exc).__name__
+            if file not in message:  # an error of the filesystem or a library may not say which file
+                message = f"{file}: {message}"
             failed.append(FileFailure(file=file, stage=stage, message=message, error=error))
     return done, failed
 

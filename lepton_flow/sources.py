@@ -9,9 +9,11 @@ returned beside it as `ParseError`s with the reason; nothing is dropped.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
@@ -164,6 +166,9 @@ def open_output(url: str, mode: str = "wb"):
         yield fh
 
 
+CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)
+"""What reading a damaged compressed file raises: bad input, not worth a retry (unlike an OSError of the filesystem)."""
+
 MAX_EXPANSION = 200
 """A compressed source may grow this many times its stored size (past `EXPANSION_FLOOR`) before it is refused as a bomb."""
 EXPANSION_FLOOR = 64 << 20
@@ -210,8 +215,6 @@ def open_source(url: str):
         if not compressed:
             yield raw
             return
-        import gzip
-
         stored = fs.size(path) or 0
         with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
             with io.BufferedReader(_Capped(unzipped, url, stored, ratio), buffer_size=1 << 20) as capped:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import tempfile
-import zlib
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pv
 
 from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, open_source
+from lepton_flow.sources import CORRUPT, META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, open_source
 
 
 MAX_LINE_BYTES = 1 << 20
@@ -89,7 +88,7 @@ def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[Par
 
     try:
         header, delimiter = _header(url)
-    except (EOFError, OSError, zlib.error) as exc:
+    except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc
     text_cols = {h: pa.string() for h in header if h.strip().lower() in TIMESTAMP_NAMES + SENSOR_NAMES + META_NAMES + ("metric",)}
     read_opts = pv.ReadOptions(use_threads=False, block_size=8 << 20)
@@ -126,7 +125,7 @@ def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[Par
                 table = parse(lambda: _rewound(spool))
     except pa.ArrowInvalid as exc:
         raise SourceError(f"{url}: cannot be read as CSV: {exc}") from exc
-    except (EOFError, OSError, zlib.error) as exc:
+    except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc
     errors = sorted(invalid + left_out, key=lambda e: e.line)
     skipped = {e.line for e in invalid}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import zlib
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import ParseError, ReadOptions, SourceError, open_source
+from lepton_flow.sources import CORRUPT, ParseError, ReadOptions, SourceError, open_source
 
 
 MAX_LINE_BYTES = 1 << 20
@@ -43,7 +42,7 @@ def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.nda
                     continue
                 records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()})
                 lines.append(number)
-    except (EOFError, OSError, zlib.error) as exc:
+    except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read (truncated or corrupt?): {exc}") from exc
     if not records:
         return pa.table({}), np.zeros(0, np.int64), errors

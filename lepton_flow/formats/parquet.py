@@ -10,14 +10,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import ReadOptions, SourceError, open_source
+from lepton_flow.sources import CORRUPT, ReadOptions, SourceError, open_source
 
 
 def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.ndarray, list]:
     try:
         with open_source(url) as fh:
-            raw = pq.read_table(io.BytesIO(fh.read()))
-    except (pa.ArrowInvalid, OSError, EOFError) as exc:
+            data = fh.read()
+    except CORRUPT as exc:
+        raise SourceError(f"{url}: cannot be read (truncated or corrupt?): {exc}") from exc
+    try:
+        raw = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowInvalid, OSError) as exc:  # OSError here is pyarrow's about the bytes, not the filesystem's
         raise SourceError(f"{url}: cannot be read as Parquet: {exc}") from exc
     return raw, np.arange(1, raw.num_rows + 1, dtype=np.int64), []
 

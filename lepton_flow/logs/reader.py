@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import fsspec
 
 from lepton_flow.logs.formats import detect, log_formats
-from lepton_flow.sources import SourceError, open_source
+from lepton_flow.sources import CORRUPT, SourceError, open_source
 
 MAX_LINE = 64 * 1024
 SAMPLE = 200
@@ -67,13 +67,11 @@ def _file_year(url: str) -> int:
 
 def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
     """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one (default: the file's)."""
-    import zlib
-
     year = year or _file_year(url)
     try:
         with open_source(url) as fh:
             lines = [_ANSI.sub("", _decode(raw).rstrip("\r\n")) for raw in fh]
-    except (EOFError, zlib.error, OSError) as exc:  # truncated or corrupt gzip, unreadable file
+    except CORRUPT as exc:  # a truncated or corrupt gzip; other OSErrors (the filesystem's) are retried
         raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
     except SourceError as exc:  # a decompression bomb
         raise LogFormatError(str(exc)) from exc
