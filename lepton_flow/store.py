@@ -230,13 +230,27 @@ def _sensor_variables(metrics: list[str]) -> dict[str, tuple[str, float]]:
     return out
 
 
-def _fill_block(length: int, sensors: list, variables: dict[str, tuple[str, float]], start_bin: int, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK):
-    """A lazy `(time, dim)` Dataset of fill values, to grow a group with."""
+def aligned_chunks(length: int, start: int, chunk: int) -> tuple[int, ...]:
+    """Dask chunk sizes for `length` items written from index `start` of an axis stored in chunks of `chunk`.
+
+    Each piece ends on a stored chunk boundary, so that no two pieces write
+    one stored chunk: appending to an axis that ends inside a chunk starts
+    with the piece that fills it.
+    """
+    if length <= 0:
+        return (0,)
+    first = min(length, (-start) % chunk or chunk)
+    rest = length - first
+    return (first,) + (chunk,) * (rest // chunk) + ((rest % chunk,) if rest % chunk else ())
+
+
+def _fill_block(length: int, sensors: list, variables: dict[str, tuple[str, float]], start_bin: int, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK, at: tuple[int, int] = (0, 0)):
+    """A lazy `(time, dim)` Dataset of fill values, to grow a group with; `at` = (time, column) index it is written from."""
     import dask.array as da
     import xarray as xr
 
     shape = (length, len(sensors))
-    chunks = (chunk_len, column_chunk)
+    chunks = (aligned_chunks(length, at[0], chunk_len), aligned_chunks(len(sensors), at[1], column_chunk))
     data = {name: (("time", dim), da.full(shape, fill, dtype=dtype, chunks=chunks)) for name, (dtype, fill) in variables.items()}
     labels = np.array(sensors, dtype=object) if sensors and isinstance(sensors[0], str) else np.asarray(sensors, dtype=np.int64)
     return xr.Dataset(data, coords={"time": time_coord(start_bin, length, grid_seconds), dim: labels})
@@ -248,11 +262,11 @@ def _grow(session, group: str, variables: dict[str, tuple[str, float]], start_bi
 
     new_sensors = all_sensors[len(sensors) :]
     if new_sensors:
-        pad = _fill_block(length, new_sensors, variables, start_bin, grid_seconds, chunk_len, dim, column_chunk)
+        pad = _fill_block(length, new_sensors, variables, start_bin, grid_seconds, chunk_len, dim, column_chunk, at=(0, len(sensors)))
         to_icechunk(pad, session, group=group, append_dim=dim)
     grow = new_end - (start_bin + length - 1)
     if grow > 0:
-        pad = _fill_block(grow, all_sensors, variables, start_bin + length, grid_seconds, chunk_len, dim, column_chunk)
+        pad = _fill_block(grow, all_sensors, variables, start_bin + length, grid_seconds, chunk_len, dim, column_chunk, at=(length, 0))
         to_icechunk(pad, session, group=group, append_dim="time")
 
 
@@ -609,16 +623,17 @@ def open_logs(url: str, snapshot_id: str | None = None):
         raise StoreError(f"the store at {url} holds no log counts yet") from exc
 
 
-def _log_block(length: int, first_template: int, n_templates: int, start_bin: int, window_seconds: int, chunk_len: int):
-    """Zero counts for `length` windows from `start_bin`, templates [first_template, n_templates), every level."""
+def _log_block(length: int, first_template: int, n_templates: int, start_bin: int, window_seconds: int, chunk_len: int, time_at: int = 0):
+    """Zero counts for `length` windows from `start_bin` (row `time_at` of the group), templates [first_template, n_templates), every level."""
     import dask.array as da
     import xarray as xr
 
     width = n_templates - first_template
+    rows = aligned_chunks(length, time_at, chunk_len)
     return xr.Dataset(
         {
-            "count": (("time", "template"), da.zeros((length, width), dtype="int32", chunks=(chunk_len, TEMPLATE_CHUNK))),
-            "level_count": (("time", "level"), da.zeros((length, len(LOG_LEVELS)), dtype="int32", chunks=(chunk_len, len(LOG_LEVELS)))),
+            "count": (("time", "template"), da.zeros((length, width), dtype="int32", chunks=(rows, aligned_chunks(width, first_template, TEMPLATE_CHUNK)))),
+            "level_count": (("time", "level"), da.zeros((length, len(LOG_LEVELS)), dtype="int32", chunks=(rows, len(LOG_LEVELS)))),
         },
         coords={
             "time": time_coord(start_bin, length, window_seconds),
@@ -686,7 +701,7 @@ def commit_logs(
                     to_icechunk(pad, session, group=LOGS_GROUP, append_dim="template")
                 grow = end - (start + current.length - 1)
                 if grow > 0:  # later windows: new rows over every template and level
-                    to_icechunk(_log_block(grow, 0, n_templates, start + current.length, window_seconds, chunk_len), session, group=LOGS_GROUP, append_dim="time")
+                    to_icechunk(_log_block(grow, 0, n_templates, start + current.length, window_seconds, chunk_len, time_at=current.length), session, group=LOGS_GROUP, append_dim="time")
             group = zarr.open_group(session.store, path=LOGS_GROUP)
             lo, hi = first - start, last - start + 1
             counts = group["count"][lo:hi, :n_templates]

@@ -105,3 +105,39 @@ def test_missing_store_and_bad_urls_say_what_to_do(tmp_path):
     with pytest.raises(store.StoreError, match="unsupported store URL"):
         store.open_repo("ftp://host/x")
     assert store.state(str(tmp_path / "nothing")).exists is False
+
+
+def test_growing_by_more_than_a_chunk_from_a_partial_chunk(tmp_path):
+    """A store whose time and sensor axes end inside a chunk grows by more than a chunk along each: the appended
+    fill is split on the store's chunk boundaries (a fill chunk straddling one is refused by xarray, or corrupts)."""
+    url = str(tmp_path / "store")
+    chunk = 16
+    first = {"temperature": np.full((5, 3), 1.0)}
+    s1 = store.commit_sensors(url, _block(tmp_path / "a.zarr", 0, first, ["s0", "s1", "s2"], chunk_len=chunk), None, "1", {}, {})
+    sensors = [f"s{i}" for i in range(store.SENSOR_CHUNK + 10)]
+    later = {"temperature": np.full((5, len(sensors)), 2.0)}
+    store.commit_sensors(url, _block(tmp_path / "b.zarr", 7 * chunk, later, sensors, chunk_len=chunk), s1, "2", {}, {})
+    ds = _read(url)
+    assert ds.sizes == {"time": 7 * chunk + 5, "sensor": len(sensors)}
+    np.testing.assert_array_equal(ds.temperature.values[:5, :3], 1.0)
+    assert np.isnan(ds.temperature.values[5 : 7 * chunk]).all() and (ds.temperature_quality.values[5 : 7 * chunk] == 0).all()
+    np.testing.assert_array_equal(ds.temperature.values[7 * chunk :], 2.0)
+
+
+def test_the_logs_group_grows_by_more_than_a_chunk_of_templates_from_a_partial_one(tmp_path):
+    url = str(tmp_path / "store")
+    chunk = 8
+
+    def commit(base, n_templates, window):
+        ids = np.arange(n_templates)
+        return store.commit_logs(
+            url, base, 60, chunk, np.full(n_templates, window), ids, np.zeros(n_templates, np.int64),
+            [f"template {i}" for i in ids], {}, f"{n_templates} templates", {}, {},
+        )
+
+    s1 = commit(None, 10, 100)
+    commit(s1, 10 + store.TEMPLATE_CHUNK + 5, 3 * chunk + 100)  # more than a chunk of new templates, and later windows
+    ds = store.open_logs(url).load()
+    assert ds.sizes["template"] == 10 + store.TEMPLATE_CHUNK + 5
+    assert int(ds["count"].sum()) == 10 + 10 + store.TEMPLATE_CHUNK + 5
+    assert int(ds["count"].isel(template=slice(10, None)).sum()) == store.TEMPLATE_CHUNK + 5
