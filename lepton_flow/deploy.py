@@ -106,6 +106,47 @@ def set_gpu_limit(slots: int) -> int:
         return slots
 
 
+CRASH_AUTOMATION = "lepton: mark runs without heartbeats Crashed"
+HEARTBEAT_GRACE_SECONDS = 90
+
+
+def ensure_crash_detection(grace: int = HEARTBEAT_GRACE_SECONDS) -> str:
+    """The automation that marks a flow run Crashed once its heartbeats stop (its worker or host died).
+
+    A process killed with SIGKILL reports nothing; without this its run
+    stays Running for ever and holds its concurrency slots. Flow runs send
+    heartbeats (PREFECT_FLOWS_HEARTBEAT_FREQUENCY, 30 s in prefect.yaml);
+    `grace` seconds without one, after a first, is a crash. Kept when present.
+    """
+    from datetime import timedelta
+
+    from prefect.automations import Automation
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    try:
+        return str(Automation.read(name=CRASH_AUTOMATION).id)
+    except ValueError:
+        pass
+    automation = Automation(
+        name=CRASH_AUTOMATION,
+        description=f"A flow run that sent a heartbeat and then none for {grace} s (its worker or host died) is marked Crashed.",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed", "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed"},
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=grace),
+        ),
+        actions=[ChangeFlowRunState(state=StateType.CRASHED, message=f"no heartbeat for {grace} s: its worker or host stopped; run it again")],
+    )
+    return str(automation.create().id)
+
+
 def deploy(gpu_slots: int | None = None, prefect_file: Path = PREFECT_FILE, checkout: str | None = None, pool_type: str = "process") -> dict:
     """Pools, the `gpu` limit and every deployment of `prefect_file`, against PREFECT_API_URL."""
     from prefect.settings import PREFECT_API_URL
@@ -123,6 +164,7 @@ def deploy(gpu_slots: int | None = None, prefect_file: Path = PREFECT_FILE, chec
     slots = gpu_slots if gpu_slots is not None else int(os.environ.get("LEPTON_GPUS_PER_HOST") or max(1, host_gpus()))
     set_gpu_limit(slots)
     _prefect(["deploy", "--prefect-file", str(prefect_file), "--all"], env, cwd=REPO_ROOT)
+    ensure_crash_detection()
     names = sorted(f"{d['flow_name']}/{d['name']}" for d in _deployments(api))
     return {"api": api, "pools": pools, "gpu_slots": slots, "deployments": names, "checkout": env["LEPTON_CHECKOUT"]}
 

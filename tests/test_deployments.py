@@ -371,3 +371,50 @@ def test_a_worker_elsewhere_pulls_the_flow_code_from_git(sqlite_stack, tmp_path)
         if worker:
             worker.stop()
         daemon.stop()
+
+
+def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_a_rerun_completes(sqlite_stack, tmp_path):
+    """SIGKILL the worker and its flow-run process mid-ingest: nothing reports the end, the heartbeat automation marks the
+    run Crashed, the store is as it was, and the same run started again (on a new worker) ingests every file once."""
+    import psutil
+
+    from lepton_flow import store
+    from lepton_flow.deploy import CRASH_AUTOMATION
+    from lepton_flow.services import start_worker
+    from lepton_flow.sources import hash_file
+
+    stack = sqlite_stack
+    names = [a["name"] for a in stack.post("/automations/filter", {})]
+    assert names.count(CRASH_AUTOMATION) == 1, names  # deployed twice by the chain test: still one
+    url = str(stack.data_root / "store")
+    before = store.state(url)
+    source = _demo_part(stack, "killed", "2026-05-01T00:00:00Z", days=1.0)
+
+    worker = next(s for s in stack.services if s.name == "worker for lepton-cpu")
+    run_id = stack.run_deployment(*INGEST, {"params": {"source": source}})
+    wait_for(lambda: stack.get(f"/flow_runs/{run_id}")["state_name"] == "Running", 120, "the ingest to start running")
+    heartbeat = {"filter": {"event": {"name": ["prefect.flow-run.heartbeat"]}, "any_resource": {"id": [f"prefect.flow-run.{run_id}"]}}}
+    wait_for(lambda: stack.post("/events/filter", heartbeat)["events"], 60, "the run's first heartbeat")
+    victims = [psutil.Process(worker.proc.pid), *psutil.Process(worker.proc.pid).children(recursive=True)]
+    for proc in victims:
+        proc.kill()
+    psutil.wait_procs(victims, timeout=30)
+    stack.services.remove(worker)
+    assert stack.get(f"/flow_runs/{run_id}")["state_name"] == "Running", "the run should have been killed mid-way"
+
+    crashed = stack.wait_final(run_id, timeout=300)
+    assert crashed["state_name"] == "Crashed" and "no heartbeat" in crashed["state"]["message"], crashed["state"]
+    after = store.state(url)
+    assert after.snapshot_id == before.snapshot_id and after.ingested == before.ingested
+
+    stack.services.append(start_worker("lepton-cpu", stack.api, tmp_path / "worker-lepton-cpu-2.log", env=stack.env))
+    _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": source}}), timeout=400)
+    done = store.state(url)
+    hashes = {hash_file(str(p))[0] for p in (stack.data_root / "incoming" / "killed").iterdir() if not p.name.startswith((".", "_"))}
+    assert hashes <= set(done.ingested)  # every file (the empty one's content was ingested before, by an earlier part)
+    assert set(done.ingested) - set(before.ingested) == hashes - set(before.ingested)
+    commits = [c["id"] for c in store.history(url, limit=1000)]
+    # One commit holds them all: the one before it is where the store stood (or the empty repository's first).
+    assert commits[1] == before.snapshot_id if before.snapshot_id else len(commits) == 2, commits
+    again = _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": source}}))
+    assert store.state(url).snapshot_id == done.snapshot_id, f"run {again['name']} found something new in files already ingested"
