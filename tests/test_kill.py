@@ -95,3 +95,77 @@ def test_kill_between_staging_and_commit_then_rerun(ingest_flow, data_root, tmp_
     ds = store.open_sensors(url).load()
     assert int((ds.temperature_quality.sel(sensor="s2").values == 1).sum()) == 300  # each row once
     shutil.rmtree(data_root / "prefect-home", ignore_errors=True)
+
+
+def _window_rows(path: Path, sensor: str, windows: list[int], per_window: int = 200, chunk_len: int = 4096):
+    """Readings of one sensor in the given store windows (chunks of `chunk_len` 30 s bins from the epoch-aligned start)."""
+    start = pd.Timestamp("2026-02-01", tz="UTC")
+    base = start.value // (30 * 10**9) // chunk_len * chunk_len  # the window the start falls in
+    frames = []
+    for w in windows:
+        bins = (base + w * chunk_len + np.arange(per_window)) * 30 * 10**9
+        frames.append(pd.DataFrame({"timestamp": pd.to_datetime(bins, utc=True), "sensor_id": sensor, "metric": "temperature", "value": 20 + np.sin(np.arange(per_window) / 9), "unit": "C"}))
+    pd.concat(frames).to_csv(path, index=False)
+
+
+def test_kill_during_the_commit_then_rerun(ingest_flow, data_root, tmp_path):
+    """SIGKILL while the commit writes chunks into the store (after the first chunk lands, before the branch moves):
+    the store stays at its previous snapshot, and the re-run stores each row once."""
+    src = data_root / "src"
+    src.mkdir()
+    _window_rows(src / "even.csv", "s1", list(range(0, 24, 2)))
+    first = ingest_flow(SensorIngestParams(source=str(src)), return_state=True).result()
+    url = get_settings().store
+    before = store.state(url)
+    assert before.snapshot_id == first.snapshot_id
+    commits_before = len(store.history(url, limit=1000))
+    # The odd windows, between the stored ones: the commit writes them region by region.
+    _window_rows(src / "odd.csv", "s1", list(range(1, 24, 2)))
+
+    chunks = Path(url) / "chunks"
+    held = set(os.listdir(chunks))
+    lock_path = url.rstrip("/") + ".lock"
+    log = open(tmp_path / "killed-run.log", "w")
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the run stages and cleans, then waits here to commit
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)],
+            env=_cli_env(data_root), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 240
+        while not list((data_root / "staging").glob("*/cleaned.zarr/zarr.json")):
+            assert proc.poll() is None, (tmp_path / "killed-run.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the run never reached the clean step"
+            time.sleep(0.2)
+        time.sleep(2)
+    # Lock released: the commit starts writing. Kill the run at its first new chunk.
+    killed_after = None
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            new = set(os.listdir(chunks)) - held
+            if new:
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed_after = len(new)
+                break
+            time.sleep(0.001)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    assert killed_after, "the commit wrote no chunk before the run ended: " + (tmp_path / "killed-run.log").read_text()[-2000:]
+    assert proc.returncode == -signal.SIGKILL
+
+    after_kill = store.state(url)
+    assert after_kill.snapshot_id == before.snapshot_id, "the branch moved: the kill came after the commit"
+    assert set(after_kill.ingested) == set(before.ingested) and len(store.history(url, limit=1000)) == commits_before
+    assert len(set(os.listdir(chunks)) - held) >= killed_after  # written, and unreferenced by any snapshot
+
+    rerun = subprocess.run(
+        [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)],
+        env=_cli_env(data_root), capture_output=True, text=True, timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    ds = store.open_sensors(url).load()
+    assert int((ds.temperature_quality.sel(sensor="s1").values == 1).sum()) == 24 * 200  # each row once
+    print(f"killed with {killed_after} new chunk file(s) written and the branch unmoved")
+    shutil.rmtree(data_root / "prefect-home", ignore_errors=True)
