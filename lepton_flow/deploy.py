@@ -45,10 +45,23 @@ def host_gpus() -> int:
     return sum(1 for line in out.splitlines() if line.startswith("GPU "))
 
 
-def _api_get(api_url: str, path: str):
+def _api(method: str, api_url: str, path: str, json: dict | None = None):
+    """A call to the server's REST API, with PREFECT_API_AUTH_STRING's basic auth when the server wants it."""
     import httpx
+    from prefect.settings import PREFECT_API_AUTH_STRING
 
-    r = httpx.get(api_url.rstrip("/") + path, timeout=10)
+    auth = PREFECT_API_AUTH_STRING.value()
+    if auth is not None and hasattr(auth, "get_secret_value"):
+        auth = auth.get_secret_value()
+    user, _, password = auth.partition(":") if auth else ("", "", "")
+    r = httpx.request(method, api_url.rstrip("/") + path, json=json, timeout=10, auth=(user, password) if auth else None)
+    if r.status_code == 401:
+        raise DeployError(f"the Prefect server at {api_url} refused the request (401): set PREFECT_API_AUTH_STRING to its user:password")
+    return r
+
+
+def _api_get(api_url: str, path: str):
+    r = _api("GET", api_url, path)
     return None if r.status_code == 404 else r.raise_for_status().json()
 
 
@@ -80,9 +93,7 @@ def ensure_pools(api_url: str, env: dict[str, str], pool_type: str = "process") 
             args += ["--base-job-template", str(template)]
         _prefect(args, env)
         # The CLI takes no description; the UI's Work Pools page shows it.
-        import httpx
-
-        httpx.patch(f"{api_url.rstrip('/')}/work_pools/{pool}", json={"description": description}, timeout=10).raise_for_status()
+        _api("PATCH", api_url, f"/work_pools/{pool}", {"description": description}).raise_for_status()
         out[pool] = "created"
     return out
 
@@ -170,11 +181,8 @@ def deploy(gpu_slots: int | None = None, prefect_file: Path = PREFECT_FILE, chec
 
 
 def _deployments(api_url: str) -> list[dict]:
-    import httpx
-
-    r = httpx.post(api_url.rstrip("/") + "/deployments/filter", json={"limit": 200}, timeout=10)
-    r.raise_for_status()
-    flows = httpx.post(api_url.rstrip("/") + "/flows/filter", json={"limit": 200}, timeout=10).raise_for_status().json()
+    r = _api("POST", api_url, "/deployments/filter", {"limit": 200}).raise_for_status()
+    flows = _api("POST", api_url, "/flows/filter", {"limit": 200}).raise_for_status().json()
     names = {f["id"]: f["name"] for f in flows}
     return [{**d, "flow_name": names.get(d["flow_id"], "?")} for d in r.json()]
 

@@ -135,6 +135,10 @@ def client_env(api_url: str, base: dict[str, str] | None = None) -> dict[str, st
     env.update(QUIET)
     env["PREFECT_API_URL"] = api_url
     env.pop("LEPTON_EMBEDDED_API", None)
+    # A server this process starts with authentication (`up` with
+    # PREFECT_SERVER_API_AUTH_STRING set): its own clients carry the same credentials.
+    if env.get("PREFECT_SERVER_API_AUTH_STRING") and not env.get("PREFECT_API_AUTH_STRING"):
+        env["PREFECT_API_AUTH_STRING"] = env["PREFECT_SERVER_API_AUTH_STRING"]
     return env
 
 

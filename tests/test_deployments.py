@@ -418,3 +418,42 @@ def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_a_rerun_completes(sqli
     assert commits[1] == before.snapshot_id if before.snapshot_id else len(commits) == 2, commits
     again = _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": source}}))
     assert store.state(url).snapshot_id == done.snapshot_id, f"run {again['name']} found something new in files already ingested"
+
+
+def test_a_server_with_authentication_refuses_a_client_without_the_credentials(tmp_path, sqlite_template):
+    """PREFECT_SERVER_API_AUTH_STRING on the server: requests without PREFECT_API_AUTH_STRING get 401, `lepton-flow
+    deploy` without it stops with a message that says what to set, with it deploys; the password is printed nowhere."""
+    import shutil
+    import subprocess
+    import sys
+
+    import httpx
+
+    from lepton_flow.services import client_env, server_env, start_server
+
+    home = tmp_path / "prefect"
+    shutil.copytree(sqlite_template, home)
+    password = "auth-7c1e9b-never-logged"
+    env = server_env(home, scheduler=False)
+    env["PREFECT_SERVER_API_AUTH_STRING"] = f"lepton:{password}"
+    server, api = start_server(home, env=env)
+    try:
+        assert httpx.get(f"{api}/health", timeout=10).status_code == 200  # probes stay open
+        assert httpx.post(f"{api}/flows/filter", json={}, timeout=10).status_code == 401
+        assert httpx.post(f"{api}/flows/filter", json={}, timeout=10, auth=("lepton", "wrong")).status_code == 401
+        assert httpx.post(f"{api}/flows/filter", json={}, timeout=10, auth=("lepton", password)).status_code == 200
+
+        client = client_env(api)
+        for key in ("PREFECT_API_AUTH_STRING", "PREFECT_SERVER_API_AUTH_STRING"):
+            client.pop(key, None)
+        client["PREFECT_HOME"] = str(tmp_path / "client-home")
+        deploy = [sys.executable, "-m", "lepton_flow.cli", "deploy"]
+        refused = subprocess.run(deploy, env=client, capture_output=True, text=True, timeout=300)
+        assert refused.returncode != 0 and "401" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
+        allowed = subprocess.run(deploy, env={**client, "PREFECT_API_AUTH_STRING": f"lepton:{password}"}, capture_output=True, text=True, timeout=300)
+        assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+        assert "sensor_ingest/sensor-ingest" in allowed.stdout
+        for text in (refused.stdout, refused.stderr, allowed.stdout, allowed.stderr, server.log.read_text()):
+            assert password not in text
+    finally:
+        server.stop()
