@@ -33,6 +33,6 @@ def log_ingest(params: LogIngestParams) -> LogIngestSummary:
     )
     rejected = [r for r in refs if r.status != "ok"]
     if failed or rejected:
-        messages = [f.message for f in failed] + [r.message for r in rejected]
+        messages = [f.described for f in failed] + [r.message for r in rejected]
         return Failed(message=f"{len(messages)} log file(s) not ingested: " + "; ".join(messages[:3]), data=summary)
     return summary

@@ -68,5 +68,5 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
     failures = read_failed + invalid + stage_failed
     summary = report_ingest(run, cleaned, snapshot, validated, failures, found.already_ingested, found.unsupported)
     if failures:
-        return Failed(message=f"{len(failures)} file(s) not ingested: " + "; ".join(f.message for f in failures[:3]), data=summary)
+        return Failed(message=f"{len(failures)} file(s) not ingested: " + "; ".join(f.described for f in failures[:3]), data=summary)
     return summary

@@ -25,4 +25,21 @@ def _object_storage_endpoint() -> None:
         fsspec.config.conf.setdefault("s3", {}).setdefault("endpoint_url", endpoint)
 
 
+def _object_storage_keys() -> None:
+    """Object store keys from the Prefect Secret block `LEPTON_S3_SECRET_BLOCK`, when the AWS_* variables hold none.
+
+    Read once per process, at import, into the process's environment: the
+    Dask workers a run starts inherit them, and workers of an existing
+    cluster read the block themselves. Never printed or logged.
+    """
+    import os
+
+    name = os.environ.get("LEPTON_S3_SECRET_BLOCK")
+    if name and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        from lepton_flow.credentials import keys_from_secret_block
+
+        keys_from_secret_block(name)
+
+
 _object_storage_endpoint()
+_object_storage_keys()

@@ -18,6 +18,11 @@ class FileFailure(BaseModel):
     error: str = ""
 
     @property
+    def described(self) -> str:
+        """The message, with the file's name when the error did not say it (a filesystem's or a library's)."""
+        return self.message if self.file in self.message else f"{self.file}: {self.message}"
+
+    @property
     def rejected(self) -> bool:
         """True when validation rejected the file (as opposed to an error reading it)."""
         return self.error == "FileRejected"
@@ -41,8 +46,6 @@ def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tupl
                 future.result(raise_on_failure=True)
             except Exception as exc:  # the task's own error says what went wrong
                 message, error = str(exc) or message, type(exc).__name__
-            if file not in message:  # an error of the filesystem or a library may not say which file
-                message = f"{file}: {message}"
             failed.append(FileFailure(file=file, stage=stage, message=message, error=error))
     return done, failed
 

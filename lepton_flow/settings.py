@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(
         None, description="An S3-compatible server for s3:// sources and stores (unset: AWS); credentials from the AWS_* variables."
     )
+    s3_secret_block: str | None = Field(
+        None,
+        description="Name of a Prefect Secret block holding the object store keys "
+        '({"aws_access_key_id": ..., "aws_secret_access_key": ...}), read when AWS_ACCESS_KEY_ID is not set.',
+    )
     dask_address: str | None = Field(
         None, description="Existing Dask scheduler (tcp://host:port); unset starts a local cluster."
     )

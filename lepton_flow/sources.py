@@ -175,11 +175,15 @@ EXPANSION_FLOOR = 64 << 20
 
 
 class _Capped(io.RawIOBase):
-    """A decompressing stream that stops with `SourceError` once it has given out more than `limit` bytes."""
+    """A stream over `inner` that stops with `SourceError` once it has given out more than its limit (no limit: `ratio` None).
 
-    def __init__(self, inner, url: str, stored: int, ratio: int):
+    Under an `io.BufferedReader` it also gives every source the same
+    `readline(size)`, which some fsspec files lack.
+    """
+
+    def __init__(self, inner, url: str, stored: int, ratio: int | None):
         self._inner, self._url, self._stored, self._ratio, self._given = inner, url, stored, ratio, 0
-        self._limit = max(EXPANSION_FLOOR, ratio * stored)
+        self._limit = max(EXPANSION_FLOOR, ratio * stored) if ratio is not None else None
 
     def readable(self) -> bool:
         return True
@@ -187,7 +191,7 @@ class _Capped(io.RawIOBase):
     def readinto(self, buffer) -> int:
         n = self._inner.readinto(buffer)
         self._given += n or 0
-        if self._given > self._limit:
+        if self._limit is not None and self._given > self._limit:
             raise SourceError(
                 f"{self._url}: decompresses past {self._limit:,} bytes, over {self._ratio}x its {self._stored:,} stored bytes "
                 f"(a decompression bomb?); nothing of it was read. Split or recompress it, or raise LEPTON_MAX_EXPANSION."
@@ -213,7 +217,8 @@ def open_source(url: str):
     compressed = PurePosixPath(path).suffix.lower() in (".gz", ".gzip")
     with fs.open(path, "rb") as raw:
         if not compressed:
-            yield raw
+            with io.BufferedReader(_Capped(raw, url, 0, None), buffer_size=1 << 20) as plain:
+                yield plain
             return
         stored = fs.size(path) or 0
         with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
