@@ -12,6 +12,7 @@ since Keras writes only local files.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from pydantic import BaseModel, Field
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.json"
 CURRENT = "current"
+
+
+_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class RegistryError(LookupError):
@@ -74,6 +78,11 @@ class Registry:
         self.fs, self.root = fsspec.core.url_to_fs(self.url)
 
     def _path(self, *parts: str) -> str:
+        for part in parts:
+            # Names and versions come from flow parameters and from the
+            # `current` file: none may lead out of the registry.
+            if not _PART.fullmatch(part or "") or part in (".", ".."):
+                raise RegistryError(f"{part!r} is not a model name or version (letters, digits, '.', '_', '-'; at most 128)")
         return "/".join([self.root.rstrip("/"), *parts])
 
     def names(self) -> list[str]:
@@ -104,6 +113,8 @@ class Registry:
             current = self.current(name)
             if current is None:
                 raise RegistryError(f"model {name!r} has versions {', '.join(versions)} but none is current")
+            if current not in versions:
+                raise RegistryError(f"model {name!r}: its current version {current!r} is not one of its versions ({', '.join(versions)})")
             return current
         if version not in versions:
             raise RegistryError(f"model {name!r} has no version {version!r} (versions: {', '.join(versions)})")
@@ -183,7 +194,12 @@ class Registry:
                 with tempfile.TemporaryDirectory() as tmp:
                     local = os.path.join(tmp, MODEL_FILE)
                     self.fs.get_file(self._path(name, version, MODEL_FILE), local)
-                    _MODELS[key] = keras.saving.load_model(local, compile=False)
+                    # Safe mode: a file that asks to run code on load (a Lambda
+                    # layer's pickled function) is refused, whoever wrote it.
+                    try:
+                        _MODELS[key] = keras.saving.load_model(local, compile=False, safe_mode=True)
+                    except ValueError as exc:
+                        raise RegistryError(f"model {name!r} version {version}: refused to load ({str(exc).splitlines()[0]})") from exc
             return _MODELS[key]
 
 

@@ -1,0 +1,41 @@
+"""Security of the model registry: Keras safe mode, and no name or version that leads out of the registry."""
+
+from __future__ import annotations
+
+import pytest
+
+from lepton_flow.registry import CURRENT, ModelCard, Registry, RegistryError
+
+
+def _card(name: str) -> ModelCard:
+    return ModelCard(name=name, version="", kind="test", store_url="", snapshot_id="")
+
+
+def test_a_model_that_would_run_code_on_load_is_refused(tmp_path):
+    """A Lambda layer carries Python bytecode; safe mode refuses to deserialize it, naming the model and version."""
+    import keras
+
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)
+    registry = Registry(str(tmp_path / "models"))
+    card = registry.save(keras.Model(inputs, outputs), _card("tampered"))
+    registry.set_current("tampered", card.version)
+    with pytest.raises(RegistryError, match=r"model 'tampered' version 1: refused to load .*Lambda"):
+        registry.load_model("tampered")
+
+
+def test_names_and_versions_stay_inside_the_registry(tmp_path):
+    root = tmp_path / "models"
+    registry = Registry(str(root))
+    (tmp_path / "outside" / "1").mkdir(parents=True)
+    (tmp_path / "outside" / "1" / "card.json").write_text(_card("outside").model_dump_json())
+    for name in ("../outside", "..", "a/b", "", "-x"):
+        with pytest.raises(RegistryError, match="is not a model name or version"):
+            registry.resolve(name)
+    # A `current` file edited to point elsewhere is refused, not followed.
+    (root / "m" / "1").mkdir(parents=True)
+    (root / "m" / "1" / "card.json").write_text(_card("m").model_copy(update={"version": "1"}).model_dump_json())
+    (root / "m" / CURRENT).write_text("../../outside/1\n")
+    with pytest.raises(RegistryError, match="current version '../../outside/1' is not one of its versions"):
+        registry.resolve("m")
+    assert registry.resolve("m", "1") == "1"
