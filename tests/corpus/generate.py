@@ -99,3 +99,9 @@ def nanosecond_parquet_far_dates(path: Path) -> None:
 
     times = [dt.datetime(2026, 3, 2, 0, 0, s, tzinfo=dt.UTC) for s in (0, 30)] + [dt.datetime(3000, 1, 1, tzinfo=dt.UTC), dt.datetime(1500, 1, 1, tzinfo=dt.UTC)]
     pq.write_table(pa.table({"timestamp": pa.array(times, pa.timestamp("s", tz="UTC")), "sensor_id": ["g5"] * 4, "temperature[C]": [20.0, 20.1, 20.2, 20.3]}), path)
+
+
+def twenty_mb_text_line(path: Path) -> None:
+    """A CSV whose third line is 20 MB of text: more than the parser's 8 MB block."""
+    good = _rows("g6", 6).splitlines(keepends=True)
+    path.write_text(HEADER + "".join(good[:2]) + "2026-03-02T00:01:00Z,g6,temperature," + "x" * (20 << 20) + ",C\n" + "".join(good[3:]))
