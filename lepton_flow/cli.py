@@ -45,7 +45,11 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         print(f"demo data already in {out}")
         return 0
     spec = DemoSpec(sensors=args.sensors, metrics=args.metrics, days=args.days, grid_seconds=args.grid_seconds, seed=args.seed)
-    ledger = write_demo(out, spec)
+    try:
+        ledger = write_demo(out, spec)
+    except (RuntimeError, ValueError) as exc:  # a demo too small for its faults
+        print(f"lepton-flow demo-data: {exc}", file=sys.stderr)
+        return 2
     files = sorted(os.listdir(out))
     print(f"wrote {len(files)} files, {ledger['readings_written']} readings, {len(ledger['faults'])} injected faults to {out}")
     return 0

@@ -78,6 +78,8 @@ def write_demo(out_dir: str, spec: DemoSpec | None = None, chunk_len: int = 4096
     if P < 2 * 40 + 240 + 1:
         shortest = spec.periods * (2 * 40 + 241) * step / 86_400
         raise ValueError(f"demo of {spec.days} days at {step} s is too short to place its faults: use at least {shortest:.2f} days")
+    if spec.sensors < spec.groups:
+        raise RuntimeError(f"the demo spreads sensors over {spec.groups} groups of files: use at least {spec.groups} sensors")
     groups = np.array_split(np.arange(spec.sensors), spec.groups)
     abs_bin = (grid_ns + step * 500_000_000) // (step * 1_000_000_000)
     faults: list[dict] = []

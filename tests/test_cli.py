@@ -36,6 +36,13 @@ def test_demo_data_then_if_missing(data_root, capsys):
     assert "already" in capsys.readouterr().out
 
 
+def test_a_demo_too_small_for_its_faults_says_what_to_change(data_root, capsys):
+    assert main(["demo-data", "--sensors", "3"]) == 2
+    assert "use at least 4 sensors" in capsys.readouterr().err
+    assert main(["demo-data", "--days", "0.01"]) == 2
+    assert "use at least 0.45 days" in capsys.readouterr().err
+
+
 def test_status_without_a_store(data_root, capsys):
     assert main(["status"]) == 0
     assert "no store" in capsys.readouterr().out

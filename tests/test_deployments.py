@@ -9,6 +9,7 @@ happened is read back from the server: states, logs, artifacts, automations.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -71,7 +72,62 @@ def _triggered_runs(stack: Stack, after: float) -> list[dict]:
     return [r for r in stack.runs_of(score["id"]) if stamp(r["created"]) > after and r["auto_scheduled"] is False and r.get("created_by", {}) and r["created_by"].get("type") == "AUTOMATION"]
 
 
-def _chain(stack: Stack, trainings: int) -> dict:
+def _kill_the_cpu_worker_mid_ingest(stack: Stack) -> dict:
+    """Start an ingest, and at its first heartbeat SIGKILL the lepton-cpu worker with its flow-run process (and that
+    run's Dask processes): nothing is left to report the end. Returns what `_crashed_then_rerun` checks."""
+    import psutil
+
+    from lepton_flow import store
+
+    url = str(stack.data_root / "store")
+    before = store.state(url)
+    source = _demo_part(stack, "killed", "2026-05-01T00:00:00Z", days=1.0)
+    worker = next(s for s in stack.services if s.name == "worker for lepton-cpu")
+    run_id = stack.run_deployment(*INGEST, {"params": {"source": source}})
+    wait_for(lambda: stack.get(f"/flow_runs/{run_id}")["state_name"] == "Running", 120, "the ingest to start running")
+    heartbeat = {"filter": {"event": {"name": ["prefect.flow-run.heartbeat"]}, "any_resource": {"id": [f"prefect.flow-run.{run_id}"]}}}
+    wait_for(lambda: stack.post("/events/filter", heartbeat)["events"], 60, "the run's first heartbeat")
+    victims = [psutil.Process(worker.proc.pid), *psutil.Process(worker.proc.pid).children(recursive=True)]
+    for proc in victims:
+        proc.kill()
+    psutil.wait_procs(victims, timeout=30)
+    stack.services.remove(worker)
+    assert stack.get(f"/flow_runs/{run_id}")["state_name"] == "Running", "the run should have been killed mid-way"
+    return {"run_id": run_id, "source": source, "before": before, "url": url}
+
+
+def _commits_of(url: str, source: str) -> list[dict]:
+    from lepton_flow import store
+
+    return [c for c in store.history(url, limit=1000) if any(str(f).startswith(source) for f in c["metadata"].get("files", []))]
+
+
+def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
+    """The heartbeat automation marks the killed run Crashed; nothing of it is in the store; the same run on a new
+    worker ingests every file, in one commit."""
+    from lepton_flow import store
+    from lepton_flow.deploy import CRASH_AUTOMATION
+    from lepton_flow.services import start_worker
+    from lepton_flow.sources import hash_file
+
+    names = [a["name"] for a in stack.post("/automations/filter", {})]
+    assert names.count(CRASH_AUTOMATION) == 1, names  # deployed twice: still one
+    url, source, before = killed["url"], killed["source"], killed["before"]
+    crashed = stack.wait_final(killed["run_id"], timeout=300)
+    assert crashed["state_name"] == "Crashed" and "no heartbeat" in crashed["state"]["message"], crashed["state"]
+    # Scoring runs may have committed meanwhile: the ingested files and the commits of this source are what count.
+    assert store.state(url).ingested == before.ingested and _commits_of(url, source) == []
+
+    stack.services.append(start_worker("lepton-cpu", stack.api, stack.base / "worker-lepton-cpu-2.log", env=stack.env))
+    _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": source}}), timeout=400)
+    done = store.state(url)
+    hashes = {hash_file(str(p))[0] for p in Path(source).iterdir() if not p.name.startswith((".", "_"))}
+    assert hashes <= set(done.ingested)  # every file (an empty one's content may have been ingested before)
+    assert set(done.ingested) - set(before.ingested) == hashes - set(before.ingested)
+    assert len(_commits_of(url, source)) == 1  # one commit holds them all
+
+
+def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     """ingest -> trigger -> scoring (no model yet) ; training ; ingest -> trigger -> scores ; nothing new -> no trigger."""
     # Deploying again changes nothing and leaves one trigger on the scoring deployment.
     again = stack.deploy()
@@ -89,6 +145,9 @@ def _chain(stack: Stack, trainings: int) -> dict:
     assert triggered[0]["parameters"]["params"]["require_model"] is False
     logs = wait_for(lambda: [log["message"] for log in stack.logs(triggered[0]["id"]) if "no current model" in log["message"]], 30, "the scoring run's log")
     assert logs, "scoring before any training should say there is no model yet"
+
+    # A worker killed mid-ingest: its run is marked Crashed 90 s after its last heartbeat, while the trainings run.
+    killed = _kill_the_cpu_worker_mid_ingest(stack) if kill_a_worker else None
 
     # Training runs queued together wait for the one `gpu` slot instead of sharing it.
     runs = [stack.run_deployment(*TRAIN, FAST_TRAINING) for _ in range(trainings)]
@@ -109,6 +168,9 @@ def _chain(stack: Stack, trainings: int) -> dict:
     for (_, end, a), (start, _, b) in zip(held, held[1:]):
         assert start >= end, f"training runs {a} and {b} held the gpu slot at the same time: {held}"
 
+    if killed:
+        _crashed_then_rerun(stack, killed)
+
     part_b = _demo_part(stack, "b", "2026-03-01T12:00:00Z")
     t1 = time.time()
     second = _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": part_b}}))
@@ -119,7 +181,7 @@ def _chain(stack: Stack, trainings: int) -> dict:
     ingest_keys = {a["key"] for a in stack.artifacts(second["id"])}
     assert {"sensor-ingest-summary", "sensor-ingest-accounting"} <= ingest_keys, ingest_keys
     snapshots = [e for e in stack.post("/events/filter", {"filter": {"event": {"name": ["lepton.sensors.committed"]}}})["events"]]
-    assert len(snapshots) == 2 and all(e["payload"]["snapshot"] for e in snapshots), snapshots
+    assert len(snapshots) == 2 + bool(killed) and all(e["payload"]["snapshot"] for e in snapshots), snapshots
 
     # Nothing new: the ingest completes, emits nothing, and no scoring follows.
     t2 = time.time()
@@ -130,7 +192,7 @@ def _chain(stack: Stack, trainings: int) -> dict:
 
 
 def test_deployed_chain_sqlite(sqlite_stack):
-    _chain(sqlite_stack, trainings=3)
+    _chain(sqlite_stack, trainings=3, kill_a_worker=True)
 
 
 # True when an element whose whole text is the run's name has, in its nearest ancestor holding a state
@@ -371,53 +433,6 @@ def test_a_worker_elsewhere_pulls_the_flow_code_from_git(sqlite_stack, tmp_path)
         if worker:
             worker.stop()
         daemon.stop()
-
-
-def test_a_worker_killed_mid_run_leaves_a_crashed_run_and_a_rerun_completes(sqlite_stack, tmp_path):
-    """SIGKILL the worker and its flow-run process mid-ingest: nothing reports the end, the heartbeat automation marks the
-    run Crashed, the store is as it was, and the same run started again (on a new worker) ingests every file once."""
-    import psutil
-
-    from lepton_flow import store
-    from lepton_flow.deploy import CRASH_AUTOMATION
-    from lepton_flow.services import start_worker
-    from lepton_flow.sources import hash_file
-
-    stack = sqlite_stack
-    names = [a["name"] for a in stack.post("/automations/filter", {})]
-    assert names.count(CRASH_AUTOMATION) == 1, names  # deployed twice by the chain test: still one
-    url = str(stack.data_root / "store")
-    before = store.state(url)
-    source = _demo_part(stack, "killed", "2026-05-01T00:00:00Z", days=1.0)
-
-    worker = next(s for s in stack.services if s.name == "worker for lepton-cpu")
-    run_id = stack.run_deployment(*INGEST, {"params": {"source": source}})
-    wait_for(lambda: stack.get(f"/flow_runs/{run_id}")["state_name"] == "Running", 120, "the ingest to start running")
-    heartbeat = {"filter": {"event": {"name": ["prefect.flow-run.heartbeat"]}, "any_resource": {"id": [f"prefect.flow-run.{run_id}"]}}}
-    wait_for(lambda: stack.post("/events/filter", heartbeat)["events"], 60, "the run's first heartbeat")
-    victims = [psutil.Process(worker.proc.pid), *psutil.Process(worker.proc.pid).children(recursive=True)]
-    for proc in victims:
-        proc.kill()
-    psutil.wait_procs(victims, timeout=30)
-    stack.services.remove(worker)
-    assert stack.get(f"/flow_runs/{run_id}")["state_name"] == "Running", "the run should have been killed mid-way"
-
-    crashed = stack.wait_final(run_id, timeout=300)
-    assert crashed["state_name"] == "Crashed" and "no heartbeat" in crashed["state"]["message"], crashed["state"]
-    after = store.state(url)
-    assert after.snapshot_id == before.snapshot_id and after.ingested == before.ingested
-
-    stack.services.append(start_worker("lepton-cpu", stack.api, tmp_path / "worker-lepton-cpu-2.log", env=stack.env))
-    _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": source}}), timeout=400)
-    done = store.state(url)
-    hashes = {hash_file(str(p))[0] for p in (stack.data_root / "incoming" / "killed").iterdir() if not p.name.startswith((".", "_"))}
-    assert hashes <= set(done.ingested)  # every file (the empty one's content was ingested before, by an earlier part)
-    assert set(done.ingested) - set(before.ingested) == hashes - set(before.ingested)
-    commits = [c["id"] for c in store.history(url, limit=1000)]
-    # One commit holds them all: the one before it is where the store stood (or the empty repository's first).
-    assert commits[1] == before.snapshot_id if before.snapshot_id else len(commits) == 2, commits
-    again = _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": source}}))
-    assert store.state(url).snapshot_id == done.snapshot_id, f"run {again['name']} found something new in files already ingested"
 
 
 def test_a_server_with_authentication_refuses_a_client_without_the_credentials(tmp_path, sqlite_template):

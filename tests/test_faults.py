@@ -87,7 +87,7 @@ def test_a_dask_worker_killed_mid_cleaning_redoes_its_work_and_the_store_is_iden
     from lepton_flow.demo import DemoSpec, write_demo
 
     src = tmp_path / "src"
-    write_demo(str(src), DemoSpec(sensors=4, metrics=1, days=40.0, seed=5))
+    write_demo(str(src), DemoSpec(sensors=4, metrics=1, days=20.0, seed=5))
     monkeypatch.setenv("LEPTON_DATA_ROOT", str(data_root))
     _, undisturbed = _ingest_into(tmp_path / "undisturbed", ingest_flow, src)
 

@@ -1,4 +1,4 @@
-"""A run killed between staging and commit leaves the store as it was; a re-run completes it."""
+"""A run SIGKILLed between staging and commit, and one SIGKILLed during the commit, leave the store as it was; a re-run completes it."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ from lepton_flow.settings import get_settings
 pytestmark = pytest.mark.slow
 
 
-def _csv(path: Path, sensor: str, n: int = 300):
-    times = pd.date_range("2026-02-01", periods=n, freq="30s", tz="UTC")
-    pd.DataFrame({"timestamp": times, "sensor_id": sensor, "metric": "temperature", "value": 20 + np.sin(np.arange(n) / 9), "unit": "C"}).to_csv(path, index=False)
-
-
 def _cli_env(data_root: Path) -> dict:
     env = dict(os.environ)
     env.update(
@@ -37,64 +32,6 @@ def _cli_env(data_root: Path) -> dict:
     )
     env.pop("PREFECT_API_URL", None)
     return env
-
-
-def test_kill_between_staging_and_commit_then_rerun(ingest_flow, data_root, tmp_path):
-    src = data_root / "src"
-    src.mkdir()
-    _csv(src / "a.csv", "s1")
-    first = ingest_flow(SensorIngestParams(source=str(src)), return_state=True).result()
-    url = get_settings().store
-    before = store.state(url)
-    assert before.snapshot_id == first.snapshot_id and before.sensors == ["s1"]
-    commits_before = len(store.history(url))
-
-    _csv(src / "b.csv", "s2")
-    lock_path = url.rstrip("/") + ".lock"
-    log = open(tmp_path / "killed-run.log", "w")
-    with open(lock_path, "w") as lock:
-        # Holding the store's commit lock keeps the run from committing:
-        # it stages and cleans, then waits, and is killed while it waits.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)],
-            env=_cli_env(data_root),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 240
-            while not list((data_root / "staging").glob("*/cleaned.zarr/zarr.json")):
-                assert proc.poll() is None, (tmp_path / "killed-run.log").read_text()[-3000:]
-                assert time.monotonic() < deadline, "the run never reached the clean step"
-                time.sleep(0.5)
-            time.sleep(3)
-            assert list((data_root / "staging").glob("*/valid/*/*.parquet")), "staging should hold the run's readings"
-        finally:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-
-    after_kill = store.state(url)
-    assert after_kill.snapshot_id == before.snapshot_id
-    assert after_kill.sensors == ["s1"] and set(after_kill.ingested) == set(before.ingested)
-    assert len(store.history(url)) == commits_before
-
-    rerun = subprocess.run(
-        [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)],
-        env=_cli_env(data_root),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
-    assert "files ingested:      1" in rerun.stdout and "already ingested:    1" in rerun.stdout
-    done = store.state(url)
-    assert done.sensors == ["s1", "s2"] and len(done.ingested) == 2
-    ds = store.open_sensors(url).load()
-    assert int((ds.temperature_quality.sel(sensor="s2").values == 1).sum()) == 300  # each row once
-    shutil.rmtree(data_root / "prefect-home", ignore_errors=True)
 
 
 def _window_rows(path: Path, sensor: str, windows: list[int], per_window: int = 200, chunk_len: int = 4096):
@@ -108,9 +45,35 @@ def _window_rows(path: Path, sensor: str, windows: list[int], per_window: int = 
     pd.concat(frames).to_csv(path, index=False)
 
 
-def test_kill_during_the_commit_then_rerun(ingest_flow, data_root, tmp_path):
-    """SIGKILL while the commit writes chunks into the store (after the first chunk lands, before the branch moves):
-    the store stays at its previous snapshot, and the re-run stores each row once."""
+def _run_held_at_the_commit(data_root: Path, src: Path, lock_path: str, log: Path):
+    """Start `lepton-flow run sensor-ingest` while this process holds the store's commit lock; return once it waits there."""
+    staged_before = set((data_root / "staging").glob("*/cleaned.zarr/zarr.json"))
+    lock = open(lock_path, "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the run stages and cleans, then waits here to commit
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)],
+        env=_cli_env(data_root), stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while not set((data_root / "staging").glob("*/cleaned.zarr/zarr.json")) - staged_before:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "the run never reached the clean step"
+        time.sleep(0.2)
+    time.sleep(2)
+    assert list((data_root / "staging").glob("*/valid/*/*.parquet")), "staging should hold the run's readings"
+    return proc, lock
+
+
+def _assert_unchanged(url: str, before, commits_before: int) -> None:
+    now = store.state(url)
+    assert now.snapshot_id == before.snapshot_id, "the branch moved"
+    assert set(now.ingested) == set(before.ingested) and len(store.history(url, limit=1000)) == commits_before
+
+
+def test_a_run_killed_before_and_during_its_commit_leaves_the_store_and_a_rerun_completes(ingest_flow, data_root, tmp_path):
+    """SIGKILL (1) while the run waits to commit, its readings staged and cleaned, then (2) while the commit writes
+    chunks into the store (at the first chunk, before the branch moves): the store stays at its snapshot both times,
+    and the re-run stores each row once."""
     src = data_root / "src"
     src.mkdir()
     _window_rows(src / "even.csv", "s1", list(range(0, 24, 2)))
@@ -121,25 +84,23 @@ def test_kill_during_the_commit_then_rerun(ingest_flow, data_root, tmp_path):
     commits_before = len(store.history(url, limit=1000))
     # The odd windows, between the stored ones: the commit writes them region by region.
     _window_rows(src / "odd.csv", "s1", list(range(1, 24, 2)))
+    lock_path = url.rstrip("/") + ".lock"
 
+    # (1) Killed between staging and commit.
+    proc, lock = _run_held_at_the_commit(data_root, src, lock_path, tmp_path / "killed-1.log")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    lock.close()
+    assert proc.returncode == -signal.SIGKILL
+    _assert_unchanged(url, before, commits_before)
+
+    # (2) Killed during the commit: release the lock, kill the run at its first new chunk.
     chunks = Path(url) / "chunks"
     held = set(os.listdir(chunks))
-    lock_path = url.rstrip("/") + ".lock"
-    log = open(tmp_path / "killed-run.log", "w")
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the run stages and cleans, then waits here to commit
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)],
-            env=_cli_env(data_root), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + 240
-        while not list((data_root / "staging").glob("*/cleaned.zarr/zarr.json")):
-            assert proc.poll() is None, (tmp_path / "killed-run.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the run never reached the clean step"
-            time.sleep(0.2)
-        time.sleep(2)
-    # Lock released: the commit starts writing. Kill the run at its first new chunk.
+    proc, lock = _run_held_at_the_commit(data_root, src, lock_path, tmp_path / "killed-2.log")
+    lock.close()
     killed_after = None
+    deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             new = set(os.listdir(chunks)) - held
@@ -152,20 +113,17 @@ def test_kill_during_the_commit_then_rerun(ingest_flow, data_root, tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
-    assert killed_after, "the commit wrote no chunk before the run ended: " + (tmp_path / "killed-run.log").read_text()[-2000:]
+    assert killed_after, "the commit wrote no chunk before the run ended: " + (tmp_path / "killed-2.log").read_text()[-2000:]
     assert proc.returncode == -signal.SIGKILL
-
-    after_kill = store.state(url)
-    assert after_kill.snapshot_id == before.snapshot_id, "the branch moved: the kill came after the commit"
-    assert set(after_kill.ingested) == set(before.ingested) and len(store.history(url, limit=1000)) == commits_before
-    assert len(set(os.listdir(chunks)) - held) >= killed_after  # written, and unreferenced by any snapshot
+    _assert_unchanged(url, before, commits_before)
+    assert len(set(os.listdir(chunks)) - held) >= killed_after  # written, and referenced by no snapshot
 
     rerun = subprocess.run(
         [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)],
         env=_cli_env(data_root), capture_output=True, text=True, timeout=300,
     )
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert "files ingested:      1" in rerun.stdout and "already ingested:    1" in rerun.stdout
     ds = store.open_sensors(url).load()
     assert int((ds.temperature_quality.sel(sensor="s1").values == 1).sum()) == 24 * 200  # each row once
-    print(f"killed with {killed_after} new chunk file(s) written and the branch unmoved")
     shutil.rmtree(data_root / "prefect-home", ignore_errors=True)
