@@ -320,7 +320,8 @@ def commit_sensors(
         repo = open_repo(url, create=True)
         session = repo.writable_session("main")
         current = state(url) if exists(url) else SensorStoreState(url=url)
-        if current.snapshot_id != base_snapshot and (current.exists or base_snapshot is not None):
+        moved = current.snapshot_id != base_snapshot and (current.exists or base_snapshot is not None)
+        if moved and not _moved_elsewhere(repo, base_snapshot, GROUP):
             raise StoreConflict(
                 f"the store at {url} moved from snapshot {base_snapshot} to {current.snapshot_id} while this run cleaned; re-run to merge with it"
             )
@@ -368,6 +369,24 @@ def commit_sensors(
             }
         )
         return _commit_with_ingested(session, message, metadata, ingested)
+
+
+def _moved_elsewhere(repo, base_snapshot: str | None, group: str) -> bool:
+    """True when the commits since `base_snapshot` left `group` and the root (which lists ingested files) alone.
+
+    Scoring runs commit their scores while an ingest cleans: the ingest then
+    commits over them, its group being as it read it. Anything else that
+    moved is a conflict.
+    """
+    if base_snapshot is None:
+        return False
+    diff = repo.diff(from_snapshot_id=base_snapshot, to_branch="main")
+    touched = set(diff.updated_chunks)
+    for name in ("new_groups", "new_arrays", "deleted_groups", "deleted_arrays", "updated_groups", "updated_arrays"):
+        touched |= set(getattr(diff, name))
+    for move in diff.moved_nodes:
+        touched |= {str(p) for p in move}
+    return not any(p == "/" or p == f"/{group}" or p.startswith(f"/{group}/") for p in touched)
 
 
 def _window_runs(windows: list[int]) -> list[tuple[int, int]]:
@@ -673,7 +692,8 @@ def commit_logs(
         repo = open_repo(url, create=True)
         session = repo.writable_session("main")
         current = logs_state(url)
-        if current.snapshot_id != base_snapshot and (current.exists or base_snapshot is not None):
+        moved = current.snapshot_id != base_snapshot and (current.exists or base_snapshot is not None)
+        if moved and not _moved_elsewhere(repo, base_snapshot, LOGS_GROUP):
             raise StoreConflict(f"the store at {url} moved from snapshot {base_snapshot} to {current.snapshot_id} while this run mined; re-run")
         if current.exists and (current.window_seconds, current.chunk_len) != (window_seconds, chunk_len):
             raise StoreError(f"the store's logs use {current.window_seconds} s windows in chunks of {current.chunk_len}; this run used {window_seconds} s and {chunk_len}")

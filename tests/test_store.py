@@ -90,6 +90,22 @@ def test_a_commit_on_a_moved_store_is_refused(tmp_path):
     assert len(store.history(url)) == 3  # init + two commits: the refused one left nothing
 
 
+def test_an_ingest_commits_over_a_commit_that_left_its_group_alone(tmp_path):
+    """A scoring run commits its scores while an ingest cleans: the ingest's commit goes on top, not refused."""
+    url = str(tmp_path / "store")
+    s1 = store.commit_sensors(url, _block(tmp_path / "a.zarr", 0, {"t": np.ones((8, 1))}, ["s1"]), None, "1", {}, {"h1": {}})
+    session = store.open_repo(url).writable_session("main")
+    scores = zarr.open_group(session.store, path="scores/m", mode="a")
+    scores.create_array("score", shape=(8,), dtype="f4", chunks=(8,))[:] = 0.5
+    s2 = session.commit("scores")
+    s3 = store.commit_sensors(url, _block(tmp_path / "b.zarr", 8, {"t": np.full((8, 1), 2.0)}, ["s1"]), s1, "2", {}, {"h2": {}})
+    assert [c["id"] for c in store.history(url)][:3] == [s3, s2, s1]
+    ds = _read(url)
+    np.testing.assert_array_equal(ds.t.values[:, 0], [1.0] * 8 + [2.0] * 8)
+    assert set(store.state(url).ingested) == {"h1", "h2"}
+    assert float(zarr.open_group(store.open_repo(url).readonly_session(branch="main").store, path="scores/m", mode="r")["score"][0]) == 0.5
+
+
 def test_a_different_grid_is_refused(tmp_path):
     url = str(tmp_path / "store")
     s1 = store.commit_sensors(url, _block(tmp_path / "a.zarr", 0, {"t": np.ones((8, 1))}, ["s1"]), None, "1", {}, {})
