@@ -59,14 +59,6 @@ def test_transient_source_errors_are_retried_with_backoff_and_a_permanent_one_na
     assert accounts["broken.csv"].status == "failed (read)"
     assert set(store.state(get_settings().store).sensors) == {"hiccup", "steady"}
 
-    # The next run, with the filesystem healthy again, ingests the file that failed, once.
-    faults.fail_opens(flaky, src / "broken.csv", [])
-    again = ingest_flow(SensorIngestParams(source=f"flaky://{src}"), return_state=True)
-    assert again.is_completed(), again.message
-    done = again.result()
-    assert [Path(f.file).name for f in done.files] == ["broken.csv"] and len(done.skipped) == 2
-    assert set(store.state(get_settings().store).sensors) == {"broken", "hiccup", "steady"}
-
 
 def _ingest_into(root: Path, flow, source: Path):
     os.environ["LEPTON_DATA_ROOT"] = str(root)

@@ -119,19 +119,37 @@ def s3_server(tmp_path):
         proc.wait()
 
 
-def test_sources_and_store_on_object_storage(s3_server, prefect_server, tmp_path, monkeypatch):
+def test_sources_and_store_on_object_storage_with_keys_from_a_secret_block(s3_server, prefect_server, tmp_path, monkeypatch):
+    """Sources, store, training and scoring on S3 (moto), the keys only in a Prefect Secret block: without the block the
+    run cannot reach the bucket; with it everything runs, and the secret is in no output, no Prefect log (at DEBUG),
+    no file under the data root and no commit. Then another process re-opens the store."""
     import fsspec
+    import httpx
+    from prefect.blocks.system import Secret
 
+    secret = s3_server["AWS_SECRET_ACCESS_KEY"]
+    Secret(value={"aws_access_key_id": s3_server["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": secret}).save("lepton-s3-keys", overwrite=True)
     demo = tmp_path / "demo"
     write_demo(str(demo), DemoSpec(sensors=4, metrics=2, days=1.0, seed=5))
-    fs = fsspec.filesystem("s3", endpoint_url=s3_server["LEPTON_S3_ENDPOINT_URL"], key="lepton", secret="lepton-secret")
+    fs = fsspec.filesystem("s3", endpoint_url=s3_server["LEPTON_S3_ENDPOINT_URL"], key="lepton", secret=secret)
     for path in demo.iterdir():
         fs.put_file(str(path), f"lepton/src/{path.name}")
-    env = dict(os.environ, **s3_server, LEPTON_DATA_ROOT=str(tmp_path / "data"), LEPTON_STORE_URL="s3://lepton/store", PREFECT_API_URL=prefect_server, LEPTON_DASK_WORKERS="1")
-    ingest = _cli(["run", "sensor-ingest", "--source", "s3://lepton/src"], env)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        LEPTON_S3_ENDPOINT_URL=s3_server["LEPTON_S3_ENDPOINT_URL"], AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
+        LEPTON_DATA_ROOT=str(tmp_path / "data"), LEPTON_STORE_URL="s3://lepton/store", PREFECT_API_URL=prefect_server,
+        LEPTON_DASK_WORKERS="1", PREFECT_LOGGING_LEVEL="DEBUG", HOME=str(tmp_path),  # no ~/.aws to fall back on
+    )
+    ingest_args = [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", "s3://lepton/src"]
+    without = subprocess.run(ingest_args, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert without.returncode != 0 and "credentials" in (without.stdout + without.stderr).lower()
+
+    env["LEPTON_S3_SECRET_BLOCK"] = "lepton-s3-keys"
+    started = time.time()
+    ingest = _cli(ingest_args[3:], env)
     files = len(list(demo.iterdir()))
     assert f"files ingested:      {files}" in ingest.stdout
-    _cli(["run", "train-sensor-model", "--param", "epochs=2", "--param", "model_size=tiny", "--param", "window=32"], env)
+    train = _cli(["run", "train-sensor-model", "--param", "epochs=2", "--param", "model_size=tiny", "--param", "window=32"], env)
     scored = _cli(["run", "score-sensors"], env)
     assert "rows scored" in scored.stdout
     assert not (tmp_path / "data" / "store").exists() and fs.exists("lepton/store")
@@ -145,55 +163,25 @@ def test_sources_and_store_on_object_storage(s3_server, prefect_server, tmp_path
     sensors = store.open_sensors(url).load()
     scores = store.open_scores(url, "sensor-anomaly").load()
     assert scores.sizes == sensors.sizes and np.isfinite(scores.score.values).any()
-    messages = [c["message"] for c in store.history(url)]
+    history = store.history(url)
+    messages = [c["message"] for c in history]
     assert messages[0].startswith("scores of sensor-anomaly version 1") and any("sensor_ingest" in m or "ingest" in m for m in messages[1:])
     assert (sensors.temperature_quality.values == 1).sum() > 0.9 * sensors.sizes["sensor"] * 2880  # a day at 30 s, observed
 
-
-def test_object_store_keys_from_a_prefect_secret_block_are_never_logged(s3_server, prefect_server, tmp_path):
-    """Keys only in a Secret block (none in the environment): without the block the run cannot reach the bucket; with it
-    the run ingests, and the secret is in no output, no Prefect log (at DEBUG), no file under the data root, no commit."""
-    import fsspec
-    import httpx
-    from prefect.blocks.system import Secret
-
-    secret = "lepton-secret"  # what moto's bucket was made with; distinctive enough to scan for
-    Secret(value={"aws_access_key_id": "lepton", "aws_secret_access_key": secret}).save("lepton-s3-keys", overwrite=True)
-    demo = tmp_path / "demo"
-    write_demo(str(demo), DemoSpec(sensors=4, metrics=1, days=1.0, seed=9))
-    fs = fsspec.filesystem("s3", endpoint_url=s3_server["LEPTON_S3_ENDPOINT_URL"], key="lepton", secret=secret)
-    for path in demo.iterdir():
-        fs.put_file(str(path), f"lepton/keys-src/{path.name}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        LEPTON_S3_ENDPOINT_URL=s3_server["LEPTON_S3_ENDPOINT_URL"], AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
-        LEPTON_DATA_ROOT=str(tmp_path / "data"), LEPTON_STORE_URL="s3://lepton/keys-store", PREFECT_API_URL=prefect_server,
-        LEPTON_DASK_WORKERS="1", PREFECT_LOGGING_LEVEL="DEBUG", HOME=str(tmp_path),  # no ~/.aws to fall back on
-    )
-    args = [sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", "s3://lepton/keys-src"]
-    without = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert without.returncode != 0 and "credentials" in (without.stdout + without.stderr).lower()
-    started = time.time()
-    with_block = subprocess.run(args, cwd=REPO, env={**env, "LEPTON_S3_SECRET_BLOCK": "lepton-s3-keys"}, capture_output=True, text=True, timeout=600)
-    assert with_block.returncode == 0, with_block.stdout[-3000:] + with_block.stderr[-3000:]
-    assert f"files ingested:      {len(list(demo.iterdir()))}" in with_block.stdout
-
-    texts = {"stdout": with_block.stdout, "stderr": with_block.stderr, "failed run": without.stdout + without.stderr}
+    texts = {"failed run": without.stdout + without.stderr}
+    for name, done in (("ingest", ingest), ("train", train), ("score", scored)):
+        texts[name] = done.stdout + done.stderr
     logs, offset = [], 0
-    while page := httpx.post(f"{prefect_server}/logs/filter", json={"offset": offset, "limit": 200, "logs": {"timestamp": {"after_": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started - 5))}}}, timeout=30).json():
+    after = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started - 5))
+    while page := httpx.post(f"{prefect_server}/logs/filter", json={"offset": offset, "limit": 200, "logs": {"timestamp": {"after_": after}}}, timeout=30).json():
         logs += page
         offset += len(page)
-    assert any("DEBUG" == log.get("level_name") or log["level"] == 10 for log in logs), "the runs should have logged at DEBUG"
+    assert len(logs) > 50 and any(log["level"] == 10 for log in logs), "the runs should have logged at DEBUG"
     texts["prefect logs"] = "\n".join(log["message"] for log in logs)
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():
             texts[str(path)] = path.read_bytes().decode("latin-1")
-    os.environ.update(AWS_ACCESS_KEY_ID="lepton", AWS_SECRET_ACCESS_KEY=secret, LEPTON_S3_ENDPOINT_URL=s3_server["LEPTON_S3_ENDPOINT_URL"])
-    try:
-        texts["commits"] = repr(store.history("s3://lepton/keys-store"))
-    finally:
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LEPTON_S3_ENDPOINT_URL"):
-            os.environ.pop(key, None)
+    texts["commits"] = repr(history)
     leaked = [where for where, text in texts.items() if secret in text]
     assert not leaked, f"the secret appears in {leaked}"
-    assert len(logs) > 50 and len(texts) > 5
+
