@@ -81,7 +81,7 @@ def _kill_the_cpu_worker_mid_ingest(stack: Stack) -> dict:
 
     url = str(stack.data_root / "store")
     before = store.state(url)
-    source = _demo_part(stack, "killed", "2026-05-01T00:00:00Z", days=1.0)
+    source = _demo_part(stack, "killed", "2026-03-01T12:00:00Z")
     worker = next(s for s in stack.services if s.name == "worker for lepton-cpu")
     run_id = stack.run_deployment(*INGEST, {"params": {"source": source}})
     wait_for(lambda: stack.get(f"/flow_runs/{run_id}")["state_name"] == "Running", 120, "the ingest to start running")
@@ -119,7 +119,10 @@ def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
     assert store.state(url).ingested == before.ingested and _commits_of(url, source) == []
 
     stack.services.append(start_worker("lepton-cpu", stack.api, stack.base / "worker-lepton-cpu-2.log", env=stack.env))
+    t0 = time.time()
     _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": source}}), timeout=400)
+    # Its commit triggers a scoring run: let it finish, so that the chain's next trigger check sees its own.
+    wait_for(lambda: [r for r in _triggered_runs(stack, t0) if r["state_name"] in ("Completed", "Failed", "Crashed")], 240, "the scoring run after the re-run")
     done = store.state(url)
     hashes = {hash_file(str(p))[0] for p in Path(source).iterdir() if not p.name.startswith((".", "_"))}
     assert hashes <= set(done.ingested)  # every file (an empty one's content may have been ingested before)
@@ -173,7 +176,7 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     if killed:
         _crashed_then_rerun(stack, killed)
 
-    part_b = _demo_part(stack, "b", "2026-03-01T12:00:00Z")
+    part_b = _demo_part(stack, "b", "2026-03-02T00:00:00Z")
     t1 = time.time()
     second = _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": part_b}}))
     scored = wait_for(lambda: [r for r in _triggered_runs(stack, t1) if r["state_name"] in ("Completed", "Failed", "Crashed")], 240, "the trigger to run scoring after the second ingest")
@@ -224,7 +227,7 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
     from tests.stack import chromium_launch, OUTPUT_DIR
 
     stack = sqlite_stack
-    source = _demo_part(stack, "from-ui", "2026-03-02T00:00:00Z")
+    source = _demo_part(stack, "from-ui", "2026-03-02T12:00:00Z")
     ui = stack.api.removesuffix("/api")
     shot = OUTPUT_DIR / "ui-sensor-ingest-run.png"
     with sync_playwright() as pw:
