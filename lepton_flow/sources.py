@@ -226,6 +226,40 @@ def open_source(url: str):
                 yield capped
 
 
+MAX_LINE_BYTES = 1 << 20
+"""A line of a sensor file longer than this is quarantined, not parsed (sensor lines are tens of bytes)."""
+BOM = b"\xef\xbb\xbf"
+
+
+def screened_lines(fh, kind: str):
+    """`(number, line bytes, None)` for each line of an open source, or `(number, None, ParseError)` for one to quarantine.
+
+    A line over `MAX_LINE_BYTES` is read a piece at a time, never whole, and
+    comes back as its size; a line that is not UTF-8 as the byte where it
+    fails. A UTF-8 byte order mark is taken off line 1. `kind` names the
+    format in the reason ("CSV", "JSON").
+    """
+    number = 0
+    while raw := fh.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            size = len(raw)
+            while raw and not raw.endswith(b"\n"):  # the rest of that line, a piece at a time
+                raw = fh.readline(MAX_LINE_BYTES)
+                size += len(raw)
+            yield number, None, ParseError(number, f"line of {size:,} bytes, over the {MAX_LINE_BYTES:,} a {kind} line may have", "")
+            continue
+        if number == 1:
+            raw = raw.removeprefix(BOM)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            yield number, None, ParseError(number, f"not UTF-8 text (byte {exc.start} of the line): another encoding?", text[:500])
+            continue
+        yield number, raw, None
+
+
 def hash_file(url: str, block: int = 4 << 20) -> tuple[str, int]:
     """Content hash and size of the stored bytes (a gzipped file hashes as stored)."""
     digest = hashlib.sha256()

@@ -159,3 +159,19 @@ def test_sources_only_under_the_configured_roots(tmp_path, monkeypatch):
         get_settings(fresh=True)
     new, _, _ = discover(str(secret), set())
     assert [f.name for f in new] == ["private.csv"]
+
+
+def test_json_lines_with_a_line_not_in_utf8_and_one_over_the_limit(tmp_path):
+    from lepton_flow.sources import MAX_LINE_BYTES
+
+    good = '{"timestamp": 1767225600000, "sensor_id": "s1", "metric": "temperature", "value": 20.5, "unit": "C"}\n'
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + good.encode()
+        + '{"timestamp": 1767225630000, "sensor_id": "caf\xe9", "metric": "temperature", "value": 20.6, "unit": "C"}\n'.encode("latin-1")
+        + b'{"pad": "' + b"x" * (MAX_LINE_BYTES + 10) + b'"}\n'
+        + good.replace("1767225600000", "1767225660000").encode()
+    )
+    parsed = read_readings(str(path))
+    assert parsed.readings == 2
+    assert [(e.line, e.reason.split(" (")[0]) for e in parsed.errors] == [(2, "not UTF-8 text"), (3, f"line of {MAX_LINE_BYTES + 22:,} bytes, over the {MAX_LINE_BYTES:,} a JSON line may have")]

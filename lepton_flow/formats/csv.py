@@ -11,13 +11,10 @@ import pyarrow as pa
 import pyarrow.csv as pv
 
 from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import CORRUPT, META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, open_source
+from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, open_source, screened_lines
 
 
-MAX_LINE_BYTES = 1 << 20
-"""A CSV line longer than this is quarantined, not parsed (sensor lines are tens of bytes)."""
 DELIMITERS = (",", "\t", ";", "|")
-BOM = b"\xef\xbb\xbf"
 
 
 def _header(url: str) -> tuple[list[str], str]:
@@ -45,23 +42,9 @@ def _screened(url: str, spool) -> tuple[list[int], list[ParseError]]:
     copied: list[int] = []
     left_out: list[ParseError] = []
     with open_source(url) as fh:
-        number = 0
-        while raw := fh.readline(MAX_LINE_BYTES + 1):
-            number += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                size = len(raw)
-                while raw and not raw.endswith(b"\n"):  # the rest of that line, a piece at a time
-                    raw = fh.readline(MAX_LINE_BYTES)
-                    size += len(raw)
-                left_out.append(ParseError(number, f"line of {size:,} bytes, over the {MAX_LINE_BYTES:,} a CSV line may have", ""))
-                continue
-            if number == 1:
-                raw = raw.removeprefix(BOM)
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                text = raw.decode("utf-8", "replace").rstrip("\r\n")
-                left_out.append(ParseError(number, f"not UTF-8 text (byte {exc.start} of the line): another encoding?", text[:500]))
+        for number, raw, bad in screened_lines(fh, "CSV"):
+            if bad is not None:
+                left_out.append(bad)
                 continue
             if not raw.strip():
                 continue

@@ -9,10 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import CORRUPT, ParseError, ReadOptions, SourceError, open_source
-
-
-MAX_LINE_BYTES = 1 << 20
+from lepton_flow.sources import CORRUPT, ParseError, ReadOptions, SourceError, open_source, screened_lines
 
 
 def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
@@ -21,15 +18,11 @@ def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.nda
     errors: list[ParseError] = []
     try:
         with open_source(url) as fh:
-            for number, raw in enumerate(fh, start=1):
-                if len(raw) > MAX_LINE_BYTES:
-                    errors.append(ParseError(number, f"line of {len(raw):,} bytes, over the {MAX_LINE_BYTES:,} a JSON line may have", ""))
+            for number, raw, bad in screened_lines(fh, "JSON"):
+                if bad is not None:
+                    errors.append(bad)
                     continue
-                try:
-                    text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-                except UnicodeDecodeError as exc:
-                    errors.append(ParseError(number, f"not UTF-8 text (byte {exc.start} of the line)", raw.decode("utf-8", "replace")[:500]))
-                    continue
+                text = raw.decode("utf-8")
                 if not text.strip():
                     continue
                 try:
