@@ -25,7 +25,7 @@ class CredentialsError(RuntimeError):
 
 
 def keys_from_secret_block(name: str) -> None:
-    """Put the keys of Secret block `name` into this process's environment; a warning (no value) if that fails."""
+    """Put the keys of Secret block `name` into this process's environment; a warning naming the block (never a value) if that fails."""
     try:
         from prefect.blocks.system import Secret
 
@@ -33,7 +33,10 @@ def keys_from_secret_block(name: str) -> None:
     except Exception as exc:  # unreachable API, no such block: say so, the S3 calls will then fail on their own
         log.warning("lepton-flow: cannot read the Prefect Secret block %r named by LEPTON_S3_SECRET_BLOCK (%s)", name, type(exc).__name__)
         return
-    os.environ.update(parse_keys(name, value))
+    try:
+        os.environ.update(parse_keys(name, value))
+    except CredentialsError as exc:  # at import: a warning, not a traceback in every command
+        log.warning("lepton-flow: %s", exc)
 
 
 def parse_keys(name: str, value) -> dict[str, str]:

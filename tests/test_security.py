@@ -39,3 +39,13 @@ def test_names_and_versions_stay_inside_the_registry(tmp_path):
     with pytest.raises(RegistryError, match="current version '../../outside/1' is not one of its versions"):
         registry.resolve("m")
     assert registry.resolve("m", "1") == "1"
+
+
+def test_a_secret_block_with_a_bad_value_names_the_block_and_the_field_never_the_value():
+    from lepton_flow.credentials import CredentialsError, parse_keys
+
+    assert parse_keys("keys", '{"aws_access_key_id": "id", "aws_secret_access_key": "s3cr3t"}') == {"AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
+    for value, why in (("not json s3cr3t", "its value is not a JSON object"), (["s3cr3t"], "its value is not a JSON object"), ({"aws_access_key_id": "id", "secret": "s3cr3t"}, "missing aws_secret_access_key")):
+        with pytest.raises(CredentialsError, match=f"Secret block 'keys': {why}") as err:
+            parse_keys("keys", value)
+        assert "s3cr3t" not in str(err.value)
