@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -141,6 +142,11 @@ def local_api() -> Iterator[str | None]:
 
     from lepton_flow.flowtools import EMBEDDED_API_ENV
 
+    from prefect.settings import get_current_settings
+
+    # Prefect makes its home, but not the folders above it: the server then
+    # cannot open its database and the start times out after three minutes.
+    Path(get_current_settings().home).mkdir(parents=True, exist_ok=True)
     server = SubprocessASGIServer()
     server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
