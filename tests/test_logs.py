@@ -70,3 +70,91 @@ def test_formats_survive_broken_lines(name):
         event = fmt.parse(bad, 2026)
         assert event is None or set(event) == {"timestamp", "host", "source", "level", "message"}
     assert fmt.parse(good + " \x1b[1mbold\x1b[0m", 2026)["message"].endswith("\x1b[0m")  # kept as text: escaping is the report's job
+
+
+def _tricky_hdfs_lines() -> list[str]:
+    good = log_formats()["hdfs"].examples[0]
+    return [
+        good,
+        "081131 203615 148 INFO dfs.DataNode: 31 November",  # no such day: parse refuses, Arrow would roll it over
+        "080229 235960 148 INFO dfs.DataNode: second 60",
+        "990101 000000 1 WARN a.b$C-d: year 2099, not 1999",
+        "081109 203615 148 INFO dfs.DataNode: ",  # empty message
+        "081109 203615 148 INFO dfs.DataNode:  two spaces: and a colon",
+        "081109 203615 148 INFO dfs.Dätä: a source Python's \\w takes and RE2's does not",
+        "٠٨١١٠٩ 203615 148 INFO dfs.DataNode: Arabic-Indic digits",
+        "081109 203615 148 info dfs.DataNode: lower-case level",
+        "081109 203615 148 INFO dfs.DataNode no colon",
+        "",
+        "   ",
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in log_formats().items() if f.parse_many is not None))
+def test_parse_many_gives_the_events_parse_gives(name):
+    """A format's all-at-once parser takes only lines its line parser takes, and gives each the same event."""
+    import pyarrow as pa
+
+    fmt = log_formats()[name]
+    sample = {"hdfs": "HDFS", "bgl": "BGL"}.get(name)
+    lines = list(fmt.examples) + (_sample(sample)[0] if sample else []) + (_tricky_hdfs_lines() if name == "hdfs" else [])
+    index, table = fmt.parse_many(pa.array(lines), 2008)
+    got = dict(zip(index.tolist(), table.to_pylist()))
+    assert len(got) >= len(lines) // 2  # it takes the bulk of a file in its own format
+    for i, line in enumerate(lines):
+        want = fmt.parse(line, 2008)
+        if i in got:
+            assert want is not None, f"parse_many took a line parse refuses: {line!r}"
+            assert got[i]["timestamp"] == want["timestamp"] and {k: got[i][k] for k in ("host", "source", "level", "message")} == {k: want[k] for k in ("host", "source", "level", "message")}, line
+    if name == "hdfs":
+        taken = {lines[i] for i in got}
+        assert "081131 203615 148 INFO dfs.DataNode: 31 November" not in taken and "080229 235960 148 INFO dfs.DataNode: second 60" not in taken
+
+
+def test_reading_a_file_takes_the_fast_path_and_the_line_path_alike(tmp_path):
+    """A file the fast path reads gives the events and quarantine reading it line by line gives, continuations included."""
+    from lepton_flow.logs import reader
+
+    raw, _ = _sample("HDFS")
+    lines = raw[:50] + ["Traceback (most recent call last):", '  File "x.py", line 1', "not a log line"] + _tricky_hdfs_lines() + raw[50:60]
+    path = tmp_path / "mixed.log"
+    path.write_text("\n".join(lines) + "\n")
+    fast = reader.read_log(str(path), "hdfs", 2008)
+    hdfs = log_formats()["hdfs"]
+    try:
+        hdfs.parse_many = None  # every line through `parse`
+        slow = reader.read_log(str(path), "hdfs", 2008)
+    finally:
+        hdfs.parse_many = __import__("lepton_flow.logs.formats.hdfs", fromlist=["parse_many"]).parse_many
+    assert fast.balanced and (fast.lines, fast.blank, fast.event_lines) == (slow.lines, slow.blank, slow.event_lines)
+    assert fast.quarantined == slow.quarantined
+    assert fast.frame.fillna({"host": ""}).astype(str).equals(slow.frame.fillna({"host": ""}).astype(str))
+    assert fast.events[49]["message"].endswith('\nTraceback (most recent call last):\n  File "x.py", line 1')
+
+
+def test_masking_all_at_once_equals_masking_each_message():
+    """RE2's masks (no look-around) give Python's text, on messages built to trip them up."""
+    import random
+
+    import pyarrow as pa
+
+    rng = random.Random(7)
+    alphabet = list("0123456789") * 3 + list("abxXfF_.-+:/ ") * 2 + ["blk_", "0x", "10.0.0.1", "é", "٣", "\t"]
+    messages = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(50_000)]
+    messages += [m for line in _sample("HDFS")[0] for m in [log_formats()["hdfs"].parse(line, 2008)["message"]]]
+    d = Drain()
+    assert d.mask_many(pa.array(messages)).to_pylist() == [d.mask(m) for m in messages]
+    custom = Drain(masks=[(r"(?<=user )\w+", "<USER>")])  # masks RE2 cannot run: each message in Python
+    assert custom.mask_many(pa.array(["login user bob", "x"])).to_pylist() == ["login user <USER>", "x"]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_mining_distinct_messages_once_equals_mining_every_message(name):
+    raw, _ = _sample(name)
+    fmt_name, year = SAMPLES[name]
+    fmt = log_formats()[fmt_name]
+    messages = [fmt.parse(line, year)["message"] for line in raw] * 3
+    one, many = Drain(similarity=fmt.drain_similarity), Drain(similarity=fmt.drain_similarity)
+    ids = [one.add(m) for m in messages]
+    assert many.add_many([many.mask(m) for m in messages]).tolist() == ids
+    assert (many.templates, many.counts) == (one.templates, one.counts)

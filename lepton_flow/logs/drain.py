@@ -20,6 +20,7 @@ import re
 
 WILDCARD = "<*>"
 SEEN_SAVED = 20_000
+SEEN_MAX = 1_000_000
 DEFAULT_MASKS: list[tuple[str, str]] = [
     (r"blk_-?\d+", "<BLK>"),
     (r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?![\w.])", "<IP>"),
@@ -27,6 +28,21 @@ DEFAULT_MASKS: list[tuple[str, str]] = [
     (r"(?<![\w/])(?:/[\w.\-]+)+/?", "<PATH>"),
     (r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])", "<NUM>"),
 ]
+
+# The default masks in RE2, which has no look-around: the neighbour a
+# look-around would test is matched and put back, and a second pass catches
+# a match whose neighbour the match before it took. For ASCII messages that,
+# once the masks before it ran, hold no sign before a digit (so `[-+]?`
+# never matches) this gives the text the masks above give; the others are
+# masked by Python's `re`. Tests compare the two on generated messages.
+_RE2_MASKS: list[tuple[str, str]] = [
+    (r"blk_-?\d+", "<BLK>"),
+    (r"(^|[^\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?($|[^\w.])", r"\1<IP>\2"),
+    (r"(^|[^\w])0x[0-9a-fA-F]+($|[^\w])", r"\1<HEX>\2"),
+    (r"(^|[^\w/])(?:/[\w.\-]+)+/?", r"\1<PATH>"),
+    (r"(^|[^\w.])\d+(?:\.\d+)?($|[^\w.])", r"\1<NUM>\2"),
+]
+_RE2_UNSAFE = r"[-+]\d"
 
 
 class Drain:
@@ -49,6 +65,44 @@ class Drain:
         for pattern, token in self._compiled:
             message = pattern.sub(token, message)
         return message
+
+    def mask_many(self, messages):
+        """`mask` of each message of an Arrow string array, as an Arrow array: with RE2, all at once, where that gives the same text."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.masks != DEFAULT_MASKS:
+            return pa.array([None if m is None else self.mask(m) for m in messages.to_pylist()], pa.string())
+        masked, odd = messages, pc.invert(pc.string_is_ascii(messages))
+        for pattern, token in _RE2_MASKS:
+            if token.endswith("<NUM>\\2"):  # a sign the masks before left in front of a digit: Python's re masks those
+                odd = pc.or_(odd, pc.match_substring_regex(masked, _RE2_UNSAFE))
+            masked = pc.replace_substring_regex(masked, pattern, token)
+            if token.endswith("\\2"):
+                masked = pc.replace_substring_regex(masked, pattern, token)
+        odd = pc.fill_null(odd, False)
+        if pc.any(odd).as_py():
+            index = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
+            fixed = pa.array([self.mask(m) for m in messages.take(pa.array(index, pa.int64())).to_pylist()], masked.type)
+            masked = pc.replace_with_mask(masked, odd, fixed)
+        return masked
+
+    def add_many(self, masked):
+        """Template ids of masked messages in order (as `add_masked` of each in turn gives them), mining each distinct one once."""
+        import numpy as np
+        import pyarrow as pa
+
+        masked = masked.combine_chunks() if isinstance(masked, pa.ChunkedArray) else pa.array(masked, pa.string()) if isinstance(masked, list) else masked
+        encoded = masked.dictionary_encode()  # the distinct messages in the order they first occur
+        codes, uniques = encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+        if len(self._seen) + len(uniques) > SEEN_MAX:  # repeats past the cache would be mined again: one at a time
+            return np.fromiter((self.add_masked(m) for m in masked.to_pylist()), np.int64, len(masked))
+        ids = np.fromiter((self.add_masked(u) for u in uniques), np.int64, len(uniques))
+        repeats = np.bincount(codes, minlength=len(uniques)) - 1
+        for tid, extra in zip(ids.tolist(), repeats.tolist()):
+            self.counts[tid] += extra
+        return ids[codes]
 
     def _leaf(self, tokens: list[str], create: bool) -> list[int] | None:
         node = self._tree.setdefault(str(len(tokens)), {}) if create else self._tree.get(str(len(tokens)))
@@ -80,7 +134,10 @@ class Drain:
         A message whose masked text was seen before keeps the id it got then,
         so equal messages never split across templates.
         """
-        masked = self.mask(message)
+        return self.add_masked(self.mask(message))
+
+    def add_masked(self, masked: str) -> int:
+        """`add` of a message `mask` has already masked."""
         tid = self._seen.get(masked)
         if tid is not None:
             self.counts[tid] += 1
@@ -97,7 +154,7 @@ class Drain:
             self.counts.append(1)
             tid = len(self.templates) - 1
             leaf.append(tid)
-        if len(self._seen) < 1_000_000:  # bounded: the cache only saves time
+        if len(self._seen) < SEEN_MAX:  # bounded
             self._seen[masked] = tid
         return tid
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 
+import fsspec
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
@@ -60,6 +61,7 @@ class LogRun(BaseModel):
     window_seconds: int
     threshold: float
     day: str
+    masks: list[tuple[str, str]] | None = None  # the store's miner's, if it has one (None: the defaults)
 
 
 class LogFileRef(BaseModel):
@@ -108,6 +110,7 @@ def new_run(run_id: str, window_seconds: int, threshold: float | None, settings:
         window_seconds=current.window_seconds or window_seconds,
         threshold=settings.validation_threshold if threshold is None else threshold,
         day=datetime.now(UTC).date().isoformat(),
+        masks=[tuple(m) for m in current.drain["masks"]] if current.drain else None,
     )
 
 
@@ -125,16 +128,32 @@ def discover(source: str, run: LogRun) -> tuple[list[SourceFile], list[str]]:
     return new, known
 
 
+_LEVEL_NAMES = {"err": "error", "warn": "warning", "critical": "crit", "fatal": "crit", "severe": "error", "failure": "error", "trace": "debug", "verbose": "debug"}
+
+
+def _levels(levels: pd.Series) -> pd.Series:
+    """Levels in lower case under their common names (missing: unknown), as a categorical: one name per distinct value, not per event."""
+    values = levels.astype("category")
+    names = [_LEVEL_NAMES.get(str(c).lower(), str(c).lower()) for c in values.cat.categories]
+    categories = sorted({*names, "unknown"})
+    lookup = np.array([categories.index(n) for n in names] + [categories.index("unknown")], np.int64)  # code -1 (missing): unknown
+    return pd.Series(pd.Categorical.from_codes(lookup[values.cat.codes.to_numpy()], categories=categories), index=levels.index)
+
+
 def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogFileRef:
     """Parse, validate and stage one file; quarantine its unparsed lines and invalid events with their reasons."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lepton_flow.logs.drain import Drain
     from lepton_flow.logs.reader import read_log
     from lepton_flow.validation import validate_frame
 
     got = read_log(file.url, fmt, year)
-    ref = LogFileRef(file=file, format=got.format, lines=got.lines, blank=got.blank, event_lines=got.event_lines, events=len(got.events), unparsed=len(got.quarantined))
-    frame = pd.DataFrame(got.events, columns=["timestamp", "host", "source", "level", "message", "line"])
+    frame = got.frame
+    ref = LogFileRef(file=file, format=got.format, lines=got.lines, blank=got.blank, event_lines=got.event_lines, events=len(frame), unparsed=len(got.quarantined))
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
-    frame["level"] = frame["level"].fillna("unknown").str.lower().replace({"err": "error", "warn": "warning", "critical": "crit", "fatal": "crit", "severe": "error", "failure": "error", "trace": "debug", "verbose": "debug"})
+    frame["level"] = _levels(frame["level"])
     bad = []
     if got.quarantined:
         bad.append(pd.DataFrame({"file": file.url, "line": [q["line"] for q in got.quarantined], "reason": [q["reason"] for q in got.quarantined], "text": [q["text"] for q in got.quarantined]}))
@@ -148,12 +167,14 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
             ref.status, ref.message = "rejected", f"{file.url}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
             ref.invalid, ref.stored = ref.events, 0
         else:
-            good = frame[~failed]
-            ref.stored = len(good)
-            if len(good):
+            good = pa.Table.from_pandas(frame[~failed] if ref.invalid else frame, preserve_index=False)
+            ref.stored = good.num_rows
+            if ref.stored:
+                # Masked here, in parallel, so that mining (one process, in time order) only looks up distinct texts.
+                good = good.append_column("masked", Drain(masks=run.masks).mask_many(good.column("message").combine_chunks()))
                 ref.staged_url = join(run.staging_url, f"{file.key}.parquet")
                 with open_output(ref.staged_url) as fh:
-                    good.to_parquet(fh, index=False)
+                    pq.write_table(good, fh)
     if bad:
         ref.quarantine_url = join(run.quarantine_url, run.day, f"{file.key}.parquet")
         with open_output(ref.quarantine_url) as fh:
@@ -177,13 +198,27 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
     before = len(miner.templates)
     ingested = {r.file.sha256: {"file": r.file.url, "size": r.file.size, "run": run.run_id} for r in refs if r.status == "ok"}
     if staged:
-        frame = pd.concat([pd.read_parquet(r.staged_url) for r in staged], ignore_index=True).sort_values("timestamp", kind="stable")
-        ids = np.fromiter((miner.add(m) for m in frame["message"]), dtype=np.int64, count=len(frame))
-        # Whole seconds since the epoch, whatever resolution pandas gave the column.
-        seconds = ((frame["timestamp"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(np.int64)
-        bins = np.floor_divide(seconds, run.window_seconds)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        seconds, level, masked = [], [], []
+        for r in staged:  # files differ in their columns' types (time units, string sizes)
+            with fsspec.open(r.staged_url, "rb") as fh:
+                part = pq.read_table(fh, columns=["timestamp", "level", "masked"])
+            stamps = part.column("timestamp")
+            # Whole seconds since the epoch, whatever resolution the column has.
+            seconds.append(np.floor_divide(stamps.cast(pa.int64()).to_numpy(), {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.type.unit]))
+            level.extend(part.column("level").cast(pa.large_string()).chunks)
+            masked.extend(part.column("masked").cast(pa.large_string()).chunks)
+        seconds = np.concatenate(seconds)
+        # Mined in time order, files in order at ties.
+        order = np.argsort(seconds, kind="stable")
+        ids = miner.add_many(pa.chunked_array(masked, pa.large_string()).combine_chunks().take(pa.array(order)))
+        bins = np.floor_divide(seconds[order], run.window_seconds)
         level_index = {name: i for i, name in enumerate(store.LOG_LEVELS)}
-        levels = frame["level"].map(lambda v: level_index.get(v, level_index["unknown"])).to_numpy(np.int64)
+        level = pa.chunked_array(level, pa.large_string()).combine_chunks().dictionary_encode()
+        lookup = np.array([level_index.get(v, level_index["unknown"]) for v in level.dictionary.to_pylist()] or [0], np.int64)
+        levels = lookup[level.indices.to_numpy(zero_copy_only=False)][order]
     else:
         ids = bins = levels = np.zeros(0, np.int64)
     if not ingested:

@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import fsspec
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from lepton_flow.logs.formats import detect, log_formats
+from lepton_flow.logs.formats import EVENT_FIELDS, detect, log_formats
 from lepton_flow.sources import CORRUPT, SourceError, open_source
 
 MAX_LINE = 64 * 1024
@@ -33,11 +37,17 @@ class LogFormatError(ValueError):
 class LogEvents:
     url: str
     format: str | None
-    events: list[dict] = field(default_factory=list)  # each with `line` (its first line number)
     quarantined: list[dict] = field(default_factory=list)  # line, reason, text
     lines: int = 0
     blank: int = 0
     event_lines: int = 0
+    frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*EVENT_FIELDS, "line"]))
+    """One row per event in line order: the event's fields and `line`, its first line number."""
+
+    @property
+    def events(self) -> list[dict]:
+        """The events as dicts (for tests and small files; the data path uses `frame`)."""
+        return self.frame.to_dict("records")
 
     @property
     def balanced(self) -> bool:
@@ -65,20 +75,47 @@ def _file_year(url: str) -> int:
     return datetime.now(UTC).year
 
 
+def _split(data: bytes) -> pa.Array:
+    """The file's lines (as iterating it would give them, less line ends and terminal codes) as an Arrow string array."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:  # lines that are not UTF-8 are read as Latin-1, one at a time
+        lines = [_decode(raw) for raw in data.split(b"\n")]
+        text = None
+    else:
+        lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the file's last line end
+    if ("\r" in text) if text is not None else any("\r" in line for line in lines):
+        lines = [line.rstrip("\r") for line in lines]
+    if ("\x1b" in text) if text is not None else any("\x1b" in line for line in lines):
+        lines = [_ANSI.sub("", line) for line in lines]
+    return pa.array(lines, type=pa.large_string() if len(data) >= 1 << 31 else pa.string())
+
+
 def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
-    """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one (default: the file's)."""
+    """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one (default: the file's).
+
+    The file's format parses all its lines at once where it can
+    (`LogFormat.parse_many`, Arrow's regular expressions); the lines that
+    path leaves, and every line of a format without one, are parsed one at
+    a time, which is also where continuations join their event and where
+    lines no format parses are quarantined.
+    """
     year = year or _file_year(url)
     try:
         with open_source(url) as fh:
-            lines = [_ANSI.sub("", _decode(raw).rstrip("\r\n")) for raw in fh]
+            lines = _split(fh.read())
     except CORRUPT as exc:  # a truncated or corrupt gzip; other OSErrors (the filesystem's) are retried
         raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
     except SourceError as exc:  # a decompression bomb
         raise LogFormatError(str(exc)) from exc
-    out = LogEvents(url=url, format=None, lines=len(lines))
+    n = len(lines)
+    out = LogEvents(url=url, format=None, lines=n)
     formats = log_formats()
     if fmt == "auto":
-        sample = [line for line in lines[: SAMPLE * 5] if line.strip() and len(line) <= MAX_LINE][:SAMPLE]
+        head = lines.slice(0, SAMPLE * 5).to_pylist()
+        sample = [line for line in head if line.strip() and len(line) <= MAX_LINE][:SAMPLE]
         fmt = detect(sample, year) if sample else None
         if fmt is None and sample:
             raise LogFormatError(f"{url}: no registered log format parses its lines (tried {', '.join(sorted(formats))})")
@@ -97,7 +134,23 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
                 return event
         return None
 
-    for number, text in enumerate(lines, start=1):
+    fast = np.zeros(n, bool)
+    table = None
+    if fmt and formats[fmt].parse_many is not None and n:
+        short = pc.less_equal(pc.utf8_length(lines), MAX_LINE)
+        if pc.all(short).as_py():
+            index, table = formats[fmt].parse_many(lines, year)
+        else:  # over-long lines are quarantined by the line-at-a-time path
+            index, table = formats[fmt].parse_many(lines.filter(short), year)
+            index = np.flatnonzero(short.to_numpy(zero_copy_only=False))[index]
+        fast[index] = True
+    rest = np.flatnonzero(~fast)
+    owner = np.where(fast, np.arange(n), -1)  # each line's event: the index of the event's first line, -1 for none
+    slow: dict[int, dict] = {}
+    extra: dict[int, list[str]] = {}  # continuation lines of events the fast path parsed, by their first line
+    texts = lines.take(pa.array(rest, pa.int64())).to_pylist() if rest.size else []
+    for i, text in zip(rest.tolist(), texts):
+        number = i + 1
         if not text.strip():
             out.blank += 1
             continue
@@ -107,16 +160,30 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
         event = parse(text, year)
         if event is not None:
             event["line"] = number
-            out.events.append(event)
-            out.event_lines += 1
-        elif out.events and _CONTINUATION.match(text) and out.events[-1]["line"] + _span(out.events[-1]) == number:
-            out.events[-1]["message"] += "\n" + text
-            out.events[-1]["lines"] = _span(out.events[-1]) + 1
-            out.event_lines += 1
+            slow[i] = event
+            owner[i] = i
+        elif i > 0 and owner[i - 1] >= 0 and _CONTINUATION.match(text):
+            head = owner[i] = owner[i - 1]  # the line before belongs to an event: this one joins it
+            if fast[head]:
+                extra.setdefault(int(head), []).append(text)
+            else:
+                slow[head]["message"] += "\n" + text
         else:
             out.quarantined.append({"line": number, "reason": f"no registered log format parses it (the file's is {fmt})", "text": text[:500]})
+            continue
+        out.event_lines += 1
+    parts = []
+    if table is not None and table.num_rows:
+        frame = table.select(list(EVENT_FIELDS)).to_pandas()
+        frame["line"] = index + 1
+        if extra:
+            at = np.searchsorted(index, np.fromiter(extra, np.int64, len(extra)))
+            frame.loc[at, "message"] = [m + "\n" + "\n".join(lines_) for m, lines_ in zip(frame["message"].to_numpy()[at], extra.values())]
+        out.event_lines += len(frame)
+        parts.append(frame)
+    if slow:
+        parts.append(pd.DataFrame(list(slow.values()), columns=[*EVENT_FIELDS, "line"]))
+    if parts:
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        out.frame = frame.sort_values("line", kind="stable", ignore_index=True) if len(parts) > 1 else frame
     return out
-
-
-def _span(event: dict) -> int:
-    return event.get("lines", 1)

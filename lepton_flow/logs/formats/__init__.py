@@ -30,6 +30,12 @@ class LogFormat:
     description: str = ""
     # Template mining's similarity threshold for this format's messages (see lepton_flow.logs.drain).
     drain_similarity: float = 0.4
+    # Optional: `parse_many(lines, year)` parses an Arrow string array at
+    # once and returns (indices of the lines it parsed, an Arrow table of
+    # EVENT_FIELDS for them, timestamps in UTC). It may leave any line out
+    # (those go to `parse`), but must give each line it takes the event
+    # `parse` gives: tests check the two agree.
+    parse_many: Callable | None = None
 
     def detect(self, lines: list[str], year: int = 1970) -> float:
         """Share of the sample lines this format parses: the format with the highest share is the file's."""
