@@ -85,7 +85,9 @@ def _run_ingest(params) -> tuple[int, bool]:
     from flows.sensor_ingest import sensor_ingest
     from lepton_flow.reporting import summary_text
 
-    state = sensor_ingest(params, return_state=True)
+    from lepton_flow.parallel import on_shared_cluster
+
+    state = on_shared_cluster(sensor_ingest)(params, return_state=True)
     result = state.result(raise_on_failure=False)
     if hasattr(result, "files"):
         print(summary_text(result))
@@ -148,7 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except SchedulerUnreachable as exc:
             print(f"lepton-flow: {exc}", file=sys.stderr)
             return 1
-    with local_api():
+    with local_api(cluster="ingest" in params or "logs" in params):
         code, new_data = 0, False
         if "ingest" in params:
             code, new_data = _run_ingest(params["ingest"])
@@ -162,9 +164,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             code = _run_model_flow(score_sensors, params["score"])
         if "logs" in params:
             from flows.log_ingest import log_ingest
+            from lepton_flow.parallel import on_shared_cluster
             from lepton_flow.reporting import log_summary_text
 
-            state = log_ingest(params["logs"], return_state=True)
+            state = on_shared_cluster(log_ingest)(params["logs"], return_state=True)
             result = state.result(raise_on_failure=False)
             if hasattr(result, "files"):
                 print(log_summary_text(result))

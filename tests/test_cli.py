@@ -105,3 +105,5 @@ def test_a_first_run_on_a_data_root_that_does_not_exist_yet(tmp_path):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "events:              2 (2 counted, 0 invalid)" in run.stdout
     assert (root / "prefect" / "prefect.db").is_file()
+    # The cluster started beside the API (its workers importing while it started) ran the tasks.
+    assert "Connecting to an existing Dask cluster" in run.stdout + run.stderr
