@@ -9,6 +9,7 @@ snapshot, so every score traces back to its inputs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -92,6 +93,18 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
     else:
         until = store.scored_until(st.url, params.model_name, st.snapshot_id)
         first = 0 if until is None else until - sb
+        # Late data: rows before `until` that ingests changed since the last scoring read the store are scored again.
+        seen = store.scored_input(st.url, params.model_name, st.snapshot_id) if until is not None else None
+        if seen:
+            import icechunk
+
+            try:
+                changed = store.first_changed_row(st.url, seen, st.snapshot_id, dataset, st.chunk_len)
+            except icechunk.IcechunkError as exc:  # a snapshot expired, or not an ancestor: score from `until` as before
+                logging.getLogger(__name__).warning("cannot tell what changed since snapshot %s (%s); scoring from where the last run stopped", seen, exc)
+                changed = None
+            if changed is not None:
+                first = min(first, changed)
     stop = st.length if params.end is None else int(np.floor(params.end.timestamp() / grid)) - sb
     first, stop = max(0, first), min(st.length, stop)
     return ScorePlan(

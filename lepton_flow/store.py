@@ -487,6 +487,39 @@ def scored_until(url: str, model: str, snapshot_id: str | None = None) -> int | 
     return None if value is None else int(value)
 
 
+def scored_input(url: str, model: str, snapshot_id: str | None = None) -> str | None:
+    """The snapshot `model`'s last scoring run read (None if it never scored)."""
+    import zarr
+
+    if not exists(url):
+        return None
+    root = zarr.open_group(_session(url, snapshot_id).store, mode="r")
+    path = scores_group(model)
+    return root[path].attrs.get("input_snapshot") if path in root else None
+
+
+def first_changed_row(url: str, since: str, snapshot_id: str, dataset: str, chunk_len: int) -> int | None:
+    """The first row of `dataset`'s time axis whose data changed from snapshot `since` to `snapshot_id` (None: none did).
+
+    Read from Icechunk's diff of the two snapshots (which chunks were
+    written), so it costs no data read: late data merged into windows
+    already scored shows up here. Coordinates are left out (their one chunk
+    holds the whole axis).
+    """
+    if since == snapshot_id:
+        return None
+    group = GROUP if dataset == "sensors" else LOGS_GROUP
+    diff = open_repo(url).diff(from_snapshot_id=since, to_snapshot_id=snapshot_id)
+    rows = [
+        int(index[0]) * chunk_len
+        for path, chunks in diff.updated_chunks.items()
+        if path.startswith(f"/{group}/") and path.rsplit("/", 1)[1] not in ("time", "sensor", "template", "level")
+        for index in chunks
+        if index
+    ]
+    return min(rows, default=None)
+
+
 def open_scores(url: str, model: str, snapshot_id: str | None = None):
     """The `scores/<model>` group as a lazy xarray Dataset (`score`, `flag` over `(time, sensor)`)."""
     import xarray as xr

@@ -122,6 +122,17 @@ def test_train_then_score_end_to_end(demo_store, data_root):
     fresh = np.load(data_root / "fresh.npy")
     np.testing.assert_allclose(fresh, scores.score.values, rtol=1e-5, atol=1e-6, equal_nan=True)
 
+    # Late data merged into a window already scored: the next scoring run starts there, not where the last stopped.
+    from lepton_flow.scoring import plan as score_plan
+    from tests.helpers import cleaned_block
+
+    st = store.state(url)
+    assert score_plan(ScoreParams()).rows == (st.length, st.length)  # scored to the end
+    early = store.open_sensors(url).load()  # the store is one window (chunk): late data is written back as all of it
+    late = {m: early[m].values + 0.5 for m in st.metrics}
+    store.commit_sensors(url, cleaned_block(data_root / "late.zarr", st.start_bin, late, st.sensors, units=st.units, chunk_len=st.chunk_len), st.snapshot_id, "late", {}, {})
+    assert score_plan(ScoreParams()).rows == (0, st.length)
+
 
 def test_promotion_happens_only_when_no_worse(demo_store):
     registry = Registry(get_settings().models)

@@ -168,3 +168,18 @@ def test_score_writer_round_trip_and_rebase_over_an_ingest(small_store, tmp_path
     assert ds2.sizes == {"time": 384, "sensor": 2}
     np.testing.assert_array_equal(ds2.score.values[100:120], score)
     assert (ds2.score.values[320:, 1] == 1).all() and np.isnan(ds2.score.values[320:, 0]).all()
+
+
+def test_late_data_since_a_snapshot_is_found_from_the_store_history(small_store, tmp_path):
+    """What scoring re-scores: the first row whose chunks an ingest wrote since the snapshot the last scoring read."""
+    url, values = small_store
+    seen = store.state(url).snapshot_id
+    assert store.first_changed_row(url, seen, seen, "sensors", 64) is None
+    later = {m: np.full((64, 2), 1.0) for m in values}
+    store.commit_sensors(url, cleaned_block(tmp_path / "later.zarr", 6400 + 320, later, ["s1", "s2"], chunk_len=64), seen, "later", {}, {})
+    assert store.first_changed_row(url, seen, store.state(url).snapshot_id, "sensors", 64) == 320  # only new time
+    late = {m: v[128:192].copy() for m, v in values.items()}
+    for v in late.values():
+        v[22:42] = 5.0  # rows 150-169, the hole, filled by a late file
+    store.commit_sensors(url, cleaned_block(tmp_path / "late.zarr", 6400 + 128, late, ["s1", "s2"], chunk_len=64), store.state(url).snapshot_id, "late", {}, {})
+    assert store.first_changed_row(url, seen, store.state(url).snapshot_id, "sensors", 64) == 128
