@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated directories or URL prefixes that sources must lie under, after `..` and symlinks are resolved; empty: any source. Set it where people other than the operator start runs (the UI).",
     )
+    max_expansion: int = Field(
+        200,
+        ge=1,
+        description="A gzipped source may decompress to this many times its size (past 64 MiB) before it is refused as a decompression bomb.",
+    )
     validation_threshold: float = Field(
         0.5,
         ge=0.0,

@@ -169,9 +169,8 @@ def open_output(url: str, mode: str = "wb"):
 CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)
 """What reading a damaged compressed file raises: bad input, not worth a retry (unlike an OSError of the filesystem)."""
 
-MAX_EXPANSION = 200
-"""A compressed source may grow this many times its stored size (past `EXPANSION_FLOOR`) before it is refused as a bomb."""
 EXPANSION_FLOOR = 64 << 20
+"""A compressed source may grow to this size whatever its ratio; past it, `Settings.max_expansion` times its stored size."""
 
 
 class _Capped(io.RawIOBase):
@@ -210,9 +209,9 @@ def open_source(url: str):
     Every reader goes through here, so a small gzip that would expand a
     thousandfold is refused naming the file before it fills memory.
     """
-    import os
+    from lepton_flow.settings import get_settings
 
-    ratio = int(os.environ.get("LEPTON_MAX_EXPANSION", MAX_EXPANSION))
+    ratio = get_settings().max_expansion  # LEPTON_MAX_EXPANSION, checked like every other setting
     fs, path = fsspec.core.url_to_fs(url)
     compressed = PurePosixPath(path).suffix.lower() in (".gz", ".gzip")
     with fs.open(path, "rb") as raw:
