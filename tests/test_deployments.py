@@ -366,7 +366,11 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
     env.update({"LEPTON_DATA_ROOT": str(tmp_path / "data"), "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"})
     log = open(tmp_path / "up.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "lepton_flow.cli", "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # As from a terminal: a test run started in the background (`make test &`) ignores SIGINT, and its children would too.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lepton_flow.cli", "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     api = f"http://127.0.0.1:{port}/api"
     try:
         wait_for(lambda: "Prefect UI: http://127.0.0.1:%d" % port in (tmp_path / "up.log").read_text(), 240, "lepton-flow up to print the UI address")
