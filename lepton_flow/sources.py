@@ -618,3 +618,35 @@ def _read(url: str, options: ReadOptions) -> ParsedFile:
     parsed = to_canonical(raw, lines, url, options)
     parsed.errors = sorted(errors + parsed.errors, key=lambda e: e.line)
     return parsed
+
+
+STAGING_MAX_AGE_HOURS = 24
+
+
+def sweep_staging(staging_dir: str, keep: str, max_age_hours: float = STAGING_MAX_AGE_HOURS) -> list[str]:
+    """Remove run folders under `staging_dir` older than `max_age_hours` (a killed run's), never `keep`; returns what went.
+
+    A run removes its own staging when it ends; one killed before that
+    leaves it behind. Runs take minutes, so a folder untouched for a day
+    belongs to no live run. Folders without a modification time (object
+    storage prefixes) are left alone.
+    """
+    import time
+
+    fs, base = fsspec.core.url_to_fs(staging_dir)
+    keep_path = fsspec.core.url_to_fs(keep)[1].rstrip("/")
+    try:
+        entries = fs.ls(base, detail=True)
+    except FileNotFoundError:
+        return []
+    cutoff, gone = time.time() - max_age_hours * 3600, []
+    for entry in entries:
+        name, mtime = entry["name"].rstrip("/"), entry.get("mtime")
+        if entry.get("type") != "directory" or name == keep_path or not isinstance(mtime, (int, float)) or mtime > cutoff:
+            continue
+        try:
+            fs.rm(name, recursive=True)
+            gone.append(name)
+        except OSError:  # another sweep got there first
+            pass
+    return gone

@@ -42,6 +42,8 @@ def test_log_ingest_counts_templates_and_accounts_for_every_line(log_flow, data_
     reasons = dict(zip(quarantine["line"], quarantine["reason"]))
     assert reasons[2] == "timestamp_in_range" and "no registered log format parses it" in reasons[4]
 
+    assert not list((data_root / "staging").glob("logs-*")), "a committed run leaves no staged events behind"
+
     url = get_settings().store
     ds = store.open_logs(url).load()
     assert int(ds["count"].sum()) == 1202 and int(ds.level_count.sum()) == 1202

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -175,3 +176,24 @@ def test_json_lines_with_a_line_not_in_utf8_and_one_over_the_limit(tmp_path):
     parsed = read_readings(str(path))
     assert parsed.readings == 2
     assert [(e.line, e.reason.split(" (")[0]) for e in parsed.errors] == [(2, "not UTF-8 text"), (3, f"line of {MAX_LINE_BYTES + 22:,} bytes, over the {MAX_LINE_BYTES:,} a JSON line may have")]
+
+
+def test_sweep_staging_removes_only_folders_a_day_old(tmp_path):
+    """A killed run's staging goes at the next run's start; a live run's, and this run's own, stay."""
+    import os
+    import time
+
+    from lepton_flow.sources import sweep_staging
+
+    staging = tmp_path / "staging"
+    for name in ("run-killed", "run-live", "run-this", "logs-killed"):
+        (staging / name / "valid").mkdir(parents=True)
+        (staging / name / "valid" / "x.parquet").write_bytes(b"x")
+    (staging / "stray.txt").write_text("not a run folder")
+    two_days_ago = time.time() - 2 * 86400
+    for name in ("run-killed", "run-this", "logs-killed", "stray.txt"):
+        os.utime(staging / name, (two_days_ago, two_days_ago))
+    gone = sweep_staging(str(staging), str(staging / "run-this"))
+    assert sorted(Path(g).name for g in gone) == ["logs-killed", "run-killed"]
+    assert sorted(p.name for p in staging.iterdir()) == ["run-live", "run-this", "stray.txt"]
+    assert sweep_staging(str(tmp_path / "none-yet"), str(tmp_path / "none-yet" / "run")) == []

@@ -222,6 +222,7 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
     else:
         ids = bins = levels = np.zeros(0, np.int64)
     if not ingested:
+        _drop_staging(run)
         return run.base_snapshot, len(miner.templates), 0
     files = ", ".join(r.file.name for r in refs if r.status == "ok")
     snapshot = store.commit_logs(
@@ -238,4 +239,11 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         {"flow_run_id": run.run_id, "files": len(ingested), "events": int(len(ids))},
         ingested,
     )
+    _drop_staging(run)  # committed: the staged events are in the store's counts
     return snapshot, len(miner.templates), len(miner.templates) - before
+
+
+def _drop_staging(run: LogRun) -> None:
+    fs, path = fsspec.core.url_to_fs(run.staging_url)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)
