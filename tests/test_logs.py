@@ -158,3 +158,10 @@ def test_mining_distinct_messages_once_equals_mining_every_message(name):
     ids = [one.add(m) for m in messages]
     assert many.add_many([many.mask(m) for m in messages]).tolist() == ids
     assert (many.templates, many.counts) == (one.templates, one.counts)
+    # As staging keeps them: each file's texts dictionary-encoded on its own.
+    import pyarrow as pa
+
+    masked = [Drain().mask(m) for m in messages]
+    files = pa.chunked_array([pa.array(masked[:2500]).dictionary_encode(), pa.array(masked[2500:]).dictionary_encode()])
+    staged = Drain(similarity=fmt.drain_similarity)
+    assert staged.add_many(files).tolist() == ids and staged.counts == one.counts

@@ -89,20 +89,32 @@ class Drain:
         return masked
 
     def add_many(self, masked):
-        """Template ids of masked messages in order (as `add_masked` of each in turn gives them), mining each distinct one once."""
+        """Template ids of masked messages in order (as `add_masked` of each in turn gives them), mining each distinct one once.
+
+        `masked`: a list, an Arrow string array, or an Arrow dictionary array
+        (what staging keeps: each file's distinct texts once).
+        """
         import numpy as np
         import pyarrow as pa
 
-        masked = masked.combine_chunks() if isinstance(masked, pa.ChunkedArray) else pa.array(masked, pa.string()) if isinstance(masked, list) else masked
-        encoded = masked.dictionary_encode()  # the distinct messages in the order they first occur
-        codes, uniques = encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
-        if len(self._seen) + len(uniques) > SEEN_MAX:  # repeats past the cache would be mined again: one at a time
-            return np.fromiter((self.add_masked(m) for m in masked.to_pylist()), np.int64, len(masked))
-        ids = np.fromiter((self.add_masked(u) for u in uniques), np.int64, len(uniques))
-        repeats = np.bincount(codes, minlength=len(uniques)) - 1
+        if isinstance(masked, list):
+            masked = pa.array(masked, pa.string())
+        if isinstance(masked, pa.ChunkedArray):
+            masked = masked.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(masked.type) else masked.combine_chunks()
+        if not pa.types.is_dictionary(masked.type):
+            masked = masked.dictionary_encode()
+        codes, values = masked.indices.to_numpy(zero_copy_only=False), masked.dictionary.to_pylist()
+        present, first = np.unique(codes, return_index=True)
+        present = present[np.argsort(first, kind="stable")]  # the distinct texts in the order they first occur
+        if len(self._seen) + len(present) > SEEN_MAX:  # repeats past the cache would be mined again: one at a time
+            return np.fromiter((self.add_masked(values[c]) for c in codes.tolist()), np.int64, len(codes))
+        ids = np.fromiter((self.add_masked(values[c]) for c in present.tolist()), np.int64, len(present))
+        repeats = np.bincount(codes, minlength=len(values))[present] - 1
         for tid, extra in zip(ids.tolist(), repeats.tolist()):
             self.counts[tid] += extra
-        return ids[codes]
+        lookup = np.zeros(len(values), np.int64)
+        lookup[present] = ids
+        return lookup[codes]
 
     def _leaf(self, tokens: list[str], create: bool) -> list[int] | None:
         node = self._tree.setdefault(str(len(tokens)), {}) if create else self._tree.get(str(len(tokens)))

@@ -171,7 +171,8 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
             ref.stored = good.num_rows
             if ref.stored:
                 # Masked here, in parallel, so that mining (one process, in time order) only looks up distinct texts.
-                good = good.append_column("masked", Drain(masks=run.masks).mask_many(good.column("message").combine_chunks()))
+                # Kept dictionary-encoded: a file's distinct texts once, so mining reads codes, not strings.
+                good = good.append_column("masked", Drain(masks=run.masks).mask_many(good.column("message").combine_chunks()).dictionary_encode())
                 ref.staged_url = join(run.staging_url, f"{file.key}.parquet")
                 with open_output(ref.staged_url) as fh:
                     pq.write_table(good, fh)
@@ -209,11 +210,11 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
             # Whole seconds since the epoch, whatever resolution the column has.
             seconds.append(np.floor_divide(stamps.cast(pa.int64()).to_numpy(), {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.type.unit]))
             level.extend(part.column("level").cast(pa.large_string()).chunks)
-            masked.extend(part.column("masked").cast(pa.large_string()).chunks)
+            masked.extend(part.column("masked").cast(pa.dictionary(pa.int32(), pa.large_string())).chunks)
         seconds = np.concatenate(seconds)
         # Mined in time order, files in order at ties.
         order = np.argsort(seconds, kind="stable")
-        ids = miner.add_many(pa.chunked_array(masked, pa.large_string()).combine_chunks().take(pa.array(order)))
+        ids = miner.add_many(pa.chunked_array(masked).unify_dictionaries().combine_chunks().take(pa.array(order)))
         bins = np.floor_divide(seconds[order], run.window_seconds)
         level_index = {name: i for i, name in enumerate(store.LOG_LEVELS)}
         level = pa.chunked_array(level, pa.large_string()).combine_chunks().dictionary_encode()
