@@ -24,6 +24,42 @@ def parse(line: str, year: int) -> dict | None:
     return event(ts, m["node"], m["source"].lower(), m["level"].lower(), m["msg"])
 
 
+_REST = r"^(?P<level>[A-Z]+) ?(?P<msg>.*)$"
+_PYTHON_SPACE = r"[\x0b\x1c-\x1f]"  # white space to Python's \s but not to RE2's: such lines go to `parse`
+
+
+def parse_many(lines, year: int):
+    """All lines at once (see `LogFormat.parse_many`): ASCII lines RE2 matches, split on their single spaces."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from lepton_flow.logs.formats.hdfs import _digits
+
+    ok = pc.and_(pc.and_(pc.string_is_ascii(lines), pc.match_substring_regex(lines, _LINE.pattern)), pc.invert(pc.match_substring_regex(lines, _PYTHON_SPACE)))
+    index = np.flatnonzero(pc.fill_null(ok, False).to_numpy(zero_copy_only=False))
+    taken = lines.take(pa.array(index, pa.int64()))
+    # label, epoch, date, node, time, node, type, source, "LEVEL message" (no field but the last holds a space)
+    parts = pc.split_pattern(taken, " ", max_splits=8)
+    stamp = pc.list_element(parts, 4)  # yyyy-mm-dd-HH.MM.SS.ffffff
+    whole = pc.utf8_slice_codeunits(stamp, 0, 19)
+    ts = pc.strptime(whole, format="%Y-%m-%d-%H.%M.%S", unit="s", error_is_null=True)
+    digits = pc.cast(pc.replace_substring_regex(whole, r"[-.]", ""), pa.int64())
+    exact = pc.fill_null(pc.equal(digits, _digits(ts)), False)
+    micros = pc.cast(pc.utf8_slice_codeunits(stamp, 20, 26), pa.int64())
+    ts = pc.add(pc.cast(ts, pa.timestamp("us")), pc.cast(micros, pa.duration("us")))
+    rest = pc.extract_regex(pc.list_element(parts, 8), _REST)
+    table = pa.table({
+        "timestamp": pc.assume_timezone(ts, "UTC"),
+        "host": pc.list_element(parts, 3),
+        "source": pc.utf8_lower(pc.list_element(parts, 7)),
+        "level": pc.utf8_lower(rest.field("level")),
+        "message": rest.field("msg"),
+    })
+    keep = exact.to_numpy(zero_copy_only=False)
+    return (index, table) if keep.all() else (index[keep], table.filter(exact))
+
+
 def alert_label(line: str) -> str | None:
     """The line's alert category (`-` for none): the ground truth loghub's BGL sample carries in its first column."""
     m = _LINE.match(line.rstrip("\r\n"))
@@ -40,5 +76,6 @@ FORMAT = register_log_format(
         ],
         description=__doc__.splitlines()[0],
         drain_similarity=0.5,
+        parse_many=parse_many,
     )
 )
