@@ -189,7 +189,7 @@ def _deployments(api_url: str) -> list[dict]:
 
 def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_slots: int | None = None) -> int:
     """A Prefect server, the deployments and one worker per pool on this machine, until Ctrl-C."""
-    from lepton_flow.services import ServiceError, client_env, server_env, start_server, start_worker
+    from lepton_flow.services import ServiceError, client_env, server_env, start_server, start_worker, stop_all
     from lepton_flow.settings import get_settings, join
 
     settings = get_settings()
@@ -235,5 +235,4 @@ def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_s
     finally:
         if services:
             print("stopping the workers and the server ...", flush=True)
-        for svc in reversed(services):
-            svc.stop()
+        stop_all(list(reversed(services)))

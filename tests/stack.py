@@ -166,8 +166,9 @@ class Stack:
         return self.post("/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})
 
     def stop(self) -> None:
-        for svc in reversed(self.services):
-            svc.stop()
+        from lepton_flow.services import stop_all
+
+        stop_all(list(reversed(self.services)))
 
     def diagnose(self) -> str:
         return "\n".join(f"--- {s.name} ({s.log}):\n{s.tail(40)}" for s in self.services)
