@@ -31,7 +31,7 @@ from lepton_flow import cleaning, store
 from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import ReadOptions, SourceFile, open_output, read_readings
+from lepton_flow.sources import ReadOptions, SourceFile, open_output, read_readings, remove_tree
 
 NS = 1_000_000_000
 DATASET = "sensor_readings"
@@ -691,9 +691,7 @@ def summarise(
                 results.append((run.run_id, path.rsplit("/", 1)[-1].removesuffix(".json"), json.load(fh)))
         if results and "://" not in run.docs_dir:
             docs_url = build_data_docs(run.docs_dir, results, run.dataset)
-    staging_fs, staging_path = fsspec.core.url_to_fs(run.staging_url)
-    if staging_fs.exists(staging_path):
-        staging_fs.rm(staging_path, recursive=True)
+    remove_tree(run.staging_url)
     summary = IngestSummary(
         run_id=run.run_id,
         snapshot_id=snapshot_id,

@@ -620,6 +620,13 @@ def _read(url: str, options: ReadOptions) -> ParsedFile:
     return parsed
 
 
+def remove_tree(url: str) -> None:
+    """Remove a folder (a run's staging) at a path or fsspec URL, if it is there."""
+    fs, path = fsspec.core.url_to_fs(url)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)
+
+
 STAGING_MAX_AGE_HOURS = 24
 
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from lepton_flow import store
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import SourceFile, open_output
+from lepton_flow.sources import SourceFile, open_output, remove_tree
 
 DATASET = "log_events"
 CHUNK_LEN = 1024  # windows per store chunk
@@ -223,7 +223,7 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
     else:
         ids = bins = levels = np.zeros(0, np.int64)
     if not ingested:
-        _drop_staging(run)
+        remove_tree(run.staging_url)
         return run.base_snapshot, len(miner.templates), 0
     files = ", ".join(r.file.name for r in refs if r.status == "ok")
     snapshot = store.commit_logs(
@@ -240,11 +240,5 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         {"flow_run_id": run.run_id, "files": len(ingested), "events": int(len(ids))},
         ingested,
     )
-    _drop_staging(run)  # committed: the staged events are in the store's counts
+    remove_tree(run.staging_url)  # committed: the staged events are in the store's counts
     return snapshot, len(miner.templates), len(miner.templates) - before
-
-
-def _drop_staging(run: LogRun) -> None:
-    fs, path = fsspec.core.url_to_fs(run.staging_url)
-    if fs.exists(path):
-        fs.rm(path, recursive=True)

@@ -61,5 +61,18 @@ def detect(lines: list[str], year: int = 1970) -> str | None:
     return best if best is not None and scores[best] > 0 else None
 
 
+def time_digits(ts):
+    """yyyymmddHHMMSS of each time of an Arrow timestamp array, as integers, for `parse_many` to compare with the text.
+
+    Arrow's `strptime` rolls 31 April or second 60 over where `datetime` (and so `parse`) refuses them.
+    """
+    import pyarrow.compute as pc
+
+    total = pc.year(ts)
+    for part in (pc.month, pc.day, pc.hour, pc.minute, pc.second):
+        total = pc.add(pc.multiply(total, 100), part(ts))
+    return total
+
+
 def event(timestamp: datetime, host: str | None, source: str | None, level: str | None, message: str) -> dict:
     return {"timestamp": timestamp, "host": host, "source": source, "level": level, "message": message}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, register_log_format, time_digits
 
 _LINE = re.compile(
     r"^(?P<label>\S+) (?P<epoch>\d{9,11}) \d{4}\.\d\d\.\d\d (?P<node>\S+) (?P<ts>\d{4}-\d\d-\d\d-\d\d\.\d\d\.\d\d\.\d{6}) \S+ (?P<type>[A-Z]+) (?P<source>[A-Z_]+) (?P<level>[A-Z]+) ?(?P<msg>.*)$"
@@ -34,8 +34,6 @@ def parse_many(lines, year: int):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from lepton_flow.logs.formats.hdfs import _digits
-
     ok = pc.and_(pc.and_(pc.string_is_ascii(lines), pc.match_substring_regex(lines, _LINE.pattern)), pc.invert(pc.match_substring_regex(lines, _PYTHON_SPACE)))
     index = np.flatnonzero(pc.fill_null(ok, False).to_numpy(zero_copy_only=False))
     taken = lines.take(pa.array(index, pa.int64()))
@@ -45,7 +43,7 @@ def parse_many(lines, year: int):
     whole = pc.utf8_slice_codeunits(stamp, 0, 19)
     ts = pc.strptime(whole, format="%Y-%m-%d-%H.%M.%S", unit="s", error_is_null=True)
     digits = pc.cast(pc.replace_substring_regex(whole, r"[-.]", ""), pa.int64())
-    exact = pc.fill_null(pc.equal(digits, _digits(ts)), False)
+    exact = pc.fill_null(pc.equal(digits, time_digits(ts)), False)
     micros = pc.cast(pc.utf8_slice_codeunits(stamp, 20, 26), pa.int64())
     ts = pc.add(pc.cast(ts, pa.timestamp("us")), pc.cast(micros, pa.duration("us")))
     rest = pc.extract_regex(pc.list_element(parts, 8), _REST)

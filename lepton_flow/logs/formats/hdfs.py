@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, register_log_format, time_digits
 
 _LINE = re.compile(r"^(?P<date>\d{6}) (?P<time>\d{6}) (?P<pid>\d+) (?P<level>[A-Z]+) (?P<source>[\w.$\-]+): (?P<msg>.*)$")
 
@@ -22,16 +22,6 @@ def parse(line: str, year: int) -> dict | None:
     return event(ts, None, m["source"], m["level"].lower(), m["msg"])
 
 
-def _digits(ts):
-    """yyyymmddHHMMSS of each time as an integer: Arrow's strptime rolls 31 April or second 60 over where `parse` refuses them."""
-    import pyarrow.compute as pc
-
-    total = pc.year(ts)
-    for part, scale in ((pc.month, 100), (pc.day, 100), (pc.hour, 100), (pc.minute, 100), (pc.second, 100)):
-        total = pc.add(pc.multiply(total, scale), part(ts))
-    return total
-
-
 def parse_many(lines, year: int):
     """All lines at once (see `LogFormat.parse_many`): the lines RE2 matches, split on their separators."""
     import numpy as np
@@ -45,7 +35,7 @@ def parse_many(lines, year: int):
     parts = pc.split_pattern(taken, " ", max_splits=5)
     stamp = pc.binary_join_element_wise("20", pc.list_element(parts, 0), pc.list_element(parts, 1), "")
     ts = pc.strptime(stamp, format="%Y%m%d%H%M%S", unit="s", error_is_null=True)
-    exact = pc.fill_null(pc.equal(pc.cast(stamp, pa.int64()), _digits(ts)), False)
+    exact = pc.fill_null(pc.equal(pc.cast(stamp, pa.int64()), time_digits(ts)), False)
     table = pa.table({
         "timestamp": pc.assume_timezone(ts, "UTC"),
         "host": pa.nulls(len(taken), pa.string()),
