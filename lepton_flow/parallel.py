@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,7 @@ def local_api(cluster: bool = False) -> Iterator[str | None]:
     os.environ["PREFECT_API_URL"] = server.api_url
     os.environ[EMBEDDED_API_ENV] = "1"
     started: list = []
+    starter = None
     settings = get_settings()
     if cluster and not settings.dask_address:
 
@@ -190,13 +192,14 @@ def local_api(cluster: bool = False) -> Iterator[str | None]:
                     dashboard_address=":8787", preload=["lepton_flow.worker_preload"],
                 ))
             except Exception as exc:  # noqa: BLE001 (the flows then start their own, as without `cluster`)
+                print(f"lepton-flow: the local Dask cluster did not start beside the API ({exc}); the flows start their own", file=sys.stderr)
                 started.append(exc)
 
         starter = threading.Thread(target=start, name="lepton-local-cluster", daemon=True)
         starter.start()
     try:
         server.start()
-        if cluster and not settings.dask_address:
+        if starter is not None:
             starter.join()
             if not isinstance(started[0], Exception):
                 _SHARED_CLUSTER.append(started[0].scheduler_address)
@@ -209,6 +212,8 @@ def local_api(cluster: bool = False) -> Iterator[str | None]:
             APILogWorker.drain_all(timeout=10)
     finally:
         _SHARED_CLUSTER.clear()
+        if starter is not None:
+            starter.join(60)  # a server that failed to start leaves the cluster starting
         for item in started:
             if not isinstance(item, Exception):
                 item.close()

@@ -91,10 +91,11 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
     if params.start is not None:
         first = int(np.floor(params.start.timestamp() / grid)) - sb
     else:
-        until = store.scored_until(st.url, params.model_name, st.snapshot_id)
-        first = 0 if until is None else until - sb
+        scored = store.scored_attrs(st.url, params.model_name, st.snapshot_id)
+        until = scored.get("scored_until_bin")
+        first = 0 if until is None else int(until) - sb
         # Late data: rows before `until` that ingests changed since the last scoring read the store are scored again.
-        seen = store.scored_input(st.url, params.model_name, st.snapshot_id) if until is not None else None
+        seen = scored.get("input_snapshot") if until is not None else None
         if seen:
             import icechunk
 

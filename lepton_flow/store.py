@@ -473,29 +473,21 @@ def scores_group(model: str) -> str:
     return f"scores/{model}"
 
 
+def scored_attrs(url: str, model: str, snapshot_id: str | None = None) -> dict:
+    """The attributes of `model`'s scores group (empty if it never scored): `scored_until_bin`, `input_snapshot`, ..."""
+    import zarr
+
+    if not exists(url):
+        return {}
+    root = zarr.open_group(_session(url, snapshot_id).store, mode="r")
+    path = scores_group(model)
+    return root[path].attrs.asdict() if path in root else {}
+
+
 def scored_until(url: str, model: str, snapshot_id: str | None = None) -> int | None:
     """First grid point (bin) not yet scored by `model`, or None if it never scored."""
-    import zarr
-
-    if not exists(url):
-        return None
-    root = zarr.open_group(_session(url, snapshot_id).store, mode="r")
-    path = scores_group(model)
-    if path not in root:
-        return None
-    value = root[path].attrs.get("scored_until_bin")
+    value = scored_attrs(url, model, snapshot_id).get("scored_until_bin")
     return None if value is None else int(value)
-
-
-def scored_input(url: str, model: str, snapshot_id: str | None = None) -> str | None:
-    """The snapshot `model`'s last scoring run read (None if it never scored)."""
-    import zarr
-
-    if not exists(url):
-        return None
-    root = zarr.open_group(_session(url, snapshot_id).store, mode="r")
-    path = scores_group(model)
-    return root[path].attrs.get("input_snapshot") if path in root else None
 
 
 def first_changed_row(url: str, since: str, snapshot_id: str, dataset: str, chunk_len: int) -> int | None:
