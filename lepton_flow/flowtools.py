@@ -65,6 +65,15 @@ def retry_transient(task, task_run, state) -> bool:
     return False
 
 
+def sweep_stale_staging(keep_url: str) -> None:
+    """Remove staging folders killed runs left (untouched for a day; never `keep_url`, this run's), saying which in the run's log."""
+    from lepton_flow.settings import get_settings
+    from lepton_flow.sources import sweep_staging
+
+    for gone in sweep_staging(get_settings().staging_dir, keep_url):
+        run_logger().info("removed %s: staging left by a run that was stopped before it ended (untouched for a day)", gone)
+
+
 def run_logger():
     """The Prefect run logger inside a flow or task run; a plain logger when a test calls `task.fn`."""
     import logging

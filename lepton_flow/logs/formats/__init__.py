@@ -61,6 +61,22 @@ def detect(lines: list[str], year: int = 1970) -> str | None:
     return best if best is not None and scores[best] > 0 else None
 
 
+def take_lines(lines, ok):
+    """(indices, lines) of the lines an Arrow boolean array marks (null: not marked), for `parse_many` to parse."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index = np.flatnonzero(pc.fill_null(ok, False).to_numpy(zero_copy_only=False))
+    return index, lines.take(pa.array(index, pa.int64()))
+
+
+def keep_exact(index, table, exact):
+    """`parse_many`'s answer: the rows whose times `exact` confirms (see `time_digits`)."""
+    keep = exact.to_numpy(zero_copy_only=False)
+    return (index, table) if keep.all() else (index[keep], table.filter(exact))
+
+
 def time_digits(ts):
     """yyyymmddHHMMSS of each time of an Arrow timestamp array, as integers, for `parse_many` to compare with the text.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, register_log_format, time_digits
+from lepton_flow.logs.formats import LogFormat, event, keep_exact, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(
     r"^(?P<label>\S+) (?P<epoch>\d{9,11}) \d{4}\.\d\d\.\d\d (?P<node>\S+) (?P<ts>\d{4}-\d\d-\d\d-\d\d\.\d\d\.\d\d\.\d{6}) \S+ (?P<type>[A-Z]+) (?P<source>[A-Z_]+) (?P<level>[A-Z]+) ?(?P<msg>.*)$"
@@ -30,13 +30,11 @@ _PYTHON_SPACE = r"[\x0b\x1c-\x1f]"  # white space to Python's \s but not to RE2'
 
 def parse_many(lines, year: int):
     """All lines at once (see `LogFormat.parse_many`): ASCII lines RE2 matches, split on their single spaces."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     ok = pc.and_(pc.and_(pc.string_is_ascii(lines), pc.match_substring_regex(lines, _LINE.pattern)), pc.invert(pc.match_substring_regex(lines, _PYTHON_SPACE)))
-    index = np.flatnonzero(pc.fill_null(ok, False).to_numpy(zero_copy_only=False))
-    taken = lines.take(pa.array(index, pa.int64()))
+    index, taken = take_lines(lines, ok)
     # label, epoch, date, node, time, node, type, source, "LEVEL message" (no field but the last holds a space)
     parts = pc.split_pattern(taken, " ", max_splits=8)
     stamp = pc.list_element(parts, 4)  # yyyy-mm-dd-HH.MM.SS.ffffff
@@ -54,8 +52,7 @@ def parse_many(lines, year: int):
         "level": pc.utf8_lower(rest.field("level")),
         "message": rest.field("msg"),
     })
-    keep = exact.to_numpy(zero_copy_only=False)
-    return (index, table) if keep.all() else (index[keep], table.filter(exact))
+    return keep_exact(index, table, exact)
 
 
 def alert_label(line: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, register_log_format, time_digits
+from lepton_flow.logs.formats import LogFormat, event, keep_exact, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(r"^(?P<date>\d{6}) (?P<time>\d{6}) (?P<pid>\d+) (?P<level>[A-Z]+) (?P<source>[\w.$\-]+): (?P<msg>.*)$")
 
@@ -24,13 +24,11 @@ def parse(line: str, year: int) -> dict | None:
 
 def parse_many(lines, year: int):
     """All lines at once (see `LogFormat.parse_many`): the lines RE2 matches, split on their separators."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     # RE2's \d and \w are ASCII, Python's are Unicode: RE2 takes a subset of the lines `parse` takes.
-    index = np.flatnonzero(pc.match_substring_regex(lines, _LINE.pattern).to_numpy(zero_copy_only=False))
-    taken = lines.take(pa.array(index, pa.int64()))
+    index, taken = take_lines(lines, pc.match_substring_regex(lines, _LINE.pattern))
     # date, time, pid, LEVEL, "source:", message (no group but the message holds a space; a source holds no colon)
     parts = pc.split_pattern(taken, " ", max_splits=5)
     stamp = pc.binary_join_element_wise("20", pc.list_element(parts, 0), pc.list_element(parts, 1), "")
@@ -43,8 +41,7 @@ def parse_many(lines, year: int):
         "level": pc.utf8_lower(pc.list_element(parts, 3)),
         "message": pc.list_element(parts, 5),
     })
-    keep = exact.to_numpy(zero_copy_only=False)
-    return (index, table) if keep.all() else (index[keep], table.filter(exact))
+    return keep_exact(index, table, exact)
 
 
 FORMAT = register_log_format(
