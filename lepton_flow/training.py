@@ -278,7 +278,74 @@ class _EpochLog:
         return EpochLog()
 
 
-def keras_callbacks(name: str, key: str, patience: int, settings: Settings) -> list:
+class EpochCheckpoint:
+    """Keras callback: the weights after each epoch, written so that a kill at any moment leaves a usable checkpoint.
+
+    Keras's `BackupAndRestore` overwrites `latest.weights.h5` in place, so a
+    run killed while writing it leaves a file h5py cannot open and the re-run
+    fails. Here each epoch's weights go to a new file (`epoch-<n>.weights.h5`),
+    and only then does `training_metadata.json` (written to a temporary name
+    and renamed over the old one) point at it; older weights are removed after.
+    A re-run reads the metadata, loads the weights it names and starts at that
+    epoch; a checkpoint that cannot be read is logged, removed, and training
+    starts over from epoch 0. A finished run removes its checkpoint.
+    """
+
+    META = "training_metadata.json"
+
+    def __new__(cls, backup_dir: str, log=None):
+        import logging
+        import os
+        import tempfile
+
+        import fsspec
+        import keras
+
+        log = log or logging.getLogger(__name__)
+        fs, root = fsspec.core.url_to_fs(backup_dir)
+        meta_path = f"{root}/{cls.META}"
+
+        class Checkpoint(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                if not fs.exists(meta_path):
+                    return
+                try:
+                    meta = json.loads(fs.cat_file(meta_path))
+                    epoch, name = int(meta["epoch"]), str(meta["weights"])
+                    if self.model.optimizer is not None and not self.model.optimizer.built:
+                        self.model.optimizer.build(self.model.trainable_variables)
+                    with tempfile.TemporaryDirectory() as tmp:
+                        local = os.path.join(tmp, name)
+                        fs.get_file(f"{root}/{name}", local)
+                        self.model.load_weights(local)
+                except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint: start over, never fail the run
+                    log.warning("checkpoint %s cannot be read (%s: %s); removing it and training from epoch 0", backup_dir, type(exc).__name__, exc)
+                    fs.rm(root, recursive=True)
+                    return
+                self.model._initial_epoch = epoch  # what Keras's own BackupAndRestore sets; fit() starts there
+
+            def on_epoch_end(self, epoch, logs=None):
+                name = f"epoch-{epoch + 1}.weights.h5"
+                fs.makedirs(root, exist_ok=True)
+                with tempfile.TemporaryDirectory() as tmp:
+                    local = os.path.join(tmp, name)
+                    self.model.save_weights(local)
+                    fs.put_file(local, f"{root}/{name}")
+                staged = f"{root}/.{cls.META}.tmp"
+                fs.pipe_file(staged, json.dumps({"epoch": epoch + 1, "weights": name}).encode())
+                fs.mv(staged, meta_path)  # a rename on a local disk: the metadata is the old one or the new one
+                for old in fs.glob(f"{root}/epoch-*.weights.h5"):
+                    if not old.endswith("/" + name):
+                        fs.rm(old)
+
+            def on_train_end(self, logs=None):
+                if fs.exists(root):
+                    fs.rm(root, recursive=True)
+
+        return Checkpoint()
+
+
+def keras_callbacks(name: str, key: str, patience: int, settings: Settings, log=None) -> list:
     """Checkpoint each epoch (resume after a kill), early stopping keeping the best weights, TensorBoard logs.
 
     `key` names the run's plan: the same plan re-run finds its checkpoint.
@@ -288,7 +355,7 @@ def keras_callbacks(name: str, key: str, patience: int, settings: Settings) -> l
     from lepton_flow.settings import join
 
     return [
-        keras.callbacks.BackupAndRestore(join(settings.checkpoints_dir, name, key), save_freq="epoch", delete_checkpoint=True),
+        EpochCheckpoint(join(settings.checkpoints_dir, name, key), log),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
         keras.callbacks.TensorBoard(log_dir=join(settings.tensorboard_dir, name, key)),
     ]
@@ -319,7 +386,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         model = builder.build(p.window, reader.channels, p.model_size)
         model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss=masked_mse)
     epoch_log = _EpochLog(log)
-    callbacks = keras_callbacks(p.model_name, plan.key, p.patience, settings) + [epoch_log]
+    callbacks = keras_callbacks(p.model_name, plan.key, p.patience, settings, log) + [epoch_log]
     history = model.fit(train_ds, validation_data=val_ds, epochs=p.epochs, callbacks=callbacks, shuffle=False, verbose=0)
 
     val_loss = masked_loss(model, ws.normalization, ws.normalization, reader, ws.validation, p.window, max(p.batch_size, 256))
