@@ -224,10 +224,18 @@ def validate_frame(frame: pd.DataFrame, dataset: str) -> ValidationOutcome:
     return ValidationOutcome(reasons=reasons, expectations=summary, result_json=compact)
 
 
+DATA_DOCS_LIMIT = 500
+"""Validation results the Data Docs index lists (the latest); older pages stay on disk, unlisted."""
+
+
 def build_data_docs(project_dir: str, results: list[tuple[str, str, dict]], dataset: str) -> str:
-    """Write a GX Data Docs site for these validation results.
+    """Add these validation results to the project's GX Data Docs site.
 
     `results` holds (run name, batch id, result JSON). Returns the index page.
+    Renders the pages of these results and the suite, and the index over the
+    latest `DATA_DOCS_LIMIT` results: GX's default rebuilds every page of
+    every run so far, which on a 15-minute schedule grew by a second per
+    hundred results, run after run.
     """
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
@@ -244,13 +252,17 @@ def build_data_docs(project_dir: str, results: list[tuple[str, str, dict]], data
         if dataset in names:
             context.suites.delete(dataset)
         context.suites.add(suite)
+        for name, site in context.list_data_docs_sites().items():
+            index = dict(site.get("site_index_builder") or {"class_name": "DefaultSiteIndexBuilder"})
+            if index.get("validation_results_limit") != DATA_DOCS_LIMIT:
+                index["validation_results_limit"] = DATA_DOCS_LIMIT
+                context.update_data_docs_site(name, {**site, "site_index_builder": index})
         schema = ExpectationSuiteValidationResultSchema()
+        suite_key = ExpectationSuiteIdentifier(name=dataset)
+        keys: list = [suite_key]
         for run_name, batch_id, result in results:
-            key = ValidationResultIdentifier(
-                expectation_suite_identifier=ExpectationSuiteIdentifier(name=dataset),
-                run_id=RunIdentifier(run_name=run_name),
-                batch_identifier=batch_id,
-            )
+            key = ValidationResultIdentifier(expectation_suite_identifier=suite_key, run_id=RunIdentifier(run_name=run_name), batch_identifier=batch_id)
             context.validation_results_store.set(key, schema.load(result))
-        sites = context.build_data_docs()
+            keys.append(key)
+        sites = context.build_data_docs(resource_identifiers=keys)
     return next(iter(sites.values())).removeprefix("file://")

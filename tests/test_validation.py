@@ -70,6 +70,22 @@ def test_data_docs_site_is_written(tmp_path):
     assert pages and "temperature" in pages[0].read_text()
 
 
+def test_data_docs_render_only_the_new_results_and_index_the_latest(tmp_path, monkeypatch):
+    """Each run renders its own pages; GX's default rebuilt every page of every earlier run."""
+    from pathlib import Path
+
+    outcome = validation.validate_frame(_frame(), "sensor_readings")
+    index = Path(validation.build_data_docs(str(tmp_path), [("run-1", "file-a", outcome.result_json)], "sensor_readings"))
+    first = next(tmp_path.rglob("file-a.html"))
+    first.unlink()  # were earlier pages rebuilt, it would come back
+    monkeypatch.setattr(validation, "DATA_DOCS_LIMIT", 2)
+    validation.build_data_docs(str(tmp_path), [("run-2", "file-b", outcome.result_json), ("run-2", "file-c", outcome.result_json)], "sensor_readings")
+    assert not first.exists()
+    assert {p.name for p in tmp_path.rglob("*.html") if "validations" in p.parts} == {"file-b.html", "file-c.html"}
+    listed = index.read_text()
+    assert "file-b" in listed and "file-c" in listed and "file-a" not in listed  # the latest two only
+
+
 def test_dictionary_columns_are_checked_per_combination_with_the_same_verdicts():
     """Categorical columns take the fast path; reasons and Data Docs counts equal the row-by-row run."""
     rng = np.random.default_rng(5)
