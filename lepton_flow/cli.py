@@ -109,6 +109,18 @@ def _run_model_flow(flow, params) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _quiet_defaults()
+    from lepton_flow.parallel import LocalAPI
+
+    # Prefect's local API starts first: the flows' imports and the
+    # parameter checks below run while it comes up.
+    api = LocalAPI.begin()
+    try:
+        return _run_flows(args, api)
+    finally:
+        api.stop()
+
+
+def _run_flows(args: argparse.Namespace, api) -> int:
     try:
         extra = _params(args)
         if args.flow == "sensor-ingest":
@@ -150,7 +162,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         except SchedulerUnreachable as exc:
             print(f"lepton-flow: {exc}", file=sys.stderr)
             return 1
-    with local_api(cluster="ingest" in params or "logs" in params):
+    if "ingest" in params or "logs" in params:
+        api.start_cluster()
+    with local_api(begun=api):
         code, new_data = 0, False
         if "ingest" in params:
             code, new_data = _run_ingest(params["ingest"])

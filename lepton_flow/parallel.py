@@ -144,8 +144,134 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class LocalAPI:
+    """Prefect's local API server and the local Dask cluster, started without waiting for either.
+
+    `begin` launches the server and returns at once, so a command can import
+    its flows and check its parameters while it starts; `start_cluster`
+    then starts the cluster (a process per worker: not worth starting for
+    parameters that fail), and `local_api(begun=...)` waits for both. The server is the uvicorn
+    process Prefect's own `SubprocessASGIServer` runs, started here without
+    importing `prefect.server` (FastAPI, SQLAlchemy: 2 s) into this process.
+    With PREFECT_API_URL set (a server, or a test harness) nothing starts.
+    """
+
+    def __init__(self) -> None:
+        self.url: str | None = None
+        self.process = None
+        self.started: list = []  # the LocalCluster, or the exception it failed with
+        self.starter = None
+        self.stopped = False
+
+    @classmethod
+    def begin(cls, cluster: bool = False) -> LocalAPI:
+        import subprocess
+
+        import prefect
+        from prefect.settings import PREFECT_API_URL, get_current_settings
+
+        from lepton_flow.flowtools import EMBEDDED_API_ENV
+
+        api = cls()
+        if PREFECT_API_URL.value():
+            return api
+        current = get_current_settings()
+        # Prefect makes its home, but not the folders above it: the server then
+        # cannot open its database and the start times out after three minutes.
+        Path(current.home).mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        env = {
+            **os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
+            **current.to_environment_variables(exclude_unset=True),
+        }
+        api.process = subprocess.Popen([
+            sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+            "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on",
+        ], env=env)
+        api.url = f"http://127.0.0.1:{port}/api"
+        # Set before the cluster's workers start: they inherit it.
+        os.environ["PREFECT_API_URL"] = api.url
+        os.environ[EMBEDDED_API_ENV] = "1"
+        if cluster:
+            api.start_cluster()
+        return api
+
+    def start_cluster(self) -> None:
+        """Start the local Dask cluster in a thread (not with LEPTON_DASK_ADDRESS set, nor twice, nor without a server)."""
+        settings = get_settings()
+        if self.process is None or self.starter is not None or settings.dask_address:
+            return
+        import threading
+
+        def start() -> None:
+            from distributed import LocalCluster
+
+            try:
+                self.started.append(LocalCluster(
+                    n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker, processes=True,
+                    dashboard_address=":8787", preload=["lepton_flow.worker_preload"],
+                ))
+            except Exception as exc:  # noqa: BLE001 (the flows then start their own, as without `cluster`)
+                print(f"lepton-flow: the local Dask cluster did not start beside the API ({exc}); the flows start their own", file=sys.stderr)
+                self.started.append(exc)
+
+        self.starter = threading.Thread(target=start, name="lepton-local-cluster", daemon=True)
+        self.starter.start()
+
+    def wait(self) -> None:
+        """Until the server answers (or fails: RuntimeError with its exit code) and the cluster is up."""
+        import time
+
+        import httpx
+        from prefect.settings import get_current_settings
+
+        if self.process is None:
+            return
+        deadline = time.monotonic() + get_current_settings().server.ephemeral.startup_timeout_seconds
+        with httpx.Client() as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"Prefect's local API server exited with code {self.process.returncode} while starting (its output is above)")
+                try:
+                    if client.get(f"{self.url}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Prefect's local API server did not answer at {self.url} within {get_current_settings().server.ephemeral.startup_timeout_seconds:.0f} s")
+                time.sleep(0.1)
+        if self.starter is not None:
+            self.starter.join()
+            if not isinstance(self.started[0], Exception):
+                _SHARED_CLUSTER.append(self.started[0].scheduler_address)
+
+    def stop(self) -> None:
+        """Stop the cluster and the server (once; a no-op when nothing started)."""
+        if self.stopped or self.process is None:
+            return
+        import subprocess
+
+        from lepton_flow.flowtools import EMBEDDED_API_ENV
+
+        self.stopped = True
+        _SHARED_CLUSTER.clear()
+        if self.starter is not None:
+            self.starter.join(60)  # a server that failed to start leaves the cluster starting
+        for item in self.started:
+            if not isinstance(item, Exception):
+                item.close()
+        os.environ.pop("PREFECT_API_URL", None)
+        os.environ.pop(EMBEDDED_API_ENV, None)
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 @contextlib.contextmanager
-def local_api(cluster: bool = False) -> Iterator[str | None]:
+def local_api(cluster: bool = False, begun: LocalAPI | None = None) -> Iterator[str | None]:
     """Prefect's local API, one for this process and every Dask worker it starts.
 
     With PREFECT_API_URL set (a server, or a test harness) there is nothing
@@ -158,66 +284,25 @@ def local_api(cluster: bool = False) -> Iterator[str | None]:
     flows run on starts beside the server instead of after it, its workers
     importing what tasks need (`lepton_flow.worker_preload`) while the
     server starts: a run's fixed cost falls by seconds. Flows called through
-    `on_shared_cluster` use it.
+    `on_shared_cluster` use it. `begun`: what `LocalAPI.begin` already
+    started (the caller did other work meanwhile); this waits for it and
+    stops it at the end.
     """
-    from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, get_current_settings, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
-    if PREFECT_API_URL.value():
+    api = begun or LocalAPI.begin(cluster)
+    if api.process is None:
         yield PREFECT_API_URL.value()
         return
-    import threading
-
-    from prefect.server.api.server import SubprocessASGIServer
-
-    from lepton_flow.flowtools import EMBEDDED_API_ENV
-
-    # Prefect makes its home, but not the folders above it: the server then
-    # cannot open its database and the start times out after three minutes.
-    Path(get_current_settings().home).mkdir(parents=True, exist_ok=True)
-    server = SubprocessASGIServer(port=_free_port())
-    # Set before the cluster's workers start: they inherit it.
-    os.environ["PREFECT_API_URL"] = server.api_url
-    os.environ[EMBEDDED_API_ENV] = "1"
-    started: list = []
-    starter = None
-    settings = get_settings()
-    if cluster and not settings.dask_address:
-
-        def start() -> None:
-            from distributed import LocalCluster
-
-            try:
-                started.append(LocalCluster(
-                    n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker, processes=True,
-                    dashboard_address=":8787", preload=["lepton_flow.worker_preload"],
-                ))
-            except Exception as exc:  # noqa: BLE001 (the flows then start their own, as without `cluster`)
-                print(f"lepton-flow: the local Dask cluster did not start beside the API ({exc}); the flows start their own", file=sys.stderr)
-                started.append(exc)
-
-        starter = threading.Thread(target=start, name="lepton-local-cluster", daemon=True)
-        starter.start()
     try:
-        server.start()
-        if starter is not None:
-            starter.join()
-            if not isinstance(started[0], Exception):
-                _SHARED_CLUSTER.append(started[0].scheduler_address)
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield server.api_url
+        api.wait()
+        with temporary_settings(updates={PREFECT_API_URL: api.url}):
+            yield api.url
             # Send the run's last logs while the server is still there: a log
             # left for the exit handler would retry a stopped server for a minute.
             from prefect.logging.handlers import APILogWorker
 
             APILogWorker.drain_all(timeout=10)
     finally:
-        _SHARED_CLUSTER.clear()
-        if starter is not None:
-            starter.join(60)  # a server that failed to start leaves the cluster starting
-        for item in started:
-            if not isinstance(item, Exception):
-                item.close()
-        os.environ.pop("PREFECT_API_URL", None)
-        os.environ.pop(EMBEDDED_API_ENV, None)
         with temporary_settings(updates={PREFECT_LOGGING_TO_API_ENABLED: False}):
-            server.stop()
+            api.stop()
