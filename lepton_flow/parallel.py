@@ -18,6 +18,23 @@ from typing import Any
 from lepton_flow.settings import Settings, get_settings
 
 
+def local_cluster(**kwargs):
+    """A `distributed.LocalCluster` whose workers keep glibc's own heap trimming.
+
+    Dask starts worker processes with MALLOC_TRIM_THRESHOLD_=65536, which
+    hands freed memory back to the system at once: every large pandas or
+    Arrow buffer then costs fresh page faults. Cleaning a window ran 1.5
+    times slower under it (3.65 s -> 5.4 s for 13 windows in one process).
+    The workers hand memory back after each file instead (`release_memory`).
+    """
+    import dask
+    from distributed import LocalCluster
+
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(**kwargs)
+
+
 def task_runner(settings: Settings | None = None):
     """The Prefect task runner for flows: an existing scheduler, or a local cluster."""
     from prefect_dask import DaskTaskRunner
@@ -26,7 +43,7 @@ def task_runner(settings: Settings | None = None):
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)
     return DaskTaskRunner(
-        cluster_class="distributed.LocalCluster",
+        cluster_class="lepton_flow.parallel.local_cluster",
         cluster_kwargs={
             "n_workers": settings.dask_workers,
             "threads_per_worker": settings.dask_threads_per_worker,
@@ -71,7 +88,7 @@ def _in_worker() -> bool:
 
 @contextlib.contextmanager
 def dask_client() -> Iterator[Any | None]:
-    """A distributed client to submit to, set as Dask's default; None outside a cluster."""
+    """A distributed client to submit to: the worker's, Dask's default, or the flow's task runner's; None outside a cluster."""
     if _in_worker():
         from distributed import worker_client
 
@@ -80,12 +97,29 @@ def dask_client() -> Iterator[Any | None]:
         with worker_client() as client:
             yield client
         return
-    try:
-        from distributed import get_client
+    from distributed import get_client
 
-        yield get_client()
+    try:
+        client = get_client()
     except ValueError:
-        yield None
+        client = _flow_client()
+    yield client
+
+
+def _flow_client():
+    """The client of the flow run's Dask task runner, when a task runs in the flow's own process.
+
+    A task called directly in a flow (not submitted) runs there, where
+    prefect-dask's client is not Dask's default (`set_as_default=False`):
+    without this, the cleaning windows ran one after another in the flow's
+    process while the cluster's workers idled.
+    """
+    from prefect.context import FlowRunContext
+    from prefect_dask import DaskTaskRunner
+
+    context = FlowRunContext.get()
+    runner = getattr(context, "task_runner", None)
+    return runner.client if isinstance(runner, DaskTaskRunner) else None
 
 
 TRIM_ABOVE = 768 << 20
@@ -204,10 +238,8 @@ class LocalAPI:
         import threading
 
         def start() -> None:
-            from distributed import LocalCluster
-
             try:
-                self.started.append(LocalCluster(
+                self.started.append(local_cluster(
                     n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker, processes=True,
                     dashboard_address=":8787", preload=["lepton_flow.worker_preload"],
                 ))

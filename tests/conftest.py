@@ -62,11 +62,11 @@ def dask_cluster(prefect_server):
     The workers get the test server's URL in their environment, as
     `lepton_flow.parallel.local_api` gives it to a CLI run's workers.
     """
-    from distributed import LocalCluster
+    from lepton_flow.parallel import local_cluster
 
     os.environ["PREFECT_API_URL"] = prefect_server
     try:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+        cluster = local_cluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     finally:
         del os.environ["PREFECT_API_URL"]
     yield cluster

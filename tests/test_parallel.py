@@ -1,0 +1,47 @@
+"""Where fanned-out work runs: on the flow's cluster, wherever the task that fans out runs."""
+
+from __future__ import annotations
+
+import os
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect_dask import DaskTaskRunner
+
+from lepton_flow.parallel import map_parallel
+
+
+def _where(item: int) -> tuple[int, int]:
+    import time
+
+    time.sleep(0.2)  # long enough for both workers to take some
+    return item, os.getpid()
+
+
+@task(cache_policy=NO_CACHE)
+def fan_out(n: int) -> list[tuple[int, int]]:
+    return map_parallel(_where, list(range(n)))
+
+
+@flow
+def called_and_submitted(n: int) -> dict:
+    # Called: runs in this flow's process (as clean_readings does); submitted: on a worker.
+    return {"called": fan_out(n), "submitted": fan_out.submit(n).result(), "flow": os.getpid()}
+
+
+def test_a_task_fans_out_over_the_cluster_whether_called_in_the_flow_or_submitted(dask_cluster):
+    from distributed import Client
+
+    with Client(dask_cluster) as client:
+        workers = set(client.run(os.getpid).values())
+    assert len(workers) == 2 and os.getpid() not in workers
+    out = called_and_submitted.with_options(task_runner=DaskTaskRunner(address=dask_cluster.scheduler_address))(8)
+    for how in ("called", "submitted"):
+        items, pids = zip(*out[how])
+        assert list(items) == list(range(8)), how
+        assert set(pids) == workers, how  # on both workers, never in the flow's process
+    assert out["flow"] == os.getpid()
+
+
+def test_outside_a_cluster_it_runs_here():
+    assert map_parallel(_where, [1, 2]) == [(1, os.getpid()), (2, os.getpid())]
