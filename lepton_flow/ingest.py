@@ -197,8 +197,12 @@ def _read_parquet(url: str | list[str], **kwargs) -> pa.Table:
     return pq.read_table(path, filesystem=fs, **kwargs)
 
 
-def new_run(run_id: str, grid_seconds: int, settings: Settings | None = None, dataset: str = DATASET) -> RunInfo:
-    """A run's staging and quarantine places, and the store snapshot it starts from."""
+def new_run(run_id: str, grid_seconds: int | None, settings: Settings | None = None, dataset: str = DATASET) -> RunInfo:
+    """A run's staging and quarantine places, and the store snapshot it starts from.
+
+    Its grid is the store's (a run asking for another fails in cleaning,
+    naming both), else `grid_seconds`, else `DEFAULT_GRID_SECONDS`.
+    """
     settings = settings or get_settings()
     current = store.state(settings.store)
     safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
@@ -210,7 +214,7 @@ def new_run(run_id: str, grid_seconds: int, settings: Settings | None = None, da
         store_url=settings.store,
         docs_dir=join(settings.data_root, "gx"),
         base_snapshot=current.snapshot_id,
-        grid_seconds=current.grid_seconds or grid_seconds,
+        grid_seconds=current.grid_seconds or grid_seconds or cleaning.DEFAULT_GRID_SECONDS,
         chunk_len=current.chunk_len or DEFAULT_CHUNK_LEN,
         threshold=settings.validation_threshold,
     )
@@ -544,7 +548,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     if halo >= W:
         raise ValueError(f"the cleaning steps look {halo} bins around each reading; that must stay under the chunk length {W}")
     current = store.state(run.store_url, run.base_snapshot) if run.base_snapshot else store.SensorStoreState(url=run.store_url)
-    if current.exists and current.grid_seconds != params.grid_seconds:
+    if current.exists and params.grid_seconds is not None and current.grid_seconds != params.grid_seconds:
         raise store.StoreError(
             f"the store at {run.store_url} holds a {current.grid_seconds} s grid; this run asked for {params.grid_seconds} s"
         )
@@ -585,7 +589,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     group = zarr.open_group(cleaned_url, mode="w")
     group.attrs.update(
         {
-            "grid_seconds": params.grid_seconds,
+            "grid_seconds": run.grid_seconds,
             "chunk_len": W,
             "start_bin": start_bin,
             "end_bin": end_bin,

@@ -8,7 +8,7 @@ from lepton_flow.ingest import RunInfo, new_run
 
 
 @task(cache_policy=NO_CACHE)
-def plan_ingest_run(run_id: str, grid_seconds: int, threshold: float | None = None) -> RunInfo:
+def plan_ingest_run(run_id: str, grid_seconds: int | None, threshold: float | None = None) -> RunInfo:
     """The run's staging and quarantine places and the store snapshot it builds on.
 
     The snapshot read here is the one the commit must still find, so that

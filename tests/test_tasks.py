@@ -139,3 +139,27 @@ def test_clean_refuses_a_grid_the_store_does_not_have(data_root):
     _, staged2 = _through_stage(run2, src)
     with pytest.raises(StoreError, match="30 s grid"):
         clean_readings.fn(staged2, run2, STEPS, CleanParams(grid_seconds=60))
+
+
+def test_a_run_that_names_no_grid_takes_the_stores(data_root):
+    """A store made on a 60 s grid: later runs (a schedule, `make run`) need not repeat it."""
+    first = plan_ingest_run.fn("r1", 60)
+    assert first.grid_seconds == 60
+    src = _source(data_root)
+    _, staged = _through_stage(first, src)
+    commit_readings.fn(clean_readings.fn(staged, first, STEPS, CleanParams(grid_seconds=60)), first, staged)
+    later = plan_ingest_run.fn("r2", None)
+    assert later.grid_seconds == 60
+    _write(src / "b.csv", start="2026-01-02")
+    _, staged2 = _through_stage(later, src)
+    cleaned = clean_readings.fn(staged2, later, STEPS, CleanParams())
+    commit_readings.fn(cleaned, later, staged2)
+    from lepton_flow import store
+
+    assert store.state(get_settings().store).grid_seconds == 60
+    assert sum(a.stored for a in cleaned.accounts.values()) == 100  # b.csv: 100 readings at 30 s, two per 60 s bin, all stored
+    assert plan_ingest_run.fn("r3", None).grid_seconds == 60
+
+
+def test_a_new_store_without_a_grid_gets_the_default(data_root):
+    assert plan_ingest_run.fn("r1", None).grid_seconds == 30

@@ -38,10 +38,15 @@ QUALITY_MEANINGS = {
 REMOVED = (OUTLIER, STUCK)
 
 
+DEFAULT_GRID_SECONDS = 30
+
+
 class CleanParams(BaseModel):
     """Knobs of the cleaning steps; flat so that the UI renders them as a form."""
 
-    grid_seconds: int = Field(30, ge=1, le=86_400, description="Spacing of the time grid, in seconds.")
+    grid_seconds: int | None = Field(
+        None, ge=1, le=86_400, description=f"Spacing of the time grid, in seconds. Empty: the store's grid, or {DEFAULT_GRID_SECONDS} for a new store."
+    )
     hampel_half_window: int = Field(7, ge=1, le=500, description="Hampel filter: bins on each side of a point.")
     hampel_sigmas: float = Field(5.0, gt=0, le=100, description="Hampel filter: robust standard deviations that make an outlier.")
     zscore_threshold: float = Field(4.0, gt=0, le=100, description="z-score step: standard deviations that make an outlier.")
