@@ -106,25 +106,48 @@ def _tricky_bgl_lines() -> list[str]:
     ]
 
 
+def _tricky_syslog_lines() -> list[str]:
+    return [
+        "<34>Oct 11 22:14:15 mymachine su: 'su root' failed",
+        "<191>Oct  1 02:03:04 host app[12]: pri 191 is debug, a space-padded day",
+        "<999>Oct  1 02:03:04 host app: pri 999",
+        "Feb 29 00:00:00 host app: 29 February in a year that has none",
+        "Feb 28 23:59:60 host app: second 60",
+        "Apr 31 10:00:00 host app: 31 April",
+        "Foo 11 22:14:15 host app: no such month",
+        "Oct 00 22:14:15 host app: day 0",
+        "Oct 11 24:00:00 host app: hour 24",
+        "Oct 11 22:14:15 host app:no space after the colon",
+        "Oct 11 22:14:15 host app: ",
+        "Oct 11 22:14:15 höst app: a non-ASCII host",
+        "Oct 11 22:14:15 host\x1capp x: a separator Python counts as space",
+        "Oct 11 22:14:15 host app[x]: a pid that is not one",
+        "Oct 11 22:14:15 host app[7]:: two colons",
+        "<34> Oct 11 22:14:15 host app: a space after the priority",
+    ]
+
+
 @pytest.mark.parametrize("name", sorted(n for n, f in log_formats().items() if f.parse_many is not None))
 def test_parse_many_gives_the_events_parse_gives(name):
     """A format's all-at-once parser takes only lines its line parser takes, and gives each the same event."""
     import pyarrow as pa
 
     fmt = log_formats()[name]
-    sample = {"hdfs": "HDFS", "bgl": "BGL"}.get(name)
-    tricky = {"hdfs": _tricky_hdfs_lines, "bgl": _tricky_bgl_lines}.get(name, list)()
+    sample = {"hdfs": "HDFS", "bgl": "BGL", "syslog-rfc3164": "OpenSSH"}.get(name)
+    tricky = {"hdfs": _tricky_hdfs_lines, "bgl": _tricky_bgl_lines, "syslog-rfc3164": _tricky_syslog_lines}.get(name, list)()
     lines = list(fmt.examples) + (_sample(sample)[0] if sample else []) + tricky
-    index, table = fmt.parse_many(pa.array(lines), 2008)
+    year = 2007 if name == "syslog-rfc3164" else 2008  # no 29 February
+    index, table = fmt.parse_many(pa.array(lines), year)
     got = dict(zip(index.tolist(), table.to_pylist()))
     assert len(got) >= len(lines) // 2  # it takes the bulk of a file in its own format
     for i, line in enumerate(lines):
-        want = fmt.parse(line, 2008)
+        want = fmt.parse(line, year)
         if i in got:
             assert want is not None, f"parse_many took a line parse refuses: {line!r}"
             assert got[i]["timestamp"] == want["timestamp"] and {k: got[i][k] for k in ("host", "source", "level", "message")} == {k: want[k] for k in ("host", "source", "level", "message")}, line
     taken = {lines[i] for i in got}
-    assert not any(("31 November" in line or "second 60" in line or "31 June" in line) for line in taken)  # dates Arrow would roll over
+    assert not any(("31 November" in line or "second 60" in line or "31 June" in line or "31 April" in line or "29 February" in line) for line in taken)  # dates Arrow would roll over
+    assert fmt.parse_many(pa.array(lines), 99999)[0].size == 0 or name != "syslog-rfc3164"  # a year the digits cannot spell: all to `parse`
 
 
 def test_reading_a_file_takes_the_fast_path_and_the_line_path_alike(tmp_path):
