@@ -316,17 +316,24 @@ def discover(source: str, ingested: set[str], supported=None) -> tuple[list[Sour
     unsupported: list[str] = []
     seen = set(ingested)
     supported = supported or is_supported
+    candidates = []
     for url in list_source(source):
         if not under_roots(url, roots):
             from lepton_flow.flowtools import run_logger
 
             run_logger().warning("%s resolves outside the allowed source roots: left out", url)
             unsupported.append(url)
-            continue
-        if not supported(url):
+        elif not supported(url):
             unsupported.append(url)
-            continue
-        sha, size = hash_file(url)
+        else:
+            candidates.append(url)
+    # hashlib lets go of the GIL while it hashes, and object stores answer
+    # slowly: a few threads hash files side by side (in listing order).
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(4, max(1, len(candidates)))) as pool:
+        hashes = list(pool.map(hash_file, candidates))
+    for url, (sha, size) in zip(candidates, hashes):
         if sha in seen:
             known.append(url)
             continue
