@@ -127,6 +127,30 @@ def _tricky_syslog_lines() -> list[str]:
     ]
 
 
+def _tricky_access_lines() -> list[str]:
+    rest = '"GET /a.html HTTP/1.1" 200 512 "http://example.com/" "Mozilla/5.0"'
+    return [
+        f"10.0.0.{i} - - [{d:02d}/Mar/2007:{h:02d}:39:21 +0100] " + rest for i, (d, h) in enumerate([(1, 0), (15, 12), (28, 23)])
+    ] + [
+        '10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 404 -',  # common format, no size
+        '10.0.0.1 - - [10/Oct/2000:13:55:36 -0530] "POST /x HTTP/1.0" 503 12 "-" "curl/8"',
+        '10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET /say?q=\\"hi\\" HTTP/1.0" 200 1 "-" "a \\"quoted\\" agent"',
+        '10.0.0.1 - - [10/Oct/2000:13:55:36 +0100] "GET / HTTP/1.0" 200 1 trailing words after the line',
+        '10.0.0.1 - - [10/Oct/2000:13:55:36 +2400] "GET / HTTP/1.0" 200 1',  # an offset of a whole day
+        '10.0.0.1 - - [10/Oct/2000:13:55:36 +0160] "GET / HTTP/1.0" 200 1',  # 60 minutes
+        '10.0.0.1 - - [31/Apr/2007:10:00:00 +0000] "GET / HTTP/1.0" 200 1',  # 31 April
+        '10.0.0.1 - - [29/Feb/2007:10:00:00 +0000] "GET / HTTP/1.0" 200 1',  # 29 February in a year that has none
+        '10.0.0.1 - - [28/Feb/2007:23:59:60 +0000] "GET / HTTP/1.0" 200 1',  # second 60
+        '10.0.0.1 - - [10/Oct/2000:24:00:00 +0000] "GET / HTTP/1.0" 200 1',  # hour 24
+        '10.0.0.1 - - [10/Foo/2000:13:55:36 +0000] "GET / HTTP/1.0" 200 1',  # no such month
+        '10.0.0.1 - - [10/Oct/0000:13:55:36 +0000] "GET / HTTP/1.0" 200 1',  # year 0
+        '10.0.0.1 - - [01/Jan/2000:00:30:00 +0100] "GET / HTTP/1.0" 200 1',  # the day before in UTC
+        '10.0.0.1 -\x1c - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.0" 200 1',  # a separator Python counts as space
+        '10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET /ü HTTP/1.0" 200 1',  # non-ASCII
+        '10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.0" 2000 1',  # a four-digit status
+    ]
+
+
 @pytest.mark.parametrize("name", sorted(n for n, f in log_formats().items() if f.parse_many is not None))
 def test_parse_many_gives_the_events_parse_gives(name):
     """A format's all-at-once parser takes only lines its line parser takes, and gives each the same event."""
@@ -134,7 +158,7 @@ def test_parse_many_gives_the_events_parse_gives(name):
 
     fmt = log_formats()[name]
     sample = {"hdfs": "HDFS", "bgl": "BGL", "syslog-rfc3164": "OpenSSH"}.get(name)
-    tricky = {"hdfs": _tricky_hdfs_lines, "bgl": _tricky_bgl_lines, "syslog-rfc3164": _tricky_syslog_lines}.get(name, list)()
+    tricky = {"hdfs": _tricky_hdfs_lines, "bgl": _tricky_bgl_lines, "syslog-rfc3164": _tricky_syslog_lines, "access-combined": _tricky_access_lines}.get(name, list)()
     lines = list(fmt.examples) + (_sample(sample)[0] if sample else []) + tricky
     year = 2007 if name == "syslog-rfc3164" else 2008  # no 29 February
     index, table = fmt.parse_many(pa.array(lines), year)
