@@ -30,6 +30,33 @@ def test_gzip_multiline_and_quarantine_with_line_numbers(tmp_path):
     assert got.quarantined == [{"line": 6, "reason": "no registered log format parses it (the file's is jsonl)", "text": "not json at all"}]
 
 
+def test_syslog_lines_dated_after_the_file_was_written_belong_to_the_year_before(tmp_path):
+    """A file rotated on 2 January 2027 holds December's lines: they are 2026's, January's are 2027's."""
+    import os
+    from datetime import UTC, datetime
+
+    path = tmp_path / "auth.log"
+    path.write_text(
+        "Dec 30 23:59:00 host sshd[1]: Accepted password for a\n"
+        "Dec 31 12:00:00 hóst sshd[1]: a line the fast path leaves (not ASCII)\n"
+        "Jan  1 00:00:05 host sshd[1]: Accepted password for b\n"
+        "261231 120000 7 INFO dfs.DataNode: an HDFS line carries its year (2026), and a date after the file's stays\n"
+        "Jan  2 11:00:00 host sshd[1]: Accepted password for c\n"
+    )
+    written = datetime(2027, 1, 2, 12, 0, tzinfo=UTC).timestamp()
+    os.utime(path, (written, written))
+    got = read_log(str(path))
+    assert got.format == "syslog-rfc3164" and got.balanced
+    years = [(e["line"], e["timestamp"].year, e["timestamp"].month) for e in got.events]
+    assert years == [(1, 2026, 12), (2, 2026, 12), (3, 2027, 1), (4, 2026, 12), (5, 2027, 1)]
+    hdfs_late = datetime(2028, 1, 5, 12, 0, tzinfo=UTC).timestamp()
+    (tmp_path / "late.log").write_text("280106 120000 7 INFO dfs.DataNode: four days after the file was written\n")
+    os.utime(tmp_path / "late.log", (hdfs_late - 4 * 86400, hdfs_late - 4 * 86400))
+    assert read_log(str(tmp_path / "late.log")).events[0]["timestamp"].year == 2028  # a format with years is left alone
+    # A year given is taken as is.
+    assert [e["timestamp"].year for e in read_log(str(path), year=2027).events][:2] == [2027, 2027]
+
+
 def test_syslog_without_a_year_takes_the_year_given(tmp_path):
     path = tmp_path / "auth.log"
     path.write_text("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n")

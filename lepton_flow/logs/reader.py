@@ -61,18 +61,19 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")  # lossless for any byte; the text stays readable for most legacy logs
 
 
-def _file_year(url: str) -> int:
+def _file_time(url: str) -> datetime:
+    """When the file was last written (now, if its store does not say): what lines without a year are dated against."""
     try:
         fs, path = fsspec.core.url_to_fs(url)
         info = fs.info(path)
         mtime = info.get("mtime") or info.get("LastModified") or info.get("created")
         if isinstance(mtime, datetime):
-            return mtime.year
+            return mtime if mtime.tzinfo else mtime.replace(tzinfo=UTC)
         if mtime:
-            return datetime.fromtimestamp(float(mtime), tz=UTC).year
+            return datetime.fromtimestamp(float(mtime), tz=UTC)
     except (OSError, ValueError, TypeError):
         pass
-    return datetime.now(UTC).year
+    return datetime.now(UTC)
 
 
 def _split(data: bytes) -> pa.Array:
@@ -94,7 +95,11 @@ def _split(data: bytes) -> pa.Array:
 
 
 def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
-    """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one (default: the file's).
+    """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one.
+
+    Without `year`, lines without one take the year the file was last
+    written, and those that would then fall over a day after that moment
+    take the year before (a file rotated in January holds December's lines).
 
     The file's format parses all its lines at once where it can
     (`LogFormat.parse_many`, Arrow's regular expressions); the lines that
@@ -102,7 +107,8 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
     a time, which is also where continuations join their event and where
     lines no format parses are quarantined.
     """
-    year = year or _file_year(url)
+    written = None if year else _file_time(url)
+    year = year or written.year
     try:
         with open_source(url) as fh:
             lines = _split(fh.read())
@@ -127,10 +133,13 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
     # quarantine.
     order = [formats[fmt]] + [f for name, f in sorted(formats.items()) if name != fmt] if fmt else []
 
-    def parse(text: str, year: int) -> dict | None:
+    yearless = np.zeros(n, bool)  # lines whose event took its year from `year`
+
+    def parse(i: int, text: str, year: int) -> dict | None:
         for f in order:
             event = f.parse(text, year)
             if event is not None:
+                yearless[i] = f.yearless
                 return event
         return None
 
@@ -144,6 +153,7 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
             index, table = formats[fmt].parse_many(lines.filter(short), year)
             index = np.flatnonzero(short.to_numpy(zero_copy_only=False))[index]
         fast[index] = True
+        yearless[index] = formats[fmt].yearless
     rest = np.flatnonzero(~fast)
     owner = np.where(fast, np.arange(n), -1)  # each line's event: the index of the event's first line, -1 for none
     slow: dict[int, dict] = {}
@@ -157,7 +167,7 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
         if len(text) > MAX_LINE:
             out.quarantined.append({"line": number, "reason": f"line longer than {MAX_LINE} characters", "text": text[:500]})
             continue
-        event = parse(text, year)
+        event = parse(i, text, year)
         if event is not None:
             event["line"] = number
             slow[i] = event
@@ -186,4 +196,16 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
     if parts:
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         out.frame = frame.sort_values("line", kind="stable", ignore_index=True) if len(parts) > 1 else frame
+        if written is not None and yearless.any():
+            _year_before(out.frame, yearless, written)
     return out
+
+
+def _year_before(frame: pd.DataFrame, yearless: np.ndarray, written: datetime) -> None:
+    """Move the events of lines without a year that fall over a day after the file was written to the year before."""
+    ts = pd.to_datetime(frame["timestamp"], utc=True)
+    late = yearless[frame["line"].to_numpy() - 1] & (ts > pd.Timestamp(written) + pd.Timedelta(days=1)).to_numpy()
+    if late.any():
+        ts = ts.copy()
+        ts[late] = ts[late] - pd.DateOffset(years=1)
+        frame["timestamp"] = ts

@@ -36,6 +36,10 @@ class LogFormat:
     # (those go to `parse`), but must give each line it takes the event
     # `parse` gives: tests check the two agree.
     parse_many: Callable | None = None
+    # Its lines carry no year: `parse` takes the caller's, and the reader
+    # moves an event dated over a day after the file's modification time to
+    # the year before (December's lines in a file written in January).
+    yearless: bool = False
 
     def detect(self, lines: list[str], year: int = 1970) -> float:
         """Share of the sample lines this format parses: the format with the highest share is the file's."""

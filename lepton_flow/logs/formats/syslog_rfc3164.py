@@ -84,5 +84,6 @@ FORMAT = register_log_format(
         # one word; measured on loghub's OpenSSH sample: 0.79 at 0.4, 0.99 at 0.7.
         drain_similarity=0.7,
         parse_many=parse_many,
+        yearless=True,
     )
 )
