@@ -57,3 +57,63 @@ def test_an_empty_scoring_range_commits_nothing_and_says_so(one_chunk_store):
     assert result.snapshot_id is None and result.rows_scored == 0
     assert store.history(one_chunk_store)[0]["id"] == snapshot
     assert "nothing new to score" in report_scoring.fn(ScoreResult(snapshot_id=None, plan=plan))
+
+
+def test_epoch_checkpoint_resumes_and_survives_a_kill_at_any_write(tmp_path, caplog):
+    """A training killed mid-epoch resumes from its last whole epoch; a checkpoint torn by a kill never fails the re-run."""
+    import json
+
+    import keras
+
+    from lepton_flow.training import EpochCheckpoint
+
+    x = np.linspace(0, 1, 64, dtype=np.float32).reshape(-1, 1)
+    y = 3 * x + 1
+
+    def model():
+        keras.utils.set_random_seed(0)
+        m = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        m.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+        return m
+
+    class Kill(keras.callbacks.Callback):  # stands in for SIGKILL: stops the run without on_train_end
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 3:
+                raise KeyboardInterrupt
+
+    ckpt = tmp_path / "ckpt"
+    first = model()
+    with pytest.raises(KeyboardInterrupt):
+        first.fit(x, y, epochs=10, verbose=0, callbacks=[EpochCheckpoint(str(ckpt)), Kill()])
+    meta = json.loads((ckpt / "training_metadata.json").read_text())
+    assert meta == {"epoch": 3, "weights": "epoch-3.weights.h5"}
+    assert sorted(p.name for p in ckpt.iterdir()) == ["epoch-3.weights.h5", "training_metadata.json"]  # older epochs removed
+
+    resumed = model()
+    history = resumed.fit(x, y, epochs=5, verbose=0, callbacks=[EpochCheckpoint(str(ckpt))])
+    assert len(history.history["loss"]) == 2  # epochs 4 and 5 only
+    assert not ckpt.exists()  # a finished run removes its checkpoint
+
+    # A kill while the next epoch's weights were written leaves a torn file beside a whole checkpoint: it resumes.
+    with pytest.raises(KeyboardInterrupt):
+        model().fit(x, y, epochs=10, verbose=0, callbacks=[EpochCheckpoint(str(ckpt)), Kill()])
+    (ckpt / "epoch-4.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n torn")
+    history = model().fit(x, y, epochs=5, verbose=0, callbacks=[EpochCheckpoint(str(ckpt))])
+    assert len(history.history["loss"]) == 2
+
+    # Damage that should not happen (a disk fault, a hand edit): logged, removed, trained from epoch 0.
+    for damage in ("weights", "metadata", "missing"):
+        with pytest.raises(KeyboardInterrupt):
+            model().fit(x, y, epochs=10, verbose=0, callbacks=[EpochCheckpoint(str(ckpt)), Kill()])
+        if damage == "weights":
+            (ckpt / "epoch-3.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n torn")
+        elif damage == "metadata":
+            (ckpt / "training_metadata.json").write_text('{"epoch": 3, "wei')
+        else:
+            (ckpt / "epoch-3.weights.h5").unlink()
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            history = model().fit(x, y, epochs=5, verbose=0, callbacks=[EpochCheckpoint(str(ckpt))])
+        assert len(history.history["loss"]) == 5, damage
+        assert "cannot be read" in caplog.text and "training from epoch 0" in caplog.text, damage
+        assert not ckpt.exists()
