@@ -694,7 +694,9 @@ def summarise(
             with fs.open(path, "r") as fh:
                 results.append((run.run_id, path.rsplit("/", 1)[-1].removesuffix(".json"), json.load(fh)))
         if results and "://" not in run.docs_dir:
-            docs_url = build_data_docs(run.docs_dir, results, run.dataset)
+            from lepton_flow.parallel import on_this_machine
+
+            docs_url = on_this_machine(build_data_docs, run.docs_dir, results, run.dataset)
     remove_tree(run.staging_url)
     summary = IngestSummary(
         run_id=run.run_id,

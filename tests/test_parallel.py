@@ -8,7 +8,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
-from lepton_flow.parallel import map_parallel
+from lepton_flow.parallel import map_parallel, on_this_machine
 
 
 def _where(item: int) -> tuple[int, int]:
@@ -23,10 +23,15 @@ def fan_out(n: int) -> list[tuple[int, int]]:
     return map_parallel(_where, list(range(n)))
 
 
+@task(cache_policy=NO_CACHE)
+def where_docs_are_built() -> int:
+    return on_this_machine(os.getpid)
+
+
 @flow
 def called_and_submitted(n: int) -> dict:
     # Called: runs in this flow's process (as clean_readings does); submitted: on a worker.
-    return {"called": fan_out(n), "submitted": fan_out.submit(n).result(), "flow": os.getpid()}
+    return {"called": fan_out(n), "submitted": fan_out.submit(n).result(), "flow": os.getpid(), "docs": where_docs_are_built()}
 
 
 def test_a_task_fans_out_over_the_cluster_whether_called_in_the_flow_or_submitted(dask_cluster):
@@ -41,6 +46,11 @@ def test_a_task_fans_out_over_the_cluster_whether_called_in_the_flow_or_submitte
         assert list(items) == list(range(8)), how
         assert set(pids) == workers, how  # on both workers, never in the flow's process
     assert out["flow"] == os.getpid()
+    assert out["docs"] in workers  # the workers are on loopback: this machine, Great Expectations imported there
+
+
+def test_outside_a_cluster_work_for_this_machine_runs_here():
+    assert on_this_machine(os.getpid) == os.getpid()
 
 
 def test_outside_a_cluster_it_runs_here():
