@@ -168,8 +168,10 @@ def on_this_machine(fn: Callable, *args: Any) -> Any:
     """
     from urllib.parse import urlparse
 
+    if _in_worker():
+        return fn(*args)
     with dask_client() as client:
-        if client is not None and not _in_worker():
+        if client is not None:
             workers = client.scheduler_info().get("workers", {})
             if workers and all(urlparse(address).hostname in ("127.0.0.1", "localhost", "::1") for address in workers):
                 return client.submit(fn, *args, pure=False).result()
@@ -202,10 +204,11 @@ class LocalAPI:
     `begin` launches the server and returns at once, so a command can import
     its flows and check its parameters while it starts; `start_cluster`
     then starts the cluster (a process per worker: not worth starting for
-    parameters that fail), and `local_api(begun=...)` waits for both. The server is the uvicorn
-    process Prefect's own `SubprocessASGIServer` runs, started here without
-    importing `prefect.server` (FastAPI, SQLAlchemy: 2 s) into this process.
-    With PREFECT_API_URL set (a server, or a test harness) nothing starts.
+    parameters that fail), and `local_api(begun=...)` waits for both. The
+    server is the uvicorn process Prefect's own `SubprocessASGIServer` runs,
+    started here without importing `prefect.server` (FastAPI, SQLAlchemy:
+    2 s) into this process. With PREFECT_API_URL set (a server, or a test
+    harness) nothing starts.
     """
 
     def __init__(self) -> None:
