@@ -280,7 +280,8 @@ class LocalAPI:
 
         if self.process is None:
             return
-        deadline = time.monotonic() + get_current_settings().server.ephemeral.startup_timeout_seconds
+        timeout = get_current_settings().server.ephemeral.startup_timeout_seconds
+        deadline = time.monotonic() + timeout
         with httpx.Client() as client:
             while True:
                 if self.process.poll() is not None:
@@ -291,7 +292,7 @@ class LocalAPI:
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"Prefect's local API server did not answer at {self.url} within {get_current_settings().server.ephemeral.startup_timeout_seconds:.0f} s")
+                    raise RuntimeError(f"Prefect's local API server did not answer at {self.url} within {timeout:.0f} s")
                 time.sleep(0.1)
         if self.starter is not None:
             self.starter.join()
