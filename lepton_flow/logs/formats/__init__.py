@@ -65,6 +65,18 @@ def detect(lines: list[str], year: int = 1970) -> str | None:
     return best if best is not None and scores[best] > 0 else None
 
 
+def plain_lines(lines, pattern: str | None = None):
+    r"""Arrow booleans: the lines RE2 reads as Python's `re` would, and (with `pattern`) that RE2 matches.
+
+    That is, ASCII lines (RE2's `\d`, `\w` and `\s` are ASCII, Python's are
+    not) without \x0b or \x1c-\x1f (white space to Python's `\s`, not to RE2's).
+    """
+    import pyarrow.compute as pc
+
+    ok = pc.and_(pc.string_is_ascii(lines), pc.invert(pc.match_substring_regex(lines, r"[\x0b\x1c-\x1f]")))
+    return pc.and_(ok, pc.match_substring_regex(lines, pattern)) if pattern else ok
+
+
 def take_lines(lines, ok):
     """(indices, lines) of the lines an Arrow boolean array marks (null: not marked), for `parse_many` to parse."""
     import numpy as np

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from lepton_flow.logs.formats import LogFormat, event, keep_exact, register_log_format, take_lines, time_digits
+from lepton_flow.logs.formats import LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(
     r'^(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?'
@@ -26,7 +26,6 @@ def parse(line: str, year: int) -> dict | None:
     return event(ts, m["client"], "http", level, f'{m["request"]} {status} {m["bytes"]}')
 
 
-_PYTHON_SPACE = r"[\x0b\x1c-\x1f]"  # white space to Python's \s but not to RE2's: such lines go to `parse`
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -42,8 +41,7 @@ def parse_many(lines, year: int):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ok = pc.and_(pc.string_is_ascii(lines), pc.invert(pc.match_substring_regex(lines, _PYTHON_SPACE)))
-    index, taken = take_lines(lines, ok)
+    index, taken = take_lines(lines, plain_lines(lines))
     m = pc.extract_regex(taken, _LINE.pattern)  # null where the line does not match
     matched = pc.is_valid(m)
     index, m = index[matched.to_numpy(zero_copy_only=False)], m.filter(matched)

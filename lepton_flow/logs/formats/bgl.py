@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, keep_exact, register_log_format, take_lines, time_digits
+from lepton_flow.logs.formats import LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(
     r"^(?P<label>\S+) (?P<epoch>\d{9,11}) \d{4}\.\d\d\.\d\d (?P<node>\S+) (?P<ts>\d{4}-\d\d-\d\d-\d\d\.\d\d\.\d\d\.\d{6}) \S+ (?P<type>[A-Z]+) (?P<source>[A-Z_]+) (?P<level>[A-Z]+) ?(?P<msg>.*)$"
@@ -25,7 +25,6 @@ def parse(line: str, year: int) -> dict | None:
 
 
 _REST = r"^(?P<level>[A-Z]+) ?(?P<msg>.*)$"
-_PYTHON_SPACE = r"[\x0b\x1c-\x1f]"  # white space to Python's \s but not to RE2's: such lines go to `parse`
 
 
 def parse_many(lines, year: int):
@@ -33,8 +32,7 @@ def parse_many(lines, year: int):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ok = pc.and_(pc.and_(pc.string_is_ascii(lines), pc.match_substring_regex(lines, _LINE.pattern)), pc.invert(pc.match_substring_regex(lines, _PYTHON_SPACE)))
-    index, taken = take_lines(lines, ok)
+    index, taken = take_lines(lines, plain_lines(lines, _LINE.pattern))
     # label, epoch, date, node, time, node, type, source, "LEVEL message" (no field but the last holds a space)
     parts = pc.split_pattern(taken, " ", max_splits=8)
     stamp = pc.list_element(parts, 4)  # yyyy-mm-dd-HH.MM.SS.ffffff

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, keep_exact, register_log_format, take_lines, time_digits
+from lepton_flow.logs.formats import LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) (?P<source>[^\s:\[]+)(?:\[\d+\])?: ?(?P<msg>.*)$"
@@ -30,7 +30,6 @@ def parse(line: str, year: int) -> dict | None:
     return event(ts, m["host"], m["source"], level, m["msg"])
 
 
-_PYTHON_SPACE = r"[\x0b\x1c-\x1f]"  # white space to Python's \s but not to RE2's: such lines go to `parse`
 
 
 def parse_many(lines, year: int):
@@ -47,8 +46,7 @@ def parse_many(lines, year: int):
 
     if not 1000 <= year <= 9999:
         lines = lines.slice(0, 0)  # a year the digits below cannot spell: every line goes to `parse`
-    ok = pc.and_(pc.and_(pc.string_is_ascii(lines), pc.match_substring_regex(lines, _LINE.pattern)), pc.invert(pc.match_substring_regex(lines, _PYTHON_SPACE)))
-    index, taken = take_lines(lines, ok)
+    index, taken = take_lines(lines, plain_lines(lines, _LINE.pattern))
     pri = pc.cast(pc.struct_field(pc.extract_regex(taken, r"^<(?P<pri>\d{1,3})>"), "pri"), pa.int64())  # null: no priority
     body = pc.replace_substring_regex(taken, r"^<\d{1,3}>", "")  # "Mmm dd hh:mm:ss host source[pid]: message"
     text = pc.utf8_slice_codeunits(body, 0, 15)  # the day maybe space-padded
