@@ -22,6 +22,10 @@ def _quiet_defaults() -> None:
     # A fresh Prefect database migrates on first start: about 25 s on 2 cores,
     # past Prefect's default wait for its local API.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # Dask's scheduler and workers log every start, connection and close at
+    # INFO (about 40 lines a run, and a CommClosedError traceback when the
+    # cluster closes); warnings and errors still show. DASK_LOGGING__DISTRIBUTED=info brings them back.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     # The embedded API keeps its database under the data root, not in the
     # user's ~/.prefect: another Prefect install there (a newer version that
     # migrated that database) must not stop this one from starting.
