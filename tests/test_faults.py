@@ -73,7 +73,7 @@ def _ingest_into(root: Path, flow, source: Path):
 def test_a_dask_worker_killed_mid_cleaning_redoes_its_work_and_the_store_is_identical(ingest_flow, prefect_server, data_root, tmp_path, monkeypatch):
     """A worker process SIGKILLed while it cleans windows: its nanny starts a new one, the lost windows run again, and
     the store equals that of a run nobody disturbed."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
     from prefect_dask import DaskTaskRunner
 
     from lepton_flow.demo import DemoSpec, write_demo
@@ -84,7 +84,11 @@ def test_a_dask_worker_killed_mid_cleaning_redoes_its_work_and_the_store_is_iden
     _, undisturbed = _ingest_into(tmp_path / "undisturbed", ingest_flow, src)
 
     monkeypatch.setenv("PREFECT_API_URL", prefect_server)  # the workers report task runs to the test server
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
+    # The project's local cluster: a plain LocalCluster also leaves MALLOC_TRIM_THRESHOLD_ in this process's
+    # environment, for every worker started after it to inherit.
+    from lepton_flow.parallel import local_cluster
+
+    with local_cluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
         pids = client.run(os.getpid)
         killed: dict = {}
 
