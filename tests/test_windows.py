@@ -183,4 +183,3 @@ def test_late_data_since_a_snapshot_is_found_from_the_store_history(small_store,
         v[22:42] = 5.0  # rows 150-169, the hole, filled by a late file
     store.commit_sensors(url, cleaned_block(tmp_path / "late.zarr", 6400 + 128, late, ["s1", "s2"], chunk_len=64), store.state(url).snapshot_id, "late", {}, {})
     assert store.first_changed_row(url, seen, store.state(url).snapshot_id, "sensors", 64) == 128
-

@@ -30,8 +30,6 @@ def parse(line: str, year: int) -> dict | None:
     return event(ts, m["host"], m["source"], level, m["msg"])
 
 
-
-
 def parse_many(lines, year: int):
     """All lines at once (see `LogFormat.parse_many`): the ASCII lines RE2 matches, cut into their fields.
 
