@@ -211,6 +211,29 @@ def test_masking_all_at_once_equals_masking_each_message():
     assert custom.mask_many(pa.array(["login user bob", "x"])).to_pylist() == ["login user <USER>", "x"]
 
 
+def test_masking_repeated_messages_once_equals_masking_each_message():
+    """Where most messages repeat (at once, or once block ids are masked), each distinct text is masked once: same text."""
+    import random
+
+    import pyarrow as pa
+
+    from lepton_flow.logs.drain import _distinct
+
+    rng = random.Random(11)
+    alphabet = list("0123456789") * 3 + list("abxXfF_.-+:/ ") * 2 + ["blk_", "blk_-", "0x", "10.0.0.1", "é", "٣", "\t"]
+    pool = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(1_000)] + [None, "blk_٣ 12", "blk_3 12"]
+    repeated = [rng.choice(pool) for _ in range(40_000)]
+    hdfs = [log_formats()["hdfs"].parse(line, 2008)["message"] for line in _sample("HDFS")[0]]
+    renewed = [m.replace("blk_", f"blk_{turn}") for turn in range(10) for m in hdfs]  # repeats only once block ids are masked
+    assert _distinct(pa.array(repeated))[1] is not None and _distinct(pa.array(renewed))[1] is None
+    d = Drain()
+    for messages in (repeated, renewed):
+        assert d.mask_many(pa.array(messages, pa.string())).to_pylist() == [None if m is None else d.mask(m) for m in messages]
+    custom = Drain(masks=[(r"(?<=user )\w+", "<USER>")])
+    names = [f"login user {rng.choice(['bob', 'ann', None])}" for _ in range(20_000)]
+    assert custom.mask_many(pa.array(names)).to_pylist() == [custom.mask(m) for m in names]
+
+
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_mining_distinct_messages_once_equals_mining_every_message(name):
     raw, _ = _sample(name)

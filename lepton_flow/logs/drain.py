@@ -67,20 +67,33 @@ class Drain:
         return message
 
     def mask_many(self, messages):
-        """`mask` of each message of an Arrow string array, as an Arrow array: with RE2, all at once, where that gives the same text."""
+        """`mask` of each message of an Arrow string array, as an Arrow array: with RE2, all at once, where that gives the same text.
+
+        Logs repeat themselves (often once the first masks have run: a block
+        id or a request id is the only difference), so once a sample of the
+        texts shows that half or more are repeats, the rest of the masks run
+        over each distinct text once.
+        """
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
         if self.masks != DEFAULT_MASKS:
-            return pa.array([None if m is None else self.mask(m) for m in messages.to_pylist()], pa.string())
-        masked, odd = messages, pc.invert(pc.string_is_ascii(messages))
+            values, codes = _distinct(messages)
+            masked = pa.array([None if m is None else self.mask(m) for m in values.to_pylist()], pa.string())
+            return masked if codes is None else masked.take(codes)
+        values, codes = messages, None
+        odd = pc.invert(pc.string_is_ascii(messages))  # per message, as `codes` may merge texts Python's re would mask apart
         for pattern, token in _RE2_MASKS:
+            if codes is None:
+                values, codes = _distinct(values)
             if token.endswith("<NUM>\\2"):  # a sign the masks before left in front of a digit: Python's re masks those
-                odd = pc.or_(odd, pc.match_substring_regex(masked, _RE2_UNSAFE))
-            masked = pc.replace_substring_regex(masked, pattern, token)
+                unsafe = pc.match_substring_regex(values, _RE2_UNSAFE)
+                odd = pc.or_(odd, unsafe if codes is None else unsafe.take(codes))
+            values = pc.replace_substring_regex(values, pattern, token)
             if token.endswith("\\2"):
-                masked = pc.replace_substring_regex(masked, pattern, token)
+                values = pc.replace_substring_regex(values, pattern, token)
+        masked = values if codes is None else values.take(codes)
         odd = pc.fill_null(odd, False)
         if pc.any(odd).as_py():
             index = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
@@ -205,6 +218,22 @@ class Drain:
         drain._tree = state["tree"]
         drain._seen = dict(state.get("seen", {}))
         return drain
+
+
+DISTINCT_SAMPLE = 4096
+
+
+def _distinct(texts):
+    """(each distinct text once, the index of each text's) when a sample says half or more of `texts` are repeats, else (texts, None)."""
+    import numpy as np
+
+    if len(texts) < 2 * DISTINCT_SAMPLE:
+        return texts, None
+    sample = texts.take(np.arange(DISTINCT_SAMPLE) * (len(texts) // DISTINCT_SAMPLE))  # spread over the whole array
+    if len(sample.unique()) > DISTINCT_SAMPLE // 2:
+        return texts, None
+    encoded = texts.dictionary_encode()  # a missing text: a missing code, which `take` gives back as missing
+    return encoded.dictionary, encoded.indices
 
 
 def grouping_accuracy(predicted: list, truth: list) -> float:
