@@ -3,8 +3,9 @@
     python benchmarks/log_ingest.py [--millions 1 4] [--per-file 250000]
 
 For each size it writes that many HDFS lines (loghub's sample, repeated with
-new block ids, its timestamps respaced to the rate of loghub's full HDFS
-log: 11,175,629 lines over 38.7 hours, about 80 lines a second), then times
+new block ids and new client ports, its timestamps respaced to the rate of
+loghub's full HDFS log: 11,175,629 lines over 38.7 hours, about 80 lines a
+second), then times
 (a) the baseline: read every file, split it into lines, match the HDFS
 format's regular expression on each, and (b) `lepton-flow run log-ingest` on
 the embedded default (Prefect's local API, a local Dask cluster, a local
@@ -33,11 +34,19 @@ RATE = 11_175_629 / (38.7 * 3600)  # lines per second in loghub's full HDFS log
 
 
 def write_lines(src: Path, sample: list[str], total: int, per_file: int) -> None:
-    """`total` HDFS lines in files of `per_file`: the sample's lines in turn, block ids new in each pass, times at RATE."""
+    """`total` HDFS lines in files of `per_file`: the sample's lines in turn, times at RATE.
+
+    Each pass renews what differs from line to line in a real HDFS log: block
+    ids and the clients' ephemeral ports (a data node's own port, 50010,
+    stays). Renewing only block ids would make every later pass repeat the
+    first one's messages once block ids are masked, which real logs do far
+    less (15% of the sample's lines name a client port).
+    """
     src.mkdir(parents=True)
     start = datetime(2008, 11, 9, 20, 36, 15)
     bodies = [line[14:] for line in sample]  # "pid LEVEL source: message"
     block = re.compile(r"blk_(-?)(\d+)")
+    port = re.compile(r"(\d+\.\d+\.\d+\.\d+):(?!50010\b)(\d+)")
     for first in range(0, total, per_file):
         out = []
         for j in range(first, min(total, first + per_file)):
@@ -45,6 +54,7 @@ def write_lines(src: Path, sample: list[str], total: int, per_file: int) -> None
             body = bodies[body]
             if turn:
                 body = block.sub(lambda m: f"blk_{m[1]}{(int(m[2]) + turn * 7919) % 10**19}", body)
+                body = port.sub(lambda m: f"{m[1]}:{32768 + (int(m[2]) + turn * 7919) % 28232}", body)
             out.append((start + timedelta(seconds=int(j / RATE))).strftime("%y%m%d %H%M%S ") + body)
         (src / f"hdfs-{first // per_file:04d}.log").write_text("\n".join(out) + "\n")
 
