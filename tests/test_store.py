@@ -157,3 +157,18 @@ def test_the_logs_group_grows_by_more_than_a_chunk_of_templates_from_a_partial_o
     assert ds.sizes["template"] == 10 + store.TEMPLATE_CHUNK + 5
     assert int(ds["count"].sum()) == 10 + 10 + store.TEMPLATE_CHUNK + 5
     assert int(ds["count"].isel(template=slice(10, None)).sum()) == store.TEMPLATE_CHUNK + 5
+
+
+def test_log_counts_add_up_per_window_template_and_level(tmp_path):
+    url = str(tmp_path / "store")
+    bins = np.array([100, 100, 100, 101, 103, 100])
+    ids = np.array([2, 2, 0, 1, 2, 2])
+    levels = np.array([0, 0, 3, 3, 1, 0])
+    s1 = store.commit_logs(url, None, 60, 8, bins, ids, levels, ["a", "b", "c"], {}, "first", {}, {})
+    store.commit_logs(url, s1, 60, 8, np.array([101, 101]), np.array([1, 1]), np.array([2, 2]), ["a", "b", "c"], {}, "second", {}, {})
+    ds = store.open_logs(url).load().sel(time=np.array([100, 101, 102, 103]) * np.timedelta64(60, "s") + np.datetime64(0, "s"))
+    counts = ds["count"].to_numpy()
+    assert counts[0].tolist() == [1, 0, 3] and counts[1].tolist() == [0, 3, 0] and counts[2].sum() == 0 and counts[3].tolist() == [0, 0, 1]
+    per_level = ds["level_count"].to_numpy()
+    assert per_level[0, 0] == 3 and per_level[0, 3] == 1 and per_level[1, 3] == 1 and per_level[1, 2] == 2 and per_level[3, 1] == 1
+    assert int(per_level.sum()) == int(counts.sum()) == 8
