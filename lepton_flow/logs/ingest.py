@@ -140,6 +140,18 @@ def _levels(levels: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(lookup[values.cat.codes.to_numpy()], categories=categories), index=levels.index)
 
 
+def _level_indices(level) -> np.ndarray:
+    """Each event's position in `store.LOG_LEVELS` (unknown for a name not there), from a staged level column: one lookup per distinct name."""
+    import pyarrow as pa
+
+    level = level.combine_chunks() if isinstance(level, pa.ChunkedArray) else level
+    if not pa.types.is_dictionary(level.type):
+        level = level.dictionary_encode()
+    position = {name: i for i, name in enumerate(store.LOG_LEVELS)}
+    lookup = np.array([position.get(v, position["unknown"]) for v in level.dictionary.to_pylist()] + [position["unknown"]], np.int64)
+    return lookup[level.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)]
+
+
 def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogFileRef:
     """Parse, validate and stage one file; quarantine its unparsed lines and invalid events with their reasons."""
     import pyarrow as pa
@@ -202,24 +214,21 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        seconds, level, masked = [], [], []
+        seconds, levels, masked = [], [], []
         for r in staged:  # files differ in their columns' types (time units, string sizes)
             with fsspec.open(r.staged_url, "rb") as fh:
                 part = pq.read_table(fh, columns=["timestamp", "level", "masked"])
             stamps = part.column("timestamp")
             # Whole seconds since the epoch, whatever resolution the column has.
             seconds.append(np.floor_divide(stamps.cast(pa.int64()).to_numpy(), {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.type.unit]))
-            level.extend(part.column("level").cast(pa.large_string()).chunks)
+            levels.append(_level_indices(part.column("level")))
             masked.extend(part.column("masked").cast(pa.dictionary(pa.int32(), pa.large_string())).chunks)
         seconds = np.concatenate(seconds)
         # Mined in time order, files in order at ties.
         order = np.argsort(seconds, kind="stable")
         ids = miner.add_many(pa.chunked_array(masked).unify_dictionaries().combine_chunks().take(pa.array(order)))
         bins = np.floor_divide(seconds[order], run.window_seconds)
-        level_index = {name: i for i, name in enumerate(store.LOG_LEVELS)}
-        level = pa.chunked_array(level, pa.large_string()).combine_chunks().dictionary_encode()
-        lookup = np.array([level_index.get(v, level_index["unknown"]) for v in level.dictionary.to_pylist()] or [0], np.int64)
-        levels = lookup[level.indices.to_numpy(zero_copy_only=False)][order]
+        levels = np.concatenate(levels)[order]
     else:
         ids = bins = levels = np.zeros(0, np.int64)
     if not ingested:
