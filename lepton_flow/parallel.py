@@ -35,6 +35,28 @@ def local_cluster(**kwargs):
         return LocalCluster(**kwargs)
 
 
+@contextlib.contextmanager
+def _forked_workers(modules: list[str]):
+    """Worker processes started in this block fork from one process that imported `modules` once (multiprocessing's forkserver).
+
+    Spawned, each worker imports them itself (Great Expectations, Prefect,
+    pandas: about 4 s of CPU a worker, on the cores the API's start needs).
+    The forkserver is one per process and keeps the environment it started
+    with, so only `LocalAPI` uses this, once per command, with
+    PREFECT_API_URL already set. Dask's own preload list (a dozen packages,
+    imported into this process first) is replaced by `modules`.
+    """
+    import multiprocessing
+
+    import dask
+    import distributed.utils
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", *modules])
+    distributed.utils._forkserver_preload_set = True
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        yield
+
+
 def task_runner(settings: Settings | None = None):
     """The Prefect task runner for flows: an existing scheduler, or a local cluster."""
     from prefect_dask import DaskTaskRunner
@@ -260,10 +282,11 @@ class LocalAPI:
 
         def start() -> None:
             try:
-                self.started.append(local_cluster(
-                    n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker, processes=True,
-                    dashboard_address=":8787", preload=["lepton_flow.worker_preload"],
-                ))
+                with _forked_workers(["lepton_flow.worker_preload"]):
+                    self.started.append(local_cluster(
+                        n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker, processes=True,
+                        dashboard_address=":8787", preload=["lepton_flow.worker_preload"],
+                    ))
             except Exception as exc:  # noqa: BLE001 (the flows then start their own, as without `cluster`)
                 print(f"lepton-flow: the local Dask cluster did not start beside the API ({exc}); the flows start their own", file=sys.stderr)
                 self.started.append(exc)

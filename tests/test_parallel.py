@@ -57,3 +57,47 @@ def test_outside_a_cluster_work_for_this_machine_runs_here():
 
 def test_outside_a_cluster_it_runs_here():
     assert map_parallel(_where, [1, 2]) == [(1, os.getpid()), (2, os.getpid())]
+
+
+_LOCAL_API_SCRIPT = """
+import json, os, sys
+from distributed import Client
+from lepton_flow.parallel import LocalAPI
+
+def probe():
+    import os, sys
+    return {"api": os.environ.get("PREFECT_API_URL"), "root": os.environ.get("LEPTON_DATA_ROOT"), "gx": "great_expectations" in sys.modules,
+            "parent": os.getppid(), "malloc": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+
+if __name__ == "__main__":
+    api = LocalAPI.begin()
+    api.start_cluster()
+    api.wait()
+    cluster = api.started[0]
+    with Client(cluster.scheduler_address) as client:
+        workers = list(client.run(probe).values())
+    api.stop()
+    print(json.dumps({"me": os.getpid(), "url": api.url, "workers": workers, "server_exit": api.process.poll()}))
+"""
+
+
+def test_a_cli_runs_workers_fork_from_one_process_that_imported_their_modules_with_the_runs_settings(tmp_path):
+    """`LocalAPI`'s workers fork from a forkserver that imported Great Expectations and Prefect once, after the
+    API's URL was set: each sees that URL and the run's settings, and none re-imports on its own."""
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "MALLOC_TRIM_THRESHOLD_")}
+    env.update(LEPTON_DATA_ROOT=str(tmp_path / "data"), PREFECT_HOME=str(tmp_path / "prefect"), LEPTON_DASK_WORKERS="2")
+    env.pop("LEPTON_DASK_ADDRESS", None)
+    script = tmp_path / "probe.py"
+    script.write_text(_LOCAL_API_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(out["workers"]) == 2 and out["server_exit"] is not None
+    for worker in out["workers"]:
+        assert worker["api"] == out["url"] and worker["root"] == str(tmp_path / "data") and worker["gx"] and worker["malloc"] is None
+    parents = {w["parent"] for w in out["workers"]}
+    assert len(parents) == 1 and out["me"] not in parents  # one forkserver, not this process spawning each
