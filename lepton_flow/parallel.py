@@ -364,8 +364,13 @@ def local_api(cluster: bool = False, begun: LocalAPI | None = None) -> Iterator[
     `on_shared_cluster` use it. `begun`: what `LocalAPI.begin` already
     started (the caller did other work meanwhile); this waits for it and
     stops it at the end.
+
+    Flow runs here send no heartbeats: they exist for a server to notice a
+    run whose host died, and this server dies with the run. (Prefect's
+    heartbeat thread sleeps in whole seconds, and each flow run waits for
+    it at its end: up to a second per flow.)
     """
-    from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
     api = begun or LocalAPI.begin(cluster)
     if api.process is None:
@@ -373,7 +378,7 @@ def local_api(cluster: bool = False, begun: LocalAPI | None = None) -> Iterator[
         return
     try:
         api.wait()
-        with temporary_settings(updates={PREFECT_API_URL: api.url}):
+        with temporary_settings(updates={PREFECT_API_URL: api.url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield api.url
             # Send the run's last logs while the server is still there: a log
             # left for the exit handler would retry a stopped server for a minute.

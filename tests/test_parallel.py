@@ -62,7 +62,7 @@ def test_outside_a_cluster_it_runs_here():
 _LOCAL_API_SCRIPT = """
 import json, os, sys
 from distributed import Client
-from lepton_flow.parallel import LocalAPI
+from lepton_flow.parallel import LocalAPI, local_api
 
 def probe():
     import os, sys
@@ -72,18 +72,20 @@ def probe():
 if __name__ == "__main__":
     api = LocalAPI.begin()
     api.start_cluster()
-    api.wait()
-    cluster = api.started[0]
-    with Client(cluster.scheduler_address) as client:
-        workers = list(client.run(probe).values())
-    api.stop()
-    print(json.dumps({"me": os.getpid(), "url": api.url, "workers": workers, "server_exit": api.process.poll()}))
+    with local_api(begun=api):
+        from prefect.settings import get_current_settings
+
+        heartbeat = get_current_settings().flows.heartbeat_frequency
+        with Client(api.started[0].scheduler_address) as client:
+            workers = list(client.run(probe).values())
+    print(json.dumps({"me": os.getpid(), "url": api.url, "workers": workers, "server_exit": api.process.poll(), "heartbeat": heartbeat}))
 """
 
 
 def test_a_cli_runs_workers_fork_from_one_process_that_imported_their_modules_with_the_runs_settings(tmp_path):
     """`LocalAPI`'s workers fork from a forkserver that imported Great Expectations and Prefect once, after the
-    API's URL was set: each sees that URL and the run's settings, and none re-imports on its own."""
+    API's URL was set: each sees that URL and the run's settings, and none re-imports on its own. Flow runs on
+    this API send no heartbeats (nothing outlives it to watch them)."""
     import json
     import subprocess
     import sys
@@ -96,7 +98,7 @@ def test_a_cli_runs_workers_fork_from_one_process_that_imported_their_modules_wi
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert len(out["workers"]) == 2 and out["server_exit"] is not None
+    assert len(out["workers"]) == 2 and out["server_exit"] is not None and out["heartbeat"] is None
     for worker in out["workers"]:
         assert worker["api"] == out["url"] and worker["root"] == str(tmp_path / "data") and worker["gx"] and worker["malloc"] is None
     parents = {w["parent"] for w in out["workers"]}
