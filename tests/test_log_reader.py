@@ -109,3 +109,18 @@ def test_fail2ban_logs_are_parsed_or_quarantined_line_by_line():
         log_lines += got.lines - got.blank - sum(1 for q in got.quarantined if q["text"].startswith("#"))
         parsed += got.event_lines
     assert parsed / log_lines >= 0.6  # measured 0.67 with the formats registered today
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\n", b"\n\n", b"a", b"a\n", b"a\nb", b"a\r\nb\r\r\n\n", b"\r", b" \r \n", b"x\r\ny\n\n\n",
+    "é\u2028x\u0085y\n".encode(), b"a\x0bb\x1cc\n\rd\n", b"\x1b[31mred\x1b[0m\r\nz\n", b"\xff\xfe\nq\n", b"caf\xe9\r\n\x1b[1mok\n",
+])
+def test_a_file_splits_into_the_lines_iterating_it_gives(data):
+    """Arrow splits UTF-8 files without terminal codes; the rest go line by line: each way, the lines iterating the
+    file gives, less their line ends (one \\n, any \\r before it) and terminal codes, Latin-1 where a line is not UTF-8."""
+    import io
+
+    from lepton_flow.logs.reader import _ANSI, _decode, _split
+
+    expected = [_ANSI.sub("", _decode(raw[:-1] if raw.endswith(b"\n") else raw).rstrip("\r")) for raw in io.BytesIO(data)]
+    assert _split(data).to_pylist() == expected
