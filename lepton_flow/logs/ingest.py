@@ -184,10 +184,11 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
             if ref.stored:
                 # Masked here, in parallel, so that mining (one process, in time order) only looks up distinct texts.
                 # Kept dictionary-encoded: a file's distinct texts once, so mining reads codes, not strings.
-                good = good.append_column("masked", Drain(masks=run.masks).mask_many(good.column("message").combine_chunks()).dictionary_encode())
+                masked = Drain(masks=run.masks).mask_many(good.column("message").combine_chunks()).dictionary_encode()
                 ref.staged_url = join(run.staging_url, f"{file.key}.parquet")
                 with open_output(ref.staged_url) as fh:
-                    pq.write_table(good, fh)
+                    # What mining and counting read, no more: a file of 250,000 HDFS events stages 51 KB, not 9 MB.
+                    pq.write_table(good.select(["timestamp", "level"]).append_column("masked", masked), fh)
     if bad:
         ref.quarantine_url = join(run.quarantine_url, run.day, f"{file.key}.parquet")
         with open_output(ref.quarantine_url) as fh:
