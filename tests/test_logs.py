@@ -251,3 +251,36 @@ def test_mining_distinct_messages_once_equals_mining_every_message(name):
     files = pa.chunked_array([pa.array(masked[:2500]).dictionary_encode(), pa.array(masked[2500:]).dictionary_encode()])
     staged = Drain(similarity=fmt.drain_similarity)
     assert staged.add_many(files).tolist() == ids and staged.counts == one.counts
+
+
+@pytest.mark.parametrize("later_first", [True, False])
+def test_a_run_mines_its_events_in_time_order_whatever_order_its_files_are_in(data_root, later_first):
+    """Template ids and counts are those of mining every message in time order (files in name order at ties)."""
+    import numpy as np
+
+    from lepton_flow import store
+    from lepton_flow.logs.ingest import discover, mine_and_commit, new_run, read_file
+
+    raw, _ = _sample("HDFS")
+    fmt = log_formats()["hdfs"]
+    events = [fmt.parse(line, 2008) for line in raw]
+    stamps = np.array([e["timestamp"].timestamp() for e in events])
+    cut = np.sort(stamps)[len(stamps) // 2]
+    early, late = [i for i in range(len(raw)) if stamps[i] < cut], [i for i in range(len(raw)) if stamps[i] >= cut]
+    src = data_root / "src"
+    src.mkdir()
+    names = {"a.log": late, "b.log": early} if later_first else {"a.log": early, "b.log": late}
+    for name, rows in names.items():
+        (src / name).write_text("".join(raw[i] + "\n" for i in rows))
+    run = new_run("order", 60, None)
+    new, _ = discover(str(src), run)
+    refs = [read_file(f, run, "hdfs", 2008) for f in new]
+    mine_and_commit(refs, run, None)
+
+    in_files = names["a.log"] + names["b.log"]
+    expected = Drain(similarity=fmt.drain_similarity)
+    for i in sorted(in_files, key=lambda i: stamps[i]):  # stable: file order at ties
+        expected.add(events[i]["message"])
+    mined = Drain.from_state(store.logs_state(run.store_url).drain)
+    assert (mined.templates, mined.counts) == (expected.templates, expected.counts)
+    assert int(store.open_logs(run.store_url)["count"].sum()) == len(raw)

@@ -117,8 +117,10 @@ class Drain:
         if not pa.types.is_dictionary(masked.type):
             masked = masked.dictionary_encode()
         codes, values = masked.indices.to_numpy(zero_copy_only=False), masked.dictionary.to_pylist()
-        present, first = np.unique(codes, return_index=True)
-        present = present[np.argsort(first, kind="stable")]  # the distinct texts in the order they first occur
+        first = np.full(len(values), len(codes), np.int64)
+        np.minimum.at(first, codes, np.arange(len(codes)))  # each text's first position (np.unique sorts: 30 times slower)
+        present = np.flatnonzero(first < len(codes))
+        present = present[np.argsort(first[present], kind="stable")]  # the distinct texts in the order they first occur
         if len(self._seen) + len(present) > SEEN_MAX:  # repeats past the cache would be mined again: one at a time
             return np.fromiter((self.add_masked(values[c]) for c in codes.tolist()), np.int64, len(codes))
         ids = np.fromiter((self.add_masked(values[c]) for c in present.tolist()), np.int64, len(present))

@@ -224,12 +224,14 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
             seconds.append(np.floor_divide(stamps.cast(pa.int64()).to_numpy(), {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.type.unit]))
             levels.append(_level_indices(part.column("level")))
             masked.extend(part.column("masked").cast(pa.dictionary(pa.int32(), pa.large_string())).chunks)
-        seconds = np.concatenate(seconds)
-        # Mined in time order, files in order at ties.
-        order = np.argsort(seconds, kind="stable")
-        ids = miner.add_many(pa.chunked_array(masked).unify_dictionaries().combine_chunks().take(pa.array(order)))
-        bins = np.floor_divide(seconds[order], run.window_seconds)
-        levels = np.concatenate(levels)[order]
+        seconds, levels = np.concatenate(seconds), np.concatenate(levels)
+        masked = pa.chunked_array(masked).unify_dictionaries().combine_chunks()
+        # Mined in time order, files in order at ties (often the order they are in already).
+        if np.any(seconds[1:] < seconds[:-1]):
+            order = np.argsort(seconds, kind="stable")
+            seconds, levels, masked = seconds[order], levels[order], masked.take(pa.array(order))
+        ids = miner.add_many(masked)
+        bins = np.floor_divide(seconds, run.window_seconds)
     else:
         ids = bins = levels = np.zeros(0, np.int64)
     if not ingested:
