@@ -687,10 +687,12 @@ def _log_block(length: int, first_template: int, n_templates: int, start_bin: in
     )
 
 
-def _tally(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """How many times each (row, column) pair occurs, as an array of `shape` (`np.add.at` of ones, eight times faster)."""
+def _tally(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], weights: np.ndarray | None = None) -> np.ndarray:
+    """How many times each (row, column) pair occurs (each `weights` times), as an array of `shape` (`np.add.at`, eight times faster)."""
     flat = np.asarray(rows, np.int64) * shape[1] + np.asarray(columns, np.int64)
-    return np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape)
+    if weights is None:
+        return np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape)
+    return np.rint(np.bincount(flat, weights=weights, minlength=shape[0] * shape[1])).astype(np.int64).reshape(shape)
 
 
 def commit_logs(
@@ -706,11 +708,13 @@ def commit_logs(
     message: str,
     metadata: dict,
     ingested: dict[str, dict],
+    events: np.ndarray | None = None,
 ) -> str:
     """Add one run's events to the per-window counts and commit, all or nothing.
 
     `bins` (window numbers since the epoch), `template_ids` and `levels`
-    (indices into `LOG_LEVELS`) hold one entry per event. The group grows to
+    (indices into `LOG_LEVELS`) hold one entry per event, or with `events`
+    one per group of that many events. The group grows to
     the run's windows and templates; counts in windows the store already
     held are added to. The miner's state and the template texts are saved in
     the same commit, so the next run keeps every template id.
@@ -756,10 +760,10 @@ def commit_logs(
             group = zarr.open_group(session.store, path=LOGS_GROUP)
             lo, hi = first - start, last - start + 1
             counts = group["count"][lo:hi, :n_templates]
-            counts += _tally(bins - first, template_ids, counts.shape).astype(counts.dtype, copy=False)
+            counts += _tally(bins - first, template_ids, counts.shape, events).astype(counts.dtype, copy=False)
             group["count"][lo:hi, :n_templates] = counts
             per_level = group["level_count"][lo:hi, :]
-            per_level += _tally(bins - first, levels, per_level.shape).astype(per_level.dtype, copy=False)
+            per_level += _tally(bins - first, levels, per_level.shape, events).astype(per_level.dtype, copy=False)
             group["level_count"][lo:hi, :] = per_level
             group.attrs.put(
                 {

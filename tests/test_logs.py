@@ -253,8 +253,8 @@ def test_mining_distinct_messages_once_equals_mining_every_message(name):
     assert staged.add_many(files).tolist() == ids and staged.counts == one.counts
 
 
-@pytest.mark.parametrize("later_first", [True, False])
-def test_a_run_mines_its_events_in_time_order_whatever_order_its_files_are_in(data_root, later_first):
+@pytest.mark.parametrize("split", ["later first", "earlier first", "interleaved"])
+def test_a_run_mines_its_events_in_time_order_whatever_order_its_files_are_in(data_root, split):
     """Template ids and counts are those of mining every message in time order (files in name order at ties)."""
     import numpy as np
 
@@ -269,7 +269,11 @@ def test_a_run_mines_its_events_in_time_order_whatever_order_its_files_are_in(da
     early, late = [i for i in range(len(raw)) if stamps[i] < cut], [i for i in range(len(raw)) if stamps[i] >= cut]
     src = data_root / "src"
     src.mkdir()
-    names = {"a.log": late, "b.log": early} if later_first else {"a.log": early, "b.log": late}
+    names = {
+        "later first": {"a.log": late, "b.log": early},
+        "earlier first": {"a.log": early, "b.log": late},
+        "interleaved": {"a.log": list(range(1, len(raw), 2)), "b.log": list(range(0, len(raw), 2))},  # the same seconds in both
+    }[split]
     for name, rows in names.items():
         (src / name).write_text("".join(raw[i] + "\n" for i in rows))
     run = new_run("order", 60, None)
@@ -284,3 +288,23 @@ def test_a_run_mines_its_events_in_time_order_whatever_order_its_files_are_in(da
     mined = Drain.from_state(store.logs_state(run.store_url).drain)
     assert (mined.templates, mined.counts) == (expected.templates, expected.counts)
     assert int(store.open_logs(run.store_url)["count"].sum()) == len(raw)
+
+
+def test_events_in_the_same_second_in_two_files_are_mined_in_file_order(data_root):
+    """Drain's result depends on order: B then A merge (and C stands alone); A, C then B would merge B with C."""
+    from lepton_flow import store
+    from lepton_flow.logs.ingest import discover, mine_and_commit, new_run, read_file
+
+    a, b, c = "open file alpha beta gamma", "open file alpha delta epsilon", "open file zeta delta epsilon"
+    src = data_root / "src"
+    src.mkdir()
+    (src / "1.log").write_text(f"2026-03-01T00:00:00Z INFO {b}\n")
+    (src / "2.log").write_text(f"2026-03-01T00:00:00Z INFO {a}\n2026-03-01T00:00:00Z INFO {c}\n")
+    run = new_run("ties", 60, None)
+    new, _ = discover(str(src), run)
+    mine_and_commit([read_file(f, run, "auto", None) for f in new], run, 0.5)
+    expected = Drain(similarity=0.5)
+    for text in (b, a, c):
+        expected.add(text)
+    mined = Drain.from_state(store.logs_state(run.store_url).drain)
+    assert (mined.templates, mined.counts) == (expected.templates, expected.counts) == ([["open", "file", "alpha", "<*>", "<*>"], c.split()], [2, 1])

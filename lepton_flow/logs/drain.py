@@ -123,13 +123,26 @@ class Drain:
         present = present[np.argsort(first[present], kind="stable")]  # the distinct texts in the order they first occur
         if len(self._seen) + len(present) > SEEN_MAX:  # repeats past the cache would be mined again: one at a time
             return np.fromiter((self.add_masked(values[c]) for c in codes.tolist()), np.int64, len(codes))
-        ids = np.fromiter((self.add_masked(values[c]) for c in present.tolist()), np.int64, len(present))
-        repeats = np.bincount(codes, minlength=len(values))[present] - 1
-        for tid, extra in zip(ids.tolist(), repeats.tolist()):
-            self.counts[tid] += extra
+        ids = self.add_counted([values[c] for c in present.tolist()], np.bincount(codes, minlength=len(values))[present].tolist())
         lookup = np.zeros(len(values), np.int64)
         lookup[present] = ids
         return lookup[codes]
+
+    def add_counted(self, masked: list[str], counts: list[int]):
+        """Template ids of distinct masked texts, each seen `counts` times, in the order their first occurrences came.
+
+        Mines each text once and counts its repeats to the template it
+        joined, as `add_masked` of every occurrence in turn gives them while
+        the cache of texts seen has room (`SEEN_MAX`); past it, a text's
+        later occurrences count to the template its first joined, so equal
+        texts never split across templates.
+        """
+        import numpy as np
+
+        ids = np.fromiter((self.add_masked(text) for text in masked), np.int64, len(masked))
+        for tid, n in zip(ids.tolist(), counts):
+            self.counts[tid] += n - 1
+        return ids
 
     def _leaf(self, tokens: list[str], create: bool) -> list[int] | None:
         node = self._tree.setdefault(str(len(tokens)), {}) if create else self._tree.get(str(len(tokens)))

@@ -8,6 +8,12 @@ time order, starting from the miner state the store holds, so template ids
 never change from run to run; counts per window and template, and per window
 and level, are added to the store's `logs` group in one commit with the
 miner's new state and the files' hashes.
+
+Each read task stages its file's events counted per (window, masked text,
+level), with each text's first event, not the events themselves: mining then
+takes each distinct text once, in the order of its first event in the run,
+which gives the ids and counts mining every event in time order gives, and
+the flow's process holds a few rows per window, not a row per event.
 """
 
 from __future__ import annotations
@@ -152,6 +158,44 @@ def _level_indices(level) -> np.ndarray:
     return lookup[level.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)]
 
 
+def _seconds(stamps) -> np.ndarray:
+    """Whole seconds since the epoch of an Arrow timestamp column, whatever its resolution."""
+    import pyarrow as pa
+
+    return np.floor_divide(stamps.cast(pa.int64()).to_numpy(), {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.type.unit])
+
+
+def _aggregate(stamps, level, masked, window_seconds: int):
+    """A file's events as counts per (window, masked text, level), each row with its text's first event in the file.
+
+    `masked`: the events' masked texts, dictionary-encoded. `first_second`
+    and `first_rank` place a text's first event: its second, and its position
+    among the file's events in time order (line order at ties).
+    """
+    import pyarrow as pa
+
+    seconds, levels = _seconds(stamps), _level_indices(level)
+    codes = masked.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if np.any(seconds[1:] < seconds[:-1]):
+        order = np.argsort(seconds, kind="stable")
+        seconds, levels, codes = seconds[order], levels[order], codes[order]
+    texts, n_levels = len(masked.dictionary), len(store.LOG_LEVELS)
+    first = np.full(texts, len(codes), np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    bins = np.floor_divide(seconds, window_seconds)
+    low = int(bins.min())
+    keys, events = np.unique(((bins - low) * texts + codes) * n_levels + levels, return_counts=True)
+    code = keys // n_levels % texts
+    return pa.table({
+        "bin": keys // n_levels // texts + low,
+        "text": pa.DictionaryArray.from_arrays(pa.array(code, pa.int32()), masked.dictionary),
+        "level": pa.array(keys % n_levels, pa.int8()),
+        "events": events,
+        "first_second": seconds[first[code]],
+        "first_rank": first[code],
+    })
+
+
 def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogFileRef:
     """Parse, validate and stage one file; quarantine its unparsed lines and invalid events with their reasons."""
     import pyarrow as pa
@@ -182,13 +226,11 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
             good = pa.Table.from_pandas(frame[~failed] if ref.invalid else frame, preserve_index=False)
             ref.stored = good.num_rows
             if ref.stored:
-                # Masked here, in parallel, so that mining (one process, in time order) only looks up distinct texts.
-                # Kept dictionary-encoded: a file's distinct texts once, so mining reads codes, not strings.
+                # Masked and counted here, in parallel, so that mining (one process, in time order) only looks up distinct texts.
                 masked = Drain(masks=run.masks).mask_many(good.column("message").combine_chunks()).dictionary_encode()
                 ref.staged_url = join(run.staging_url, f"{file.key}.parquet")
                 with open_output(ref.staged_url) as fh:
-                    # What mining and counting read, no more: a file of 250,000 HDFS events stages 51 KB, not 9 MB.
-                    pq.write_table(good.select(["timestamp", "level"]).append_column("masked", masked), fh)
+                    pq.write_table(_aggregate(good.column("timestamp"), good.column("level"), masked, run.window_seconds), fh)
     if bad:
         ref.quarantine_url = join(run.quarantine_url, run.day, f"{file.key}.parquet")
         with open_output(ref.quarantine_url) as fh:
@@ -215,25 +257,28 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        seconds, levels, masked = [], [], []
-        for r in staged:  # files differ in their columns' types (time units, string sizes)
+        parts = []
+        for r in staged:
             with fsspec.open(r.staged_url, "rb") as fh:
-                part = pq.read_table(fh, columns=["timestamp", "level", "masked"])
-            stamps = part.column("timestamp")
-            # Whole seconds since the epoch, whatever resolution the column has.
-            seconds.append(np.floor_divide(stamps.cast(pa.int64()).to_numpy(), {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.type.unit]))
-            levels.append(_level_indices(part.column("level")))
-            masked.extend(part.column("masked").cast(pa.dictionary(pa.int32(), pa.large_string())).chunks)
-        seconds, levels = np.concatenate(seconds), np.concatenate(levels)
-        masked = pa.chunked_array(masked).unify_dictionaries().combine_chunks()
-        # Mined in time order, files in order at ties (often the order they are in already).
-        if np.any(seconds[1:] < seconds[:-1]):
-            order = np.argsort(seconds, kind="stable")
-            seconds, levels, masked = seconds[order], levels[order], masked.take(pa.array(order))
-        ids = miner.add_many(masked)
-        bins = np.floor_divide(seconds, run.window_seconds)
+                parts.append(pq.read_table(fh))
+        rows = pa.concat_tables(parts, promote_options="permissive")
+        position = np.repeat(np.arange(len(parts)), [p.num_rows for p in parts])  # files in order at ties
+        text = rows.column("text").unify_dictionaries().combine_chunks()
+        codes, values = text.indices.to_numpy(zero_copy_only=False).astype(np.int64), text.dictionary.to_pylist()
+        # Each distinct text once, in the order of its first event in the run: its second, then its file, then its place there.
+        by_first = np.lexsort((rows.column("first_rank").to_numpy(), position, rows.column("first_second").to_numpy()))
+        ordered = codes[by_first]
+        first_row = np.full(len(values), len(ordered), np.int64)
+        np.minimum.at(first_row, ordered, np.arange(len(ordered)))
+        present = np.flatnonzero(first_row < len(ordered))
+        present = present[np.argsort(first_row[present], kind="stable")]
+        events = rows.column("events").to_numpy()
+        totals = np.bincount(codes, weights=events, minlength=len(values)).astype(np.int64)
+        lookup = np.zeros(len(values), np.int64)
+        lookup[present] = miner.add_counted([values[c] for c in present.tolist()], totals[present].tolist())
+        ids, bins, levels = lookup[codes], rows.column("bin").to_numpy(), rows.column("level").to_numpy().astype(np.int64)
     else:
-        ids = bins = levels = np.zeros(0, np.int64)
+        ids = bins = levels = events = np.zeros(0, np.int64)
     if not ingested:
         remove_tree(run.staging_url)
         return run.base_snapshot, len(miner.templates), 0
@@ -248,9 +293,10 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         levels,
         [miner.template(i) for i in range(len(miner.templates))],
         miner.state(),
-        f"{message_prefix} run {run.run_id}: {len(ids)} events from {files}"[:2000],
-        {"flow_run_id": run.run_id, "files": len(ingested), "events": int(len(ids))},
+        f"{message_prefix} run {run.run_id}: {int(events.sum())} events from {files}"[:2000],
+        {"flow_run_id": run.run_id, "files": len(ingested), "events": int(events.sum())},
         ingested,
+        events=events,
     )
     remove_tree(run.staging_url)  # committed: the staged events are in the store's counts
     return snapshot, len(miner.templates), len(miner.templates) - before
