@@ -18,6 +18,8 @@ from datetime import datetime
 from lepton_flow.plugins import GROUPS, Registry
 
 EVENT_FIELDS = ("timestamp", "host", "source", "level", "message")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""English month abbreviations, as syslog and access logs write them (January first)."""
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from lepton_flow.logs.formats import LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
+from lepton_flow.logs.formats import MONTHS, LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(
     r'^(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?'
@@ -26,7 +26,6 @@ def parse(line: str, year: int) -> dict | None:
     return event(ts, m["client"], "http", level, f'{m["request"]} {status} {m["bytes"]}')
 
 
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def parse_many(lines, year: int):
@@ -46,7 +45,7 @@ def parse_many(lines, year: int):
     matched = pc.is_valid(m)
     index, m = index[matched.to_numpy(zero_copy_only=False)], m.filter(matched)
     text = pc.struct_field(m, "ts")  # dd/Mmm/yyyy:HH:MM:SS +zzzz
-    month = pc.add(pc.index_in(pc.utf8_slice_codeunits(text, 3, 6), value_set=pa.array(_MONTHS)), 1)
+    month = pc.add(pc.index_in(pc.utf8_slice_codeunits(text, 3, 6), value_set=pa.array(MONTHS)), 1)
     number = lambda a, b: pc.cast(pc.utf8_slice_codeunits(text, a, b), pa.int64())  # noqa: E731
     year_ = number(7, 11)
     digits = pc.add(pc.multiply(pc.add(pc.multiply(pc.add(pc.multiply(year_, 100), month), 100), number(0, 2)), 1_000_000),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
+from lepton_flow.logs.formats import MONTHS, LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) (?P<source>[^\s:\[]+)(?:\[\d+\])?: ?(?P<msg>.*)$"
 )
-_MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
+_MONTHS = {m: i for i, m in enumerate(MONTHS, start=1)}
 _LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
 
 
@@ -48,7 +48,7 @@ def parse_many(lines, year: int):
     pri = pc.cast(pc.struct_field(pc.extract_regex(taken, r"^<(?P<pri>\d{1,3})>"), "pri"), pa.int64())  # null: no priority
     body = pc.replace_substring_regex(taken, r"^<\d{1,3}>", "")  # "Mmm dd hh:mm:ss host source[pid]: message"
     text = pc.utf8_slice_codeunits(body, 0, 15)  # the day maybe space-padded
-    month = pc.add(pc.index_in(pc.utf8_slice_codeunits(text, 0, 3), value_set=pa.array(list(_MONTHS))), 1)
+    month = pc.add(pc.index_in(pc.utf8_slice_codeunits(text, 0, 3), value_set=pa.array(MONTHS)), 1)
     day = pc.cast(pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(text, 4, 6)), pa.int64())
     hms = pc.cast(pc.replace_substring(pc.utf8_slice_codeunits(text, 7, 15), ":", ""), pa.int64())
     digits = pc.add(pc.add(pc.multiply(pc.add(pc.multiply(month, 100), day), 1_000_000), hms), year * 10**10)
