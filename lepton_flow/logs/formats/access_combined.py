@@ -26,8 +26,6 @@ def parse(line: str, year: int) -> dict | None:
     return event(ts, m["client"], "http", level, f'{m["request"]} {status} {m["bytes"]}')
 
 
-
-
 def parse_many(lines, year: int):
     """All lines at once (see `LogFormat.parse_many`): the ASCII lines RE2 matches, fields from the same expression.
 
