@@ -117,10 +117,7 @@ class Drain:
         if not pa.types.is_dictionary(masked.type):
             masked = masked.dictionary_encode()
         codes, values = masked.indices.to_numpy(zero_copy_only=False), masked.dictionary.to_pylist()
-        first = np.full(len(values), len(codes), np.int64)
-        np.minimum.at(first, codes, np.arange(len(codes)))  # each text's first position (np.unique sorts: 30 times slower)
-        present = np.flatnonzero(first < len(codes))
-        present = present[np.argsort(first[present], kind="stable")]  # the distinct texts in the order they first occur
+        present = first_occurrences(codes, len(values))
         if len(self._seen) + len(present) > SEEN_MAX:  # repeats past the cache would be mined again: one at a time
             return np.fromiter((self.add_masked(values[c]) for c in codes.tolist()), np.int64, len(codes))
         ids = self.add_counted([values[c] for c in present.tolist()], np.bincount(codes, minlength=len(values))[present].tolist())
@@ -233,6 +230,20 @@ class Drain:
         drain._tree = state["tree"]
         drain._seen = dict(state.get("seen", {}))
         return drain
+
+
+def first_occurrences(codes, size: int):
+    """The distinct values of `codes` (integers below `size`) in the order they first occur.
+
+    `np.minimum.at` finds each one's first position without sorting all the
+    codes (`np.unique` sorts: 30 times slower on 8 M codes).
+    """
+    import numpy as np
+
+    first = np.full(size, len(codes), np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    present = np.flatnonzero(first < len(codes))
+    return present[np.argsort(first[present], kind="stable")]
 
 
 DISTINCT_SAMPLE = 4096

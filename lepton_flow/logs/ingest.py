@@ -240,7 +240,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
 
 def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | None, message_prefix: str = "log_ingest") -> tuple[str | None, int, int]:
     """Mine templates over the run's events in time order, count per window, commit; returns (snapshot, templates, new templates)."""
-    from lepton_flow.logs.drain import Drain
+    from lepton_flow.logs.drain import Drain, first_occurrences
     from lepton_flow.logs.formats import log_formats
 
     current = store.logs_state(run.store_url, run.base_snapshot)
@@ -267,11 +267,7 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         codes, values = text.indices.to_numpy(zero_copy_only=False).astype(np.int64), text.dictionary.to_pylist()
         # Each distinct text once, in the order of its first event in the run: its second, then its file, then its place there.
         by_first = np.lexsort((rows.column("first_rank").to_numpy(), position, rows.column("first_second").to_numpy()))
-        ordered = codes[by_first]
-        first_row = np.full(len(values), len(ordered), np.int64)
-        np.minimum.at(first_row, ordered, np.arange(len(ordered)))
-        present = np.flatnonzero(first_row < len(ordered))
-        present = present[np.argsort(first_row[present], kind="stable")]
+        present = first_occurrences(codes[by_first], len(values))
         events = rows.column("events").to_numpy()
         totals = np.bincount(codes, weights=events, minlength=len(values)).astype(np.int64)
         lookup = np.zeros(len(values), np.int64)
