@@ -174,14 +174,15 @@ def _aggregate(stamps, level, masked, window_seconds: int):
     """
     import pyarrow as pa
 
+    from lepton_flow.logs.drain import first_positions
+
     seconds, levels = _seconds(stamps), _level_indices(level)
     codes = masked.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     if np.any(seconds[1:] < seconds[:-1]):
         order = np.argsort(seconds, kind="stable")
         seconds, levels, codes = seconds[order], levels[order], codes[order]
     texts, n_levels = len(masked.dictionary), len(store.LOG_LEVELS)
-    first = np.full(texts, len(codes), np.int64)
-    np.minimum.at(first, codes, np.arange(len(codes)))
+    first = first_positions(codes, texts)
     bins = np.floor_divide(seconds, window_seconds)
     low = int(bins.min())
     keys, events = np.unique(((bins - low) * texts + codes) * n_levels + levels, return_counts=True)
