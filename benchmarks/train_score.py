@@ -37,26 +37,22 @@ CHUNK = 4096
 
 
 def make_store(url: str, rows: int, sensors: int, metrics: list[str]) -> str:
-    import zarr
-
     from lepton_flow import store
 
     rng = np.random.default_rng(0)
     t = np.arange(rows)[:, None]
     block = os.path.join(os.path.dirname(url), "block.zarr")
-    group = zarr.open_group(block, mode="w")
     names = [f"s{i:03d}" for i in range(sensors)]
     start_bin = (1_700_000_000 // GRID) // CHUNK * CHUNK
-    group.attrs.update(
-        grid_seconds=GRID, chunk_len=CHUNK, start_bin=start_bin, end_bin=start_bin + rows - 1,
+    cleaned = store.CleanedBlock.create(
+        block, grid_seconds=GRID, chunk_len=CHUNK, start_bin=start_bin, end_bin=start_bin + rows - 1,
         windows=sorted({(start_bin + i) // CHUNK for i in range(rows)}), sensors=names, metrics=metrics, units={m: "C" for m in metrics},
     )
     for k, m in enumerate(metrics):
         phase = rng.uniform(0, 2 * np.pi, sensors)
         v = 10 + 5 * np.sin(2 * np.pi * t / 2880 + phase) + np.sin(2 * np.pi * t / 97 * (k + 1)) + rng.normal(0, 0.2, (rows, sensors))
         v[rng.random(v.shape) < 0.002] = np.nan
-        group.create_array(m, data=v.astype("float32"), chunks=(CHUNK, sensors), dimension_names=("time", "sensor"))
-        group.create_array(f"{m}_quality", data=np.isfinite(v).astype("uint8"), chunks=(CHUNK, sensors), dimension_names=("time", "sensor"))
+        cleaned.write(m, 0, v, np.isfinite(v).astype("uint8"))
     return store.commit_sensors(url, block, None, "benchmark data", {}, {})
 
 
@@ -95,7 +91,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = os.path.join(tmp, "store")
         snap = make_store(url, args.rows, args.sensors, metrics)
-        reader = store.SensorReader(url, snap, metrics, [f"s{i:03d}" for i in range(args.sensors)])
+        reader = store.GridReader(url, snap, metrics, [f"s{i:03d}" for i in range(args.sensors)])
         values = reader.rows(0, reader.length)
         acc = StatsAccumulator(reader.channels)
         acc.add(values)

@@ -56,7 +56,7 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
     # One ingest of a store at a time: a second run waits, then finds the first one's files ingested.
     with store_lock(get_settings().store):
         run = plan_ingest_run(str(flow_run.get_id() or "local"), params.grid_seconds, params.threshold)
-        found = discover_sensor_files(params.source, run)
+        found = discover_sensor_files(params.source, run, params.read_options())
         urls = [f.url for f in found.new]
 
         parsed, read_failed = split_completed(read_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "read")

@@ -283,7 +283,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     info = {
         "store": url,
         "snapshot": current.snapshot_id,
-        "files_ingested": len(current.ingested),
+        "files_ingested": store.ledger.count(url, current.snapshot_id, "sensors"),
         "sensors": current.sensors,
         "metrics": {m: current.units.get(m) for m in current.metrics},
         "grid_seconds": current.grid_seconds,

@@ -31,7 +31,7 @@ from lepton_flow import cleaning, store
 from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import ReadOptions, SourceFile, open_output, read_readings, remove_tree
+from lepton_flow.sources import ReadOptions, SourceFile, discover, open_output, read_readings, remove_tree, sensor_identity
 
 NS = 1_000_000_000
 DATASET = "sensor_readings"
@@ -218,6 +218,19 @@ def new_run(run_id: str, grid_seconds: int | None, settings: Settings | None = N
         chunk_len=current.chunk_len or DEFAULT_CHUNK_LEN,
         threshold=settings.validation_threshold,
     )
+
+
+class Discovery(BaseModel):
+    new: list[SourceFile]
+    already_ingested: list[str]
+    unsupported: list[str]
+
+
+def discover_files(source: str, run: RunInfo, options: ReadOptions) -> Discovery:
+    """New sensor files under `source` (empty: the demo data): those whose identity the store's ledger at the run's snapshot lacks."""
+    known = store.ledger.keys(run.store_url, run.base_snapshot, "sensors") if run.base_snapshot else set()
+    new, seen, unsupported = discover(source or get_settings().demo_dir, known, identity=lambda url, sha: sensor_identity(url, sha, options))
+    return Discovery(new=new, already_ingested=seen, unsupported=unsupported)
 
 
 def quarantine_path(run: RunInfo, file: SourceFile, part: str) -> str:
@@ -438,8 +451,6 @@ def clean_window(window: int, job: WindowJob) -> dict:
     readings for it count as duplicates), runs the grid steps, and writes the
     window's own bins. Returns per-file counts for the accounting.
     """
-    import zarr
-
     rows_steps, grid_steps = cleaning.plan(job.steps)
     params = job.params
     halo = cleaning.halo(job.steps, params)
@@ -477,7 +488,7 @@ def clean_window(window: int, job: WindowJob) -> dict:
         s_hi = min(vhi, job.store_start + job.store_length) - job.store_start
         stored = store.read_block(job.run.store_url, job.run.base_snapshot, s_lo, s_hi, job.metrics)
 
-    group = zarr.open_group(job.cleaned_url, mode="r+")
+    block = store.CleanedBlock.open(job.cleaned_url)
     quality_hist: dict[str, dict[str, int]] = {}
     outcome = np.zeros(len(ts), np.int8)  # 0 stored, 1 outlier, 2 already stored
     for m_idx, metric in enumerate(job.metrics):
@@ -517,8 +528,7 @@ def clean_window(window: int, job: WindowJob) -> dict:
         outcome[sel[removed]] = 1
         a, b = lo - vlo, hi - vlo
         r0, r1 = lo - job.start_bin, hi - job.start_bin
-        group[metric][r0:r1, :] = values[a:b].astype("float32")
-        group[f"{metric}_quality"][r0:r1, :] = quality[a:b]
+        block.write(metric, r0, values[a:b], quality[a:b])
         codes, freq = np.unique(quality[a:b], return_counts=True)
         quality_hist[metric] = {cleaning.QUALITY_MEANINGS[int(c)]: int(f) for c, f in zip(codes, freq)}
 
@@ -538,8 +548,6 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     (so gaps and outliers at window edges see both sides); its attributes say
     where in the store it belongs. Returns per-file accounting.
     """
-    import zarr
-
     from lepton_flow.parallel import map_parallel
 
     cleaning.plan(steps)
@@ -547,7 +555,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     W = run.chunk_len
     if halo >= W:
         raise ValueError(f"the cleaning steps look {halo} bins around each reading; that must stay under the chunk length {W}")
-    current = store.state(run.store_url, run.base_snapshot) if run.base_snapshot else store.SensorStoreState(url=run.store_url)
+    current = store.state(run.store_url, run.base_snapshot) if run.base_snapshot else store.GridState(url=run.store_url)
     if current.exists and params.grid_seconds is not None and current.grid_seconds != params.grid_seconds:
         raise store.StoreError(
             f"the store at {run.store_url} holds a {current.grid_seconds} s grid; this run asked for {params.grid_seconds} s"
@@ -585,25 +593,9 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     for s in with_rows:
         for m, u in s.units.items():
             units.setdefault(m, u)
-    length = end_bin + 1 - start_bin
-    group = zarr.open_group(cleaned_url, mode="w")
-    group.attrs.update(
-        {
-            "grid_seconds": run.grid_seconds,
-            "chunk_len": W,
-            "start_bin": start_bin,
-            "end_bin": end_bin,
-            "windows": windows,
-            "sensors": sensors,
-            "metrics": metrics,
-            "units": units,
-        }
+    store.CleanedBlock.create(
+        cleaned_url, grid_seconds=run.grid_seconds, chunk_len=W, start_bin=start_bin, end_bin=end_bin, windows=windows, sensors=sensors, metrics=metrics, units=units
     )
-    for m in metrics:
-        for name, dtype, fill in ((m, "float32", np.nan), (f"{m}_quality", "uint8", 0)):
-            group.create_array(
-                name, shape=(length, len(sensors)), chunks=(W, max(1, len(sensors))), dtype=dtype, fill_value=fill, dimension_names=("time", "sensor")
-            )
     job = WindowJob(
         run=run,
         cleaned_url=cleaned_url,
@@ -652,8 +644,8 @@ def commit(cleaned: CleanResult, run: RunInfo, staged: list[StagedRef]) -> str |
 
     names = [s.file.name for s in staged]
     message = f"sensor_ingest run {run.run_id}: {len(staged)} file(s): {', '.join(names[:10])}{' ...' if len(names) > 10 else ''}"
-    ingested = {s.file.sha256: {"file": s.file.url, "run": run.run_id, "at": run.started} for s in staged}
-    metadata = {"flow_run_id": run.run_id, "files": [s.file.url for s in staged], "sha256": sorted(ingested)}
+    ingested = {s.file.identity: {"file": s.file.url, "sha256": s.file.sha256, "run": run.run_id, "at": run.started} for s in staged}
+    metadata = {"flow_run_id": run.run_id, "files": [s.file.url for s in staged], "sha256": sorted({s.file.sha256 for s in staged})}
     if cleaned.cleaned_url is None:
         return store.record_ingested(run.store_url, run.base_snapshot, message, metadata, ingested)
     with dask_client():

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from lepton_flow import store
+from lepton_flow.models.features import grid_reader
 from lepton_flow.models.windows import Normalization, anomaly_runs
 from lepton_flow.registry import CURRENT, Registry
 from lepton_flow.settings import Settings, get_settings
@@ -97,11 +98,9 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
         # Late data: rows before `until` that ingests changed since the last scoring read the store are scored again.
         seen = scored.get("input_snapshot") if until is not None else None
         if seen:
-            import icechunk
-
             try:
                 changed = store.first_changed_row(st.url, seen, st.snapshot_id, dataset, st.chunk_len)
-            except icechunk.IcechunkError as exc:  # a snapshot expired, or not an ancestor: score from `until` as before
+            except store.SnapshotUnavailable as exc:  # a snapshot expired, or not an ancestor: score from `until` as before
                 logging.getLogger(__name__).warning("cannot tell what changed since snapshot %s (%s); scoring from where the last run stopped", seen, exc)
                 changed = None
             if changed is not None:
@@ -121,7 +120,7 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
     )
 
 
-def score_rows(model, norm: Normalization, reader: store.SensorReader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
+def score_rows(model, norm: Normalization, reader: store.GridReader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
     """Scores `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them.
 
     Windows start every quarter window, so each row is averaged over about
@@ -157,7 +156,7 @@ def score(plan: ScorePlan, batch_size: int, run_id: str, log, progress: Callable
     device = gpu.configure()
     model = registry.load_model(plan.model_name, plan.version)
     norm = Normalization(**card.normalization)
-    reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, card.sensors, plan.dataset)
+    reader = grid_reader(plan.store_url, plan.snapshot_id, card.metrics, card.sensors, plan.dataset)
     writer = store.ScoreWriter(plan.store_url, plan.model_name, plan.snapshot_id, plan.dataset)
     index = {s: i for i, s in enumerate(writer.input.sensors)}
     columns = np.array([index[s] for s in card.sensors], dtype=np.int64)
@@ -213,7 +212,7 @@ def anomaly_context(result: ScoreResult, anomaly: Anomaly, margin: int | None = 
     plan = result.plan
     card = Registry(settings.models).card(plan.model_name, plan.version)
     margin = margin or 4 * card.window
-    reader = store.SensorReader(plan.store_url, plan.snapshot_id, card.metrics, [anomaly.sensor], plan.dataset)
+    reader = grid_reader(plan.store_url, plan.snapshot_id, card.metrics, [anomaly.sensor], plan.dataset)
     a, b = max(0, anomaly.first_row - margin), min(reader.length, anomaly.last_row + 1 + margin)
     scores = store.open_scores(plan.store_url, plan.model_name, result.snapshot_id).sel(sensor=anomaly.sensor).isel(time=slice(a, b)).load()
     times = store.time_coord(plan.start_bin + a, b - a, plan.grid_seconds)

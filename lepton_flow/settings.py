@@ -26,6 +26,16 @@ def join(url: str, *parts: str) -> str:
     return out
 
 
+def file_stem(url: str) -> str:
+    """A file's name without its directory, a `.gz` and its last extension: `s3://b/pump-a.csv.gz` -> `pump-a`."""
+    from pathlib import PurePosixPath
+
+    name = PurePosixPath(url.split("?", 1)[0]).name
+    for suffix in (".gz", ".gzip"):
+        name = name.removesuffix(suffix)
+    return name.rsplit(".", 1)[0]
+
+
 def resolve_location(url: str) -> str:
     """A local path made absolute with `..` and symlinks resolved, or a URL with its path normalised."""
     import posixpath

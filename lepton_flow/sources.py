@@ -25,6 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field, field_validator
 
+from lepton_flow.settings import file_stem
+from lepton_flow.store import ledger
+
 # Text columns are dictionary-encoded: a file holds a handful of distinct
 # sensors, metrics and units, and every later step (GX, dedupe, gridding)
 # works on small integer codes instead of a million strings.
@@ -55,17 +58,39 @@ class SourceError(ValueError):
 
 
 class SourceFile(BaseModel):
-    """One file found by discovery, identified by its content hash."""
+    """One file found by discovery: its content hash, and its identity in the store's ledger.
+
+    The identity is the content hash plus what the path contributes to the
+    file's meaning (a sensor id taken from the file name), so that the same
+    bytes under two names are two files.
+    """
 
     url: str
     name: str
     sha256: str
     size: int
+    identity: str = ""
+
+    def model_post_init(self, __context) -> None:
+        if not self.identity:
+            self.identity = self.sha256
 
     @property
     def key(self) -> str:
-        """Short, stable id used in staging and quarantine paths."""
-        return self.sha256[:16]
+        """Short, stable id used in staging and quarantine paths (distinct for distinct identities)."""
+        if self.identity == self.sha256:
+            return self.sha256[:16]
+        return hashlib.sha256(self.identity.encode()).hexdigest()[:16]
+
+
+def sensor_from_name(url: str, options: "ReadOptions") -> str:
+    """The sensor id a file without a sensor column gets: the `sensor_id` option, else the file's name."""
+    return options.sensor_id or file_stem(url)
+
+
+def sensor_identity(url: str, sha256: str, options: "ReadOptions") -> str:
+    """A sensor file's ledger identity: its content hash and the sensor id its name would give."""
+    return ledger.identity(sha256, sensor_from_name(url, options))
 
 
 def _format_names() -> list[str]:
@@ -297,12 +322,14 @@ def under_roots(url: str, roots: list[str]) -> bool:
     return any(target == root or target.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-def discover(source: str, ingested: set[str], supported=None) -> tuple[list[SourceFile], list[str], list[str]]:
-    """New files under `source`, skipping content already in the store.
+def discover(source: str, ingested: set[str], supported=None, identity=None) -> tuple[list[SourceFile], list[str], list[str]]:
+    """New files under `source`, skipping those whose identity the store's ledger holds.
 
-    Returns (new files, urls of files already ingested or duplicated within
-    this listing, urls of files of an unsupported type or outside the allowed
-    source roots). Two files with the same bytes are ingested once. A source
+    `identity(url, sha256)` is what the ledger records for a file (default:
+    its content hash). Returns (new files, urls of files already ingested or
+    duplicated within this listing, urls of files of an unsupported type or
+    outside the allowed source roots). Two files of one identity are
+    ingested once. A source
     outside `LEPTON_SOURCE_ROOTS` is refused whole, naming the roots; a file
     inside it that resolves outside (a symlink out) is left out and logged.
     """
@@ -334,19 +361,13 @@ def discover(source: str, ingested: set[str], supported=None) -> tuple[list[Sour
     with ThreadPoolExecutor(max_workers=min(4, max(1, len(candidates)))) as pool:
         hashes = list(pool.map(hash_file, candidates))
     for url, (sha, size) in zip(candidates, hashes):
-        if sha in seen:
+        key = identity(url, sha) if identity else sha
+        if key in seen:
             known.append(url)
             continue
-        seen.add(sha)
-        new.append(SourceFile(url=url, name=PurePosixPath(url).name, sha256=sha, size=size))
+        seen.add(key)
+        new.append(SourceFile(url=url, name=PurePosixPath(url).name, sha256=sha, size=size, identity=key))
     return new, known, unsupported
-
-
-def _file_stem(url: str) -> str:
-    name = PurePosixPath(url.split("?", 1)[0]).name
-    for suffix in (".gz", ".gzip"):
-        name = name.removesuffix(suffix)
-    return name.rsplit(".", 1)[0]
 
 
 def _find(names: list[str], candidates: tuple[str, ...]) -> str | None:
@@ -525,7 +546,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     value_name = _find(names, ("value", "reading"))
     unit_name = _find(names, ("unit", "units"))
     quality_name = _find(names, ("quality", "flag"))
-    default_sensor = options.sensor_id or _file_stem(url)
+    default_sensor = sensor_from_name(url, options)
 
     ts = parse_timestamps(raw.column(ts_name), options)
     ts_bad = pc.and_(pc.is_null(ts), pc.invert(pc.is_null(raw.column(ts_name)))).to_numpy(zero_copy_only=False)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from lepton_flow import store
 from lepton_flow.models import model_kinds
 from lepton_flow.models.autoencoder import SIZES
+from lepton_flow.models.features import grid_reader
 from lepton_flow.models.windows import Normalization, StatsAccumulator, gap_rows, window_starts
 from lepton_flow.registry import ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
@@ -91,8 +92,8 @@ class TrainingPlan(BaseModel):
     def range_text(self, rows: tuple[int, int]) -> tuple[str, str]:
         return self.time(rows[0]), self.time(rows[1])
 
-    def reader(self) -> store.SensorReader:
-        return store.SensorReader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset)
+    def reader(self) -> store.GridReader:
+        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset)
 
 
 class TrainResult(BaseModel):
@@ -120,13 +121,13 @@ def _pick(asked: list[str], held: list[str], what: str) -> list[str]:
     return list(asked)
 
 
-def scan_blocks(reader: store.SensorReader, start: int, stop: int):
+def scan_blocks(reader: store.GridReader, start: int, stop: int):
     """(first row, values) blocks of whole store chunks over rows [start, stop)."""
     for row, end in chunk_ranges(start, stop, reader.state.chunk_len):
         yield row, reader.rows(row, end)
 
 
-def data_extent(reader: store.SensorReader) -> tuple[int, int] | None:
+def data_extent(reader: store.GridReader) -> tuple[int, int] | None:
     """First and one-past-last row holding any value of the reader's channels."""
     first = last = None
     for row, values in scan_blocks(reader, 0, reader.length):
@@ -146,7 +147,7 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
         raise store.StoreError(f"the store at {settings.store} holds no {params.dataset} data: run {flow} first")
     sensors = _pick(params.sensors, st.sensors, "sensor(s)" if params.dataset == "sensors" else "template(s)")
     metrics = _pick(params.metrics, st.metrics, "metric(s)")
-    reader = store.SensorReader(st.url, st.snapshot_id, metrics, sensors, params.dataset)
+    reader = grid_reader(st.url, st.snapshot_id, metrics, sensors, params.dataset)
     extent = data_extent(reader)
     if extent is None:
         raise ValueError(f"snapshot {st.snapshot_id} holds no values for these sensors and metrics")
@@ -191,7 +192,7 @@ class WindowSet(BaseModel):
     normalization: Normalization
 
 
-def windows_for(plan: TrainingPlan, reader: store.SensorReader, norm: Normalization | None = None) -> WindowSet:
+def windows_for(plan: TrainingPlan, reader: store.GridReader, norm: Normalization | None = None) -> WindowSet:
     """One pass over both ranges: gap rows, window starts and (unless given) the normalisation."""
     p = plan.params
     stats = StatsAccumulator(reader.channels)
@@ -209,7 +210,7 @@ def windows_for(plan: TrainingPlan, reader: store.SensorReader, norm: Normalizat
     return WindowSet(train=out["train"], validation=out["validation"], normalization=norm or stats.result())
 
 
-def masked_loss(model, model_norm: Normalization, eval_norm: Normalization, reader: store.SensorReader, starts: list[int], window: int, batch_size: int) -> float:
+def masked_loss(model, model_norm: Normalization, eval_norm: Normalization, reader: store.GridReader, starts: list[int], window: int, batch_size: int) -> float:
     """Mean squared error of observed values, in `eval_norm` units, over windows at `starts`.
 
     Comparing two versions needs one yardstick: each model sees the windows
@@ -237,7 +238,7 @@ def masked_loss(model, model_norm: Normalization, eval_norm: Normalization, read
     return total / count if count else float("nan")
 
 
-def validation_scores(model, norm: Normalization, reader: store.SensorReader, rows: tuple[int, int], window: int, batch_size: int) -> np.ndarray:
+def validation_scores(model, norm: Normalization, reader: store.GridReader, rows: tuple[int, int], window: int, batch_size: int) -> np.ndarray:
     """Per (row, sensor) scores over a row range, as scoring computes them."""
     from lepton_flow.scoring import score_rows
 

@@ -102,6 +102,11 @@ def _commits_of(url: str, source: str) -> list[dict]:
     return [c for c in store.history(url, limit=1000) if any(str(f).startswith(source) for f in c["metadata"].get("files", []))]
 
 
+def _ledger_hashes(url: str, snapshot_id: str | None) -> set[str]:
+    """Content hashes of the files the store's ledger holds at a snapshot (none before the store has one)."""
+    return {r["sha256"] for r in store.ledger.entries(url, snapshot_id).values()} if snapshot_id else set()
+
+
 def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
     """The heartbeat automation marks the killed run Crashed; nothing of it is in the store; the same run on a new
     worker ingests every file, in one commit."""
@@ -116,7 +121,7 @@ def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
     crashed = stack.wait_final(killed["run_id"], timeout=300)
     assert crashed["state_name"] == "Crashed" and "no heartbeat" in crashed["state"]["message"], crashed["state"]
     # Scoring runs may have committed meanwhile: the ingested files and the commits of this source are what count.
-    assert store.state(url).ingested == before.ingested and _commits_of(url, source) == []
+    assert _ledger_hashes(url, store.state(url).snapshot_id) == _ledger_hashes(url, before.snapshot_id) and _commits_of(url, source) == []
 
     stack.services.append(start_worker("lepton-cpu", stack.api, stack.base / "worker-lepton-cpu-2.log", env=stack.env))
     t0 = time.time()
@@ -125,8 +130,8 @@ def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
     wait_for(lambda: [r for r in _triggered_runs(stack, t0) if r["state_name"] in ("Completed", "Failed", "Crashed")], 240, "the scoring run after the re-run")
     done = store.state(url)
     hashes = {hash_file(str(p))[0] for p in Path(source).iterdir() if not p.name.startswith((".", "_"))}
-    assert hashes <= set(done.ingested)  # every file (an empty one's content may have been ingested before)
-    assert set(done.ingested) - set(before.ingested) == hashes - set(before.ingested)
+    assert hashes <= _ledger_hashes(url, done.snapshot_id)  # every file (an empty one's content may have been ingested before)
+    assert _ledger_hashes(url, done.snapshot_id) - _ledger_hashes(url, before.snapshot_id) == hashes - _ledger_hashes(url, before.snapshot_id)
     assert len(_commits_of(url, source)) == 1  # one commit holds them all
 
 

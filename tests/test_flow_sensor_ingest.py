@@ -99,7 +99,7 @@ def test_demo_ingest_accounts_for_every_reading_and_catches_every_fault(ingest_f
     # Commit names the run and its files; the docs site and staging cleanup happened.
     last = store.history(get_settings().store, limit=1)[0]
     assert summary.run_id in last["message"] and "readings_p0_g0.csv" in last["message"]
-    assert set(last["metadata"]["sha256"]) == set(store.state(get_settings().store).ingested)
+    assert set(last["metadata"]["sha256"]) == {r["sha256"] for r in store.ledger.entries(get_settings().store).values()}
     assert summary.docs_url and Path(summary.docs_url).is_file()
 
     # The run's table artifacts, as the Prefect API holds them.
@@ -207,7 +207,7 @@ def test_a_rejected_file_fails_the_run_but_not_the_other_files(ingest_flow, data
     url = get_settings().store
     current = store.state(url)
     assert current.sensors == ["ok-1"]
-    names = {v["file"].rsplit("/", 1)[-1] for v in current.ingested.values()}
+    names = {v["file"].rsplit("/", 1)[-1] for v in store.ledger.entries(current.url, current.snapshot_id).values()}
     assert names == {"good.csv"}  # the rejected file will be tried again next run
     quarantine = _quarantine(data_root)
     assert (quarantine["reason"] == "temperature_unit").sum() == 150
@@ -234,6 +234,6 @@ def test_two_ingests_started_at_once_both_complete_and_store_each_file_once(inge
     assert len(first.files) == 4 and second.files == [] and len(second.skipped) == 4
     assert second.snapshot_id == first.snapshot_id
     st = store.state(get_settings().store)
-    assert len(st.ingested) == 4
+    assert store.ledger.count(st.url, st.snapshot_id) == 4
     # One commit for the data (after the repository's first), not two.
     assert len(store.history(get_settings().store, limit=50)) - before == 2

@@ -67,7 +67,7 @@ def _run_held_at_the_commit(data_root: Path, src: Path, lock_path: str, log: Pat
 def _assert_unchanged(url: str, before, commits_before: int) -> None:
     now = store.state(url)
     assert now.snapshot_id == before.snapshot_id, "the branch moved"
-    assert set(now.ingested) == set(before.ingested) and len(store.history(url, limit=1000)) == commits_before
+    assert store.ledger.keys(url, now.snapshot_id) == store.ledger.keys(url, before.snapshot_id) and len(store.history(url, limit=1000)) == commits_before
 
 
 def test_a_run_killed_before_and_during_its_commit_leaves_the_store_and_a_rerun_completes(ingest_flow, data_root, tmp_path):

@@ -114,7 +114,7 @@ def test_train_then_score_end_to_end(demo_store, data_root):
         "from lepton_flow.scoring import score_rows\n"
         "from lepton_flow.settings import get_settings\n"
         "r = Registry(get_settings().models); c = r.card('sensor-anomaly')\n"
-        f"reader = store.SensorReader({url!r}, {snapshot!r}, c.metrics, c.sensors)\n"
+        f"reader = store.GridReader({url!r}, {snapshot!r}, c.metrics, c.sensors)\n"
         "s = score_rows(r.load_model('sensor-anomaly'), Normalization(**c.normalization), reader, 0, reader.length, c.window, 512)\n"
         "np.save('fresh.npy', s)\n"
     )

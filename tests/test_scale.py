@@ -159,7 +159,7 @@ def test_sources_and_store_on_object_storage_with_keys_from_a_secret_block(s3_se
         monkeypatch.setenv(k, v)
     url = "s3://lepton/store"
     st = store.state(url)
-    assert len(st.sensors) == 4 and len(st.metrics) == 2 and len(st.ingested) == files
+    assert len(st.sensors) == 4 and len(st.metrics) == 2 and store.ledger.count(url) == files
     sensors = store.open_sensors(url).load()
     scores = store.open_scores(url, "sensor-anomaly").load()
     assert scores.sizes == sensors.sizes and np.isfinite(scores.score.values).any()

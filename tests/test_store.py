@@ -41,7 +41,7 @@ def test_round_trip_of_a_first_commit(tmp_path):
     snap = store.commit_sensors(url, _block(tmp_path / "b.zarr", 8 * 1000, values, ["s1", "s2"]), None, "first", {"run": "1"}, {"h1": {"file": "a"}})
     xr.testing.assert_identical(_read(url), _expected(8000, values, ["s1", "s2"]))
     state = store.state(url)
-    assert state.snapshot_id == snap and state.sensors == ["s1", "s2"] and state.ingested == {"h1": {"file": "a"}}
+    assert state.snapshot_id == snap and state.sensors == ["s1", "s2"] and store.ledger.entries(url) == {"h1": {"file": "a"}}
     assert store.history(url)[0]["metadata"] == {"run": "1"}
 
 
@@ -61,7 +61,7 @@ def test_later_commits_grow_time_sensors_and_metrics(tmp_path):
     np.testing.assert_array_equal(ds.temperature.values[16:], 2.0)
     assert np.isnan(ds.humidity.values[:16]).all() and (ds.humidity.values[16:] == 50).all()
     state = store.state(url)
-    assert state.metrics == ["temperature", "humidity"] and set(state.ingested) == {"h1", "h2"}
+    assert state.metrics == ["temperature", "humidity"] and store.ledger.keys(url) == {"h1", "h2"}
     assert [c["id"] for c in store.history(url)][:2] == [s2, s1]
     # Earlier snapshots stay readable as they were.
     old = store.open_sensors(url, snapshot_id=s1).load()
@@ -102,7 +102,7 @@ def test_an_ingest_commits_over_a_commit_that_left_its_group_alone(tmp_path):
     assert [c["id"] for c in store.history(url)][:3] == [s3, s2, s1]
     ds = _read(url)
     np.testing.assert_array_equal(ds.t.values[:, 0], [1.0] * 8 + [2.0] * 8)
-    assert set(store.state(url).ingested) == {"h1", "h2"}
+    assert store.ledger.keys(url) == {"h1", "h2"}
     assert float(zarr.open_group(store.open_repo(url).readonly_session(branch="main").store, path="scores/m", mode="r")["score"][0]) == 0.5
 
 
@@ -172,3 +172,71 @@ def test_log_counts_add_up_per_window_template_and_level(tmp_path):
     per_level = ds["level_count"].to_numpy()
     assert per_level[0, 0] == 3 and per_level[0, 3] == 1 and per_level[1, 3] == 1 and per_level[1, 2] == 2 and per_level[3, 1] == 1
     assert int(per_level.sum()) == int(counts.sum()) == 8
+
+
+def _imports(path) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_store_package_imports_zarr_or_icechunk():
+    """The store's boundary: library, tasks, flows and benchmarks reach Zarr and Icechunk only through `lepton_flow.store`."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [p for d in ("lepton_flow", "tasks", "flows", "benchmarks") for p in (root / d).rglob("*.py")]
+    inside = [p for p in files if (root / "lepton_flow" / "store") in p.parents]
+    assert len(inside) >= 7 and len(files) > 60
+    leaks = sorted(str(p.relative_to(root)) for p in files if p not in inside and _imports(p) & {"zarr", "icechunk"})
+    assert leaks == []
+    assert all(_imports(p) & {"zarr", "icechunk"} for p in inside if p.name in ("repo.py", "sensors.py", "logs.py"))
+
+
+def test_a_store_written_before_the_ledger_arrays_is_migrated_on_its_next_commit(tmp_path):
+    """tests/data/legacy-store was written by the code before the ledger arrays: ingested files in the root's attributes."""
+    import shutil
+    from pathlib import Path
+
+    url = str(tmp_path / "store")
+    shutil.copytree(Path(__file__).parent / "data" / "legacy-store", url)
+    legacy = zarr.open_group(store.open_repo(url).readonly_session(branch="main").store, mode="r")
+    assert set(legacy.attrs) == {"lepton_ingested", "lepton_logs_ingested"}
+    # Read before any migration: sensor files keyed by content and the sensor id their name gives.
+    sensors = {f"{'a' * 64}:pump-a", f"{'b' * 64}:long"}
+    assert store.ledger.keys(url) == sensors and store.ledger.keys(url, kind="logs") == {"c" * 64}
+    before = store.state(url)
+    snap = store.commit_sensors(url, _block(tmp_path / "b.zarr", 8008, {"temperature": np.full((8, 2), 2.0)}, ["pump-a", "s2"]), before.snapshot_id, "after", {}, {"d" * 64 + ":x": {"file": "/src/x.csv"}})
+    root = zarr.open_group(store.open_repo(url).readonly_session(branch="main").store, mode="r")
+    assert "lepton_ingested" not in root.attrs and "lepton_logs_ingested" not in root.attrs
+    assert store.ledger.keys(url, snap) == sensors | {"d" * 64 + ":x"} and store.ledger.keys(url, snap, "logs") == {"c" * 64}
+    assert store.ledger.entries(url, snap)[f"{'a' * 64}:pump-a"] == {"file": "/src/pump-a.csv", "run": "r1", "at": "2026-01-01T00:00:00+00:00"}
+    # The data the old code wrote is still there beside the new.
+    np.testing.assert_array_equal(_read(url).temperature.values[:, 0], [1.0] * 8 + [2.0] * 8)
+    assert store.logs_state(url).templates == ["user <*> logged in"]
+    # The ledger holds each entry once: a second commit appends only its own.
+    store.record_ingested(url, snap, "more", {}, {"e" * 64 + ":y": {"file": "/src/y.csv"}})
+    assert int(zarr.open_group(store.open_repo(url).readonly_session(branch="main").store, path="ledger/sensors", mode="r")["key"].shape[0]) == 4
+
+
+def test_a_commit_appends_to_the_ledger_without_rewriting_it(tmp_path):
+    """Each commit writes the ledger's last chunk and metadata only: the chunks of earlier entries stay as they were."""
+    url = str(tmp_path / "store")
+    snap = store.record_ingested(url, None, "0", {}, {f"{i:064x}": {"file": f"/f{i}"} for i in range(store.ledger.CHUNK + 10)})
+    for n in range(3):
+        before = snap
+        snap = store.record_ingested(url, snap, str(n), {}, {f"new{n}": {"file": f"/n{n}"}})
+        written = store.repo.changed_chunks(url, before, snap)
+        assert sorted(written) == ["/ledger/sensors/key", "/ledger/sensors/record"]
+        assert all(chunks == [(1,)] for chunks in written.values())
+    assert store.ledger.count(url) == store.ledger.CHUNK + 13
+    # A sensor ingest and a log ingest append to their own ledgers: neither is a conflict for the other.
+    logs = store.record_ingested(url, snap, "logs", {}, {"l1": {"file": "/a.log"}}, kind="logs")
+    store.record_ingested(url, snap, "sensors", {}, {"s9": {"file": "/s9"}})
+    assert store.ledger.keys(url, kind="logs") == {"l1"} and "s9" in store.ledger.keys(url) and logs != snap

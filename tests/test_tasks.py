@@ -40,7 +40,7 @@ def _source(data_root, **kwargs):
 
 
 def _through_stage(run, src):
-    found = discover_sensor_files.fn(str(src), run)
+    found = discover_sensor_files.fn(str(src), run, ReadOptions())
     staged = []
     for f in found.new:
         parsed = read_sensor_file.fn(f, run, ReadOptions())
@@ -59,9 +59,26 @@ def test_plan_ingest_run(data_root):
 def test_discover_and_its_bad_input(data_root):
     src = _source(data_root)
     run = plan_ingest_run.fn("r", 30)
-    assert [f.name for f in discover_sensor_files.fn(str(src), run).new] == ["a.csv"]
+    assert [f.name for f in discover_sensor_files.fn(str(src), run, ReadOptions()).new] == ["a.csv"]
     with pytest.raises(SourceError, match="no such file or directory"):
-        discover_sensor_files.fn(str(data_root / "missing"), run)
+        discover_sensor_files.fn(str(data_root / "missing"), run, ReadOptions())
+
+
+def test_the_same_bytes_under_two_names_are_two_files(data_root):
+    """A file without a sensor column takes its sensor id from its name: pump-a and pump-b hold the same bytes but two sensors."""
+    src = data_root / "src"
+    src.mkdir()
+    times = pd.date_range("2026-01-01", periods=20, freq="30s", tz="UTC")
+    pd.DataFrame({"timestamp": times, "temperature": np.arange(20.0)}).to_csv(src / "pump-a.csv", index=False)
+    shutil.copy(src / "pump-a.csv", src / "pump-b.csv")
+    shutil.copy(src / "pump-a.csv", src / "pump-b.csv.copy")  # not a supported type: not a third file
+    run = plan_ingest_run.fn("r", 30)
+    found = discover_sensor_files.fn(str(src), run, ReadOptions())
+    assert [f.name for f in found.new] == ["pump-a.csv", "pump-b.csv"] and found.already_ingested == []
+    assert found.new[0].sha256 == found.new[1].sha256 and found.new[0].key != found.new[1].key
+    # Named by a sensor_id parameter, both files mean the same readings: the second is a repeat.
+    same = discover_sensor_files.fn(str(src), run, ReadOptions(sensor_id="pump"))
+    assert [f.name for f in same.new] == ["pump-a.csv"] and [u.rsplit("/", 1)[-1] for u in same.already_ingested] == ["pump-b.csv"]
 
 
 def test_read_and_its_bad_input(data_root):
@@ -95,7 +112,7 @@ def test_stage_splits_by_window_and_fails_clearly_on_missing_input(data_root):
     src = _source(data_root, n=5000)  # 5000 bins at 30 s: more than one 4096-bin window
     _, (staged,) = _through_stage(run, src)
     assert staged.staged == 5000 and len(staged.windows) == 2 and staged.metrics == ["temperature"] and staged.units == {"temperature": "C"}
-    parsed = read_sensor_file.fn(discover_sensor_files.fn(str(src), run).new[0], run, ReadOptions())
+    parsed = read_sensor_file.fn(discover_sensor_files.fn(str(src), run, ReadOptions()).new[0], run, ReadOptions())
     validated = validate_readings.fn(parsed, run)
     shutil.rmtree(data_root / "staging")
     with pytest.raises(FileNotFoundError):

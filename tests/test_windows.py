@@ -111,7 +111,7 @@ def test_plan_splits_by_time_and_no_window_crosses_the_split_or_a_gap(small_stor
     assert p.train_rows[0] == 0 and p.validation_rows[1] == 300
     assert p.train_rows[1] == p.validation_rows[0] == 240  # the last fifth of the data's span
     assert p.sensors == ["s1", "s2"] and p.metrics == ["temperature", "humidity"]
-    reader = store.SensorReader(url, p.snapshot_id, p.metrics, p.sensors)
+    reader = store.GridReader(url, p.snapshot_id, p.metrics, p.sensors)
     ws = windows_for(p, reader)
     train, val = np.array(ws.train), np.array(ws.validation)
     assert (train + 16 <= 240).all() and (val >= 240).all() and (val + 16 <= 300).all()

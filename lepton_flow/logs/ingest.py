@@ -129,7 +129,7 @@ def discover(source: str, run: LogRun) -> tuple[list[SourceFile], list[str]]:
         source = get_settings().log_dir
         if is_local(source):
             os.makedirs(source, exist_ok=True)
-    ingested = set(store.logs_state(run.store_url, run.base_snapshot).ingested)
+    ingested = store.ledger.keys(run.store_url, run.base_snapshot, "logs")
     new, known, _ = find(source, ingested, supported=lambda url: True)
     return new, known
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from lepton_flow.models.windows import Normalization, make_windows
-from lepton_flow.store import SensorReader
+from lepton_flow.store import GridReader
 
 
 def block_groups(starts: np.ndarray, block_rows: int) -> list[np.ndarray]:
@@ -25,7 +25,7 @@ def block_groups(starts: np.ndarray, block_rows: int) -> list[np.ndarray]:
 
 
 def window_dataset(
-    reader: SensorReader,
+    reader: GridReader,
     starts: np.ndarray,
     length: int,
     norm: Normalization,

@@ -1,0 +1,80 @@
+"""The generic grid reader: any `(time, column)` group seen as rows of channels, for models.
+
+Models read sensors and log counts alike: a time axis of grid points and
+columns (sensors, or log templates `T<id>`) of one or more variables. What a
+model does with the values (a log1p of counts, say) is the model's business,
+passed in as `transform`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lepton_flow.store import logs, sensors
+from lepton_flow.store.repo import StoreError, open_group
+from lepton_flow.store.sensors import GridState
+
+DATASETS = (sensors.GROUP, logs.GROUP)
+
+
+def grid_state(url: str, snapshot_id: str | None = None, dataset: str = sensors.GROUP) -> GridState:
+    """The grid a model reads, in the sensors' terms whatever the dataset.
+
+    `sensors`: the sensors group as it is. `logs`: the logs group's windows as
+    the time axis, its templates as columns (`T0`, `T1`, ...) and one
+    variable, `count`.
+    """
+    if dataset == sensors.GROUP:
+        return sensors.state(url, snapshot_id)
+    if dataset != logs.GROUP:
+        raise ValueError(f"unknown dataset {dataset!r}: one of {', '.join(DATASETS)}")
+    st = logs.logs_state(url, snapshot_id)
+    out = GridState(url=url, snapshot_id=st.snapshot_id)
+    if st.exists:
+        out.exists = True
+        out.grid_seconds, out.chunk_len, out.start_bin, out.length = st.window_seconds, st.chunk_len, st.start_bin, st.length
+        out.sensors = [logs.template_label(i) for i in range(len(st.templates))]
+        out.metrics, out.units = ["count"], {"count": "events"}
+    return out
+
+
+class GridReader:
+    """Reads `(time, column)` blocks of chosen variables and columns from one snapshot of a dataset.
+
+    Training and scoring read the store a block of rows at a time (rows are
+    store time indices, 0 at `start_bin`); a reader opens the snapshot once
+    and is safe to share between the threads of a `tf.data` pipeline.
+    """
+
+    def __init__(self, url: str, snapshot_id: str, metrics: list[str], sensors: list[str], dataset: str = sensors.GROUP, transform: Callable[[np.ndarray], np.ndarray] | None = None):
+        self.url, self.snapshot_id, self.dataset = url, snapshot_id, dataset
+        self.state = grid_state(url, snapshot_id, dataset)
+        if not self.state.exists:
+            raise StoreError(f"the store at {url} holds no {dataset} data at snapshot {snapshot_id}")
+        missing = [m for m in metrics if m not in self.state.metrics] + [s for s in sensors if s not in self.state.sensors]
+        if missing:
+            raise StoreError(f"snapshot {snapshot_id} of {url} has no {', '.join(missing)}")
+        self.metrics, self.sensors = list(metrics), list(sensors)
+        index = {s: i for i, s in enumerate(self.state.sensors)}
+        self._columns = np.array([index[s] for s in sensors], dtype=np.int64)
+        group = open_group(url, snapshot_id, dataset)
+        self._arrays = [group[m] for m in metrics]
+        self._transform = transform
+
+    @property
+    def length(self) -> int:
+        return self.state.length
+
+    @property
+    def channels(self) -> int:
+        return len(self.metrics) * len(self.sensors)
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Values of rows [start, stop) as float32 `(rows, metrics * sensors)`, metric-major; NaN where missing."""
+        start, stop = max(0, start), min(stop, self.length)
+        lo, hi = int(self._columns.min()), int(self._columns.max()) + 1
+        parts = [a[start:stop, lo:hi][:, self._columns - lo] for a in self._arrays]
+        out = np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+        return self._transform(out) if self._transform is not None else out

@@ -1,0 +1,191 @@
+"""The Icechunk repository: where it lives, how it is opened, locked and committed.
+
+Every other module of the package builds on these few functions; nothing
+outside `lepton_flow.store` opens a session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+from lepton_flow.settings import Settings, get_settings, is_local, resolve_location
+
+
+class StoreError(RuntimeError):
+    """The store cannot take this write; the message says why and what to do."""
+
+
+class StoreConflict(StoreError):
+    """The store moved on since this run read it; re-run to merge with the new data."""
+
+
+class SnapshotUnavailable(StoreError):
+    """A snapshot the caller named is gone (expired) or is not on the branch's history."""
+
+
+def _quiet_icechunk() -> None:
+    import icechunk
+
+    # Commits to local directories are serialised by `commit_lock`, which is
+    # what the storage's concurrency warning asks for; keep real errors.
+    icechunk.set_logs_filter("error")
+
+
+def _storage(url: str, settings: Settings | None = None):
+    import icechunk
+
+    if is_local(url):
+        return icechunk.local_filesystem_storage(os.path.abspath(url.removeprefix("file://")))
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        endpoint = (settings or get_settings()).s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        return icechunk.s3_storage(
+            bucket=parsed.netloc,
+            prefix=parsed.path.strip("/") or None,
+            endpoint_url=endpoint,
+            allow_http=bool(endpoint and endpoint.startswith("http://")),
+            force_path_style=bool(endpoint),
+            from_env=True,
+        )
+    if parsed.scheme in ("gs", "gcs"):
+        return icechunk.gcs_storage(bucket=parsed.netloc, prefix=parsed.path.strip("/") or None, from_env=True)
+    if parsed.scheme == "memory":
+        return icechunk.in_memory_storage()
+    raise StoreError(f"unsupported store URL {url!r}: use a local path, s3:// or gs://")
+
+
+def open_repo(url: str, create: bool = False):
+    """The Icechunk repository at `url`; with `create`, made if missing."""
+    import icechunk
+
+    _quiet_icechunk()
+    storage = _storage(url)
+    if icechunk.Repository.exists(storage):
+        return icechunk.Repository.open(storage)
+    if not create:
+        raise StoreError(f"no store at {url}: run an ingest first")
+    if is_local(url):
+        os.makedirs(url, exist_ok=True)
+    return icechunk.Repository.create(storage)
+
+
+def exists(url: str) -> bool:
+    import icechunk
+
+    _quiet_icechunk()
+    return icechunk.Repository.exists(_storage(url))
+
+
+def lock_path(url: str) -> str:
+    """The lock file of a local store, keyed by its resolved location: one store reached through a symlink takes the same lock."""
+    return resolve_location(url).rstrip("/") + ".lock"
+
+
+@contextlib.contextmanager
+def commit_lock(url: str) -> Iterator[None]:
+    """Serialise commits to a local store (object stores need no lock)."""
+    if not is_local(url):
+        yield
+        return
+    path = lock_path(url)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def readonly(url: str, snapshot_id: str | None = None):
+    """A read-only session at a snapshot (default: the latest of main)."""
+    import icechunk
+
+    repo = open_repo(url)
+    try:
+        if snapshot_id:
+            return repo.readonly_session(snapshot_id=snapshot_id)
+        return repo.readonly_session(branch="main")
+    except icechunk.IcechunkError as exc:
+        raise SnapshotUnavailable(f"snapshot {snapshot_id} of {url} cannot be opened ({exc}); it may have been expired by `lepton-flow gc`") from exc
+
+
+def open_root(url: str, snapshot_id: str | None = None):
+    """(snapshot id, root group read-only) of a snapshot; (None, None) without a repository, (id, None) before any group."""
+    import zarr
+
+    if not exists(url):
+        return None, None
+    session = readonly(url, snapshot_id)
+    try:
+        return session.snapshot_id, zarr.open_group(session.store, mode="r")
+    except zarr.errors.GroupNotFoundError:
+        return session.snapshot_id, None
+
+
+def open_group(url: str, snapshot_id: str | None, path: str):
+    """One group of a snapshot, read-only (zarr), for readers that take arrays a block at a time."""
+    import zarr
+
+    return zarr.open_group(readonly(url, snapshot_id).store, path=path, mode="r")
+
+
+def open_dataset(url: str, snapshot_id: str | None, group: str, missing: str, chunks: dict | str | None = "auto"):
+    """A group as a lazy xarray Dataset; `missing` is the error's text when the group is not there."""
+    import xarray as xr
+
+    try:
+        return xr.open_zarr(readonly(url, snapshot_id).store, group=group, consolidated=False, chunks=chunks)
+    except (FileNotFoundError, KeyError) as exc:
+        raise StoreError(missing) from exc
+
+
+def history(url: str, limit: int = 20) -> list[dict]:
+    """Newest-first commits of branch main: id, time, message, metadata."""
+    repo = open_repo(url)
+    out = []
+    for info in repo.ancestry(branch="main"):
+        out.append({"id": info.id, "written_at": info.written_at, "message": info.message, "metadata": dict(info.metadata or {})})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def writable(url: str):
+    """(repository, writable session on main), the repository made if missing. Call under `commit_lock`."""
+    repo = open_repo(url, create=True)
+    return repo, repo.writable_session("main")
+
+
+def moved_elsewhere(repo, base_snapshot: str | None, group: str, shared: tuple[str, ...] = ()) -> bool:
+    """True when the commits since `base_snapshot` left `group` (and the `shared` groups) alone.
+
+    Scoring runs commit their scores while an ingest cleans: the ingest then
+    commits over them, its group being as it read it. Anything else that
+    moved is a conflict.
+    """
+    if base_snapshot is None:
+        return False
+    diff = repo.diff(from_snapshot_id=base_snapshot, to_branch="main")
+    touched = set(diff.updated_chunks)
+    for name in ("new_groups", "new_arrays", "deleted_groups", "deleted_arrays", "updated_groups", "updated_arrays"):
+        touched |= set(getattr(diff, name))
+    for move in diff.moved_nodes:
+        touched |= {str(p) for p in move}
+    mine = (group, *shared)
+    return not any(p == "/" or any(p == f"/{g}" or p.startswith(f"/{g}/") for g in mine) for p in touched)
+
+
+def changed_chunks(url: str, since: str, snapshot_id: str) -> dict[str, list[tuple]]:
+    """Array path -> chunk indices written between two snapshots (from Icechunk's diff: no data read)."""
+    import icechunk
+
+    try:
+        diff = open_repo(url).diff(from_snapshot_id=since, to_snapshot_id=snapshot_id)
+    except icechunk.IcechunkError as exc:
+        raise SnapshotUnavailable(f"cannot compare snapshots {since} and {snapshot_id} of {url}: {exc}") from exc
+    return {path: [tuple(i) for i in chunks] for path, chunks in diff.updated_chunks.items()}

@@ -1,0 +1,121 @@
+"""The `scores/<model>` groups: a model's anomaly scores and flags over the grid of the data it reads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lepton_flow.store.grid import grid_state
+from lepton_flow.store.layout import encoding, fill_block, grow
+from lepton_flow.store.repo import StoreError, changed_chunks, commit_lock, exists, open_dataset, open_repo, readonly
+
+SCORE_VARIABLES = {"score": ("float32", np.nan), "flag": ("uint8", 0)}
+# Coordinates sit in one chunk that holds the whole axis: a write to them says nothing of which rows changed.
+_COORDINATES = ("time", "sensor", "template", "level")
+
+
+def scores_group(model: str) -> str:
+    return f"scores/{model}"
+
+
+def scored_attrs(url: str, model: str, snapshot_id: str | None = None) -> dict:
+    """The attributes of `model`'s scores group (empty if it never scored): `scored_until_bin`, `input_snapshot`, ..."""
+    import zarr
+
+    if not exists(url):
+        return {}
+    root = zarr.open_group(readonly(url, snapshot_id).store, mode="r")
+    path = scores_group(model)
+    return root[path].attrs.asdict() if path in root else {}
+
+
+def scored_until(url: str, model: str, snapshot_id: str | None = None) -> int | None:
+    """First grid point (bin) not yet scored by `model`, or None if it never scored."""
+    value = scored_attrs(url, model, snapshot_id).get("scored_until_bin")
+    return None if value is None else int(value)
+
+
+def first_changed_row(url: str, since: str, snapshot_id: str, dataset: str, chunk_len: int) -> int | None:
+    """The first row of `dataset`'s time axis whose data changed from snapshot `since` to `snapshot_id` (None: none did).
+
+    Read from which chunks were written between the two snapshots, so it
+    costs no data read: late data merged into windows already scored shows
+    up here. Raises `SnapshotUnavailable` when `since` is gone.
+    """
+    if since == snapshot_id:
+        return None
+    rows = [
+        int(index[0]) * chunk_len
+        for path, chunks in changed_chunks(url, since, snapshot_id).items()
+        if path.startswith(f"/{dataset}/") and path.rsplit("/", 1)[1] not in _COORDINATES
+        for index in chunks
+        if index
+    ]
+    return min(rows, default=None)
+
+
+def open_scores(url: str, model: str, snapshot_id: str | None = None):
+    """The `scores/<model>` group as a lazy xarray Dataset (`score`, `flag` over `(time, sensor)`)."""
+    return open_dataset(url, snapshot_id, scores_group(model), f"the store at {url} holds no scores of model {model!r}", chunks="auto")
+
+
+class ScoreWriter:
+    """Writes a model's scores over the grid of the data it reads, then commits them once.
+
+    The `scores/<model>` group has that grid's time axis and its columns as
+    the `sensor` axis (sensors, or log templates `T<id>`; columns a model does
+    not take stay NaN). Writes go to an Icechunk session; nothing is visible
+    until `commit`, which takes the local commit lock only for the commit
+    itself and rebases over commits that other runs (an ingest) made
+    meanwhile, since those touch other groups.
+    """
+
+    def __init__(self, url: str, model: str, input_snapshot: str, dataset: str = "sensors"):
+        import zarr
+
+        self.url, self.model, self.group = url, model, scores_group(model)
+        self.input = grid_state(url, input_snapshot, dataset)
+        if not self.input.exists:
+            raise StoreError(f"the store at {url} holds no {dataset} data to score")
+        self.session = open_repo(url).writable_session("main")
+        root = zarr.open_group(self.session.store)
+        inp = self.input
+        if self.group not in root:
+            from icechunk.xarray import to_icechunk
+
+            block = fill_block(inp.length, inp.sensors, SCORE_VARIABLES, inp.start_bin, inp.grid_seconds, inp.chunk_len)
+            to_icechunk(block, self.session, group=self.group, mode="w-", encoding=encoding(block.data_vars, inp.chunk_len, time=True))
+            self._attrs: dict = {}
+        else:
+            group = root[self.group]
+            self._attrs = group.attrs.asdict()
+            length, sensors = int(group["time"].shape[0]), [str(s) for s in group["sensor"][:]]
+            if inp.sensors[: len(sensors)] != sensors:
+                raise StoreError(f"{self.group} in {url} lists sensors the sensors group does not hold in that order")
+            grow(self.session, self.group, SCORE_VARIABLES, inp.start_bin, length, sensors, inp.end_bin, inp.sensors, inp.grid_seconds, inp.chunk_len)
+        group = zarr.open_group(self.session.store, path=self.group)
+        self._score, self._flag = group["score"], group["flag"]
+
+    def write(self, start: int, score: np.ndarray, flag: np.ndarray, columns: np.ndarray) -> None:
+        """Scores of rows [start, start + len(score)) for the sensors at `columns` of the sensor axis."""
+        stop = start + score.shape[0]
+        lo, hi = int(columns.min()), int(columns.max()) + 1
+        if hi - lo == len(columns):
+            self._score[start:stop, lo:hi] = score.astype(np.float32)
+            self._flag[start:stop, lo:hi] = flag.astype(np.uint8)
+        else:
+            s, f = self._score[start:stop, lo:hi], self._flag[start:stop, lo:hi]
+            s[:, columns - lo], f[:, columns - lo] = score, flag
+            self._score[start:stop, lo:hi], self._flag[start:stop, lo:hi] = s, f
+
+    def commit(self, message: str, metadata: dict, attrs: dict) -> str:
+        """Set the group's attributes (model, version, threshold, scored range) and commit; returns the snapshot id."""
+        import icechunk
+        import zarr
+
+        inp = self.input
+        merged = dict(self._attrs)
+        merged.update(attrs)
+        merged.update(grid_seconds=inp.grid_seconds, chunk_len=inp.chunk_len, start_bin=inp.start_bin, input_snapshot=inp.snapshot_id)
+        zarr.open_group(self.session.store, path=self.group).attrs.put(merged)
+        with commit_lock(self.url):
+            return self.session.commit(message, metadata=metadata, rebase_with=icechunk.ConflictDetector())

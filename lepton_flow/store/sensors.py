@@ -1,0 +1,211 @@
+"""The `sensors` group: readings on the time grid, one float32 variable per metric and its quality codes.
+
+Layout: dims `(time, sensor)`; one float32 variable per metric and a uint8
+`<metric>_quality` beside it (codes in `lepton_flow.cleaning`). New sensors
+extend the sensor axis, new metrics add variables, later data extends time.
+
+A run's clean step writes its windows into a `CleanedBlock` (a plain Zarr
+group under the run's staging prefix, laid out like the store); the commit
+then merges that block into the store in one transaction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel
+
+from lepton_flow.store import ledger
+from lepton_flow.store.layout import SENSOR_CHUNK, encoding, fill_block, grow, time_coord, window_runs
+from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, moved_elsewhere, open_dataset, open_group, open_root, writable
+
+GROUP = "sensors"
+
+
+class GridState(BaseModel):
+    """What a `(time, column)` group holds at one snapshot: enough to plan a run or a model against it."""
+
+    url: str
+    snapshot_id: str | None = None
+    exists: bool = False
+    grid_seconds: int | None = None
+    chunk_len: int | None = None
+    start_bin: int | None = None
+    length: int = 0
+    sensors: list[str] = []
+    metrics: list[str] = []
+    units: dict[str, str | None] = {}
+
+    @property
+    def end_bin(self) -> int | None:
+        """Last grid point held (inclusive)."""
+        return None if self.start_bin is None else self.start_bin + self.length - 1
+
+
+def state(url: str, snapshot_id: str | None = None) -> GridState:
+    """The store's sensor layout at a snapshot (default: latest)."""
+    snapshot, root = open_root(url, snapshot_id)
+    out = GridState(url=url, snapshot_id=snapshot)
+    if root is None or GROUP not in root:
+        return out
+    group = root[GROUP]
+    attrs = group.attrs.asdict()
+    metrics = list(attrs.get("metrics", []))
+    out.exists = True
+    out.grid_seconds = int(attrs["grid_seconds"])
+    out.chunk_len = int(attrs["chunk_len"])
+    out.start_bin = int(attrs["start_bin"])
+    out.length = int(group["time"].shape[0])
+    out.sensors = [str(s) for s in group["sensor"][:]]
+    out.metrics = metrics
+    out.units = {m: group[m].attrs.get("units") for m in metrics}
+    return out
+
+
+def open_sensors(url: str, snapshot_id: str | None = None, chunks: dict | str | None = "auto"):
+    """The `sensors` group as a lazy xarray Dataset (Dask arrays over the snapshot)."""
+    return open_dataset(url, snapshot_id, GROUP, f"the store at {url} holds no sensor data yet", chunks)
+
+
+def read_block(url: str, snapshot_id: str, start: int, stop: int, metrics: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Stored values and quality for store rows [start, stop), all stored sensors."""
+    group = open_group(url, snapshot_id, GROUP)
+    out = {}
+    for metric in metrics:
+        if metric in group:
+            out[metric] = (group[metric][start:stop, :].astype("float64"), group[f"{metric}_quality"][start:stop, :])
+    return out
+
+
+def sensor_variables(metrics: list[str]) -> dict[str, tuple[str, float]]:
+    """The sensors group's variables for these metrics: name -> (dtype, fill)."""
+    out: dict[str, tuple[str, float]] = {}
+    for m in metrics:
+        out[m] = ("float32", np.nan)
+        out[f"{m}_quality"] = ("uint8", 0)
+    return out
+
+
+class CleanedBlock:
+    """A run's cleaned grid before it is committed: arrays laid out like the store's, plus where they go.
+
+    The clean step creates it once (`create`), its workers write their
+    windows into it (`open(...).write`), and `commit_sensors` merges it into
+    the store. It lives under the run's staging prefix and is scratch.
+    """
+
+    def __init__(self, url: str, group) -> None:
+        self.url, self._group = url, group
+
+    @classmethod
+    def create(cls, url: str, *, grid_seconds: int, chunk_len: int, start_bin: int, end_bin: int, windows: list[int], sensors: list[str], metrics: list[str], units: dict[str, str | None]) -> "CleanedBlock":
+        import zarr
+
+        group = zarr.open_group(url, mode="w")
+        group.attrs.update(
+            {"grid_seconds": grid_seconds, "chunk_len": chunk_len, "start_bin": start_bin, "end_bin": end_bin, "windows": windows, "sensors": sensors, "metrics": metrics, "units": units}
+        )
+        length = end_bin + 1 - start_bin
+        for name, (dtype, fill) in sensor_variables(metrics).items():
+            group.create_array(name, shape=(length, len(sensors)), chunks=(chunk_len, max(1, len(sensors))), dtype=dtype, fill_value=fill, dimension_names=("time", "sensor"))
+        return cls(url, group)
+
+    @classmethod
+    def open(cls, url: str) -> "CleanedBlock":
+        import zarr
+
+        return cls(url, zarr.open_group(url, mode="r+"))
+
+    def write(self, metric: str, row: int, values: np.ndarray, quality: np.ndarray) -> None:
+        """Values and quality codes of rows [row, row + len(values)) of the block, every sensor."""
+        stop = row + values.shape[0]
+        self._group[metric][row:stop, :] = values.astype("float32")
+        self._group[f"{metric}_quality"][row:stop, :] = quality
+
+
+def _variable_attrs(ds, units: dict[str, str | None]) -> None:
+    from lepton_flow.cleaning import QUALITY_MEANINGS
+
+    for name in list(ds.data_vars):
+        if name.endswith("_quality"):
+            ds[name].attrs.update(flag_values=list(QUALITY_MEANINGS), flag_meanings=" ".join(QUALITY_MEANINGS.values()))
+        elif units.get(name):
+            ds[name].attrs["units"] = units[name]
+
+
+def commit_sensors(url: str, cleaned_url: str, base_snapshot: str | None, message: str, metadata: dict, ingested: dict[str, dict]) -> str:
+    """Write a cleaned block into the store and commit it with the run's ledger entries, all or nothing.
+
+    `cleaned_url` is the `CleanedBlock` the clean step wrote; its attributes
+    say where it goes. The store grows to take it: new sensors extend the
+    sensor axis, new metrics add variables, later data extends time; then the
+    block is written over its region, which it already merged with what the
+    store held. Returns the new snapshot id. Raises `StoreConflict` if the
+    store moved since `base_snapshot` was read.
+    """
+    import xarray as xr
+    import zarr
+    from icechunk.xarray import to_icechunk
+
+    block = xr.open_zarr(cleaned_url, consolidated=False, chunks={})
+    attrs = block.attrs
+    grid_seconds, chunk_len = int(attrs["grid_seconds"]), int(attrs["chunk_len"])
+    block_start, new_end = int(attrs["start_bin"]), int(attrs["end_bin"])
+    sensors, metrics = list(attrs["sensors"]), list(attrs["metrics"])
+    units = dict(attrs.get("units", {}))
+
+    with commit_lock(url):
+        repo, session = writable(url)
+        current = state(url)
+        moved = current.snapshot_id != base_snapshot and (current.exists or base_snapshot is not None)
+        if moved and not moved_elsewhere(repo, base_snapshot, GROUP, (ledger.path(GROUP),)):
+            raise StoreConflict(f"the store at {url} moved from snapshot {base_snapshot} to {current.snapshot_id} while this run cleaned; re-run to merge with it")
+        block = block.assign_coords(time=time_coord(block_start, block.sizes["time"], grid_seconds), sensor=np.array(sensors, dtype=object))
+        _variable_attrs(block, units)
+        if not current.exists:
+            to_icechunk(block, session, group=GROUP, mode="w-", encoding=encoding(block.data_vars, chunk_len, time=True))
+        else:
+            if grid_seconds != current.grid_seconds or chunk_len != current.chunk_len:
+                raise StoreError(f"the store at {url} has a {current.grid_seconds} s grid in chunks of {current.chunk_len}; this run used {grid_seconds} s and {chunk_len}")
+            store_start = current.start_bin
+            new_metrics = [m for m in metrics if m not in current.metrics]
+            # New sensors first (over the metrics the store has), then new
+            # metrics (over all sensors), then later time (over everything).
+            grow(session, GROUP, sensor_variables(current.metrics), store_start, current.length, current.sensors, current.end_bin, sensors, grid_seconds, chunk_len)
+            if new_metrics:
+                pad = fill_block(current.length, sensors, sensor_variables(new_metrics), store_start, grid_seconds, chunk_len)
+                _variable_attrs(pad, units)
+                to_icechunk(pad, session, group=GROUP, mode="a", encoding=encoding(pad.data_vars, chunk_len))
+            grow(session, GROUP, sensor_variables(metrics), store_start, current.length, sensors, new_end, sensors, grid_seconds, chunk_len)
+            # Only the windows the run cleaned are written: a block spanning
+            # windows 3 and 10 must leave 4 to 9 as the store holds them.
+            data = block.drop_vars(["time", "sensor"])
+            for first, last in window_runs(list(attrs["windows"])):
+                lo = max(first * chunk_len, block_start) - block_start
+                hi = min((last + 1) * chunk_len, new_end + 1) - block_start
+                offset = block_start - store_start
+                region = {"time": slice(offset + lo, offset + hi), "sensor": slice(0, len(sensors))}
+                to_icechunk(data.isel(time=slice(lo, hi)), session, group=GROUP, region=region)
+        # xarray replaces a group's attributes on every append: set them last.
+        zarr.open_group(session.store, path=GROUP).attrs.put(
+            {
+                "grid_seconds": grid_seconds,
+                "chunk_len": chunk_len,
+                "start_bin": current.start_bin if current.exists else block_start,
+                # The clean step listed the store's metrics first, then the new ones.
+                "metrics": metrics,
+            }
+        )
+        ledger.append(session, GROUP, ingested)
+        return session.commit(message, metadata=metadata)
+
+
+def record_ingested(url: str, base_snapshot: str | None, message: str, metadata: dict, ingested: dict[str, dict], kind: str = GROUP) -> str | None:
+    """Commit only ledger entries (a run whose files held nothing to store)."""
+    if not ingested:
+        return base_snapshot
+    with commit_lock(url):
+        repo, session = writable(url)
+        if session.snapshot_id != base_snapshot and base_snapshot is not None and not moved_elsewhere(repo, base_snapshot, kind, (ledger.path(kind),)):
+            raise StoreConflict(f"the store at {url} moved since this run read it; re-run")
+        ledger.append(session, kind, ingested)
+        return session.commit(message, metadata=metadata)
