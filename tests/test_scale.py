@@ -157,6 +157,7 @@ def test_sources_and_store_on_object_storage_with_keys_from_a_secret_block(s3_se
     # This test's process is a second one: it re-opens the store from object storage.
     for k, v in s3_server.items():
         monkeypatch.setenv(k, v)
+    get_settings(fresh=True)  # the store's endpoint comes from the settings, read once per process
     url = "s3://lepton/store"
     st = store.state(url)
     assert len(st.sensors) == 4 and len(st.metrics) == 2 and store.ledger.count(url) == files

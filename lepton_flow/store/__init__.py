@@ -19,7 +19,7 @@ that need them, so importing this package is cheap.
 
 from lepton_flow.store import ledger
 from lepton_flow.store.grid import DATASETS, GridReader, grid_state
-from lepton_flow.store.layout import NS, SENSOR_CHUNK, aligned_chunks, grid_time, time_coord
+from lepton_flow.store.layout import NS, SENSOR_CHUNK, grid_time, time_coord
 from lepton_flow.store.logs import LOG_LEVELS, TEMPLATE_CHUNK, LogStoreState, commit_logs, logs_state, open_logs, template_label
 from lepton_flow.store.repo import SnapshotUnavailable, StoreConflict, StoreError, commit_lock, exists, history, open_repo
 from lepton_flow.store.scores import ScoreWriter, first_changed_row, open_scores, scored_attrs, scored_until, scores_group
@@ -31,7 +31,7 @@ __all__ = [
     "DATASETS", "GROUP", "LOGS_GROUP", "LOG_LEVELS", "NS", "SENSOR_CHUNK", "TEMPLATE_CHUNK",
     "CleanedBlock", "GridReader", "GridState", "LogStoreState", "ScoreWriter",
     "SnapshotUnavailable", "StoreConflict", "StoreError",
-    "aligned_chunks", "commit_lock", "commit_logs", "commit_sensors", "exists", "first_changed_row",
+    "commit_lock", "commit_logs", "commit_sensors", "exists", "first_changed_row",
     "grid_state", "grid_time", "history", "ledger", "logs_state", "open_logs", "open_repo", "open_scores",
     "open_sensors", "read_block", "record_ingested", "scored_attrs", "scored_until", "scores_group", "state",
     "template_label", "time_coord",

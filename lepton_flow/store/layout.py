@@ -1,9 +1,18 @@
-"""How a `(time, column)` group is laid out: the time grid, chunking and encoding, written once for every group.
+"""How a `(time, column)` group is laid out: the time grid, chunking and coordinates, written once for every group.
 
 The time axis is a regular grid: grid point `b` is `b * grid_seconds` after
 the Unix epoch, and a group's axis starts at a chunk boundary (`start_bin` is
 a multiple of `chunk_len`), so that time windows of `chunk_len` bins map onto
 whole chunks and can be written in parallel.
+
+Groups grow by resizing their arrays, never by writing fill values: a chunk
+nobody wrote reads as its array's fill value (NaN, 0), so empty time and
+columns cost nothing on disk or in memory, and a commit that adds a few rows
+writes only the chunks that hold them. The time coordinate is chunked like
+the data, so growing it rewrites its last chunk, not the whole axis.
+Groups are readable by xarray (`xr.open_zarr`): coordinates `time`
+(int64 nanoseconds, decoded to datetime64) and the column axis, each array
+with its dimension names.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ import numpy as np
 
 NS = 1_000_000_000
 SENSOR_CHUNK = 64
-TIME_ENCODING = {"units": "nanoseconds since 1970-01-01", "dtype": "int64", "chunks": (1 << 20,)}
+TIME_ATTRS = {"units": "nanoseconds since 1970-01-01", "calendar": "proleptic_gregorian"}
 
 
 def grid_time(start_bin: int, grid_seconds: int, row: int) -> str:
@@ -22,56 +31,69 @@ def grid_time(start_bin: int, grid_seconds: int, row: int) -> str:
 
 def time_coord(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
     """Times of `length` grid points from `start_bin`, as datetime64[ns]."""
-    bins = np.arange(start_bin, start_bin + length, dtype=np.int64)
-    return (bins * grid_seconds * NS).astype("datetime64[ns]")
+    return _time_values(start_bin, length, grid_seconds).astype("datetime64[ns]")
 
 
-def aligned_chunks(length: int, start: int, chunk: int) -> tuple[int, ...]:
-    """Dask chunk sizes for `length` items written from index `start` of an axis stored in chunks of `chunk`.
+def _time_values(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
+    return np.arange(start_bin, start_bin + length, dtype=np.int64) * (grid_seconds * NS)
 
-    Each piece ends on a stored chunk boundary, so that no two pieces write
-    one stored chunk: appending to an axis that ends inside a chunk starts
-    with the piece that fills it.
+
+def _labels(columns: list) -> np.ndarray:
+    return np.array(columns, dtype=object) if columns and isinstance(columns[0], str) else np.asarray(columns, dtype=np.int64)
+
+
+def create_grid(parent, path: str, *, variables: dict[str, tuple[str, float, dict]], start_bin: int, length: int, columns: list, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK, column_dtype=str, extra: dict[str, tuple[str, list]] | None = None):
+    """Create a `(time, dim)` group at `path` under `parent`: `variables` name -> (dtype, fill, attributes), no data written.
+
+    `extra` adds variables over `(time, other)` with a fixed axis of their
+    own: name -> (dtype, labels of `other`), with `other` their dimension
+    (e.g. the logs' per-level counts). Returns the group.
     """
-    if length <= 0:
-        return (0,)
-    first = min(length, (-start) % chunk or chunk)
-    rest = length - first
-    return (first,) + (chunk,) * (rest // chunk) + ((rest % chunk,) if rest % chunk else ())
+    group = parent
+    for part in path.split("/"):
+        group = group.require_group(part)
+    group.create_array("time", shape=(length,), chunks=(chunk_len,), dtype="int64", fill_value=0, dimension_names=("time",), attributes=dict(TIME_ATTRS))
+    if length:
+        group["time"][:] = _time_values(start_bin, length, grid_seconds)
+    group.create_array(dim, shape=(len(columns),), chunks=(column_chunk,), dtype=column_dtype, dimension_names=(dim,))
+    if columns:
+        group[dim][:] = _labels(columns)
+    for name, (dtype, fill, attrs) in variables.items():
+        group.create_array(name, shape=(length, len(columns)), chunks=(chunk_len, column_chunk), dtype=dtype, fill_value=fill, dimension_names=("time", dim), attributes=attrs)
+    for name, (dtype, (other, labels)) in (extra or {}).items():
+        group.create_array(other, shape=(len(labels),), chunks=(len(labels),), dtype=str, dimension_names=(other,))
+        group[other][:] = np.array(labels, dtype=object)
+        group.create_array(name, shape=(length, len(labels)), chunks=(chunk_len, len(labels)), dtype=dtype, fill_value=0, dimension_names=("time", other))
+    return group
 
 
-def encoding(names, chunk_len: int, column_chunk: int = SENSOR_CHUNK, time: bool = False) -> dict:
-    """Zarr encodings: `(chunk_len, column_chunk)` chunks for each variable; with `time`, the time coordinate's too."""
-    enc = {name: {"chunks": (chunk_len, column_chunk)} for name in names}
-    if time:
-        enc["time"] = dict(TIME_ENCODING)
-    return enc
+def add_variables(group, variables: dict[str, tuple[str, float, dict]], chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK) -> None:
+    """New `(time, dim)` variables over the group's whole extent, reading as their fill value until written."""
+    shape = (group["time"].shape[0], group[dim].shape[0])
+    for name, (dtype, fill, attrs) in variables.items():
+        group.create_array(name, shape=shape, chunks=(chunk_len, column_chunk), dtype=dtype, fill_value=fill, dimension_names=("time", dim), attributes=attrs)
 
 
-def fill_block(length: int, columns: list, variables: dict[str, tuple[str, float]], start_bin: int, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK, at: tuple[int, int] = (0, 0)):
-    """A lazy `(time, dim)` Dataset of fill values, to grow a group with; `at` = (time, column) index it is written from."""
-    import dask.array as da
-    import xarray as xr
+def resize_grid(group, start_bin: int, length: int, columns: list, grid_seconds: int, dim: str = "sensor") -> None:
+    """Grow a `(time, dim)` group to `length` rows and to `columns` (its own columns first), writing only the new coordinates.
 
-    shape = (length, len(columns))
-    chunks = (aligned_chunks(length, at[0], chunk_len), aligned_chunks(len(columns), at[1], column_chunk))
-    data = {name: (("time", dim), da.full(shape, fill, dtype=dtype, chunks=chunks)) for name, (dtype, fill) in variables.items()}
-    labels = np.array(columns, dtype=object) if columns and isinstance(columns[0], str) else np.asarray(columns, dtype=np.int64)
-    return xr.Dataset(data, coords={"time": time_coord(start_bin, length, grid_seconds), dim: labels})
-
-
-def grow(session, group: str, variables: dict[str, tuple[str, float]], start_bin: int, length: int, columns: list, new_end: int, all_columns: list, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK) -> None:
-    """Extend a `(time, dim)` group to `all_columns` along `dim` and to grid point `new_end`, with fill values."""
-    from icechunk.xarray import to_icechunk
-
-    new_columns = all_columns[len(columns) :]
-    if new_columns:
-        pad = fill_block(length, new_columns, variables, start_bin, grid_seconds, chunk_len, dim, column_chunk, at=(0, len(columns)))
-        to_icechunk(pad, session, group=group, append_dim=dim)
-    more = new_end - (start_bin + length - 1)
-    if more > 0:
-        pad = fill_block(more, all_columns, variables, start_bin + length, grid_seconds, chunk_len, dim, column_chunk, at=(length, 0))
-        to_icechunk(pad, session, group=group, append_dim="time")
+    Every array over `time` grows with it; data arrays are resized, not
+    written, so the new rows and columns read as fill values.
+    """
+    held, width = group["time"].shape[0], group[dim].shape[0]
+    if length < held or len(columns) < width:
+        raise ValueError(f"a group only grows: {held} x {width} cannot become {length} x {len(columns)}")
+    if length == held and len(columns) == width:
+        return
+    for name, array in group.arrays():
+        names = tuple(array.metadata.dimension_names or ())
+        if names and names[0] == "time":
+            array.resize((length, *[len(columns) if d == dim else s for d, s in zip(names[1:], array.shape[1:])]))
+    if len(columns) > width:
+        group[dim].resize((len(columns),))
+        group[dim][width:] = _labels(columns[width:])
+    if length > held:
+        group["time"][held:] = _time_values(start_bin + held, length - held, grid_seconds)
 
 
 def window_runs(windows: list[int]) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from lepton_flow.store import ledger
-from lepton_flow.store.layout import TIME_ENCODING, aligned_chunks, time_coord
+from lepton_flow.store.layout import create_grid, resize_grid
 from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, moved_elsewhere, open_dataset, open_root, writable
 
 GROUP = "logs"
@@ -61,32 +61,33 @@ def open_logs(url: str, snapshot_id: str | None = None):
     return open_dataset(url, snapshot_id, GROUP, f"the store at {url} holds no log counts yet", chunks="auto")
 
 
-def _log_block(length: int, first_template: int, n_templates: int, start_bin: int, window_seconds: int, chunk_len: int, time_at: int = 0):
-    """Zero counts for `length` windows from `start_bin` (row `time_at` of the group), templates [first_template, n_templates), every level."""
-    import dask.array as da
-    import xarray as xr
-
-    width = n_templates - first_template
-    rows = aligned_chunks(length, time_at, chunk_len)
-    return xr.Dataset(
-        {
-            "count": (("time", "template"), da.zeros((length, width), dtype="int32", chunks=(rows, aligned_chunks(width, first_template, TEMPLATE_CHUNK)))),
-            "level_count": (("time", "level"), da.zeros((length, len(LOG_LEVELS)), dtype="int32", chunks=(rows, len(LOG_LEVELS)))),
-        },
-        coords={
-            "time": time_coord(start_bin, length, window_seconds),
-            "template": np.arange(first_template, n_templates, dtype=np.int64),
-            "level": np.array(LOG_LEVELS, dtype=object),
-        },
-    )
-
-
 def _tally(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], weights: np.ndarray | None = None) -> np.ndarray:
     """How many times each (row, column) pair occurs (each `weights` times), as an array of `shape` (`np.add.at`, eight times faster)."""
     flat = np.asarray(rows, np.int64) * shape[1] + np.asarray(columns, np.int64)
     if weights is None:
         return np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape)
     return np.rint(np.bincount(flat, weights=weights, minlength=shape[0] * shape[1])).astype(np.int64).reshape(shape)
+
+
+def _add_counts(group, rows: np.ndarray, template_ids: np.ndarray, levels: np.ndarray, events: np.ndarray | None, n_templates: int, chunk_len: int) -> None:
+    """Add events to the counts chunk by chunk of time: only chunks that hold events are read and written.
+
+    Ten years of sparse events cost what their chunks cost, not a dense
+    block from the first event to the last.
+    """
+    chunk = rows // chunk_len
+    order = np.argsort(chunk, kind="stable")
+    cuts = np.flatnonzero(np.diff(chunk[order])) + 1
+    for sel in np.split(order, cuts):
+        lo = int(chunk[sel[0]]) * chunk_len
+        hi = min(lo + chunk_len, group["time"].shape[0])
+        w = None if events is None else events[sel]
+        counts = group["count"][lo:hi, :n_templates]
+        counts += _tally(rows[sel] - lo, template_ids[sel], counts.shape, w).astype(counts.dtype, copy=False)
+        group["count"][lo:hi, :n_templates] = counts
+        per_level = group["level_count"][lo:hi, :]
+        per_level += _tally(rows[sel] - lo, levels[sel], per_level.shape, w).astype(per_level.dtype, copy=False)
+        group["level_count"][lo:hi, :] = per_level
 
 
 def commit_logs(
@@ -123,33 +124,23 @@ def commit_logs(
             raise StoreError(f"the store's logs use {current.window_seconds} s windows in chunks of {current.chunk_len}; this run used {window_seconds} s and {chunk_len}")
         n_templates = len(templates)
         if len(bins):
-            from icechunk.xarray import to_icechunk
-
+            root = zarr.open_group(session.store)
             first, last = int(bins.min()), int(bins.max())
             end = (last // chunk_len + 1) * chunk_len - 1
             if not current.exists:
                 start = first // chunk_len * chunk_len
-                block = _log_block(end - start + 1, 0, n_templates, start, window_seconds, chunk_len)
-                enc = {"count": {"chunks": (chunk_len, TEMPLATE_CHUNK)}, "level_count": {"chunks": (chunk_len, len(LOG_LEVELS))}, "time": dict(TIME_ENCODING)}
-                to_icechunk(block, session, group=GROUP, mode="w-", encoding=enc)
+                group = create_grid(
+                    root, GROUP, variables={"count": ("int32", 0, {})}, start_bin=start, length=end - start + 1, columns=list(range(n_templates)),
+                    grid_seconds=window_seconds, chunk_len=chunk_len, dim="template", column_chunk=TEMPLATE_CHUNK, column_dtype="int64",
+                    extra={"level_count": ("int32", ("level", LOG_LEVELS))},
+                )
             else:
                 if first < current.start_bin:
                     raise StoreError(f"events before the store's first log window ({current.start_bin * window_seconds} s since the epoch) cannot be added yet")
-                start, held = current.start_bin, len(current.templates)
-                if n_templates > held:  # new templates: new columns over the time the store holds
-                    pad = _log_block(current.length, held, n_templates, start, window_seconds, chunk_len).drop_vars(["level_count", "level"])
-                    to_icechunk(pad, session, group=GROUP, append_dim="template")
-                more = end - (start + current.length - 1)
-                if more > 0:  # later windows: new rows over every template and level
-                    to_icechunk(_log_block(more, 0, n_templates, start + current.length, window_seconds, chunk_len, time_at=current.length), session, group=GROUP, append_dim="time")
-            group = zarr.open_group(session.store, path=GROUP)
-            lo, hi = first - start, last - start + 1
-            counts = group["count"][lo:hi, :n_templates]
-            counts += _tally(bins - first, template_ids, counts.shape, events).astype(counts.dtype, copy=False)
-            group["count"][lo:hi, :n_templates] = counts
-            per_level = group["level_count"][lo:hi, :]
-            per_level += _tally(bins - first, levels, per_level.shape, events).astype(per_level.dtype, copy=False)
-            group["level_count"][lo:hi, :] = per_level
+                start = current.start_bin
+                group = root[GROUP]
+                resize_grid(group, start, max(current.length, end - start + 1), list(range(n_templates)), window_seconds, dim="template")
+            _add_counts(group, np.asarray(bins, np.int64) - start, template_ids, levels, events, n_templates, chunk_len)
             group.attrs.put(
                 {"window_seconds": window_seconds, "chunk_len": chunk_len, "start_bin": start, "templates": templates, "drain": json.dumps(drain_state), "levels": LOG_LEVELS}
             )

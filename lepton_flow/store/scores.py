@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from lepton_flow.store.grid import grid_state
-from lepton_flow.store.layout import encoding, fill_block, grow
+from lepton_flow.store.layout import create_grid, resize_grid
 from lepton_flow.store.repo import StoreError, changed_chunks, commit_lock, exists, open_dataset, open_repo, readonly
 
-SCORE_VARIABLES = {"score": ("float32", np.nan), "flag": ("uint8", 0)}
+SCORE_VARIABLES = {"score": ("float32", np.nan, {}), "flag": ("uint8", 0, {})}
 # Coordinates sit in one chunk that holds the whole axis: a write to them says nothing of which rows changed.
 _COORDINATES = ("time", "sensor", "template", "level")
 
@@ -80,18 +80,15 @@ class ScoreWriter:
         root = zarr.open_group(self.session.store)
         inp = self.input
         if self.group not in root:
-            from icechunk.xarray import to_icechunk
-
-            block = fill_block(inp.length, inp.sensors, SCORE_VARIABLES, inp.start_bin, inp.grid_seconds, inp.chunk_len)
-            to_icechunk(block, self.session, group=self.group, mode="w-", encoding=encoding(block.data_vars, inp.chunk_len, time=True))
+            create_grid(root, self.group, variables=SCORE_VARIABLES, start_bin=inp.start_bin, length=inp.length, columns=inp.sensors, grid_seconds=inp.grid_seconds, chunk_len=inp.chunk_len)
             self._attrs: dict = {}
         else:
             group = root[self.group]
             self._attrs = group.attrs.asdict()
-            length, sensors = int(group["time"].shape[0]), [str(s) for s in group["sensor"][:]]
+            sensors = [str(s) for s in group["sensor"][:]]
             if inp.sensors[: len(sensors)] != sensors:
                 raise StoreError(f"{self.group} in {url} lists sensors the sensors group does not hold in that order")
-            grow(self.session, self.group, SCORE_VARIABLES, inp.start_bin, length, sensors, inp.end_bin, inp.sensors, inp.grid_seconds, inp.chunk_len)
+            resize_grid(group, inp.start_bin, inp.length, inp.sensors, inp.grid_seconds)
         group = zarr.open_group(self.session.store, path=self.group)
         self._score, self._flag = group["score"], group["flag"]
 

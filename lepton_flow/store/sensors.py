@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from lepton_flow.store import ledger
-from lepton_flow.store.layout import SENSOR_CHUNK, encoding, fill_block, grow, time_coord, window_runs
+from lepton_flow.store.layout import add_variables, create_grid, resize_grid, window_runs
 from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, moved_elsewhere, open_dataset, open_group, open_root, writable
 
 GROUP = "sensors"
@@ -76,12 +76,16 @@ def read_block(url: str, snapshot_id: str, start: int, stop: int, metrics: list[
     return out
 
 
-def sensor_variables(metrics: list[str]) -> dict[str, tuple[str, float]]:
-    """The sensors group's variables for these metrics: name -> (dtype, fill)."""
-    out: dict[str, tuple[str, float]] = {}
+def sensor_variables(metrics: list[str], units: dict[str, str | None] | None = None) -> dict[str, tuple[str, float, dict]]:
+    """The sensors group's variables for these metrics: name -> (dtype, fill, attributes)."""
+    from lepton_flow.cleaning import QUALITY_MEANINGS
+
+    flags = {"flag_values": list(QUALITY_MEANINGS), "flag_meanings": " ".join(QUALITY_MEANINGS.values())}
+    out: dict[str, tuple[str, float, dict]] = {}
     for m in metrics:
-        out[m] = ("float32", np.nan)
-        out[f"{m}_quality"] = ("uint8", 0)
+        unit = (units or {}).get(m)
+        out[m] = ("float32", np.nan, {"units": unit} if unit else {})
+        out[f"{m}_quality"] = ("uint8", 0, dict(flags))
     return out
 
 
@@ -105,7 +109,7 @@ class CleanedBlock:
             {"grid_seconds": grid_seconds, "chunk_len": chunk_len, "start_bin": start_bin, "end_bin": end_bin, "windows": windows, "sensors": sensors, "metrics": metrics, "units": units}
         )
         length = end_bin + 1 - start_bin
-        for name, (dtype, fill) in sensor_variables(metrics).items():
+        for name, (dtype, fill, _) in sensor_variables(metrics).items():
             group.create_array(name, shape=(length, len(sensors)), chunks=(chunk_len, max(1, len(sensors))), dtype=dtype, fill_value=fill, dimension_names=("time", "sensor"))
         return cls(url, group)
 
@@ -122,32 +126,21 @@ class CleanedBlock:
         self._group[f"{metric}_quality"][row:stop, :] = quality
 
 
-def _variable_attrs(ds, units: dict[str, str | None]) -> None:
-    from lepton_flow.cleaning import QUALITY_MEANINGS
-
-    for name in list(ds.data_vars):
-        if name.endswith("_quality"):
-            ds[name].attrs.update(flag_values=list(QUALITY_MEANINGS), flag_meanings=" ".join(QUALITY_MEANINGS.values()))
-        elif units.get(name):
-            ds[name].attrs["units"] = units[name]
-
-
 def commit_sensors(url: str, cleaned_url: str, base_snapshot: str | None, message: str, metadata: dict, ingested: dict[str, dict]) -> str:
     """Write a cleaned block into the store and commit it with the run's ledger entries, all or nothing.
 
     `cleaned_url` is the `CleanedBlock` the clean step wrote; its attributes
-    say where it goes. The store grows to take it: new sensors extend the
-    sensor axis, new metrics add variables, later data extends time; then the
-    block is written over its region, which it already merged with what the
-    store held. Returns the new snapshot id. Raises `StoreConflict` if the
-    store moved since `base_snapshot` was read.
+    say where it goes. The store grows to take it (new sensors, new metrics,
+    later time: resized, nothing written for them), then the windows the
+    run cleaned are written over their region, which the clean step already
+    merged with what the store held; windows it did not clean stay as they
+    are. Returns the new snapshot id. Raises `StoreConflict` if the store
+    moved since `base_snapshot` was read.
     """
-    import xarray as xr
     import zarr
-    from icechunk.xarray import to_icechunk
 
-    block = xr.open_zarr(cleaned_url, consolidated=False, chunks={})
-    attrs = block.attrs
+    block = zarr.open_group(cleaned_url, mode="r")
+    attrs = block.attrs.asdict()
     grid_seconds, chunk_len = int(attrs["grid_seconds"]), int(attrs["chunk_len"])
     block_start, new_end = int(attrs["start_bin"]), int(attrs["end_bin"])
     sensors, metrics = list(attrs["sensors"]), list(attrs["metrics"])
@@ -159,38 +152,36 @@ def commit_sensors(url: str, cleaned_url: str, base_snapshot: str | None, messag
         moved = current.snapshot_id != base_snapshot and (current.exists or base_snapshot is not None)
         if moved and not moved_elsewhere(repo, base_snapshot, GROUP, (ledger.path(GROUP),)):
             raise StoreConflict(f"the store at {url} moved from snapshot {base_snapshot} to {current.snapshot_id} while this run cleaned; re-run to merge with it")
-        block = block.assign_coords(time=time_coord(block_start, block.sizes["time"], grid_seconds), sensor=np.array(sensors, dtype=object))
-        _variable_attrs(block, units)
+        root = zarr.open_group(session.store)
         if not current.exists:
-            to_icechunk(block, session, group=GROUP, mode="w-", encoding=encoding(block.data_vars, chunk_len, time=True))
+            store_start = block_start
+            group = create_grid(root, GROUP, variables=sensor_variables(metrics, units), start_bin=block_start, length=new_end + 1 - block_start, columns=sensors, grid_seconds=grid_seconds, chunk_len=chunk_len)
         else:
             if grid_seconds != current.grid_seconds or chunk_len != current.chunk_len:
                 raise StoreError(f"the store at {url} has a {current.grid_seconds} s grid in chunks of {current.chunk_len}; this run used {grid_seconds} s and {chunk_len}")
             store_start = current.start_bin
+            group = root[GROUP]
+            resize_grid(group, store_start, max(current.length, new_end + 1 - store_start), sensors, grid_seconds)
             new_metrics = [m for m in metrics if m not in current.metrics]
-            # New sensors first (over the metrics the store has), then new
-            # metrics (over all sensors), then later time (over everything).
-            grow(session, GROUP, sensor_variables(current.metrics), store_start, current.length, current.sensors, current.end_bin, sensors, grid_seconds, chunk_len)
             if new_metrics:
-                pad = fill_block(current.length, sensors, sensor_variables(new_metrics), store_start, grid_seconds, chunk_len)
-                _variable_attrs(pad, units)
-                to_icechunk(pad, session, group=GROUP, mode="a", encoding=encoding(pad.data_vars, chunk_len))
-            grow(session, GROUP, sensor_variables(metrics), store_start, current.length, sensors, new_end, sensors, grid_seconds, chunk_len)
-            # Only the windows the run cleaned are written: a block spanning
-            # windows 3 and 10 must leave 4 to 9 as the store holds them.
-            data = block.drop_vars(["time", "sensor"])
-            for first, last in window_runs(list(attrs["windows"])):
-                lo = max(first * chunk_len, block_start) - block_start
-                hi = min((last + 1) * chunk_len, new_end + 1) - block_start
-                offset = block_start - store_start
-                region = {"time": slice(offset + lo, offset + hi), "sensor": slice(0, len(sensors))}
-                to_icechunk(data.isel(time=slice(lo, hi)), session, group=GROUP, region=region)
-        # xarray replaces a group's attributes on every append: set them last.
-        zarr.open_group(session.store, path=GROUP).attrs.put(
+                add_variables(group, sensor_variables(new_metrics, units), chunk_len)
+        # Only the windows the run cleaned are written: a block spanning
+        # windows 3 and 10 must leave 4 to 9 as the store holds them. A few
+        # windows at a time, so memory stays bounded on a big run.
+        offset, names = block_start - store_start, list(sensor_variables(metrics))
+        step = chunk_len * max(1, (1 << 22) // (chunk_len * max(1, len(sensors))))
+        for first, last in window_runs(list(attrs["windows"])):
+            lo = max(first * chunk_len, block_start) - block_start
+            hi = min((last + 1) * chunk_len, new_end + 1) - block_start
+            for a in range(lo, hi, step):
+                b = min(hi, a + step)
+                for name in names:
+                    group[name][offset + a : offset + b, : len(sensors)] = block[name][a:b, :]
+        group.attrs.put(
             {
                 "grid_seconds": grid_seconds,
                 "chunk_len": chunk_len,
-                "start_bin": current.start_bin if current.exists else block_start,
+                "start_bin": store_start,
                 # The clean step listed the store's metrics first, then the new ones.
                 "metrics": metrics,
             }
