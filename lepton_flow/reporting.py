@@ -389,3 +389,23 @@ def log_summary_text(summary) -> str:
     ]
     out += [f"    {f.file.name}: {f.format or '?'}: {f.message or 'ok'}" for f in summary.files if f.status != "ok"]
     return "\n".join(out)
+
+
+def gc_markdown(report) -> str:
+    """The `store_gc` artifact: snapshots kept and why, expired, bytes freed."""
+    lines = [
+        "# Store snapshots collected" + (" (dry run)" if report.dry_run else ""),
+        f"- snapshots: {report.snapshots_before} before, {report.snapshots_after} after",
+        f"- expired: {len(report.expired)}",
+    ]
+    if report.bytes_freed is not None:
+        lines.append(f"- freed: {report.bytes_freed:,} bytes in {report.objects_deleted:,} object(s)")
+    lines += ["", "| kept snapshot | why |", "|---|---|"]
+    lines += [f"| {md_escape(snap)} | {md_escape(why)} |" for snap, why in report.kept.items()]
+    return "\n".join(lines)
+
+
+def publish_gc(report) -> None:
+    from prefect.artifacts import create_markdown_artifact
+
+    create_markdown_artifact(key="store-gc", markdown=gc_markdown(report), description="store_gc outcome")

@@ -12,6 +12,7 @@ files lives in the same repository and changes in the same commit.
 - `logs`: the `logs` group (counts per window, template and level)
 - `grid`: any `(time, column)` group read as model input
 - `scores`: the `scores/<model>` groups
+- `retention`: snapshot expiry and garbage collection
 
 Heavy libraries (zarr, icechunk, xarray) are imported inside the functions
 that need them, so importing this package is cheap.
@@ -22,17 +23,18 @@ from lepton_flow.store.grid import DATASETS, GridReader, grid_state
 from lepton_flow.store.layout import NS, SENSOR_CHUNK, grid_time, time_coord
 from lepton_flow.store.logs import LOG_LEVELS, TEMPLATE_CHUNK, LogStoreState, commit_logs, logs_state, open_logs, template_label
 from lepton_flow.store.repo import SnapshotUnavailable, StoreConflict, StoreError, commit_lock, exists, history, open_repo
-from lepton_flow.store.scores import ScoreWriter, first_changed_row, open_scores, scored_attrs, scored_until, scores_group
+from lepton_flow.store.retention import GcReport, collect
+from lepton_flow.store.scores import ScoreWriter, first_changed_row, open_scores, scored_attrs, scored_models, scored_until, scores_group
 from lepton_flow.store.sensors import GROUP, CleanedBlock, GridState, commit_sensors, open_sensors, read_block, record_ingested, state
 
 LOGS_GROUP = "logs"
 
 __all__ = [
     "DATASETS", "GROUP", "LOGS_GROUP", "LOG_LEVELS", "NS", "SENSOR_CHUNK", "TEMPLATE_CHUNK",
-    "CleanedBlock", "GridReader", "GridState", "LogStoreState", "ScoreWriter",
+    "CleanedBlock", "GcReport", "GridReader", "GridState", "LogStoreState", "ScoreWriter",
     "SnapshotUnavailable", "StoreConflict", "StoreError",
-    "commit_lock", "commit_logs", "commit_sensors", "exists", "first_changed_row",
+    "collect", "commit_lock", "commit_logs", "commit_sensors", "exists", "first_changed_row",
     "grid_state", "grid_time", "history", "ledger", "logs_state", "open_logs", "open_repo", "open_scores",
-    "open_sensors", "read_block", "record_ingested", "scored_attrs", "scored_until", "scores_group", "state",
+    "open_sensors", "read_block", "record_ingested", "scored_attrs", "scored_models", "scored_until", "scores_group", "state",
     "template_label", "time_coord",
 ]

@@ -101,6 +101,11 @@ def commit_lock(url: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _first_line(exc: Exception) -> str:
+    """Icechunk's message without the trace of its internals that follows it."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def readonly(url: str, snapshot_id: str | None = None):
     """A read-only session at a snapshot (default: the latest of main)."""
     import icechunk
@@ -111,7 +116,7 @@ def readonly(url: str, snapshot_id: str | None = None):
             return repo.readonly_session(snapshot_id=snapshot_id)
         return repo.readonly_session(branch="main")
     except icechunk.IcechunkError as exc:
-        raise SnapshotUnavailable(f"snapshot {snapshot_id} of {url} cannot be opened ({exc}); it may have been expired by `lepton-flow gc`") from exc
+        raise SnapshotUnavailable(f"snapshot {snapshot_id} of {url} cannot be opened ({_first_line(exc)}); it may have been expired by `lepton-flow gc`") from exc
 
 
 def open_root(url: str, snapshot_id: str | None = None):
@@ -187,5 +192,5 @@ def changed_chunks(url: str, since: str, snapshot_id: str) -> dict[str, list[tup
     try:
         diff = open_repo(url).diff(from_snapshot_id=since, to_snapshot_id=snapshot_id)
     except icechunk.IcechunkError as exc:
-        raise SnapshotUnavailable(f"cannot compare snapshots {since} and {snapshot_id} of {url}: {exc}") from exc
+        raise SnapshotUnavailable(f"cannot compare snapshots {since} and {snapshot_id} of {url}: {_first_line(exc)}") from exc
     return {path: [tuple(i) for i in chunks] for path, chunks in diff.updated_chunks.items()}
