@@ -107,3 +107,15 @@ def test_the_gc_command_says_what_it_kept_and_why(data_root, tmp_path):
     assert "expired:   1 snapshot(s)" in out.stdout and "freed:" in out.stdout
     missing = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "gc"], cwd=REPO, env={**env, "LEPTON_DATA_ROOT": str(tmp_path / "empty")}, capture_output=True, text=True, timeout=120)
     assert missing.returncode == 1 and "no store at" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_the_store_gc_flow_reports_what_it_kept_as_an_artifact(prefect_server, data_root, tmp_path):
+    from flows.store_gc import store_gc
+    from tests.test_models_flows import _artifacts
+
+    snaps = _history(get_settings().store, tmp_path, 3)
+    _card(snaps[0])
+    state = store_gc(GcParams(keep_days=0, grace_hours=0), return_state=True)
+    assert state.is_completed() and "expired:   1 snapshot(s)" in state.result()
+    text = _artifacts(state, ["store-gc"])["store-gc"].data
+    assert f"| {snaps[0]} | model m version 1 was trained on it |" in text and "- expired: 1" in text

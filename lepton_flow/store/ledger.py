@@ -23,7 +23,7 @@ from lepton_flow.settings import file_stem
 from lepton_flow.store.repo import open_root
 
 GROUP = "ledger"
-CHUNK = 4096
+CHUNK = 1024
 LEGACY_ATTRS = {"sensors": "lepton_ingested", "logs": "lepton_logs_ingested"}
 _ARRAYS = ("key", "record")
 

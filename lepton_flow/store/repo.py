@@ -58,6 +58,18 @@ def _storage(url: str, settings: Settings | None = None):
     raise StoreError(f"unsupported store URL {url!r}: use a local path, s3:// or gs://")
 
 
+MANIFEST_SPLIT = 32
+"""Chunks per manifest along each axis. Arrays that grow every commit (time, the ledger) would otherwise rewrite one
+manifest listing all their chunks on every commit; split, a commit rewrites the last piece only."""
+
+
+def _config():
+    import icechunk
+
+    split = {icechunk.ManifestSplitCondition.AnyArray(): {icechunk.ManifestSplitDimCondition.Any(): MANIFEST_SPLIT}}
+    return icechunk.RepositoryConfig(manifest=icechunk.ManifestConfig(splitting=icechunk.ManifestSplittingConfig.from_dict(split)))
+
+
 def open_repo(url: str, create: bool = False):
     """The Icechunk repository at `url`; with `create`, made if missing."""
     import icechunk
@@ -65,12 +77,12 @@ def open_repo(url: str, create: bool = False):
     _quiet_icechunk()
     storage = _storage(url)
     if icechunk.Repository.exists(storage):
-        return icechunk.Repository.open(storage)
+        return icechunk.Repository.open(storage, config=_config())
     if not create:
         raise StoreError(f"no store at {url}: run an ingest first")
     if is_local(url):
         os.makedirs(url, exist_ok=True)
-    return icechunk.Repository.create(storage)
+    return icechunk.Repository.create(storage, config=_config())
 
 
 def exists(url: str) -> bool:
