@@ -84,7 +84,7 @@ def summary_text(summary: IngestSummary) -> str:
         f"  already ingested:    {len(summary.skipped)}",
     ]
     if summary.unsupported:
-        out.append(f"  not a known format:  {len(summary.unsupported)} ({', '.join(summary.unsupported[:3])})")
+        out.append(f"  left out:            {len(summary.unsupported)} ({', '.join(summary.unsupported[:3])})")
     if bad:
         out.append(f"  failed:              {len(bad)}")
         out.extend(f"    {f.file}: {f.message}" for f in bad)

@@ -12,7 +12,9 @@ import contextlib
 import gzip
 import hashlib
 import io
+import os
 import re
+import stat
 import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -25,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field, field_validator
 
-from lepton_flow.settings import file_stem
+from lepton_flow.settings import file_stem, is_local
 from lepton_flow.store import ledger
 
 # Text columns are dictionary-encoded: a file holds a handful of distinct
@@ -227,6 +229,34 @@ class _Capped(io.RawIOBase):
         super().close()
 
 
+def open_checked(url: str, roots: list[str]):
+    """A local file opened for binary reading, checked after it is open: what is read is what was checked.
+
+    Discovery checked the path, but a path can be swapped for a symlink out
+    of the allowed roots, or for a FIFO, between that check and the read.
+    So the descriptor itself is checked: it must be a regular file (opened
+    without blocking, so a FIFO cannot hang the open), and the path the
+    kernel gives for it must lie under `roots`.
+    """
+    path = url.removeprefix("file://")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SourceError(f"{url}: cannot be opened: {exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise SourceError(f"{url}: not a regular file: {_FILE_KINDS.get(stat.S_IFMT(mode), 'a special file')}")
+        opened = os.readlink(f"/proc/self/fd/{fd}") if os.path.exists(f"/proc/self/fd/{fd}") else os.path.realpath(path)
+        if not under_roots(opened, roots):
+            raise SourceError(f"{url}: opens {opened}, outside the allowed source roots ({', '.join(roots)}); LEPTON_SOURCE_ROOTS sets them")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 @contextlib.contextmanager
 def open_source(url: str):
     """A source file opened for binary reading, gzip undone, with a cap on how far it may expand.
@@ -236,10 +266,11 @@ def open_source(url: str):
     """
     from lepton_flow.settings import get_settings
 
-    ratio = get_settings().max_expansion  # LEPTON_MAX_EXPANSION, checked like every other setting
+    settings = get_settings()
+    ratio = settings.max_expansion  # LEPTON_MAX_EXPANSION, checked like every other setting
     fs, path = fsspec.core.url_to_fs(url)
     compressed = PurePosixPath(path).suffix.lower() in (".gz", ".gzip")
-    with fs.open(path, "rb") as raw:
+    with open_checked(url, settings.allowed_roots) if is_local(url) else fs.open(path, "rb") as raw:
         if not compressed:
             with io.BufferedReader(_Capped(raw, url, 0, None), buffer_size=1 << 20) as plain:
                 yield plain
@@ -286,9 +317,11 @@ def screened_lines(fh, kind: str):
 
 def hash_file(url: str, block: int = 4 << 20) -> tuple[str, int]:
     """Content hash and size of the stored bytes (a gzipped file hashes as stored)."""
+    from lepton_flow.settings import get_settings
+
     digest = hashlib.sha256()
     size = 0
-    with fsspec.open(url, "rb") as fh:
+    with open_checked(url, get_settings().allowed_roots) if is_local(url) else fsspec.open(url, "rb") as fh:
         while chunk := fh.read(block):
             digest.update(chunk)
             size += len(chunk)
@@ -310,6 +343,26 @@ def list_source(source: str) -> list[str]:
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     urls = sorted(p if protocol in ("file", "local") else f"{protocol}://{p}" for p in found)
     return urls
+
+
+_FILE_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
+
+
+def why_not_a_file(url: str) -> str | None:
+    """Why a listed path must not be opened (a FIFO or device would block or never end, a link loop fails), or None for a regular file.
+
+    Object stores list only objects: None for any URL that is not local.
+    """
+    if not is_local(url):
+        return None
+    path = url.removeprefix("file://")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot be opened: {exc.strerror.lower() if exc.strerror else exc}"
+    if stat.S_ISREG(mode):
+        return None
+    return f"not a regular file: {_FILE_KINDS.get(stat.S_IFMT(mode), 'a special file')}"
 
 
 def under_roots(url: str, roots: list[str]) -> bool:
@@ -345,7 +398,12 @@ def discover(source: str, ingested: set[str], supported=None, identity=None) -> 
     supported = supported or is_supported
     candidates = []
     for url in list_source(source):
-        if not under_roots(url, roots):
+        if why := why_not_a_file(url):
+            from lepton_flow.flowtools import run_logger
+
+            run_logger().warning("%s: %s; left out", url, why)
+            unsupported.append(f"{url} ({why})")
+        elif not under_roots(url, roots):
             from lepton_flow.flowtools import run_logger
 
             run_logger().warning("%s resolves outside the allowed source roots: left out", url)

@@ -162,6 +162,67 @@ def test_sources_only_under_the_configured_roots(tmp_path, monkeypatch):
     assert [f.name for f in new] == ["private.csv"]
 
 
+def test_a_file_swapped_for_a_symlink_out_after_discovery_is_refused_when_read(tmp_path, monkeypatch):
+    """Roots are checked on the opened descriptor: a file replaced by a link to an outside file between discovery and read is not read."""
+    from lepton_flow.settings import get_settings
+    from lepton_flow.sources import open_source
+
+    allowed, secret = tmp_path / "incoming", tmp_path / "secret"
+    allowed.mkdir()
+    secret.mkdir()
+    line = "timestamp,sensor,metric,value\n2026-03-01T00:00:00Z,s1,temperature,20.5\n"
+    (allowed / "a.csv").write_text(line)
+    (secret / "private.csv").write_text(line.replace("20.5", "99.0"))
+    (allowed / "sub").mkdir()
+    (allowed / "sub" / "b.csv").write_text(line.replace("20.5", "21.5"))
+    monkeypatch.setenv("LEPTON_SOURCE_ROOTS", str(allowed))
+    get_settings(fresh=True)
+    try:
+        new, _, _ = discover(str(allowed), set())
+        assert [f.name for f in new] == ["a.csv", "b.csv"]
+        (allowed / "a.csv").unlink()
+        (allowed / "a.csv").symlink_to(secret / "private.csv")
+        (allowed / "sub" / "b.csv").unlink()
+        (allowed / "sub").rmdir()
+        (allowed / "sub").symlink_to(secret)  # a directory on the path swapped, too
+        (secret / "b.csv").write_text(line.replace("20.5", "77.0"))
+        for f in new:
+            with pytest.raises(SourceError, match="outside the allowed source roots"):
+                with open_source(f.url) as fh:
+                    fh.read()
+            with pytest.raises(SourceError, match="outside the allowed source roots"):
+                read_readings(f.url)
+    finally:
+        monkeypatch.delenv("LEPTON_SOURCE_ROOTS")
+        get_settings(fresh=True)
+
+
+def test_fifos_devices_and_link_loops_in_a_drop_folder_are_left_out_with_a_reason(tmp_path):
+    """Only regular files are opened: a FIFO would block the read for ever, /dev/zero never ends, a link loop fails every run."""
+    import os
+
+    line = "timestamp,sensor,metric,value\n2026-03-01T00:00:00Z,s1,temperature,20.5\n"
+    (tmp_path / "good.csv").write_text(line)
+    os.mkfifo(tmp_path / "pipe.csv")
+    (tmp_path / "zero.csv").symlink_to("/dev/zero")
+    (tmp_path / "self.csv").symlink_to(tmp_path / "self.csv")
+    (tmp_path / "gone.csv").symlink_to(tmp_path / "missing.csv")
+    new, _, left_out = discover(str(tmp_path), set())
+    assert [f.name for f in new] == ["good.csv"]
+    reasons = {u.split(" ", 1)[0].rsplit("/", 1)[1]: u.split(" ", 1)[1] for u in left_out}
+    assert reasons == {
+        "gone.csv": "(cannot be opened: no such file or directory)",
+        "pipe.csv": "(not a regular file: a FIFO)",
+        "self.csv": "(cannot be opened: too many levels of symbolic links)",
+        "zero.csv": "(not a regular file: a character device)",
+    }
+    # Swapped in after discovery, a FIFO is refused at open without blocking.
+    os.remove(tmp_path / "good.csv")
+    os.mkfifo(tmp_path / "good.csv")
+    with pytest.raises(SourceError, match="not a regular file: a FIFO"):
+        read_readings(new[0].url)
+
+
 def test_json_lines_with_a_line_not_in_utf8_and_one_over_the_limit(tmp_path):
     from lepton_flow.sources import MAX_LINE_BYTES
 
