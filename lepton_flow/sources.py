@@ -571,6 +571,15 @@ def _cells(raw: pa.Table, column: str, mask: np.ndarray) -> list[tuple[int, str 
     return list(zip(rows.tolist(), raw.column(column).take(pa.array(rows)).cast(pa.string()).to_pylist()))
 
 
+def _missing(raw: pa.Table, column: str, dropped: np.ndarray, lines: np.ndarray, errors: list[ParseError]) -> np.ndarray:
+    """Rows whose `column` is null or blank (a JSON line without the key, `"metric": null`); each not yet dropped gets its error."""
+    text = pc.utf8_trim_whitespace(raw.column(column).cast(pa.string()))
+    missing = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(missing & ~dropped):
+        errors.append(ParseError(int(lines[i]), f"column {column}: missing", ""))
+    return missing
+
+
 def _flatten_nested(raw: pa.Table) -> pa.Table:
     """Struct, list and map columns as JSON text, so that a nested value is judged (and quarantined) like any other text."""
     import json
@@ -615,8 +624,11 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         errors.append(ParseError(int(lines[i]), f"column {ts_name}: timestamp {what}", ""))
 
     sensor = _string_col(raw, sensor_name, n) if sensor_name else _constant(default_sensor, n)
+    if sensor_name:
+        drop = drop | _missing(raw, sensor_name, drop, lines, errors)
     parts: list[pa.Table] = []
     if metric_name and value_name:
+        drop = drop | _missing(raw, metric_name, drop, lines, errors)
         values, bad = _numbers(raw.column(value_name))
         for i, text in _cells(raw, value_name, bad & ~drop):
             errors.append(ParseError(int(lines[i]), f"column {value_name}: {text!r} is not a number", ""))

@@ -88,6 +88,26 @@ def test_json_lines_with_epoch_milliseconds_and_a_broken_line(tmp_path):
     assert [(e.line, e.reason.split(":")[0]) for e in parsed.errors] == [(2, "invalid JSON"), (3, "a JSON line must be an object")]
 
 
+def test_rows_without_a_sensor_or_metric_are_quarantined_not_a_crash(tmp_path):
+    """A JSON line without `sensor_id`, or with `metric: null` or blank, is one bad line (it crashed staging for the whole file)."""
+    path = tmp_path / "a.jsonl"
+    rows = [
+        {"timestamp": "2026-01-01T00:00:00Z", "sensor_id": "s1", "metric": "t", "value": 1.0},
+        {"timestamp": "2026-01-01T00:00:30Z", "metric": "t", "value": 2.0},
+        {"timestamp": "2026-01-01T00:01:00Z", "sensor_id": "s1", "metric": None, "value": 3.0},
+        {"timestamp": "2026-01-01T00:01:30Z", "sensor_id": " ", "metric": "t", "value": 4.0},
+        {"timestamp": "2026-01-01T00:02:00Z", "sensor_id": "s2", "metric": "t", "value": 5.0},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    parsed = read_readings(str(path))
+    assert parsed.table.column("value").to_pylist() == [1.0, 5.0]
+    assert [(e.line, e.reason) for e in parsed.errors] == [(2, "column sensor_id: missing"), (3, "column metric: missing"), (4, "column sensor_id: missing")]
+    wide = tmp_path / "w.csv"
+    wide.write_text("timestamp,sensor_id,temperature\n2026-01-01T00:00:00Z,,1.0\n2026-01-01T00:00:30Z,s1,2.0\n")
+    parsed = read_readings(str(wide))
+    assert parsed.table.column("value").to_pylist() == [2.0] and [(e.line, e.reason) for e in parsed.errors] == [(2, "column sensor_id: missing")]
+
+
 def test_file_without_sensor_column_takes_its_name_or_the_option(tmp_path):
     path = tmp_path / "pump-7.csv"
     path.write_text("timestamp,flow\n2026-01-01T00:00:00Z,1.5\n")
