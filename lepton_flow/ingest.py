@@ -309,7 +309,7 @@ def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
     result_url = None
     if outcome.result_json:
         result_url = join(run.staging_url, "validation", f"{parsed.file.key}.json")
-        with fsspec.open(result_url, "w", auto_mkdir=True) as fh:
+        with open_output(result_url, "w") as fh:
             json.dump(outcome.result_json, fh, default=str)
     quarantine_url = None
     bad = np.flatnonzero(outcome.reasons != None)  # noqa: E711 (elementwise)

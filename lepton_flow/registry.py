@@ -147,17 +147,19 @@ class Registry:
         self.write_card(card)
         return card
 
+    def _write_text(self, path: str, text: str) -> None:
+        """Write a registry file whole or not at all: beside its place, then moved over it."""
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with self.fs.open(tmp, "w") as fh:
+            fh.write(text)
+        self.fs.mv(tmp, path)
+
     def write_card(self, card: ModelCard) -> None:
-        with self.fs.open(self._path(card.name, card.version, CARD_FILE), "w") as fh:
-            fh.write(card.model_dump_json(indent=2))
+        self._write_text(self._path(card.name, card.version, CARD_FILE), card.model_dump_json(indent=2))
 
     def set_current(self, name: str, version: str) -> None:
         self.resolve(name, version)
-        path = self._path(name, CURRENT)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with self.fs.open(tmp, "w") as fh:
-            fh.write(version + "\n")
-        self.fs.mv(tmp, path)
+        self._write_text(self._path(name, CURRENT), version + "\n")
 
     def promote(self, name: str, version: str, new_loss: float, incompatible, current_loss_of) -> ModelCard:
         """Decide whether `version` becomes current, record the decision in its card, and apply it.

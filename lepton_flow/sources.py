@@ -186,11 +186,26 @@ def is_supported(url: str) -> bool:
 
 @contextlib.contextmanager
 def open_output(url: str, mode: str = "wb"):
-    """A file opened for writing at a path or fsspec URL, its folder made first."""
+    """A file opened for writing at a path or fsspec URL, its folder made first; it appears whole or not at all.
+
+    A local file is written beside its place and renamed over it when
+    complete, so a full disk or a kill mid-write never leaves a torn or empty
+    file where a reader looks (an object store's upload is atomic already).
+    """
     fs, path = fsspec.core.url_to_fs(url)
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(path, mode) as fh:
-        yield fh
+    if not is_local(url):
+        with fs.open(path, mode) as fh:
+            yield fh
+        return
+    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        with open(tmp, mode) as fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)

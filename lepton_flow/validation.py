@@ -230,6 +230,49 @@ def validate_frame(frame: pd.DataFrame, dataset: str) -> ValidationOutcome:
     return ValidationOutcome(reasons=reasons, expectations=summary, result_json=compact)
 
 
+def escaped(result: dict) -> dict:
+    """A validation result whose values from the data are HTML-escaped: GX's Data Docs write them into pages as they are.
+
+    Unexpected values are sensor ids, metrics and units from source files: a
+    sensor id `<img src=x onerror=...>` would run in whoever opens the page.
+    Only the `result` and `exception_info` parts of each expectation's result
+    carry such values; the suite's own configuration is left as written.
+    """
+    import html
+
+    def walk(value):
+        if isinstance(value, str):
+            return html.escape(value)
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        return value
+
+    out = dict(result)
+    out["results"] = [
+        {**item, **{part: walk(item[part]) for part in ("result", "exception_info") if part in item}} for item in result.get("results", [])
+    ]
+    return out
+
+
+def _repair_working_copy(project_dir: str) -> None:
+    """Remove unreadable JSON from the GX project's suite folder (a full disk left one empty); the suite is written anew from `expectations/`.
+
+    The project under the data root is a working copy for Data Docs: the
+    suites' source is `expectations/`, and `build_data_docs` adds the suite
+    again on every call.
+    """
+    folder = Path(project_dir) / "gx" / "expectations"
+    if not folder.is_dir():
+        return
+    for path in folder.glob("*.json"):
+        try:
+            json.loads(path.read_text())
+        except (ValueError, OSError):
+            path.unlink(missing_ok=True)
+
+
 DATA_DOCS_LIMIT = 500
 """Validation results the Data Docs index lists (the latest); older pages stay on disk, unlisted."""
 
@@ -252,6 +295,7 @@ def build_data_docs(project_dir: str, results: list[tuple[str, str, dict]], data
     )
 
     with _LOCK:
+        _repair_working_copy(project_dir)
         context = gx.get_context(mode="file", project_root_dir=project_dir)
         names = {s.name for s in context.suites.all()}
         suite = gx.ExpectationSuite(**json.loads(suite_spec(dataset)))
@@ -268,7 +312,7 @@ def build_data_docs(project_dir: str, results: list[tuple[str, str, dict]], data
         keys: list = [suite_key]
         for run_name, batch_id, result in results:
             key = ValidationResultIdentifier(expectation_suite_identifier=suite_key, run_id=RunIdentifier(run_name=run_name), batch_identifier=batch_id)
-            context.validation_results_store.set(key, schema.load(result))
+            context.validation_results_store.set(key, schema.load(escaped(result)))
             keys.append(key)
         sites = context.build_data_docs(resource_identifiers=keys)
     return next(iter(sites.values())).removeprefix("file://")

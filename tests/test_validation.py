@@ -134,3 +134,59 @@ def test_a_condition_on_a_numeric_column_keeps_an_expectation_per_row(tmp_path, 
         assert list(outcome.reasons) == [None, "hot_in_celsius", None, None]
     finally:
         validation.suite_spec.cache_clear()
+
+
+XSS = '<img src=x onerror="document.title=\'pwned\'">'
+
+
+def test_values_from_the_data_reach_data_docs_as_text_never_as_markup(tmp_path):
+    """A quarantined sensor id that is an HTML payload is shown in the Data Docs page as text, and runs nothing in a browser."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.stack import chromium_launch
+
+    outcome = validation.validate_frame(_frame(sensor_id=["s1", XSS, "s3", "<script>document.title='pwned'</script>"], unit=[XSS, "%", "hPa", "C"]), "sensor_readings")
+    assert outcome.failed == 3  # two sensor ids and a unit
+    validation.build_data_docs(str(tmp_path / "gx"), [("run-1", "file-a", outcome.result_json)], "sensor_readings")
+    page_file = next((tmp_path / "gx").rglob("file-a.html"))
+    text = page_file.read_text()
+    assert "<img src=x" not in text and "<script>document.title" not in text and "&lt;img src=x" in text
+    import tempfile
+    from pathlib import Path
+
+    scratch = Path(tempfile.mkdtemp(prefix="lf-"))  # Chromium's socket path must stay short
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**chromium_launch(scratch))
+        page = browser.new_page()
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://") else route.abort())
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        title, body = page.title(), page.inner_text("body")
+        browser.close()
+    __import__("shutil").rmtree(scratch, ignore_errors=True)
+    assert title != "pwned" and "<img src=x onerror=" in body  # shown as the text it is
+
+
+def test_an_unreadable_suite_in_the_data_docs_project_is_written_anew(tmp_path):
+    """A full disk left the GX project's copy of the suite empty: every later run failed on its JSON; it is rebuilt from expectations/."""
+    outcome = validation.validate_frame(_frame(), "sensor_readings")
+    validation.build_data_docs(str(tmp_path), [("run-1", "file-a", outcome.result_json)], "sensor_readings")
+    copy = tmp_path / "gx" / "expectations" / "sensor_readings.json"
+    assert json.loads(copy.read_text())["name"] == "sensor_readings"
+    copy.write_text("")
+    validation.build_data_docs(str(tmp_path), [("run-2", "file-b", outcome.result_json)], "sensor_readings")
+    assert json.loads(copy.read_text())["name"] == "sensor_readings" and list(tmp_path.rglob("file-b.html"))
+
+
+def test_outputs_appear_whole_or_not_at_all(tmp_path):
+    """A write that fails half-way leaves the previous file (or none), never a torn one."""
+    from lepton_flow.sources import open_output
+
+    target = tmp_path / "out" / "result.json"
+    with open_output(str(target), "w") as fh:
+        fh.write('{"ok": 1}')
+    with pytest.raises(OSError):
+        with open_output(str(target), "w") as fh:
+            fh.write('{"half')
+            raise OSError(28, "No space left on device")
+    assert json.loads(target.read_text()) == {"ok": 1} and [p.name for p in target.parent.iterdir()] == ["result.json"]
