@@ -124,35 +124,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         api.stop()
 
 
+def flow_params(args: argparse.Namespace) -> dict:
+    """Each flow's parameter model for `lepton-flow run`, checked (raises `ValueError` naming the field)."""
+    extra = _params(args)
+    if args.flow == "sensor-ingest":
+        params = {"ingest": _ingest_params(args, extra)}
+    elif args.flow == "pipeline":
+        params = {"ingest": _ingest_params(args, {})}
+    else:
+        params = {}
+    if args.flow in ("train-sensor-model", "pipeline"):
+        from lepton_flow.training import TrainParams
+
+        params["train"] = TrainParams(**(extra if args.flow == "train-sensor-model" else {}))
+    if args.flow in ("score-sensors", "pipeline"):
+        from lepton_flow.scoring import ScoreParams
+
+        params["score"] = ScoreParams(**(extra if args.flow == "score-sensors" else {}))
+    if args.flow == "log-ingest":
+        from lepton_flow.logs.ingest import LogIngestParams
+
+        params["logs"] = LogIngestParams(**{"source": args.source or "", **extra})
+    if args.flow == "image-classifier":
+        from lepton_flow.images import ImageParams
+
+        params["images"] = ImageParams(**extra)
+    if args.flow == "classify-images":
+        from lepton_flow.images import ClassifyParams
+
+        params["classify"] = ClassifyParams(**extra)
+    return params
+
+
 def _run_flows(args: argparse.Namespace, api) -> int:
     try:
-        extra = _params(args)
-        if args.flow == "sensor-ingest":
-            params = {"ingest": _ingest_params(args, extra)}
-        elif args.flow == "pipeline":
-            params = {"ingest": _ingest_params(args, {})}
-        else:
-            params = {}
-        if args.flow in ("train-sensor-model", "pipeline"):
-            from lepton_flow.training import TrainParams
-
-            params["train"] = TrainParams(**(extra if args.flow == "train-sensor-model" else {}))
-        if args.flow in ("score-sensors", "pipeline"):
-            from lepton_flow.scoring import ScoreParams
-
-            params["score"] = ScoreParams(**(extra if args.flow == "score-sensors" else {}))
-        if args.flow == "log-ingest":
-            from lepton_flow.logs.ingest import LogIngestParams
-
-            params["logs"] = LogIngestParams(**{"source": args.source or "", **extra})
-        if args.flow == "image-classifier":
-            from lepton_flow.images import ImageParams
-
-            params["images"] = ImageParams(**extra)
-        if args.flow == "classify-images":
-            from lepton_flow.images import ClassifyParams
-
-            params["classify"] = ClassifyParams(**extra)
+        params = flow_params(args)
     except ValueError as exc:
         print(f"lepton-flow: invalid parameters: {exc}", file=sys.stderr)
         return 2

@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from lepton_flow.registry import CURRENT, ModelVersion
+
 DECODABLE = {"PNG", "JPEG", "GIF", "BMP"}  # what tf.io.decode_image reads
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 DEFAULT_MODEL = "image-classifier"
@@ -286,7 +288,7 @@ class ClassifyParams(BaseModel):
 
     source: str = Field(..., min_length=1, max_length=2048, description="Directory of images; files in folders named after the model's classes count as labelled.")
     model_name: str = Field(DEFAULT_MODEL)
-    version: str = Field("current", description="Model version number, or 'current'.")
+    version: ModelVersion = CURRENT
     batch_size: int = Field(256, ge=1, le=65536)
 
 

@@ -16,9 +16,9 @@ import re
 import tempfile
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.json"
@@ -26,6 +26,15 @@ CURRENT = "current"
 
 
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def _version_text(value: object) -> object:
+    # `--param version=3` reads 3 as JSON, and a form may send a number: both mean version "3".
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ModelVersion = Annotated[str, BeforeValidator(_version_text), Field(description="Model version number, or 'current'.")]
+"""A version field of a flow's parameters: a number (given as text or as a number) or 'current'."""
 
 
 class RegistryError(LookupError):
@@ -200,8 +209,10 @@ class Registry:
                     # layer's pickled function) is refused, whoever wrote it.
                     try:
                         _MODELS[key] = keras.saving.load_model(local, compile=False, safe_mode=True)
-                    except ValueError as exc:
-                        raise RegistryError(f"model {name!r} version {version}: refused to load ({str(exc).splitlines()[0]})") from exc
+                    except (ValueError, TypeError, KeyError) as exc:
+                        # Keras says TypeError for a config naming classes it will not build (a layer from `subprocess`, say).
+                        where = self._path(name, version, MODEL_FILE)
+                        raise RegistryError(f"model {name!r} version {version}: refused to load {where} ({str(exc).splitlines()[0][:300]})") from exc
             return _MODELS[key]
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from lepton_flow import store
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.windows import Normalization, anomaly_runs
-from lepton_flow.registry import CURRENT, Registry
+from lepton_flow.registry import CURRENT, ModelVersion, Registry
 from lepton_flow.settings import Settings, get_settings
 from lepton_flow.training import DEFAULT_MODEL, chunk_ranges
 
@@ -30,7 +30,7 @@ class ScoreParams(BaseModel):
     """Parameters of `score_sensors`."""
 
     model_name: str = Field(DEFAULT_MODEL, description="Registry name of the model.")
-    version: str = Field(CURRENT, description="Model version number, or 'current'.")
+    version: ModelVersion = CURRENT
     snapshot_id: str | None = Field(None, description="Store snapshot to score; empty: the latest.")
     start: datetime | None = Field(None, description="First time to score; empty: after the last scored time.")
     end: datetime | None = Field(None, description="End of the range (exclusive); empty: the end of the data.")

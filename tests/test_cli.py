@@ -107,3 +107,45 @@ def test_a_first_run_on_a_data_root_that_does_not_exist_yet(tmp_path):
     assert (root / "prefect" / "prefect.db").is_file()
     # The cluster started beside the API (its workers importing while it started) ran the tasks.
     assert "Connecting to an existing Dask cluster" in run.stdout + run.stderr
+
+
+def _readme_run_examples() -> list[str]:
+    """Every `lepton-flow run ...` command in the README, optional parts ([...]) taken in, `...` left out."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    found = []
+    for line in re.findall(r"lepton-flow run [^`\n]+", text):
+        kept, quote = [], None
+        for ch in line.split("  #")[0].replace("...", " "):
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch in "[]":  # brackets of optional parts, outside quoted values
+                ch = " "
+            kept.append(ch)
+        found.append(" ".join("".join(kept).split()))
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("command", _readme_run_examples())
+def test_every_run_example_in_the_readme_has_parameters_the_flows_accept(command):
+    """`--param version=3` was refused ("Input should be a valid string"): the README's examples must pass the same checks a run does."""
+    import shlex
+
+    from lepton_flow.cli import build_parser, flow_params
+
+    argv = shlex.split(command)[1:]
+    args = build_parser().parse_args(argv)
+    params = flow_params(args)
+    assert params, command
+    if "version=" in command:
+        assert any(getattr(p, "version", None) in ("2", "3") for p in params.values()), params
+
+
+def test_the_readme_shows_run_examples_with_parameters():
+    examples = _readme_run_examples()
+    assert len(examples) >= 8 and sum("--param" in e for e in examples) >= 5
+    assert any("version=3" in e for e in examples) and any("version=2" in e for e in examples)

@@ -104,6 +104,8 @@ def _commits_of(url: str, source: str) -> list[dict]:
 
 def _ledger_hashes(url: str, snapshot_id: str | None) -> set[str]:
     """Content hashes of the files the store's ledger holds at a snapshot (none before the store has one)."""
+    from lepton_flow import store
+
     return {r["sha256"] for r in store.ledger.entries(url, snapshot_id).values()} if snapshot_id else set()
 
 

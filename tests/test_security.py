@@ -24,6 +24,29 @@ def test_a_model_that_would_run_code_on_load_is_refused(tmp_path):
         registry.load_model("tampered")
 
 
+def test_a_model_file_naming_classes_from_other_modules_is_refused_naming_the_file(tmp_path):
+    """A .keras file whose config asks for `subprocess.Popen` as a layer: Keras raises a TypeError, the registry names the file."""
+    import json
+    import zipfile
+
+    import keras
+
+    inputs = keras.Input((3,))
+    registry = Registry(str(tmp_path / "models"))
+    card = registry.save(keras.Model(inputs, keras.layers.Dense(2)(inputs)), _card("edited"))
+    path = tmp_path / "models" / "edited" / card.version / "model.keras"
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][1].update(module="subprocess", class_name="Popen")
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+    with pytest.raises(RegistryError, match=r"model 'edited' version 1: refused to load .*edited/1/model.keras"):
+        registry.load_model("edited", card.version)
+
+
 def test_names_and_versions_stay_inside_the_registry(tmp_path):
     root = tmp_path / "models"
     registry = Registry(str(root))
