@@ -10,7 +10,7 @@ from prefect.states import Failed
 from pydantic import Field
 
 from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, step_names
-from lepton_flow.flowtools import split_completed, store_lock
+from lepton_flow.flowtools import rejections, split_completed, store_lock
 from lepton_flow.ingest import IngestSummary
 from lepton_flow.parallel import task_runner
 from lepton_flow.settings import get_settings
@@ -65,7 +65,7 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
 
         cleaned = clean_readings(staged, run, list(params.steps or DEFAULT_STEPS), params.clean_params())
         snapshot = commit_readings(cleaned, run, staged)
-    failures = read_failed + invalid + stage_failed
+    failures = read_failed + invalid + stage_failed + rejections(cleaned.rejected, "clean")
     summary = report_ingest(run, cleaned, snapshot, validated, failures, found.already_ingested, found.unsupported)
     if failures:
         return Failed(message=f"{len(failures)} file(s) not ingested: " + "; ".join(f.described for f in failures[:3]), data=summary)

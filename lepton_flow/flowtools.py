@@ -50,6 +50,11 @@ def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tupl
     return done, failed
 
 
+def rejections(rejected: dict[str, str], stage: str) -> list[FileFailure]:
+    """`FileFailure`s of files a stage turned away itself (file key -> its message, which names the file)."""
+    return [FileFailure(file=message.split(": ", 1)[0], stage=stage, message=message, error="FileRejected") for message in rejected.values()]
+
+
 def retry_transient(task, task_run, state) -> bool:
     """Retry condition for I/O tasks: retry what may pass (I/O, network), not bad input."""
     from lepton_flow.ingest import FileRejected

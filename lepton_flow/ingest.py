@@ -148,6 +148,8 @@ class CleanResult(BaseModel):
     accounts: dict[str, FileAccount] = {}
     quality: dict[str, dict[str, int]] = {}
     info: dict[str, int] = {}
+    rejected: dict[str, str] = {}
+    """Files the store cannot take (file key -> why): left out of the commit and the ledger, tried again next run."""
 
 
 class IngestSummary(BaseModel):
@@ -570,18 +572,27 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     if not with_rows:
         return CleanResult(cleaned_url=None, accounts=accounts)
 
+    # One file with readings before the store's first time must not keep the others out: it alone is rejected.
+    rejected = {}
+    for s in with_rows:
+        if current.exists and s.min_bin < current.start_bin:
+            first = pd.Timestamp(s.min_bin * run.grid_seconds * NS, tz="UTC").isoformat()
+            rejected[s.file.key] = (
+                f"{s.file.url}: readings from {first}, before the store's first time "
+                f"({pd.Timestamp(current.start_bin * run.grid_seconds * NS, tz='UTC').isoformat()}), cannot be added yet; "
+                "ingest them into a new store (LEPTON_STORE_URL) instead"
+            )
+            accounts[s.file.key].status, accounts[s.file.key].message = "rejected", rejected[s.file.key]
+    with_rows = [s for s in with_rows if s.file.key not in rejected]
+    staged = [s for s in staged if s.file.key not in rejected]
+    if not with_rows:
+        return CleanResult(cleaned_url=None, accounts=accounts, rejected=rejected)
+
     staged_windows = sorted({w for s in with_rows for w in s.windows})
     new_sensors = sorted({x for s in with_rows for x in s.sensors} - set(current.sensors))
     new_metrics = sorted({x for s in with_rows for x in s.metrics} - set(current.metrics))
     sensors, metrics = current.sensors + new_sensors, current.metrics + new_metrics
     store_start = current.start_bin if current.exists else staged_windows[0] * W
-    min_bin = min(s.min_bin for s in with_rows)
-    if min_bin < store_start:
-        early = sorted({s.file.url for s in with_rows if s.min_bin < store_start})
-        raise store.StoreError(
-            f"readings from before the store's first time ({pd.Timestamp(store_start * run.grid_seconds * NS, tz='UTC')}) "
-            f"cannot be added yet: {', '.join(early)}; ingest them into a new store (LEPTON_STORE_URL) instead"
-        )
     end_bin = max([s.max_bin for s in with_rows] + ([current.end_bin] if current.exists else []))
     last_window = end_bin // W
     windows = sorted({x for w in staged_windows for x in (w - 1, w, w + 1) if store_start // W <= x <= last_window})
@@ -635,6 +646,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         accounts=accounts,
         quality={m: dict(h) for m, h in quality.items()},
         info=dict(info),
+        rejected=rejected,
     )
 
 
@@ -642,6 +654,7 @@ def commit(cleaned: CleanResult, run: RunInfo, staged: list[StagedRef]) -> str |
     """Commit the cleaned grid and the files' hashes to the store in one transaction."""
     from lepton_flow.parallel import dask_client
 
+    staged = [s for s in staged if s.file.key not in cleaned.rejected]
     names = [s.file.name for s in staged]
     message = f"sensor_ingest run {run.run_id}: {len(staged)} file(s): {', '.join(names[:10])}{' ...' if len(names) > 10 else ''}"
     ingested = {s.file.identity: {"file": s.file.url, "sha256": s.file.sha256, "run": run.run_id, "at": run.started} for s in staged}
@@ -669,7 +682,10 @@ def summarise(
     from lepton_flow.validation import build_data_docs
 
     files = list(cleaned.accounts.values())
+    accounted = {f.file for f in files}
     for failure in failures:
+        if failure.file in accounted:  # turned away by the clean step: its account says so already
+            continue
         status = "rejected" if failure.rejected else f"failed ({failure.stage})"
         files.append(FileAccount(file=failure.file, sha256="", status=status, message=failure.message))
     validation_rows = []

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         ge=1,
         description="A gzipped source may decompress to this many times its size (past 64 MiB) before it is refused as a decompression bomb.",
     )
+    min_timestamp: str = Field(
+        "2000-01-01T00:00:00Z",
+        description="Earliest valid reading or log event (the latest is now plus one day): a clock reset to 1970 is quarantined, not stored.",
+    )
+    expectations_dir: str | None = Field(None, description="Where GX suites are read from; default: the checkout's `expectations/`.")
     validation_threshold: float = Field(
         0.5,
         ge=0.0,

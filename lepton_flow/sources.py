@@ -705,8 +705,54 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
                 .filter(pa.array(keep))
             )
     table = pa.concat_tables(parts) if parts else READING_SCHEMA.empty_table()
+    table = _drop_isolated(table, errors)
     errors.sort(key=lambda e: e.line)
     return ParsedFile(table=table, errors=errors)
+
+
+ISOLATION_DAYS = 365
+"""A group of readings this far in time from the rest of its file, and small beside it, is a clock fault (a reset to 1970, a year typed wrong)."""
+ISOLATED_SHARE = 0.05
+
+
+def isolated(ns: np.ndarray, gap_days: float = ISOLATION_DAYS, share: float = ISOLATED_SHARE) -> np.ndarray:
+    """Which times lie in small groups more than `gap_days` from the file's largest group: True for each such time.
+
+    Times are cut into groups wherever consecutive times (sorted) lie more
+    than `gap_days` apart; every group but the largest that holds under
+    `share` of the times is isolated. A file that spans years evenly has no
+    such gap and loses nothing.
+    """
+    n = len(ns)
+    if n < 2:
+        return np.zeros(n, bool)
+    order = np.argsort(ns, kind="stable")
+    cuts = np.diff(ns[order]) > int(gap_days * 86400 * 1e9)
+    if not cuts.any():
+        return np.zeros(n, bool)
+    group = np.concatenate([[0], np.cumsum(cuts)])
+    sizes = np.bincount(group)
+    small = (sizes < share * n) & (np.arange(len(sizes)) != np.argmax(sizes))
+    out = np.zeros(n, bool)
+    out[order] = small[group]
+    return out
+
+
+def _drop_isolated(table: pa.Table, errors: list[ParseError]) -> pa.Table:
+    """Readings far in time from the rest of their file become errors (quarantined with the reason), the rest stay."""
+    if table.num_rows < 2:
+        return table
+    ns = table.column("timestamp").cast(pa.int64()).to_numpy()
+    far = isolated(ns)
+    if not far.any():
+        return table
+    rest = ns[~far]
+    span = f"{pd.Timestamp(rest.min(), tz='UTC').isoformat()} to {pd.Timestamp(rest.max(), tz='UTC').isoformat()}"
+    lines = table.column("line").to_numpy()
+    for i in np.flatnonzero(far):
+        when = pd.Timestamp(int(ns[i]), tz="UTC").isoformat()
+        errors.append(ParseError(int(lines[i]), f"timestamp {when} lies over {ISOLATION_DAYS} days from the rest of the file ({span}): a clock reset or a wrong date?", ""))
+    return table.filter(pa.array(~far))
 
 
 def read_readings(url: str, options: ReadOptions | None = None) -> ParsedFile:

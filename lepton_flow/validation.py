@@ -19,9 +19,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+from lepton_flow.settings import get_settings
 
 _LOCK = threading.Lock()
+
+
+def _gx():
+    """Great Expectations, imported with its analytics off (no calls home from a pipeline that may run offline)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations
+
+    return great_expectations
 
 
 class ValidationError(ValueError):
@@ -29,7 +37,7 @@ class ValidationError(ValueError):
 
 
 def expectations_dir() -> Path:
-    return Path(os.environ.get("LEPTON_EXPECTATIONS_DIR") or Path(__file__).resolve().parents[1] / "expectations")
+    return Path(get_settings().expectations_dir or Path(__file__).resolve().parents[1] / "expectations")
 
 
 @lru_cache(maxsize=16)
@@ -49,7 +57,7 @@ def run_parameters() -> dict:
     """Suite parameters resolved at run time: the valid timestamp range."""
     now = datetime.now(timezone.utc)
     return {
-        "min_timestamp": pd.Timestamp(os.environ.get("LEPTON_MIN_TIMESTAMP", "1970-01-01T00:00:00Z")),
+        "min_timestamp": pd.Timestamp(get_settings().min_timestamp),
         "max_timestamp": pd.Timestamp(now + timedelta(days=1)),
     }
 
@@ -62,7 +70,7 @@ def _batch_definition():
     long-lived context grows by about 12 MB per million readings validated.
     Making one takes milliseconds.
     """
-    import great_expectations as gx
+    gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -112,7 +120,7 @@ def _split_suite(dataset: str, categorical: tuple[str, ...], columns: tuple[str,
     for every row with the same values there, so it can be checked once per
     distinct combination: a file of a million readings holds a few hundred.
     """
-    import great_expectations as gx
+    gx = _gx()
 
     spec = json.loads(suite_spec(dataset))
     order, by_row, by_value = [], [], []
@@ -286,7 +294,7 @@ def build_data_docs(project_dir: str, results: list[tuple[str, str, dict]], data
     every run so far, which on a 15-minute schedule grew by a second per
     hundred results, run after run.
     """
-    import great_expectations as gx
+    gx = _gx()
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (

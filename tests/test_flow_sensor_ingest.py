@@ -237,3 +237,40 @@ def test_two_ingests_started_at_once_both_complete_and_store_each_file_once(inge
     assert store.ledger.count(st.url, st.snapshot_id) == 4
     # One commit for the data (after the repository's first), not two.
     assert len(store.history(get_settings().store, limit=50)) - before == 2
+
+
+def _csv(path: Path, start: str, n: int, sensor: str = "s1") -> Path:
+    times = pd.date_range(start, periods=n, freq="30s", tz="UTC")
+    pd.DataFrame({"timestamp": times, "sensor_id": sensor, "metric": "temperature", "value": 20.0 + np.arange(n) % 5, "unit": "C"}).to_csv(path, index=False)
+    return path
+
+
+def test_a_clock_reset_is_quarantined_and_an_early_file_fails_alone(ingest_flow, data_root):
+    """A reading at 1970 in a file of this year's is quarantined (it made 60 M time steps); a file from before the store's first
+    time fails alone, naming itself, and stays out of the ledger; the run's other files are committed."""
+    src = data_root / "src"
+    src.mkdir()
+    reset = _csv(src / "reset.csv", "2026-03-01", 50)
+    with open(reset, "a") as fh:
+        fh.write("1970-01-01T00:05:00Z,s1,temperature,21.0,C\n")
+    first = ingest_flow(SensorIngestParams(source=str(src)), return_state=True)
+    assert first.is_completed(), first.message
+    account = first.result().files[0]
+    assert account.stored == 50 and account.quarantined == 1 and account.balanced
+    assert "over 365 days from the rest of the file" in _quarantine(data_root)["reason"].iloc[0]
+    url = get_settings().store
+    assert store.state(url).length <= 4096  # one window, not 56 years of them
+
+    later = data_root / "later"
+    later.mkdir()
+    _csv(later / "early.csv", "2025-06-01", 20, sensor="old")
+    _csv(later / "good.csv", "2026-03-01T01:00:00Z", 20, sensor="s2")
+    second = ingest_flow(SensorIngestParams(source=str(later)), return_state=True)
+    assert second.is_failed() and "early.csv: readings from 2025-06-01T00:00:00+00:00, before the store's first time" in second.message
+    summary = second.result(raise_on_failure=False)
+    accounts = {Path(f.file).name: f for f in summary.files}
+    assert accounts["good.csv"].stored == 20 and accounts["early.csv"].status == "rejected" and len(summary.files) == 2
+    st = store.state(url)
+    assert "s2" in st.sensors and "old" not in st.sensors
+    names = {Path(r["file"]).name for r in store.ledger.entries(url).values()}
+    assert "good.csv" in names and "early.csv" not in names  # tried again next run

@@ -278,3 +278,22 @@ def test_sweep_staging_removes_only_folders_a_day_old(tmp_path):
     assert sorted(Path(g).name for g in gone) == ["logs-killed", "run-killed"]
     assert sorted(p.name for p in staging.iterdir()) == ["run-live", "run-this", "stray.txt"]
     assert sweep_staging(str(tmp_path / "none-yet"), str(tmp_path / "none-yet" / "run")) == []
+
+
+def test_readings_far_from_the_rest_of_their_file_are_quarantined_as_clock_faults(tmp_path):
+    from lepton_flow.sources import isolated
+
+    day = 86_400 * 10**9
+    base = np.datetime64("2026-03-01", "ns").astype(np.int64)
+    times = base + np.arange(100) * 30 * 10**9
+    assert not isolated(times).any()
+    with_reset = np.concatenate([times, [5 * 60 * 10**9]])  # 1970-01-01T00:05Z
+    assert np.flatnonzero(isolated(with_reset)).tolist() == [100]
+    # Ten years of daily readings: no gap of a year, nothing isolated.
+    assert not isolated(base - np.arange(3650) * day).any()
+    # Two halves a decade apart, each large: both kept (a backfill file), not judged a fault.
+    assert not isolated(np.concatenate([times, times - 3650 * day])).any()
+    path = tmp_path / "a.csv"
+    path.write_text("timestamp,sensor_id,metric,value\n" + "".join(f"2026-03-01T00:{i:02d}:00Z,s1,t,{i}\n" for i in range(30)) + "1970-01-01T00:05:00Z,s1,t,1\n")
+    parsed = read_readings(str(path))
+    assert parsed.table.num_rows == 30 and [(e.line, e.reason.split(" lies")[0]) for e in parsed.errors] == [(32, "timestamp 1970-01-01T00:05:00+00:00")]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from lepton_flow import validation
+from lepton_flow.settings import get_settings
 
 
 def _frame(**overrides):
@@ -54,11 +55,14 @@ def test_unknown_suite_names_the_file_and_the_known_ones():
 def test_suite_name_must_match_its_file(tmp_path, monkeypatch):
     (tmp_path / "mine.json").write_text(json.dumps({"name": "other", "expectations": []}))
     monkeypatch.setenv("LEPTON_EXPECTATIONS_DIR", str(tmp_path))
+    get_settings(fresh=True)
     validation.suite_spec.cache_clear()
     try:
         with pytest.raises(ValueError, match="does not match the file name"):
             validation.suite_spec("mine")
     finally:
+        monkeypatch.delenv("LEPTON_EXPECTATIONS_DIR")
+        get_settings(fresh=True)
         validation.suite_spec.cache_clear()
 
 
@@ -127,12 +131,15 @@ def test_a_condition_on_a_numeric_column_keeps_an_expectation_per_row(tmp_path, 
     }
     (tmp_path / "custom.json").write_text(json.dumps(suite))
     monkeypatch.setenv("LEPTON_EXPECTATIONS_DIR", str(tmp_path))
+    get_settings(fresh=True)
     validation.suite_spec.cache_clear()
     try:
         frame = _frame(unit=["F", "F", "C", "F"]).assign(depth=[20.0, 150.0, 150.0, 21.0]).astype({"unit": "category", "sensor_id": "category", "metric": "category"})
         outcome = validation.validate_frame(frame, "custom")
         assert list(outcome.reasons) == [None, "hot_in_celsius", None, None]
     finally:
+        monkeypatch.delenv("LEPTON_EXPECTATIONS_DIR")
+        get_settings(fresh=True)
         validation.suite_spec.cache_clear()
 
 
