@@ -127,3 +127,34 @@ def test_a_run_killed_before_and_during_its_commit_leaves_the_store_and_a_rerun_
     ds = store.open_sensors(url).load()
     assert int((ds.temperature_quality.sel(sensor="s1").values == 1).sum()) == 24 * 200  # each row once
     shutil.rmtree(data_root / "prefect-home", ignore_errors=True)
+
+
+def test_killing_the_cli_takes_its_api_server_and_cluster_with_it(data_root, tmp_path):
+    """SIGKILL of `lepton-flow run` left the embedded API server (uvicorn, 254 MB) running for minutes: children die with it."""
+    import psutil
+
+    src = tmp_path / "src"
+    src.mkdir()
+    times = pd.date_range("2026-03-01", periods=2000, freq="30s", tz="UTC")
+    for i in range(4):
+        pd.DataFrame({"timestamp": times, "sensor_id": f"s{i}", "metric": "temperature", "value": 20.0}).to_csv(src / f"s{i}.csv", index=False)
+    cli = subprocess.Popen([sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)], env=_cli_env(data_root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    parent = psutil.Process(cli.pid)
+    deadline = time.time() + 120
+    children: list = []
+    while time.time() < deadline:
+        children = parent.children(recursive=True)
+        if any("uvicorn" in " ".join(c.cmdline()) for c in children if c.is_running()) and len(children) >= 3:
+            break
+        time.sleep(0.2)
+    assert any("uvicorn" in " ".join(c.cmdline()) for c in children), "the API server never started"
+    time.sleep(2)  # let the cluster's workers come up too
+    children = parent.children(recursive=True)
+    os.kill(cli.pid, signal.SIGKILL)
+    cli.wait(timeout=30)
+    gone, alive = psutil.wait_procs(children, timeout=60)
+    try:
+        assert alive == [], [" ".join(p.cmdline()[:4]) for p in alive]
+    finally:
+        for p in alive:
+            p.kill()
