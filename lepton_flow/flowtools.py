@@ -16,6 +16,8 @@ class FileFailure(BaseModel):
     stage: str
     message: str
     error: str = ""
+    records: int = 0
+    quarantined: int = 0
 
     @property
     def described(self) -> str:
@@ -41,12 +43,13 @@ def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tupl
         if state.is_completed():
             done.append(future.result())
         else:
-            message, error = state.message or state.name, ""
+            message, error, counts = state.message or state.name, "", {}
             try:
                 future.result(raise_on_failure=True)
             except Exception as exc:  # the task's own error says what went wrong
                 message, error = str(exc) or message, type(exc).__name__
-            failed.append(FileFailure(file=file, stage=stage, message=message, error=error))
+                counts = {k: getattr(exc, k) for k in ("records", "quarantined") if isinstance(getattr(exc, k, None), int)}
+            failed.append(FileFailure(file=file, stage=stage, message=message, error=error, **counts))
     return done, failed
 
 

@@ -292,7 +292,14 @@ def read_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> ParsedRef
 
 
 class FileRejected(ValueError):
-    """A file whose share of valid readings is under the threshold; nothing of it is stored."""
+    """A file whose share of valid readings is under the threshold; nothing of it is stored.
+
+    Carries the file's counts (records read, quarantined) for its account.
+    """
+
+    def __init__(self, message: str, records: int = 0, quarantined: int = 0):
+        super().__init__(message)
+        self.records, self.quarantined = records, quarantined
 
 
 @_frees_memory
@@ -335,7 +342,9 @@ def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
             f"(threshold {run.threshold:.0%}); expectation {worst['expectation']} failed {worst['unexpected']} times, "
             f"e.g. line {int(example['line'])}: sensor_id={example['sensor_id']!r} metric={example['metric']!r} "
             f"value={example['value']!r} unit={example['unit']!r} timestamp={example['timestamp']}. "
-            f"Nothing from this file was stored; failing readings are in {quarantine_url}"
+            f"Nothing from this file was stored; failing readings are in {quarantine_url}",
+            records=parsed.records,
+            quarantined=parsed.parse_errors + outcome.failed,
         )
     return ref
 
@@ -687,7 +696,7 @@ def summarise(
         if failure.file in accounted:  # turned away by the clean step: its account says so already
             continue
         status = "rejected" if failure.rejected else f"failed ({failure.stage})"
-        files.append(FileAccount(file=failure.file, sha256="", status=status, message=failure.message))
+        files.append(FileAccount(file=failure.file, sha256="", records=failure.records, quarantined=failure.quarantined, status=status, message=failure.message))
     validation_rows = []
     for v in validated:
         for e in v.expectations:

@@ -84,6 +84,8 @@ def test_sensor_case(case, data_root, tmp_path):
             ingest.validate_file(ingest.read_file(file, run, options), run)
         for part in case["error"]:
             assert part in str(err.value), f"{err.value!s} lacks {part!r}"
+        if "records" in case:
+            assert (err.value.records, err.value.quarantined) == (case["records"], case["quarantined_count"])
         return
     parsed = ingest.read_file(file, run, options)
     validated = ingest.validate_file(parsed, run)
@@ -179,7 +181,9 @@ def test_one_sensor_ingest_run_over_the_whole_corpus(ingest_flow, data_root):
     for name, case in by_name.items():
         account = accounts[name]
         if name in rejected:
-            assert account.status.startswith("failed") and all(part in account.message for part in case["error"]), account
+            assert account.status.startswith(("failed", "rejected")) and all(part in account.message for part in case["error"]), account
+            if "records" in case:  # what was read and quarantined is counted, though nothing is stored
+                assert (account.records, account.quarantined, account.stored) == (case["records"], case["quarantined_count"], 0), account
             continue
         assert account.status == ("empty" if account.records == 0 else "ok") and account.balanced, account
         assert account.quarantined == len(case.get("quarantined", [])), account
