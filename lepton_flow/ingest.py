@@ -31,7 +31,7 @@ from lepton_flow import cleaning, store
 from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import ReadOptions, SourceFile, discover, open_output, read_readings, remove_tree, sensor_identity
+from lepton_flow.sources import MAX_METRICS, ReadOptions, SourceFile, discover, open_output, read_readings, remove_tree, sensor_identity
 
 NS = 1_000_000_000
 DATASET = "sensor_readings"
@@ -592,6 +592,15 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
                 "ingest them into a new store (LEPTON_STORE_URL) instead"
             )
             accounts[s.file.key].status, accounts[s.file.key].message = "rejected", rejected[s.file.key]
+    # Each metric is a pair of variables in the store: past MAX_METRICS, files bringing more are turned away.
+    held = set(current.metrics)
+    for s in with_rows:
+        more = set(s.metrics) - held
+        if s.file.key not in rejected and len(held) + len(more) > MAX_METRICS:
+            rejected[s.file.key] = f"{s.file.url}: its {len(more)} new metric(s) would take the store past {MAX_METRICS} metrics; write them long under fewer metric names"
+            accounts[s.file.key].status, accounts[s.file.key].message = "rejected", rejected[s.file.key]
+        elif s.file.key not in rejected:
+            held |= more
     with_rows = [s for s in with_rows if s.file.key not in rejected]
     staged = [s for s in staged if s.file.key not in rejected]
     if not with_rows:

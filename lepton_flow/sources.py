@@ -595,6 +595,26 @@ def _missing(raw: pa.Table, column: str, dropped: np.ndarray, lines: np.ndarray,
     return missing
 
 
+MAX_METRICS = 256
+"""Metrics one file may bring: each is a pair of variables in the store, and thousands of them (a 5,000-column wide CSV took
+466 s and left 10,013 files) do not scale; such data belongs in the long layout under fewer metric names, or split."""
+
+
+def _check_metric_count(url: str, columns: list[str], has_sensor_column: bool) -> None:
+    metrics = set()
+    for col in columns:
+        m = _UNIT_IN_NAME.match(col)
+        label = m.group("name") if m else col
+        if "/" in label and not has_sensor_column:
+            label = label.split("/", 1)[1]
+        metrics.add(_normalise_metric(label))
+    if len(metrics) > MAX_METRICS:
+        raise SourceError(
+            f"{url}: {len(metrics):,} metrics in one wide file, over the {MAX_METRICS} a store keeps as variables; "
+            "split the file, or write it long (timestamp, sensor_id, metric, value) with sensors as sensor_id"
+        )
+
+
 def _flatten_nested(raw: pa.Table) -> pa.Table:
     """Struct, list and map columns as JSON text, so that a nested value is judged (and quarantined) like any other text."""
     import json
@@ -669,6 +689,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         value_cols = [c for c in names if c not in skip]
         if not value_cols:
             raise SourceError(f"{url}: no value columns besides {', '.join(sorted(skip))}")
+        _check_metric_count(url, value_cols, sensor_name is not None)
         bad_any = np.zeros(n, bool)
         pending: list[tuple[str, str | None, str, np.ndarray]] = []
         for col in value_cols:

@@ -146,6 +146,32 @@ def test_clean_and_commit_round_trip_and_bad_inputs(data_root):
         commit_readings.fn(clean_readings.fn(staged_b, run_b, STEPS, CleanParams()), run_b, staged_b)
 
 
+def test_files_that_would_take_the_store_past_its_metric_limit_are_turned_away_alone(data_root, monkeypatch):
+    """Each metric is two variables: past MAX_METRICS (here 2), a file bringing more is rejected, the others are committed."""
+    import lepton_flow.ingest
+    from lepton_flow import store
+
+    monkeypatch.setattr(lepton_flow.ingest, "MAX_METRICS", 2)
+    run = plan_ingest_run.fn("r1", 30)
+    src = _source(data_root)
+    _, staged = _through_stage(run, src)
+    commit_readings.fn(clean_readings.fn(staged, run, STEPS, CleanParams()), run, staged)
+    src2 = data_root / "src2"
+    src2.mkdir()
+    times = pd.date_range("2026-01-01", periods=10, freq="30s", tz="UTC")
+    pd.DataFrame({"timestamp": times, "sensor_id": "s1", "humidity": 50.0}).to_csv(src2 / "one.csv", index=False)
+    pd.DataFrame({"timestamp": times, "sensor_id": "s1", "pressure": 1000.0, "wind": 3.0}).to_csv(src2 / "two.csv", index=False)
+    run2 = plan_ingest_run.fn("r2", 30)
+    _, staged2 = _through_stage(run2, src2)
+    cleaned = clean_readings.fn(staged2, run2, STEPS, CleanParams())
+    accounts = {a.file.rsplit("/", 1)[1]: a for a in cleaned.accounts.values()}
+    assert accounts["one.csv"].status == "ok" and accounts["two.csv"].status == "rejected"
+    assert "would take the store past 2 metrics" in accounts["two.csv"].message
+    commit_readings.fn(cleaned, run2, staged2)
+    assert store.state(run2.store_url).metrics == ["temperature", "humidity"]
+    assert {r["file"].rsplit("/", 1)[1] for r in store.ledger.entries(run2.store_url).values()} == {"a.csv", "one.csv"}
+
+
 def test_clean_refuses_a_grid_the_store_does_not_have(data_root):
     run = plan_ingest_run.fn("r1", 30)
     src = _source(data_root)
