@@ -481,10 +481,19 @@ def _localize(naive: pa.Array, tz: str) -> pa.Array:
 
 
 def _epoch(values: np.ndarray, options: ReadOptions) -> pa.Array:
-    """Epoch numbers (unit from the options, or judged by magnitude) as UTC nanoseconds; out of range: null."""
+    """Epoch numbers (unit from the options, or judged by magnitude for the whole file) as UTC nanoseconds; out of range: null.
+
+    With the unit judged, a value a hundred times or more off the file's
+    median is in another unit (seconds among milliseconds): null, not a
+    reading at 1970-01-21.
+    """
     unit = options.timestamp_unit if options.timestamp_unit != "auto" else _epoch_unit(values)
     ns = values * {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[unit]
     ok = np.isfinite(ns) & (np.abs(ns) < 9.2e18)
+    if options.timestamp_unit == "auto" and ok.any():
+        typical = float(np.median(np.abs(values[ok])))
+        if typical > 0:
+            ok &= (np.abs(values) >= typical / 100) & (np.abs(values) <= typical * 100)
     out = np.where(ok, ns, 0).astype("int64")
     return pa.array(out, type=pa.int64(), mask=~ok).cast(pa.timestamp("ns", tz="UTC"))
 
@@ -493,6 +502,11 @@ def _why_not_a_time(text: str | None, tz: str) -> str:
     """Why one timestamp cell gave no time: the reason a quarantined row carries."""
     if text is None or not text.strip():
         return "missing"
+    try:
+        float(text)
+        return f"{text.strip()!r} is an epoch number in another unit than the rest of the file's (seconds among milliseconds?)"
+    except ValueError:
+        pass
     try:
         t = pd.Timestamp(text.strip())
     except (ValueError, OverflowError):
@@ -650,6 +664,12 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     quality_name = _find(names, ("quality", "flag"))
     default_sensor = sensor_from_name(url, options)
 
+    ts_type = raw.column(ts_name).type
+    if pa.types.is_floating(ts_type) and ts_type.bit_width < 64:
+        raise SourceError(
+            f"{url}: column {ts_name} holds times as {ts_type.bit_width}-bit floats, which round epoch seconds of this century to 128 s "
+            "(readings become duplicates); write them as integers, float64 or timestamps"
+        )
     ts = parse_timestamps(raw.column(ts_name), options)
     ts_bad = pc.and_(pc.is_null(ts), pc.invert(pc.is_null(raw.column(ts_name)))).to_numpy(zero_copy_only=False)
     ts_missing = pc.is_null(raw.column(ts_name)).to_numpy(zero_copy_only=False)

@@ -311,3 +311,23 @@ def test_a_wide_file_with_thousands_of_metric_columns_is_refused_at_once(tmp_pat
     ok = tmp_path / "ok.csv"
     ok.write_text("timestamp," + ",".join(f"s{i}/temperature[C]" for i in range(300)) + "\n2026-03-01T00:00:00Z," + ",".join("1" for _ in range(300)) + "\n")
     assert read_readings(str(ok)).table.num_rows == 300  # 300 sensors of one metric: fine
+
+
+def test_lossy_and_mixed_epoch_timestamps(tmp_path):
+    """float32 epoch seconds rounded 15 of 20 readings onto each other; two rows in seconds among milliseconds landed at 1970-01-21."""
+    times = 1_772_323_200 + np.arange(20) * 30  # 2026-03-01, every 30 s
+    table = pa.table({"timestamp": pa.array(times.astype("float32")), "sensor_id": ["s1"] * 20, "metric": ["t"] * 20, "value": np.arange(20.0)})
+    pq.write_table(table, tmp_path / "f32.parquet")
+    with pytest.raises(SourceError, match=r"f32.parquet: column timestamp holds times as 32-bit floats, which round epoch seconds"):
+        read_readings(str(tmp_path / "f32.parquet"))
+    pq.write_table(table.set_column(0, "timestamp", pa.array(times.astype("float64"))), tmp_path / "f64.parquet")
+    assert read_readings(str(tmp_path / "f64.parquet")).table.column("timestamp").cast(pa.int64()).to_numpy().tolist() == (times * 10**9).tolist()
+
+    millis = [str(t * 1000) for t in times]
+    millis[3], millis[7] = str(times[3]), str(times[7])  # two rows in seconds
+    rows = "".join(f"{m},s1,t,{i}\n" for i, m in enumerate(millis))
+    (tmp_path / "mixed.csv").write_text("timestamp,sensor_id,metric,value\n" + rows)
+    parsed = read_readings(str(tmp_path / "mixed.csv"))
+    assert parsed.table.num_rows == 18 and [e.line for e in parsed.errors] == [5, 9]
+    assert all("an epoch number in another unit" in e.reason for e in parsed.errors)
+    assert parsed.table.column("timestamp")[0].as_py().isoformat() == "2026-03-01T00:00:00+00:00"
