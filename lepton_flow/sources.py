@@ -356,7 +356,8 @@ def list_source(source: str) -> list[str]:
         raise SourceError(f"{source}: no such file or directory")
     found = [p for p in found if not PurePosixPath(p).name.startswith((".", "_"))]
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    urls = sorted(p if protocol in ("file", "local") else f"{protocol}://{p}" for p in found)
+    # Local paths stay paths; object stores list bucket paths (the protocol goes back on); HTTP lists whole URLs already.
+    urls = sorted(p if protocol in ("file", "local") or "://" in p else f"{protocol}://{p}" for p in found)
     return urls
 
 

@@ -331,3 +331,24 @@ def test_lossy_and_mixed_epoch_timestamps(tmp_path):
     assert parsed.table.num_rows == 18 and [e.line for e in parsed.errors] == [5, 9]
     assert all("an epoch number in another unit" in e.reason for e in parsed.errors)
     assert parsed.table.column("timestamp")[0].as_py().isoformat() == "2026-03-01T00:00:00+00:00"
+
+
+def test_http_sources_are_listed_and_read_by_their_own_url(tmp_path):
+    """An http:// source became http://http://... and failed; it is read as given."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "a.csv").write_text("timestamp,sensor_id,metric,value\n2026-03-01T00:00:00Z,s1,t,1.5\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/a.csv"
+        new, _, left_out = discover(url, set())
+        assert [f.url for f in new] == [url] and left_out == []
+        assert read_readings(new[0].url).table.column("value").to_pylist() == [1.5]
+    finally:
+        server.shutdown()
+        server.server_close()
