@@ -54,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/train_score.py
 
 clean-data:
-	rm -rf data
+	rm -rf "$${LEPTON_DATA_ROOT:-data}"

@@ -405,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="write a working cleaning step, sensor format, log format, model kind or task, with its test")
     new.add_argument("name", help="its name, e.g. fahrenheit_to_celsius")
     new.add_argument("--kind", required=True, choices=["clean-step", "sensor-format", "log-format", "model", "task"])
-    new.add_argument("--root", help="the checkout to write into (default: the one this command runs from)")
+    new.add_argument("--root", help="the checkout to write into (default: the one the working directory is in)")
     new.set_defaults(func=cmd_new)
 
     doctor = sub.add_parser("doctor", help="TensorFlow, CUDA and devices, the Prefect API, the Dask scheduler, the store")

@@ -21,9 +21,15 @@ KINDS = {
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 
 
-def root() -> Path:
-    """The checkout this package runs from: registries look for modules under it."""
-    return Path(__file__).resolve().parent.parent
+def root(start: Path | None = None) -> Path:
+    """The lepton-flow checkout the user stands in: `start` (default: the working directory) or the nearest folder above it
+    holding `pyproject.toml` and `lepton_flow/`. Not the installed package's folder: run from another checkout, `new`
+    wrote its files into the first one."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "lepton_flow" / "__init__.py").is_file():
+            return folder
+    raise ValueError(f"{here} is not inside a lepton-flow checkout (a folder with pyproject.toml and lepton_flow/): run `lepton-flow new` from one, or pass --root")
 
 
 def new(name: str, kind: str, base: Path | None = None) -> tuple[list[Path], str]:

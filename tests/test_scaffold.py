@@ -34,6 +34,25 @@ def test_new_refuses_bad_names_kinds_and_clashes(tmp_path):
         new("hampel", "clean-step", tmp_path)
 
 
+def test_new_writes_into_the_checkout_the_user_stands_in(tmp_path, monkeypatch):
+    """Run from another checkout, `new` wrote into the installed package's folder; it writes where the user stands."""
+    from lepton_flow.scaffold import root
+
+    other = tmp_path / "other"
+    for folder in ("lepton_flow/cleaning", "tests", "deep/inside"):
+        (other / folder).mkdir(parents=True)
+    (other / "pyproject.toml").write_text('[project]\nname = "lepton-flow"\n')
+    (other / "lepton_flow" / "__init__.py").write_text("")
+    monkeypatch.chdir(other / "deep" / "inside")
+    assert root() == other
+    files, _ = new("my_step", "clean-step")
+    assert files == [other / "lepton_flow/cleaning/my_step.py", other / "tests/test_step_my_step.py"] and all(f.exists() for f in files)
+    assert not (REPO / "lepton_flow/cleaning/my_step.py").exists()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="not inside a lepton-flow checkout"):
+        new("my_step2", "clean-step")
+
+
 def test_new_for_every_kind_in_a_copy_of_the_repository(tmp_path, prefect_server):
     copy = tmp_path / "repo"
     shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".venv", "data", ".git", "__pycache__", ".pytest_cache", "*.egg-info", "bench-out"))
