@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
-from lepton_flow import cleaning, store
+from lepton_flow import cleaning, store, units
 from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
@@ -78,6 +78,8 @@ class RunInfo(BaseModel):
     grid_seconds: int = 30
     chunk_len: int = DEFAULT_CHUNK_LEN
     threshold: float = Field(0.5, ge=0, le=1)
+    units: dict[str, str | None] = {}
+    """The store's unit for each metric it holds, at `base_snapshot`: readings in other units are converted to it."""
     started: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -219,6 +221,7 @@ def new_run(run_id: str, grid_seconds: int | None, settings: Settings | None = N
         grid_seconds=current.grid_seconds or grid_seconds or cleaning.DEFAULT_GRID_SECONDS,
         chunk_len=current.chunk_len or DEFAULT_CHUNK_LEN,
         threshold=settings.validation_threshold,
+        units=current.units,
     )
 
 
@@ -291,6 +294,22 @@ def read_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> ParsedRef
     )
 
 
+def _unit_pairs(metric: pd.Series, unit: pd.Series) -> pd.DataFrame:
+    """Each distinct (metric, unit) of a file with the rows that hold it (`rows`: positions)."""
+    pairs = pd.DataFrame({"metric": metric.astype(object).to_numpy(), "unit": unit.astype(object).to_numpy()})
+    return pairs.groupby(["metric", "unit"], dropna=False, sort=False).indices
+
+
+def _unit_reasons(frame: pd.DataFrame, store_units: dict[str, str | None], reasons: np.ndarray) -> None:
+    """Add a reason to each row whose unit cannot be stored as its metric's unit (km/h beside hPa, an unknown unit beside a known one)."""
+    for (metric, unit), rows in _unit_pairs(frame["metric"], frame["unit"]).items():
+        unit = None if pd.isna(unit) else unit
+        if why := units.why_not(unit, units.stored_unit(store_units.get(metric), unit)):
+            reason = f"unit_mismatch ({why})"
+            current = reasons[rows]
+            reasons[rows] = np.where(current == None, reason, current.astype(str) + "; " + reason)  # noqa: E711
+
+
 class FileRejected(ValueError):
     """A file whose share of valid readings is under the threshold; nothing of it is stored.
 
@@ -315,6 +334,7 @@ def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
     table = _read_parquet(parsed.parsed_url)
     frame = table.to_pandas()
     outcome = validate_frame(frame.drop(columns=["line"]), run.dataset)
+    _unit_reasons(frame, run.units, outcome.reasons)
     result_url = None
     if outcome.result_json:
         result_url = join(run.staging_url, "validation", f"{parsed.file.key}.json")
@@ -355,6 +375,23 @@ def grid_bins(ts_ns: np.ndarray, grid_seconds: int) -> np.ndarray:
     return np.floor_divide(ts_ns + step // 2, step)
 
 
+def _in_stored_units(table: pa.Table, store_units: dict[str, str | None]) -> tuple[pa.Table, dict[str, str | None]]:
+    """Values converted to the unit each metric is stored in (validation quarantined those that cannot be), and those units."""
+    if not table.num_rows:
+        return table, {}
+    values = table.column("value").to_numpy().copy()
+    metric, unit = table.column("metric").to_pandas(), table.column("unit").to_pandas()
+    stored: dict[str, str | None] = {}
+    for (m, u), rows in _unit_pairs(metric, unit).items():
+        u = None if pd.isna(u) else u
+        to = units.stored_unit(store_units.get(m), u)
+        if to is not None or m not in stored:
+            stored[m] = to
+        if u is not None and to is not None and u.strip() != to.strip():
+            values[rows] = units.convert(values[rows], u, to)
+    return table.set_column(table.schema.get_field_index("value"), "value", pa.array(values, pa.float64())), stored
+
+
 @_frees_memory
 def stage_file(validated: ValidatedRef, run: RunInfo) -> StagedRef:
     """Stage a file's valid readings as Parquet, split by store time window."""
@@ -365,6 +402,7 @@ def stage_file(validated: ValidatedRef, run: RunInfo) -> StagedRef:
         keep = np.ones(table.num_rows, bool)
         keep[bad] = False
         table = table.filter(pa.array(keep))
+    table, stored_units = _in_stored_units(table, run.units)
     ts = table.column("timestamp").cast(pa.int64()).to_numpy()
     bins = grid_bins(ts, run.grid_seconds)
     windows = np.floor_divide(bins, run.chunk_len)
@@ -386,12 +424,6 @@ def stage_file(validated: ValidatedRef, run: RunInfo) -> StagedRef:
             w = int(windows[lo])
             _write_parquet(out.slice(lo, hi - lo), join(run.staging_url, "valid", f"w={w}", f"{parsed.file.key}.parquet"), row_group_size=65536)
             staged_windows.append(w)
-    units: dict[str, str | None] = {}
-    if table.num_rows:
-        pairs = pa.table({"m": table.column("metric"), "u": table.column("unit")}).group_by(["m", "u"]).aggregate([]).to_pylist()
-        for pair in pairs:
-            if pair["u"] is not None or pair["m"] not in units:
-                units[pair["m"]] = pair["u"]
     return StagedRef(
         file=parsed.file,
         records=parsed.records,
@@ -400,7 +432,7 @@ def stage_file(validated: ValidatedRef, run: RunInfo) -> StagedRef:
         windows=staged_windows,
         sensors=sorted(set(table.column("sensor_id").unique().to_pylist())),
         metrics=sorted(set(table.column("metric").unique().to_pylist())),
-        units=units,
+        units=stored_units,
         min_bin=int(bins.min()) if bins.size else None,
         max_bin=int(bins.max()) if bins.size else None,
     )
@@ -618,12 +650,13 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         windows = staged_windows
     start_bin = max(windows[0] * W, store_start)
     cleaned_url = join(run.staging_url, "cleaned.zarr")
-    units = dict(current.units)
+    metric_units = dict(current.units)
     for s in with_rows:
         for m, u in s.units.items():
-            units.setdefault(m, u)
+            if metric_units.get(m) is None:
+                metric_units[m] = u
     store.CleanedBlock.create(
-        cleaned_url, grid_seconds=run.grid_seconds, chunk_len=W, start_bin=start_bin, end_bin=end_bin, windows=windows, sensors=sensors, metrics=metrics, units=units
+        cleaned_url, grid_seconds=run.grid_seconds, chunk_len=W, start_bin=start_bin, end_bin=end_bin, windows=windows, sensors=sensors, metrics=metrics, units=metric_units
     )
     job = WindowJob(
         run=run,
