@@ -14,7 +14,7 @@ from lepton_flow.flowtools import rejections, split_completed, store_lock
 from lepton_flow.ingest import IngestSummary
 from lepton_flow.parallel import task_runner
 from lepton_flow.settings import get_settings
-from lepton_flow.sources import ReadOptions
+from lepton_flow.sources import ReadOptions, SourceURL
 from tasks.clean_readings import clean_readings
 from tasks.commit_readings import commit_readings
 from tasks.discover_sensor_files import discover_sensor_files
@@ -30,7 +30,9 @@ StepName = Literal[tuple(step_names())]  # type: ignore[valid-type]
 class SensorIngestParams(ReadOptions, CleanParams):
     """Parameters of `sensor_ingest`: where to read, how to read it, how to clean it."""
 
-    source: str = Field(
+    model_config = {"hide_input_in_errors": True}  # a refused source may carry a secret
+
+    source: SourceURL = Field(
         "",
         description="Files to ingest: a directory, a glob or one file, as a path or fsspec URL. Empty: the demo data under the data root.",
         max_length=2048,

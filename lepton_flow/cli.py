@@ -73,10 +73,17 @@ def _params(args: argparse.Namespace) -> dict:
     return out
 
 
+def _source(args: argparse.Namespace) -> str:
+    """`--source`, with an HTTP URL's password moved out of it into the HTTP client's settings: the run never sees it."""
+    from lepton_flow.sources import take_credentials
+
+    return take_credentials(args.source) if args.source else ""
+
+
 def _ingest_params(args: argparse.Namespace, extra: dict):
     from flows.sensor_ingest import SensorIngestParams
 
-    fields = {"source": args.source or "", **extra}
+    fields = {"source": _source(args), **extra}
     if args.steps:
         fields["steps"] = [s.strip() for s in args.steps.split(",") if s.strip()]
     if args.grid_seconds:
@@ -144,7 +151,7 @@ def flow_params(args: argparse.Namespace) -> dict:
     if args.flow == "log-ingest":
         from lepton_flow.logs.ingest import LogIngestParams
 
-        params["logs"] = LogIngestParams(**{"source": args.source or "", **extra})
+        params["logs"] = LogIngestParams(**{"source": _source(args), **extra})
     if args.flow == "image-classifier":
         from lepton_flow.images import ImageParams
 

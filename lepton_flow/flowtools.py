@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
+from lepton_flow.settings import redact
+
 
 class FileFailure(BaseModel):
     """A file whose task failed: which file, at which stage, and why."""
@@ -49,7 +51,7 @@ def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tupl
             except Exception as exc:  # the task's own error says what went wrong
                 message, error = str(exc) or message, type(exc).__name__
                 counts = {k: getattr(exc, k) for k in ("records", "quarantined") if isinstance(getattr(exc, k, None), int)}
-            failed.append(FileFailure(file=file, stage=stage, message=message, error=error, **counts))
+            failed.append(FileFailure(file=redact(file), stage=stage, message=redact(message), error=error, **counts))
     return done, failed
 
 

@@ -252,7 +252,7 @@ def _write_quarantine(url: str, file: SourceFile, lines, reasons: list[str], raw
     _write_parquet(
         pa.table(
             {
-                "file": [file.url] * n,
+                "file": [file.shown] * n,
                 "line": pa.array(lines, pa.int64()),
                 "row": pa.array(row_index, pa.int64()) if row_index is not None else pa.nulls(n, pa.int64()),
                 "reason": pa.array(reasons, pa.string()),
@@ -358,7 +358,7 @@ def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
         worst = max(outcome.expectations, key=lambda e: e["unexpected"])
         example = frame.iloc[worst["first_row"]]
         raise FileRejected(
-            f"{parsed.file.url}: only {outcome.success_rate:.1%} of {parsed.readings} readings passed "
+            f"{parsed.file.shown}: only {outcome.success_rate:.1%} of {parsed.readings} readings passed "
             f"(threshold {run.threshold:.0%}); expectation {worst['expectation']} failed {worst['unexpected']} times, "
             f"e.g. line {int(example['line'])}: sensor_id={example['sensor_id']!r} metric={example['metric']!r} "
             f"value={example['value']!r} unit={example['unit']!r} timestamp={example['timestamp']}. "
@@ -605,7 +605,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         )
     accounts = {
         s.file.key: FileAccount(
-            file=s.file.url, sha256=s.file.sha256, records=s.records, quarantined=s.quarantined, status="empty" if s.records == 0 else "ok"
+            file=s.file.shown, sha256=s.file.sha256, records=s.records, quarantined=s.quarantined, status="empty" if s.records == 0 else "ok"
         )
         for s in staged
     }
@@ -619,7 +619,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         if current.exists and s.min_bin < current.start_bin:
             first = pd.Timestamp(s.min_bin * run.grid_seconds * NS, tz="UTC").isoformat()
             rejected[s.file.key] = (
-                f"{s.file.url}: readings from {first}, before the store's first time "
+                f"{s.file.shown}: readings from {first}, before the store's first time "
                 f"({pd.Timestamp(current.start_bin * run.grid_seconds * NS, tz='UTC').isoformat()}), cannot be added yet; "
                 "ingest them into a new store (LEPTON_STORE_URL) instead"
             )
@@ -629,7 +629,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     for s in with_rows:
         more = set(s.metrics) - held
         if s.file.key not in rejected and len(held) + len(more) > MAX_METRICS:
-            rejected[s.file.key] = f"{s.file.url}: its {len(more)} new metric(s) would take the store past {MAX_METRICS} metrics; write them long under fewer metric names"
+            rejected[s.file.key] = f"{s.file.shown}: its {len(more)} new metric(s) would take the store past {MAX_METRICS} metrics; write them long under fewer metric names"
             accounts[s.file.key].status, accounts[s.file.key].message = "rejected", rejected[s.file.key]
         elif s.file.key not in rejected:
             held |= more
@@ -708,8 +708,8 @@ def commit(cleaned: CleanResult, run: RunInfo, staged: list[StagedRef]) -> str |
     staged = [s for s in staged if s.file.key not in cleaned.rejected]
     names = [s.file.name for s in staged]
     message = f"sensor_ingest run {run.run_id}: {len(staged)} file(s): {', '.join(names[:10])}{' ...' if len(names) > 10 else ''}"
-    ingested = {s.file.identity: {"file": s.file.url, "sha256": s.file.sha256, "run": run.run_id, "at": run.started} for s in staged}
-    metadata = {"flow_run_id": run.run_id, "files": [s.file.url for s in staged], "sha256": sorted({s.file.sha256 for s in staged})}
+    ingested = {s.file.identity: {"file": s.file.shown, "sha256": s.file.sha256, "run": run.run_id, "at": run.started} for s in staged}
+    metadata = {"flow_run_id": run.run_id, "files": [s.file.shown for s in staged], "sha256": sorted({s.file.sha256 for s in staged})}
     if cleaned.cleaned_url is None:
         return store.record_ingested(run.store_url, run.base_snapshot, message, metadata, ingested)
     with dask_client():
@@ -743,7 +743,7 @@ def summarise(
     for v in validated:
         for e in v.expectations:
             validation_rows.append(
-                {"file": v.parsed.file.url, "expectation": e["expectation"], "success": e["success"], "failed_readings": e["unexpected"], "readings": v.parsed.readings}
+                {"file": v.parsed.file.shown, "expectation": e["expectation"], "success": e["success"], "failed_readings": e["unexpected"], "readings": v.parsed.readings}
             )
     docs_url = None
     fs, base = fsspec.core.url_to_fs(join(run.staging_url, "validation"))

@@ -8,6 +8,7 @@ that Dask worker processes started elsewhere resolve them the same way.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 
 from pydantic import Field, field_validator
@@ -24,6 +25,18 @@ def join(url: str, *parts: str) -> str:
     for part in parts:
         out = f"{out}/{part.strip('/')}"
     return out
+
+
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@:\s]*):(?P<password>[^/@\s]+)@")
+_SECRET_QUERY = re.compile(r"(?P<key>[?&](?:token|access_token|password|passwd|secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|api_key|apikey)=)[^&\s#]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`text` with the passwords of URLs in it (`https://user:pw@host`) and secret query values (`?token=`, signatures) as `***`.
+
+    Applied to everything lepton-flow writes about a source: logs, artifacts, the ledger, commit metadata, error messages.
+    """
+    return _SECRET_QUERY.sub(r"\g<key>***", _USERINFO.sub(r"\g<scheme>\g<user>:***@", text))
 
 
 def file_stem(url: str) -> str:

@@ -18,16 +18,17 @@ import stat
 import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Annotated, Literal
 
 import fsspec
+import fsspec.config
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from lepton_flow.settings import file_stem, is_local
+from lepton_flow.settings import file_stem, is_local, redact
 from lepton_flow.store import ledger
 
 # Text columns are dictionary-encoded: a file holds a handful of distinct
@@ -78,11 +79,57 @@ class SourceFile(BaseModel):
             self.identity = self.sha256
 
     @property
+    def shown(self) -> str:
+        """The URL as lepton-flow writes it anywhere (logs, artifacts, the ledger, messages): secrets in it redacted."""
+        return redact(self.url)
+
+    @property
     def key(self) -> str:
         """Short, stable id used in staging and quarantine paths (distinct for distinct identities)."""
         if self.identity == self.sha256:
             return self.sha256[:16]
         return hashlib.sha256(self.identity.encode()).hexdigest()[:16]
+
+
+def no_password(url: str) -> str:
+    """A flow's source, refused when it carries a password: Prefect stores a run's parameters in its database and logs."""
+    if redact(url) != url and "@" in url.split("?", 1)[0]:
+        raise ValueError(
+            f"the source {redact(url)} carries a password, which Prefect would store with the run: pass it to `lepton-flow run --source` "
+            "(the command keeps it out of the run), or give the workers the site's credentials in their environment (FSSPEC_HTTP)"
+        )
+    return url
+
+
+SourceURL = Annotated[str, AfterValidator(no_password)]
+"""A flow's `source` parameter: any path or fsspec URL, but none with a password in it."""
+
+
+def take_credentials(url: str) -> str:
+    """`url` without its `user:password@`, the credentials handed to fsspec's HTTP client instead (this process and the workers it starts).
+
+    For `lepton-flow run --source https://user:pw@host/...`: the run then
+    never sees the password, so it reaches no log, artifact or database.
+    Only HTTP(S) takes credentials this way; other URLs with a password are
+    refused naming what to use instead.
+    """
+    import base64
+    import json
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{redact(url)}: a password in a {parts.scheme}:// URL is not taken; use that store's own credentials (AWS_* variables, a Prefect Secret block)")
+    token = base64.b64encode(f"{unquote(parts.username or '')}:{unquote(parts.password)}".encode()).decode()
+    config = json.loads(os.environ.get("FSSPEC_HTTP") or "{}")
+    config.setdefault("client_kwargs", {}).setdefault("headers", {})["Authorization"] = f"Basic {token}"
+    os.environ["FSSPEC_HTTP"] = json.dumps(config)  # the cluster's workers start after this and inherit it
+    fsspec.config.conf.setdefault("http", {}).update(config)
+    fsspec.config.conf.setdefault("https", {}).update(config)
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def sensor_from_name(url: str, options: "ReadOptions") -> str:
@@ -417,8 +464,8 @@ def discover(source: str, ingested: set[str], supported=None, identity=None) -> 
         if why := why_not_a_file(url):
             from lepton_flow.flowtools import run_logger
 
-            run_logger().warning("%s: %s; left out", url, why)
-            unsupported.append(f"{url} ({why})")
+            run_logger().warning("%s: %s; left out", redact(url), why)
+            unsupported.append(f"{redact(url)} ({why})")
         elif not under_roots(url, roots):
             from lepton_flow.flowtools import run_logger
 

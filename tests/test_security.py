@@ -72,3 +72,61 @@ def test_a_secret_block_with_a_bad_value_names_the_block_and_the_field_never_the
         with pytest.raises(CredentialsError, match=f"Secret block 'keys': {why}") as err:
             parse_keys("keys", value)
         assert "s3cr3t" not in str(err.value)
+
+
+def test_an_http_source_with_a_password_is_read_and_the_password_is_written_nowhere(tmp_path):
+    """`--source http://user:pw@host/...` failed (http://http://...) and the password reached Prefect's database and the logs:
+    the CLI hands it to the HTTP client and runs on the URL without it; a flow given such a URL refuses it."""
+    import base64
+    import functools
+    import http.server
+    import os
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    from flows.sensor_ingest import SensorIngestParams
+
+    secret = "s3cr3t-Pa55"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "pump-1.csv").write_text("timestamp,temperature[C]\n2026-03-01T00:00:00Z,20.5\n2026-03-01T00:00:30Z,20.7\n")
+    expected = "Basic " + base64.b64encode(f"reader:{secret}".encode()).decode()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def do_HEAD(self):
+            self.do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://reader:{secret}@127.0.0.1:{server.server_address[1]}/pump-1.csv"
+    try:
+        with pytest.raises(ValueError, match=r"reader:\*\*\*@.* carries a password") as refused:
+            SensorIngestParams(source=url)
+        assert secret[:6] not in str(refused.value)  # pydantic's error does not echo the input either
+        root = tmp_path / "data"
+        env = {**os.environ, "LEPTON_DATA_ROOT": str(root), "LEPTON_DASK_WORKERS": "1", "PREFECT_HOME": str(root / "prefect-home"), "PREFECT_LOGGING_LEVEL": "DEBUG"}
+        env.pop("PREFECT_API_URL", None)
+        out = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", url], env=env, capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[1])
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+        assert "files ingested:      1" in out.stdout and "    stored:            2" in out.stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+    from lepton_flow import store
+
+    assert store.ledger.count(str(root / "store")) == 1
+    assert secret not in out.stdout + out.stderr
+    leaks = [str(p) for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert leaks == []  # the store, the ledger, Data Docs, quarantine, Prefect's database and its logs

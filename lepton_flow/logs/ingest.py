@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from lepton_flow import store
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import SourceFile, open_output, remove_tree
+from lepton_flow.sources import SourceFile, SourceURL, open_output, remove_tree
 
 DATASET = "log_events"
 CHUNK_LEN = 1024  # windows per store chunk
@@ -43,7 +43,9 @@ def _log_format_names() -> list[str]:
 class LogIngestParams(BaseModel):
     """Parameters of `log_ingest`."""
 
-    source: str = Field("", max_length=2048, description="Log files: a directory, a glob or one file, as a path or fsspec URL (plain or .gz). Empty: <data root>/logs.")
+    model_config = {"hide_input_in_errors": True}  # a refused source may carry a secret
+
+    source: SourceURL = Field("", max_length=2048, description="Log files: a directory, a glob or one file, as a path or fsspec URL (plain or .gz). Empty: <data root>/logs.")
     format: str = Field("auto", description="Log format; auto detects it per file from a sample of its lines.", json_schema_extra=lambda s: s.update(enum=["auto", *_log_format_names()]))
     year: int | None = Field(None, ge=1970, le=2200, description="Year for formats whose timestamps have none (BSD syslog); empty: each file's modification year.")
     window_seconds: int = Field(60, ge=1, le=86_400, description="Counting window in seconds (a store keeps its own).")
@@ -213,15 +215,15 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
     frame["level"] = _levels(frame["level"])
     bad = []
     if got.quarantined:
-        bad.append(pd.DataFrame({"file": file.url, "line": [q["line"] for q in got.quarantined], "reason": [q["reason"] for q in got.quarantined], "text": [q["text"] for q in got.quarantined]}))
+        bad.append(pd.DataFrame({"file": file.shown, "line": [q["line"] for q in got.quarantined], "reason": [q["reason"] for q in got.quarantined], "text": [q["text"] for q in got.quarantined]}))
     if len(frame):
         outcome = validate_frame(frame.drop(columns=["line"]), DATASET)
         failed = outcome.reasons != None  # noqa: E711 (elementwise)
         ref.invalid = int(failed.sum())
         if ref.invalid:
-            bad.append(pd.DataFrame({"file": file.url, "line": frame["line"][failed].to_numpy(), "reason": outcome.reasons[failed], "text": frame["message"][failed].str.slice(0, 500).to_numpy()}))
+            bad.append(pd.DataFrame({"file": file.shown, "line": frame["line"][failed].to_numpy(), "reason": outcome.reasons[failed], "text": frame["message"][failed].str.slice(0, 500).to_numpy()}))
         if ref.events and 1 - ref.invalid / ref.events < run.threshold:
-            ref.status, ref.message = "rejected", f"{file.url}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
+            ref.status, ref.message = "rejected", f"{file.shown}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
             ref.invalid, ref.stored = ref.events, 0
         else:
             good = pa.Table.from_pandas(frame[~failed] if ref.invalid else frame, preserve_index=False)
@@ -253,7 +255,7 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         default = log_formats()[first_format].drain_similarity if first_format else 0.4
         miner = Drain(similarity=similarity or default)
     before = len(miner.templates)
-    ingested = {r.file.sha256: {"file": r.file.url, "size": r.file.size, "run": run.run_id} for r in refs if r.status == "ok"}
+    ingested = {r.file.sha256: {"file": r.file.shown, "size": r.file.size, "run": run.run_id} for r in refs if r.status == "ok"}
     if staged:
         import pyarrow as pa
         import pyarrow.parquet as pq
