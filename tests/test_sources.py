@@ -153,17 +153,23 @@ def test_discover_skips_known_hashes_duplicates_and_unknown_types(tmp_path):
         discover(str(tmp_path / "missing"), set())
 
 
+def _roots(tmp_path):
+    """An allowed folder and a secret one beside it holding private.csv; returns them and a good CSV text."""
+    allowed, secret = tmp_path / "incoming", tmp_path / "secret"
+    allowed.mkdir()
+    secret.mkdir()
+    line = "timestamp,sensor,metric,value\n2026-03-01T00:00:00Z,s1,temperature,20.5\n"
+    (secret / "private.csv").write_text(line.replace("20.5", "99.0"))
+    return allowed, secret, line
+
+
 def test_sources_only_under_the_configured_roots(tmp_path, monkeypatch):
     """With LEPTON_SOURCE_ROOTS set, a source outside them (also by `..`) is refused naming the roots, and a
     symlink inside a root that points out is left out; unset, any source is read."""
     from lepton_flow.settings import get_settings
 
-    allowed, secret = tmp_path / "incoming", tmp_path / "secret"
-    allowed.mkdir()
-    secret.mkdir()
-    line = "timestamp,sensor,metric,value\n2026-03-01T00:00:00Z,s1,temperature,20.5\n"
+    allowed, secret, line = _roots(tmp_path)
     (allowed / "ok.csv").write_text(line)
-    (secret / "private.csv").write_text(line.replace("20.5", "99.0"))
     (allowed / "link.csv").symlink_to(secret / "private.csv")
 
     monkeypatch.setenv("LEPTON_SOURCE_ROOTS", f"{allowed}, s3://bucket/incoming")
@@ -187,12 +193,8 @@ def test_a_file_swapped_for_a_symlink_out_after_discovery_is_refused_when_read(t
     from lepton_flow.settings import get_settings
     from lepton_flow.sources import open_source
 
-    allowed, secret = tmp_path / "incoming", tmp_path / "secret"
-    allowed.mkdir()
-    secret.mkdir()
-    line = "timestamp,sensor,metric,value\n2026-03-01T00:00:00Z,s1,temperature,20.5\n"
+    allowed, secret, line = _roots(tmp_path)
     (allowed / "a.csv").write_text(line)
-    (secret / "private.csv").write_text(line.replace("20.5", "99.0"))
     (allowed / "sub").mkdir()
     (allowed / "sub" / "b.csv").write_text(line.replace("20.5", "21.5"))
     monkeypatch.setenv("LEPTON_SOURCE_ROOTS", str(allowed))
