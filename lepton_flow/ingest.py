@@ -294,8 +294,8 @@ def read_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> ParsedRef
     )
 
 
-def _unit_pairs(metric: pd.Series, unit: pd.Series) -> pd.DataFrame:
-    """Each distinct (metric, unit) of a file with the rows that hold it (`rows`: positions)."""
+def _unit_pairs(metric: pd.Series, unit: pd.Series) -> dict[tuple, np.ndarray]:
+    """Each distinct (metric, unit) of a file -> the positions of the rows that hold it (a missing unit as NaN)."""
     pairs = pd.DataFrame({"metric": metric.astype(object).to_numpy(), "unit": unit.astype(object).to_numpy()})
     return pairs.groupby(["metric", "unit"], dropna=False, sort=False).indices
 
