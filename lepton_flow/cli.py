@@ -131,6 +131,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         api.stop()
 
 
+def _described(exc: ValueError) -> str:
+    """A parameter error as `field: value: what is wrong` (several joined by `; `), each value shown with any secret in it redacted."""
+    from lepton_flow.settings import redact
+
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return str(exc)
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: {redact(repr(e['input']))}: {e['msg']}" if "input" in e else e["msg"] for e in errors()
+    )
+
+
 def flow_params(args: argparse.Namespace) -> dict:
     """Each flow's parameter model for `lepton-flow run`, checked (raises `ValueError` naming the field)."""
     extra = _params(args)
@@ -167,7 +179,7 @@ def _run_flows(args: argparse.Namespace, api) -> int:
     try:
         params = flow_params(args)
     except ValueError as exc:
-        print(f"lepton-flow: invalid parameters: {exc}", file=sys.stderr)
+        print(f"lepton-flow: invalid parameters: {_described(exc)}", file=sys.stderr)
         return 2
     from lepton_flow.parallel import SchedulerUnreachable, check_scheduler, local_api
     from lepton_flow.settings import get_settings
