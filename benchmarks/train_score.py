@@ -10,7 +10,7 @@ same model:
   `lepton_flow.models.data.window_dataset` (chunk-aligned parallel reads,
   windowing, masking, shuffling, prefetch), (b) `model.fit` on the same
   windows held in memory as one numpy array;
-- scoring windows per second, (a) `lepton_flow.scoring.score_rows` over the
+- scoring windows per second, (a) `lepton_flow.models.inference.score_rows` over the
   store (read, window, infer, average overlapping windows per row and
   sensor), (b) `model.predict` on the same windows held in memory.
 
@@ -84,7 +84,7 @@ def main() -> None:
     from lepton_flow.models.autoencoder import build, masked_mse
     from lepton_flow.models.data import window_dataset
     from lepton_flow.models.windows import StatsAccumulator, make_windows, window_starts
-    from lepton_flow.scoring import score_rows
+    from lepton_flow.models.inference import score_rows
 
     device = gpu.configure()
     metrics = ["temperature", "humidity"]

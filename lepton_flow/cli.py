@@ -370,11 +370,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Work pools, the `gpu` limit and the deployments, against PREFECT_API_URL; safe to run again."""
     _quiet_defaults()
-    from lepton_flow.deploy import DeployError, deploy
+    from lepton_flow.deploy import deploy
+    from lepton_flow.services import ServiceError
 
     try:
         out = deploy(gpu_slots=args.gpu_slots, checkout=args.checkout, pool_type=args.pool_type)
-    except DeployError as exc:
+    except ServiceError as exc:  # DeployError, or the server refusing the request
         print(f"lepton-flow deploy: {exc}", file=sys.stderr)
         return 1
     print(f"prefect api:  {out['api']}")

@@ -18,6 +18,18 @@ import time
 from pathlib import Path
 
 import lepton_flow
+from lepton_flow.services import (
+    ServiceError,
+    api_get,
+    api_request,
+    client_env,
+    pool_status,
+    prefect_bin,
+    server_env,
+    start_server,
+    start_worker,
+    stop_all,
+)
 
 REPO_ROOT = Path(lepton_flow.__file__).resolve().parents[1]
 PREFECT_FILE = REPO_ROOT / "deployments" / "prefect.yaml"
@@ -29,8 +41,8 @@ POOLS = {
 K8S_TEMPLATES = REPO_ROOT / "deployments" / "k8s"
 
 
-class DeployError(RuntimeError):
-    pass
+class DeployError(ServiceError):
+    """Deploying failed; the message says where and what to do."""
 
 
 def host_gpus() -> int:
@@ -45,34 +57,7 @@ def host_gpus() -> int:
     return sum(1 for line in out.splitlines() if line.startswith("GPU "))
 
 
-def _api(method: str, api_url: str, path: str, json: dict | None = None):
-    """A call to the server's REST API, with PREFECT_API_AUTH_STRING's basic auth when the server wants it."""
-    import httpx
-    from prefect.settings import PREFECT_API_AUTH_STRING
-
-    auth = PREFECT_API_AUTH_STRING.value()
-    if auth is not None and hasattr(auth, "get_secret_value"):
-        auth = auth.get_secret_value()
-    user, _, password = auth.partition(":") if auth else ("", "", "")
-    r = httpx.request(method, api_url.rstrip("/") + path, json=json, timeout=10, auth=(user, password) if auth else None)
-    if r.status_code == 401:
-        raise DeployError(f"the Prefect server at {api_url} refused the request (401): set PREFECT_API_AUTH_STRING to its user:password")
-    return r
-
-
-def _api_get(api_url: str, path: str):
-    r = _api("GET", api_url, path)
-    return None if r.status_code == 404 else r.raise_for_status().json()
-
-
-def pool_status(pool: str, api_url: str) -> str | None:
-    """The work pool's status (READY once a worker polls it), None if it does not exist."""
-    body = _api_get(api_url, f"/work_pools/{pool}")
-    return body and body.get("status")
-
-
 def _prefect(args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
-    from lepton_flow.services import prefect_bin
 
     proc = subprocess.run([prefect_bin(), "--no-prompt", *args], env=env, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -84,7 +69,7 @@ def ensure_pools(api_url: str, env: dict[str, str], pool_type: str = "process") 
     """Create the two work pools that do not exist yet; returns pool -> 'created' | 'kept'."""
     out = {}
     for pool, description in POOLS.items():
-        if _api_get(api_url, f"/work_pools/{pool}") is not None:
+        if api_get(api_url, f"/work_pools/{pool}") is not None:
             out[pool] = "kept"
             continue
         args = ["work-pool", "create", pool, "--type", pool_type]
@@ -93,7 +78,7 @@ def ensure_pools(api_url: str, env: dict[str, str], pool_type: str = "process") 
             args += ["--base-job-template", str(template)]
         _prefect(args, env)
         # The CLI takes no description; the UI's Work Pools page shows it.
-        _api("PATCH", api_url, f"/work_pools/{pool}", {"description": description}).raise_for_status()
+        api_request("PATCH", api_url, f"/work_pools/{pool}", {"description": description}).raise_for_status()
         out[pool] = "created"
     return out
 
@@ -181,15 +166,14 @@ def deploy(gpu_slots: int | None = None, prefect_file: Path = PREFECT_FILE, chec
 
 
 def _deployments(api_url: str) -> list[dict]:
-    r = _api("POST", api_url, "/deployments/filter", {"limit": 200}).raise_for_status()
-    flows = _api("POST", api_url, "/flows/filter", {"limit": 200}).raise_for_status().json()
+    r = api_request("POST", api_url, "/deployments/filter", {"limit": 200}).raise_for_status()
+    flows = api_request("POST", api_url, "/flows/filter", {"limit": 200}).raise_for_status().json()
     names = {f["id"]: f["name"] for f in flows}
     return [{**d, "flow_name": names.get(d["flow_id"], "?")} for d in r.json()]
 
 
 def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_slots: int | None = None) -> int:
     """A Prefect server, the deployments and one worker per pool on this machine, until Ctrl-C."""
-    from lepton_flow.services import ServiceError, client_env, server_env, start_server, start_worker, stop_all
     from lepton_flow.settings import get_settings, join
 
     settings = get_settings()
@@ -229,7 +213,7 @@ def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_s
         return 0
     except KeyboardInterrupt:
         return 0
-    except (ServiceError, DeployError) as exc:
+    except ServiceError as exc:
         print(f"lepton-flow up: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
+from lepton_flow.runtime import EMBEDDED_API_ENV, run_logger
 from lepton_flow.settings import redact
 
 
@@ -84,19 +85,6 @@ def sweep_stale_staging(keep_url: str) -> None:
         run_logger().info("removed %s: staging left by a run that was stopped before it ended (untouched for a day)", gone)
 
 
-def run_logger():
-    """The Prefect run logger inside a flow or task run; a plain logger when a test calls `task.fn`."""
-    import logging
-
-    from prefect import get_run_logger
-    from prefect.exceptions import MissingContextError
-
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger("lepton_flow")
-
-
 def emit_committed(group: str, store_url: str, snapshot: str, **payload) -> None:
     """Emit `lepton.<group>.committed` for the store resource `lepton.store.<group>`, naming the snapshot.
 
@@ -117,9 +105,6 @@ def emit_committed(group: str, store_url: str, snapshot: str, **payload) -> None
 
 
 GPU_LIMIT = "gpu"
-EMBEDDED_API_ENV = "LEPTON_EMBEDDED_API"
-
-
 def _gpu_slots() -> int:
     from lepton_flow.gpu import gpu_count
 

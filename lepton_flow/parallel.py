@@ -264,7 +264,7 @@ class LocalAPI:
         import prefect
         from prefect.settings import PREFECT_API_URL, get_current_settings
 
-        from lepton_flow.flowtools import EMBEDDED_API_ENV
+        from lepton_flow.runtime import EMBEDDED_API_ENV
 
         api = cls()
         if PREFECT_API_URL.value():
@@ -345,7 +345,7 @@ class LocalAPI:
             return
         import subprocess
 
-        from lepton_flow.flowtools import EMBEDDED_API_ENV
+        from lepton_flow.runtime import EMBEDDED_API_ENV
 
         self.stopped = True
         _SHARED_CLUSTER.clear()

@@ -17,11 +17,12 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from lepton_flow import store
+from lepton_flow.models import DEFAULT_MODEL
 from lepton_flow.models.features import grid_reader
-from lepton_flow.models.windows import Normalization, anomaly_runs
+from lepton_flow.models.inference import score_rows
+from lepton_flow.models.windows import Normalization, anomaly_runs, chunk_ranges
 from lepton_flow.registry import CURRENT, ModelVersion, Registry
 from lepton_flow.settings import Settings, get_settings
-from lepton_flow.training import DEFAULT_MODEL, chunk_ranges
 
 BLOCK_CHUNKS = 4  # store chunks per scoring block: big batches, bounded memory
 
@@ -118,30 +119,6 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
         grid_seconds=grid,
         chunk_len=st.chunk_len,
     )
-
-
-def score_rows(model, norm: Normalization, reader: store.GridReader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
-    """Scores `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them.
-
-    Windows start every quarter window, so each row is averaged over about
-    four windows; `batch_size` bounds the windows run through the model at once.
-    """
-    from lepton_flow.models.inference import score_rows_graph
-
-    stride = max(1, window // 4)
-    if reader.length < window:
-        raise ValueError(f"the store holds {reader.length} grid steps, fewer than one window of {window}")
-    mean, std = norm.arrays()
-    parts = []
-    step = max(stride, batch_size * stride)
-    for a in range(start, stop, step):
-        b = min(stop, a + step)
-        lo, hi = max(0, a - window), min(reader.length, b + window)
-        if hi - lo < window:
-            lo = max(0, hi - window)
-        scores = score_rows_graph(model, reader.rows(lo, hi), mean, std, window, stride, len(reader.metrics))
-        parts.append(scores[a - lo : b - lo])
-    return np.concatenate(parts)
 
 
 def score(plan: ScorePlan, batch_size: int, run_id: str, log, progress: Callable[[float], None] | None = None, top: int = 10, settings: Settings | None = None) -> ScoreResult:

@@ -159,9 +159,35 @@ def client_env(api_url: str, base: dict[str, str] | None = None) -> dict[str, st
     return env
 
 
+def api_request(method: str, api_url: str, path: str, json: dict | None = None):
+    """A call to the server's REST API, with PREFECT_API_AUTH_STRING's basic auth when the server wants it."""
+    import httpx
+    from prefect.settings import PREFECT_API_AUTH_STRING
+
+    auth = PREFECT_API_AUTH_STRING.value()
+    if auth is not None and hasattr(auth, "get_secret_value"):
+        auth = auth.get_secret_value()
+    user, _, password = auth.partition(":") if auth else ("", "", "")
+    r = httpx.request(method, api_url.rstrip("/") + path, json=json, timeout=10, auth=(user, password) if auth else None)
+    if r.status_code == 401:
+        raise ServiceError(f"the Prefect server at {api_url} refused the request (401): set PREFECT_API_AUTH_STRING to its user:password")
+    return r
+
+
+def api_get(api_url: str, path: str):
+    """The JSON of a GET on the server's REST API; None for 404."""
+    r = api_request("GET", api_url, path)
+    return None if r.status_code == 404 else r.raise_for_status().json()
+
+
+def pool_status(pool: str, api_url: str) -> str | None:
+    """The work pool's status (READY once a worker polls it), None if it does not exist."""
+    body = api_get(api_url, f"/work_pools/{pool}")
+    return body and body.get("status")
+
+
 def start_worker(pool: str, api_url: str, log: Path, env: dict[str, str] | None = None, timeout: float = 120.0, cwd: str | None = None) -> Service:
     """Start `prefect worker start --pool POOL` (in `cwd`) and wait until the pool reports READY."""
-    from lepton_flow.deploy import pool_status
 
     env = client_env(api_url, env)
     svc = Service(f"worker for {pool}", [prefect_bin(), "worker", "start", "--pool", pool], env, log, cwd=cwd)

@@ -462,12 +462,12 @@ def discover(source: str, ingested: set[str], supported=None, identity=None) -> 
     candidates = []
     for url in list_source(source):
         if why := why_not_a_file(url):
-            from lepton_flow.flowtools import run_logger
+            from lepton_flow.runtime import run_logger
 
             run_logger().warning("%s: %s; left out", redact(url), why)
             unsupported.append(f"{redact(url)} ({why})")
         elif not under_roots(url, roots):
-            from lepton_flow.flowtools import run_logger
+            from lepton_flow.runtime import run_logger
 
             run_logger().warning("%s resolves outside the allowed source roots: left out", url)
             unsupported.append(url)

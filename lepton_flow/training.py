@@ -19,16 +19,16 @@ import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
 from lepton_flow import store
-from lepton_flow.models import model_kinds
+from lepton_flow.models import DEFAULT_MODEL, model_kinds
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.features import grid_reader
-from lepton_flow.models.windows import Normalization, StatsAccumulator, gap_rows, window_starts
+from lepton_flow.models.inference import score_rows
+from lepton_flow.models.windows import Normalization, StatsAccumulator, chunk_ranges, gap_rows, window_starts
 from lepton_flow.registry import ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
 
 ModelKind = Literal[tuple(model_kinds("windows"))]  # type: ignore[valid-type]
 ModelSize = Literal[tuple(SIZES)]  # type: ignore[valid-type]
-DEFAULT_MODEL = "sensor-anomaly"
 
 
 class TrainParams(BaseModel):
@@ -240,19 +240,7 @@ def masked_loss(model, model_norm: Normalization, eval_norm: Normalization, read
 
 def validation_scores(model, norm: Normalization, reader: store.GridReader, rows: tuple[int, int], window: int, batch_size: int) -> np.ndarray:
     """Per (row, sensor) scores over a row range, as scoring computes them."""
-    from lepton_flow.scoring import score_rows
-
     return score_rows(model, norm, reader, rows[0], rows[1], window, batch_size)
-
-
-def chunk_ranges(start: int, stop: int, step: int) -> list[tuple[int, int]]:
-    """[start, stop) cut at multiples of `step` (the store's chunk boundaries)."""
-    out, row = [], start
-    while row < stop:
-        end = min(stop, (row // step + 1) * step)
-        out.append((row, end))
-        row = end
-    return out
 
 
 class _EpochLog:

@@ -111,7 +111,7 @@ def test_train_then_score_end_to_end(demo_store, data_root):
         "from lepton_flow import store\n"
         "from lepton_flow.models.windows import Normalization\n"
         "from lepton_flow.registry import Registry\n"
-        "from lepton_flow.scoring import score_rows\n"
+        "from lepton_flow.models.inference import score_rows\n"
         "from lepton_flow.settings import get_settings\n"
         "r = Registry(get_settings().models); c = r.card('sensor-anomaly')\n"
         f"reader = store.GridReader({url!r}, {snapshot!r}, c.metrics, c.sensors)\n"

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
+DEFAULT_MODEL = "sensor-anomaly"
+"""The registry name training and scoring use for the sensor anomaly model unless told otherwise."""
+
 _KINDS: dict[str, ModuleType] = {}
 
 

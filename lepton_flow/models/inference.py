@@ -12,6 +12,8 @@ import weakref
 
 import numpy as np
 
+from lepton_flow.models.windows import Normalization
+
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -79,3 +81,25 @@ def score_rows_graph(model, values: np.ndarray, mean: np.ndarray, std: np.ndarra
         fns[key] = tf.function(score, input_signature=spec)
     out = fns[key](tf.constant(values, tf.float32), tf.constant(mean), tf.constant(std))
     return np.asarray(out)[:rows]
+
+
+def score_rows(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
+    """Scores `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them.
+
+    Windows start every quarter window, so each row is averaged over about
+    four windows; `batch_size` bounds the windows run through the model at once.
+    """
+    stride = max(1, window // 4)
+    if reader.length < window:
+        raise ValueError(f"the store holds {reader.length} grid steps, fewer than one window of {window}")
+    mean, std = norm.arrays()
+    parts = []
+    step = max(stride, batch_size * stride)
+    for a in range(start, stop, step):
+        b = min(stop, a + step)
+        lo, hi = max(0, a - window), min(reader.length, b + window)
+        if hi - lo < window:
+            lo = max(0, hi - window)
+        scores = score_rows_graph(model, reader.rows(lo, hi), mean, std, window, stride, len(reader.metrics))
+        parts.append(scores[a - lo : b - lo])
+    return np.concatenate(parts)

@@ -95,3 +95,13 @@ def anomaly_runs(flags: np.ndarray, scores: np.ndarray, first_row: int) -> list[
         for a, b in zip(*runs(flags[:, col])):
             out.append((int(col), first_row + int(a), first_row + int(b) - 1, float(np.nanmax(scores[a:b, col]))))
     return out
+
+
+def chunk_ranges(start: int, stop: int, step: int) -> list[tuple[int, int]]:
+    """[start, stop) cut at multiples of `step` (the store's chunk boundaries)."""
+    out, row = [], start
+    while row < stop:
+        end = min(stop, (row // step + 1) * step)
+        out.append((row, end))
+        row = end
+    return out
