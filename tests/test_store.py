@@ -240,3 +240,15 @@ def test_a_commit_appends_to_the_ledger_without_rewriting_it(tmp_path):
     logs = store.record_ingested(url, snap, "logs", {}, {"l1": {"file": "/a.log"}}, kind="logs")
     store.record_ingested(url, snap, "sensors", {}, {"s9": {"file": "/s9"}})
     assert store.ledger.keys(url, kind="logs") == {"l1"} and "s9" in store.ledger.keys(url) and logs != snap
+
+
+def test_one_store_through_a_symlink_takes_one_lock(tmp_path):
+    """Two runs reaching one store by two paths took two locks and one failed with StoreConflict every time."""
+    real = tmp_path / "stores" / "main"
+    (tmp_path / "stores").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "stores")
+    via_link = str(tmp_path / "link" / "main")
+    assert store.repo.lock_path(via_link) == store.repo.lock_path(str(real)) == str(real) + ".lock"
+    s1 = store.commit_sensors(str(real), _block(tmp_path / "a.zarr", 0, {"t": np.ones((8, 1))}, ["s1"]), None, "1", {}, {"a": {}})
+    store.commit_sensors(via_link, _block(tmp_path / "b.zarr", 8, {"t": np.ones((8, 1))}, ["s1"]), s1, "2", {}, {"b": {}})
+    assert store.ledger.keys(str(real)) == {"a", "b"}
