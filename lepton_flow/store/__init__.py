@@ -21,13 +21,13 @@ that need them, so importing this package is cheap.
 from lepton_flow.store import ledger
 from lepton_flow.store.grid import DATASETS, GridReader, grid_state
 from lepton_flow.store.layout import NS, SENSOR_CHUNK, grid_time, time_coord
+from lepton_flow.store.logs import GROUP as LOGS_GROUP
 from lepton_flow.store.logs import LOG_LEVELS, TEMPLATE_CHUNK, LogStoreState, commit_logs, logs_state, open_logs, template_label
 from lepton_flow.store.repo import SnapshotUnavailable, StoreConflict, StoreError, commit_lock, exists, history, open_repo
 from lepton_flow.store.retention import GcReport, collect
 from lepton_flow.store.scores import ScoreWriter, first_changed_row, open_scores, scored_attrs, scored_models, scored_until, scores_group
 from lepton_flow.store.sensors import GROUP, CleanedBlock, GridState, commit_sensors, open_sensors, read_block, record_ingested, state
 
-LOGS_GROUP = "logs"
 
 __all__ = [
     "DATASETS", "GROUP", "LOGS_GROUP", "LOG_LEVELS", "NS", "SENSOR_CHUNK", "TEMPLATE_CHUNK",

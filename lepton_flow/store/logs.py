@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from lepton_flow.store import ledger
 from lepton_flow.store.layout import create_grid, resize_grid
-from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, moved_elsewhere, open_dataset, open_root, writable
+from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, group_at, moved_elsewhere, open_dataset, writable
 
 GROUP = "logs"
 LOG_LEVELS = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug", "unknown"]
@@ -37,11 +37,10 @@ class LogStoreState(BaseModel):
 
 
 def logs_state(url: str, snapshot_id: str | None = None) -> LogStoreState:
-    snapshot, root = open_root(url, snapshot_id)
+    snapshot, group = group_at(url, snapshot_id, GROUP)
     out = LogStoreState(url=url, snapshot_id=snapshot)
-    if root is None or GROUP not in root:
+    if group is None:
         return out
-    group = root[GROUP]
     attrs = group.attrs.asdict()
     out.exists = True
     out.window_seconds, out.chunk_len, out.start_bin = int(attrs["window_seconds"]), int(attrs["chunk_len"]), int(attrs["start_bin"])

@@ -144,6 +144,12 @@ def open_root(url: str, snapshot_id: str | None = None):
         return session.snapshot_id, None
 
 
+def group_at(url: str, snapshot_id: str | None, path: str):
+    """(snapshot id, the group at `path` read-only, or None where the store or the group does not exist yet)."""
+    snapshot, root = open_root(url, snapshot_id)
+    return snapshot, (root[path] if root is not None and path in root else None)
+
+
 def open_group(url: str, snapshot_id: str | None, path: str):
     """One group of a snapshot, read-only (zarr), for readers that take arrays a block at a time."""
     import zarr

@@ -6,7 +6,7 @@ import numpy as np
 
 from lepton_flow.store.grid import grid_state
 from lepton_flow.store.layout import create_grid, resize_grid
-from lepton_flow.store.repo import StoreError, changed_chunks, commit_lock, exists, open_dataset, open_repo, open_root, readonly
+from lepton_flow.store.repo import StoreError, changed_chunks, commit_lock, group_at, open_dataset, open_repo
 
 SCORE_VARIABLES = {"score": ("float32", np.nan, {}), "flag": ("uint8", 0, {})}
 # Coordinates sit in one chunk that holds the whole axis: a write to them says nothing of which rows changed.
@@ -19,21 +19,14 @@ def scores_group(model: str) -> str:
 
 def scored_attrs(url: str, model: str, snapshot_id: str | None = None) -> dict:
     """The attributes of `model`'s scores group (empty if it never scored): `scored_until_bin`, `input_snapshot`, ..."""
-    import zarr
-
-    if not exists(url):
-        return {}
-    root = zarr.open_group(readonly(url, snapshot_id).store, mode="r")
-    path = scores_group(model)
-    return root[path].attrs.asdict() if path in root else {}
+    _, group = group_at(url, snapshot_id, scores_group(model))
+    return {} if group is None else group.attrs.asdict()
 
 
 def scored_models(url: str, snapshot_id: str | None = None) -> list[str]:
     """Names of the models that have a scores group at a snapshot."""
-    _, root = open_root(url, snapshot_id)
-    if root is None or "scores" not in root:
-        return []
-    return sorted(name for name, _ in root["scores"].groups())
+    _, group = group_at(url, snapshot_id, "scores")
+    return [] if group is None else sorted(name for name, _ in group.groups())
 
 
 def scored_until(url: str, model: str, snapshot_id: str | None = None) -> int | None:

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from lepton_flow.store import ledger
 from lepton_flow.store.layout import add_variables, create_grid, resize_grid, window_runs
-from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, moved_elsewhere, open_dataset, open_group, open_root, writable
+from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, moved_elsewhere, group_at, open_dataset, open_group, writable
 
 GROUP = "sensors"
 
@@ -43,11 +43,10 @@ class GridState(BaseModel):
 
 def state(url: str, snapshot_id: str | None = None) -> GridState:
     """The store's sensor layout at a snapshot (default: latest)."""
-    snapshot, root = open_root(url, snapshot_id)
+    snapshot, group = group_at(url, snapshot_id, GROUP)
     out = GridState(url=url, snapshot_id=snapshot)
-    if root is None or GROUP not in root:
+    if group is None:
         return out
-    group = root[GROUP]
     attrs = group.attrs.asdict()
     metrics = list(attrs.get("metrics", []))
     out.exists = True
