@@ -34,7 +34,7 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams
-    from lepton_flow.ingest import clean_staged, new_run, read_file, stage_file, validate_file
+    from lepton_flow.ingest import clean_staged, ingest_file, new_run
     from lepton_flow.settings import get_settings
     from lepton_flow.sources import ReadOptions, discover
     from sensor_ingest import GRID_SECONDS, write_files
@@ -46,7 +46,7 @@ def main() -> None:
         readings = write_files(tmp / "src", args.millions)
         files, _, _ = discover(str(tmp / "src"), set())
         run = new_run("scale", GRID_SECONDS, settings)
-        staged = [stage_file(validate_file(read_file(f, run, ReadOptions()), run), run) for f in files]
+        staged = [ingest_file(f, run, ReadOptions()) for f in files]
         params = CleanParams(grid_seconds=GRID_SECONDS)
         out = {"readings": readings, "windows": len({w for s in staged for w in s.windows})}
         for workers in (1, 2):

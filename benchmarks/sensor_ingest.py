@@ -100,8 +100,8 @@ print(len(df))
 """ % GRID_SECONDS
 
 
-def measure(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> dict:
-    """Wall time and peak resident memory of a command's whole process tree."""
+def measure(cmd: list[str], env: dict | None = None, cwd: str | None = None, check: bool = True) -> dict:
+    """Wall time and peak resident memory of a command's whole process tree (`check`: a non-zero exit raises)."""
     import psutil
 
     start = time.perf_counter()
@@ -127,9 +127,9 @@ def measure(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> 
         time.sleep(0.1)
     reader.join(timeout=5)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} failed:\n{''.join(output)[-4000:]}")
-    return {"seconds": wall, "peak_mb": peak / 2**20, "tail": "".join(output)[-2000:]}
+    return {"seconds": wall, "peak_mb": peak / 2**20, "tail": "".join(output)[-2000:], "rc": proc.returncode}
 
 
 def main() -> int:

@@ -19,10 +19,8 @@ from tasks.clean_readings import clean_readings
 from tasks.commit_readings import commit_readings
 from tasks.discover_sensor_files import discover_sensor_files
 from tasks.plan_ingest_run import plan_ingest_run
-from tasks.read_sensor_file import read_sensor_file
+from tasks.ingest_sensor_file import ingest_sensor_file
 from tasks.report_ingest import report_ingest
-from tasks.stage_readings import stage_readings
-from tasks.validate_readings import validate_readings
 
 StepName = Literal[tuple(step_names())]  # type: ignore[valid-type]
 
@@ -54,21 +52,20 @@ class SensorIngestParams(ReadOptions, CleanParams):
 
 @flow(name="sensor_ingest", task_runner=task_runner(), log_prints=True)
 def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSummary:
-    """Discover, read, validate, stage, clean and commit sensor files; returns the run's summary."""
+    """Discover, ingest (read, validate, stage), clean and commit sensor files; returns the run's summary."""
     # One ingest of a store at a time: a second run waits, then finds the first one's files ingested.
     with store_lock(get_settings().store):
         run = plan_ingest_run(str(flow_run.get_id() or "local"), params.grid_seconds, params.threshold)
         found = discover_sensor_files(params.source, run, params.read_options())
         urls = [f.url for f in found.new]
 
-        parsed, read_failed = split_completed(read_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "read")
-        validated, invalid = split_completed(validate_readings.map(parsed, unmapped(run)), [p.file.url for p in parsed], "validate")
-        staged, stage_failed = split_completed(stage_readings.map(validated, unmapped(run)), [v.parsed.file.url for v in validated], "stage")
+        # One task per file reads, validates and stages it, a bounded piece at a time.
+        staged, failed = split_completed(ingest_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "ingest")
 
         cleaned = clean_readings(staged, run, list(params.steps or DEFAULT_STEPS), params.clean_params())
         snapshot = commit_readings(cleaned, run, staged)
-    failures = read_failed + invalid + stage_failed + rejections(cleaned.rejected, "clean")
-    summary = report_ingest(run, cleaned, snapshot, validated, failures, found.already_ingested, found.unsupported)
+    failures = failed + rejections(cleaned.rejected, "clean")
+    summary = report_ingest(run, cleaned, snapshot, staged, failures, found.already_ingested, found.unsupported)
     if failures:
         return Failed(message=f"{len(failures)} file(s) not ingested: " + "; ".join(f.described for f in failures[:3]), data=summary)
     return summary

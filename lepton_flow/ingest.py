@@ -1,13 +1,13 @@
-"""Sensor ingestion mechanics: read, validate, stage, clean, commit.
+"""Sensor ingestion mechanics: ingest each file (read, validate, stage), clean, commit.
 
 Each function takes and returns small references (URLs, counts, ids), never
 the data itself, so that Prefect tasks wrapping them can be retried alone
-and never pickle or hash a data frame. Data moves through Parquet files
-under the run's staging prefix:
+and never pickle or hash a data frame. A file is read, validated and staged
+in one pass, a bounded piece at a time, in memory; data then moves through
+files under the run's staging prefix:
 
-    staging/<run>/parsed/<file>.parquet        canonical table, one per source file
-    staging/<run>/validation/<file>.json       GX result of that file
-    staging/<run>/valid/w=<window>/<file>.parquet  rows that passed, split by time window
+    staging/<run>/validation/<file>.json       GX result of that file (its pieces merged)
+    staging/<run>/valid/w=<window>/<file>.<piece>.parquet  rows that passed, split by time window
     staging/<run>/cleaned.zarr                 the cleaned grid of the windows touched
 
 and rejected rows through `quarantine/<dataset>/<date>/<file>.parquet`.
@@ -15,6 +15,7 @@ and rejected rows through `quarantine/<dataset>/<date>/<file>.parquet`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections import defaultdict
@@ -31,7 +32,7 @@ from lepton_flow import cleaning, store, units
 from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import MAX_METRICS, ReadOptions, SourceFile, discover, open_output, read_readings, remove_tree, sensor_identity
+from lepton_flow.sources import MAX_METRICS, PIECE_BYTES, ReadOptions, SourceFile, discover, open_output, read_pieces, remove_tree, sensor_identity
 
 NS = 1_000_000_000
 DATASET = "sensor_readings"
@@ -87,39 +88,34 @@ class RunInfo(BaseModel):
         return self.started[:10]
 
 
-class ParsedRef(BaseModel):
-    file: SourceFile
-    parsed_url: str
-    readings: int
-    parse_errors: int
-    quarantine_url: str | None = None
-
-    @property
-    def records(self) -> int:
-        """Records read: readings parsed plus lines that did not parse."""
-        return self.readings + self.parse_errors
-
-
-class ValidatedRef(BaseModel):
-    parsed: ParsedRef
-    failed: int
-    success_rate: float
-    expectations: list[dict]
-    result_url: str | None
-    quarantine_url: str | None
-
-
 class StagedRef(BaseModel):
+    """One file after `ingest_file`: its counts, its validation, and where its valid readings wait for cleaning."""
+
     file: SourceFile
     records: int
+    """Records read: readings parsed plus lines that did not parse."""
     quarantined: int
     staged: int
     windows: list[int]
+    pieces: list[list[int]] = []
+    """For each of `windows`, the pieces of the file staged there (`valid/w=<window>/<key>.<piece>.parquet`)."""
     sensors: list[str]
     metrics: list[str]
     units: dict[str, str | None]
     min_bin: int | None = None
     max_bin: int | None = None
+    readings: int = 0
+    """Readings parsed (validation's denominator)."""
+    parse_errors: int = 0
+    failed: int = 0
+    """Readings validation failed."""
+    expectations: list[dict] = []
+    result_url: str | None = None
+    quarantine_urls: list[str] = []
+
+    @property
+    def success_rate(self) -> float:
+        return 1.0 if not self.readings else (self.readings - self.failed) / self.readings
 
 
 class FileAccount(BaseModel):
@@ -242,56 +238,47 @@ def quarantine_path(run: RunInfo, file: SourceFile, part: str) -> str:
     return join(run.quarantine_url, run.day, f"{file.key}.{part}.parquet")
 
 
-def _write_quarantine(url: str, file: SourceFile, lines, reasons: list[str], raw: list[str] | None = None, rows: pa.Table | None = None, row_index=None) -> None:
+def _quarantine_table(file: SourceFile, lines, reasons: list[str], raw: list[str] | None = None, rows: pa.Table | None = None, row_index=None) -> pa.Table:
     """Quarantine entries of one file: where each came from, why, and what it held."""
     n = len(reasons)
 
     def field(name: str, typ: pa.DataType):
         return rows.column(name).cast(typ) if rows is not None else pa.nulls(n, typ)
 
-    _write_parquet(
-        pa.table(
-            {
-                "file": [file.shown] * n,
-                "line": pa.array(lines, pa.int64()),
-                "row": pa.array(row_index, pa.int64()) if row_index is not None else pa.nulls(n, pa.int64()),
-                "reason": pa.array(reasons, pa.string()),
-                "timestamp": field("timestamp", pa.timestamp("ns", tz="UTC")),
-                "sensor_id": field("sensor_id", pa.string()),
-                "metric": field("metric", pa.string()),
-                "value": field("value", pa.float64()),
-                "unit": field("unit", pa.string()),
-                "raw": pa.array(raw, pa.string()) if raw is not None else pa.nulls(n, pa.string()),
-            },
-            schema=QUARANTINE_SCHEMA,
-        ),
-        url,
+    return pa.table(
+        {
+            "file": [file.shown] * n,
+            "line": pa.array(lines, pa.int64()),
+            "row": pa.array(row_index, pa.int64()) if row_index is not None else pa.nulls(n, pa.int64()),
+            "reason": pa.array(reasons, pa.string()),
+            "timestamp": field("timestamp", pa.timestamp("ns", tz="UTC")),
+            "sensor_id": field("sensor_id", pa.string()),
+            "metric": field("metric", pa.string()),
+            "value": field("value", pa.float64()),
+            "unit": field("unit", pa.string()),
+            "raw": pa.array(raw, pa.string()) if raw is not None else pa.nulls(n, pa.string()),
+        },
+        schema=QUARANTINE_SCHEMA,
     )
 
 
-@_frees_memory
-def read_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> ParsedRef:
-    """Parse one source file into canonical Parquet; unparseable lines go to quarantine."""
-    parsed = read_readings(file.url, options)
-    parsed_url = join(run.staging_url, "parsed", f"{file.key}.parquet")
-    _write_parquet(parsed.table, parsed_url)
-    quarantine_url = None
-    if parsed.errors:
-        quarantine_url = quarantine_path(run, file, "parse")
-        _write_quarantine(
-            quarantine_url,
-            file,
-            lines=[e.line for e in parsed.errors],
-            reasons=[f"parse_error: {e.reason}" for e in parsed.errors],
-            raw=[e.text for e in parsed.errors],
-        )
-    return ParsedRef(
-        file=file,
-        parsed_url=parsed_url,
-        readings=parsed.readings,
-        parse_errors=len(parsed.errors),
-        quarantine_url=quarantine_url,
-    )
+class _Quarantine:
+    """One quarantine file written a piece at a time; it appears whole when `stack` closes (and not at all if it closes on an error)."""
+
+    def __init__(self, url: str, stack: contextlib.ExitStack):
+        self.url, self._stack, self._writer = url, stack, None
+
+    def add(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        if self._writer is None:
+            fh = self._stack.enter_context(open_output(self.url))
+            self._writer = self._stack.enter_context(pq.ParquetWriter(fh, QUARANTINE_SCHEMA))
+        self._writer.write_table(table)
+
+    @property
+    def written(self) -> str | None:
+        return self.url if self._writer is not None else None
 
 
 def _unit_pairs(metric: pd.Series, unit: pd.Series) -> dict[tuple, np.ndarray]:
@@ -321,54 +308,6 @@ class FileRejected(ValueError):
         self.records, self.quarantined = records, quarantined
 
 
-@_frees_memory
-def validate_file(parsed: ParsedRef, run: RunInfo) -> ValidatedRef:
-    """Validate a parsed file with the run's GX suite.
-
-    Failing readings go to quarantine with the expectation's name as the
-    reason. Raises `FileRejected` naming the file, the expectation and an
-    example row when the share of valid readings is under the threshold.
-    """
-    from lepton_flow.validation import validate_frame
-
-    table = _read_parquet(parsed.parsed_url)
-    frame = table.to_pandas()
-    outcome = validate_frame(frame.drop(columns=["line"]), run.dataset)
-    _unit_reasons(frame, run.units, outcome.reasons)
-    result_url = None
-    if outcome.result_json:
-        result_url = join(run.staging_url, "validation", f"{parsed.file.key}.json")
-        with open_output(result_url, "w") as fh:
-            json.dump(outcome.result_json, fh, default=str)
-    quarantine_url = None
-    bad = np.flatnonzero(outcome.reasons != None)  # noqa: E711 (elementwise)
-    if bad.size:
-        quarantine_url = quarantine_path(run, parsed.file, "invalid")
-        rows = table.take(pa.array(bad))
-        _write_quarantine(quarantine_url, parsed.file, lines=rows.column("line").to_numpy(), reasons=outcome.reasons[bad].astype(str).tolist(), rows=rows, row_index=bad)
-    ref = ValidatedRef(
-        parsed=parsed,
-        failed=int(bad.size),
-        success_rate=outcome.success_rate,
-        expectations=outcome.expectations,
-        result_url=result_url,
-        quarantine_url=quarantine_url,
-    )
-    if parsed.readings and outcome.success_rate < run.threshold:
-        worst = max(outcome.expectations, key=lambda e: e["unexpected"])
-        example = frame.iloc[worst["first_row"]]
-        raise FileRejected(
-            f"{parsed.file.shown}: only {outcome.success_rate:.1%} of {parsed.readings} readings passed "
-            f"(threshold {run.threshold:.0%}); expectation {worst['expectation']} failed {worst['unexpected']} times, "
-            f"e.g. line {int(example['line'])}: sensor_id={example['sensor_id']!r} metric={example['metric']!r} "
-            f"value={example['value']!r} unit={example['unit']!r} timestamp={example['timestamp']}. "
-            f"Nothing from this file was stored; failing readings are in {quarantine_url}",
-            records=parsed.records,
-            quarantined=parsed.parse_errors + outcome.failed,
-        )
-    return ref
-
-
 def grid_bins(ts_ns: np.ndarray, grid_seconds: int) -> np.ndarray:
     """Grid point of each timestamp: the nearest multiple of the grid step since the epoch."""
     step = grid_seconds * NS
@@ -392,49 +331,170 @@ def _in_stored_units(table: pa.Table, store_units: dict[str, str | None]) -> tup
     return table.set_column(table.schema.get_field_index("value"), "value", pa.array(values, pa.float64())), stored
 
 
-@_frees_memory
-def stage_file(validated: ValidatedRef, run: RunInfo) -> StagedRef:
-    """Stage a file's valid readings as Parquet, split by store time window."""
-    parsed = validated.parsed
-    table = _read_parquet(parsed.parsed_url)
-    if validated.quarantine_url:
-        bad = _read_parquet(validated.quarantine_url, columns=["row"]).column("row").to_numpy()
+def staged_path(run: RunInfo, window: int, key: str, piece: int) -> str:
+    return join(run.staging_url, "valid", f"w={window}", f"{key}.{piece}.parquet")
+
+
+class _FileIngest:
+    """What `ingest_file` gathers over a file's pieces: counts, validation, the windows each piece staged."""
+
+    def __init__(self, file: SourceFile, run: RunInfo):
+        self.file, self.run = file, run
+        self.readings = self.parse_errors = self.failed = self.staged = 0
+        self.expectations: list[dict] = []
+        self.examples: dict[str, dict] = {}
+        self.result_json: dict = {}
+        self.window_pieces: dict[int, list[int]] = defaultdict(list)
+        self.sensors: set[str] = set()
+        self.metrics: set[str] = set()
+        self.units: dict[str, str | None] = {}
+        self.min_bin: int | None = None
+        self.max_bin: int | None = None
+
+    def validate(self, table: pa.Table, invalid: _Quarantine) -> np.ndarray:
+        """Validate one piece (its rows numbered after the pieces before it); quarantine what fails; returns the mask of rows that passed."""
+        from lepton_flow.validation import merge_results, validate_frame
+
+        frame = table.to_pandas()
+        outcome = validate_frame(frame.drop(columns=["line"]), self.run.dataset)
+        _unit_reasons(frame, self.run.units, outcome.reasons)
+        bad = np.flatnonzero(outcome.reasons != None)  # noqa: E711 (elementwise)
+        if bad.size:
+            rows = table.take(pa.array(bad))
+            invalid.add(_quarantine_table(self.file, lines=rows.column("line").to_numpy(), reasons=outcome.reasons[bad].astype(str).tolist(), rows=rows, row_index=bad + self.readings))
+        for e in outcome.expectations:
+            if e["first_row"] is not None and e["expectation"] not in self.examples:
+                row = frame.iloc[e["first_row"]]
+                self.examples[e["expectation"]] = {k: row[k] for k in ("line", "sensor_id", "metric", "value", "unit", "timestamp")}
+        if not self.expectations:
+            self.expectations = [dict(e, first_row=None if e["first_row"] is None else e["first_row"] + self.readings) for e in outcome.expectations]
+        else:
+            for mine, e in zip(self.expectations, outcome.expectations):
+                if mine["first_row"] is None and e["first_row"] is not None:
+                    mine["first_row"] = e["first_row"] + self.readings
+                mine["unexpected"] += e["unexpected"]
+                mine["success"] = mine["success"] and e["success"]
+        if outcome.result_json:
+            self.result_json = merge_results(self.result_json, outcome.result_json) if self.result_json else outcome.result_json
+        self.failed += int(bad.size)
+        self.readings += table.num_rows
         keep = np.ones(table.num_rows, bool)
         keep[bad] = False
-        table = table.filter(pa.array(keep))
-    table, stored_units = _in_stored_units(table, run.units)
-    ts = table.column("timestamp").cast(pa.int64()).to_numpy()
-    bins = grid_bins(ts, run.grid_seconds)
-    windows = np.floor_divide(bins, run.chunk_len)
-    out = pa.table(
-        {
-            "ts": pa.array(ts, pa.int64()),
-            "sensor_id": table.column("sensor_id"),
-            "metric": table.column("metric"),
-            "value": table.column("value"),
-            "line": table.column("line"),
-        }
-    ).cast(STAGED_SCHEMA)
-    staged_windows = []
-    if out.num_rows:
+        return keep
+
+    def stage(self, table: pa.Table, piece: int) -> None:
+        """Write one piece's valid readings into staging, split by store time window, in the units the store keeps."""
+        run = self.run
+        table, piece_units = _in_stored_units(table, run.units)
+        for m, u in piece_units.items():
+            if u is not None or m not in self.units:
+                self.units[m] = u
+        if not table.num_rows:
+            return
+        ts = table.column("timestamp").cast(pa.int64()).to_numpy()
+        bins = grid_bins(ts, run.grid_seconds)
+        windows = np.floor_divide(bins, run.chunk_len)
+        out = pa.table(
+            {
+                "ts": pa.array(ts, pa.int64()),
+                "sensor_id": table.column("sensor_id"),
+                "metric": table.column("metric"),
+                "value": table.column("value"),
+                "line": table.column("line"),
+            }
+        ).cast(STAGED_SCHEMA)
         order = np.lexsort((ts, windows))
         out, windows = out.take(pa.array(order)), windows[order]
         cuts = np.flatnonzero(np.diff(windows)) + 1
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(windows)]):
             w = int(windows[lo])
-            _write_parquet(out.slice(lo, hi - lo), join(run.staging_url, "valid", f"w={w}", f"{parsed.file.key}.parquet"), row_group_size=65536)
-            staged_windows.append(w)
+            _write_parquet(out.slice(lo, hi - lo), staged_path(run, w, self.file.key, piece), row_group_size=65536)
+            self.window_pieces[w].append(piece)
+        self.staged += out.num_rows
+        self.sensors |= set(table.column("sensor_id").unique().to_pylist())
+        self.metrics |= set(table.column("metric").unique().to_pylist())
+        lo_bin, hi_bin = int(bins.min()), int(bins.max())
+        self.min_bin = lo_bin if self.min_bin is None else min(self.min_bin, lo_bin)
+        self.max_bin = hi_bin if self.max_bin is None else max(self.max_bin, hi_bin)
+
+    def unstage(self) -> None:
+        fs = fsspec.core.url_to_fs(self.run.staging_url)[0]
+        for w, pieces in self.window_pieces.items():
+            for piece in pieces:
+                fs.rm(fsspec.core.url_to_fs(staged_path(self.run, w, self.file.key, piece))[1])
+        self.window_pieces.clear()
+
+    def rejection(self, quarantine_url: str | None) -> FileRejected:
+        worst = max(self.expectations, key=lambda e: e["unexpected"])
+        example = self.examples.get(worst["expectation"], {})
+        return FileRejected(
+            f"{self.file.shown}: only {self.success_rate:.1%} of {self.readings} readings passed "
+            f"(threshold {self.run.threshold:.0%}); expectation {worst['expectation']} failed {worst['unexpected']} times, "
+            f"e.g. line {int(example.get('line', 0))}: sensor_id={example.get('sensor_id')!r} metric={example.get('metric')!r} "
+            f"value={example.get('value')!r} unit={example.get('unit')!r} timestamp={example.get('timestamp')}. "
+            f"Nothing from this file was stored; failing readings are in {quarantine_url}",
+            records=self.readings + self.parse_errors,
+            quarantined=self.parse_errors + self.failed,
+        )
+
+    @property
+    def success_rate(self) -> float:
+        return 1.0 if not self.readings else (self.readings - self.failed) / self.readings
+
+
+@_frees_memory
+def ingest_file(file: SourceFile, run: RunInfo, options: ReadOptions, piece_bytes: int = PIECE_BYTES) -> StagedRef:
+    """Read, validate and stage one source file, a bounded piece at a time, in memory.
+
+    Lines that do not parse and readings that fail validation are
+    quarantined with their line and reason; the valid readings are staged
+    as Parquet split by store time window (in the store's units). Memory
+    follows the piece size, not the file's. A file whose share of valid
+    readings is under the run's threshold raises `FileRejected` naming the
+    file, the expectation and an example row, and none of it stays staged.
+    A file that cannot be read at all raises `SourceError` naming it.
+    """
+    acc = _FileIngest(file, run)
+    with contextlib.ExitStack() as stack:
+        parse_q = _Quarantine(quarantine_path(run, file, "parse"), stack)
+        invalid_q = _Quarantine(quarantine_path(run, file, "invalid"), stack)
+        for piece, parsed in enumerate(read_pieces(file.url, options, piece_bytes)):
+            if parsed.errors:
+                acc.parse_errors += len(parsed.errors)
+                parse_q.add(
+                    _quarantine_table(file, lines=[e.line for e in parsed.errors], reasons=[f"parse_error: {e.reason}" for e in parsed.errors], raw=[e.text for e in parsed.errors])
+                )
+            if parsed.table.num_rows:
+                keep = acc.validate(parsed.table, invalid_q)
+                acc.stage(parsed.table.filter(pa.array(keep)), piece)
+            del parsed
+    if acc.readings and acc.success_rate < run.threshold:
+        acc.unstage()
+        raise acc.rejection(invalid_q.written)
+    result_url = None
+    if acc.result_json:
+        result_url = join(run.staging_url, "validation", f"{file.key}.json")
+        with open_output(result_url, "w") as fh:
+            json.dump(acc.result_json, fh, default=str)
+    windows = sorted(acc.window_pieces)
     return StagedRef(
-        file=parsed.file,
-        records=parsed.records,
-        quarantined=parsed.parse_errors + validated.failed,
-        staged=out.num_rows,
-        windows=staged_windows,
-        sensors=sorted(set(table.column("sensor_id").unique().to_pylist())),
-        metrics=sorted(set(table.column("metric").unique().to_pylist())),
-        units=stored_units,
-        min_bin=int(bins.min()) if bins.size else None,
-        max_bin=int(bins.max()) if bins.size else None,
+        file=file,
+        records=acc.readings + acc.parse_errors,
+        quarantined=acc.parse_errors + acc.failed,
+        staged=acc.staged,
+        windows=windows,
+        pieces=[acc.window_pieces[w] for w in windows],
+        sensors=sorted(acc.sensors),
+        metrics=sorted(acc.metrics),
+        units=acc.units,
+        min_bin=acc.min_bin,
+        max_bin=acc.max_bin,
+        readings=acc.readings,
+        parse_errors=acc.parse_errors,
+        failed=acc.failed,
+        expectations=acc.expectations,
+        result_url=result_url,
+        quarantine_urls=[u for u in (parse_q.written, invalid_q.written) if u],
     )
 
 
@@ -444,7 +504,8 @@ class WindowJob(BaseModel):
     run: RunInfo
     cleaned_url: str
     files: list[str]
-    file_windows: list[list[int]]
+    file_pieces: list[dict[int, list[int]]]
+    """For each file, the pieces it staged in each window."""
     store_exists: bool
     store_start: int | None
     store_length: int
@@ -461,15 +522,16 @@ def _window_rows(job: WindowJob, window: int, lo: int, hi: int) -> pd.DataFrame:
     """Staged rows of `window`'s partitions whose grid bin lies in [lo, hi), with their file's index."""
     step = job.run.grid_seconds * NS
     t_lo, t_hi = lo * step - step // 2, hi * step - step // 2
-    fs, base = fsspec.core.url_to_fs(join(job.run.staging_url, "valid", f"w={window}"))
+    fs = fsspec.core.url_to_fs(job.run.staging_url)[0]
     parts = []
     for idx, key in enumerate(job.files):
-        # Stage recorded which windows each file wrote: no listing or probing
-        # of the staging folder (a request per file and window on object storage).
-        if window not in job.file_windows[idx]:
-            continue
-        part = pq.read_table(f"{base}/{key}.parquet", filesystem=fs, filters=[("ts", ">=", t_lo), ("ts", "<", t_hi)])
-        parts.append(part.append_column("file", pa.array(np.full(part.num_rows, idx, np.int32))))
+        # Staging recorded which pieces of each file went to which window: no
+        # listing or probing of the staging folder (a request per file and
+        # window on object storage).
+        for piece in job.file_pieces[idx].get(window, ()):
+            path = fsspec.core.url_to_fs(staged_path(job.run, window, key, piece))[1]
+            part = pq.read_table(path, filesystem=fs, filters=[("ts", ">=", t_lo), ("ts", "<", t_hi)])
+            parts.append(part.append_column("file", pa.array(np.full(part.num_rows, idx, np.int32))))
     if not parts:
         return STAGED_SCHEMA.append(pa.field("file", pa.int32())).empty_table().to_pandas()
     # One conversion for all files: Arrow unifies their dictionaries into one categorical.
@@ -662,7 +724,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         run=run,
         cleaned_url=cleaned_url,
         files=[s.file.key for s in staged],
-        file_windows=[s.windows for s in staged],
+        file_pieces=[dict(zip(s.windows, s.pieces)) for s in staged],
         store_exists=current.exists,
         store_start=current.start_bin,
         store_length=current.length,
@@ -720,7 +782,7 @@ def summarise(
     run: RunInfo,
     cleaned: CleanResult,
     snapshot_id: str | None,
-    validated: list[ValidatedRef],
+    staged: list[StagedRef],
     failures: list,
     skipped: list[str],
     unsupported: list[str],
@@ -740,10 +802,10 @@ def summarise(
         status = "rejected" if failure.rejected else f"failed ({failure.stage})"
         files.append(FileAccount(file=failure.file, sha256="", records=failure.records, quarantined=failure.quarantined, status=status, message=failure.message))
     validation_rows = []
-    for v in validated:
+    for v in staged:
         for e in v.expectations:
             validation_rows.append(
-                {"file": v.parsed.file.shown, "expectation": e["expectation"], "success": e["success"], "failed_readings": e["unexpected"], "readings": v.parsed.readings}
+                {"file": v.file.shown, "expectation": e["expectation"], "success": e["success"], "failed_readings": e["unexpected"], "readings": v.readings}
             )
     docs_url = None
     fs, base = fsspec.core.url_to_fs(join(run.staging_url, "validation"))

@@ -319,6 +319,16 @@ def open_checked(url: str, roots: list[str]):
         raise
 
 
+def open_stored(url: str):
+    """A source file opened as stored (no gzip undone), seekable: for formats that read parts of a file by offset (Parquet)."""
+    from lepton_flow.settings import get_settings
+
+    if is_local(url):
+        return open_checked(url, get_settings().allowed_roots)
+    fs, path = fsspec.core.url_to_fs(url)
+    return fs.open(path, "rb")
+
+
 @contextlib.contextmanager
 def open_source(url: str):
     """A source file opened for binary reading, gzip undone, with a cap on how far it may expand.
@@ -861,11 +871,39 @@ def _read(url: str, options: ReadOptions) -> ParsedFile:
     from lepton_flow.formats import formats
 
     raw, lines, errors = formats()[file_format(url, options.format)].read(url, options)
+    return _parsed(raw, lines, errors, url, options)
+
+
+def _parsed(raw: pa.Table, lines: np.ndarray, errors: list[ParseError], url: str, options: ReadOptions) -> ParsedFile:
     if raw.num_columns == 0 or raw.num_rows == 0:
         return ParsedFile(table=READING_SCHEMA.empty_table(), errors=errors)
     parsed = to_canonical(raw, lines, url, options)
     parsed.errors = sorted(errors + parsed.errors, key=lambda e: e.line)
     return parsed
+
+
+PIECE_BYTES = 64 << 20
+"""How much of a file is read at a time (text, before parsing): a piece of this size parses to about 1.5 M long readings."""
+
+
+def read_pieces(url: str, options: ReadOptions | None = None, piece_bytes: int = PIECE_BYTES):
+    """`read_readings` a bounded piece at a time: one `ParsedFile` per piece, for formats that can be cut (CSV, JSON Lines), else one.
+
+    Each piece is judged on its own (epoch units, readings far from the
+    rest): a piece holds over a million readings, enough to judge by.
+    """
+    from lepton_flow.formats import formats
+
+    options = options or ReadOptions()
+    fmt = formats()[file_format(url, options.format)]
+    if fmt.pieces is None:
+        yield read_readings(url, options)
+        return
+    try:
+        for raw, lines, errors in fmt.pieces(url, options, piece_bytes):
+            yield _parsed(raw, lines, errors, url, options)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{url}: not UTF-8 text (byte {exc.start}): a binary file, or text in another encoding") from exc
 
 
 def remove_tree(url: str) -> None:

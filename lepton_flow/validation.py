@@ -11,6 +11,7 @@ import json
 import os
 import re
 import threading
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -236,6 +237,64 @@ def validate_frame(frame: pd.DataFrame, dataset: str) -> ValidationOutcome:
         "success_percent": 100.0 * passed / len(summary) if summary else None,
     }
     return ValidationOutcome(reasons=reasons, expectations=summary, result_json=compact)
+
+
+_COUNTS = ("element_count", "missing_count", "unexpected_count")
+PARTIAL = 20
+
+
+def _merged_result(a: dict, b: dict) -> dict:
+    """One expectation's result over two pieces of a file: counts added, percentages recomputed, examples pooled (first `PARTIAL`)."""
+    out = dict(a)
+    for key in _COUNTS:
+        if isinstance(a.get(key), int) and isinstance(b.get(key), int):
+            out[key] = a[key] + b[key]
+    if all(k in out for k in _COUNTS):
+        n, missing, bad = out["element_count"], out["missing_count"], out["unexpected_count"]
+        present = max(n - missing, 0)
+        for key, value in (
+            ("missing_percent", 100.0 * missing / n if n else None),
+            ("unexpected_percent", 100.0 * bad / present if present else None),
+            ("unexpected_percent_total", 100.0 * bad / n if n else None),
+            ("unexpected_percent_nonmissing", 100.0 * bad / present if present else None),
+        ):
+            if key in out:
+                out[key] = value
+    if "partial_unexpected_list" in out:
+        out["partial_unexpected_list"] = (list(a.get("partial_unexpected_list") or []) + list(b.get("partial_unexpected_list") or []))[:PARTIAL]
+    if "partial_unexpected_counts" in out:
+        counts: dict[str, int] = defaultdict(int)
+        for entry in list(a.get("partial_unexpected_counts") or []) + list(b.get("partial_unexpected_counts") or []):
+            counts[json.dumps(entry.get("value"), default=str)] += int(entry.get("count", 0))
+        top = sorted(counts.items(), key=lambda kv: -kv[1])[:PARTIAL]
+        out["partial_unexpected_counts"] = [{"value": json.loads(v), "count": c} for v, c in top]
+    return out
+
+
+def merge_results(a: dict, b: dict) -> dict:
+    """The validation result of a file read in two pieces (each `validate_frame`'s `result_json`, same suite), as one result.
+
+    Column-map expectations (every one the shipped suites hold) merge
+    exactly: counts add up and verdicts are and-ed. An aggregate's observed
+    value stays the first piece's.
+    """
+    merged = dict(a)
+    results = []
+    for x, y in zip(a.get("results", []), b.get("results", [])):
+        item = dict(x)
+        item["success"] = bool(x.get("success")) and bool(y.get("success"))
+        item["result"] = _merged_result(x.get("result") or {}, y.get("result") or {})
+        results.append(item)
+    merged["results"] = results
+    passed = sum(1 for r in results if r["success"])
+    merged["success"] = passed == len(results)
+    merged["statistics"] = {
+        "evaluated_expectations": len(results),
+        "successful_expectations": passed,
+        "unsuccessful_expectations": len(results) - passed,
+        "success_percent": 100.0 * passed / len(results) if results else None,
+    }
+    return merged
 
 
 def escaped(result: dict) -> dict:

@@ -4,7 +4,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lepton_flow.flowtools import FileFailure
-from lepton_flow.ingest import CleanResult, IngestSummary, RunInfo, ValidatedRef, summarise
+from lepton_flow.ingest import CleanResult, IngestSummary, RunInfo, StagedRef, summarise
 
 
 @task(cache_policy=NO_CACHE)
@@ -12,7 +12,7 @@ def report_ingest(
     run: RunInfo,
     cleaned: CleanResult,
     snapshot_id: str | None,
-    validated: list[ValidatedRef],
+    staged: list[StagedRef],
     failures: list[FileFailure],
     skipped: list[str],
     unsupported: list[str],
@@ -24,6 +24,6 @@ def report_ingest(
     """
     from lepton_flow.reporting import publish_ingest_artifacts
 
-    summary, validation_rows = summarise(run, cleaned, snapshot_id, validated, failures, skipped, unsupported)
+    summary, validation_rows = summarise(run, cleaned, snapshot_id, staged, failures, skipped, unsupported)
     publish_ingest_artifacts(summary, validation_rows)
     return summary

@@ -1,6 +1,6 @@
 """The bad-input corpus (`tests/corpus/cases.toml`): every case gets the outcome the manifest promises.
 
-Sensor cases run through the ingest's own read and validate functions;
+Sensor cases run through the ingest's own per-file function (read, validate, stage);
 log cases through the log reader; parameter cases through the flows'
 parameter models; source-root cases through discovery. Then one
 `sensor_ingest` run and one `log_ingest` run take every default-option case
@@ -81,17 +81,16 @@ def test_sensor_case(case, data_root, tmp_path):
     options = ReadOptions(**case.get("options", {}))
     if case["expect"] == "rejected":
         with pytest.raises((SourceError, FileRejected)) as err:
-            ingest.validate_file(ingest.read_file(file, run, options), run)
+            ingest.ingest_file(file, run, options)
         for part in case["error"]:
             assert part in str(err.value), f"{err.value!s} lacks {part!r}"
         if "records" in case:
             assert (err.value.records, err.value.quarantined) == (case["records"], case["quarantined_count"])
         return
-    parsed = ingest.read_file(file, run, options)
-    validated = ingest.validate_file(parsed, run)
-    stored = parsed.readings - validated.failed
-    got = _quarantined(parsed.quarantine_url, validated.quarantine_url)
-    assert parsed.records == stored + len(got), "records read = stored + quarantined"
+    staged = ingest.ingest_file(file, run, options)
+    stored = staged.readings - staged.failed
+    got = _quarantined(*staged.quarantine_urls)
+    assert staged.records == stored + len(got) and staged.staged == stored, "records read = stored + quarantined"
     assert stored == case["stored"]
     _match(got, case.get("quarantined", []))
     if case["expect"] == "stored":

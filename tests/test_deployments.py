@@ -225,9 +225,14 @@ STATE_BESIDE_NAME = """([name, state, states]) => {
 }"""
 
 
+HOSTILE = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
+
+
 def test_ui_custom_run(sqlite_stack, tmp_path):
     """Headless Chromium: open the UI, find the sensor-ingest deployment, start a custom run with another
-    source from the parameter form, and wait until the UI shows it Completed; keep a screenshot."""
+    source from the parameter form, and wait until the UI shows it Completed; keep a screenshot. The source
+    holds a file named like an HTML image whose error handler runs script: every artifact of the run (the
+    accounting and validation tables name the file) shows that name as text, and no script runs."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
@@ -235,6 +240,8 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
 
     stack = sqlite_stack
     source = _demo_part(stack, "from-ui", "2026-03-02T12:00:00Z")
+    hostile = Path(source) / f"{HOSTILE}.csv"
+    hostile.write_text("timestamp,sensor_id,metric,value,unit\n2026-03-02T12:00:00Z,ui-x,temperature,20.5,C\n2026-03-02T12:00:30Z,ui-x,temperature,20.6,C\n")
     ui = stack.api.removesuffix("/api")
     shot = OUTPUT_DIR / "ui-sensor-ingest-run.png"
     with sync_playwright() as pw:
@@ -277,6 +284,15 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
             made = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
             page.wait_for_url(f"**/runs/flow-run/{made[0]['id']}**")
             page.wait_for_function(STATE_BESIDE_NAME, arg=[run_name, "Completed", STATES], timeout=240_000, polling=1000)
+            artifacts = stack.artifacts(made[0]["id"])
+            assert {"sensor-ingest-accounting", "sensor-ingest-validation", "sensor-ingest-summary"} <= {a["key"] for a in artifacts}
+            for artifact in artifacts:
+                page.goto(f"{ui}/v2/artifacts/artifact/{artifact['id']}")
+                page.get_by_text(artifact["key"]).first.wait_for()
+                if artifact["type"] == "table":
+                    page.get_by_text(HOSTILE, exact=False).first.wait_for()  # the name, shown as text
+                page.wait_for_timeout(500)  # an injected image would have failed to load by now
+                assert page.evaluate("window.__xss") is None and page.locator("img[onerror]").count() == 0, artifact["key"]
         finally:
             OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)

@@ -40,7 +40,7 @@ def test_transient_source_errors_are_retried_with_backoff_and_a_permanent_one_na
     for name in ("steady.csv", "hiccup.csv", "broken.csv"):
         text = (CORPUS / "sensors" / "good.csv").read_text().replace(",good,", f",{name.split('.')[0]},")
         (src / name).write_text(text)
-    faults.fail_opens(flaky, src / "hiccup.csv", [2, 3])  # open 1 is discovery's hash; the read's first two attempts fail
+    faults.fail_opens(flaky, src / "hiccup.csv", [2, 3])  # open 1 is discovery's hash; the ingest's first two attempts fail
     faults.fail_opens(flaky, src / "broken.csv", "all-but-first")
 
     state = ingest_flow(SensorIngestParams(source=f"flaky://{src}"), return_state=True)
@@ -56,7 +56,7 @@ def test_transient_source_errors_are_retried_with_backoff_and_a_permanent_one_na
     assert f"flaky://{src}/broken.csv" in state.message and "simulated I/O error" in state.message
     accounts = {Path(f.file).name: f for f in summary.files}
     assert accounts["hiccup.csv"].stored == 20 and accounts["steady.csv"].stored == 20
-    assert accounts["broken.csv"].status == "failed (read)"
+    assert accounts["broken.csv"].status == "failed (ingest)"
     assert set(store.state(get_settings().store).sensors) == {"hiccup", "steady"}
 
 

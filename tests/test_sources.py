@@ -354,3 +354,69 @@ def test_http_sources_are_listed_and_read_by_their_own_url(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _awkward_csv(path):
+    """A long CSV holding what breaks parsers: short and long rows, a line that is not UTF-8, a 1.5 MB line, CRLF, quoted commas."""
+    rows = ["timestamp,sensor_id,metric,value,unit"]
+    for i in range(400):
+        t = f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z"
+        rows.append(f'{t},"s,{i % 3}",temperature,{20 + i / 10},C')
+    rows[50] = "2026-01-01T00:00:49Z,s1,temperature"  # too few fields
+    rows[120] = "2026-01-01T00:01:59Z,s1,temperature,20.0,\xb0C"  # Latin-1 below
+    rows[200] = "2026-01-01T00:03:19Z,s1,temperature,20.0,C," + "x" * 1_500_000  # over MAX_LINE_BYTES
+    rows[300] = rows[300] + ",extra"  # too many fields
+    data = b"".join(r.encode("latin-1" if i == 120 else "utf-8") + (b"\r\n" if i % 7 == 0 else b"\n") for i, r in enumerate(rows))
+    path.write_bytes(data)
+    return path
+
+
+def _awkward_jsonl(path):
+    """JSON Lines with a broken object, a line that is not UTF-8, a 1.5 MB line, an array for an object, CRLF."""
+    rows = [json.dumps({"timestamp": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z", "sensor_id": f"s{i % 3}", "metric": "temperature", "value": 20 + i / 10, "unit": "C"}) for i in range(400)]
+    rows[50] = rows[50][:-5]
+    rows[120] = rows[120].replace('"C"', '"\xb0C"')
+    rows[200] = json.dumps({"timestamp": "2026-01-01T00:03:20Z", "pad": "x" * 1_500_000})
+    rows[300] = "[1, 2]"
+    path.write_bytes(b"".join(r.encode("latin-1" if i == 120 else "utf-8") + (b"\r\n" if i % 7 == 0 else b"\n") for i, r in enumerate(rows)))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_file_read_in_pieces_reads_as_it_does_whole(tmp_path, kind):
+    """A large file is read a bounded piece at a time (`read_pieces`): whatever the piece size, the readings, their line numbers
+    and the quarantined lines with their reasons are those of reading it whole, and no piece holds more than a piece and a line."""
+    from lepton_flow.formats import line_pieces
+    from lepton_flow.sources import read_pieces
+
+    path = _awkward_csv(tmp_path / "a.csv") if kind == "csv" else _awkward_jsonl(tmp_path / "a.jsonl")
+    whole = read_readings(str(path))
+    assert whole.readings > 300 and len(whole.errors) >= 3
+
+    def rows(tables):
+        return [r for t in tables for r in t.select(["timestamp", "sensor_id", "metric", "value", "unit", "line"]).to_pylist()]
+
+    for piece_bytes in (97, 4096, 1 << 20, 64 << 20):
+        pieces = list(read_pieces(str(path), piece_bytes=piece_bytes))
+        assert rows(p.table for p in pieces) == rows([whole.table]), piece_bytes
+        assert [(e.line, e.reason) for p in pieces for e in p.errors] == [(e.line, e.reason) for e in whole.errors], piece_bytes
+        biggest = max(len(text) for _, _, text in line_pieces(str(path), piece_bytes, header=kind == "csv"))
+        assert biggest <= max(2 * piece_bytes, 1 << 20) + 1, (piece_bytes, biggest)
+    assert len(list(read_pieces(str(path), piece_bytes=4096))) > 3
+
+
+def test_a_parquet_file_is_read_a_batch_of_rows_at_a_time(tmp_path):
+    """Parquet is read row group by row group, in batches: the readings and their row numbers are those of reading it whole."""
+    from lepton_flow.sources import read_pieces
+
+    times = pd.date_range("2026-01-01", periods=5000, freq="30s", tz="UTC")
+    frame = pd.DataFrame({"timestamp": times, "sensor_id": [f"s{i % 3}" for i in range(5000)], "temperature[C]": np.arange(5000.0)})
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=1500)
+    whole = read_readings(str(path))
+    pieces = list(read_pieces(str(path), piece_bytes=1))
+    assert len(pieces) == 5 and sum(p.readings for p in pieces) == whole.readings == 5000
+    assert [r for p in pieces for r in p.table.to_pylist()] == whole.table.to_pylist()
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(SourceError, match=r"bad\.parquet: cannot be read as Parquet"):
+        list(read_pieces(str(tmp_path / "bad.parquet")))

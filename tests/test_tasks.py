@@ -17,9 +17,7 @@ from tasks.clean_readings import clean_readings
 from tasks.commit_readings import commit_readings
 from tasks.discover_sensor_files import discover_sensor_files
 from tasks.plan_ingest_run import plan_ingest_run
-from tasks.read_sensor_file import read_sensor_file
-from tasks.stage_readings import stage_readings
-from tasks.validate_readings import validate_readings
+from tasks.ingest_sensor_file import ingest_sensor_file
 
 STEPS = ["dedupe", "sort", "resample", "hampel", "interpolate"]
 
@@ -43,8 +41,7 @@ def _through_stage(run, src):
     found = discover_sensor_files.fn(str(src), run, ReadOptions())
     staged = []
     for f in found.new:
-        parsed = read_sensor_file.fn(f, run, ReadOptions())
-        staged.append(stage_readings.fn(validate_readings.fn(parsed, run), run))
+        staged.append(ingest_sensor_file.fn(f, run, ReadOptions()))
     return found, staged
 
 
@@ -81,42 +78,43 @@ def test_the_same_bytes_under_two_names_are_two_files(data_root):
     assert [f.name for f in same.new] == ["pump-a.csv"] and [u.rsplit("/", 1)[-1] for u in same.already_ingested] == ["pump-b.csv"]
 
 
-def test_read_and_its_bad_input(data_root):
+def test_ingest_and_its_bad_input(data_root):
     run = plan_ingest_run.fn("r", 30)
     path = _write(data_root / "a.csv")
     with open(path, "a") as fh:
         fh.write("broken line\n")
     file = SourceFile(url=str(path), name="a.csv", sha256="0" * 64, size=path.stat().st_size)
-    parsed = read_sensor_file.fn(file, run, ReadOptions())
-    assert parsed.readings == 100 and parsed.parse_errors == 1 and parsed.quarantine_url
+    staged = ingest_sensor_file.fn(file, run, ReadOptions())
+    assert (staged.records, staged.readings, staged.parse_errors, staged.staged) == (101, 100, 1, 100)
+    assert [u.rsplit("/", 1)[-1] for u in staged.quarantine_urls] == [f"{file.key}.parse.parquet"]
     bad = data_root / "b.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     with pytest.raises(SourceError, match=r"b\.csv"):
-        read_sensor_file.fn(SourceFile(url=str(bad), name="b.csv", sha256="1" * 64, size=10), run, ReadOptions())
+        ingest_sensor_file.fn(SourceFile(url=str(bad), name="b.csv", sha256="1" * 64, size=10), run, ReadOptions())
+    gone = SourceFile(url=str(data_root / "gone.csv"), name="gone.csv", sha256="4" * 64, size=10)
+    with pytest.raises(SourceError, match=r"gone\.csv: cannot be opened"):
+        ingest_sensor_file.fn(gone, run, ReadOptions())
 
 
 def test_validate_and_a_file_under_the_threshold(data_root):
     run = plan_ingest_run.fn("r", 30, 0.5)
     good = _write(data_root / "good.csv")
     file = SourceFile(url=str(good), name="good.csv", sha256="2" * 64, size=1)
-    validated = validate_readings.fn(read_sensor_file.fn(file, run, ReadOptions()), run)
-    assert validated.failed == 0 and validated.success_rate == 1
+    staged = ingest_sensor_file.fn(file, run, ReadOptions())
+    assert staged.failed == 0 and staged.success_rate == 1 and staged.result_url
     bad = _write(data_root / "fahrenheit.csv", unit="F")
     file = SourceFile(url=str(bad), name="fahrenheit.csv", sha256="3" * 64, size=1)
     with pytest.raises(FileRejected, match=r"fahrenheit\.csv: only 0\.0% .*temperature_unit .*line 2: sensor_id='s1'"):
-        validate_readings.fn(read_sensor_file.fn(file, run, ReadOptions()), run)
+        ingest_sensor_file.fn(file, run, ReadOptions())
+    assert not list((data_root / "staging").rglob(f"{file.key}.*.parquet")), "a rejected file leaves nothing staged"
 
 
-def test_stage_splits_by_window_and_fails_clearly_on_missing_input(data_root):
+def test_ingest_stages_by_window(data_root):
     run = plan_ingest_run.fn("r", 30)
     src = _source(data_root, n=5000)  # 5000 bins at 30 s: more than one 4096-bin window
     _, (staged,) = _through_stage(run, src)
     assert staged.staged == 5000 and len(staged.windows) == 2 and staged.metrics == ["temperature"] and staged.units == {"temperature": "C"}
-    parsed = read_sensor_file.fn(discover_sensor_files.fn(str(src), run, ReadOptions()).new[0], run, ReadOptions())
-    validated = validate_readings.fn(parsed, run)
-    shutil.rmtree(data_root / "staging")
-    with pytest.raises(FileNotFoundError):
-        stage_readings.fn(validated, run)
+    assert staged.pieces == [[0], [0]]
 
 
 def test_clean_and_commit_round_trip_and_bad_inputs(data_root):
@@ -206,3 +204,48 @@ def test_a_run_that_names_no_grid_takes_the_stores(data_root):
 
 def test_a_new_store_without_a_grid_gets_the_default(data_root):
     assert plan_ingest_run.fn("r1", None).grid_seconds == 30
+
+
+def test_a_file_ingested_in_pieces_stages_and_quarantines_what_it_does_whole(data_root):
+    """One large file is read, validated and staged a piece at a time: counts, quarantine (line, reason), staged readings,
+    the validation summary and the Data Docs result are those of one piece, whatever the piece size."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from lepton_flow.ingest import ingest_file
+
+    path = data_root / "big.csv"
+    lines = ["timestamp,sensor_id,metric,value,unit"]
+    times = pd.date_range("2026-01-01", periods=6000, freq="10s", tz="UTC")
+    for i, t in enumerate(times):
+        unit = "F" if i % 97 == 0 else "C"  # fails temperature_unit
+        lines.append(f"{t.isoformat()},s{i % 4},temperature,{20 + i % 13},{unit}")
+    lines[1500] = "not,a,row"
+    lines[4500] = f"{times[4499].isoformat()},bad id!,temperature,1,C"  # fails sensor_id_format
+    path.write_text("\n".join(lines) + "\n")
+    file = SourceFile(url=str(path), name="big.csv", sha256="5" * 64, size=path.stat().st_size)
+
+    def run_with(piece_bytes):
+        run = plan_ingest_run.fn(f"p{piece_bytes}", 30)
+        staged = ingest_file(file, run, ReadOptions(), piece_bytes=piece_bytes)
+        quarantined = sorted((r["line"], r["row"], r["reason"]) for u in staged.quarantine_urls for r in pq.read_table(u, columns=["line", "row", "reason"]).to_pylist())
+        rows = sorted(
+            (r["ts"], r["sensor_id"], r["value"], r["line"])
+            for w, pieces in zip(staged.windows, staged.pieces)
+            for p in pieces
+            for r in pq.read_table(f"{run.staging_url}/valid/w={w}/{file.key}.{p}.parquet").to_pylist()
+        )
+        with open(staged.result_url) as fh:
+            result = json.load(fh)
+        counts = [(r["success"], r["result"].get("element_count"), r["result"].get("unexpected_count")) for r in result["results"]]
+        return staged, quarantined, rows, counts, result["statistics"]
+
+    whole, *whole_rest = run_with(64 << 20)
+    assert whole.records == 6000 and whole.parse_errors == 1 and whole.failed == 62 + 1 and whole.staged == 6000 - 1 - 63
+    for size in (24000,):
+        pieces, *rest = run_with(size)
+        assert max(max(p) for p in pieces.pieces) >= 5, "read in pieces"
+        assert rest == whole_rest
+        assert (pieces.records, pieces.quarantined, pieces.staged, pieces.windows) == (whole.records, whole.quarantined, whole.staged, whole.windows)
+        assert pieces.expectations == whole.expectations and (pieces.min_bin, pieces.max_bin, pieces.sensors) == (whole.min_bin, whole.max_bin, whole.sensors)

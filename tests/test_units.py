@@ -50,18 +50,15 @@ def test_a_run_with_speeds_in_kmh_and_mph_stores_one_speed(data_root):
     from tasks.commit_readings import commit_readings
     from tasks.discover_sensor_files import discover_sensor_files
     from tasks.plan_ingest_run import plan_ingest_run
-    from tasks.read_sensor_file import read_sensor_file
-    from tasks.stage_readings import stage_readings
-    from tasks.validate_readings import validate_readings
+    from tasks.ingest_sensor_file import ingest_sensor_file
 
     def ingest(folder):
         run = plan_ingest_run.fn(folder.name, 30)
         found = discover_sensor_files.fn(str(folder), run, ReadOptions())
-        validated = [validate_readings.fn(read_sensor_file.fn(f, run, ReadOptions()), run) for f in found.new]
-        staged = [stage_readings.fn(v, run) for v in validated]
+        staged = [ingest_sensor_file.fn(f, run, ReadOptions()) for f in found.new]
         cleaned = clean_readings.fn(staged, run, ["dedupe", "sort", "resample"], CleanParams())
         commit_readings.fn(cleaned, run, staged)
-        return validated
+        return staged
 
     times = pd.date_range("2026-03-01", periods=10, freq="30s", tz="UTC")
     first = data_root / "first"
@@ -79,7 +76,8 @@ def test_a_run_with_speeds_in_kmh_and_mph_stores_one_speed(data_root):
     pd.DataFrame({"timestamp": times + pd.Timedelta("1h"), "speed[hPa]": 1000.0, "speed[km/h]": 36.0}).to_csv(later / "car-c.csv", index=False)
     (validated,) = ingest(later)
     assert validated.failed == 10
-    quarantined = pd.read_parquet(validated.quarantine_url)
+    (quarantine_url,) = validated.quarantine_urls
+    quarantined = pd.read_parquet(quarantine_url)
     assert set(quarantined["reason"]) == {"unit_mismatch (unit 'hPa' (pressure) cannot be converted to the metric's unit 'm/s' (speed))"}
     stored = store.open_sensors(url).load().speed.sel(sensor="car-c").dropna("time").values
     np.testing.assert_allclose(stored, 10.0, rtol=1e-5)  # 36 km/h, in the store's m/s

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import tempfile
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pv
 
-from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, open_source, screened_lines
+from lepton_flow.formats import SensorFormat, line_pieces, long_line_errors, register_format, whole
+from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, PIECE_BYTES, META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, screened_lines
 
 
 DELIMITERS = (",", "\t", ";", "|")
 
 
-def _header(url: str) -> tuple[list[str], str]:
-    """The header's column names and the file's delimiter (the most frequent of `DELIMITERS` in the header)."""
-    with open_source(url) as fh:
-        first = fh.readline(MAX_LINE_BYTES + 1)
+def _header(url: str, first: bytes) -> tuple[list[str], str]:
+    """The header's column names and the file's delimiter (the most frequent of `DELIMITERS` in the header), from line 1."""
     first = first.removeprefix(BOM)
     if b"\0" in first or len(first) > MAX_LINE_BYTES:
         raise SourceError(f"{url}: line 1 is not a CSV header (binary content, or over {MAX_LINE_BYTES:,} bytes)")
@@ -32,24 +31,23 @@ def _header(url: str) -> tuple[list[str], str]:
     return next(csv.reader([text], delimiter=delimiter), []), delimiter
 
 
-def _screened(url: str, spool) -> tuple[list[int], list[ParseError]]:
-    """Copy the file's lines into `spool`, leaving out blank lines, lines over `MAX_LINE_BYTES` and lines that are not UTF-8.
+def _screened(source, spool) -> tuple[list[int], list[ParseError]]:
+    """Copy the lines of an open `source` into `spool`, leaving out blank lines, lines over `MAX_LINE_BYTES` and lines that are not UTF-8.
 
-    Returns the physical line number of each line copied (header first) and
-    the lines left out as `ParseError`s: the slow path, taken only when the
-    fast one meets such a line.
+    Returns the line number (in `source`) of each line copied (header
+    first) and the lines left out as `ParseError`s: the slow path, taken
+    only when the fast one meets such a line.
     """
     copied: list[int] = []
     left_out: list[ParseError] = []
-    with open_source(url) as fh:
-        for number, raw, bad in screened_lines(fh, "CSV"):
-            if bad is not None:
-                left_out.append(bad)
-                continue
-            if not raw.strip():
-                continue
-            copied.append(number)
-            spool.write(raw if raw.endswith(b"\n") else raw + b"\n")
+    for number, raw, bad in screened_lines(source, "CSV"):
+        if bad is not None:
+            left_out.append(bad)
+            continue
+        if not raw.strip():
+            continue
+        copied.append(number)
+        spool.write(raw if raw.endswith(b"\n") else raw + b"\n")
     return copied, left_out
 
 
@@ -58,29 +56,43 @@ def _rewound(spool):
     return contextlib.nullcontext(spool)
 
 
-def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
+def _has_long_line(text: bytes) -> bool:
+    """Whether a line of `text` is over `MAX_LINE_BYTES` (the fast parser would take it; the rule is to quarantine it)."""
+    if len(text) <= MAX_LINE_BYTES:
+        return False
+    ends = np.flatnonzero(np.frombuffer(text, np.uint8) == 10)
+    bounds = np.concatenate([[-1], ends, [len(text) - 1]])
+    return bool(np.diff(bounds).max() > MAX_LINE_BYTES)
+
+
+def _parse(url: str, opener, header: list[str], delimiter: str, first_line: int, screen: bool = False) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
+    """Parse the CSV text `opener()` gives (its header on its line 1, its first data line being line `first_line` of the file).
+
+    `screen` True takes the careful path at once (lines over the limit, or
+    not UTF-8, quarantined one by one).
+
+    Returns the table, each row's line number in the file, and the lines
+    that did not parse (numbered in the file).
+    """
+    shift = first_line - 2  # text line n is file line n + shift (the header excepted)
     invalid: list[ParseError] = []
-    physical: list[int] | None = None  # line numbers of the rows parsed, when blank or bad lines were left out
+    physical: list[int] | None = None  # text line numbers of the rows parsed, when blank or bad lines were left out
 
     def on_invalid(row) -> str:
         number = int(row.number or 0)
         if physical is not None and 0 < number <= len(physical):
             number = physical[number - 1]
-        invalid.append(ParseError(number, f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text[:500]))
+        invalid.append(ParseError(number + shift, f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text[:500]))
         return "skip"
 
-    try:
-        header, delimiter = _header(url)
-    except CORRUPT as exc:
-        raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc
     text_cols = {h: pa.string() for h in header if h.strip().lower() in TIMESTAMP_NAMES + SENSOR_NAMES + META_NAMES + ("metric",)}
     read_opts = pv.ReadOptions(use_threads=False, block_size=8 << 20)
     parse_opts = pv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
 
-    def parse(opener) -> pa.Table:
+    def parse(source_opener) -> pa.Table:
         def attempt(types: dict) -> pa.Table:
             invalid.clear()
-            with opener() as source:
+            with source_opener() as source:
                 return pv.read_csv(source, read_options=read_opts, parse_options=parse_opts, convert_options=pv.ConvertOptions(column_types=types))
 
         try:
@@ -95,7 +107,9 @@ def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[Par
     left_out: list[ParseError] = []
     try:
         try:
-            table = parse(lambda: open_source(url))
+            if screen:
+                raise pa.ArrowInvalid("a line over the limit")
+            table = parse(opener)
             if any(pa.types.is_binary(t) for t in table.schema.types):
                 raise pa.ArrowInvalid("a column holds bytes that are not UTF-8")
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -103,25 +117,48 @@ def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[Par
                 return pa.table({}), np.zeros(0, np.int64), []
             # A line over the block size, or not UTF-8: parse again with such
             # lines left out (and quarantined by number), the rest as usual.
-            with tempfile.TemporaryFile() as spool:
-                physical, left_out = _screened(url, spool)
+            with tempfile.TemporaryFile() as spool, opener() as source:
+                physical, left_out = _screened(source, spool)
                 table = parse(lambda: _rewound(spool))
     except pa.ArrowInvalid as exc:
         raise SourceError(f"{url}: cannot be read as CSV: {exc}") from exc
     except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc
+    left_out = [ParseError(e.line + shift, e.reason, e.text) for e in left_out]
     errors = sorted(invalid + left_out, key=lambda e: e.line)
     skipped = {e.line for e in invalid}
     if physical is not None:
-        lines = np.array([n for n in physical[1:] if n not in skipped], dtype=np.int64)
+        lines = np.array([n + shift for n in physical[1:] if n + shift not in skipped], dtype=np.int64)
         if len(lines) == table.num_rows:
             return table, lines, errors
     # Line numbers of the rows kept: the data lines minus the skipped ones
     # (quoted fields spanning lines are rare in sensor feeds and not counted).
     total = table.num_rows + len(skipped)
-    all_lines = np.arange(2, total + 2, dtype=np.int64)
+    all_lines = np.arange(first_line, total + first_line, dtype=np.int64)
     lines = np.setdiff1d(all_lines, np.array(sorted(skipped), dtype=np.int64), assume_unique=True) if skipped else all_lines
     return table, lines, errors
+
+
+def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
+    """The whole file: its pieces (`pieces`) put together."""
+    return whole(pieces(url, options, PIECE_BYTES))
+
+
+def pieces(url: str, options: ReadOptions, piece_bytes: int):
+    """The file read a piece of about `piece_bytes` at a time: `(table, lines, errors)` per piece, lines numbered in the file.
+
+    Each piece is whole lines, parsed under the file's header, so one file
+    of any size is held a piece at a time. A quoted field spanning lines
+    that a cut falls inside is quarantined as the lines it breaks into.
+    """
+    long_lines: list[tuple[int, int]] = []
+    try:
+        for head, first_line, text in line_pieces(url, piece_bytes, header=True, long_lines=long_lines):
+            header, delimiter = _header(url, head)
+            table, lines, errors = _parse(url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line, screen=_has_long_line(text))
+            yield table, lines, long_line_errors(errors, long_lines, "CSV")
+    except CORRUPT as exc:
+        raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc
 
 
 def example(path: str) -> None:
@@ -129,4 +166,4 @@ def example(path: str) -> None:
         fh.write("timestamp,sensor_id,metric,value,unit\n2026-01-01T00:00:00Z,s1,temperature,20.5,C\n2026-01-01T00:00:30Z,s1,temperature,20.6,C\n")
 
 
-FORMAT = register_format(SensorFormat("csv", (".csv", ".tsv"), read, example, __doc__.splitlines()[0]))
+FORMAT = register_format(SensorFormat("csv", (".csv", ".tsv"), read, example, __doc__.splitlines()[0], pieces=pieces))
