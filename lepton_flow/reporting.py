@@ -14,6 +14,38 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
+_TAG_OR_LINK = re.compile(r"(<|\]\()")
+
+
+def ui_text(value: object) -> object:
+    """A value from inputs, shown as itself wherever the Prefect UI puts it; other types pass unchanged.
+
+    Prefect's default UI renders the string cells and descriptions of table
+    artifacts as markdown, HTML included (a file named `<img src=x
+    onerror=...>.csv` became an image there); its newer UI shows them as
+    text, where markdown escapes would show as backslashes. A zero-width
+    space after each `<` (no tag can start) and inside each `](` (no link
+    can form) reads the same in both and runs nothing.
+    """
+    if not isinstance(value, str):
+        return value
+    return _TAG_OR_LINK.sub(lambda m: m.group(1)[0] + "\u200b" + m.group(1)[1:], value)
+
+
+def publish_table(key: str, table: list[dict], description: str) -> None:
+    """A table artifact on the current run, every string in it (and the description) made `ui_text`."""
+    from prefect.artifacts import create_table_artifact
+
+    rows = [{k: ui_text(v) for k, v in row.items()} for row in table]
+    create_table_artifact(key=key, table=rows, description=ui_text(description))
+
+
+def publish_image(key: str, image_url: str, description: str) -> None:
+    from prefect.artifacts import create_image_artifact
+
+    create_image_artifact(image_url=image_url, key=key, description=ui_text(description))
+
+
 def accounting_rows(summary: IngestSummary) -> list[dict]:
     rows = []
     for f in summary.files:
@@ -35,19 +67,11 @@ def accounting_rows(summary: IngestSummary) -> list[dict]:
 
 def publish_ingest_artifacts(summary: IngestSummary, validation_rows: list[dict]) -> None:
     """Table artifacts (accounting, validation) and a markdown summary on the current run."""
-    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+    from prefect.artifacts import create_markdown_artifact
 
-    create_table_artifact(
-        key="sensor-ingest-accounting",
-        table=accounting_rows(summary),
-        description="Per file: read = stored + quarantined + duplicates + outliers",
-    )
+    publish_table(key="sensor-ingest-accounting", table=accounting_rows(summary), description="Per file: read = stored + quarantined + duplicates + outliers")
     if validation_rows:
-        create_table_artifact(
-            key="sensor-ingest-validation",
-            table=validation_rows,
-            description="GX expectations per file: readings that failed each",
-        )
+        publish_table(key="sensor-ingest-validation", table=validation_rows, description="GX expectations per file: readings that failed each")
     create_markdown_artifact(key="sensor-ingest-summary", markdown=summary_markdown(summary), description="sensor_ingest outcome")
 
 
@@ -179,12 +203,12 @@ def save_png(png: bytes, directory: str, name: str) -> str:
 
 def publish_training_artifacts(card, curves_url: str, png: bytes) -> None:
     """A metrics table and the training curves image on the current run."""
-    from prefect.artifacts import create_image_artifact, create_markdown_artifact, create_table_artifact
+    from prefect.artifacts import create_markdown_artifact
 
     rows = [{"metric": k, "value": v} for k, v in card.scores.items()]
     rows += [{"metric": "flag_threshold", "value": card.threshold}, {"metric": "promoted", "value": card.promoted}]
-    create_table_artifact(key="train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
-    create_image_artifact(image_url=data_url(png), key="train-curves", description=f"Training curves of {card.name} version {card.version} ({curves_url})")
+    publish_table(key="train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
+    publish_image(key="train-curves", image_url=data_url(png), description=f"Training curves of {card.name} version {card.version} ({curves_url})")
     create_markdown_artifact(key="train-summary", markdown=training_markdown(card), description="train_sensor_model outcome")
 
 
@@ -223,16 +247,16 @@ def anomaly_rows(result) -> list[dict]:
 
 
 def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None) -> None:
-    from prefect.artifacts import create_image_artifact, create_markdown_artifact, create_table_artifact
+    from prefect.artifacts import create_markdown_artifact
 
     plan = result.plan
-    create_table_artifact(
+    publish_table(
         key="score-top-anomalies",
         table=anomaly_rows(result),
         description=f"Top anomalies by peak score: {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id}",
     )
     if png is not None:
-        create_image_artifact(image_url=data_url(png), key="score-worst-anomaly", description=f"The worst sensor around its worst anomaly ({plot_url})")
+        publish_image(key="score-worst-anomaly", image_url=data_url(png), description=f"The worst sensor around its worst anomaly ({plot_url})")
     create_markdown_artifact(key="score-summary", markdown=scoring_markdown(result), description="score_sensors outcome")
 
 
@@ -292,14 +316,13 @@ def rejected_rows(rejected, empty_classes: list[str] = ()) -> list[dict]:
 
 
 def publish_image_training_artifacts(card, result, png: bytes) -> None:
-    from prefect.artifacts import create_image_artifact, create_table_artifact
 
     rows = [{"metric": k, "value": v} for k, v in card.scores.items()]
     rows += [{"metric": f"accuracy[{c}]", "value": v} for c, v in card.class_accuracy.items()]
     rows.append({"metric": "promoted", "value": card.promoted})
-    create_table_artifact(key="image-train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
-    create_image_artifact(image_url=data_url(png), key="image-train-curves", description=f"Training curves of {card.name} version {card.version}")
-    create_table_artifact(key="image-train-rejected", table=rejected_rows(result.rejected, result.empty_classes) or [{"file": "", "reason": "none"}], description="Files and folders left out, with the reason")
+    publish_table(key="image-train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
+    publish_image(key="image-train-curves", image_url=data_url(png), description=f"Training curves of {card.name} version {card.version}")
+    publish_table(key="image-train-rejected", table=rejected_rows(result.rejected, result.empty_classes) or [{"file": "", "reason": "none"}], description="Files and folders left out, with the reason")
 
 
 def image_training_text(card, result) -> str:
@@ -317,17 +340,15 @@ def image_training_text(card, result) -> str:
 
 
 def publish_classification_artifacts(result, png: bytes | None) -> None:
-    from prefect.artifacts import create_image_artifact, create_table_artifact
-
-    create_table_artifact(
+    publish_table(
         key="classify-predictions",
         table=result.rows,
         description=f"{result.model_name} version {result.version}: file, class, confidence ({result.images} images; all in {result.predictions_url})",
     )
     if png is not None:
-        create_image_artifact(image_url=data_url(png), key="classify-confusion", description=f"Confusion matrix over {result.labelled} labelled images, accuracy {result.accuracy:.4f}")
+        publish_image(key="classify-confusion", image_url=data_url(png), description=f"Confusion matrix over {result.labelled} labelled images, accuracy {result.accuracy:.4f}")
     if result.rejected:
-        create_table_artifact(key="classify-rejected", table=rejected_rows(result.rejected), description="Files that are not usable images, with the reason")
+        publish_table(key="classify-rejected", table=rejected_rows(result.rejected), description="Files that are not usable images, with the reason")
 
 
 def classification_text(result, png_url: str | None) -> str:
@@ -355,9 +376,9 @@ def log_accounting_rows(summary) -> list[dict]:
 
 
 def publish_log_artifacts(summary) -> None:
-    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+    from prefect.artifacts import create_markdown_artifact
 
-    create_table_artifact(key="log-ingest-accounting", table=log_accounting_rows(summary) or [{"file": "", "status": "no new files"}], description="Per file: lines = event lines + unparsed + blank; events = stored + invalid")
+    publish_table(key="log-ingest-accounting", table=log_accounting_rows(summary) or [{"file": "", "status": "no new files"}], description="Per file: lines = event lines + unparsed + blank; events = stored + invalid")
     create_markdown_artifact(key="log-ingest-summary", markdown=log_summary_markdown(summary), description="log_ingest outcome")
 
 

@@ -286,13 +286,14 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
             page.wait_for_function(STATE_BESIDE_NAME, arg=[run_name, "Completed", STATES], timeout=240_000, polling=1000)
             artifacts = stack.artifacts(made[0]["id"])
             assert {"sensor-ingest-accounting", "sensor-ingest-validation", "sensor-ingest-summary"} <= {a["key"] for a in artifacts}
-            for artifact in artifacts:
-                page.goto(f"{ui}/v2/artifacts/artifact/{artifact['id']}")
+            # Both of the server's UIs: the default one at / and the new one at /v2.
+            for artifact, prefix in [(a, p) for a in artifacts for p in ("", "/v2")]:
+                page.goto(f"{ui}{prefix}/artifacts/artifact/{artifact['id']}")
                 page.get_by_text(artifact["key"]).first.wait_for()
                 if artifact["type"] == "table":
-                    page.get_by_text(HOSTILE, exact=False).first.wait_for()  # the name, shown as text
+                    page.get_by_text("onerror=", exact=False).first.wait_for()  # the name, shown as text
                 page.wait_for_timeout(500)  # an injected image would have failed to load by now
-                assert page.evaluate("window.__xss") is None and page.locator("img[onerror]").count() == 0, artifact["key"]
+                assert page.evaluate("window.__xss") is None and page.locator("img[onerror]").count() == 0, (prefix, artifact["key"])
         finally:
             OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)

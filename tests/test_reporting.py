@@ -46,3 +46,15 @@ def test_summarise_reports_rejections_and_clears_staging(tmp_path):
     assert [(f.file, f.status) for f in summary.files] == [("/d/a.csv", "ok"), ("/d/bad.csv", "rejected"), ("/d/broken.parquet", "failed (read)")]
     assert all(f.balanced for f in summary.files) and rows == []
     assert not (tmp_path / "staging" / "r1").exists()
+
+
+def test_text_from_inputs_cannot_become_markup_in_either_prefect_ui():
+    """Prefect's default UI renders table artifacts' string cells and descriptions as markdown with HTML; its newer UI as text.
+    `ui_text` leaves no tag or link to render in the first and shows the same characters in the second."""
+    from lepton_flow.reporting import ui_text
+
+    hostile = '<img src=x onerror="alert(1)"> [click](javascript:alert(2)) </td><script>x</script>'
+    shown = ui_text(hostile)
+    assert "<img" not in shown and "<script" not in shown and "](" not in shown and "</" not in shown
+    assert shown.replace("\u200b", "") == hostile
+    assert ui_text(3) == 3 and ui_text(None) is None and ui_text("plain_name.csv") == "plain_name.csv"
