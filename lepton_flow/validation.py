@@ -226,17 +226,22 @@ def validate_frame(frame: pd.DataFrame, dataset: str) -> ValidationOutcome:
                 "first_row": int(index[0]) if index.size else None,
             }
         )
-    compact = dict(row_json if row_result else value_json)
-    compact["results"] = results_json
-    passed = sum(1 for e in summary if e["success"])
-    compact["success"] = passed == len(summary)
-    compact["statistics"] = {
-        "evaluated_expectations": len(summary),
-        "successful_expectations": passed,
-        "unsuccessful_expectations": len(summary) - passed,
-        "success_percent": 100.0 * passed / len(summary) if summary else None,
-    }
+    compact = _with_verdicts(dict(row_json if row_result else value_json), results_json, [e["success"] for e in summary])
     return ValidationOutcome(reasons=reasons, expectations=summary, result_json=compact)
+
+
+def _with_verdicts(result: dict, items: list[dict], successes: list[bool]) -> dict:
+    """`result` holding `items` as its results, with its overall verdict and statistics from their `successes`."""
+    passed = sum(successes)
+    result["results"] = items
+    result["success"] = passed == len(successes)
+    result["statistics"] = {
+        "evaluated_expectations": len(successes),
+        "successful_expectations": passed,
+        "unsuccessful_expectations": len(successes) - passed,
+        "success_percent": 100.0 * passed / len(successes) if successes else None,
+    }
+    return result
 
 
 _COUNTS = ("element_count", "missing_count", "unexpected_count")
@@ -278,23 +283,13 @@ def merge_results(a: dict, b: dict) -> dict:
     exactly: counts add up and verdicts are and-ed. An aggregate's observed
     value stays the first piece's.
     """
-    merged = dict(a)
     results = []
     for x, y in zip(a.get("results", []), b.get("results", [])):
         item = dict(x)
         item["success"] = bool(x.get("success")) and bool(y.get("success"))
         item["result"] = _merged_result(x.get("result") or {}, y.get("result") or {})
         results.append(item)
-    merged["results"] = results
-    passed = sum(1 for r in results if r["success"])
-    merged["success"] = passed == len(results)
-    merged["statistics"] = {
-        "evaluated_expectations": len(results),
-        "successful_expectations": passed,
-        "unsuccessful_expectations": len(results) - passed,
-        "success_percent": 100.0 * passed / len(results) if results else None,
-    }
-    return merged
+    return _with_verdicts(dict(a), results, [r["success"] for r in results])
 
 
 def escaped(result: dict) -> dict:

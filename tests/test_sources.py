@@ -386,7 +386,7 @@ def _awkward_jsonl(path):
 def test_a_file_read_in_pieces_reads_as_it_does_whole(tmp_path, kind):
     """A large file is read a bounded piece at a time (`read_pieces`): whatever the piece size, the readings, their line numbers
     and the quarantined lines with their reasons are those of reading it whole, and no piece holds more than a piece and a line."""
-    from lepton_flow.formats import line_pieces
+    from lepton_flow.formats.lines import line_pieces
     from lepton_flow.sources import read_pieces
 
     path = _awkward_csv(tmp_path / "a.csv") if kind == "csv" else _awkward_jsonl(tmp_path / "a.jsonl")

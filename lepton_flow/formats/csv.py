@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pv
 
-from lepton_flow.formats import SensorFormat, line_pieces, long_line_errors, register_format, whole
+from lepton_flow.formats import SensorFormat, register_format, whole
+from lepton_flow.formats.lines import line_pieces, long_line_errors
 from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, PIECE_BYTES, META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, screened_lines
 
 

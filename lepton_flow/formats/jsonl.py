@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from lepton_flow.formats import SensorFormat, line_pieces, long_line_errors, register_format, whole
+from lepton_flow.formats import SensorFormat, register_format, whole
+from lepton_flow.formats.lines import line_pieces, long_line_errors
 from lepton_flow.sources import CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, open_source, screened_lines
 
 
