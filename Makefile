@@ -37,8 +37,11 @@ run: $(STAMP)
 	$(BIN)/lepton-flow demo-data --if-missing
 	$(BIN)/lepton-flow run pipeline
 
+# Two processes, a test file each at a time (its module fixtures, such as the
+# deployment tests' Prefect server, stay in one process); PYTEST_ARGS adds to it.
+TEST_PROCESSES ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # A Prefect server, the deployments and a worker per pool on this machine;
 # prints the UI's address. Ctrl-C stops it all.
