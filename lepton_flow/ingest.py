@@ -19,6 +19,7 @@ import contextlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import fsspec
@@ -62,6 +63,9 @@ STAGED_SCHEMA = pa.schema(
         pa.field("line", pa.int64()),
     ]
 )
+STAGED_DICTIONARY = ["sensor_id", "metric"]
+"""Staged columns written with Parquet's dictionary encoding: the few names. Times, values and line numbers are all
+distinct: a dictionary tried on them first only costs time, writing and reading."""
 
 
 class RunInfo(BaseModel):
@@ -281,18 +285,29 @@ class _Quarantine:
         return self.url if self._writer is not None else None
 
 
-def _unit_pairs(metric: pd.Series, unit: pd.Series) -> dict[tuple, np.ndarray]:
-    """Each distinct (metric, unit) of a file -> the positions of the rows that hold it (a missing unit as NaN)."""
-    pairs = pd.DataFrame({"metric": metric.astype(object).to_numpy(), "unit": unit.astype(object).to_numpy()})
-    return pairs.groupby(["metric", "unit"], dropna=False, sort=False).indices
+def _unit_pairs(metric: pd.Series, unit: pd.Series) -> list[tuple[str | None, str | None, Callable[[], np.ndarray]]]:
+    """Each distinct (metric, unit) of a piece, with a function giving the mask of the rows that hold it (a missing unit as None).
+
+    Works on the columns' category codes: a piece holds a million rows and a
+    handful of pairs, and most pairs need nothing done, so the mask of a
+    pair is computed only when it is asked for (`mask()`).
+    """
+    metric, unit = metric.astype("category"), unit.astype("category")
+    width = len(unit.cat.categories) + 1
+    key = (metric.cat.codes.to_numpy().astype(np.int64) + 1) * width + unit.cat.codes.to_numpy().astype(np.int64) + 1
+    pairs = []
+    for k in np.flatnonzero(np.bincount(key)):
+        m, u = divmod(int(k), width)
+        pairs.append((metric.cat.categories[m - 1] if m else None, unit.cat.categories[u - 1] if u else None, lambda k=k: key == k))
+    return pairs
 
 
 def _unit_reasons(frame: pd.DataFrame, store_units: dict[str, str | None], reasons: np.ndarray) -> None:
     """Add a reason to each row whose unit cannot be stored as its metric's unit (km/h beside hPa, an unknown unit beside a known one)."""
-    for (metric, unit), rows in _unit_pairs(frame["metric"], frame["unit"]).items():
-        unit = None if pd.isna(unit) else unit
+    for metric, unit, rows in _unit_pairs(frame["metric"], frame["unit"]):
         if why := units.why_not(unit, units.stored_unit(store_units.get(metric), unit)):
             reason = f"unit_mismatch ({why})"
+            rows = rows()
             current = reasons[rows]
             reasons[rows] = np.where(current == None, reason, current.astype(str) + "; " + reason)  # noqa: E711
 
@@ -321,12 +336,12 @@ def _in_stored_units(table: pa.Table, store_units: dict[str, str | None]) -> tup
     values = table.column("value").to_numpy().copy()
     metric, unit = table.column("metric").to_pandas(), table.column("unit").to_pandas()
     stored: dict[str, str | None] = {}
-    for (m, u), rows in _unit_pairs(metric, unit).items():
-        u = None if pd.isna(u) else u
+    for m, u, rows in _unit_pairs(metric, unit):
         to = units.stored_unit(store_units.get(m), u)
         if to is not None or m not in stored:
             stored[m] = to
         if u is not None and to is not None and u.strip() != to.strip():
+            rows = rows()
             values[rows] = units.convert(values[rows], u, to)
     return table.set_column(table.schema.get_field_index("value"), "value", pa.array(values, pa.float64())), stored
 
@@ -408,7 +423,7 @@ class _FileIngest:
         cuts = np.flatnonzero(np.diff(windows)) + 1
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(windows)]):
             w = int(windows[lo])
-            _write_parquet(out.slice(lo, hi - lo), staged_path(run, w, self.file.key, piece), row_group_size=65536)
+            _write_parquet(out.slice(lo, hi - lo), staged_path(run, w, self.file.key, piece), row_group_size=65536, use_dictionary=STAGED_DICTIONARY)
             self.window_pieces[w].append(piece)
         self.staged += out.num_rows
         self.sensors |= set(table.column("sensor_id").unique().to_pylist())
