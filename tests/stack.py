@@ -7,9 +7,11 @@ directories, and is stopped by its own PID.
 from __future__ import annotations
 
 import glob
+import atexit
 import os
 import pwd
 import shutil
+import tempfile
 import subprocess
 import sys
 from pathlib import Path
@@ -193,9 +195,14 @@ def chromium_launch(scratch: Path) -> dict:
     if not os.path.exists(exe):
         raise RuntimeError("Debian's chromium is not installed: `make setup` installs it")
     env = dict(os.environ)
-    for key in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TMPDIR"):
+    for key in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
         (scratch / key.lower()).mkdir(parents=True, exist_ok=True)
         env[key] = str(scratch / key.lower())
+    # Chromium makes a Unix socket under TMPDIR, and a socket's path holds at most 107 bytes: a test's own
+    # tmp_path (deeper under pytest-xdist's popen-gwN folders) can be too long, so a short folder of its own.
+    short = tempfile.mkdtemp(prefix="chromium-")
+    atexit.register(shutil.rmtree, short, ignore_errors=True)
+    env["TMPDIR"] = short
     env["GSETTINGS_BACKEND"] = "memory"
     args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     return {"executable_path": exe, "env": env, "args": args, "headless": True}
