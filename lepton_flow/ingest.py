@@ -190,17 +190,6 @@ def _write_parquet(table: pa.Table, url: str, **kwargs) -> None:
         pq.write_table(table, fh, **kwargs)
 
 
-def _read_parquet(url: str | list[str], **kwargs) -> pa.Table:
-    if isinstance(url, list):
-        if not url:
-            return pa.table({})
-        fs, _ = fsspec.core.url_to_fs(url[0])
-        paths = [fsspec.core.url_to_fs(u)[1] for u in url]
-        return pq.read_table(paths, filesystem=fs, **kwargs)
-    fs, path = fsspec.core.url_to_fs(url)
-    return pq.read_table(path, filesystem=fs, **kwargs)
-
-
 def new_run(run_id: str, grid_seconds: int | None, settings: Settings | None = None, dataset: str = DATASET) -> RunInfo:
     """A run's staging and quarantine places, and the store snapshot it starts from.
 
@@ -290,7 +279,7 @@ def _unit_pairs(metric: pd.Series, unit: pd.Series) -> list[tuple[str | None, st
 
     Works on the columns' category codes: a piece holds a million rows and a
     handful of pairs, and most pairs need nothing done, so the mask of a
-    pair is computed only when it is asked for (`mask()`).
+    pair is computed only when its function is called.
     """
     metric, unit = metric.astype("category"), unit.astype("category")
     width = len(unit.cat.categories) + 1

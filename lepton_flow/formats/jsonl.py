@@ -11,10 +11,10 @@ import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format, whole
 from lepton_flow.formats.lines import line_pieces, long_line_errors
-from lepton_flow.sources import CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, open_source, screened_lines
+from lepton_flow.sources import CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, screened_lines
 
 
-def _parse(url: str, fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
+def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
     """The JSON lines of an open `fh`, its first line being line `first_line` of the file."""
     records: list[dict] = []
     lines: list[int] = []
@@ -61,7 +61,7 @@ def pieces(url: str, options: ReadOptions | None, piece_bytes: int):
     long_lines: list[tuple[int, int]] = []
     try:
         for _, first_line, text in line_pieces(url, piece_bytes, header=False, long_lines=long_lines):
-            table, lines, errors = _parse(url, io.BytesIO(text), first_line)
+            table, lines, errors = _parse(io.BytesIO(text), first_line)
             yield table, lines, long_line_errors(errors, long_lines, "JSON")
     except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read (truncated or corrupt?): {exc}") from exc
