@@ -153,9 +153,11 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int):
     that a cut falls inside is quarantined as the lines it breaks into.
     """
     long_lines: list[tuple[int, int]] = []
+    header: list[str] | None = None
     try:
         for head, first_line, text in line_pieces(url, piece_bytes, header=True, long_lines=long_lines):
-            header, delimiter = _header(url, head)
+            if header is None:  # every piece comes with the same line 1
+                header, delimiter = _header(url, head)
             table, lines, errors = _parse(url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line, screen=_has_long_line(text))
             yield table, lines, long_line_errors(errors, long_lines, "CSV")
     except CORRUPT as exc:

@@ -57,7 +57,7 @@ def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.nda
 
 
 def pieces(url: str, options: ReadOptions | None, piece_bytes: int):
-    """The file a bounded piece of whole lines at a time (see `formats.line_pieces`)."""
+    """The file a bounded piece of whole lines at a time (see `formats.lines.line_pieces`)."""
     long_lines: list[tuple[int, int]] = []
     try:
         for _, first_line, text in line_pieces(url, piece_bytes, header=False, long_lines=long_lines):
