@@ -7,7 +7,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from lepton_flow.flowtools import split_completed, store_lock
-from lepton_flow.logs.ingest import LogIngestParams, LogIngestSummary
+from lepton_flow.logs.ingest import NOT_A_LOG, LogIngestParams, LogIngestSummary
 from lepton_flow.parallel import task_runner
 from lepton_flow.settings import get_settings
 from tasks.discover_log_files import discover_log_files
@@ -21,7 +21,7 @@ from tasks.report_log_ingest import report_log_ingest
 def log_ingest(params: LogIngestParams) -> LogIngestSummary:
     """Discover, read and validate (per file, on Dask), mine and count, commit, report; returns the run's summary."""
     with store_lock(get_settings().store):  # one ingest of a store at a time
-        run = plan_log_run(str(flow_run.get_id() or "local"), params.window_seconds, params.threshold)
+        run = plan_log_run(str(flow_run.get_id() or "local"), params)
         new, known = discover_log_files(params.source, run)
         refs, failed = split_completed(read_log_file.map(new, unmapped(run), unmapped(params.format), unmapped(params.year)), [f.url for f in new], "read")
         snapshot, templates, added = mine_log_templates(refs, run, params.similarity)
@@ -31,7 +31,7 @@ def log_ingest(params: LogIngestParams) -> LogIngestSummary:
             templates=templates, new_templates=added, quarantine_url=run.quarantine_url,
         )
     )
-    rejected = [r for r in refs if r.status != "ok"]
+    rejected = [r for r in refs if r.status not in ("ok", NOT_A_LOG)]
     if failed or rejected:
         messages = [f.described for f in failed] + [r.message for r in rejected]
         return Failed(message=f"{len(messages)} log file(s) not ingested: " + "; ".join(messages[:3]), data=summary)

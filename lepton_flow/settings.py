@@ -157,6 +157,11 @@ class Settings(BaseSettings):
         return join(self.data_root, "logs")
 
     @property
+    def log_formats_dir(self) -> str:
+        """Log formats defined without code: one `NAME.toml` each (a layout and an optional timestamp pattern)."""
+        return join(self.data_root, "log-formats")
+
+    @property
     def reports_dir(self) -> str:
         return join(self.data_root, "reports")
 

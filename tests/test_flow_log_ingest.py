@@ -29,12 +29,17 @@ def test_log_ingest_counts_templates_and_accounts_for_every_line(log_flow, data_
         + "not json\n"
     )
     (src / "noise.bin").write_bytes(bytes(range(256)) * 8)
+    (src / "LICENSE").write_text("Apache License\nVersion 2.0, January 2004\n\nTERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION\n")
     state = log_flow(LogIngestParams(source=str(src)), return_state=True)
-    assert state.is_failed() and "noise.bin" in state.message and "no registered log format" in state.message
-    summary = state.result(raise_on_failure=False)
+    assert state.is_completed(), state.message  # files that are not logs do not turn the run red
+    summary = state.result()
     files = {Path(f.file.url).name: f for f in summary.files}
-    assert set(files) == {"hdfs-a.log", "bad.jsonl"}
+    assert set(files) == {"hdfs-a.log", "bad.jsonl", "noise.bin", "LICENSE"}
     assert all(f.balanced for f in files.values())
+    assert files["noise.bin"].status == "not a log file" and "binary content" in files["noise.bin"].message
+    assert files["LICENSE"].status == "not a log file" and "no known log format parses any of its first 3 lines" in files["LICENSE"].message
+    recorded = store.ledger.entries(get_settings().store, kind="logs")
+    assert {r["file"].rsplit("/", 1)[-1]: r.get("status") for r in recorded.values()} == {"hdfs-a.log": None, "bad.jsonl": None, "noise.bin": "not a log file", "LICENSE": "not a log file"}
     assert (files["hdfs-a.log"].lines, files["hdfs-a.log"].blank, files["hdfs-a.log"].stored) == (1201, 1, 1200)
     bad = files["bad.jsonl"]
     assert (bad.events, bad.stored, bad.invalid, bad.unparsed) == (3, 2, 1, 1)
@@ -50,13 +55,13 @@ def test_log_ingest_counts_templates_and_accounts_for_every_line(log_flow, data_
     first = store.logs_state(url)
     counts_before = ds["count"].sum("time").to_numpy()
 
-    # A second run with the rest of the sample: known templates keep their ids, later windows extend time.
-    (src / "noise.bin").unlink()
+    # A second run with the rest of the sample: known templates keep their ids, later windows extend time; the files that
+    # are not logs are not read again.
     (src / "hdfs-b.log").write_text("\n".join(hdfs[1200:]) + "\n")
     again = log_flow(LogIngestParams(source=str(src)), return_state=True)
     assert again.is_completed(), again.message
     second = again.result()
-    assert [Path(f.file.url).name for f in second.files] == ["hdfs-b.log"] and len(second.skipped) == 2
+    assert [Path(f.file.url).name for f in second.files] == ["hdfs-b.log"] and len(second.skipped) == 4
     after = store.logs_state(url)
     assert len(after.templates) >= len(first.templates)
     ds = store.open_logs(url).load()

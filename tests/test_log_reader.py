@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lepton_flow.logs.reader import MAX_LINE, LogFormatError, read_log
+from lepton_flow.logs.reader import MAX_LINE, LogFormatError, NotALogFile, read_log
 
 FAIL2BAN = Path(__file__).resolve().parents[1] / ".venv" / "share" / "fail2ban-logs"
 
@@ -86,8 +86,13 @@ def test_broken_files(tmp_path):
         read_log(str(truncated))
     garbage = tmp_path / "garbage.log"
     garbage.write_bytes(bytes(range(256)) * 40)
-    with pytest.raises(LogFormatError, match="garbage.log: no registered log format"):
+    with pytest.raises(NotALogFile, match="garbage.log: not a log file: binary content") as err:
         read_log(str(garbage))
+    assert err.value.lines == 41  # 40 line ends, then the last line without one
+    prose = tmp_path / "README"
+    prose.write_text("A README is not a log.\n\nIt has two lines of prose.\n")
+    with pytest.raises(NotALogFile, match="README: not a log file: no known log format parses any of its first 2 lines"):
+        read_log(str(prose))
     with pytest.raises(LogFormatError, match="unknown log format 'cobol'"):
         read_log(str(ansi), fmt="cobol")
 

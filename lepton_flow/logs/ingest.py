@@ -24,13 +24,15 @@ import re
 import fsspec
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lepton_flow import store
 from lepton_flow.settings import Settings, get_settings, join
 from lepton_flow.sources import SourceFile, SourceURL, open_output, remove_tree
 
 DATASET = "log_events"
+NOT_A_LOG = "not a log file"
+"""A file's status when it is not a log at all: recorded once, not retried until its content changes, not a failure of the run."""
 CHUNK_LEN = 1024  # windows per store chunk
 
 
@@ -46,7 +48,9 @@ class LogIngestParams(BaseModel):
     model_config = {"hide_input_in_errors": True}  # a refused source may carry a secret
 
     source: SourceURL = Field("", max_length=2048, description="Log files: a directory, a glob or one file, as a path or fsspec URL (plain or .gz). Empty: <data root>/logs.")
-    format: str = Field("auto", description="Log format; auto detects it per file from a sample of its lines.", json_schema_extra=lambda s: s.update(enum=["auto", *_log_format_names()]))
+    format: str = Field("auto", description="Log format; auto detects it per file from a sample of its lines. Formats defined in <data root>/log-formats are listed too.", json_schema_extra=lambda s: s.update(enum=["auto", *_log_format_names()]))
+    layout: str = Field("", max_length=2000, description="A layout for every file, in loghub's template notation: <Date> <Time> <Level> <Component>: <Content>. Overrides format. Empty: use format.")
+    timestamp_format: str = Field("", max_length=200, description="How the layout's time fields spell a time: strftime (%Y-%m-%d %H:%M:%S,%f), Java (yyyy-MM-dd HH:mm:ss,SSS) or epoch. Empty: recognised from its shape.")
     year: int | None = Field(None, ge=1970, le=2200, description="Year for formats whose timestamps have none (BSD syslog); empty: each file's modification year.")
     window_seconds: int = Field(60, ge=1, le=86_400, description="Counting window in seconds (a store keeps its own).")
     similarity: float | None = Field(None, gt=0, le=1, description="Template mining similarity threshold; empty: the first file's format's.")
@@ -59,6 +63,26 @@ class LogIngestParams(BaseModel):
             raise ValueError(f"unknown log format {value!r}; known: auto, {', '.join(_log_format_names())}")
         return value
 
+    @model_validator(mode="after")
+    def _layout_works(self):
+        if self.layout.strip():
+            from lepton_flow.logs.layout import layout_format
+
+            layout_format("layout", self.layout, self.timestamp_format.strip() or None)  # a LayoutError says which part is wrong
+        elif self.timestamp_format.strip():
+            raise ValueError("timestamp_format is for a layout: give layout too, or leave timestamp_format empty")
+        return self
+
+    def custom_format(self):
+        """The layout given as a parameter as a `LogFormat` (None without one)."""
+        return custom_format(self.layout, self.timestamp_format)
+
+
+def custom_format(layout: str, timestamp_format: str = ""):
+    from lepton_flow.logs.layout import layout_format
+
+    return layout_format("layout", layout.strip(), timestamp_format.strip() or None) if layout.strip() else None
+
 
 class LogRun(BaseModel):
     run_id: str
@@ -70,6 +94,8 @@ class LogRun(BaseModel):
     threshold: float
     day: str
     masks: list[tuple[str, str]] | None = None  # the store's miner's, if it has one (None: the defaults)
+    layout: str = ""  # the run's layout parameter: every file is read by it
+    timestamp_format: str = ""
 
 
 class LogFileRef(BaseModel):
@@ -103,7 +129,7 @@ class LogIngestSummary(BaseModel):
     quarantine_url: str
 
 
-def new_run(run_id: str, window_seconds: int, threshold: float | None, settings: Settings | None = None) -> LogRun:
+def new_run(run_id: str, window_seconds: int, threshold: float | None, settings: Settings | None = None, layout: str = "", timestamp_format: str = "") -> LogRun:
     from datetime import UTC, datetime
 
     settings = settings or get_settings()
@@ -119,6 +145,8 @@ def new_run(run_id: str, window_seconds: int, threshold: float | None, settings:
         threshold=settings.validation_threshold if threshold is None else threshold,
         day=datetime.now(UTC).date().isoformat(),
         masks=[tuple(m) for m in current.drain["masks"]] if current.drain else None,
+        layout=layout,
+        timestamp_format=timestamp_format,
     )
 
 
@@ -205,10 +233,14 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
     import pyarrow.parquet as pq
 
     from lepton_flow.logs.drain import Drain
-    from lepton_flow.logs.reader import read_log
+    from lepton_flow.logs.reader import NotALogFile, read_log
     from lepton_flow.validation import validate_frame
 
-    got = read_log(file.url, fmt, year)
+    try:
+        got = read_log(file.url, custom_format(run.layout, run.timestamp_format) or fmt, year)
+    except NotALogFile as exc:
+        # Recorded in the ledger (not read again until its content changes); it does not fail the run.
+        return LogFileRef(file=file, format=None, lines=exc.lines, blank=0, event_lines=0, events=0, unparsed=exc.lines, status=NOT_A_LOG, message=str(exc).replace(file.url, file.shown))
     frame = got.frame
     ref = LogFileRef(file=file, format=got.format, lines=got.lines, blank=got.blank, event_lines=got.event_lines, events=len(frame), unparsed=len(got.quarantined))
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
@@ -255,7 +287,10 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         default = log_formats()[first_format].drain_similarity if first_format else 0.4
         miner = Drain(similarity=similarity or default)
     before = len(miner.templates)
-    ingested = {r.file.sha256: {"file": r.file.shown, "size": r.file.size, "run": run.run_id} for r in refs if r.status == "ok"}
+    ingested = {
+        r.file.sha256: {"file": r.file.shown, "size": r.file.size, "run": run.run_id, **({"status": r.status, "reason": r.message} if r.status != "ok" else {})}
+        for r in refs if r.status in ("ok", NOT_A_LOG)
+    }
     if staged:
         import pyarrow as pa
         import pyarrow.parquet as pq

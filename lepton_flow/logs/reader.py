@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lepton_flow.logs.formats import EVENT_FIELDS, detect, log_formats
+from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, detect, log_formats
 from lepton_flow.sources import CORRUPT, SourceError, open_source
 
 MAX_LINE = 64 * 1024
@@ -30,7 +30,15 @@ _CONTINUATION = re.compile(r"^(?:\s|Traceback |Caused by|at |\.\.\. \d+ more|[\w
 
 
 class LogFormatError(ValueError):
-    """No registered format parses the file (the message names the file and the formats tried)."""
+    """The file cannot be read as a log (the message names the file and why)."""
+
+
+class NotALogFile(LogFormatError):
+    """The file is not a log at all (binary, or no known format parses any line of its sample): `lines` it has."""
+
+    def __init__(self, message: str, lines: int = 0):
+        super().__init__(message)
+        self.lines = lines
 
 
 @dataclass
@@ -101,12 +109,18 @@ def _split(data: bytes) -> pa.Array:
     return pa.array(lines, type=pa.large_string() if len(data) >= 1 << 31 else pa.string())
 
 
-def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
+def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None) -> LogEvents:
     """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one.
 
     Without `year`, lines without one take the year the file was last
     written, and those that would then fall over a day after that moment
     take the year before (a file rotated in January holds December's lines).
+
+    `fmt`: a registered format's name, `auto`, or a `LogFormat` of the
+    caller's (a layout given as a parameter). Events of a format whose lines
+    carry no time are dated when the file was last written; a line of a
+    format without a year that carries a dated stamp of its own in its
+    message (HAProxy's `[09/Dec/2013:12:59:46.633]`) takes that time.
 
     The file's format parses all its lines at once where it can
     (`LogFormat.parse_many`, Arrow's regular expressions); the lines that
@@ -114,7 +128,8 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
     a time, which is also where continuations join their event and where
     lines no format parses are quarantined.
     """
-    written = None if year else _file_time(url)
+    written = _file_time(url)
+    dated_by_file = year is None
     year = year or written.year
     try:
         with open_source(url) as fh:
@@ -126,12 +141,17 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
     n = len(lines)
     out = LogEvents(url=url, format=None, lines=n)
     formats = log_formats()
-    if fmt == "auto":
+    if isinstance(fmt, LogFormat):
+        formats = {**formats, fmt.name: fmt}
+        fmt = fmt.name
+    elif fmt == "auto":
         head = lines.slice(0, SAMPLE * 5).to_pylist()
+        if any("\x00" in line for line in head[:SAMPLE]):
+            raise NotALogFile(f"{url}: not a log file: binary content (NUL bytes in its first lines)", n)
         sample = [line for line in head if line.strip() and len(line) <= MAX_LINE][:SAMPLE]
-        fmt = detect(sample, year) if sample else None
+        fmt = detect(sample, year, formats) if sample else None
         if fmt is None and sample:
-            raise LogFormatError(f"{url}: no registered log format parses its lines (tried {', '.join(sorted(formats))})")
+            raise NotALogFile(f"{url}: not a log file: no known log format parses any of its first {len(sample)} lines (tried {', '.join(sorted(formats))})", n)
     elif fmt not in formats:
         raise LogFormatError(f"unknown log format {fmt!r}; known: {', '.join(sorted(formats))}")
     out.format = fmt
@@ -203,9 +223,34 @@ def read_log(url: str, fmt: str = "auto", year: int | None = None) -> LogEvents:
     if parts:
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         out.frame = frame.sort_values("line", kind="stable", ignore_index=True) if len(parts) > 1 else frame
-        if written is not None and yearless.any():
+        if yearless.any():
+            _inner_dates(out.frame, yearless)
+        if dated_by_file and yearless.any():
             _year_before(out.frame, yearless, written)
+        if out.frame["timestamp"].isna().any():  # a format whose lines carry no time
+            out.frame["timestamp"] = out.frame["timestamp"].fillna(pd.Timestamp(written))
     return out
+
+
+_INNER = r"\[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?: ([+-]\d{4}))?\]"
+"""A stamp with a year inside a message, as HAProxy and web servers write it: `[09/Dec/2013:12:59:46.633]`, `[10/Oct/2000:13:55:36 -0700]`."""
+
+
+def _inner_dates(frame: pd.DataFrame, yearless: np.ndarray) -> None:
+    """Give events of lines without a year the dated stamp their message carries, and mark them as having a year."""
+    rows = yearless[frame["line"].to_numpy() - 1]
+    found = frame["message"][rows].str.extract(_INNER)
+    hit = found[0].notna()
+    if not hit.any():
+        return
+    text = found[0][hit]
+    text = text.where(text.str.contains(".", regex=False), text + ".0")
+    ts = pd.to_datetime(text + " " + found[1][hit].fillna("+0000"), format="%d/%b/%Y:%H:%M:%S.%f %z", errors="coerce", utc=True)
+    ok = ts.notna()
+    at = ts.index[ok]
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("us")
+    frame.loc[at, "timestamp"] = ts[ok].dt.as_unit("us")
+    yearless[frame.loc[at, "line"].to_numpy() - 1] = False
 
 
 def _year_before(frame: pd.DataFrame, yearless: np.ndarray, written: datetime) -> None:

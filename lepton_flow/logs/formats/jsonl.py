@@ -70,5 +70,6 @@ FORMAT = register_log_format(
             '{"ts": 1767225600123, "severity": "error", "msg": "disk full", "service": "db"}',
         ],
         description=__doc__.splitlines()[0],
+        breadth=1,
     )
 )

@@ -39,5 +39,6 @@ FORMAT = register_log_format(
             "2024-05-01T10:00:00.123+02:00 ERROR db: connection refused",
         ],
         description=__doc__.splitlines()[0],
+        breadth=2,
     )
 )

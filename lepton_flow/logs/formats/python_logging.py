@@ -1,0 +1,44 @@
+"""Python's `logging`: the default `LEVEL:logger:message` (no time) and the common `%(asctime)s` layouts.
+
+`%(asctime)s` writes `2024-05-01 10:00:00,123`. Layouts read:
+`%(levelname)s:%(name)s:%(message)s` (`basicConfig`'s default; events are
+dated when the file was last written), the logging cookbook's
+`%(asctime)s - %(name)s - %(levelname)s - %(message)s`,
+`%(asctime)s [%(levelname)s] %(name)s: %(message)s`,
+`%(asctime)s %(levelname)s [%(name)s] %(message)s`,
+`%(asctime)s:%(levelname)s:%(name)s:%(message)s` and
+`%(asctime)s - %(levelname)s - %(message)s`.
+"""
+
+from __future__ import annotations
+
+from lepton_flow.logs.formats import register_log_format
+from lepton_flow.logs.layout import layout_format
+
+LEVEL = "<Level:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL>"
+ASCTIME = r"<Date:\d{4}-\d\d-\d\d> <Time:\d\d:\d\d:\d\d(?:,\d{3})?>"
+LOGGER = r"<Logger:[\w.\-]+>"
+
+FORMAT = register_log_format(
+    layout_format(
+        "python-logging",
+        [
+            rf"{ASCTIME} - {LOGGER} - {LEVEL} - <Content>",
+            rf"{ASCTIME} \[{LEVEL}\] {LOGGER}: <Content>",
+            rf"{ASCTIME} {LEVEL} \[{LOGGER}\] <Content>",
+            rf"{ASCTIME}:{LEVEL}:{LOGGER}:<Content>",
+            rf"{ASCTIME} - {LEVEL} - <Content>",
+            rf"{LEVEL}:<Logger:[\w.\-]*>:<Content>",
+        ],
+        examples=[
+            "2024-05-01 10:00:00,123 - myapp.db - WARNING - retrying connection (attempt 2)",
+            "2024-05-01 10:00:01,456 [ERROR] urllib3.connectionpool: Retrying after connection broken",
+            "2024-05-01 10:00:02,789 INFO [__main__] started with 4 workers",
+            "2024-05-01 10:00:03,000:DEBUG:asyncio:Using selector: EpollSelector",
+            "2024-05-01 10:00:04,001 - INFO - job 17 done in 3.2 s",
+            "WARNING:root:disk usage at 91%",
+            "INFO:botocore.credentials:Found credentials in environment variables.",
+        ],
+        description=__doc__.splitlines()[0],
+    )
+)

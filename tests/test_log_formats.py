@@ -1,0 +1,293 @@
+"""Log formats as the real software writes them: fields where they belong, multi-line entries, detection of the most specific format, and layouts defined without code."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pytest
+
+from lepton_flow.logs.formats import detect, folder_formats, log_formats
+from lepton_flow.logs.layout import LayoutError, layout_format, strftime_pattern
+from lepton_flow.logs.reader import NotALogFile, read_log
+
+# Lines as each program writes them (layouts from the software's own configuration or source; see each format's
+# docstring), with what the first line's event must hold: (level, source, host, message).
+REAL = {
+    "log4j": (
+        [
+            "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001",
+            "2015-10-18 18:04:39,472 WARN [LeaseRenewer:msrabi@msra-sa-41:9000] org.apache.hadoop.hdfs.LeaseRenewer: Failed to renew lease for 30 seconds.  Will retry shortly ...",
+            "java.net.ConnectException: Connection refused",
+            "\tat sun.nio.ch.SocketChannelImpl.checkConnect(Native Method)",
+            "\tat org.apache.hadoop.ipc.Client$Connection.setupConnection(Client.java:530)",
+            "2015-10-18 18:04:40,001 ERROR [main] org.apache.hadoop.mapred.Task: Task failed",
+        ],
+        ("info", "org.apache.hadoop.mapreduce.v2.app.MRAppMaster", None, "Created MRAppMaster for application appattempt_1445144423722_0020_000001"),
+    ),
+    "log4j-spark": (
+        [
+            "17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]",
+            "17/06/09 20:11:11 INFO storage.MemoryStore: Block broadcast_0_piece0 stored as bytes in memory (estimated size 22.7 KB, free 22.7 KB)",
+        ],
+        ("info", "executor.CoarseGrainedExecutorBackend", None, "Registered signal handlers for [TERM, HUP, INT]"),
+    ),
+    "log4j-zookeeper": (
+        [
+            "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
+            "2015-07-29 19:04:12,394 - INFO  [/10.10.34.11:3888:QuorumCnxManager$Listener@493] - Received connection request /10.10.34.11:45307",
+            "2019-03-14 10:00:00,123 [myid:1] - WARN  [SendWorker:188978561024:QuorumCnxManager$SendWorker@688] - Send worker leaving thread",
+        ],
+        ("info", "FastLeaderElection", None, "Notification time out: 3200"),
+    ),
+    "log4j-kafka": (
+        ["[2019-03-14 10:00:00,123] INFO [KafkaServer id=0] started (kafka.server.KafkaServer)"],
+        ("info", "kafka.server.KafkaServer", None, "[KafkaServer id=0] started"),
+    ),
+    "logcat": (
+        [
+            "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f4ef63}",
+            "01-02 03:04:05.678   123   456 I chatty  : uid=1000(system) Binder:1234_5 expire 3 lines",
+        ],
+        ("debug", "WindowManager", None, "printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f4ef63}"),
+    ),
+    "oslo-log": (
+        [
+            "nova-compute.log.1.2017-05-16_13:55:31 2017-05-16 00:00:04.500 2931 INFO nova.compute.manager [req-3ea4052c-895d-4b64-9e2d-04d64c4d94ab - - - - -] [instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started (Lifecycle Event)",
+            "2024-02-01 12:00:00.123 4242 WARNING oslo_messaging.server [-] Possible hang: stop is waiting for start to complete",
+        ],
+        ("info", "nova.compute.manager", None, "[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started (Lifecycle Event)"),
+    ),
+    "windows-cbs": (
+        [
+            "2016-09-28 04:30:31, Error                 CBS    Failed to internally open package. [HRESULT = 0x800f0805 - CBS_E_INVALID_PACKAGE]",
+            "2016-09-28 04:30:31, Info                  CSI    00000001@2016/9/27:20:30:31.455 WcpInitialize (wcp.dll version 0.0.0.6) called",
+        ],
+        ("error", "CBS", None, "Failed to internally open package. [HRESULT = 0x800f0805 - CBS_E_INVALID_PACKAGE]"),
+    ),
+    "python-logging": (
+        [
+            "2024-05-01 10:00:00,123 - myapp.db - WARNING - retrying connection (attempt 2)",
+            "Traceback (most recent call last):",
+            '  File "app.py", line 3, in <module>',
+            "ConnectionError: refused",
+            "2024-05-01 10:00:01,000 - myapp.db - INFO - connected",
+        ],
+        ("warning", "myapp.db", None, "retrying connection (attempt 2)"),
+    ),
+    "klog": (
+        ['E0310 14:23:46.000001       1 reflector.go:147] Failed to watch *v1.Pod: unknown (get pods)'],
+        ("error", "reflector.go", None, "Failed to watch *v1.Pod: unknown (get pods)"),
+    ),
+    "cri": (
+        ["2016-10-06T00:17:09.669794202Z stderr F The content of the log entry 1"],
+        (None, "stderr", None, "The content of the log entry 1"),
+    ),
+    "docker-json": (
+        ['{"log":"Log line is here\\n","stream":"stdout","time":"2019-01-01T11:11:11.111111111Z"}'],
+        (None, "stdout", None, "Log line is here"),
+    ),
+    "journald-json": (
+        ['{"__REALTIME_TIMESTAMP":"1342540861416409","_HOSTNAME":"epsilon","PRIORITY":"6","SYSLOG_IDENTIFIER":"sshd","MESSAGE":"Accepted publickey for lennart"}'],
+        ("info", "sshd", "epsilon", "Accepted publickey for lennart"),
+    ),
+    "thunderbird": (
+        ["- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root"],
+        (None, "crond(pam_unix)", "dn228", "session closed for user root"),
+    ),
+    "hpc": (
+        ["417 node-D1 action start 1073519268 1 clusterAddMember  (command 1902)"],
+        (None, "action", "node-D1", "clusterAddMember  (command 1902)"),
+    ),
+    "macos-syslog": (
+        [
+            "Jul  1 09:03:11 calvisitor-10-105-160-95 Microsoft Word[14463]: Sandbox extension consumed",
+            "Jul  1 09:02:26 calvisitor-10-105-160-95 sandboxd[129] ([31211]): mdworker(31211) deny file-read-data /private/var/db/mds/system/mds.lock",
+            "Jul  1 09:09:34 calvisitor-10-105-160-95 com.apple.xpc.launchd[1] (com.apple.xpc.launchd.domain.pid.WebContent.32778): Service exited with abnormal code: 1",
+        ],
+        (None, "Microsoft Word", "calvisitor-10-105-160-95", "Sandbox extension consumed"),
+    ),
+    "proxifier": (
+        ["[10.30 16:49:08] QQ.exe *64 - qq.com:443 error : Could not connect through proxy proxy.cse.cuhk.edu.hk:5070"],
+        (None, "QQ.exe *64", None, "qq.com:443 error : Could not connect through proxy proxy.cse.cuhk.edu.hk:5070"),
+    ),
+    "healthapp": (
+        ["20171224-2:4:43:476|Step_SPUtils|30002312| getTodayTotalDetailSteps = 1514038440000##7007##548365"],
+        (None, "Step_SPUtils", None, " getTodayTotalDetailSteps = 1514038440000##7007##548365"),
+    ),
+}
+TIMES = {  # the first line's time, UTC
+    "log4j": datetime(2015, 10, 18, 18, 1, 47, 978000, UTC), "log4j-spark": datetime(2017, 6, 9, 20, 10, 40, tzinfo=UTC),
+    "logcat": datetime(2023, 3, 17, 16, 13, 38, 811000, UTC), "klog": datetime(2023, 3, 10, 14, 23, 46, 1, UTC),
+    "cri": datetime(2016, 10, 6, 0, 17, 9, 669794, UTC), "journald-json": datetime(2012, 7, 17, 16, 1, 1, 416409, UTC),
+    "thunderbird": datetime(2005, 11, 9, 20, 1, 1, tzinfo=UTC), "hpc": datetime(2004, 1, 7, 23, 47, 48, tzinfo=UTC),
+    "proxifier": datetime(2023, 10, 30, 16, 49, 8, tzinfo=UTC), "healthapp": datetime(2017, 12, 24, 2, 4, 43, 476000, UTC),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REAL))
+def test_each_format_reads_its_software_s_lines_into_their_fields(case, tmp_path):
+    lines, (level, source, host, message) = REAL[case]
+    path = tmp_path / f"{case}.log"
+    path.write_text("\n".join(lines) + "\n")
+    os.utime(path, (datetime(2023, 12, 1, tzinfo=UTC).timestamp(),) * 2)
+    got = read_log(str(path))
+    assert got.format == ("log4j" if case.startswith("log4j") else case)
+    assert got.balanced and not got.quarantined, got.quarantined
+    first = {k: (v if isinstance(v, str) else None) for k, v in got.events[0].items() if k != "timestamp"}  # missing: NaN in a frame
+    assert (first["level"], first["source"], first["host"], first["message"].split("\n")[0]) == (level, source, host, message)
+    if case in TIMES:
+        assert got.events[0]["timestamp"] == TIMES[case]
+
+
+def test_java_and_python_stack_traces_stay_with_their_event(tmp_path):
+    for case, joined in (("log4j", 2), ("python-logging", 1)):
+        path = tmp_path / f"{case}.log"
+        path.write_text("\n".join(REAL[case][0]) + "\n")
+        got = read_log(str(path))
+        events = got.events
+        assert got.event_lines == got.lines and len(events) == len(REAL[case][0]) - 3
+        assert events[joined - 1]["message"].count("\n") == 3, events[joined - 1]["message"]
+
+
+@pytest.mark.parametrize("name", ["logcat", "python-logging"])
+def test_lines_without_a_time_are_dated_when_the_file_was_written(name, tmp_path):
+    line = {"logcat": "D/dalvikvm( 1234): GC_CONCURRENT freed 1024K, 12% free", "python-logging": "WARNING:root:disk usage at 91%"}[name]
+    path = tmp_path / "app.log"
+    path.write_text(line + "\n")
+    written = datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
+    os.utime(path, (written.timestamp(),) * 2)
+    got = read_log(str(path))
+    assert got.format == name and got.events[0]["timestamp"] == written and got.events[0]["level"] in ("debug", "warning")
+
+
+def test_a_date_inside_the_message_wins_over_the_file_s_year(tmp_path):
+    """HAProxy logs through syslog: the line has no year, the message's `[09/Dec/2013:12:59:46.633]` has one."""
+    path = tmp_path / "haproxy.log"
+    path.write_text(
+        'Dec  9 13:01:26 localhost haproxy[28029]: 127.0.0.1:39759 [09/Dec/2013:12:59:46.633] loadbalancer default/instance8 0/51536/1/48082/99627 200 83285 - - ---- 87/87/87/1/0 0/67 "GET /x HTTP/1.1"\n'
+        "Dec  9 13:01:27 localhost haproxy[28029]: Proxy loadbalancer started.\n"
+    )
+    os.utime(path, (datetime(2026, 1, 2, tzinfo=UTC).timestamp(),) * 2)
+    stamps = [e["timestamp"] for e in read_log(str(path)).events]
+    assert stamps[0] == datetime(2013, 12, 9, 12, 59, 46, 633000, UTC)
+    assert stamps[1] == datetime(2025, 12, 9, 13, 1, 27, tzinfo=UTC)  # no date of its own: the year before the file's January
+
+
+def test_a_mixed_folder_gets_each_file_s_most_specific_format(tmp_path):
+    """Every format's own examples, a file each: detection names that format (not a broader one that also parses them)."""
+    expected = {}
+    for name, fmt in sorted(log_formats().items()):
+        if name in ("jsonl", "timestamp-prefixed"):
+            continue  # catch-alls: their examples belong to them only when nothing narrower reads them
+        path = tmp_path / f"{name}.log"
+        path.write_text("\n".join(fmt.examples) + "\n")
+        expected[path.name] = name
+    expected["README.md"] = None
+    (tmp_path / "README.md").write_text("# Drop folder\n\nPut logs here.\n")
+    got = {}
+    for path in sorted(tmp_path.iterdir()):
+        try:
+            got[path.name] = read_log(str(path), year=2023).format
+        except NotALogFile:
+            got[path.name] = None
+    assert got == expected
+
+
+def test_syslog_lines_stay_syslog_when_the_macos_layout_also_reads_them():
+    lines = ["Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186", "Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)"]
+    assert log_formats()["macos-syslog"].detect(lines) == 1.0
+    assert detect(lines, 2015) == "syslog-rfc3164"
+    assert detect([*lines, "Jul  1 09:03:11 host Microsoft Word[14463]: Sandbox extension consumed"], 2015) == "macos-syslog"
+
+
+LAYOUTS = [
+    # loghub's own notation: regex escapes, an optional part, a double space
+    (r"<Date> <Time> - <Level>  \[<Node>:<Component>@<Id>\] - <Content>", None,
+     "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
+     # as loghub's own regex reads it: <Node> stops at the first colon
+     ("info", "0:0:0:0:0:0:0:2181:FastLeaderElection", "QuorumPeer[myid=1]/0", "Notification time out: 3200", datetime(2015, 7, 29, 17, 41, 44, 747000, UTC))),
+    # written plainly (brackets not escaped: read literally), a Java timestamp pattern
+    ("[<Timestamp>] <Level> <Program>: <Content>", "dd.MM.yyyy HH:mm:ss",
+     "[03.02.2024 10:11:12] WARN billing: invoice 42 late",
+     ("warning", "billing", None, "invoice 42 late", datetime(2024, 2, 3, 10, 11, 12, tzinfo=UTC))),
+    # fields of its own pattern, an epoch
+    (r"<Time:\d+>\|<Host>\|<Content>", "epoch",
+     "1700000000|edge-7|link up",
+     (None, None, "edge-7", "link up", datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC))),
+]
+
+
+@pytest.mark.parametrize("layout,timestamp,line,want", LAYOUTS)
+def test_a_layout_without_code_reads_lines_both_ways_alike(layout, timestamp, line, want, tmp_path):
+    fmt = layout_format("mine", layout, timestamp)
+    event = fmt.parse(line, 2026)
+    assert (event["level"], event["source"], event["host"], event["message"], event["timestamp"]) == want
+    index, table = fmt.parse_many(pa.array([line, "not this", line + " again"]), 2026)
+    assert index.tolist() == [0, 2] and table.to_pylist()[0] == event
+
+
+def test_formats_in_the_folder_appear_beside_the_built_in_ones(data_root, caplog):
+    from lepton_flow.logs.ingest import LogIngestParams
+
+    folder = data_root / "log-formats"
+    folder.mkdir()
+    (folder / "billing.toml").write_text('layout = "[<Timestamp>] <Level> <Program>: <Content>"\ntimestamp = "dd.MM.yyyy HH:mm:ss"\n')
+    (folder / "broken.toml").write_text('layout = "no fields here"\n')
+    (folder / "hdfs.toml").write_text('layout = "<Content>"\n')  # would shadow a built-in
+    assert set(folder_formats(str(folder))) == {"billing"}
+    assert "broken.toml left out: layout 'no fields here' names no field" in caplog.text and "a built-in format is called 'hdfs'" in caplog.text
+    assert "billing" in LogIngestParams.model_json_schema()["properties"]["format"]["enum"]
+    path = data_root / "billing.log"
+    path.write_text("[03.02.2024 10:11:12] WARN billing: invoice 42 late\n[03.02.2024 10:11:13] INFO billing: invoice 43 paid\n")
+    got = read_log(str(path))
+    assert got.format == "billing" and [e["message"] for e in got.events] == ["invoice 42 late", "invoice 43 paid"]
+    assert LogIngestParams(format="billing").format == "billing"
+
+
+def test_layout_parameters_that_cannot_work_are_refused_naming_the_part():
+    from pydantic import ValidationError
+
+    from lepton_flow.logs.ingest import LogIngestParams
+
+    with pytest.raises(LayoutError, match="names no field"):
+        layout_format("x", "just text")
+    with pytest.raises(LayoutError, match="'%Q' is not one the reader knows"):
+        layout_format("x", "<Time> <Content>", "%Q")
+    with pytest.raises(LayoutError, match="names Time more than once"):
+        layout_format("x", "<Time> <Time> <Content>")
+    with pytest.raises(ValidationError, match="timestamp_format is for a layout"):
+        LogIngestParams(timestamp_format="%Y")
+    assert LogIngestParams(layout="<Date> <Time> <Level> <Content>").custom_format().name == "layout"
+    assert strftime_pattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX") == "%Y-%m-%dT%H:%M:%S.%f%z"
+
+
+def test_both_parsers_of_every_layout_format_agree_on_lines_built_to_break_them():
+    """Dates that do not exist, a leap day in a year without one, Unicode digits, nanoseconds, a broken line: where the
+    all-at-once parser takes a line, it gives the event the line parser gives; it never takes one the line parser refuses."""
+    for name, fmt in sorted(log_formats().items()):
+        if fmt.parse_many is None or not fmt.examples:
+            continue
+        tricky = []
+        for line in fmt.examples:
+            tricky += [line, line.replace("10:", "24:", 1), line.replace("-17 ", "-31 ", 1).replace("03-", "04-", 1), line.replace("1", "\u0661", 1),
+                       line.replace("10.30", "02.29", 1), line.replace("Jul  1", "Feb 29", 1), line[: len(line) // 2], line.replace(".669794202", ".6697942029999")]
+        for year in (2023, 2024):
+            index, table = fmt.parse_many(pa.array(tricky, pa.string()), year)
+            got = dict(zip(index.tolist(), table.to_pylist()))
+            for i, line in enumerate(tricky):
+                want = fmt.parse(line, year)
+                if i in got:
+                    assert want is not None, f"{name}: parse_many took a line parse refuses: {line!r}"
+                    assert got[i] == want, (name, line)
+            assert len(got) >= len(fmt.examples) // 2, name
+
+
+def test_a_gzipped_log_of_a_new_format_is_read_like_the_plain_one(tmp_path):
+    lines = REAL["oslo-log"][0]
+    plain, packed = tmp_path / "nova.log", tmp_path / "nova.log.1.gz"
+    plain.write_text("\n".join(lines) + "\n")
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert read_log(str(plain)).events == read_log(str(packed)).events
