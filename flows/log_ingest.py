@@ -27,7 +27,7 @@ def log_ingest(params: LogIngestParams) -> LogIngestSummary:
         snapshot, templates, added = mine_log_templates(refs, run, params.similarity)
     summary = report_log_ingest(
         LogIngestSummary(
-            run_id=run.run_id, files=refs, skipped=known, snapshot_id=snapshot, store_url=run.store_url,
+            run_id=run.run_id, files=refs, skipped=known, failed=[f.described for f in failed], snapshot_id=snapshot, store_url=run.store_url,
             templates=templates, new_templates=added, quarantine_url=run.quarantine_url,
         )
     )

@@ -323,6 +323,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             pd.Timestamp(current.start_bin * step, tz="UTC").isoformat(),
             pd.Timestamp(current.end_bin * step, tz="UTC").isoformat(),
         ]
+    logs = store.logs_state(url, current.snapshot_id)
+    if logs.exists:
+        info["logs"] = _logs_status(url, logs)
     if args.json:
         print(json.dumps(info, indent=1))
         return 0
@@ -333,10 +336,40 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"time:       {info['time_range'][0]} .. {info['time_range'][1]} every {current.grid_seconds} s ({current.length} steps)")
         print(f"sensors:    {len(current.sensors)} ({', '.join(current.sensors[:8])}{' ...' if len(current.sensors) > 8 else ''})")
         print("metrics:    " + ", ".join(f"{m} [{u or '-'}]" for m, u in info["metrics"].items()))
+    if "logs" in info:
+        lg = info["logs"]
+        print(f"logs:       {lg['files']} files, {lg['events']} events, {lg['templates']} templates")
+        if lg["time_range"]:
+            print(f"            {lg['time_range'][0]} .. {lg['time_range'][1]} every {lg['window_seconds']} s")
+        for t in lg["top_templates"]:
+            print(f"            {t['events']:>10}  T{t['id']}  {t['template'][:100]}")
     print("snapshots (newest first):")
     for c in info["snapshots"]:
         print(f"  {c['id']}  {c['at']}  {c['message']}")
     return 0
+
+
+def _logs_status(url: str, logs) -> dict:
+    """The logs group at a glance: files, events, the windows that hold any, the most frequent templates."""
+    import numpy as np
+    import pandas as pd
+
+    from lepton_flow import store
+
+    ds = store.open_logs(url, logs.snapshot_id)
+    per_template = ds["count"].sum("time").values
+    per_window = ds["level_count"].sum("level").values
+    held = np.flatnonzero(per_window)
+    step = logs.window_seconds * 1_000_000_000
+    top = np.argsort(-per_template, kind="stable")[:5]
+    return {
+        "files": store.ledger.count(url, logs.snapshot_id, "logs"),
+        "events": int(per_template.sum()),
+        "templates": len(logs.templates),
+        "window_seconds": logs.window_seconds,
+        "time_range": [pd.Timestamp((logs.start_bin + int(i)) * step, tz="UTC").isoformat() for i in (held[0], held[-1])] if held.size else None,
+        "top_templates": [{"id": int(i), "template": logs.templates[i], "events": int(per_template[i])} for i in top if per_template[i] > 0],
+    }
 
 
 def cmd_gc(args: argparse.Namespace) -> int:

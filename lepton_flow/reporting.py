@@ -368,8 +368,9 @@ def classification_text(result, png_url: str | None) -> str:
 def log_accounting_rows(summary) -> list[dict]:
     return [
         {
-            "file": f.file.url, "format": f.format, "status": f.status, "lines": f.lines, "event_lines": f.event_lines, "unparsed": f.unparsed,
-            "blank": f.blank, "events": f.events, "stored": f.stored, "invalid": f.invalid, "balanced": f.balanced, "message": md_escape(f.message)[:300],
+            "file": f.file.shown, "format": f.format, "status": f.status, "from_line": f.line_base + 1, "lines": f.lines, "event_lines": f.event_lines,
+            "unparsed": f.unparsed, "blank": f.blank, "events": f.events, "stored": f.stored, "invalid": f.invalid, "pending_bytes": f.pending,
+            "balanced": f.balanced, "message": md_escape(f.message)[:300],
         }
         for f in summary.files
     ]
@@ -389,7 +390,8 @@ def log_summary_markdown(summary) -> str:
             "# log_ingest",
             "",
             f"- snapshot: {md_escape(summary.snapshot_id)}",
-            f"- files: {len(summary.files)} read, {len(summary.skipped)} already ingested",
+            f"- files: {len(summary.files)} read, {len(summary.skipped)} with nothing new, {len(summary.failed)} failed",
+            *[f"  - failed: {md_escape(why)}" for why in summary.failed],
             f"- events: {events}, stored {sum(f.stored for f in summary.files)}, invalid {sum(f.invalid for f in summary.files)}; unparsed lines {sum(f.unparsed for f in summary.files)}",
             f"- templates: {summary.templates} ({summary.new_templates} new)",
             f"- quarantine: {md_escape(summary.quarantine_url)}",
@@ -408,7 +410,16 @@ def log_summary_text(summary) -> str:
         f"  store:               {summary.store_url} group logs",
         f"  quarantine:          {summary.quarantine_url}",
     ]
-    out += [f"    {f.file.name}: {f.format or '?'}: {f.message or 'ok'}" for f in summary.files if f.status != "ok"]
+    if summary.files:
+        out.append("  per file (format, lines read from line, events, quarantined lines; a partial last line waits for the next run):")
+    for f in summary.files[:50]:
+        where = f" from line {f.line_base + 1}" if f.line_base else ""
+        waits = f", {f.pending} bytes of a partial line wait" if f.pending else ""
+        status = "" if f.status == "ok" else f" [{f.status}: {f.message}]"
+        out.append(f"    {f.file.name}: {f.format or '-'}, {f.lines} lines{where}, {f.events} events, {f.unparsed + f.invalid} quarantined{waits}{status}")
+    if len(summary.files) > 50:
+        out.append(f"    ... and {len(summary.files) - 50} more (the log-ingest-accounting artifact lists them all)")
+    out += [f"  failed:              {why}" for why in summary.failed]
     return "\n".join(out)
 
 

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         ge=1,
         description="A gzipped source may decompress to this many times its size (past 64 MiB) before it is refused as a decompression bomb.",
     )
+    log_settle_seconds: int = Field(
+        300,
+        ge=0,
+        description="A log file's partial last line (no line end yet) waits for a later run while the file was written to within this many seconds; after that it is read as a line.",
+    )
     min_timestamp: str = Field(
         "2000-01-01T00:00:00Z",
         description="Earliest valid reading or log event (the latest is now plus one day): a clock reset to 1970 is quarantined, not stored.",

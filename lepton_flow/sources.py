@@ -330,11 +330,13 @@ def open_stored(url: str):
 
 
 @contextlib.contextmanager
-def open_source(url: str):
-    """A source file opened for binary reading, gzip undone, with a cap on how far it may expand.
+def open_source(url: str, offset: int = 0):
+    """A source file opened for binary reading from byte `offset` (of the content, gzip undone), with a cap on how far it may expand.
 
     Every reader goes through here, so a small gzip that would expand a
-    thousandfold is refused naming the file before it fills memory.
+    thousandfold is refused naming the file before it fills memory. A plain
+    file seeks to `offset`; a gzip decompresses up to it (counted against
+    the cap like the rest).
     """
     from lepton_flow.settings import get_settings
 
@@ -344,12 +346,16 @@ def open_source(url: str):
     compressed = PurePosixPath(path).suffix.lower() in (".gz", ".gzip")
     with open_checked(url, settings.allowed_roots) if is_local(url) else fs.open(path, "rb") as raw:
         if not compressed:
+            if offset:
+                raw.seek(offset)
             with io.BufferedReader(_Capped(raw, url, 0, None), buffer_size=1 << 20) as plain:
                 yield plain
             return
         stored = fs.size(path) or 0
         with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
             with io.BufferedReader(_Capped(unzipped, url, stored, ratio), buffer_size=1 << 20) as capped:
+                while offset > 0 and (skipped := len(capped.read(min(offset, 1 << 20)))):
+                    offset -= skipped
                 yield capped
 
 
@@ -448,43 +454,48 @@ def under_roots(url: str, roots: list[str]) -> bool:
     return any(target == root or target.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-def discover(source: str, ingested: set[str], supported=None, identity=None) -> tuple[list[SourceFile], list[str], list[str]]:
-    """New files under `source`, skipping those whose identity the store's ledger holds.
+def list_candidates(source: str, supported) -> tuple[list[str], list[str]]:
+    """(files under `source` to read, files left out: not a plain file, outside the allowed roots, of an unsupported type).
 
-    `identity(url, sha256)` is what the ledger records for a file (default:
-    its content hash). Returns (new files, urls of files already ingested or
-    duplicated within this listing, urls of files of an unsupported type or
-    outside the allowed source roots). Two files of one identity are
-    ingested once. A source
-    outside `LEPTON_SOURCE_ROOTS` is refused whole, naming the roots; a file
-    inside it that resolves outside (a symlink out) is left out and logged.
+    A source outside `LEPTON_SOURCE_ROOTS` is refused whole, naming the
+    roots; a file inside it that resolves outside (a symlink out) is left
+    out and logged.
     """
+    from lepton_flow.runtime import run_logger
     from lepton_flow.settings import get_settings
 
     roots = get_settings().allowed_roots
     if not under_roots(source, roots):
         raise SourceError(f"{source}: outside the allowed source roots ({', '.join(roots)}); LEPTON_SOURCE_ROOTS sets them")
-    new: list[SourceFile] = []
-    known: list[str] = []
     unsupported: list[str] = []
-    seen = set(ingested)
-    supported = supported or is_supported
     candidates = []
     for url in list_source(source):
         if why := why_not_a_file(url):
-            from lepton_flow.runtime import run_logger
-
             run_logger().warning("%s: %s; left out", redact(url), why)
             unsupported.append(f"{redact(url)} ({why})")
         elif not under_roots(url, roots):
-            from lepton_flow.runtime import run_logger
-
             run_logger().warning("%s resolves outside the allowed source roots: left out", url)
             unsupported.append(url)
         elif not supported(url):
             unsupported.append(url)
         else:
             candidates.append(url)
+    return candidates, unsupported
+
+
+def discover(source: str, ingested: set[str], supported=None, identity=None) -> tuple[list[SourceFile], list[str], list[str]]:
+    """New files under `source`, skipping those whose identity the store's ledger holds.
+
+    `identity(url, sha256)` is what the ledger records for a file (default:
+    its content hash). Returns (new files, urls of files already ingested or
+    duplicated within this listing, urls of files of an unsupported type or
+    outside the allowed source roots, as `list_candidates` leaves them out).
+    Two files of one identity are ingested once.
+    """
+    new: list[SourceFile] = []
+    known: list[str] = []
+    seen = set(ingested)
+    candidates, unsupported = list_candidates(source, supported or is_supported)
     # hashlib lets go of the GIL while it hashes, and object stores answer
     # slowly: a few threads hash files side by side (in listing order).
     from concurrent.futures import ThreadPoolExecutor

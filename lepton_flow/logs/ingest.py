@@ -112,6 +112,10 @@ class LogFileRef(BaseModel):
     quarantine_url: str | None = None
     status: str = "ok"
     message: str = ""
+    start: int = 0  # the byte reading began at (where an earlier run stopped)
+    end: int = 0  # the byte after the last line read: where the next run begins
+    pending: int = 0  # bytes of a partial last line, left for the next run
+    line_base: int = 0  # the file's lines before `start`
 
     @property
     def balanced(self) -> bool:
@@ -122,6 +126,7 @@ class LogIngestSummary(BaseModel):
     run_id: str
     files: list[LogFileRef]
     skipped: list[str] = []
+    failed: list[str] = []  # files whose read failed, each with why
     snapshot_id: str | None = None
     store_url: str
     templates: int = 0
@@ -150,18 +155,18 @@ def new_run(run_id: str, window_seconds: int, threshold: float | None, settings:
     )
 
 
-def discover(source: str, run: LogRun) -> tuple[list[SourceFile], list[str]]:
+def discover(source: str, run: LogRun):
+    """(files with lines to read, and from which byte; urls with nothing new) under `source` (empty: the drop folder)."""
+    from lepton_flow.logs import tail
     from lepton_flow.settings import get_settings, is_local
-    from lepton_flow.sources import discover as find
 
+    settings = get_settings()
     if not source:
         # The drop directory that scheduled runs read; empty means nothing new.
-        source = get_settings().log_dir
+        source = settings.log_dir
         if is_local(source):
             os.makedirs(source, exist_ok=True)
-    ingested = store.ledger.keys(run.store_url, run.base_snapshot, "logs")
-    new, known, _ = find(source, ingested, supported=lambda url: True)
-    return new, known
+    return tail.discover(source, store.ledger.entries(run.store_url, run.base_snapshot, "logs"), settings.log_settle_seconds)
 
 
 _LEVEL_NAMES = {"err": "error", "warn": "warning", "critical": "crit", "fatal": "crit", "severe": "error", "failure": "error", "trace": "debug", "verbose": "debug"}
@@ -234,15 +239,22 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
 
     from lepton_flow.logs.drain import Drain
     from lepton_flow.logs.reader import NotALogFile, read_log
+    from lepton_flow.logs.tail import TailedFile
     from lepton_flow.validation import validate_frame
 
+    where = {"start": file.offset, "line_base": file.line_base, "final": file.final} if isinstance(file, TailedFile) else {}
+    if fmt == "auto" and isinstance(file, TailedFile) and file.known_format:
+        fmt = file.known_format  # a file read before keeps the format detected then
     try:
-        got = read_log(file.url, custom_format(run.layout, run.timestamp_format) or fmt, year)
+        got = read_log(file.url, custom_format(run.layout, run.timestamp_format) or fmt, year, **where)
     except NotALogFile as exc:
         # Recorded in the ledger (not read again until its content changes); it does not fail the run.
         return LogFileRef(file=file, format=None, lines=exc.lines, blank=0, event_lines=0, events=0, unparsed=exc.lines, status=NOT_A_LOG, message=str(exc).replace(file.url, file.shown))
     frame = got.frame
-    ref = LogFileRef(file=file, format=got.format, lines=got.lines, blank=got.blank, event_lines=got.event_lines, events=len(frame), unparsed=len(got.quarantined))
+    ref = LogFileRef(
+        file=file, format=got.format, lines=got.lines, blank=got.blank, event_lines=got.event_lines, events=len(frame), unparsed=len(got.quarantined),
+        start=where.get("start", 0), end=got.end, pending=got.pending, line_base=got.line_base,
+    )
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     frame["level"] = _levels(frame["level"])
     bad = []
@@ -267,7 +279,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
                 with open_output(ref.staged_url) as fh:
                     pq.write_table(_aggregate(good.column("timestamp"), good.column("level"), masked, run.window_seconds), fh)
     if bad:
-        ref.quarantine_url = join(run.quarantine_url, run.day, f"{file.key}.parquet")
+        ref.quarantine_url = join(run.quarantine_url, run.day, f"{file.key}.parquet" if not ref.start else f"{file.key}.{ref.start}.parquet")
         with open_output(ref.quarantine_url) as fh:
             pd.concat(bad, ignore_index=True).to_parquet(fh, index=False)
     return ref
@@ -275,6 +287,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
 
 def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | None, message_prefix: str = "log_ingest") -> tuple[str | None, int, int]:
     """Mine templates over the run's events in time order, count per window, commit; returns (snapshot, templates, new templates)."""
+    from lepton_flow.logs import tail
     from lepton_flow.logs.drain import Drain, first_occurrences
     from lepton_flow.logs.formats import log_formats
 
@@ -288,7 +301,10 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         miner = Drain(similarity=similarity or default)
     before = len(miner.templates)
     ingested = {
-        r.file.sha256: {"file": r.file.shown, "size": r.file.size, "run": run.run_id, **({"status": r.status, "reason": r.message} if r.status != "ok" else {})}
+        r.file.identity: tail.record(
+            r.file, r.end, r.line_base + r.lines, r.format, run.run_id, r.file.shown,
+            **({"status": r.status, "reason": r.message, "not_a_log": True} if r.status == NOT_A_LOG else {}),
+        )
         for r in refs if r.status in ("ok", NOT_A_LOG)
     }
     if staged:

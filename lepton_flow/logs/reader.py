@@ -49,6 +49,9 @@ class LogEvents:
     lines: int = 0
     blank: int = 0
     event_lines: int = 0
+    end: int = 0  # the byte after the last line read
+    pending: int = 0  # bytes of a partial last line left for a later read
+    line_base: int = 0  # lines of the file before the first line read
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*EVENT_FIELDS, "line"]))
     """One row per event in line order: the event's fields and `line`, its first line number."""
 
@@ -69,7 +72,7 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")  # lossless for any byte; the text stays readable for most legacy logs
 
 
-def _file_time(url: str) -> datetime:
+def file_time(url: str) -> datetime:
     """When the file was last written (now, if its store does not say): what lines without a year are dated against."""
     try:
         fs, path = fsspec.core.url_to_fs(url)
@@ -109,12 +112,17 @@ def _split(data: bytes) -> pa.Array:
     return pa.array(lines, type=pa.large_string() if len(data) >= 1 << 31 else pa.string())
 
 
-def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None) -> LogEvents:
+def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *, start: int = 0, line_base: int = 0, final: bool = True) -> LogEvents:
     """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one.
 
     Without `year`, lines without one take the year the file was last
     written, and those that would then fall over a day after that moment
     take the year before (a file rotated in January holds December's lines).
+
+    From byte `start` of the content (gzip undone), after `line_base`
+    lines (line numbers in quarantine count from the file's start); unless
+    `final`, a partial last line (no line end) is left unread: `end` is the
+    byte after the last line read, `pending` the bytes left.
 
     `fmt`: a registered format's name, `auto`, or a `LogFormat` of the
     caller's (a layout given as a parameter). Events of a format whose lines
@@ -128,18 +136,23 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None) -
     a time, which is also where continuations join their event and where
     lines no format parses are quarantined.
     """
-    written = _file_time(url)
+    written = file_time(url)
     dated_by_file = year is None
     year = year or written.year
     try:
-        with open_source(url) as fh:
-            lines = _split(fh.read())
+        with open_source(url, start) as fh:
+            data = fh.read()
     except CORRUPT as exc:  # a truncated or corrupt gzip; other OSErrors (the filesystem's) are retried
         raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
     except SourceError as exc:  # a decompression bomb
         raise LogFormatError(str(exc)) from exc
+    pending = 0
+    if not final and data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        pending, data = len(data) - cut, data[:cut]
+    lines = _split(data)
     n = len(lines)
-    out = LogEvents(url=url, format=None, lines=n)
+    out = LogEvents(url=url, format=None, lines=n, end=start + len(data), pending=pending, line_base=line_base)
     formats = log_formats()
     if isinstance(fmt, LogFormat):
         formats = {**formats, fmt.name: fmt}
@@ -229,6 +242,10 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None) -
             _year_before(out.frame, yearless, written)
         if out.frame["timestamp"].isna().any():  # a format whose lines carry no time
             out.frame["timestamp"] = out.frame["timestamp"].fillna(pd.Timestamp(written))
+    if line_base:  # numbered within what was read until here; the file's own numbers from here on
+        out.frame["line"] += line_base
+        for q in out.quarantined:
+            q["line"] += line_base
     return out
 
 

@@ -1,0 +1,132 @@
+"""Log files tracked as log shippers track them: a fingerprint of a file's first bytes, and the offset read up to.
+
+A file's identity (its key in the store's ledger) is `tail:<n>:<sha256 of
+its first n bytes>`, gzip undone, with n = `FINGERPRINT_BYTES`, or the whole
+file if it was shorter when first read (Filebeat's and Vector's checksum
+fingerprints, which do not change as a file grows). The ledger's record for
+a key says how far the stream was read (`offset`, the end of its last
+complete line, and `lines` before it) and in which format, written in the
+same commit as the counts of those lines, so a run killed before its commit
+leaves the offsets where they were and the next run reads exactly what was
+not committed.
+
+So, from one run to the next:
+- a file that grew is read from its offset;
+- a file renamed by rotation (`app.log` to `app.log.1`, later
+  `app.log.1.gz`) has the same first bytes, so the same key: it is read from
+  its offset, which is usually its end;
+- a file truncated (copytruncate) is shorter than its offset, or starts
+  with other bytes: it is read from 0;
+- a partial last line (no line end yet) is left for the next run while the
+  file is being written (modified within `Settings.log_settle_seconds`); a
+  gzipped file is final and is read to its end, after which its key is
+  `complete` and the file is not decompressed again;
+- two names for one stream in one listing are read once.
+Stores written before tailing keyed files by their whole content's hash;
+such a file is still recognised as ingested.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import PurePosixPath
+
+from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, list_candidates, open_source
+
+FINGERPRINT_BYTES = 1024
+PREFIX = "tail:"
+
+
+class TailedFile(SourceFile):
+    """A log file to read, and where: from `offset` (bytes, gzip undone), after `line_base` lines, in `known_format` if a run detected it before."""
+
+    offset: int = 0
+    line_base: int = 0
+    known_format: str | None = None
+    final: bool = False
+    """Read to its end, a partial last line included (a gzipped file, or one not written to for a while)."""
+
+
+def stream_key(head: bytes) -> str:
+    return f"{PREFIX}{len(head)}:{hashlib.sha256(head).hexdigest()}"
+
+
+def _head(url: str) -> bytes:
+    with open_source(url) as fh:
+        return fh.read(FINGERPRINT_BYTES)
+
+
+def _compressed(url: str) -> bool:
+    return PurePosixPath(url).suffix.lower() in (".gz", ".gzip")
+
+
+def _settled(url: str, settle_seconds: int) -> bool:
+    from lepton_flow.logs.reader import file_time
+
+    return time.time() - file_time(url).timestamp() >= settle_seconds
+
+
+def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tuple[list[TailedFile], list[str]]:
+    """(files with lines to read, and from where; urls with nothing new) under `source`, given the ledger's `records`.
+
+    Reads each file's first bytes only (and a gzip already read whole, not
+    even those); a file of a store written before tailing is hashed whole
+    once to be recognised.
+    """
+    cursors = {k: r for k, r in records.items() if k.startswith(PREFIX)}
+    legacy = {k for k in records if not k.startswith(PREFIX)}
+    lengths = sorted({int(k[len(PREFIX):].split(":", 1)[0]) for k in cursors}, reverse=True)
+    candidates, _ = list_candidates(source, lambda url: True)
+    new: list[TailedFile] = []
+    known: list[str] = []
+    claimed: set[str] = set()
+    for url in candidates:
+        name = PurePosixPath(url).name
+        try:
+            head = _head(url)
+        except (*CORRUPT, SourceError):  # its read task says why, naming the file; nothing is recorded, so it is tried again
+            sha, size = hash_file(url)
+            new.append(TailedFile(url=url, name=name, sha256=sha, size=size, final=True))
+            continue
+        key = next((k for n in lengths if n <= len(head) and (k := stream_key(head[:n])) in cursors), None) or stream_key(head)
+        if key in claimed:  # another name for a stream this listing already reads
+            known.append(url)
+            continue
+        claimed.add(key)
+        record = cursors.get(key)
+        size = _size(url)
+        compressed = _compressed(url)
+        if record is None and legacy and hash_file(url)[0] in legacy:
+            known.append(url)
+            continue
+        offset, line_base, fmt = 0, 0, None
+        if record is not None:
+            if record.get("complete") or (record.get("not_a_log") and record.get("size") == size):
+                known.append(url)
+                continue
+            if not record.get("not_a_log") and (compressed or size >= int(record.get("offset", 0))):
+                offset, line_base, fmt = int(record.get("offset", 0)), int(record.get("lines", 0)), record.get("format")
+            if not compressed and size == offset:
+                known.append(url)
+                continue
+        new.append(TailedFile(
+            url=url, name=name, sha256=key.rsplit(":", 1)[-1], size=size, identity=key, offset=offset, line_base=line_base,
+            known_format=fmt, final=compressed or _settled(url, settle_seconds),
+        ))
+    return new, known
+
+
+def _size(url: str) -> int:
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url)
+    return int(fs.size(path) or 0)
+
+
+def record(file: SourceFile, end: int, lines: int, fmt: str | None, run_id: str, shown: str, **extra) -> dict:
+    """The ledger record of a file read up to byte `end` (`lines` lines before it)."""
+    out = {"file": shown, "size": file.size, "run": run_id, "offset": end, "lines": lines, "format": fmt, **extra}
+    if isinstance(file, TailedFile) and file.final and _compressed(file.url):
+        out["complete"] = True
+    return out

@@ -1,0 +1,162 @@
+"""Log files that grow, rotate, get compressed and truncated: every line counted once, as log shippers count them."""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lepton_flow import store
+from lepton_flow.logs.ingest import discover, mine_and_commit, new_run, read_file
+from lepton_flow.settings import get_settings
+
+_count = 0
+
+
+def _lines(n: int) -> str:
+    """`n` new log lines, each of its own text and second."""
+    global _count
+    out = []
+    for _ in range(n):
+        _count += 1
+        out.append(f"2026-03-01T{_count // 3600 % 24:02d}:{_count // 60 % 60:02d}:{_count % 60:02d}Z INFO request {_count} served\n")
+    return "".join(out)
+
+
+def _ingest(src, run_id: str):
+    run = new_run(run_id, 60, None)
+    new, known = discover(str(src), run)
+    refs = [read_file(f, run, "auto", None) for f in new]
+    mine_and_commit(refs, run, None)
+    return {os.path.basename(r.file.url): r for r in refs}, [os.path.basename(k) for k in known]
+
+
+def _counted() -> int:
+    url = get_settings().store
+    return int(store.open_logs(url)["count"].sum()) if store.logs_state(url).exists else 0
+
+
+def test_growing_rotated_compressed_and_truncated_files_count_each_line_once(data_root, capsys):
+    src = data_root / "logs"
+    src.mkdir()
+    app = src / "app.log"
+    app.write_text(_lines(1000))
+    refs, _ = _ingest(src, "r1")
+    assert _counted() == 1000 and refs["app.log"].end == app.stat().st_size
+
+    # Grows by 1,000 lines, one of them bad, and a partial last line being written.
+    with app.open("a") as fh:
+        fh.write(_lines(499) + "this line is not a log line\n" + _lines(500) + "2026-03-01T23:59:59Z INFO half of a li")
+    refs, _ = _ingest(src, "r2")
+    ref = refs["app.log"]
+    assert (ref.line_base, ref.lines, ref.pending) == (1000, 1000, len("2026-03-01T23:59:59Z INFO half of a li")) and ref.start > 0
+    assert _counted() == 1999
+    quarantined = [q for q in (data_root / "quarantine").rglob("*.parquet")]
+    import pandas as pd
+
+    assert pd.concat(pd.read_parquet(q) for q in quarantined)["line"].tolist() == [1500]  # the file's own line number
+
+    # The partial line is finished; then logrotate renames the file and the application opens a new one.
+    with app.open("a") as fh:
+        fh.write("ne\n")
+    app.rename(src / "app.log.1")
+    app.write_text(_lines(500))
+    refs, known = _ingest(src, "r3")
+    assert (refs["app.log.1"].lines, refs["app.log"].lines) == (1, 500) and _counted() == 2500
+
+    # delaycompress's next turn: the rotated file gzipped (and a stray copy of it under another name).
+    shutil.copy(src / "app.log.1", src / "app.log.1.bak")
+    with open(src / "app.log.1", "rb") as plain, gzip.open(src / "app.log.1.gz", "wb") as packed:
+        shutil.copyfileobj(plain, packed)
+    (src / "app.log.1").unlink()
+    refs, known = _ingest(src, "r4")
+    assert refs == {} and sorted(known) == ["app.log", "app.log.1.bak", "app.log.1.gz"] and _counted() == 2500
+    (src / "app.log.1.bak").unlink()
+    refs, known = _ingest(src, "r5")  # the gzip alone: decompressed to its offset once, nothing after it
+    assert refs["app.log.1.gz"].lines == 0 and _counted() == 2500
+    refs, known = _ingest(src, "r6")
+    assert refs == {} and sorted(known) == ["app.log", "app.log.1.gz"]
+
+    # copytruncate: the live file emptied in place and written again from the start.
+    with app.open("r+") as fh:
+        fh.truncate(0)
+    app.write_text(_lines(300))
+    refs, _ = _ingest(src, "r7")
+    assert (refs["app.log"].start, refs["app.log"].lines) == (0, 300) and _counted() == 2800
+
+    # `lepton-flow status` shows the logs group: three streams (the first file, its successor, the truncated one).
+    import json
+
+    from lepton_flow.cli import main
+
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    logs = json.loads(capsys.readouterr().out)["logs"]
+    assert (logs["files"], logs["events"], logs["templates"]) == (3, 2800, 2) and logs["top_templates"][0]["events"] == 2799  # and the once-partial line
+    assert logs["time_range"][0].startswith("2026-03-01T00:00")
+
+
+def test_a_file_untouched_for_a_while_gives_its_last_line_without_a_line_end(data_root):
+    src = data_root / "logs"
+    src.mkdir()
+    done = src / "done.log"
+    done.write_text(_lines(3) + "2026-03-01T00:00:00Z INFO the last line, no line end")
+    refs, _ = _ingest(src, "fresh")
+    assert refs["done.log"].lines == 3 and refs["done.log"].pending > 0 and _counted() == 3
+    os.utime(done, (time.time() - 3600, time.time() - 3600))
+    refs, _ = _ingest(src, "settled")
+    assert (refs["done.log"].lines, refs["done.log"].pending, refs["done.log"].line_base) == (1, 0, 3) and _counted() == 4
+
+
+KILLED = """
+import sys
+from lepton_flow import store
+from lepton_flow.logs.ingest import discover, mine_and_commit, new_run, read_file
+
+commit = store.commit_logs
+
+def announced(*args, **kwargs):
+    print("committing", flush=True)
+    return commit(*args, **kwargs)
+
+store.commit_logs = announced
+run = new_run("killed", 60, None)
+new, _ = discover(sys.argv[1], run)
+mine_and_commit([read_file(f, run, "auto", None) for f in new], run, None)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_killed_between_mining_and_commit_leaves_its_lines_to_the_next_run(data_root, tmp_path):
+    src = data_root / "logs"
+    src.mkdir()
+    app = src / "app.log"
+    app.write_text(_lines(400))
+    _ingest(src, "before")
+    url = get_settings().store
+    before = store.logs_state(url).snapshot_id
+    with app.open("a") as fh:
+        fh.write(_lines(600))
+    lock = open(url.rstrip("/") + ".lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the run mines, then waits here to commit
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(src)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == "committing", proc.stdout.read()[-3000:]
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        lock.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert store.logs_state(url).snapshot_id == before and _counted() == 400
+    refs, _ = _ingest(src, "after")
+    assert (refs["app.log"].line_base, refs["app.log"].lines) == (400, 600) and _counted() == 1000
