@@ -356,10 +356,7 @@ def _logs_status(url: str, logs) -> dict:
 
     from lepton_flow import store
 
-    ds = store.open_logs(url, logs.snapshot_id)
-    per_template = ds["count"].sum("time").values
-    per_window = ds["level_count"].sum("level").values
-    held = np.flatnonzero(per_window)
+    per_template, held, _ = store.log_totals(url, logs.snapshot_id)
     step = logs.window_seconds * 1_000_000_000
     top = np.argsort(-per_template, kind="stable")[:5]
     return {

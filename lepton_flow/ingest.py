@@ -592,8 +592,10 @@ def clean_window(window: int, job: WindowJob) -> dict:
     bins = grid_bins(ts, job.run.grid_seconds) - vlo
     view = vhi - vlo
     stored = {}
-    if job.store_exists and vlo <= job.store_start + job.store_length - 1:
-        s_lo = vlo - job.store_start
+    held_at = 0  # where the store's rows begin in this view (later than its start for a view reaching before the store)
+    if job.store_exists and vlo <= job.store_start + job.store_length - 1 and vhi > job.store_start:
+        held_at = max(vlo, job.store_start) - vlo
+        s_lo = vlo + held_at - job.store_start
         s_hi = min(vhi, job.store_start + job.store_length) - job.store_start
         stored = store.read_block(job.run.store_url, job.run.base_snapshot, s_lo, s_hi, job.metrics)
 
@@ -617,8 +619,8 @@ def clean_window(window: int, job: WindowJob) -> dict:
             rows_held = old_v.shape[0]
             pad_v = np.full((view, n_sensors), np.nan)
             pad_q = np.zeros((view, n_sensors), np.uint8)
-            pad_v[:rows_held, : old_v.shape[1]] = old_v
-            pad_q[:rows_held, : old_q.shape[1]] = old_q
+            pad_v[held_at : held_at + rows_held, : old_v.shape[1]] = old_v
+            pad_q[held_at : held_at + rows_held, : old_q.shape[1]] = old_q
             held = pad_q == OBSERVED
             already = fresh & held
             kept_flags = np.isin(pad_q, REMOVED) & ~fresh
@@ -679,17 +681,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     if not with_rows:
         return CleanResult(cleaned_url=None, accounts=accounts)
 
-    # One file with readings before the store's first time must not keep the others out: it alone is rejected.
     rejected = {}
-    for s in with_rows:
-        if current.exists and s.min_bin < current.start_bin:
-            first = pd.Timestamp(s.min_bin * run.grid_seconds * NS, tz="UTC").isoformat()
-            rejected[s.file.key] = (
-                f"{s.file.shown}: readings from {first}, before the store's first time "
-                f"({pd.Timestamp(current.start_bin * run.grid_seconds * NS, tz='UTC').isoformat()}), cannot be added yet; "
-                "ingest them into a new store (LEPTON_STORE_URL) instead"
-            )
-            accounts[s.file.key].status, accounts[s.file.key].message = "rejected", rejected[s.file.key]
     # Each metric is a pair of variables in the store: past MAX_METRICS, files bringing more are turned away.
     held = set(current.metrics)
     for s in with_rows:
@@ -708,7 +700,8 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
     new_sensors = sorted({x for s in with_rows for x in s.sensors} - set(current.sensors))
     new_metrics = sorted({x for s in with_rows for x in s.metrics} - set(current.metrics))
     sensors, metrics = current.sensors + new_sensors, current.metrics + new_metrics
-    store_start = current.start_bin if current.exists else staged_windows[0] * W
+    # Readings before the store's first time (backfill) widen it there: the commit makes room without moving data.
+    store_start = min(current.start_bin, staged_windows[0] * W) if current.exists else staged_windows[0] * W
     end_bin = max([s.max_bin for s in with_rows] + ([current.end_bin] if current.exists else []))
     last_window = end_bin // W
     windows = sorted({x for w in staged_windows for x in (w - 1, w, w + 1) if store_start // W <= x <= last_window})

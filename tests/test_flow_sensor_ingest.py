@@ -245,9 +245,9 @@ def _csv(path: Path, start: str, n: int, sensor: str = "s1") -> Path:
     return path
 
 
-def test_a_clock_reset_is_quarantined_and_an_early_file_fails_alone(ingest_flow, data_root):
+def test_a_clock_reset_is_quarantined_and_an_early_file_is_backfilled(ingest_flow, data_root):
     """A reading at 1970 in a file of this year's is quarantined (it made 60 M time steps); a file from before the store's first
-    time fails alone, naming itself, and stays out of the ledger; the run's other files are committed."""
+    time is stored before it (backfill), the chunks the store held moved by reference, none written again."""
     src = data_root / "src"
     src.mkdir()
     reset = _csv(src / "reset.csv", "2026-03-01", 50)
@@ -265,12 +265,27 @@ def test_a_clock_reset_is_quarantined_and_an_early_file_fails_alone(ingest_flow,
     later.mkdir()
     _csv(later / "early.csv", "2025-06-01", 20, sensor="old")
     _csv(later / "good.csv", "2026-03-01T01:00:00Z", 20, sensor="s2")
+    before = store.open_sensors(url).load()
+    scores = store.ScoreWriter(url, "m", store.state(url).snapshot_id)  # scores over the grid as it is, to follow it back
+    march_row = int(pd.Timestamp("2026-03-01", tz="UTC").timestamp()) // 30 - store.state(url).start_bin
+    scores.write(march_row, np.full((50, 1), 0.5), np.zeros((50, 1)), np.array([0]))
+    scores.commit("scores", {}, {})
+    chunks = Path(url) / "chunks"
+    held = {p.name: p.stat().st_mtime_ns for p in chunks.iterdir()}
     second = ingest_flow(SensorIngestParams(source=str(later)), return_state=True)
-    assert second.is_failed() and "early.csv: readings from 2025-06-01T00:00:00+00:00, before the store's first time" in second.message
-    summary = second.result(raise_on_failure=False)
+    assert second.is_completed(), second.message
+    summary = second.result()
     accounts = {Path(f.file).name: f for f in summary.files}
-    assert accounts["good.csv"].stored == 20 and accounts["early.csv"].status == "rejected" and len(summary.files) == 2
+    assert accounts["good.csv"].stored == 20 and accounts["early.csv"].stored == 20 and accounts["early.csv"].status == "ok"
     st = store.state(url)
-    assert "s2" in st.sensors and "old" not in st.sensors
-    names = {Path(r["file"]).name for r in store.ledger.entries(url).values()}
-    assert "good.csv" in names and "early.csv" not in names  # tried again next run
+    assert {"s1", "s2", "old"} <= set(st.sensors) and pd.Timestamp(st.start_bin * 30, unit="s", tz="UTC") <= pd.Timestamp("2025-06-01", tz="UTC")
+    after = store.open_sensors(url).load()
+    old = after.temperature.sel(sensor="old", time=slice("2025-06-01", "2025-06-01T00:09:30")).to_numpy()
+    np.testing.assert_array_equal(old, 20.0 + np.arange(20) % 5)
+    march = slice("2026-03-01", "2026-03-01T00:24:30")
+    np.testing.assert_array_equal(after.temperature.sel(sensor="s1", time=march).to_numpy(), before.temperature.sel(sensor="s1", time=march).to_numpy())
+    assert all((chunks / name).stat().st_mtime_ns == t for name, t in held.items())  # nothing the store held was written again
+    store.ScoreWriter(url, "m", st.snapshot_id).commit("scores follow", {}, {})  # the scores group makes the same room
+    followed = store.open_scores(url, "m").load()
+    assert followed.sizes["time"] == after.sizes["time"] and (followed.time.to_numpy() == after.time.to_numpy()).all()
+    assert (followed.score.sel(sensor="s1", time=march).to_numpy() == 0.5).all()

@@ -160,3 +160,41 @@ def test_a_run_killed_between_mining_and_commit_leaves_its_lines_to_the_next_run
     assert store.logs_state(url).snapshot_id == before and _counted() == 400
     refs, _ = _ingest(src, "after")
     assert (refs["app.log"].line_base, refs["app.log"].lines) == (400, 600) and _counted() == 1000
+
+
+def test_events_years_apart_and_before_the_first_window_cost_only_their_chunks(data_root):
+    """Empty time between events writes nothing; events older than the store's first window (backfill) are added by moving
+    chunk references, so no chunk the store held is written again and every window keeps its count."""
+    import numpy as np
+
+    src = data_root / "logs"
+    src.mkdir()
+    (src / "new.log").write_text("".join(f"2026-03-01T00:{i // 60:02d}:{i % 60:02d}Z INFO request {i} served\n" for i in range(120)))
+    (src / "newer.log").write_text("".join(f"2026-11-01T00:00:{i:02d}Z WARN disk {i} slow\n" for i in range(30)))
+    _ingest(src, "first")
+    chunks = data_root / "store" / "chunks"
+    before = {p.name for p in chunks.iterdir()}
+    assert len(before) < 30  # 8 months of 60 s windows apart: only the chunks that hold events (and the ledger's)
+
+    old = data_root / "old"
+    old.mkdir()
+    (old / "2015.log").write_text("".join(f"2015-06-01T12:00:{i:02d}Z ERROR fan {i} stopped\n" for i in range(40)))
+    _ingest(old, "backfill")
+    after = {p.name for p in chunks.iterdir()}
+    assert before <= after and len(after - before) <= 6  # the new chunk of each of count, level_count, time; the ledger's last chunks
+
+    ds = store.open_logs(get_settings().store).load()
+    per_window = ds["count"].sum("template").to_series()
+    held = per_window[per_window > 0]
+    assert held.sum() == 190
+    assert held.loc["2015-06-01T12:00"].sum() == 40 and held.loc["2026-03-01T00:00"] == 60 and held.loc["2026-03-01T00:01"] == 60 and held.loc["2026-11-01"].sum() == 30
+    per_template, rows, events = store.log_totals(get_settings().store)
+    assert per_template.sum() == 190 and events.sum() == 190 and np.all(np.diff(rows) > 0)
+    state = store.logs_state(get_settings().store)
+    assert len(state.held_chunks) == 3 and state.start_bin * 60 <= pd_ts("2015-06-01T12:00:00")
+
+
+def pd_ts(text: str) -> int:
+    import pandas as pd
+
+    return int(pd.Timestamp(text, tz="UTC").timestamp())

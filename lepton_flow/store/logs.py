@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from lepton_flow.store import ledger
-from lepton_flow.store.layout import create_grid, resize_grid
+from lepton_flow.store.layout import create_grid, prepend_chunks, resize_grid, time_chunk_values
 from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, group_at, moved_elsewhere, open_dataset, writable
 
 GROUP = "logs"
@@ -34,6 +34,8 @@ class LogStoreState(BaseModel):
     length: int = 0
     templates: list[str] = []
     drain: dict | None = None
+    held_chunks: list[int] | None = None
+    """Chunks of rows (time) that hold counts, in order; None for a store written before they were kept (all may)."""
 
 
 def logs_state(url: str, snapshot_id: str | None = None) -> LogStoreState:
@@ -47,6 +49,7 @@ def logs_state(url: str, snapshot_id: str | None = None) -> LogStoreState:
     out.length = int(group["time"].shape[0])
     out.templates = list(attrs.get("templates", []))
     out.drain = json.loads(attrs["drain"]) if attrs.get("drain") else None
+    out.held_chunks = [int(c) for c in attrs["held_chunks"]] if "held_chunks" in attrs else None
     return out
 
 
@@ -56,8 +59,43 @@ def template_label(index: int) -> str:
 
 
 def open_logs(url: str, snapshot_id: str | None = None):
-    """The `logs` group as a lazy xarray Dataset: `count` over `(time, template)`, `level_count` over `(time, level)`."""
-    return open_dataset(url, snapshot_id, GROUP, f"the store at {url} holds no log counts yet", chunks="auto")
+    """The `logs` group as a lazy xarray Dataset: `count` over `(time, template)`, `level_count` over `(time, level)`.
+
+    Times come from the group's first window and window length, not from
+    its stored coordinate, which holds only the chunks that hold counts.
+    """
+    import pandas as pd
+
+    ds = open_dataset(url, snapshot_id, GROUP, f"the store at {url} holds no log counts yet", chunks="auto", drop_variables=["time"])
+    st = logs_state(url, snapshot_id)
+    times = pd.date_range(pd.Timestamp(st.start_bin * st.window_seconds, unit="s"), periods=st.length, freq=pd.Timedelta(seconds=st.window_seconds))
+    return ds.assign_coords(time=times)
+
+
+def held_rows(state: LogStoreState) -> list[tuple[int, int]]:
+    """The (first, stop) rows of each chunk that holds counts (every chunk of a store that did not keep them)."""
+    chunks = state.held_chunks if state.held_chunks is not None else range(-(-state.length // state.chunk_len))
+    return [(c * state.chunk_len, min((c + 1) * state.chunk_len, state.length)) for c in chunks]
+
+
+def log_totals(url: str, snapshot_id: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(events per template, rows that hold events, events in each of those rows), reading only the chunks that hold counts."""
+    from lepton_flow.store.repo import open_group
+
+    st = logs_state(url, snapshot_id)
+    per_template = np.zeros(len(st.templates), np.int64)
+    rows, per_row = [], []
+    if not st.exists:
+        return per_template, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    group = open_group(url, st.snapshot_id, GROUP)
+    for lo, hi in held_rows(st):
+        block = group["count"][lo:hi, :]
+        per_template[: block.shape[1]] += block.sum(axis=0, dtype=np.int64)
+        events = group["level_count"][lo:hi, :].sum(axis=1, dtype=np.int64)
+        at = np.flatnonzero(events)
+        rows.append(at + lo)
+        per_row.append(events[at])
+    return per_template, np.concatenate(rows) if rows else np.zeros(0, np.int64), np.concatenate(per_row) if per_row else np.zeros(0, np.int64)
 
 
 def _tally(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], weights: np.ndarray | None = None) -> np.ndarray:
@@ -68,7 +106,7 @@ def _tally(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], weight
     return np.rint(np.bincount(flat, weights=weights, minlength=shape[0] * shape[1])).astype(np.int64).reshape(shape)
 
 
-def _add_counts(group, rows: np.ndarray, template_ids: np.ndarray, levels: np.ndarray, events: np.ndarray | None, n_templates: int, chunk_len: int) -> None:
+def _add_counts(group, rows: np.ndarray, template_ids: np.ndarray, levels: np.ndarray, events: np.ndarray | None, n_templates: int, chunk_len: int) -> set[int]:
     """Add events to the counts chunk by chunk of time: only chunks that hold events are read and written.
 
     Ten years of sparse events cost what their chunks cost, not a dense
@@ -87,6 +125,7 @@ def _add_counts(group, rows: np.ndarray, template_ids: np.ndarray, levels: np.nd
         per_level = group["level_count"][lo:hi, :]
         per_level += _tally(rows[sel] - lo, levels[sel], per_level.shape, w).astype(per_level.dtype, copy=False)
         group["level_count"][lo:hi, :] = per_level
+    return {int(c) for c in np.unique(chunk)}
 
 
 def commit_logs(
@@ -110,6 +149,9 @@ def commit_logs(
     (indices into `LOG_LEVELS`) hold one entry per event, or with `events`
     one per group of that many events. The group grows to the run's windows
     and templates; counts in windows the store already held are added to.
+    Only the chunks of windows that hold events are written (their times
+    too); events before the group's first window make room before it
+    (`prepend_chunks`), so neither empty time nor backfill rewrites chunks.
     """
     import zarr
 
@@ -125,23 +167,32 @@ def commit_logs(
         if len(bins):
             root = zarr.open_group(session.store)
             first, last = int(bins.min()), int(bins.max())
-            end = (last // chunk_len + 1) * chunk_len - 1
+            end = (last // chunk_len + 1) * chunk_len
             if not current.exists:
                 start = first // chunk_len * chunk_len
+                held: set[int] = set()
                 group = create_grid(
-                    root, GROUP, variables={"count": ("int32", 0, {})}, start_bin=start, length=end - start + 1, columns=list(range(n_templates)),
+                    root, GROUP, variables={"count": ("int32", 0, {})}, start_bin=start, length=end - start, columns=list(range(n_templates)),
                     grid_seconds=window_seconds, chunk_len=chunk_len, dim="template", column_chunk=TEMPLATE_CHUNK, column_dtype="int64",
-                    extra={"level_count": ("int32", ("level", LOG_LEVELS))},
+                    extra={"level_count": ("int32", ("level", LOG_LEVELS))}, time_values=False,
                 )
             else:
-                if first < current.start_bin:
-                    raise StoreError(f"events before the store's first log window ({current.start_bin * window_seconds} s since the epoch) cannot be added yet")
-                start = current.start_bin
+                start, length = current.start_bin, current.length
                 group = root[GROUP]
-                resize_grid(group, start, max(current.length, end - start + 1), list(range(n_templates)), window_seconds, dim="template")
-            _add_counts(group, np.asarray(bins, np.int64) - start, template_ids, levels, events, n_templates, chunk_len)
-            group.attrs.put(
-                {"window_seconds": window_seconds, "chunk_len": chunk_len, "start_bin": start, "templates": templates, "drain": json.dumps(drain_state), "levels": LOG_LEVELS}
-            )
+                held = set(current.held_chunks) if current.held_chunks is not None else set(range(-(-length // chunk_len)))
+                if first < start:  # backfill: chunks of room before the first window, made without moving data
+                    room = -(-(start - first) // chunk_len)
+                    prepend_chunks(session, group, GROUP, room, chunk_len)
+                    start, length = start - room * chunk_len, length + room * chunk_len
+                    held = {c + room for c in held}
+                resize_grid(group, start, max(length, end - start), list(range(n_templates)), window_seconds, dim="template", time_values=False)
+            rows = np.asarray(bins, np.int64) - start
+            touched = _add_counts(group, rows, template_ids, levels, events, n_templates, chunk_len)
+            for c in sorted(touched - held):
+                time_chunk_values(group, c, start, chunk_len, window_seconds)
+            group.attrs.put({
+                "window_seconds": window_seconds, "chunk_len": chunk_len, "start_bin": start, "templates": templates, "drain": json.dumps(drain_state),
+                "levels": LOG_LEVELS, "held_chunks": sorted(held | touched),
+            })
         ledger.append(session, GROUP, ingested)
         return session.commit(message, metadata=metadata)

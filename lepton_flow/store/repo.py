@@ -157,12 +157,12 @@ def open_group(url: str, snapshot_id: str | None, path: str):
     return zarr.open_group(readonly(url, snapshot_id).store, path=path, mode="r")
 
 
-def open_dataset(url: str, snapshot_id: str | None, group: str, missing: str, chunks: dict | str | None = "auto"):
+def open_dataset(url: str, snapshot_id: str | None, group: str, missing: str, chunks: dict | str | None = "auto", drop_variables: list[str] | None = None):
     """A group as a lazy xarray Dataset; `missing` is the error's text when the group is not there."""
     import xarray as xr
 
     try:
-        return xr.open_zarr(readonly(url, snapshot_id).store, group=group, consolidated=False, chunks=chunks)
+        return xr.open_zarr(readonly(url, snapshot_id).store, group=group, consolidated=False, chunks=chunks, drop_variables=drop_variables)
     except (FileNotFoundError, KeyError) as exc:
         raise StoreError(missing) from exc
 

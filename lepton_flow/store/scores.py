@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lepton_flow.store.grid import grid_state
-from lepton_flow.store.layout import create_grid, resize_grid
+from lepton_flow.store.layout import create_grid, prepend_chunks, resize_grid
 from lepton_flow.store.repo import StoreError, changed_chunks, commit_lock, group_at, open_dataset, open_repo
 
 SCORE_VARIABLES = {"score": ("float32", np.nan, {}), "flag": ("uint8", 0, {})}
@@ -89,6 +89,9 @@ class ScoreWriter:
             sensors = [str(s) for s in group["sensor"][:]]
             if inp.sensors[: len(sensors)] != sensors:
                 raise StoreError(f"{self.group} in {url} lists sensors the sensors group does not hold in that order")
+            held_start = int(self._attrs.get("start_bin", inp.start_bin))
+            if inp.start_bin < held_start:  # the data was backfilled before its first time: the scores make the same room
+                prepend_chunks(self.session, group, self.group, (held_start - inp.start_bin) // inp.chunk_len, inp.chunk_len, times=(inp.start_bin, inp.grid_seconds))
             resize_grid(group, inp.start_bin, inp.length, inp.sensors, inp.grid_seconds)
         group = zarr.open_group(self.session.store, path=self.group)
         self._score, self._flag = group["score"], group["flag"]

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from lepton_flow.store import ledger
-from lepton_flow.store.layout import add_variables, create_grid, resize_grid, window_runs
+from lepton_flow.store.layout import add_variables, create_grid, prepend_chunks, resize_grid, window_runs
 from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, moved_elsewhere, group_at, open_dataset, open_group, writable
 
 GROUP = "sensors"
@@ -130,7 +130,8 @@ def commit_sensors(url: str, cleaned_url: str, base_snapshot: str | None, messag
 
     `cleaned_url` is the `CleanedBlock` the clean step wrote; its attributes
     say where it goes. The store grows to take it (new sensors, new metrics,
-    later time: resized, nothing written for them), then the windows the
+    later time: resized, nothing written for them; earlier time: room made
+    before the first row without moving data), then the windows the
     run cleaned are written over their region, which the clean step already
     merged with what the store held; windows it did not clean stay as they
     are. Returns the new snapshot id. Raises `StoreConflict` if the store
@@ -158,9 +159,13 @@ def commit_sensors(url: str, cleaned_url: str, base_snapshot: str | None, messag
         else:
             if grid_seconds != current.grid_seconds or chunk_len != current.chunk_len:
                 raise StoreError(f"the store at {url} has a {current.grid_seconds} s grid in chunks of {current.chunk_len}; this run used {grid_seconds} s and {chunk_len}")
-            store_start = current.start_bin
+            store_start, length = current.start_bin, current.length
             group = root[GROUP]
-            resize_grid(group, store_start, max(current.length, new_end + 1 - store_start), sensors, grid_seconds)
+            if block_start < store_start:  # backfill: room before the first time, made by moving chunk references, not data
+                room = -(-(store_start - block_start) // chunk_len)
+                store_start, length = store_start - room * chunk_len, length + room * chunk_len
+                prepend_chunks(session, group, GROUP, room, chunk_len, times=(store_start, grid_seconds))
+            resize_grid(group, store_start, max(length, new_end + 1 - store_start), sensors, grid_seconds)
             new_metrics = [m for m in metrics if m not in current.metrics]
             if new_metrics:
                 add_variables(group, sensor_variables(new_metrics, units), chunk_len)
