@@ -23,6 +23,7 @@ SEEN_SAVED = 20_000
 SEEN_MAX = 1_000_000
 DEFAULT_MASKS: list[tuple[str, str]] = [
     (r"blk_-?\d+", "<BLK>"),
+    (r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])", "<UUID>"),
     (r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?![\w.])", "<IP>"),
     (r"(?<![\w])0x[0-9a-fA-F]+(?![\w])", "<HEX>"),
     (r"(?<![\w/])(?:/[\w.\-]+)+/?", "<PATH>"),
@@ -37,21 +38,29 @@ DEFAULT_MASKS: list[tuple[str, str]] = [
 # masked by Python's `re`. Tests compare the two on generated messages.
 _RE2_MASKS: list[tuple[str, str]] = [
     (r"blk_-?\d+", "<BLK>"),
+    (r"(^|[^\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}($|[^\w-])", r"\1<UUID>\2"),
     (r"(^|[^\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?($|[^\w.])", r"\1<IP>\2"),
     (r"(^|[^\w])0x[0-9a-fA-F]+($|[^\w])", r"\1<HEX>\2"),
     (r"(^|[^\w/])(?:/[\w.\-]+)+/?", r"\1<PATH>"),
     (r"(^|[^\w.])\d+(?:\.\d+)?($|[^\w.])", r"\1<NUM>\2"),
 ]
 _RE2_UNSAFE = r"[-+]\d"
+# Stores mined before the UUID mask keep their masks (saved with the miner's state), and their RE2 forms.
+_LEGACY_MASKS = [m for m in DEFAULT_MASKS if m[1] != "<UUID>"]
+_RE2_FORMS = {tuple(DEFAULT_MASKS): _RE2_MASKS, tuple(_LEGACY_MASKS): [m for m in _RE2_MASKS if "<UUID>" not in m[1]]}
+_PLACEHOLDER = re.compile(r"<[A-Z]+>")
+ROUTING = 2
+"""How a token picks its branch: 2 (now) sends a token holding a mask's placeholder (`host:<NUM>`) down the wildcard
+branch as its digits would have; 1 (miners saved before) only tokens with digits or starting with `<`."""
 
 
 class Drain:
-    def __init__(self, depth: int = 4, similarity: float = 0.4, max_children: int = 100, masks: list[tuple[str, str]] | None = None):
+    def __init__(self, depth: int = 4, similarity: float = 0.4, max_children: int = 100, masks: list[tuple[str, str]] | None = None, routing: int = ROUTING):
         if depth < 3:
             raise ValueError("depth must be at least 3 (the length layer, one token layer, the leaves)")
         if not 0 < similarity <= 1:
             raise ValueError("similarity must be in (0, 1]")
-        self.depth, self.similarity, self.max_children = depth, similarity, max_children
+        self.depth, self.similarity, self.max_children, self.routing = depth, similarity, max_children, routing
         self.masks = list(masks if masks is not None else DEFAULT_MASKS)
         self._compiled = [(re.compile(p), t) for p, t in self.masks]
         self.templates: list[list[str]] = []
@@ -78,13 +87,14 @@ class Drain:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if self.masks != DEFAULT_MASKS:
+        re2_masks = _RE2_FORMS.get(tuple(tuple(m) for m in self.masks))
+        if re2_masks is None:
             values, codes = _distinct(messages)
             masked = pa.array([None if m is None else self.mask(m) for m in values.to_pylist()], pa.string())
             return masked if codes is None else masked.take(codes)
         values, codes = messages, None
         odd = pc.invert(pc.string_is_ascii(messages))  # per message, as `codes` may merge texts Python's re would mask apart
-        for pattern, token in _RE2_MASKS:
+        for pattern, token in re2_masks:
             if codes is None:
                 values, codes = _distinct(values)
             if token.endswith("<NUM>\\2"):  # a sign the masks before left in front of a digit: Python's re masks those
@@ -146,13 +156,19 @@ class Drain:
         for token in tokens[: self.depth - 2]:
             if node is None:
                 return None
-            key = WILDCARD if any(c.isdigit() for c in token) or token.startswith("<") else token
+            key = WILDCARD if self._variable(token) else token
             if key not in node and len(node) >= self.max_children:
                 key = WILDCARD  # a full node sends new tokens down its wildcard branch
             node = node.setdefault(key, {}) if create else node.get(key, node.get(WILDCARD))
         if node is None:
             return None
         return node.setdefault("", []) if create else node.get("")
+
+    def _variable(self, token: str) -> bool:
+        """Whether a token routes as a variable (down the wildcard branch): it holds digits, or a mask's placeholder."""
+        if any(c.isdigit() for c in token) or token.startswith("<"):
+            return True
+        return self.routing >= 2 and _PLACEHOLDER.search(token) is not None
 
     def _best(self, leaf: list[int], tokens: list[str]) -> tuple[int | None, float]:
         best, best_sim, best_params = None, -1.0, 0
@@ -213,6 +229,7 @@ class Drain:
             "depth": self.depth,
             "similarity": self.similarity,
             "max_children": self.max_children,
+            "routing": self.routing,
             "masks": [list(m) for m in self.masks],
             "templates": self.templates,
             "counts": self.counts,
@@ -224,7 +241,7 @@ class Drain:
 
     @classmethod
     def from_state(cls, state: dict) -> Drain:
-        drain = cls(state["depth"], state["similarity"], state["max_children"], [tuple(m) for m in state["masks"]])
+        drain = cls(state["depth"], state["similarity"], state["max_children"], [tuple(m) for m in state["masks"]], state.get("routing", 1))
         drain.templates = [list(t) for t in state["templates"]]
         drain.counts = list(state["counts"])
         drain._tree = state["tree"]

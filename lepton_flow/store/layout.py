@@ -31,10 +31,10 @@ def grid_time(start_bin: int, grid_seconds: int, row: int) -> str:
 
 def time_coord(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
     """Times of `length` grid points from `start_bin`, as datetime64[ns]."""
-    return _time_values(start_bin, length, grid_seconds).astype("datetime64[ns]")
+    return time_values(start_bin, length, grid_seconds).astype("datetime64[ns]")
 
 
-def _time_values(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
+def time_values(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
     return np.arange(start_bin, start_bin + length, dtype=np.int64) * (grid_seconds * NS)
 
 
@@ -42,10 +42,10 @@ def _labels(columns: list) -> np.ndarray:
     return np.array(columns, dtype=object) if columns and isinstance(columns[0], str) else np.asarray(columns, dtype=np.int64)
 
 
-def create_grid(parent, path: str, *, variables: dict[str, tuple[str, float, dict]], start_bin: int, length: int, columns: list, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK, column_dtype=str, extra: dict[str, tuple[str, list]] | None = None, time_values: bool = True):
+def create_grid(parent, path: str, *, variables: dict[str, tuple[str, float, dict]], start_bin: int, length: int, columns: list, grid_seconds: int, chunk_len: int, dim: str = "sensor", column_chunk: int = SENSOR_CHUNK, column_dtype=str, extra: dict[str, tuple[str, list]] | None = None, write_times: bool = True):
     """Create a `(time, dim)` group at `path` under `parent`: `variables` name -> (dtype, fill, attributes), no data written.
 
-    Without `time_values` the time coordinate is not written either: the
+    Without `write_times` the time coordinate is not written either: the
     caller writes the chunks of it that its data fills (a sparse group, where
     empty time costs nothing; its readers compute times from `start_bin`).
 
@@ -57,8 +57,8 @@ def create_grid(parent, path: str, *, variables: dict[str, tuple[str, float, dic
     for part in path.split("/"):
         group = group.require_group(part)
     group.create_array("time", shape=(length,), chunks=(chunk_len,), dtype="int64", fill_value=0, dimension_names=("time",), attributes=dict(TIME_ATTRS))
-    if length and time_values:
-        group["time"][:] = _time_values(start_bin, length, grid_seconds)
+    if length and write_times:
+        group["time"][:] = time_values(start_bin, length, grid_seconds)
     group.create_array(dim, shape=(len(columns),), chunks=(column_chunk,), dtype=column_dtype, dimension_names=(dim,))
     if columns:
         group[dim][:] = _labels(columns)
@@ -78,8 +78,8 @@ def add_variables(group, variables: dict[str, tuple[str, float, dict]], chunk_le
         group.create_array(name, shape=shape, chunks=(chunk_len, column_chunk), dtype=dtype, fill_value=fill, dimension_names=("time", dim), attributes=attrs)
 
 
-def resize_grid(group, start_bin: int, length: int, columns: list, grid_seconds: int, dim: str = "sensor", time_values: bool = True) -> None:
-    """Grow a `(time, dim)` group to `length` rows and to `columns` (its own columns first), writing only the new coordinates (times too unless not `time_values`).
+def resize_grid(group, start_bin: int, length: int, columns: list, grid_seconds: int, dim: str = "sensor", write_times: bool = True) -> None:
+    """Grow a `(time, dim)` group to `length` rows and to `columns` (its own columns first), writing only the new coordinates (times too unless not `write_times`).
 
     Every array over `time` grows with it; data arrays are resized, not
     written, so the new rows and columns read as fill values.
@@ -96,15 +96,8 @@ def resize_grid(group, start_bin: int, length: int, columns: list, grid_seconds:
     if len(columns) > width:
         group[dim].resize((len(columns),))
         group[dim][width:] = _labels(columns[width:])
-    if length > held and time_values:
-        group["time"][held:] = _time_values(start_bin + held, length - held, grid_seconds)
-
-
-def time_chunk_values(group, chunk: int, start_bin: int, chunk_len: int, grid_seconds: int) -> None:
-    """Write the time coordinate of one chunk of rows of a sparse group (see `create_grid`)."""
-    lo = chunk * chunk_len
-    hi = min(lo + chunk_len, group["time"].shape[0])
-    group["time"][lo:hi] = _time_values(start_bin + lo, hi - lo, grid_seconds)
+    if length > held and write_times:
+        group["time"][held:] = time_values(start_bin + held, length - held, grid_seconds)
 
 
 def prepend_chunks(session, group, path: str, chunks: int, chunk_len: int, times: tuple[int, int] | None = None) -> None:
@@ -122,7 +115,7 @@ def prepend_chunks(session, group, path: str, chunks: int, chunk_len: int, times
             array.resize((array.shape[0] + chunks * chunk_len, *array.shape[1:]))
             session.shift_array(f"/{path}/{name}", (chunks, *[0] * (len(array.shape) - 1)))
     if times is not None:
-        group["time"][: chunks * chunk_len] = _time_values(times[0], chunks * chunk_len, times[1])
+        group["time"][: chunks * chunk_len] = time_values(times[0], chunks * chunk_len, times[1])
 
 
 def window_runs(windows: list[int]) -> list[tuple[int, int]]:
