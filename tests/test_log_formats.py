@@ -250,7 +250,7 @@ def test_formats_in_the_folder_appear_beside_the_built_in_ones(data_root, caplog
 def test_layout_parameters_that_cannot_work_are_refused_naming_the_part():
     from pydantic import ValidationError
 
-    from lepton_flow.logs.ingest import LogIngestParams
+    from lepton_flow.logs.ingest import LogIngestParams, custom_format
 
     with pytest.raises(LayoutError, match="names no field"):
         layout_format("x", "just text")
@@ -260,7 +260,8 @@ def test_layout_parameters_that_cannot_work_are_refused_naming_the_part():
         layout_format("x", "<Time> <Time> <Content>")
     with pytest.raises(ValidationError, match="timestamp_format is for a layout"):
         LogIngestParams(timestamp_format="%Y")
-    assert LogIngestParams(layout="<Date> <Time> <Level> <Content>").custom_format().name == "layout"
+    params = LogIngestParams(layout="<Date> <Time> <Level> <Content>")
+    assert custom_format(params.layout, params.timestamp_format).name == "layout" and custom_format("") is None
     assert strftime_pattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX") == "%Y-%m-%dT%H:%M:%S.%f%z"
 
 
@@ -291,3 +292,20 @@ def test_a_gzipped_log_of_a_new_format_is_read_like_the_plain_one(tmp_path):
     plain.write_text("\n".join(lines) + "\n")
     packed.write_bytes(gzip.compress(plain.read_bytes()))
     assert read_log(str(plain)).events == read_log(str(packed)).events
+
+
+def test_a_run_reads_every_file_by_the_layout_its_parameters_give(data_root):
+    from lepton_flow.logs.ingest import LogIngestParams, discover, mine_and_commit, read_file
+    from tasks.plan_log_run import plan_log_run
+
+    src = data_root / "billing"
+    src.mkdir()
+    (src / "a.txt").write_text("[03.02.2024 10:11:12] WARN billing: invoice 42 late\n[03.02.2024 10:11:13] INFO billing: invoice 43 paid\nnot one\n")
+    run = plan_log_run.fn("layout-run", LogIngestParams(source=str(src), layout="[<Timestamp>] <Level> <Program>: <Content>", timestamp_format="dd.MM.yyyy HH:mm:ss"))
+    new, _ = discover(str(src), run)
+    refs = [read_file(f, run, "auto", None) for f in new]
+    assert [(r.format, r.events, r.unparsed) for r in refs] == [("layout", 2, 1)]
+    mine_and_commit(refs, run, None)
+    from lepton_flow import store
+
+    assert int(store.open_logs(run.store_url)["count"].sum()) == 2

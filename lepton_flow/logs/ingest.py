@@ -73,12 +73,9 @@ class LogIngestParams(BaseModel):
             raise ValueError("timestamp_format is for a layout: give layout too, or leave timestamp_format empty")
         return self
 
-    def custom_format(self):
-        """The layout given as a parameter as a `LogFormat` (None without one)."""
-        return custom_format(self.layout, self.timestamp_format)
-
 
 def custom_format(layout: str, timestamp_format: str = ""):
+    """The `layout` parameter as a `LogFormat` (None without one)."""
     from lepton_flow.logs.layout import layout_format
 
     return layout_format("layout", layout.strip(), timestamp_format.strip() or None) if layout.strip() else None
@@ -238,12 +235,13 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
     import pyarrow.parquet as pq
 
     from lepton_flow.logs.drain import Drain
+    from lepton_flow.logs.formats import log_formats
     from lepton_flow.logs.reader import NotALogFile, read_log
     from lepton_flow.logs.tail import TailedFile
     from lepton_flow.validation import validate_frame
 
     where = {"start": file.offset, "line_base": file.line_base, "final": file.final} if isinstance(file, TailedFile) else {}
-    if fmt == "auto" and isinstance(file, TailedFile) and file.known_format:
+    if fmt == "auto" and isinstance(file, TailedFile) and file.known_format in log_formats():
         fmt = file.known_format  # a file read before keeps the format detected then
     try:
         got = read_log(file.url, custom_format(run.layout, run.timestamp_format) or fmt, year, **where)
@@ -297,7 +295,8 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         miner = Drain.from_state(current.drain)
     else:
         first_format = next((r.format for r in staged if r.format), None)
-        default = log_formats()[first_format].drain_similarity if first_format else 0.4
+        known = log_formats().get(first_format)  # a layout given as a parameter is not registered: the default
+        default = known.drain_similarity if known else 0.4
         miner = Drain(similarity=similarity or default)
     before = len(miner.templates)
     ingested = {
