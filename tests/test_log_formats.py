@@ -196,6 +196,15 @@ def test_a_mixed_folder_gets_each_file_s_most_specific_format(tmp_path):
     assert got == expected
 
 
+def test_syslogd_repeat_lines_are_events_in_any_syslog_file(tmp_path):
+    path = tmp_path / "messages"
+    path.write_text("Jun 19 04:08:57 combo cups: cupsd shutdown succeeded\nJun 19 04:08:58 combo last message repeated 3 times\n"
+                    + "".join(f"Jun 19 04:09:{i % 60:02d} combo sshd[{100 + i}]: session {i} opened\n" for i in range(100))
+                    + "Jun 19 04:10:01 combo --- last message repeated 1 time ---\n")
+    got = read_log(str(path), year=2005)
+    assert got.format == "syslog-rfc3164" and not got.quarantined and got.events[1]["message"] == "last message repeated 3 times"
+
+
 def test_syslog_lines_stay_syslog_when_the_macos_layout_also_reads_them():
     lines = ["Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186", "Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)"]
     assert log_formats()["macos-syslog"].detect(lines) == 1.0

@@ -233,9 +233,7 @@ class Layout:
             ts = t.read(" ".join(values[g] for g in run), year)
             if ts is None:
                 return None
-        message = values[self.role["message"]]
-        if message is None:
-            return None
+        message = values[self.role["message"]] or ""  # an optional message part that is absent: empty, as RE2 gives it
         get = lambda role: values[self.role[role]] if self.role[role] else None  # noqa: E731
         level = get("level")
         level = LEVELS.get(level.lower(), level.lower()) if level else None
@@ -280,8 +278,7 @@ class Layout:
             stamps = pa.array(ts, pa.timestamp("us", "UTC"))
         else:
             keep = np.ones(n, bool)
-        message = col[self.role["message"]]
-        keep = keep & pc.is_valid(message).to_numpy(zero_copy_only=False)
+        message = pc.fill_null(col[self.role["message"]], "")
         level = col[self.role["level"]] if self.role["level"] else pa.nulls(n, pa.string())
         if self.role["level"]:
             words = pc.utf8_lower(level).dictionary_encode()
