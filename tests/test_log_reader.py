@@ -113,7 +113,7 @@ def test_fail2ban_logs_are_parsed_or_quarantined_line_by_line():
         assert all(q["reason"] and q["line"] >= 1 for q in got.quarantined)
         log_lines += got.lines - got.blank - sum(1 for q in got.quarantined if q["text"].startswith("#"))
         parsed += got.event_lines
-    assert parsed / log_lines >= 0.6  # measured 0.67 with the formats registered today
+    assert parsed / log_lines >= 0.7  # measured 0.74 with the formats registered today (0.67 before the layouts of 2026-12-02)
 
 
 @pytest.mark.parametrize("data", [

@@ -61,7 +61,7 @@ KNOWN_TIMES = (
     "%Y-%m-%d %H:%M:%S,%f", "%Y-%m-%d %H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d-%H.%M.%S.%f", "%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S", "%Y.%m.%d %H:%M:%S", "%Y%m%d-%H:%M:%S:%f",
     "%Y%m%d %H:%M:%S.%f", "%Y%m%d %H:%M:%S", "%y/%m/%d %H:%M:%S", "%y%m%d %H%M%S", "%y%m%d %H:%M:%S",
-    "%d/%b/%Y:%H:%M:%S.%f %z", "%d/%b/%Y:%H:%M:%S %z", "%d/%b/%Y:%H:%M:%S.%f", "%d/%b/%Y:%H:%M:%S",
+    "%d/%b/%Y:%H:%M:%S.%f %z", "%d/%b/%Y:%H:%M:%S %z", "%d/%b/%Y:%H:%M:%S.%f", "%d/%b/%Y:%H:%M:%S", "%d/%b/%Y %H:%M:%S %z", "%d/%b/%Y %H:%M:%S",
     "%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%a %b %d %H:%M:%S.%f %Y", "%a %b %d %H:%M:%S %Y",
     "%b %d %Y %H:%M:%S", "%b %d %H:%M:%S.%f", "%b %d %H:%M:%S", "%m-%d %H:%M:%S.%f", "%m-%d %H:%M:%S", "%m/%d %H:%M:%S.%f",
     "%m/%d %H:%M:%S", "%m.%d %H:%M:%S", "%m%d %H:%M:%S.%f", "%m%d %H:%M:%S",
