@@ -239,45 +239,47 @@ class Layout:
         level = LEVELS.get(level.lower(), level.lower()) if level else None
         return event(ts, get("host") or None, get("source") or None, level, message)
 
-    def parse_many(self, lines, year: int, skip=None):
-        """(indices, Arrow table of events) of the lines this layout reads, at once; `skip`: Arrow booleans of lines to leave out."""
+    def parse_many(self, lines, year: int):
+        """(indices, Arrow table of events or None, Arrow booleans: the lines this layout's expression matches) of an Arrow string array.
+
+        The events are those of the matched lines whose time reads; a
+        matched line whose time does not read is left to `parse` (which then
+        tries the next layout), as is every line that is not plain ASCII.
+        """
         import numpy as np
-        import pandas as pd
         import pyarrow as pa
         import pyarrow.compute as pc
 
         pattern = self.regex.pattern
         if not self.re2:
-            return np.zeros(0, np.int64), None
-        ok = plain_lines(lines, pattern)
-        if skip is not None:
-            ok = pc.and_(ok, pc.invert(skip))
-        index, taken = take_lines(lines, ok)
+            return np.zeros(0, np.int64), None, None
+        hit = pc.fill_null(pc.match_substring_regex(lines, pattern), False)
+        index, taken = take_lines(lines, pc.and_(hit, plain_lines(lines)))
         if not len(taken):
-            return index, None
+            return index, None, hit
         parts = pc.extract_regex(taken, pattern)
         col = {g: parts.field(g) for g in self.groups}
         n = len(taken)
         stamps = pa.nulls(n, pa.timestamp("us", "UTC"))
+        keep = np.ones(n, bool)
         if not self.timeless:
             chosen = np.full(n, -1)
+            joined = {}
             for k, (run, t) in enumerate(self.choices):
                 free = chosen < 0
                 if not free.any():
                     break
-                text = col[run[0]] if len(run) == 1 else pc.binary_join_element_wise(*(col[g] for g in run), " ")
-                fits = pc.fill_null(pc.match_substring_regex(text, "^(?:" + t.shape.pattern + ")$"), False).to_numpy(zero_copy_only=False)
+                if tuple(run) not in joined:
+                    joined[tuple(run)] = col[run[0]] if len(run) == 1 else pc.binary_join_element_wise(*(col[g] for g in run), " ")
+                fits = pc.fill_null(pc.match_substring_regex(joined[tuple(run)], "^(?:" + t.shape.pattern + ")$"), False).to_numpy(zero_copy_only=False)
                 chosen[free & fits] = k
-            ts = pd.Series(pd.NaT, index=range(n), dtype="datetime64[us, UTC]")
+            micros = np.full(n, _NAT, np.int64)
             for k in np.unique(chosen[chosen >= 0]).tolist():
                 run, t = self.choices[k]
                 at = np.flatnonzero(chosen == k)
-                text = pd.Series((col[run[0]] if len(run) == 1 else pc.binary_join_element_wise(*(col[g] for g in run), " ")).take(pa.array(at)).to_pandas())
-                ts.iloc[at] = _read_many(text, t, year).to_numpy()
-            keep = ts.notna().to_numpy().copy()
-            stamps = pa.array(ts, pa.timestamp("us", "UTC"))
-        else:
-            keep = np.ones(n, bool)
+                micros[at] = _read_many(joined[tuple(run)].take(pa.array(at)), t, year)
+            keep = micros != _NAT
+            stamps = pa.array(micros, pa.timestamp("us", "UTC"), mask=~keep)
         message = pc.fill_null(col[self.role["message"]], "")
         level = col[self.role["level"]] if self.role["level"] else pa.nulls(n, pa.string())
         if self.role["level"]:
@@ -294,25 +296,31 @@ class Layout:
         table = pa.table({"timestamp": stamps, "host": text("host"), "source": text("source"), "level": level, "message": message})
         if not keep.all():
             index, table = index[keep], table.filter(pa.array(keep))
-        return index, table
+        return index, table, hit
+
+
+_NAT = -(2**63)
 
 
 def _read_many(text, t: _Time, year: int):
-    """`_Time.read` over a pandas Series of strings at once (NaT where it gives None)."""
+    """`_Time.read` over an Arrow string array at once, as integer microseconds since the epoch (`_NAT` where it gives None)."""
+    import numpy as np
     import pandas as pd
+    import pyarrow.compute as pc
 
     if t.pattern in _EPOCHS:  # integer microseconds, as `_Time.read` counts them
-        parts = text.str.partition(".")
+        parts = pd.Series(text.to_pandas()).str.partition(".")
         secs = parts[0].astype("int64")
         scale = _EPOCHS[t.pattern][1]
         us = secs * 10**6 + (parts[2] + "000000").str.slice(0, 6).astype("int64") if scale == 1 else _scaled(secs, scale)
-        return pd.Series(pd.to_datetime(us.to_numpy(), unit="us", utc=True), index=text.index)
-    text = text.str.split().str.join(" ").str.replace(_LONG_FRACTION, r"\1", regex=True)
+        return us.to_numpy(np.int64)
+    # As `_Time.read` does: white space runs to one space (the lines are ASCII here), a fraction cut to microseconds.
+    text = pc.replace_substring_regex(pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " ")), r"([.,]\d{6})\d+", r"\1")
     fmt = t.pattern
     if t.yearless:
-        text, fmt = f"{year} " + text, "%Y " + fmt
-    ts = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-    return ts.dt.as_unit("us")
+        text, fmt = pc.binary_join_element_wise(f"{year}", text, " "), "%Y " + fmt
+    ts = pd.to_datetime(pd.Series(text.to_pandas()), format=fmt, errors="coerce", utc=True).dt.as_unit("us")
+    return np.where(ts.isna().to_numpy(), _NAT, ts.array.asi8)
 
 
 def _re2_reads(pattern: str) -> bool:
@@ -350,21 +358,22 @@ def layout_format(name: str, layouts: str | list[str], timestamp: str | None = N
     def parse_many(lines, year: int):
         import numpy as np
         import pyarrow as pa
+        import pyarrow.compute as pc
 
+        # Each layout reads the lines no layout before it matched (`parse` gives such a line to the first that does).
+        rest = np.arange(len(lines), dtype=np.int64)
         indices, tables = [], []
-        matched = None
         for layout in compiled:
-            index, table = layout.parse_many(lines, year, skip=matched)
-            if table is not None and table.num_rows:
-                indices.append(index)
-                tables.append(table)
-            # A line an earlier layout's regex takes is that layout's (or `parse`'s): later layouts do not see it.
-            import pyarrow.compute as pc
-
-            if not layout.re2:  # which lines it takes is not known here: the rest is left to `parse`
+            if not rest.size:
                 break
-            hit = pc.fill_null(pc.match_substring_regex(lines, layout.regex.pattern), False)
-            matched = hit if matched is None else pc.or_(matched, hit)
+            part = lines if rest.size == len(lines) else lines.take(pa.array(rest))
+            index, table, hit = layout.parse_many(part, year)
+            if hit is None:  # which lines it matches is not known here: the rest is left to `parse`
+                break
+            if table is not None and table.num_rows:
+                indices.append(rest[index])
+                tables.append(table)
+            rest = rest[~hit.to_numpy(zero_copy_only=False)]
         if not tables:
             return np.zeros(0, np.int64), pa.table({"timestamp": pa.array([], pa.timestamp("us", "UTC")), "host": pa.array([], pa.string()), "source": pa.array([], pa.string()), "level": pa.array([], pa.string()), "message": pa.array([], pa.string())})
         index = np.concatenate(indices)
