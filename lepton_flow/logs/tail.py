@@ -20,7 +20,7 @@ So, from one run to the next:
 - a partial last line (no line end yet) is left for the next run while the
   file is being written (modified within `Settings.log_settle_seconds`); a
   gzipped file is final and is read to its end, after which its key is
-  `complete` and the file is not decompressed again;
+  `complete`: later runs decompress its first kilobyte only;
 - two names for one stream in one listing are read once.
 Stores written before tailing keyed files by their whole content's hash;
 such a file is still recognised as ingested.
@@ -70,8 +70,8 @@ def _settled(url: str, settle_seconds: int) -> bool:
 def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tuple[list[TailedFile], list[str]]:
     """(files with lines to read, and from where; urls with nothing new) under `source`, given the ledger's `records`.
 
-    Reads each file's first bytes only (and a gzip already read whole, not
-    even those); a file of a store written before tailing is hashed whole
+    Reads each file's first kilobyte only; a file of a store written before
+    tailing is hashed whole
     once to be recognised.
     """
     cursors = {k: r for k, r in records.items() if k.startswith(PREFIX)}
