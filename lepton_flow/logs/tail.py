@@ -71,8 +71,7 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
     """(files with lines to read, and from where; urls with nothing new) under `source`, given the ledger's `records`.
 
     Reads each file's first kilobyte only; a file of a store written before
-    tailing is hashed whole
-    once to be recognised.
+    tailing is hashed whole once to be recognised.
     """
     cursors = {k: r for k, r in records.items() if k.startswith(PREFIX)}
     legacy = {k for k in records if not k.startswith(PREFIX)}
