@@ -198,3 +198,23 @@ def pd_ts(text: str) -> int:
     import pandas as pd
 
     return int(pd.Timestamp(text, tz="UTC").timestamp())
+
+
+def test_a_file_a_store_took_before_tailing_is_followed_from_its_end(data_root):
+    """Stores written before tailing keyed a log file by its whole content's hash: such a file is not read again, and
+    from the next run on it is followed like the others (appended lines read, numbered after the old ones)."""
+    from lepton_flow.sources import hash_file
+
+    src = data_root / "logs"
+    src.mkdir()
+    app = src / "app.log"
+    app.write_text(_lines(100))
+    url = get_settings().store
+    sha, size = hash_file(str(app))
+    store.record_ingested(url, None, "a run before tailing", {}, {sha: {"file": str(app), "size": size, "run": "old"}}, kind="logs")
+    refs, _ = _ingest(src, "upgraded")
+    assert (refs["app.log"].lines, refs["app.log"].line_base) == (0, 100) and _counted() == 0
+    with app.open("a") as fh:
+        fh.write(_lines(50))
+    refs, _ = _ingest(src, "after")
+    assert (refs["app.log"].lines, refs["app.log"].line_base) == (50, 100) and _counted() == 50

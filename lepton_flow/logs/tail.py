@@ -23,7 +23,7 @@ So, from one run to the next:
   `complete`: later runs decompress its first kilobyte only;
 - two names for one stream in one listing are read once.
 Stores written before tailing keyed files by their whole content's hash;
-such a file is still recognised as ingested.
+such a file is recognised once and from then on followed like the others.
 """
 
 from __future__ import annotations
@@ -70,8 +70,10 @@ def _settled(url: str, settle_seconds: int) -> bool:
 def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tuple[list[TailedFile], list[str]]:
     """(files with lines to read, and from where; urls with nothing new) under `source`, given the ledger's `records`.
 
-    Reads each file's first kilobyte only; a file of a store written before
-    tailing is hashed whole once to be recognised.
+    Reads each file's first kilobyte only. A file a store written before
+    tailing ingested whole (its ledger key the content's hash) is hashed and
+    counted once, and returned to be read from its end, so that its run
+    commits a record for it and it is followed from then on.
     """
     cursors = {k: r for k, r in records.items() if k.startswith(PREFIX)}
     legacy = {k for k in records if not k.startswith(PREFIX)}
@@ -97,7 +99,9 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
         size = _size(url)
         compressed = _compressed(url)
         if record is None and legacy and hash_file(url)[0] in legacy:
-            known.append(url)
+            # Ingested whole by a run before tailing: from now on a stream read to its end (the run commits its record).
+            read, lines = _content(url)
+            new.append(TailedFile(url=url, name=name, sha256=key.rsplit(":", 1)[-1], size=_size(url), identity=key, offset=read, line_base=lines, final=True))
             continue
         offset, line_base, fmt = 0, 0, None
         if record is not None:
@@ -114,6 +118,18 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
             known_format=fmt, final=compressed or _settled(url, settle_seconds),
         ))
     return new, known
+
+
+def _content(url: str) -> tuple[int, int]:
+    """(bytes, lines) of a file's content, gzip undone; a last line without a line end counts."""
+    size = lines = 0
+    last = b"\n"
+    with open_source(url) as fh:
+        while block := fh.read(1 << 20):
+            size += len(block)
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return size, lines + (last != b"\n")
 
 
 def _size(url: str) -> int:
