@@ -218,3 +218,14 @@ def test_a_file_a_store_took_before_tailing_is_followed_from_its_end(data_root):
         fh.write(_lines(50))
     refs, _ = _ingest(src, "after")
     assert (refs["app.log"].lines, refs["app.log"].line_base) == (50, 100) and _counted() == 50
+
+
+def test_an_empty_file_is_no_other_file_s_stream(data_root):
+    src = data_root / "logs"
+    src.mkdir()
+    (src / "empty.log").write_text("")
+    refs, _ = _ingest(src, "empty")
+    assert refs["empty.log"].lines == 0
+    (src / "later.log").write_text(_lines(5))
+    refs, known = _ingest(src, "later")
+    assert refs["later.log"].start == 0 and refs["later.log"].lines == 5 and known == ["empty.log"] and _counted() == 5

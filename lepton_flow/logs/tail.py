@@ -77,7 +77,8 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
     """
     cursors = {k: r for k, r in records.items() if k.startswith(PREFIX)}
     legacy = {k for k in records if not k.startswith(PREFIX)}
-    lengths = sorted({int(k[len(PREFIX):].split(":", 1)[0]) for k in cursors}, reverse=True)
+    # The lengths of first bytes the keys were taken over (an empty file's key, over none, matches nothing else).
+    lengths = sorted({n for k in cursors if (n := int(k[len(PREFIX):].split(":", 1)[0])) > 0}, reverse=True)
     candidates, _ = list_candidates(source, lambda url: True)
     new: list[TailedFile] = []
     known: list[str] = []
@@ -101,7 +102,7 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
         if record is None and legacy and hash_file(url)[0] in legacy:
             # Ingested whole by a run before tailing: from now on a stream read to its end (the run commits its record).
             read, lines = _content(url)
-            new.append(TailedFile(url=url, name=name, sha256=key.rsplit(":", 1)[-1], size=_size(url), identity=key, offset=read, line_base=lines, final=True))
+            new.append(TailedFile(url=url, name=name, sha256=key.rsplit(":", 1)[-1], size=size, identity=key, offset=read, line_base=lines, final=True))
             continue
         offset, line_base, fmt = 0, 0, None
         if record is not None:
