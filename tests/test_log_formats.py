@@ -318,3 +318,12 @@ def test_a_run_reads_every_file_by_the_layout_its_parameters_give(data_root):
     from lepton_flow import store
 
     assert int(store.open_logs(run.store_url)["count"].sum()) == 2
+
+
+def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
+    """An unnamed group (or a look-around) in a field's own pattern: Arrow cannot split lines by it, so every line goes
+    through Python's parser, with the same events."""
+    fmt = layout_format("x", r"<Time:(\d+)> (?=\w)<Content>", "epoch")
+    assert fmt.parse("1700000000 hello", 2026)["message"] == "hello"
+    index, _ = fmt.parse_many(pa.array(["1700000000 hello"]), 2026)
+    assert index.size == 0

@@ -324,11 +324,13 @@ def _read_many(text, t: _Time, year: int):
 
 
 def _re2_reads(pattern: str) -> bool:
+    """Whether Arrow's RE2 can match and take apart the lines by `pattern` (no look-around, back-reference or unnamed group)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
         pc.match_substring_regex(pa.array([""]), pattern)
+        pc.extract_regex(pa.array([""]), pattern)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return False
     return True
