@@ -5,8 +5,11 @@ timezone-aware `datetime`), `host`, `source`, `level` and `message`, or
 returns None for a line it does not recognise (the caller quarantines it
 with its file and line number). Adding a format is one module in this
 package that calls `register_log_format` (or a module named by an entry
-point in the group `lepton_flow.log_formats`). `lepton-flow new NAME --kind
-log-format` writes one that works, with its test.
+point in the group `lepton_flow.log_formats`); most are a layout
+(`lepton_flow.logs.layout.layout_format`, see `log4j.py`), and a user can
+define one without code as `<data root>/log-formats/NAME.toml`
+(`folder_formats`). `lepton-flow new NAME --kind log-format` writes one
+that works, with its test.
 """
 
 from __future__ import annotations
