@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from lepton_flow.logs.formats import LogFormat, event, plain_lines, take_lines
+from lepton_flow.logs.logformat import LogFormat, event, plain_lines, take_lines
 
 TIME_FIELDS = {"date", "time", "timestamp", "datetime", "month", "day", "year"}
 ROLES = {

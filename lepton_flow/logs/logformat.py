@@ -1,0 +1,111 @@
+"""What a log format is: the event fields, the `LogFormat` record, and helpers the formats' all-at-once parsers share.
+
+Kept apart from the registry (`lepton_flow.logs.formats`) so that layouts
+(`lepton_flow.logs.layout`) build on it while the registry builds on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+EVENT_FIELDS = ("timestamp", "host", "source", "level", "message")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""English month abbreviations, as syslog and access logs write them (January first)."""
+
+
+@dataclass
+class LogFormat:
+    """`parse(line, year)` -> event dict or None; `examples` are lines it must parse (the contract tests use them)."""
+
+    name: str
+    parse: Callable[[str, int], dict | None]
+    examples: list[str] = field(default_factory=list)
+    description: str = ""
+    # Template mining's similarity threshold for this format's messages (see lepton_flow.logs.drain).
+    drain_similarity: float = 0.4
+    # Optional: `parse_many(lines, year)` parses an Arrow string array at
+    # once and returns (indices of the lines it parsed, an Arrow table of
+    # EVENT_FIELDS for them, timestamps in UTC). It may leave any line out
+    # (those go to `parse`), but must give each line it takes the event
+    # `parse` gives: tests check the two agree.
+    parse_many: Callable | None = None
+    # Its lines carry no year: `parse` takes the caller's, and the reader
+    # moves an event dated over a day after the file's modification time to
+    # the year before (December's lines in a file written in January).
+    yearless: bool = False
+    # Its lines carry no time at all (logcat's brief, Python's default
+    # layout): `parse` gives the timestamp None and the reader dates each
+    # event when the file was last written.
+    timeless: bool = False
+    # How much beyond its own software's lines it accepts (a catch-all
+    # layout, a layout that allows spaces in program names): among formats
+    # that fit a sample equally well, the narrowest is the file's.
+    breadth: int = 0
+
+    def detect(self, lines: list[str], year: int = 1970) -> float:
+        """Share of the sample lines this format parses."""
+        return self.fit(lines, year)[0]
+
+    def fit(self, lines: list[str], year: int = 1970) -> tuple[float, float, float]:
+        """How well this format reads the sample: (share of lines parsed, fields it fills per line, share of the text left to the message).
+
+        The fields are host, source, level and a time of the line's own; a
+        format that reads more of each line into fields is the more specific.
+        """
+        sample = [line for line in lines if line.strip()]
+        if not sample:
+            return 0.0, 0.0, 1.0
+        events = [self.parse(line, year) for line in sample]
+        got = [(e, line) for e, line in zip(events, sample) if e is not None]
+        if not got:
+            return 0.0, 0.0, 1.0
+        filled = sum(sum(e[k] is not None for k in ("timestamp", "host", "source", "level")) for e, _ in got) / len(got)
+        left = sum(len(e["message"]) / max(len(line), 1) for e, line in got) / len(got)
+        return len(got) / len(sample), filled, left
+
+
+def plain_lines(lines, pattern: str | None = None):
+    r"""Arrow booleans: the lines RE2 reads as Python's `re` would, and (with `pattern`) that RE2 matches.
+
+    That is, ASCII lines (RE2's `\d`, `\w` and `\s` are ASCII, Python's are
+    not) without \x0b or \x1c-\x1f (white space to Python's `\s`, not to RE2's).
+    """
+    import pyarrow.compute as pc
+
+    ok = pc.and_(pc.string_is_ascii(lines), pc.invert(pc.match_substring_regex(lines, r"[\x0b\x1c-\x1f]")))
+    return pc.and_(ok, pc.match_substring_regex(lines, pattern)) if pattern else ok
+
+
+def take_lines(lines, ok):
+    """(indices, lines) of the lines an Arrow boolean array marks (null: not marked), for `parse_many` to parse."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index = np.flatnonzero(pc.fill_null(ok, False).to_numpy(zero_copy_only=False))
+    return index, lines.take(pa.array(index, pa.int64()))
+
+
+def keep_exact(index, table, exact):
+    """`parse_many`'s answer: the rows whose times `exact` confirms (see `time_digits`)."""
+    keep = exact.to_numpy(zero_copy_only=False)
+    return (index, table) if keep.all() else (index[keep], table.filter(exact))
+
+
+def time_digits(ts):
+    """yyyymmddHHMMSS of each time of an Arrow timestamp array, as integers, for `parse_many` to compare with the text.
+
+    Arrow's `strptime` rolls 31 April or second 60 over where `datetime` (and so `parse`) refuses them.
+    """
+    import pyarrow.compute as pc
+
+    total = pc.year(ts)
+    for part in (pc.month, pc.day, pc.hour, pc.minute, pc.second):
+        total = pc.add(pc.multiply(total, 100), part(ts))
+    return total
+
+
+def event(timestamp: datetime, host: str | None, source: str | None, level: str | None, message: str) -> dict:
+    return {"timestamp": timestamp, "host": host, "source": source, "level": level, "message": message}
