@@ -284,8 +284,13 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
             made = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
             page.wait_for_url(f"**/runs/flow-run/{made[0]['id']}**")
             page.wait_for_function(STATE_BESIDE_NAME, arg=[run_name, "Completed", STATES], timeout=240_000, polling=1000)
-            artifacts = stack.artifacts(made[0]["id"])
-            assert {"sensor-ingest-accounting", "sensor-ingest-validation", "sensor-ingest-summary"} <= {a["key"] for a in artifacts}
+            wanted = {"sensor-ingest-accounting", "sensor-ingest-validation", "sensor-ingest-summary"}
+            # Read until they are listed: once, under load, the badge showed Completed before the API listed them.
+            def listed():
+                found = stack.artifacts(made[0]["id"])
+                return found if wanted <= {a["key"] for a in found} else None
+
+            artifacts = wait_for(listed, 60, "the run's artifacts")
             # Both of the server's UIs: the default one at / and the new one at /v2.
             for artifact, prefix in [(a, p) for a in artifacts for p in ("", "/v2")]:
                 page.goto(f"{ui}{prefix}/artifacts/artifact/{artifact['id']}")
