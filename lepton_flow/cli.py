@@ -375,7 +375,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
     from lepton_flow.settings import get_settings
 
     try:
-        report = run_gc(GcParams(keep_days=args.keep_days, dry_run=args.dry_run, grace_hours=args.grace_hours))
+        keep = {} if args.keep_days is None else {"keep_days": args.keep_days}
+        report = run_gc(GcParams(**keep, dry_run=args.dry_run, grace_hours=args.grace_hours))
     except (store.StoreError, ValueError) as exc:
         print(f"lepton-flow gc: {exc}", file=sys.stderr)
         return 1
@@ -480,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     gc = sub.add_parser("gc", help="expire old store snapshots (keeping the latest and those models and scores name) and free what nothing references")
-    gc.add_argument("--keep-days", type=float, default=30.0, help="expire snapshots older than this many days (default 30)")
+    gc.add_argument("--keep-days", type=float, default=None, help="expire snapshots older than this many days (default 1; models' and scores' snapshots are always kept)")
     gc.add_argument("--dry-run", action="store_true", help="only say what would be expired")
     gc.add_argument("--grace-hours", type=float, default=6.0, help="never delete objects younger than this (a run still writing is safe; default 6)")
     gc.set_defaults(func=cmd_gc)

@@ -765,10 +765,10 @@ def commit(cleaned: CleanResult, run: RunInfo, staged: list[StagedRef]) -> str |
     from lepton_flow.parallel import dask_client
 
     staged = [s for s in staged if s.file.key not in cleaned.rejected]
-    names = [s.file.name for s in staged]
-    message = f"sensor_ingest run {run.run_id}: {len(staged)} file(s): {', '.join(names[:10])}{' ...' if len(names) > 10 else ''}"
+    message = store.bounded_message(f"sensor_ingest run {run.run_id}: {len(staged)} file(s)", [s.file.name for s in staged])
     ingested = {s.file.identity: {"file": s.file.shown, "sha256": s.file.sha256, "run": run.run_id, "at": run.started} for s in staged}
-    metadata = {"flow_run_id": run.run_id, "files": [s.file.shown for s in staged], "sha256": sorted({s.file.sha256 for s in staged})}
+    # Counts, not lists: the files and their hashes are the ledger's entries, written in the same commit.
+    metadata = {"flow_run_id": run.run_id, "files": len(staged)}
     if cleaned.cleaned_url is None:
         return store.record_ingested(run.store_url, run.base_snapshot, message, metadata, ingested)
     with dask_client():

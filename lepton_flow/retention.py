@@ -18,7 +18,12 @@ from lepton_flow.settings import Settings, get_settings
 class GcParams(BaseModel):
     """Parameters of `store_gc` and `lepton-flow gc`."""
 
-    keep_days: float = Field(30.0, ge=0, le=36500, description="Expire snapshots older than this many days, except the latest and those models and scores name.")
+    keep_days: float = Field(
+        1.0,
+        ge=0,
+        le=36500,
+        description="Expire snapshots older than this many days, except the latest and those models and scores name. Every snapshot kept makes each commit rewrite a little more (Icechunk lists them all in one object): one day keeps a commit's cost flat.",
+    )
     dry_run: bool = Field(False, description="Only say what would be expired; change nothing.")
     grace_hours: float = Field(6.0, ge=0, le=720, description="Never delete objects younger than this: the chunks of a run still writing are safe.")
 

@@ -119,3 +119,28 @@ def test_the_store_gc_flow_reports_what_it_kept_as_an_artifact(prefect_server, d
     assert state.is_completed() and "expired:   1 snapshot(s)" in state.result()
     text = _artifacts(state, ["store-gc"])["store-gc"].data
     assert f"| {snaps[0]} | model m version 1 was trained on it |" in text and "- expired: 1" in text
+
+
+def test_under_daily_retention_what_a_commit_rewrites_of_its_history_stays_as_it_was_in_the_first_days(tmp_path):
+    """Icechunk rewrites one repository-info object on each commit: every snapshot kept (its message and metadata) and
+    the latest operations. With gc keeping a "day" of commits, what the 200th-260th commits list there stays within
+    what the 50th-100th did: neither the expired history nor the operations log grows it.
+
+    (Not counted: Icechunk 2.3 also keeps the ids of expired ancestors on the oldest kept snapshot, 12 bytes per
+    commit ever expired; `benchmarks/soak.py` measures the object's bytes whole.)"""
+    import json
+
+    url = str(tmp_path / "store")
+    day, listed, snap = 48, {}, None
+    for i in range(260):
+        snap = store.record_ingested(url, snap, f"sensor_ingest run r{i}: 1 file(s)", {"flow_run_id": f"r{i}", "files": 1}, {f"k{i}": {"file": f"/f{i}.csv"}})
+        if (i + 1) % day == 0:
+            oldest_kept = store.history(url, limit=day + 1)[-1]["written_at"]
+            store.collect(url, {}, 0, now=oldest_kept, grace_hours=0)
+            snap = store.history(url, limit=1)[0]["id"]
+        if 50 <= i + 1 <= 100 or i + 1 >= 200:
+            info = store.open_repo(url).inspect_repo_info()
+            listed[i + 1] = len(json.dumps([info["snapshots"], info["latest_updates"], info["tags"], info["deleted_tags"]], default=str))
+    early, late = max(listed[n] for n in range(50, 101)), max(listed[n] for n in range(200, 261))
+    assert late <= 1.2 * early, (early, late)
+    assert len(store.history(url, limit=1000)) <= 2 * day + 1 and store.ledger.count(url) == 260

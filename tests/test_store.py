@@ -242,6 +242,30 @@ def test_a_commit_appends_to_the_ledger_without_rewriting_it(tmp_path):
     assert store.ledger.keys(url, kind="logs") == {"l1"} and "s9" in store.ledger.keys(url) and logs != snap
 
 
+def test_what_a_commit_leaves_in_the_repository_info_does_not_grow_with_its_files(tmp_path):
+    """Icechunk rewrites its repository-info object (every snapshot's message and metadata) on each commit: a run of
+    2,000 files adds about what a run of one file adds there; the files are the ledger's."""
+    import os
+
+    url = str(tmp_path / "store")
+    info = os.path.join(url, "repo")
+    snap = store.record_ingested(url, None, "first", {}, {"a": {"file": "/a"}})
+    growth = []
+    for n in (1, 2000):
+        before = os.path.getsize(info)
+        names = [f"/drop/site-{i:05d}/readings-with-a-long-name-{i:05d}.csv" for i in range(n)]
+        message = store.bounded_message(f"sensor_ingest run r{n}: {n} file(s)", [os.path.basename(f) for f in names])
+        snap = store.record_ingested(url, snap, message, {"flow_run_id": f"r{n}", "files": n}, {f"{n}-{i}": {"file": f} for i, f in enumerate(names)})
+        growth.append(os.path.getsize(info) - before)
+        last = store.history(url, 1)[0]
+        assert len(last["message"]) <= store.MESSAGE_LIMIT and last["message"].startswith(f"sensor_ingest run r{n}: {n} file(s): readings-with")
+    assert "and 19" in last["message"]  # the names that did not fit are counted
+    assert growth[1] < growth[0] + 200, growth
+    assert store.ledger.count(url) == 2002
+    with pytest.raises(ValueError, match="record lists in the ledger"):
+        store.record_ingested(url, snap, "m", {"files": names}, {"z": {"file": "/z"}})
+
+
 def test_one_store_through_a_symlink_takes_one_lock(tmp_path):
     """Two runs reaching one store by two paths took two locks and one failed with StoreConflict every time."""
     real = tmp_path / "stores" / "main"

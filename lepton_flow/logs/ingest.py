@@ -331,7 +331,6 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
     if not ingested:
         remove_tree(run.staging_url)
         return run.base_snapshot, len(miner.templates), 0
-    files = ", ".join(r.file.name for r in refs if r.status == "ok")
     snapshot = store.commit_logs(
         run.store_url,
         run.base_snapshot,
@@ -342,7 +341,7 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         levels,
         [miner.template(i) for i in range(len(miner.templates))],
         miner.state(),
-        f"{message_prefix} run {run.run_id}: {int(events.sum())} events from {files}"[:2000],
+        store.bounded_message(f"{message_prefix} run {run.run_id}: {int(events.sum())} events from", [r.file.name for r in refs if r.status == "ok"]),
         {"flow_run_id": run.run_id, "files": len(ingested), "events": int(events.sum())},
         ingested,
         events=events,

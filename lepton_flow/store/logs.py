@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from lepton_flow.store import ledger
 from lepton_flow.store.layout import create_grid, prepend_chunks, resize_grid, time_values
-from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, group_at, moved_elsewhere, open_dataset, writable
+from lepton_flow.store.repo import commit, commit_lock, group_at, moved_elsewhere, open_dataset, StoreConflict, StoreError, writable
 
 GROUP = "logs"
 LOG_LEVELS = ["emerg", "alert", "crit", "error", "warning", "notice", "info", "debug", "unknown"]
@@ -226,4 +226,4 @@ def commit_logs(
                 "levels": LOG_LEVELS, "held_chunks": sorted(held | touched),
             })
         ledger.append(session, GROUP, ingested)
-        return session.commit(message, metadata=metadata)
+        return commit(session, message, metadata)

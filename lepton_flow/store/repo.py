@@ -63,11 +63,19 @@ MANIFEST_SPLIT = 32
 manifest listing all their chunks on every commit; split, a commit rewrites the last piece only."""
 
 
+REPO_INFO_UPDATES = 100
+"""Operations Icechunk lists in its repository-info object (rewritten by every commit) before starting a new one: its
+default, 1,000, makes each commit of a store's first thousand rewrite a growing list nothing here reads."""
+
+
 def _config():
     import icechunk
 
     split = {icechunk.ManifestSplitCondition.AnyArray(): {icechunk.ManifestSplitDimCondition.Any(): MANIFEST_SPLIT}}
-    return icechunk.RepositoryConfig(manifest=icechunk.ManifestConfig(splitting=icechunk.ManifestSplittingConfig.from_dict(split)))
+    return icechunk.RepositoryConfig(
+        manifest=icechunk.ManifestConfig(splitting=icechunk.ManifestSplittingConfig.from_dict(split)),
+        num_updates_per_repo_info_file=REPO_INFO_UPDATES,
+    )
 
 
 def open_repo(url: str, create: bool = False):
@@ -176,6 +184,38 @@ def history(url: str, limit: int = 20) -> list[dict]:
         if len(out) >= limit:
             break
     return out
+
+
+MESSAGE_LIMIT = 240
+METADATA_LIMIT = 512
+"""Bytes a commit's message and metadata may take. Icechunk keeps both for every snapshot in the repository-info object
+it rewrites on each commit, so what a commit records there is paid again by every later commit until the snapshot
+expires: counts and ids go there, lists of files go to the ledger."""
+
+
+def bounded_message(head: str, names: list[str] = ()) -> str:
+    """`head: a, b and N more`: as many of `names` as fit in MESSAGE_LIMIT characters."""
+    shown: list[str] = []
+    for name in names:
+        rest = len(names) - len(shown) - 1
+        if len(f"{head}: {', '.join([*shown, name])}{f' and {rest} more' if rest else ''}") > MESSAGE_LIMIT:
+            break
+        shown.append(name)
+    rest = len(names) - len(shown)
+    text = ", ".join(shown) + (f" and {rest} more" if shown and rest else f"{rest} more" if rest else "")
+    return f"{head}: {text}"[:MESSAGE_LIMIT] if names else head[:MESSAGE_LIMIT]
+
+
+def commit(session, message: str, metadata: dict, **kwargs) -> str:
+    """Commit a session with a message cut to MESSAGE_LIMIT and metadata of at most METADATA_LIMIT bytes of JSON."""
+    import json
+
+    size = len(json.dumps(metadata, default=str))
+    if size > METADATA_LIMIT:
+        raise ValueError(f"commit metadata of {size} bytes (limit {METADATA_LIMIT}): keys {sorted(metadata)}; record lists in the ledger, not in the commit")
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 3] + "..."
+    return session.commit(message, metadata=metadata, **kwargs)
 
 
 def writable(url: str):

@@ -6,7 +6,7 @@ import numpy as np
 
 from lepton_flow.store.grid import grid_state
 from lepton_flow.store.layout import create_grid, prepend_chunks, resize_grid
-from lepton_flow.store.repo import StoreError, changed_chunks, commit_lock, group_at, open_dataset, open_repo
+from lepton_flow.store.repo import changed_chunks, commit, commit_lock, group_at, open_dataset, open_repo, StoreError
 
 SCORE_VARIABLES = {"score": ("float32", np.nan, {}), "flag": ("uint8", 0, {})}
 # Coordinates sit in one chunk that holds the whole axis: a write to them says nothing of which rows changed.
@@ -119,4 +119,4 @@ class ScoreWriter:
         merged.update(grid_seconds=inp.grid_seconds, chunk_len=inp.chunk_len, start_bin=inp.start_bin, input_snapshot=inp.snapshot_id)
         zarr.open_group(self.session.store, path=self.group).attrs.put(merged)
         with commit_lock(self.url):
-            return self.session.commit(message, metadata=metadata, rebase_with=icechunk.ConflictDetector())
+            return commit(self.session, message, metadata, rebase_with=icechunk.ConflictDetector())

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from lepton_flow.store import ledger
 from lepton_flow.store.layout import add_variables, create_grid, prepend_chunks, resize_grid, window_runs
-from lepton_flow.store.repo import StoreConflict, StoreError, commit_lock, moved_elsewhere, group_at, open_dataset, open_group, writable
+from lepton_flow.store.repo import commit, commit_lock, group_at, moved_elsewhere, open_dataset, open_group, StoreConflict, StoreError, writable
 
 GROUP = "sensors"
 
@@ -191,7 +191,7 @@ def commit_sensors(url: str, cleaned_url: str, base_snapshot: str | None, messag
             }
         )
         ledger.append(session, GROUP, ingested)
-        return session.commit(message, metadata=metadata)
+        return commit(session, message, metadata)
 
 
 def record_ingested(url: str, base_snapshot: str | None, message: str, metadata: dict, ingested: dict[str, dict], kind: str = GROUP) -> str | None:
@@ -203,4 +203,4 @@ def record_ingested(url: str, base_snapshot: str | None, message: str, metadata:
         if session.snapshot_id != base_snapshot and base_snapshot is not None and not moved_elsewhere(repo, base_snapshot, kind, (ledger.path(kind),)):
             raise StoreConflict(f"the store at {url} moved since this run read it; re-run")
         ledger.append(session, kind, ingested)
-        return session.commit(message, metadata=metadata)
+        return commit(session, message, metadata)
