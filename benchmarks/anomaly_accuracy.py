@@ -1,15 +1,18 @@
 """How well the sensor anomaly model finds labelled anomalies in real series, through the real flows.
 
-    python benchmarks/anomaly_accuracy.py [--series ucr-135 mitbih]
+    python benchmarks/anomaly_accuracy.py [--series ucr-135 mitbih] [--steps default no-outlier-steps]
 
 For each series (shipped in the `aeon` and `sktime` packages, see
-`lepton_flow.demo.REAL_SERIES`) it writes the points as sensor CSV files on
-a one-minute grid into a temporary data root, runs `sensor_ingest` (no
-outlier removal: outliers are what we look for), `train_sensor_model` on the
+`lepton_flow.demo.REAL_SERIES`) and each set of cleaning steps (the default
+steps, Hampel and the stuck-value step included, and the same without them)
+it writes the points as sensor CSV files on a one-minute grid into a
+temporary data root, runs `sensor_ingest`, `train_sensor_model` on the
 series' normal start, and `score_sensors` over everything, on the embedded
-default. It prints, per series: where the highest score lies against the
-labelled anomaly (the UCR archive's rule: within 100 points) and precision
-and recall of the flags against the labels. Run it by hand; it asserts nothing.
+default. It prints, per series and steps: readings the cleaning flagged,
+where the highest score lies against the labelled anomaly (the UCR
+archive's rule: within 100 points), the share of points flagged, and
+precision and recall of the flags against the labels. Run it by hand; it
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SPLITS = {"ucr-135": (1000, 1200), "mitbih": (4500, 6000)}
 
 
-def evaluate(name: str) -> dict:
+STEPS = {
+    "default": None,  # the flow's default steps
+    "no-outlier-steps": ["dedupe", "sort", "resample", "interpolate"],
+}
+
+
+def evaluate(name: str, steps: str) -> dict:
     from flows.score_sensors import score_sensors
     from flows.sensor_ingest import SensorIngestParams, sensor_ingest
     from flows.train_sensor_model import train_sensor_model
@@ -43,8 +52,10 @@ def evaluate(name: str) -> dict:
     os.environ["LEPTON_DATA_ROOT"] = root
     settings = get_settings(fresh=True)
     series = write_real_series(name, os.path.join(root, "src"), grid_seconds=60)
-    ingest = sensor_ingest(SensorIngestParams(source=os.path.join(root, "src"), grid_seconds=60, steps=["dedupe", "sort", "resample", "interpolate"]), return_state=True)
+    chosen = {"steps": STEPS[steps]} if STEPS[steps] else {}
+    ingest = sensor_ingest(SensorIngestParams(source=os.path.join(root, "src"), grid_seconds=60, **chosen), return_state=True)
     assert ingest.is_completed(), ingest.message
+    cleaned_flags = int(ingest.result().totals()["outliers"])
     t0 = datetime.fromisoformat(series["start"])
     at = lambda i: t0 + timedelta(seconds=60 * i)  # noqa: E731
     train_end, val_end = SPLITS[name]
@@ -65,11 +76,14 @@ def evaluate(name: str) -> dict:
     tp2, fp2, fn2 = int((flag[after] & labels[after]).sum()), int((flag[after] & ~labels[after]).sum()), int((~flag[after] & labels[after]).sum())
     return {
         "series": name,
+        "steps": steps,
+        "flagged_by_cleaning": cleaned_flags,
         "points": n,
         "labelled": [int(idx.min()), int(idx.max())],
         "peak_score_at": peak,
         "peak_within_100": bool(idx.min() - 100 <= peak <= idx.max() + 100),
         "flagged": int(flag.sum()),
+        "flag_rate": round(float(flag.mean()), 4),
         "precision": round(tp / (tp + fp), 3) if tp + fp else None,
         "recall": round(tp / (tp + fn), 3) if tp + fn else None,
         "after_validation": {"precision": round(tp2 / (tp2 + fp2), 3) if tp2 + fp2 else None, "recall": round(tp2 / (tp2 + fn2), 3) if tp2 + fn2 else None},
@@ -79,13 +93,14 @@ def evaluate(name: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--series", nargs="+", default=list(SPLITS), choices=list(SPLITS))
+    ap.add_argument("--steps", nargs="+", default=list(STEPS), choices=list(STEPS))
     args = ap.parse_args()
     from lepton_flow.cli import _quiet_defaults
     from lepton_flow.parallel import local_api
 
     _quiet_defaults()
     with local_api():
-        results = [evaluate(name) for name in args.series]
+        results = [evaluate(name, steps) for name in args.series for steps in args.steps]
     print(json.dumps(results, indent=1))
 
 

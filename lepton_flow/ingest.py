@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
 from lepton_flow import cleaning, store, units
-from lepton_flow.cleaning import OBSERVED, REMOVED, CleanParams
+from lepton_flow.cleaning import FLAGGED, OBSERVED, CleanParams
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
 from lepton_flow.sources import MAX_METRICS, PIECE_BYTES, ReadOptions, SourceFile, discover, open_output, read_pieces, remove_tree, sensor_identity
@@ -123,7 +123,10 @@ class StagedRef(BaseModel):
 
 
 class FileAccount(BaseModel):
-    """Per file: records read = stored + quarantined + duplicates + outliers."""
+    """Per file: records read = stored + quarantined + duplicates + outliers.
+
+    `outliers` are readings stored with their value under a cleaning flag (outlier or stuck); `stored` the rest.
+    """
 
     file: str
     sha256: str
@@ -623,8 +626,8 @@ def clean_window(window: int, job: WindowJob) -> dict:
             pad_q[held_at : held_at + rows_held, : old_q.shape[1]] = old_q
             held = pad_q == OBSERVED
             already = fresh & held
-            kept_flags = np.isin(pad_q, REMOVED) & ~fresh
-            values = np.where(held, pad_v, values)
+            kept_flags = np.isin(pad_q, FLAGGED) & ~fresh  # judged before, with their values: kept as they are
+            values = np.where(held | kept_flags, pad_v, values)
             quality = np.where(held, OBSERVED, np.where(kept_flags, pad_q, quality)).astype(np.uint8)
             fresh = fresh & ~held
             hit = already[bins[sel], sensor_idx[sel]]
@@ -635,8 +638,8 @@ def clean_window(window: int, job: WindowJob) -> dict:
         # A long gap reaching past this view cannot be seen whole from here:
         # what the store called a gap stays one unless new readings filled it.
         quality = np.where(prior_gap & (quality == cleaning.MISSING), cleaning.GAP, quality).astype(np.uint8)
-        removed = np.isin(quality[bins[sel], sensor_idx[sel]], REMOVED) & (outcome[sel] == 0)
-        outcome[sel[removed]] = 1
+        flagged = np.isin(quality[bins[sel], sensor_idx[sel]], FLAGGED) & (outcome[sel] == 0)
+        outcome[sel[flagged]] = 1
         a, b = lo - vlo, hi - vlo
         r0, r1 = lo - job.start_bin, hi - job.start_bin
         block.write(metric, r0, values[a:b], quality[a:b])

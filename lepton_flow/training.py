@@ -23,7 +23,7 @@ from lepton_flow.models import DEFAULT_MODEL, model_kinds
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
-from lepton_flow.models.windows import Normalization, StatsAccumulator, chunk_ranges, gap_rows, window_starts
+from lepton_flow.models.windows import Normalization, StatsAccumulator, chunk_ranges, window_starts
 from lepton_flow.registry import ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
 
@@ -93,7 +93,7 @@ class TrainingPlan(BaseModel):
         return self.time(rows[0]), self.time(rows[1])
 
     def reader(self) -> store.GridReader:
-        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset)
+        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset, training=True)
 
 
 class TrainResult(BaseModel):
@@ -122,16 +122,17 @@ def _pick(asked: list[str], held: list[str], what: str) -> list[str]:
 
 
 def scan_blocks(reader: store.GridReader, start: int, stop: int):
-    """(first row, values) blocks of whole store chunks over rows [start, stop)."""
+    """(first row, values, gap rows) blocks of whole store chunks over rows [start, stop)."""
     for row, end in chunk_ranges(start, stop, reader.state.chunk_len):
-        yield row, reader.rows(row, end)
+        values, gaps = reader.rows(row, end, with_gaps=True)
+        yield row, values, gaps
 
 
 def data_extent(reader: store.GridReader) -> tuple[int, int] | None:
     """First and one-past-last row holding any value of the reader's channels."""
     first = last = None
-    for row, values in scan_blocks(reader, 0, reader.length):
-        held = np.nonzero(~gap_rows(values))[0]
+    for row, _, gaps in scan_blocks(reader, 0, reader.length):
+        held = np.nonzero(~gaps)[0]
         if len(held):
             first = row + int(held[0]) if first is None else first
             last = row + int(held[-1]) + 1
@@ -147,7 +148,7 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
         raise store.StoreError(f"the store at {settings.store} holds no {params.dataset} data: run {flow} first")
     sensors = _pick(params.sensors, st.sensors, "sensor(s)" if params.dataset == "sensors" else "template(s)")
     metrics = _pick(params.metrics, st.metrics, "metric(s)")
-    reader = grid_reader(st.url, st.snapshot_id, metrics, sensors, params.dataset)
+    reader = grid_reader(st.url, st.snapshot_id, metrics, sensors, params.dataset, training=True)
     extent = data_extent(reader)
     if extent is None:
         raise ValueError(f"snapshot {st.snapshot_id} holds no values for these sensors and metrics")
@@ -199,8 +200,8 @@ def windows_for(plan: TrainingPlan, reader: store.GridReader, norm: Normalizatio
     out = {}
     for name, (a, b) in (("train", plan.train_rows), ("validation", plan.validation_rows)):
         gaps = []
-        for _, values in scan_blocks(reader, a, b):
-            gaps.append(gap_rows(values))
+        for _, values, block_gaps in scan_blocks(reader, a, b):
+            gaps.append(block_gaps)
             if name == "train" and norm is None:
                 stats.add(values)
         out[name] = window_starts(a, b, p.window, p.stride, np.concatenate(gaps), a).tolist()

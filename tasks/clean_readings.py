@@ -15,7 +15,7 @@ def clean_readings(staged: list[StagedRef], run: RunInfo, steps: list[str], para
     """Run the cleaning steps over every time window the staged files touch, in parallel on Dask.
 
     Returns where the cleaned grid lies and, per file, how many readings
-    were stored, dropped as duplicates or removed as outliers.
+    were stored, dropped as duplicates or stored under an outlier or stuck flag.
     """
     start = time.perf_counter()
     result = clean_staged(staged, run, steps, params)

@@ -9,8 +9,9 @@ from lepton_flow import store
 GRID = 30
 
 
-def cleaned_block(path, start_bin, values: dict[str, np.ndarray], sensors, windows=None, units=None, chunk_len: int = 8):
-    """A cleaned block as the clean step writes it (through `store.CleanedBlock`), quality OBSERVED where a value is given."""
+def cleaned_block(path, start_bin, values: dict[str, np.ndarray], sensors, windows=None, units=None, chunk_len: int = 8, quality: dict[str, np.ndarray] | None = None):
+    """A cleaned block as the clean step writes it (through `store.CleanedBlock`), quality OBSERVED where a value is given
+    unless `quality` gives a metric's codes."""
     length = next(iter(values.values())).shape[0]
     block = store.CleanedBlock.create(
         str(path),
@@ -24,5 +25,6 @@ def cleaned_block(path, start_bin, values: dict[str, np.ndarray], sensors, windo
         units=units or {m: "C" for m in values},
     )
     for metric, data in values.items():
-        block.write(metric, 0, data, np.where(np.isnan(data), 0, 1).astype("uint8"))
+        codes = (quality or {}).get(metric)
+        block.write(metric, 0, data, np.where(np.isnan(data), 0, 1).astype("uint8") if codes is None else codes.astype("uint8"))
     return str(path)

@@ -26,13 +26,13 @@ def _step(name):
     return cleaning.registry()[name]
 
 
-def test_hampel_removes_a_spike_and_nothing_else():
+def test_hampel_flags_a_spike_and_nothing_else_and_keeps_its_value():
     x = _noise()
     x[100] += 5
     v, q, fresh = _grid(x)
     out_v, out_q = _step("hampel").apply(v, q, fresh, P)
     assert np.flatnonzero(out_q[:, 0] == OUTLIER).tolist() == [100]
-    assert np.isnan(out_v[100, 0]) and np.isfinite(np.delete(out_v[:, 0], 100)).all()
+    np.testing.assert_array_equal(out_v, v)  # flagged, not erased: the spike is still there to be scored
 
 
 def test_hampel_keeps_the_peak_of_a_smooth_signal():
@@ -56,19 +56,20 @@ def test_zscore_and_kmeans_catch_a_spike():
     x[250] += 10
     for name in ("zscore", "kmeans"):
         v, q, fresh = _grid(x)
-        _, out_q = _step(name).apply(v, q, fresh, P)
+        out_v, out_q = _step(name).apply(v, q, fresh, P)
         assert 250 in np.flatnonzero(out_q[:, 0] == OUTLIER), name
         assert (out_q == OUTLIER).sum() <= 3, name
+        np.testing.assert_array_equal(out_v, v)
 
 
-def test_flatline_removes_long_runs_only():
+def test_flatline_flags_long_runs_only():
     x = _noise()
     x[50:80] = x[50]  # 30 identical readings: stuck
     x[120:125] = x[120]  # 5: could be real
     v, q, fresh = _grid(x)
     out_v, out_q = _step("flatline").apply(v, q, fresh, P)
     assert np.flatnonzero(out_q[:, 0] == STUCK).tolist() == list(range(50, 80))
-    assert np.isnan(out_v[50:80]).all()
+    np.testing.assert_array_equal(out_v, v)
 
 
 def test_interpolate_fills_short_gaps_and_flags_long_ones():
@@ -84,14 +85,28 @@ def test_interpolate_fills_short_gaps_and_flags_long_ones():
     assert (out_q[:2, 0] == MISSING).all()
 
 
-def test_interpolate_does_not_fill_over_a_removed_outlier():
+def test_interpolate_draws_no_line_from_a_flagged_reading():
     x = np.arange(20, dtype=float)
     v, q, fresh = _grid(x)
     v[5:8] = np.nan
     q[5:8] = MISSING
-    v[8], q[8] = np.nan, OUTLIER
+    v[8], q[8] = 1000.0, OUTLIER  # a spike cleaning flagged, its value kept
     out_v, out_q = _step("interpolate").apply(v, q, fresh, P)
-    assert (out_q[5:8, 0] == MISSING).all() and out_q[8, 0] == OUTLIER
+    assert (out_q[5:8, 0] == MISSING).all() and np.isnan(out_v[5:8, 0]).all()
+    assert out_q[8, 0] == OUTLIER and out_v[8, 0] == 1000.0
+
+
+def test_a_later_step_judges_with_what_earlier_steps_flagged_left_out():
+    """z-score after Hampel: the spike Hampel flagged (value kept) does not widen the spread that hides a second one."""
+    x = _noise(500)
+    x[100] += 400
+    x[300] += 2  # 20 sigma of the noise, but under 4 sigma of a spread that counted the 400 spike
+    v, q, fresh = _grid(x)
+    v1, q1 = _step("hampel").apply(v, q, fresh, P)
+    assert q1[100, 0] == OUTLIER and v1[100, 0] == v[100, 0]
+    q1[300, 0] = q[300, 0]  # leave the second one to the z-score step
+    _, q2 = _step("zscore").apply(v1, q1, fresh, P)
+    assert q2[300, 0] == OUTLIER and q2[100, 0] == OUTLIER
 
 
 def _rows():

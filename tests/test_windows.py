@@ -123,6 +123,35 @@ def test_plan_splits_by_time_and_no_window_crosses_the_split_or_a_gap(small_stor
     assert p.train_rows[1] == 240 and len(val) and (val + 16 <= 300).all()
 
 
+def test_training_reads_flagged_readings_as_missing_but_not_as_gaps_and_scoring_reads_them(data_root, tmp_path):
+    """Cleaning flags a stuck run and a spike and keeps their values: training masks them (no window is lost over
+    them, the normalisation leaves them out); scoring's reader sees the spike as it was observed."""
+    from lepton_flow.cleaning import OBSERVED, OUTLIER, STUCK
+    from lepton_flow.models.features import grid_reader
+    from lepton_flow.settings import get_settings
+
+    values = {"temperature": np.random.default_rng(1).normal(10, 1, (256, 1))}
+    codes = np.full((256, 1), OBSERVED, np.uint8)
+    values["temperature"][100:140] = 10.0
+    codes[100:140] = STUCK
+    values["temperature"][200] = 500.0
+    codes[200] = OUTLIER
+    url = get_settings().store
+    store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1"], chunk_len=64, quality={"temperature": codes}), None, "seed", {}, {})
+    snap = store.state(url).snapshot_id
+    training, scoring = grid_reader(url, snap, ["temperature"], ["s1"], training=True), grid_reader(url, snap, ["temperature"], ["s1"])
+    hidden, gaps = training.rows(0, 256, with_gaps=True)
+    assert np.isnan(hidden[100:140]).all() and np.isnan(hidden[200]).all() and np.isfinite(np.delete(hidden[:, 0], [*range(100, 140), 200])).all()
+    assert not gaps.any()  # flagged readings are data the model does not learn from, not holes
+    assert scoring.rows(200, 201)[0, 0] == 500.0 and np.isfinite(scoring.rows(0, 256)).all()
+    p = plan(TrainParams(window=16, stride=4))
+    ws = windows_for(p, p.reader())
+    assert any(s <= 110 < s + 16 for s in ws.train)  # windows over the stuck run still train, masked
+    assert p.train_rows[1] > 200  # the spike is in the training range, and left out of its mean
+    kept = np.delete(values["temperature"][: p.train_rows[1], 0], [*range(100, 140), 200])
+    assert ws.normalization.mean[0] == pytest.approx(np.mean(kept), rel=1e-5)
+
+
 def test_plan_takes_explicit_ranges_and_refuses_bad_ones(small_store):
     p = plan(TrainParams(window=16, train_end=_at(100), validation_start=_at(200), validation_end=_at(260), sensors=["s2"], metrics=["humidity"]))
     assert p.train_rows == (0, 100) and p.validation_rows == (200, 260)

@@ -11,8 +11,15 @@ clean-step` writes one that works, with its test.
 
 Quality codes, stored per `(time, sensor)` beside each metric in
 `<metric>_quality`: 0 missing, 1 observed (mean of the readings in the bin),
-2 interpolated, 3 outlier removed, 4 stuck value removed, 5 a gap longer
+2 interpolated, 3 outlier flagged, 4 stuck value flagged, 5 a gap longer
 than `max_gap`, left NaN.
+
+Cleaning flags, it does not erase: a reading an outlier or stuck-value step
+judges keeps its observed value under code 3 or 4 (`FLAGGED`). Training
+masks flagged values (the model does not learn them as normal); scoring
+scores every observed value, flagged or not, so the spike a step flagged is
+the spike a model is asked about. Grid steps judge only code-1 readings, and
+interpolation never draws a line from a flagged one.
 """
 
 from __future__ import annotations
@@ -31,11 +38,12 @@ QUALITY_MEANINGS = {
     MISSING: "missing",
     OBSERVED: "observed",
     INTERPOLATED: "interpolated",
-    OUTLIER: "outlier_removed",
-    STUCK: "stuck_removed",
+    OUTLIER: "outlier_flagged",
+    STUCK: "stuck_flagged",
     GAP: "gap_unfilled",
 }
-REMOVED = (OUTLIER, STUCK)
+FLAGGED = (OUTLIER, STUCK)
+"""Codes of readings kept with their value but judged not normal by a cleaning step."""
 
 
 DEFAULT_GRID_SECONDS = 30
@@ -83,7 +91,8 @@ class GridStep:
     `apply(values, quality, fresh, params)` gets float64 values `(time,
     sensor)`, their uint8 quality codes and a mask of bins that hold readings
     from this run (stored bins are not judged again), and returns new values
-    and quality arrays; it must not modify its inputs. `halo` is the number
+    and quality arrays; it must not modify its inputs. A step that judges
+    readings flags them (quality `OUTLIER` or `STUCK`) and keeps their values. `halo` is the number
     of neighbouring bins on each side the step looks at, so that windows
     processed apart give the same answer as the whole series.
     """

@@ -1,4 +1,4 @@
-"""Stuck values: `flatline_min_run` or more identical consecutive readings are a stuck sensor, removed."""
+"""Stuck values: `flatline_min_run` or more identical consecutive readings are a stuck sensor, flagged."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def flatline(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params:
             if end - start + 1 >= params.flatline_min_run:
                 flagged[start - 1 : end, col] = True
     flagged &= fresh
-    return np.where(flagged, np.nan, values), np.where(flagged, STUCK, quality).astype(np.uint8)
+    return values.copy(), np.where(flagged, STUCK, quality).astype(np.uint8)
 
 
 STEP = register(GridStep("flatline", flatline, halo=lambda p: p.flatline_min_run, description=__doc__.splitlines()[0]))

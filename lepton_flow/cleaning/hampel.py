@@ -62,7 +62,7 @@ def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
         scale = 1.4826 * window_median(np.abs(windows - median[rows, cols][:, None]), k + 1)
         with np.errstate(invalid="ignore"):
             flagged[rows, cols] = deviation[rows, cols] > params.hampel_sigmas * np.fmax(scale, floor[cols])
-    return np.where(flagged, np.nan, values), np.where(flagged, OUTLIER, quality).astype(np.uint8)
+    return values.copy(), np.where(flagged, OUTLIER, quality).astype(np.uint8)
 
 
 STEP = register(GridStep("hampel", hampel, halo=lambda p: p.hampel_half_window, description=__doc__.splitlines()[0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lepton_flow.cleaning import GAP, INTERPOLATED, MISSING, CleanParams, GridStep, register, runs
+from lepton_flow.cleaning import FLAGGED, GAP, INTERPOLATED, MISSING, CleanParams, GridStep, register, runs
 
 
 def interpolate(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: CleanParams) -> tuple[np.ndarray, np.ndarray]:
@@ -13,7 +13,8 @@ def interpolate(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, para
     index = np.arange(values.shape[0])
     fillable = np.isnan(values) & ((quality == MISSING) | (quality == INTERPOLATED) | (quality == GAP))
     for col in np.flatnonzero(fillable.any(axis=0)):
-        present = ~np.isnan(values[:, col])
+        # A flagged reading keeps its value but is no anchor: a line is never drawn from a spike or a stuck sensor.
+        present = ~np.isnan(values[:, col]) & ~np.isin(quality[:, col], FLAGGED)
         if not present.any():
             continue
         starts, ends = runs(fillable[:, col])

@@ -58,7 +58,7 @@ def kmeans(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
         hit[np.flatnonzero(usable)] = (nearest > params.kmeans_threshold * typical) | tiny
         flagged[:, col] = hit
     flagged &= fresh
-    return np.where(flagged, np.nan, values), np.where(flagged, OUTLIER, quality).astype(np.uint8)
+    return values.copy(), np.where(flagged, OUTLIER, quality).astype(np.uint8)
 
 
 STEP = register(GridStep("kmeans", kmeans, halo=lambda p: 1, description=__doc__.splitlines()[0]))

@@ -4,7 +4,7 @@ A channel is one (metric, sensor) pair, metric-major. A window is `length`
 consecutive rows; it never crosses a gap (a row where no channel holds a
 value: the store had no data then) nor the end of its range, so a training
 window never straddles the train/validation split. Within a window, missing
-values (NaN: never observed, removed as outliers, or gaps too long to fill)
+values (NaN: never observed, flagged by cleaning when training, or gaps too long to fill)
 are masked: the model sees 0 plus a mask channel saying "missing", and the
 loss counts only observed values.
 """

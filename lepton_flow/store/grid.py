@@ -48,7 +48,16 @@ class GridReader:
     and is safe to share between the threads of a `tf.data` pipeline.
     """
 
-    def __init__(self, url: str, snapshot_id: str, metrics: list[str], sensors: list[str], dataset: str = sensors.GROUP, transform: Callable[[np.ndarray], np.ndarray] | None = None):
+    def __init__(
+        self,
+        url: str,
+        snapshot_id: str,
+        metrics: list[str],
+        sensors: list[str],
+        dataset: str = sensors.GROUP,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        hide_quality: tuple[int, ...] = (),
+    ):
         self.url, self.snapshot_id, self.dataset = url, snapshot_id, dataset
         self.state = grid_state(url, snapshot_id, dataset)
         if not self.state.exists:
@@ -62,6 +71,10 @@ class GridReader:
         group = open_group(url, snapshot_id, dataset)
         self._arrays = [group[m] for m in metrics]
         self._transform = transform
+        # Values whose quality code is one of `hide_quality` read as NaN (training hides what cleaning flagged).
+        self._hide = np.asarray(hide_quality, np.uint8)
+        names = [f"{m}_quality" for m in metrics]
+        self._quality = [group[n] for n in names] if len(self._hide) and all(n in group for n in names) else None
 
     @property
     def length(self) -> int:
@@ -71,10 +84,21 @@ class GridReader:
     def channels(self) -> int:
         return len(self.metrics) * len(self.sensors)
 
-    def rows(self, start: int, stop: int) -> np.ndarray:
-        """Values of rows [start, stop) as float32 `(rows, metrics * sensors)`, metric-major; NaN where missing."""
-        start, stop = max(0, start), min(stop, self.length)
+    def _read(self, arrays, start: int, stop: int) -> np.ndarray:
         lo, hi = int(self._columns.min()), int(self._columns.max()) + 1
-        parts = [a[start:stop, lo:hi][:, self._columns - lo] for a in self._arrays]
-        out = np.concatenate(parts, axis=1).astype(np.float32, copy=False)
-        return self._transform(out) if self._transform is not None else out
+        return np.concatenate([a[start:stop, lo:hi][:, self._columns - lo] for a in arrays], axis=1)
+
+    def rows(self, start: int, stop: int, with_gaps: bool = False):
+        """Values of rows [start, stop) as float32 `(rows, metrics * sensors)`, metric-major; NaN where missing (and hidden).
+
+        With `with_gaps`, also the rows where no channel holds a value at all, hidden ones counting as values: a
+        flagged reading is data the model does not learn from, not a hole in the series.
+        """
+        start, stop = max(0, start), min(stop, self.length)
+        out = self._read(self._arrays, start, stop).astype(np.float32, copy=False)
+        gaps = ~np.isfinite(out).any(axis=1) if with_gaps else None
+        if self._quality is not None:
+            out = np.where(np.isin(self._read(self._quality, start, stop), self._hide), np.float32(np.nan), out)
+        if self._transform is not None:
+            out = self._transform(out)
+        return (out, gaps) if with_gaps else out
