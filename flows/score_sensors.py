@@ -16,5 +16,5 @@ def score_sensors(params: ScoreParams = ScoreParams()) -> str:
     plan = plan_scoring(params)
     if plan is None:
         return f"nothing scored: no current model {params.model_name!r} yet (train one: train-sensor-model)"
-    result = score_sensor_range(plan, params.batch_size, params.top)
+    result = score_sensor_range(plan, params.batch_size, params.top, params.flag_rate, params.calibration_window)
     return report_scoring(result)

@@ -71,6 +71,8 @@ class ModelCard(BaseModel):
     history: dict[str, list[float]] = {}
     normalization: dict[str, list[float]] = {}
     threshold: float | None = None
+    # Per sensor (in `sensors` order): validation-range scores, sorted, that calibrate the first scoring's flags.
+    score_reference: list[list[float]] = []
     libraries: dict[str, str] = {}
     device: str | None = None
     promoted: bool | None = None

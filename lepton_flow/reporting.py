@@ -117,7 +117,7 @@ def summary_text(summary: IngestSummary) -> str:
         f"    stored:            {totals['stored']}",
         f"    quarantined:       {totals['quarantined']}",
         f"    duplicates:        {totals['duplicates']}",
-        f"    outliers removed:  {totals['outliers']}",
+        f"    outliers flagged:  {totals['outliers']} (stored, value kept)",
         f"  snapshot:            {summary.snapshot_id}",
         f"  store:               {summary.store_url}",
         f"  quarantine:          {summary.quarantine_url}",
@@ -172,8 +172,9 @@ def anomaly_png(context: dict, title: str) -> bytes:
         ax.grid(alpha=0.3)
     ax = axes[-1]
     ax.plot(times, context["score"], color="black", lw=0.8)
-    ax.axhline(context["threshold"], color="red", ls="--", lw=0.8, label="threshold")
-    ax.set_ylabel("score")
+    if context.get("threshold") is not None:
+        ax.axhline(context["threshold"], color="red", ls="--", lw=0.8, label="flag line")
+    ax.set_ylabel(context.get("score_label", "score"))
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
     axes[0].set_title(title)
@@ -253,11 +254,20 @@ def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None) -
     publish_table(
         key="score-top-anomalies",
         table=anomaly_rows(result),
-        description=f"Top anomalies by peak score: {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id}",
+        description=(
+            f"Top anomalies by peak {'surprise (-log10 of how often a score that high comes; 3 = one in a thousand)' if result.flag_rate is not None else 'score'}:"
+            f" {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id}"
+        ),
     )
     if png is not None:
         publish_image(key="score-worst-anomaly", image_url=data_url(png), description=f"The worst sensor around its worst anomaly ({plot_url})")
     create_markdown_artifact(key="score-summary", markdown=scoring_markdown(result), description="score_sensors outcome")
+
+
+def _flag_rule(result) -> str:
+    if result.flag_rate is not None:
+        return f"calibrated per sensor: flag rate {result.flag_rate:g}"
+    return f"threshold {result.threshold:.5g}" if result.threshold is not None else "no threshold"
 
 
 def scoring_markdown(result) -> str:
@@ -266,7 +276,7 @@ def scoring_markdown(result) -> str:
         f"# scores of {md_escape(plan.model_name)} version {md_escape(plan.version)}",
         "",
         f"- input snapshot: {md_escape(plan.snapshot_id)}; scores snapshot: {md_escape(result.snapshot_id)}",
-        f"- rows scored: {result.rows_scored}; values flagged: {result.values_flagged}; threshold: {result.threshold}",
+        f"- rows scored: {result.rows_scored}; values flagged: {result.values_flagged}; {_flag_rule(result)}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -278,7 +288,7 @@ def scoring_text(result, plot_url: str | None) -> str:
     out = [
         f"score_sensors: {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id}",
         f"  rows scored:         {result.rows_scored} ({plan.time(plan.rows[0])} to {plan.time(plan.rows[1])})",
-        f"  values flagged:      {result.values_flagged} (threshold {result.threshold:.5g})",
+        f"  values flagged:      {result.values_flagged} ({_flag_rule(result)})",
         f"  snapshot:            {result.snapshot_id}",
         f"  scores:              {plan.store_url} group scores/{plan.model_name}",
     ]

@@ -1,10 +1,13 @@
-"""Scoring the store with a registry model: anomaly score and flag per (time, sensor), in one commit.
+"""Scoring the store with a registry model: anomaly score, tail probability and flag per (time, sensor), in one commit.
 
 Rows are scored a block of whole store chunks at a time: each block is read
 with a window's margin on both sides, cut into overlapping windows, run
 through the model in large batches, and its per-row scores written to
-`scores/<model>`. The commit names the model version and the input
-snapshot, so every score traces back to its inputs.
+`scores/<model>`. Each raw score is calibrated against the sensor's own
+recent scores (`models.calibration`): a flag is a tail probability under
+`flag_rate`, the same on every sensor and after the data drifts. The commit
+names the model version and the input snapshot, so every score traces back
+to its inputs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from lepton_flow import store
 from lepton_flow.models import DEFAULT_MODEL
+from lepton_flow.models.calibration import Calibrator, surprise
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
 from lepton_flow.models.windows import Normalization, anomaly_runs, chunk_ranges
@@ -37,6 +41,12 @@ class ScoreParams(BaseModel):
     end: datetime | None = Field(None, description="End of the range (exclusive); empty: the end of the data.")
     batch_size: int = Field(4096, ge=1, le=1 << 20, description="Windows per inference batch.")
     top: int = Field(10, ge=1, le=1000, description="Anomalies listed in the report.")
+    flag_rate: float = Field(
+        0.001, gt=0, lt=0.5, description="Share of points flagged on data like the sensor's recent past: a flag is a score that high at most this often."
+    )
+    calibration_window: int = Field(
+        2880, ge=64, le=1_000_000, description="Grid steps of each sensor's recent scores that its new scores are judged against (2,880: a day of 30 s steps)."
+    )
     require_model: bool = Field(
         True,
         description="False: finish without scoring when the registry has no current model yet (the trigger after each ingest sets this, so ingests before the first training do not fail scoring).",
@@ -78,6 +88,7 @@ class ScoreResult(BaseModel):
     rows_scored: int = 0
     values_flagged: int = 0
     threshold: float | None = None
+    flag_rate: float | None = None
     anomalies: list[Anomaly] = []
 
 
@@ -121,8 +132,22 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
     )
 
 
-def score(plan: ScorePlan, batch_size: int, run_id: str, log, progress: Callable[[float], None] | None = None, top: int = 10, settings: Settings | None = None) -> ScoreResult:
-    """Score the plan's rows, write them to `scores/<model>` and commit once; returns the snapshot and top anomalies."""
+def score(
+    plan: ScorePlan,
+    batch_size: int,
+    run_id: str,
+    log,
+    progress: Callable[[float], None] | None = None,
+    top: int = 10,
+    settings: Settings | None = None,
+    flag_rate: float = 0.001,
+    calibration_window: int = 2880,
+) -> ScoreResult:
+    """Score the plan's rows, write them to `scores/<model>` and commit once; returns the snapshot and top anomalies.
+
+    Anomalies are runs of flagged rows per sensor, ranked by their peak surprise (-log10 of the tail probability;
+    a model card from before calibration: by raw score over its fixed threshold).
+    """
     from lepton_flow import gpu
 
     settings = settings or get_settings()
@@ -139,22 +164,40 @@ def score(plan: ScorePlan, batch_size: int, run_id: str, log, progress: Callable
     columns = np.array([index[s] for s in card.sensors], dtype=np.int64)
     log.info("scoring rows %s to %s with %s version %s on %s", plan.time(plan.rows[0]), plan.time(plan.rows[1]), plan.model_name, plan.version, device.label)
 
+    calibrated = len(card.score_reference) == len(card.sensors)
+    if calibrated:
+        history = writer.history(plan.version, columns, plan.rows[0], calibration_window)
+        calibrate = Calibrator(card.score_reference, history, calibration_window)
+        log.info("flags calibrated per sensor: at most %.3g%% of points like the last %d steps (%s)", 100 * flag_rate, calibration_window, "recent scores" if history is not None else "validation scores to start")
+    else:
+        log.warning("model card %s version %s has no validation scores to calibrate with: flags use its fixed threshold %.5g; retrain to calibrate", plan.model_name, plan.version, card.threshold)
     runs: list[tuple[int, int, int, float]] = []
     flagged = 0
     blocks = chunk_ranges(plan.rows[0], plan.rows[1], plan.chunk_len * BLOCK_CHUNKS)
     for i, (a, b) in enumerate(blocks):
         s = score_rows(model, norm, reader, a, b, card.window, batch_size)
-        flag = np.nan_to_num(s, nan=-np.inf) > card.threshold
-        writer.write(a, s, flag, columns)
+        if calibrated:
+            tail = calibrate(s)
+            flag, rank = np.nan_to_num(tail, nan=1.0) < flag_rate, surprise(tail)
+        else:
+            tail, flag, rank = None, np.nan_to_num(s, nan=-np.inf) > card.threshold, s
+        writer.write(a, s, flag, columns, tail)
         flagged += int(flag.sum())
-        runs = _merge(runs, anomaly_runs(flag, s, a))
+        runs = _merge(runs, anomaly_runs(flag, rank, a))
         if progress:
             progress(100.0 * (i + 1) / len(blocks))
     message = f"scores of {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id} ({plan.time(plan.rows[0])} to {plan.time(plan.rows[1])}) by flow run {run_id}"
     snapshot = writer.commit(
         message,
         metadata={"flow_run_id": run_id, "model": plan.model_name, "model_version": plan.version, "input_snapshot": plan.snapshot_id},
-        attrs={"model": plan.model_name, "version": plan.version, "threshold": card.threshold, "scored_until_bin": plan.start_bin + plan.rows[1]},
+        attrs={
+            "model": plan.model_name,
+            "version": plan.version,
+            "threshold": card.threshold,
+            "flag_rate": flag_rate if calibrated else None,
+            "calibration_window": calibration_window if calibrated else None,
+            "scored_until_bin": plan.start_bin + plan.rows[1],
+        },
     )
     runs.sort(key=lambda r: -r[3])
     templates = store.logs_state(plan.store_url, plan.snapshot_id).templates if plan.dataset == "logs" else []
@@ -167,7 +210,15 @@ def score(plan: ScorePlan, batch_size: int, run_id: str, log, progress: Callable
         for c, a, b, peak in runs[:top]
     ]
     log.info("committed snapshot %s: %d rows scored, %d values flagged", snapshot, plan.rows[1] - plan.rows[0], flagged)
-    return ScoreResult(snapshot_id=snapshot, plan=plan, rows_scored=plan.rows[1] - plan.rows[0], values_flagged=flagged, threshold=card.threshold, anomalies=anomalies)
+    return ScoreResult(
+        snapshot_id=snapshot,
+        plan=plan,
+        rows_scored=plan.rows[1] - plan.rows[0],
+        values_flagged=flagged,
+        threshold=None if calibrated else card.threshold,
+        flag_rate=flag_rate if calibrated else None,
+        anomalies=anomalies,
+    )
 
 
 def _merge(runs: list[tuple[int, int, int, float]], new: list[tuple[int, int, int, float]]) -> list[tuple[int, int, int, float]]:
@@ -193,11 +244,14 @@ def anomaly_context(result: ScoreResult, anomaly: Anomaly, margin: int | None = 
     a, b = max(0, anomaly.first_row - margin), min(reader.length, anomaly.last_row + 1 + margin)
     scores = store.open_scores(plan.store_url, plan.model_name, result.snapshot_id).sel(sensor=anomaly.sensor).isel(time=slice(a, b)).load()
     times = store.time_coord(plan.start_bin + a, b - a, plan.grid_seconds)
+    calibrated = result.flag_rate is not None and "tail_p" in scores
     return {
         "sensor": anomaly.sensor,
         "times": times,
         "values": {m: reader.rows(a, b)[:, i] for i, m in enumerate(card.metrics)},
-        "score": scores["score"].values,
+        # Calibrated: the surprise (-log10 tail probability) against the flag rate's line; else the raw score and threshold.
+        "score": surprise(scores["tail_p"].values) if calibrated else scores["score"].values,
+        "score_label": "surprise (-log10 p)" if calibrated else "score",
         "flag": scores["flag"].values.astype(bool),
-        "threshold": card.threshold,
+        "threshold": float(-np.log10(result.flag_rate)) if calibrated else card.threshold,
     }

@@ -23,6 +23,7 @@ from lepton_flow.models import DEFAULT_MODEL, model_kinds
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
+from lepton_flow.models.calibration import reference_sample
 from lepton_flow.models.windows import Normalization, StatsAccumulator, chunk_ranges, window_starts
 from lepton_flow.registry import ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
@@ -411,6 +412,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         history=hist,
         normalization=ws.normalization.model_dump(),
         threshold=threshold,
+        score_reference=reference_sample(scores),
         libraries=_libraries(device),
         device=device.label,
     )

@@ -9,8 +9,10 @@ from lepton_flow.scoring import ScorePlan, ScoreResult, score
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def score_sensor_range(plan: ScorePlan, batch_size: int, top: int) -> ScoreResult:
+def score_sensor_range(plan: ScorePlan, batch_size: int, top: int, flag_rate: float = 0.001, calibration_window: int = 2880) -> ScoreResult:
     """Score the plan's rows in large batches, holding a `gpu` slot, and commit them once; returns the snapshot.
+
+    Flags are calibrated per sensor (`flag_rate` of points like its last `calibration_window` steps).
 
     Long ranges show their progress as a Prefect progress artifact.
     """
@@ -27,4 +29,6 @@ def score_sensor_range(plan: ScorePlan, batch_size: int, top: int) -> ScoreResul
             run_logger(),
             progress=lambda pct: update_progress_artifact(progress_id, pct),
             top=top,
+            flag_rate=flag_rate,
+            calibration_window=calibration_window,
         )

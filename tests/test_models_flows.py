@@ -99,7 +99,12 @@ def test_train_then_score_end_to_end(demo_store, data_root):
     spikes = np.logical_or.reduce([sensors[f"{m}_quality"].values == OUTLIER for m in card.metrics])
     assert spikes.sum() >= 4 and np.isfinite(sensors[card.metrics[0]].values[sensors[f"{card.metrics[0]}_quality"].values == OUTLIER]).all()
     assert np.median(scores.score.values[spikes]) > np.nanpercentile(scores.score.values, 99), (scores.score.values[spikes], np.nanpercentile(scores.score.values, 99))
-    assert (scores.flag.values == (np.nan_to_num(scores.score.values, nan=-1) > card.threshold)).all()
+    # Flags are calibrated per sensor: a tail probability (share of its recent scores at least as high) under the rate.
+    assert len(card.score_reference) == 4 and all(r == sorted(r) for r in card.score_reference)
+    tail = scores.tail_p.values
+    assert np.isfinite(tail[held]).all() and ((tail[held] > 0) & (tail[held] <= 1)).all()
+    assert (scores.flag.values == (np.nan_to_num(tail, nan=1) < 0.001)).all()
+    assert scores.flag.values[held].mean() < 0.01  # 1% at most; the demo's faults make the rest
     arts = _artifacts(scored, ["score-top-anomalies", "score-worst-anomaly", "score-summary", "score-progress"])
     assert set(arts) == {"score-top-anomalies", "score-worst-anomaly", "score-summary", "score-progress"}
     top = _table(arts["score-top-anomalies"])
@@ -228,3 +233,40 @@ def test_real_ucr_series_anomaly_is_found(ingest_flow, data_root):
     labelled = np.nonzero(series["labels"])[0]
     peak = int(np.nanargmax(s))
     assert labelled.min() - 100 <= peak <= labelled.max() + 100, (peak, labelled.min(), labelled.max())
+
+
+def test_flags_keep_their_rate_on_a_series_whose_level_doubles_after_training(ingest_flow, data_root):
+    """A sensor's level doubles after the model was trained: the validation range's fixed threshold would flag most of
+    what follows; calibrated flags mark the shift and, a calibration window later, are back within 2x of the rate."""
+    import pandas as pd
+
+    day, days = 1440, 8
+    rng = np.random.default_rng(7)
+    t = np.arange(days * day)
+    value = 20 + 5 * np.sin(2 * np.pi * t / day) + rng.normal(0, 0.3, t.size)
+    value[4 * day :] *= 2
+    start = pd.Timestamp("2026-03-01", tz="UTC")
+    src = data_root / "drift"
+    src.mkdir()
+    pd.DataFrame({"timestamp": start + pd.to_timedelta(t, unit="min"), "sensor_id": "s1", "metric": "temperature", "value": value}).to_csv(src / "s1.csv", index=False)
+    state = ingest_flow(SensorIngestParams(source=str(src), grid_seconds=60), return_state=True)
+    assert state.is_completed(), state.message
+    at = lambda d: (start + pd.Timedelta(days=d)).to_pydatetime()  # noqa: E731
+    trained = train_sensor_model(TrainParams(**{**TINY, "epochs": 4}, train_end=at(2), validation_start=at(2), validation_end=at(3)), return_state=True)
+    assert trained.is_completed(), trained.message
+    rate = 0.01
+    scored = score_sensors(ScoreParams(flag_rate=rate, calibration_window=day), return_state=True)
+    assert scored.is_completed(), scored.message
+    card = Registry(get_settings().models).card("sensor-anomaly")
+    scores = store.open_scores(get_settings().store, "sensor-anomaly").load()
+    first = int(np.searchsorted(scores.time.values, np.datetime64(start.tz_localize(None), "ns")))
+    after = slice(first + 3 * day, first + days * day)  # everything after the validation range, the shift included
+    raw, flags = scores.score.values[after, 0], scores.flag.values[after, 0].astype(bool)
+    assert np.isfinite(raw).all()
+    assert (raw[day:] > card.threshold).mean() > 0.3  # the old rule: a fixed threshold flags the shifted level throughout
+    # The shift is news: flagged on its day (a burst while the sensor's recent scores fill with the new level).
+    shift = slice(day, 2 * day)
+    assert flags[shift].any()
+    # Once a calibration window has passed since the shift, and before it, the rate is the one asked for (within 2x).
+    assert 0 < flags[2 * day :].mean() <= 2 * rate and flags[:day].mean() <= 2 * rate, [float(flags[d * day : (d + 1) * day].mean()) for d in range(5)]
+    assert store.scored_attrs(get_settings().store, "sensor-anomaly")["flag_rate"] == rate

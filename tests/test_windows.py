@@ -212,3 +212,51 @@ def test_late_data_since_a_snapshot_is_found_from_the_store_history(small_store,
         v[22:42] = 5.0  # rows 150-169, the hole, filled by a late file
     store.commit_sensors(url, cleaned_block(tmp_path / "late.zarr", 6400 + 128, late, ["s1", "s2"], chunk_len=64), store.state(url).snapshot_id, "late", {}, {})
     assert store.first_changed_row(url, seen, store.state(url).snapshot_id, "sensors", 64) == 128
+
+
+def test_calibrated_tail_is_the_share_of_the_last_window_of_scores_at_least_as_high():
+    """Row t against rows [t - window, t) exactly, across block edges, the validation scores standing in at first."""
+    from lepton_flow.models.calibration import Calibrator, reference_sample
+
+    rng = np.random.default_rng(0)
+    reference = reference_sample(rng.gamma(2, 1, (3000, 3)))
+    assert [len(r) for r in reference] == [1024] * 3 and all(r == sorted(r) for r in reference)
+    raw = rng.gamma(2, 1, (1500, 3))
+    raw[200:260, 1] = np.nan
+    cal = Calibrator(reference, window=500, block=64)
+    seeded = cal._history.copy()
+    tail = np.concatenate([cal(raw[:700]), cal(raw[700:])])  # two calls: the history carries over
+    full = np.concatenate([seeded, raw])
+    k = seeded.shape[0]
+    for t in (0, 1, 63, 64, 65, 230, 499, 500, 501, 699, 700, 701, 1499):
+        for col in range(3):
+            if np.isnan(raw[t, col]):
+                assert np.isnan(tail[t, col])
+                continue
+            view = full[k + t - 500 : k + t, col]
+            view = view[np.isfinite(view)]
+            at_least = (view >= raw[t, col]).sum()
+            expected = (at_least + 1) / (view.size + 1) if at_least else tail[t, col]  # past the maximum: the fitted tail
+            assert tail[t, col] == pytest.approx(expected, rel=1e-5), (t, col)
+            assert tail[t, col] <= 1 / (view.size + 1) or at_least
+
+
+def test_calibrated_flags_keep_their_rate_when_scores_drift_and_rank_extremes_apart():
+    from lepton_flow.models.calibration import Calibrator, reference_sample, surprise
+
+    rng = np.random.default_rng(1)
+    raw = rng.gamma(2, 1, (30000, 2))
+    raw[15000:, 0] *= 4  # a sensor's level shifts after training: its raw scores grow 4x and stay there
+    cal = Calibrator(reference_sample(rng.gamma(2, 1, (3000, 2))), window=2880)
+    tail = cal(raw)
+    rate = 0.001
+    flags = tail < rate
+    assert flags[:15000].mean() <= 2 * rate and flags[15000:].mean() <= 2 * rate, (flags[:15000].mean(0), flags[15000:].mean(0))
+    assert flags[15000:15050, 0].sum() >= 1  # the shift itself is news
+    # A fixed threshold from the validation range (the old rule) flags most of the shifted sensor.
+    fixed = np.quantile(rng.gamma(2, 1, 3000), 0.995)
+    assert (raw[15000:, 0] > fixed).mean() > 0.3
+    # Beyond the largest score in view, bigger is rarer: extremes keep their order.
+    more = np.array([[50.0, 5.0], [80.0, 5.0], [200.0, 5.0]])
+    s = surprise(cal(more))[:, 0]
+    assert s[0] < s[1] < s[2]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from lepton_flow.store.grid import grid_state
-from lepton_flow.store.layout import create_grid, prepend_chunks, resize_grid
+from lepton_flow.store.layout import add_variables, create_grid, prepend_chunks, resize_grid
 from lepton_flow.store.repo import changed_chunks, commit, commit_lock, group_at, open_dataset, open_repo, StoreError
 
-SCORE_VARIABLES = {"score": ("float32", np.nan, {}), "flag": ("uint8", 0, {})}
+SCORE_VARIABLES = {
+    "score": ("float32", np.nan, {"long_name": "raw anomaly score of the model"}),
+    "flag": ("uint8", 0, {}),
+    "tail_p": ("float32", np.nan, {"long_name": "share of the sensor's recent scores at least as high (calibrated)"}),
+}
 # Coordinates sit in one chunk that holds the whole axis: a write to them says nothing of which rows changed.
 _COORDINATES = ("time", "sensor", "template", "level")
 
@@ -93,20 +97,35 @@ class ScoreWriter:
             if inp.start_bin < held_start:  # the data was backfilled before its first time: the scores make the same room
                 prepend_chunks(self.session, group, self.group, (held_start - inp.start_bin) // inp.chunk_len, inp.chunk_len, times=(inp.start_bin, inp.grid_seconds))
             resize_grid(group, inp.start_bin, inp.length, inp.sensors, inp.grid_seconds)
+            missing = {k: v for k, v in SCORE_VARIABLES.items() if k not in group}
+            if missing:  # a scores group written before calibrated flags
+                add_variables(group, missing, inp.chunk_len)
         group = zarr.open_group(self.session.store, path=self.group)
-        self._score, self._flag = group["score"], group["flag"]
+        self._arrays = {name: group[name] for name in SCORE_VARIABLES}
 
-    def write(self, start: int, score: np.ndarray, flag: np.ndarray, columns: np.ndarray) -> None:
-        """Scores of rows [start, start + len(score)) for the sensors at `columns` of the sensor axis."""
+    def write(self, start: int, score: np.ndarray, flag: np.ndarray, columns: np.ndarray, tail: np.ndarray | None = None) -> None:
+        """Scores of rows [start, start + len(score)) for the sensors at `columns` of the sensor axis (and their tail probabilities)."""
         stop = start + score.shape[0]
         lo, hi = int(columns.min()), int(columns.max()) + 1
-        if hi - lo == len(columns):
-            self._score[start:stop, lo:hi] = score.astype(np.float32)
-            self._flag[start:stop, lo:hi] = flag.astype(np.uint8)
-        else:
-            s, f = self._score[start:stop, lo:hi], self._flag[start:stop, lo:hi]
-            s[:, columns - lo], f[:, columns - lo] = score, flag
-            self._score[start:stop, lo:hi], self._flag[start:stop, lo:hi] = s, f
+        values = {"score": score.astype(np.float32), "flag": flag.astype(np.uint8)}
+        if tail is not None:
+            values["tail_p"] = tail.astype(np.float32)
+        for name, data in values.items():
+            array = self._arrays[name]
+            if hi - lo == len(columns):
+                array[start:stop, lo:hi] = data
+            else:
+                held = array[start:stop, lo:hi]
+                held[:, columns - lo] = data
+                array[start:stop, lo:hi] = held
+
+    def history(self, model_version: str, columns: np.ndarray, start: int, rows: int) -> np.ndarray | None:
+        """Raw scores of rows [start - rows, start) at `columns`, if this group's last scores came from `model_version`."""
+        if str(self._attrs.get("version")) != str(model_version) or start <= 0:
+            return None
+        a = max(0, start - rows)
+        lo, hi = int(columns.min()), int(columns.max()) + 1
+        return self._arrays["score"][a:start, lo:hi][:, columns - lo]
 
     def commit(self, message: str, metadata: dict, attrs: dict) -> str:
         """Set the group's attributes (model, version, threshold, scored range) and commit; returns the snapshot id."""

@@ -1,0 +1,108 @@
+"""Calibrated flags: each channel's raw anomaly score judged against that channel's own recent scores.
+
+A model's raw score (a reconstruction error) has a scale of its own per
+sensor and moves with the data: a threshold fixed on the validation range
+flags a third of a series whose level drifts later, and thresholds cannot be
+compared across sensors. Here a score becomes a tail probability: the share
+of the channel's recent scores at least as high (the last `window` scored
+rows, the validation range's scores standing in until that many exist), the
+empirical form of the "anomaly likelihood" NAB uses for HTM. A flag is a tail
+probability under `flag_rate`, so the rate is the user's parameter and means
+the same on every sensor; after a drift the recent history fills with the
+new level within a few rows and the rate holds.
+
+Pure NumPy: scoring feeds it raw scores a block at a time and keeps its
+history between blocks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+REFERENCE_POINTS = 1024
+"""Validation scores a model card keeps per channel (evenly spaced order statistics)."""
+
+
+def reference_sample(scores: np.ndarray, points: int = REFERENCE_POINTS) -> list[list[float]]:
+    """Per column of `(rows, channels)` validation scores, up to `points` sorted values spanning its distribution."""
+    out = []
+    for col in range(scores.shape[1]):
+        finite = np.sort(scores[np.isfinite(scores[:, col]), col])
+        if finite.size > points:
+            finite = finite[np.linspace(0, finite.size - 1, points).round().astype(int)]
+        out.append([float(v) for v in finite])
+    return out
+
+
+class Calibrator:
+    """Tail probabilities of raw scores against each channel's trailing `window` rows, exactly, in row order.
+
+    Row t is judged against rows [t - window, t): the share of their finite
+    scores at least as high as its own. `reference` holds each channel's
+    validation scores; until `window` real rows exist they stand in as the
+    oldest rows (in a fixed shuffled order), and leave first. `history` is
+    the raw scores of the rows just before the first one to calibrate.
+    """
+
+    def __init__(self, reference: list[list[float]], history: np.ndarray | None = None, window: int = 2880, block: int = 128):
+        self.window, self.block = int(window), int(block)
+        channels = len(reference)
+        longest = max([len(r) for r in reference] + [0])
+        seeded = np.full((longest, channels), np.nan)
+        rng = np.random.default_rng(0)
+        for col, ref in enumerate(reference):
+            seeded[longest - len(ref) :, col] = rng.permutation(np.asarray(ref, np.float64))
+        held = np.empty((0, channels)) if history is None else np.asarray(history, np.float64).reshape(-1, channels)
+        self._history = np.concatenate([seeded, held])[-self.window :]
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        """Tail probability of each raw score `(rows, channels)` (NaN where the score is NaN); the rows join the history."""
+        raw = np.asarray(raw, np.float64)
+        out = np.full(raw.shape, np.nan, np.float32)
+        for a in range(0, raw.shape[0], self.block):
+            b = min(raw.shape[0], a + self.block)
+            out[a:b] = self._block(raw[a:b])
+            self._history = np.concatenate([self._history, raw[a:b]])[-self.window :]
+        return out
+
+    def _block(self, s: np.ndarray) -> np.ndarray:
+        rows, channels = s.shape
+        hist = self._history
+        # Row i of the block sees the history less its `leaving[i]` oldest rows, plus the block's rows before it.
+        leaving = np.maximum(0, hist.shape[0] + np.arange(rows) - self.window)
+        earlier = np.tril(np.ones((rows, rows), bool), -1)  # [i, j]: j comes before i
+        old = hist[: min(rows, hist.shape[0])] if hist.shape[0] else np.empty((0, channels))
+        gone = np.arange(old.shape[0])[None, :] < leaving[:, None]  # [i, j]: old row j has left by row i
+        out = np.full(s.shape, np.nan, np.float32)
+        with np.errstate(invalid="ignore"):
+            ge_new = (s[None, :, :] >= s[:, None, :]) & earlier[:, :, None]  # [i, j, c]: block row j >= row i
+            n_new = (np.isfinite(s)[None, :, :] & earlier[:, :, None]).sum(1)
+            ge_gone = ((old[None, :, :] >= s[:, None, :]) & gone[:, :, None]).sum(1)
+            n_gone = (np.isfinite(old)[None, :, :] & gone[:, :, None]).sum(1)
+        for col in range(channels):
+            pool = hist[:, col]
+            pool = np.sort(pool[np.isfinite(pool)])
+            scores = s[:, col]
+            finite = np.isfinite(scores)
+            if not finite.any():
+                continue
+            at_least = pool.size - np.searchsorted(pool, scores, side="left") - ge_gone[:, col] + ge_new.sum(1)[:, col]
+            n = pool.size - n_gone[:, col] + n_new[:, col]
+            tail = (at_least + 1) / (n + 1)
+            if pool.size >= 8:
+                # Past the largest score in view, an exponential tail fitted from the median to the maximum keeps
+                # extreme scores apart instead of all at 1 / (n + 1).
+                mid = pool[pool.size // 2]
+                scale = max((pool[-1] - mid) / np.log(pool.size / 2), 1e-12)
+                before = np.concatenate([[pool[-1]], np.fmax.accumulate(np.where(finite, scores, -np.inf))[:-1]])
+                top = np.fmax(pool[-1], before)  # the highest score in view of each row (rows gone from view aside)
+                beyond = finite & (at_least == 0)
+                tail[beyond] = np.exp(-(scores[beyond] - top[beyond]) / scale) / (n[beyond] + 1)
+            out[finite, col] = tail[finite]
+        return out
+
+
+def surprise(tail: np.ndarray) -> np.ndarray:
+    """-log10 of a tail probability: 3 is one in a thousand, on every channel alike."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.log10(np.asarray(tail, np.float64))
