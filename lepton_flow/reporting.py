@@ -244,7 +244,17 @@ def training_text(card, curves_url: str) -> str:
 
 
 def anomaly_rows(result) -> list[dict]:
-    return [{"sensor": a.sensor, "start": a.start, "end": a.end, "peak_score": round(a.peak_score, 5), **({"template": md_escape(a.detail)} if a.detail else {})} for a in result.anomalies]
+    return [
+        {
+            "sensor": a.sensor,
+            "sensors": ", ".join(a.sensors or [a.sensor]),
+            "start": a.start,
+            "end": a.end,
+            "peak_score": round(a.peak_score, 5),
+            **({"template": md_escape(a.detail)} if a.detail else {}),
+        }
+        for a in result.anomalies
+    ]
 
 
 def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None) -> None:
@@ -293,7 +303,8 @@ def scoring_text(result, plot_url: str | None) -> str:
         f"  scores:              {plan.store_url} group scores/{plan.model_name}",
     ]
     for a in result.anomalies[:3]:
-        out.append(f"  anomaly:             {a.sensor} {a.start} to {a.end}, peak {a.peak_score:.4g}" + (f" ({a.detail[:80]})" if a.detail else ""))
+        also = f" (with {', '.join(a.sensors[1:4])}{' ...' if len(a.sensors) > 4 else ''})" if len(a.sensors) > 1 else ""
+        out.append(f"  anomaly:             {a.sensor}{also} {a.start} to {a.end}, peak {a.peak_score:.4g}" + (f" ({a.detail[:80]})" if a.detail else ""))
     if plot_url:
         out.append(f"  worst anomaly plot:  {plot_url}")
     return "\n".join(out)

@@ -24,7 +24,7 @@ from lepton_flow.models import DEFAULT_MODEL
 from lepton_flow.models.calibration import Calibrator, surprise
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
-from lepton_flow.models.windows import Normalization, anomaly_runs, chunk_ranges
+from lepton_flow.models.windows import Normalization, anomaly_events, anomaly_runs, chunk_ranges
 from lepton_flow.registry import CURRENT, ModelVersion, Registry
 from lepton_flow.settings import Settings, get_settings
 
@@ -73,7 +73,10 @@ class ScorePlan(BaseModel):
 
 
 class Anomaly(BaseModel):
-    sensor: str
+    """One event: flagged rows of one or more sensors, runs less than a model window apart joined."""
+
+    sensor: str  # the sensor with the event's peak
+    sensors: list[str] = []  # every sensor flagged in the event, highest peak first
     detail: str = ""  # for log models: the template's text
     start: str
     end: str
@@ -145,7 +148,7 @@ def score(
 ) -> ScoreResult:
     """Score the plan's rows, write them to `scores/<model>` and commit once; returns the snapshot and top anomalies.
 
-    Anomalies are runs of flagged rows per sensor, ranked by their peak surprise (-log10 of the tail probability;
+    Anomalies are events: flagged runs of any sensors less than a model window apart, ranked by their peak surprise (-log10 of the tail probability;
     a model card from before calibration: by raw score over its fixed threshold).
     """
     from lepton_flow import gpu
@@ -199,17 +202,18 @@ def score(
             "scored_until_bin": plan.start_bin + plan.rows[1],
         },
     )
-    runs.sort(key=lambda r: -r[3])
+    events = anomaly_events(runs, card.window)
     templates = store.logs_state(plan.store_url, plan.snapshot_id).templates if plan.dataset == "logs" else []
     anomalies = [
         Anomaly(
-            sensor=card.sensors[c],
-            detail=templates[int(card.sensors[c][1:])] if templates else "",
+            sensor=card.sensors[cols[0][0]],
+            sensors=[card.sensors[c] for c, _ in cols],
+            detail=templates[int(card.sensors[cols[0][0]][1:])] if templates else "",
             start=plan.time(a), end=plan.time(b + 1), peak_score=peak, first_row=a, last_row=b,
         )
-        for c, a, b, peak in runs[:top]
+        for a, b, peak, cols in events[:top]
     ]
-    log.info("committed snapshot %s: %d rows scored, %d values flagged", snapshot, plan.rows[1] - plan.rows[0], flagged)
+    log.info("committed snapshot %s: %d rows scored, %d values flagged in %d event(s)", snapshot, plan.rows[1] - plan.rows[0], flagged, len(events))
     return ScoreResult(
         snapshot_id=snapshot,
         plan=plan,

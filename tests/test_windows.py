@@ -11,6 +11,7 @@ from lepton_flow import store
 from lepton_flow.models.windows import (
     Normalization,
     StatsAccumulator,
+    anomaly_events,
     anomaly_runs,
     gap_rows,
     make_windows,
@@ -78,6 +79,14 @@ def test_anomaly_runs_find_each_run_with_its_peak():
     flags[7, 1] = True
     scores = np.arange(20, dtype=np.float32).reshape(10, 2)
     assert anomaly_runs(flags, scores, 100) == [(1, 102, 104, 9.0), (1, 107, 107, 15.0)]
+
+
+def test_flagged_runs_close_in_time_are_one_event_across_sensors():
+    """Ten neighbouring 30 s flags of one sensor are one event, not ten rows; another sensor flagged meanwhile joins it."""
+    runs = [(0, 100, 100, 3.0), (0, 104, 106, 5.0), (0, 110, 110, 4.0), (2, 108, 120, 6.0), (1, 500, 501, 9.0), (0, 530, 530, 2.0)]
+    events = anomaly_events(runs, gap=16)
+    assert events == [(500, 501, 9.0, [(1, 9.0)]), (100, 120, 6.0, [(2, 6.0), (0, 5.0)]), (530, 530, 2.0, [(0, 2.0)])]
+    assert len(anomaly_events(runs, gap=0)) == 5  # with no gap allowed only overlapping runs (108-120 and 110) join
 
 
 def test_gap_rows_are_rows_without_any_value():

@@ -97,6 +97,22 @@ def anomaly_runs(flags: np.ndarray, scores: np.ndarray, first_row: int) -> list[
     return out
 
 
+def anomaly_events(runs: list[tuple[int, int, int, float]], gap: int) -> list[tuple[int, int, float, list[tuple[int, float]]]]:
+    """Runs of flagged rows (column, first, last, peak) joined into events: runs of any columns less than `gap` rows
+    apart are one event. Returns (first row, last row, peak, [(column, its peak)] by peak), events by peak."""
+    events: list[list] = []
+    for col, first, last, peak in sorted(runs, key=lambda r: (r[1], r[2])):
+        if events and first - events[-1][1] <= gap:
+            event = events[-1]
+            event[1] = max(event[1], last)
+            event[2] = max(event[2], peak)
+            event[3][col] = max(event[3].get(col, -np.inf), peak)
+        else:
+            events.append([first, last, peak, {col: peak}])
+    out = [(a, b, p, sorted(cols.items(), key=lambda kv: -kv[1])) for a, b, p, cols in events]
+    return sorted(out, key=lambda e: -e[2])
+
+
 def chunk_ranges(start: int, stop: int, step: int) -> list[tuple[int, int]]:
     """[start, stop) cut at multiples of `step` (the store's chunk boundaries)."""
     out, row = [], start
