@@ -149,17 +149,26 @@ def flow_params(args: argparse.Namespace) -> dict:
     if args.flow == "sensor-ingest":
         params = {"ingest": _ingest_params(args, extra)}
     elif args.flow == "pipeline":
-        params = {"ingest": _ingest_params(args, {})}
+        from flows.pipeline import PipelineParams
+
+        # --param train.epochs=3, --param score.flag_rate=0.01: a step's parameter, named with its step.
+        steps: dict[str, dict] = {"ingest": {}, "train": {}, "score": {}}
+        for key, value in extra.items():
+            step, _, name = key.partition(".")
+            if step not in steps or not name:
+                raise ValueError(f"pipeline parameter {key!r}: name it with its step, e.g. train.epochs=3 (steps: ingest, train, score)")
+            steps[step][name] = value
+        params = {"pipeline": PipelineParams(ingest=_ingest_params(args, steps["ingest"]), train=steps["train"], score=steps["score"])}
     else:
         params = {}
-    if args.flow in ("train-sensor-model", "pipeline"):
+    if args.flow == "train-sensor-model":
         from lepton_flow.training import TrainParams
 
-        params["train"] = TrainParams(**(extra if args.flow == "train-sensor-model" else {}))
-    if args.flow in ("score-sensors", "pipeline"):
+        params["train"] = TrainParams(**extra)
+    if args.flow == "score-sensors":
         from lepton_flow.scoring import ScoreParams
 
-        params["score"] = ScoreParams(**(extra if args.flow == "score-sensors" else {}))
+        params["score"] = ScoreParams(**extra)
     if args.flow == "log-ingest":
         from lepton_flow.logs.ingest import LogIngestParams
 
@@ -185,19 +194,29 @@ def _run_flows(args: argparse.Namespace, api) -> int:
     from lepton_flow.settings import get_settings
 
     address = get_settings().dask_address
-    if address and ("ingest" in params):
+    if address and ("ingest" in params or "pipeline" in params):
         try:
             check_scheduler(address)
         except SchedulerUnreachable as exc:
             print(f"lepton-flow: {exc}", file=sys.stderr)
             return 1
-    if "ingest" in params or "logs" in params:
+    if "ingest" in params or "logs" in params or "pipeline" in params:
         api.start_cluster()
     with local_api(begun=api):
-        code, new_data = 0, False
+        code = 0
+        if "pipeline" in params:
+            from flows.pipeline import pipeline
+
+            state = pipeline(params["pipeline"], return_state=True)
+            outcome = state.result(raise_on_failure=False)
+            if getattr(outcome, "texts", None):
+                print(outcome.text)
+            if not state.is_completed():
+                print(f"lepton-flow: pipeline {state.name.lower()}: {state.message}", file=sys.stderr)
+                code = 1
         if "ingest" in params:
-            code, new_data = _run_ingest(params["ingest"])
-        if code == 0 and "train" in params and (args.flow != "pipeline" or new_data or not _has_current(params["train"].model_name)):
+            code, _ = _run_ingest(params["ingest"])
+        if code == 0 and "train" in params:
             from flows.train_sensor_model import train_sensor_model
 
             code = _run_model_flow(train_sensor_model, params["train"])
@@ -226,13 +245,6 @@ def _run_flows(args: argparse.Namespace, api) -> int:
 
             code = _run_model_flow(classify_images, params["classify"])
     return code
-
-
-def _has_current(model: str) -> bool:
-    from lepton_flow.registry import Registry
-    from lepton_flow.settings import get_settings
-
-    return Registry(get_settings().models).current(model) is not None
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

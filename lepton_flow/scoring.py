@@ -48,8 +48,8 @@ class ScoreParams(BaseModel):
         2880, ge=64, le=1_000_000, description="Grid steps of each sensor's recent scores that its new scores are judged against (2,880: a day of 30 s steps)."
     )
     require_model: bool = Field(
-        True,
-        description="False: finish without scoring when the registry has no current model yet (the trigger after each ingest sets this, so ingests before the first training do not fail scoring).",
+        False,
+        description="True: fail when the registry has no current model. False (default): finish without scoring, saying no model is trained yet (scoring after a first ingest, or after a training that failed).",
     )
 
 
@@ -171,6 +171,8 @@ def score(
     if calibrated:
         history = writer.history(plan.version, columns, plan.rows[0], calibration_window)
         calibrate = Calibrator(card.score_reference, history, calibration_window)
+        # Rows the model trained on score lower than new data: they are judged, but do not become the history.
+        learned_until = _row_of(card.validation_range[0], plan) if card.validation_range else 0
         log.info("flags calibrated per sensor: at most %.3g%% of points like the last %d steps (%s)", 100 * flag_rate, calibration_window, "recent scores" if history is not None else "validation scores to start")
     else:
         log.warning("model card %s version %s has no validation scores to calibrate with: flags use its fixed threshold %.5g; retrain to calibrate", plan.model_name, plan.version, card.threshold)
@@ -180,7 +182,7 @@ def score(
     for i, (a, b) in enumerate(blocks):
         s = score_rows(model, norm, reader, a, b, card.window, batch_size)
         if calibrated:
-            tail = calibrate(s)
+            tail = calibrate(s, np.arange(a, b) >= learned_until)
             flag, rank = np.nan_to_num(tail, nan=1.0) < flag_rate, surprise(tail)
         else:
             tail, flag, rank = None, np.nan_to_num(s, nan=-np.inf) > card.threshold, s
@@ -223,6 +225,12 @@ def score(
         flag_rate=flag_rate if calibrated else None,
         anomalies=anomalies,
     )
+
+
+def _row_of(when: str, plan: ScorePlan) -> int:
+    """The store row of a time as a model card writes it (ISO 8601, UTC)."""
+    seconds = datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp()
+    return int(seconds // plan.grid_seconds) - plan.start_bin
 
 
 def _merge(runs: list[tuple[int, int, int, float]], new: list[tuple[int, int, int, float]]) -> list[tuple[int, int, int, float]]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lepton_flow import store
 from lepton_flow.models import DEFAULT_MODEL, model_kinds
@@ -44,7 +44,10 @@ class TrainParams(BaseModel):
     train_end: datetime | None = Field(None, description="End of the training range (exclusive); empty: a time split.")
     validation_start: datetime | None = Field(None, description="Start of the validation range; empty: the training end.")
     validation_end: datetime | None = Field(None, description="End of the validation range (exclusive); empty: where the data ends.")
-    validation_share: float = Field(0.2, gt=0, lt=1, description="Share of the data's time span kept for validation when the ranges are empty.")
+    train_share: float = Field(0.7, gt=0, lt=1, description="Share of the data's time span to train on, from its start, when the training end is empty.")
+    validation_share: float = Field(
+        0.15, gt=0, lt=1, description="Share of the data's time span to validate on, right after training, when the validation end is empty. The rest is only scored."
+    )
     sensors: list[str] = Field(default_factory=list, description="Sensors (or log templates, T<id>) to model; empty: all.")
     metrics: list[str] = Field(default_factory=list, description="Metrics to model; empty: all (logs: count).")
     window: int = Field(64, ge=8, le=4096, multiple_of=4, description="Window length in grid steps.")
@@ -64,6 +67,25 @@ class TrainParams(BaseModel):
         if value is not None and value.tzinfo is None:
             raise ValueError("give a time zone (e.g. 2026-01-01T00:00:00Z)")
         return value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "TrainParams":
+        """What can be judged before any data is read: the shares fit, the given times are in order."""
+        if self.train_share + self.validation_share > 1:
+            raise ValueError(f"train_share {self.train_share} and validation_share {self.validation_share} add up to more than 1")
+        order = [(n, getattr(self, n)) for n in ("train_start", "train_end", "validation_start", "validation_end") if getattr(self, n) is not None]
+        for (a, ta), (b, tb) in zip(order, order[1:]):
+            if tb < ta or (tb == ta and not (a, b) == ("train_end", "validation_start")):
+                raise ValueError(f"{b} ({tb.isoformat()}) must come after {a} ({ta.isoformat()})")
+        return self
+
+    def check_window(self, grid_seconds: int) -> None:
+        """Given ranges each hold a window: raises ValueError naming the range, before any data is read."""
+        pairs = (("training", self.train_start, self.train_end), ("validation", self.validation_start or self.train_end, self.validation_end))
+        for name, a, b in pairs:
+            if a is not None and b is not None and (b - a).total_seconds() / grid_seconds < self.window:
+                steps = int((b - a).total_seconds() // grid_seconds)
+                raise ValueError(f"the {name} range {a.isoformat()} to {b.isoformat()} holds {steps} grid steps of {grid_seconds} s, fewer than one window of {self.window}")
 
 
 class TrainingPlan(BaseModel):
@@ -149,6 +171,7 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
         raise store.StoreError(f"the store at {settings.store} holds no {params.dataset} data: run {flow} first")
     sensors = _pick(params.sensors, st.sensors, "sensor(s)" if params.dataset == "sensors" else "template(s)")
     metrics = _pick(params.metrics, st.metrics, "metric(s)")
+    params.check_window(st.grid_seconds)  # given ranges too short for a window: said before any data is read
     reader = grid_reader(st.url, st.snapshot_id, metrics, sensors, params.dataset, training=True)
     extent = data_extent(reader)
     if extent is None:
@@ -156,14 +179,15 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
     grid, sb = st.grid_seconds, st.start_bin
     first, stop = extent
     t0 = _row(params.train_start, sb, grid) if params.train_start else first
-    v1 = _row(params.validation_end, sb, grid) if params.validation_end else stop
+    span = stop - t0  # the data's time span from the training start: the shares cut it
     if params.train_end:
         t1 = _row(params.train_end, sb, grid)
     elif params.validation_start:
         t1 = _row(params.validation_start, sb, grid)
     else:
-        t1 = v1 - int(round((v1 - t0) * params.validation_share))
+        t1 = t0 + int(round(span * params.train_share))
     v0 = _row(params.validation_start, sb, grid) if params.validation_start else t1
+    v1 = _row(params.validation_end, sb, grid) if params.validation_end else min(stop, v0 + int(round(span * params.validation_share)))
     t0, t1, v0, v1 = (min(max(r, 0), st.length) for r in (t0, t1, v0, v1))
     out = TrainingPlan(
         store_url=st.url,

@@ -270,3 +270,34 @@ def test_flags_keep_their_rate_on_a_series_whose_level_doubles_after_training(in
     # Once a calibration window has passed since the shift, and before it, the rate is the one asked for (within 2x).
     assert 0 < flags[2 * day :].mean() <= 2 * rate and flags[:day].mean() <= 2 * rate, [float(flags[d * day : (d + 1) * day].mean()) for d in range(5)]
     assert store.scored_attrs(get_settings().store, "sensor-anomaly")["flag_rate"] == rate
+
+
+def test_pipeline_checks_ranges_first_and_scores_after_a_failed_training(prefect_server, dask_cluster, data_root, monkeypatch):
+    """`run pipeline` as a flow: a training range too short for a window is refused before anything is read; a training
+    that fails leaves scoring a completed "no model yet" and the pipeline Failed naming the training; then it runs."""
+    import pandas as pd
+
+    from flows.pipeline import PipelineParams, pipeline
+    from lepton_flow import parallel
+
+    monkeypatch.setattr(parallel, "_SHARED_CLUSTER", [dask_cluster.scheduler_address])
+    src = data_root / "demo"
+    write_demo(str(src), DemoSpec(sensors=4, metrics=2, days=1.0, seed=3))
+    ingest = SensorIngestParams(source=str(src))
+    url = get_settings().store
+    start = pd.Timestamp("2026-03-01", tz="UTC").to_pydatetime()
+    short = TrainParams(**TINY, train_start=start, train_end=start + pd.Timedelta(minutes=10))
+    state = pipeline(PipelineParams(ingest=ingest, train=short), return_state=True)
+    assert state.is_failed() and "training range" in state.message and "fewer than one window of 32" in state.message, state.message
+    assert not store.exists(url)  # refused before ingesting
+
+    state = pipeline(PipelineParams(ingest=ingest, train=TrainParams(**TINY, sensors=["no-such-sensor"])), return_state=True)
+    assert state.is_failed() and "train_sensor_model failed" in state.message and "no-such-sensor" in state.message, state.message
+    out = state.result(raise_on_failure=False)
+    assert out.new_data and not out.trained and "files ingested" in out.text and "no current model 'sensor-anomaly' yet" in out.text
+
+    state = pipeline(PipelineParams(ingest=ingest, train=TrainParams(**TINY)), return_state=True)
+    assert state.is_completed(), state.message
+    out = state.result()
+    assert not out.new_data and out.trained  # nothing new to ingest, but no model yet: it trains, then scores
+    assert "train_sensor_model: sensor-anomaly version 1" in out.text and "score_sensors: sensor-anomaly version 1" in out.text

@@ -117,19 +117,19 @@ def _at(row: int) -> datetime:
 def test_plan_splits_by_time_and_no_window_crosses_the_split_or_a_gap(small_store):
     url, values = small_store
     p = plan(TrainParams(window=16, stride=4))
-    assert p.train_rows[0] == 0 and p.validation_rows[1] == 300
-    assert p.train_rows[1] == p.validation_rows[0] == 240  # the last fifth of the data's span
+    # The data spans rows 0-299: the first 70% trains, the next 15% validates, the last 15% is only scored.
+    assert p.train_rows == (0, 210) and p.validation_rows == (210, 255)
     assert p.sensors == ["s1", "s2"] and p.metrics == ["temperature", "humidity"]
     reader = store.GridReader(url, p.snapshot_id, p.metrics, p.sensors)
     ws = windows_for(p, reader)
     train, val = np.array(ws.train), np.array(ws.validation)
-    assert (train + 16 <= 240).all() and (val >= 240).all() and (val + 16 <= 300).all()
+    assert (train + 16 <= 210).all() and (val >= 210).all() and (val + 16 <= 255).all()
     assert not any(s < 170 and s + 16 > 150 for s in train)
     assert 8 in train  # rows 10-19 miss one channel only: still trained on, masked
     # Normalisation from the training rows only.
-    train_rows = np.concatenate([values[m][:240] for m in p.metrics], axis=1)
+    train_rows = np.concatenate([values[m][:210] for m in p.metrics], axis=1)
     np.testing.assert_allclose(ws.normalization.mean, np.nanmean(train_rows, axis=0), rtol=1e-5)
-    assert p.train_rows[1] == 240 and len(val) and (val + 16 <= 300).all()
+    assert len(val) and (val + 16 <= 255).all()
 
 
 def test_training_reads_flagged_readings_as_missing_but_not_as_gaps_and_scoring_reads_them(data_root, tmp_path):
@@ -143,21 +143,21 @@ def test_training_reads_flagged_readings_as_missing_but_not_as_gaps_and_scoring_
     codes = np.full((256, 1), OBSERVED, np.uint8)
     values["temperature"][100:140] = 10.0
     codes[100:140] = STUCK
-    values["temperature"][200] = 500.0
-    codes[200] = OUTLIER
+    values["temperature"][160] = 500.0
+    codes[160] = OUTLIER
     url = get_settings().store
     store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1"], chunk_len=64, quality={"temperature": codes}), None, "seed", {}, {})
     snap = store.state(url).snapshot_id
     training, scoring = grid_reader(url, snap, ["temperature"], ["s1"], training=True), grid_reader(url, snap, ["temperature"], ["s1"])
     hidden, gaps = training.rows(0, 256, with_gaps=True)
-    assert np.isnan(hidden[100:140]).all() and np.isnan(hidden[200]).all() and np.isfinite(np.delete(hidden[:, 0], [*range(100, 140), 200])).all()
+    assert np.isnan(hidden[100:140]).all() and np.isnan(hidden[160]).all() and np.isfinite(np.delete(hidden[:, 0], [*range(100, 140), 160])).all()
     assert not gaps.any()  # flagged readings are data the model does not learn from, not holes
-    assert scoring.rows(200, 201)[0, 0] == 500.0 and np.isfinite(scoring.rows(0, 256)).all()
+    assert scoring.rows(160, 161)[0, 0] == 500.0 and np.isfinite(scoring.rows(0, 256)).all()
     p = plan(TrainParams(window=16, stride=4))
     ws = windows_for(p, p.reader())
     assert any(s <= 110 < s + 16 for s in ws.train)  # windows over the stuck run still train, masked
-    assert p.train_rows[1] > 200  # the spike is in the training range, and left out of its mean
-    kept = np.delete(values["temperature"][: p.train_rows[1], 0], [*range(100, 140), 200])
+    assert p.train_rows[1] > 160  # the spike is in the training range, and left out of its mean
+    kept = np.delete(values["temperature"][: p.train_rows[1], 0], [*range(100, 140), 160])
     assert ws.normalization.mean[0] == pytest.approx(np.mean(kept), rel=1e-5)
 
 
@@ -168,8 +168,10 @@ def test_plan_takes_explicit_ranges_and_refuses_bad_ones(small_store):
         plan(TrainParams(sensors=["nope"]))
     with pytest.raises(ValueError, match="fewer than one window of 64"):
         plan(TrainParams(window=64, train_end=_at(40)))
-    with pytest.raises(ValueError, match="overlap"):
-        plan(TrainParams(window=16, train_end=_at(200), validation_start=_at(100), validation_end=_at(260)))
+    with pytest.raises(ValueError, match=r"validation_start \(.*\) must come after train_end"):
+        TrainParams(window=16, train_end=_at(200), validation_start=_at(100), validation_end=_at(260))
+    with pytest.raises(ValueError, match="add up to more than 1"):
+        TrainParams(train_share=0.9, validation_share=0.2)
     with pytest.raises(ValueError, match="multiple of 4"):
         TrainParams(window=30)
     with pytest.raises(ValueError, match="time zone"):

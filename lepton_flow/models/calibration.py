@@ -55,25 +55,31 @@ class Calibrator:
         held = np.empty((0, channels)) if history is None else np.asarray(history, np.float64).reshape(-1, channels)
         self._history = np.concatenate([seeded, held])[-self.window :]
 
-    def __call__(self, raw: np.ndarray) -> np.ndarray:
-        """Tail probability of each raw score `(rows, channels)` (NaN where the score is NaN); the rows join the history."""
+    def __call__(self, raw: np.ndarray, joins: np.ndarray | None = None) -> np.ndarray:
+        """Tail probability of each raw score `(rows, channels)` (NaN where the score is NaN, float64).
+
+        The rows join the history after they are judged, except where `joins` (one bool per row) is False: rows a
+        model was trained on score lower than new data would, and would make everything after them look rare.
+        """
         raw = np.asarray(raw, np.float64)
-        out = np.full(raw.shape, np.nan, np.float32)
+        joins = np.ones(raw.shape[0], bool) if joins is None else np.asarray(joins, bool)
+        out = np.full(raw.shape, np.nan)
         for a in range(0, raw.shape[0], self.block):
             b = min(raw.shape[0], a + self.block)
-            out[a:b] = self._block(raw[a:b])
-            self._history = np.concatenate([self._history, raw[a:b]])[-self.window :]
+            out[a:b] = self._block(raw[a:b], joins[a:b])
+            self._history = np.concatenate([self._history, raw[a:b][joins[a:b]]])[-self.window :]
         return out
 
-    def _block(self, s: np.ndarray) -> np.ndarray:
+    def _block(self, s: np.ndarray, joins: np.ndarray) -> np.ndarray:
         rows, channels = s.shape
         hist = self._history
-        # Row i of the block sees the history less its `leaving[i]` oldest rows, plus the block's rows before it.
-        leaving = np.maximum(0, hist.shape[0] + np.arange(rows) - self.window)
-        earlier = np.tril(np.ones((rows, rows), bool), -1)  # [i, j]: j comes before i
+        # Row i of the block sees the history less its `leaving[i]` oldest rows, plus the block's joining rows before it.
+        joined_before = np.concatenate([[0], np.cumsum(joins)[:-1]])
+        leaving = np.maximum(0, hist.shape[0] + joined_before - self.window)
+        earlier = np.tril(np.ones((rows, rows), bool), -1) & joins[None, :]  # [i, j]: j joined before i
         old = hist[: min(rows, hist.shape[0])] if hist.shape[0] else np.empty((0, channels))
         gone = np.arange(old.shape[0])[None, :] < leaving[:, None]  # [i, j]: old row j has left by row i
-        out = np.full(s.shape, np.nan, np.float32)
+        out = np.full(s.shape, np.nan)
         with np.errstate(invalid="ignore"):
             ge_new = (s[None, :, :] >= s[:, None, :]) & earlier[:, :, None]  # [i, j, c]: block row j >= row i
             n_new = (np.isfinite(s)[None, :, :] & earlier[:, :, None]).sum(1)
@@ -97,7 +103,8 @@ class Calibrator:
                 before = np.concatenate([[pool[-1]], np.fmax.accumulate(np.where(finite, scores, -np.inf))[:-1]])
                 top = np.fmax(pool[-1], before)  # the highest score in view of each row (rows gone from view aside)
                 beyond = finite & (at_least == 0)
-                tail[beyond] = np.exp(-(scores[beyond] - top[beyond]) / scale) / (n[beyond] + 1)
+                # (floored at 1e-300: past that every score is equally out of the question)
+                tail[beyond] = np.exp(np.maximum(-(scores[beyond] - top[beyond]) / scale, -690.0)) / (n[beyond] + 1)
             out[finite, col] = tail[finite]
         return out
 

@@ -1,0 +1,87 @@
+"""The `pipeline` flow: ingest the sensor files, train when there is new data (or no model yet), then score.
+
+What `lepton-flow run pipeline` and `make run` run. The training parameters
+are checked before anything is read; a training that fails does not stop
+the scoring (which scores with the current model, or says there is none yet),
+and the pipeline then ends Failed naming the training's error.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+from prefect.states import Failed
+from pydantic import BaseModel, Field
+
+from flows.score_sensors import score_sensors
+from flows.sensor_ingest import SensorIngestParams, sensor_ingest
+from flows.train_sensor_model import train_sensor_model
+from lepton_flow.cleaning import DEFAULT_GRID_SECONDS
+from lepton_flow.parallel import on_shared_cluster
+from lepton_flow.registry import Registry
+from lepton_flow.scoring import ScoreParams
+from lepton_flow.settings import get_settings
+from lepton_flow.training import TrainParams
+
+
+class PipelineParams(BaseModel):
+    """Parameters of `pipeline`: one set per step."""
+
+    ingest: SensorIngestParams = Field(default_factory=SensorIngestParams, description="Where to read sensor files and how to clean them.")
+    train: TrainParams = Field(default_factory=TrainParams, description="The model trained when the ingest stored new data, or when there is no model yet.")
+    score: ScoreParams = Field(default_factory=ScoreParams, description="How the current model scores what it has not scored yet.")
+
+
+class PipelineOutcome(BaseModel):
+    """What each step said, in order, and whether there was new data."""
+
+    texts: list[str] = []
+    new_data: bool = False
+    trained: bool = False
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+
+def _grid_seconds(params: PipelineParams) -> int:
+    from lepton_flow import store
+
+    st = store.state(get_settings().store)
+    return st.grid_seconds if st.exists else (params.ingest.grid_seconds or DEFAULT_GRID_SECONDS)
+
+
+@flow(name="pipeline")
+def pipeline(params: PipelineParams = PipelineParams()) -> PipelineOutcome:
+    """Ingest, train if there is new data or no model, score; returns each step's summary."""
+    from lepton_flow.reporting import summary_text
+
+    try:
+        params.train.check_window(_grid_seconds(params))  # a range too short for a window: said before ingesting
+    except ValueError as exc:
+        return Failed(message=f"train parameters: {exc}")
+    out = PipelineOutcome()
+    ingest = on_shared_cluster(sensor_ingest)(params.ingest, return_state=True)
+    summary = ingest.result(raise_on_failure=False)
+    if hasattr(summary, "files"):
+        out.texts.append(summary_text(summary))
+    if not ingest.is_completed():
+        return Failed(message=f"sensor_ingest {ingest.name.lower()}: {ingest.message or summary}", data=out)
+    out.new_data = any(f.stored for f in summary.files)
+    failed = None
+    if out.new_data or Registry(get_settings().models).current(params.train.model_name) is None:
+        trained = train_sensor_model(params.train, return_state=True)
+        result = trained.result(raise_on_failure=False)
+        if trained.is_completed():
+            out.texts.append(str(result))
+            out.trained = True
+        else:
+            failed = f"train_sensor_model {trained.name.lower()}: {trained.message or result}"
+            out.texts.append(f"lepton-flow: {failed}")
+    scored = score_sensors(params.score, return_state=True)
+    result = scored.result(raise_on_failure=False)
+    if scored.is_completed():
+        out.texts.append(str(result))
+    else:
+        failed = failed or f"score_sensors {scored.name.lower()}: {scored.message or result}"
+        out.texts.append(f"lepton-flow: score_sensors {scored.name.lower()}: {scored.message or result}")
+    return Failed(message=failed, data=out) if failed else out
