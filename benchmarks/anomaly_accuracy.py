@@ -72,6 +72,17 @@ def evaluate(name: str, steps: str) -> dict:
     idx = np.nonzero(labels)[0]
     peak = int(np.nanargmax(score))
     tp, fp, fn = int((flag & labels).sum()), int((flag & ~labels).sum()), int((~flag & labels).sum())
+    # The same figures `lepton-flow evaluate --labels` prints, from the series' labelled windows.
+    from lepton_flow.cleaning import runs
+    from lepton_flow.evaluation import evaluate as evaluate_labels
+
+    labels_csv = os.path.join(root, "labels.csv")
+    sensor = str(ds.sensor.values[0])
+    with open(labels_csv, "w") as fh:
+        fh.write("sensor,start,end\n")
+        for a, b in zip(*runs(labels)):
+            fh.write(f"{sensor},{at(a).isoformat()},{at(b - 1).isoformat()}\n")
+    (ev,) = evaluate_labels(labels_csv)
     after = slice(val_end, n)  # points the model never saw
     tp2, fp2, fn2 = int((flag[after] & labels[after]).sum()), int((flag[after] & ~labels[after]).sum()), int((~flag[after] & labels[after]).sum())
     return {
@@ -86,6 +97,7 @@ def evaluate(name: str, steps: str) -> dict:
         "flag_rate": round(float(flag.mean()), 4),
         "precision": round(tp / (tp + fp), 3) if tp + fp else None,
         "recall": round(tp / (tp + fn), 3) if tp + fn else None,
+        "evaluate": {"hits_in_top_k": ev.hits_in_top_k, "incidents": ev.incidents, "event_precision": ev.event_precision, "event_recall": ev.event_recall, "median_auc": ev.median_auc},
         "after_validation": {"precision": round(tp2 / (tp2 + fp2), 3) if tp2 + fp2 else None, "recall": round(tp2 / (tp2 + fn2), 3) if tp2 + fn2 else None},
     }
 

@@ -381,6 +381,22 @@ def _logs_status(url: str, logs) -> dict:
     }
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lepton_flow import store
+    from lepton_flow.evaluation import describe, evaluate
+
+    try:
+        results = evaluate(args.labels, args.model, args.top)
+    except (store.StoreError, ValueError) as exc:
+        print(f"lepton-flow evaluate: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([r.model_dump() for r in results], indent=1))
+    else:
+        print(describe(results))
+    return 0
+
+
 def cmd_gc(args: argparse.Namespace) -> int:
     from lepton_flow import store
     from lepton_flow.retention import GcParams, describe, run_gc
@@ -497,6 +513,13 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--dry-run", action="store_true", help="only say what would be expired")
     gc.add_argument("--grace-hours", type=float, default=6.0, help="never delete objects younger than this (a run still writing is safe; default 6)")
     gc.set_defaults(func=cmd_gc)
+
+    ev = sub.add_parser("evaluate", help="how well each scored model finds labelled incidents: top-k hits, event precision and recall, per-point AUC")
+    ev.add_argument("--labels", required=True, help="CSV with a header sensor,start,end: one incident window per line (ISO 8601 times)")
+    ev.add_argument("--model", action="append", help="a model to evaluate (repeatable; default: every model that has scored the store)")
+    ev.add_argument("--top", type=int, help="events counted as the top k (default: the number of incidents)")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
     return parser
 
 

@@ -31,14 +31,15 @@ def one_chunk_store(data_root, tmp_path):
 def test_plan_training_resolves_the_snapshot_and_refuses_unknown_metrics(one_chunk_store):
     plan = plan_training.fn(TrainParams(window=8, stride=2))
     assert plan.snapshot_id == store.state(one_chunk_store).snapshot_id and plan.sensors == ["a", "b"]
-    assert plan.train_rows[0] == 0 and plan.validation_rows[1] == 64
+    assert plan.train_rows == (0, 45) and plan.validation_rows == (45, 55)  # 70% and the next 15% of 64 rows
     with pytest.raises(ValueError, match="unknown metric.*pressure.*temperature"):
         plan_training.fn(TrainParams(metrics=["pressure"]))
 
 
 def test_plan_scoring_names_the_models_the_registry_holds(one_chunk_store):
+    assert plan_scoring.fn(ScoreParams()) is None  # no model yet: nothing to score, not a failure
     with pytest.raises(RegistryError, match="no model 'sensor-anomaly'.*train one first"):
-        plan_scoring.fn(ScoreParams())
+        plan_scoring.fn(ScoreParams(require_model=True))
 
 
 def test_promote_and_report_training_refuse_a_version_that_does_not_exist(one_chunk_store):

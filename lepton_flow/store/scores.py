@@ -109,7 +109,8 @@ class ScoreWriter:
         lo, hi = int(columns.min()), int(columns.max()) + 1
         values = {"score": score.astype(np.float32), "flag": flag.astype(np.uint8)}
         if tail is not None:
-            values["tail_p"] = tail.astype(np.float32)
+            # float32 holds down to ~1e-38: rarer tails are stored as that, not as 0
+            values["tail_p"] = np.maximum(tail, np.finfo(np.float32).tiny).astype(np.float32)
         for name, data in values.items():
             array = self._arrays[name]
             if hi - lo == len(columns):
