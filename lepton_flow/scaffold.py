@@ -41,7 +41,7 @@ def new(name: str, kind: str, base: Path | None = None) -> tuple[list[Path], str
     module = name.replace("-", "_")
     base = base or root()
     module_path, test_path = (base / p.format(module=module) for p in KINDS[kind][:2])
-    what = KINDS[kind][2]
+    what = KINDS[kind][2].format(module=module)
     existing = [p for p in (module_path, test_path) if p.exists()]
     if existing:
         raise FileExistsError(f"{', '.join(str(p) for p in existing)} already exist(s): pick another name")

@@ -60,7 +60,7 @@ def test_new_for_every_kind_in_a_copy_of_the_repository(tmp_path, prefect_server
     for kind, name in NEW.items():
         done = _run(["-m", "lepton_flow.cli", "new", name, "--kind", kind], copy)
         assert done.returncode == 0, done.stderr
-        assert "next: edit" in done.stdout
+        assert "next: edit" in done.stdout and "{" not in done.stdout  # every placeholder filled (".{module}" was printed as is)
         written += [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
     assert len(written) == 10 and all(Path(p).is_file() and str(copy) in p for p in written)
     again = _run(["-m", "lepton_flow.cli", "new", "logfmt", "--kind", "log-format"], copy)
