@@ -169,10 +169,12 @@ def score(
 
     calibrated = len(card.score_reference) == len(card.sensors)
     if calibrated:
-        history = writer.history(plan.version, columns, plan.rows[0], calibration_window)
-        calibrate = Calibrator(card.score_reference, history, calibration_window)
         # Rows the model trained on score lower than new data: they are judged, but do not become the history.
         learned_until = _row_of(card.validation_range[0], plan) if card.validation_range else 0
+        history = writer.history(plan.version, columns, plan.rows[0], calibration_window)
+        if history is not None:
+            history = history[max(0, learned_until - (plan.rows[0] - history.shape[0])) :]
+        calibrate = Calibrator(card.score_reference, history, calibration_window)
         log.info("flags calibrated per sensor: at most %.3g%% of points like the last %d steps (%s)", 100 * flag_rate, calibration_window, "recent scores" if history is not None else "validation scores to start")
     else:
         log.warning("model card %s version %s has no validation scores to calibrate with: flags use its fixed threshold %.5g; retrain to calibrate", plan.model_name, plan.version, card.threshold)

@@ -134,6 +134,17 @@ def test_train_then_score_end_to_end(demo_store, data_root):
     fresh = np.load(data_root / "fresh.npy")
     np.testing.assert_allclose(fresh, scores.score.values, rtol=1e-5, atol=1e-6, equal_nan=True)
 
+    # The second half scored again, its history read back from the first half's stored scores: the same tails and flags.
+    from datetime import timezone
+
+    half = scores.sizes["time"] // 2
+    when = scores.time.values[half].astype("datetime64[ms]").astype(object).replace(tzinfo=timezone.utc)
+    rescored_state = score_sensors(ScoreParams(start=when), return_state=True)
+    assert rescored_state.is_completed(), rescored_state.message
+    rescored = store.open_scores(url, "sensor-anomaly").load()
+    np.testing.assert_allclose(rescored.tail_p.values[half:], scores.tail_p.values[half:], rtol=1e-5, equal_nan=True)
+    np.testing.assert_array_equal(rescored.flag.values, scores.flag.values)
+
     # Late data merged into a window already scored: the next scoring run starts there, not where the last stopped.
     from lepton_flow.scoring import plan as score_plan
     from tests.helpers import cleaned_block

@@ -237,6 +237,13 @@ def test_calibrated_tail_is_the_share_of_the_last_window_of_scores_at_least_as_h
     cal = Calibrator(reference, window=500, block=64)
     seeded = cal._history.copy()
     tail = np.concatenate([cal(raw[:700]), cal(raw[700:])])  # two calls: the history carries over
+    # However the rows are cut into calls and blocks, every tail is the same (extremes past the maximum included).
+    np.testing.assert_allclose(Calibrator(reference, window=500, block=100)(raw), tail, rtol=1e-12)
+    raw_extreme = raw.copy()
+    raw_extreme[[300, 520, 521, 900], 0] = [40.0, 60.0, 30.0, 55.0]
+    one = Calibrator(reference, window=500, block=64)(raw_extreme)
+    cut = Calibrator(reference, window=500, block=128)
+    np.testing.assert_allclose(np.concatenate([cut(raw_extreme[:521]), cut(raw_extreme[521:])]), one, rtol=1e-12)
     full = np.concatenate([seeded, raw])
     k = seeded.shape[0]
     for t in (0, 1, 63, 64, 65, 230, 499, 500, 501, 699, 700, 701, 1499):

@@ -54,6 +54,9 @@ class Calibrator:
             seeded[longest - len(ref) :, col] = rng.permutation(np.asarray(ref, np.float64))
         held = np.empty((0, channels)) if history is None else np.asarray(history, np.float64).reshape(-1, channels)
         self._history = np.concatenate([seeded, held])[-self.window :]
+        # The steepness of each channel's tail past its largest score: from its validation scores (fixed, so that a
+        # row's tail does not depend on how the rows were cut into calls and blocks).
+        self._scale = [_tail_scale(np.sort(np.asarray(r, np.float64))) for r in reference]
 
     def __call__(self, raw: np.ndarray, joins: np.ndarray | None = None) -> np.ndarray:
         """Tail probability of each raw score `(rows, channels)` (NaN where the score is NaN, float64).
@@ -95,18 +98,30 @@ class Calibrator:
             at_least = pool.size - np.searchsorted(pool, scores, side="left") - ge_gone[:, col] + ge_new.sum(1)[:, col]
             n = pool.size - n_gone[:, col] + n_new[:, col]
             tail = (at_least + 1) / (n + 1)
-            if pool.size >= 8:
-                # Past the largest score in view, an exponential tail fitted from the median to the maximum keeps
-                # extreme scores apart instead of all at 1 / (n + 1).
-                mid = pool[pool.size // 2]
-                scale = max((pool[-1] - mid) / np.log(pool.size / 2), 1e-12)
-                before = np.concatenate([[pool[-1]], np.fmax.accumulate(np.where(finite, scores, -np.inf))[:-1]])
-                top = np.fmax(pool[-1], before)  # the highest score in view of each row (rows gone from view aside)
-                beyond = finite & (at_least == 0)
+            scale = self._scale[col]
+            if scale is not None:
+                # Past the largest score in view, an exponential tail keeps extreme scores apart instead of all at
+                # 1 / (n + 1).
+                # The highest score in view of each row: the history's rows that have not left, and the block's
+                # joining rows before it.
+                column = np.where(np.isfinite(hist[:, col]), hist[:, col], -np.inf)
+                suffix = np.concatenate([np.maximum.accumulate(column[::-1])[::-1], [-np.inf]])
+                joined = np.where(finite & joins, scores, -np.inf)
+                before = np.concatenate([[-np.inf], np.maximum.accumulate(joined)[:-1]])
+                top = np.maximum(suffix[np.minimum(leaving, hist.shape[0])], before)
+                beyond = finite & (at_least == 0) & np.isfinite(top)
                 # (floored at 1e-300: past that every score is equally out of the question)
                 tail[beyond] = np.exp(np.maximum(-(scores[beyond] - top[beyond]) / scale, -690.0)) / (n[beyond] + 1)
             out[finite, col] = tail[finite]
         return out
+
+
+def _tail_scale(values: np.ndarray) -> float | None:
+    """Scale of an exponential tail fitted from the median to the maximum of sorted `values` (None: too few)."""
+    values = values[np.isfinite(values)]
+    if values.size < 8:
+        return None
+    return max((values[-1] - values[values.size // 2]) / np.log(values.size / 2), 1e-12)
 
 
 def surprise(tail: np.ndarray) -> np.ndarray:
