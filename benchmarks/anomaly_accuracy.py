@@ -81,7 +81,7 @@ def evaluate(name: str, steps: str) -> dict:
     with open(labels_csv, "w") as fh:
         fh.write("sensor,start,end\n")
         for a, b in zip(*runs(labels)):
-            fh.write(f"{sensor},{at(a).isoformat()},{at(b - 1).isoformat()}\n")
+            fh.write(f"{sensor},{at(int(a)).isoformat()},{at(int(b) - 1).isoformat()}\n")
     (ev,) = evaluate_labels(labels_csv)
     after = slice(val_end, n)  # points the model never saw
     tp2, fp2, fn2 = int((flag[after] & labels[after]).sum()), int((flag[after] & ~labels[after]).sum()), int((~flag[after] & labels[after]).sum())

@@ -97,9 +97,11 @@ def _kill_the_cpu_worker_mid_ingest(stack: Stack) -> dict:
 
 
 def _commits_of(url: str, source: str) -> list[dict]:
+    """The commits that ingested files of `source`: the ledger names each file's run, the commit names its run."""
     from lepton_flow import store
 
-    return [c for c in store.history(url, limit=1000) if any(str(f).startswith(source) for f in c["metadata"].get("files", []))]
+    runs = {r.get("run") for r in store.ledger.entries(url).values() if str(r.get("file", "")).startswith(source)}
+    return [c for c in store.history(url, limit=1000) if c["metadata"].get("flow_run_id") in runs]
 
 
 def _ledger_hashes(url: str, snapshot_id: str | None) -> set[str]:
