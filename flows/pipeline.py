@@ -82,6 +82,7 @@ def pipeline(params: PipelineParams = PipelineParams()) -> PipelineOutcome:
     if scored.is_completed():
         out.texts.append(str(result))
     else:
-        failed = failed or f"score_sensors {scored.name.lower()}: {scored.message or result}"
-        out.texts.append(f"lepton-flow: score_sensors {scored.name.lower()}: {scored.message or result}")
+        refused = f"score_sensors {scored.name.lower()}: {scored.message or result}"
+        failed = failed or refused
+        out.texts.append(f"lepton-flow: {refused}")
     return Failed(message=failed, data=out) if failed else out

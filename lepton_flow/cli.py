@@ -91,8 +91,8 @@ def _ingest_params(args: argparse.Namespace, extra: dict):
     return SensorIngestParams(**fields)
 
 
-def _run_ingest(params) -> tuple[int, bool]:
-    """Run sensor_ingest and print its summary; returns (exit code, whether it committed new data)."""
+def _run_ingest(params) -> int:
+    """Run sensor_ingest and print its summary; returns the exit code."""
     from flows.sensor_ingest import sensor_ingest
     from lepton_flow.reporting import summary_text
 
@@ -104,8 +104,8 @@ def _run_ingest(params) -> tuple[int, bool]:
         print(summary_text(result))
     if not state.is_completed():
         print(f"lepton-flow: sensor_ingest {state.name.lower()}: {state.message or result}", file=sys.stderr)
-        return 1, False
-    return 0, any(f.stored for f in result.files)
+        return 1
+    return 0
 
 
 def _run_model_flow(flow, params) -> int:
@@ -215,7 +215,7 @@ def _run_flows(args: argparse.Namespace, api) -> int:
                 print(f"lepton-flow: pipeline {state.name.lower()}: {state.message}", file=sys.stderr)
                 code = 1
         if "ingest" in params:
-            code, _ = _run_ingest(params["ingest"])
+            code = _run_ingest(params["ingest"])
         if code == 0 and "train" in params:
             from flows.train_sensor_model import train_sensor_model
 

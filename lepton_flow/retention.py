@@ -22,7 +22,7 @@ class GcParams(BaseModel):
         1.0,
         ge=0,
         le=36500,
-        description="Expire snapshots older than this many days, except the latest and those models and scores name. Every snapshot kept makes each commit rewrite a little more (Icechunk lists them all in one object): one day keeps a commit's cost flat.",
+        description="Expire snapshots older than this many days, except the latest and those models and scores name. Every snapshot kept makes each commit rewrite a little more (Icechunk lists them all in one object that every commit rewrites).",
     )
     dry_run: bool = Field(False, description="Only say what would be expired; change nothing.")
     grace_hours: float = Field(6.0, ge=0, le=720, description="Never delete objects younger than this: the chunks of a run still writing are safe.")

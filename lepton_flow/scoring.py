@@ -105,7 +105,7 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
         raise store.StoreError(f"the store at {settings.store} holds no {dataset} data to score")
     grid, sb = st.grid_seconds, st.start_bin
     if params.start is not None:
-        first = int(np.floor(params.start.timestamp() / grid)) - sb
+        first = store.grid_row(params.start, sb, grid)
     else:
         scored = store.scored_attrs(st.url, params.model_name, st.snapshot_id)
         until = scored.get("scored_until_bin")
@@ -120,7 +120,7 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
                 changed = None
             if changed is not None:
                 first = min(first, changed)
-    stop = st.length if params.end is None else int(np.floor(params.end.timestamp() / grid)) - sb
+    stop = st.length if params.end is None else store.grid_row(params.end, sb, grid)
     first, stop = max(0, first), min(st.length, stop)
     return ScorePlan(
         store_url=st.url,
@@ -170,7 +170,7 @@ def score(
     calibrated = len(card.score_reference) == len(card.sensors)
     if calibrated:
         # Rows the model trained on score lower than new data: they are judged, but do not become the history.
-        learned_until = _row_of(card.validation_range[0], plan) if card.validation_range else 0
+        learned_until = store.grid_row(card.validation_range[0], plan.start_bin, plan.grid_seconds) if card.validation_range else 0
         history = writer.history(plan.version, columns, plan.rows[0], calibration_window)
         if history is not None:
             history = history[max(0, learned_until - (plan.rows[0] - history.shape[0])) :]
@@ -227,12 +227,6 @@ def score(
         flag_rate=flag_rate if calibrated else None,
         anomalies=anomalies,
     )
-
-
-def _row_of(when: str, plan: ScorePlan) -> int:
-    """The store row of a time as a model card writes it (ISO 8601, UTC)."""
-    seconds = datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp()
-    return int(seconds // plan.grid_seconds) - plan.start_bin
 
 
 def _merge(runs: list[tuple[int, int, int, float]], new: list[tuple[int, int, int, float]]) -> list[tuple[int, int, int, float]]:

@@ -131,10 +131,6 @@ class TrainResult(BaseModel):
     card_url: str
 
 
-def _row(ts: datetime, start_bin: int, grid: int) -> int:
-    return int(np.floor(ts.timestamp() / grid)) - start_bin
-
-
 def _pick(asked: list[str], held: list[str], what: str) -> list[str]:
     if not asked:
         return list(held)
@@ -178,16 +174,16 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
         raise ValueError(f"snapshot {st.snapshot_id} holds no values for these sensors and metrics")
     grid, sb = st.grid_seconds, st.start_bin
     first, stop = extent
-    t0 = _row(params.train_start, sb, grid) if params.train_start else first
+    t0 = store.grid_row(params.train_start, sb, grid) if params.train_start else first
     span = stop - t0  # the data's time span from the training start: the shares cut it
     if params.train_end:
-        t1 = _row(params.train_end, sb, grid)
+        t1 = store.grid_row(params.train_end, sb, grid)
     elif params.validation_start:
-        t1 = _row(params.validation_start, sb, grid)
+        t1 = store.grid_row(params.validation_start, sb, grid)
     else:
         t1 = t0 + int(round(span * params.train_share))
-    v0 = _row(params.validation_start, sb, grid) if params.validation_start else t1
-    v1 = _row(params.validation_end, sb, grid) if params.validation_end else min(stop, v0 + int(round(span * params.validation_share)))
+    v0 = store.grid_row(params.validation_start, sb, grid) if params.validation_start else t1
+    v1 = store.grid_row(params.validation_end, sb, grid) if params.validation_end else min(stop, v0 + int(round(span * params.validation_share)))
     t0, t1, v0, v1 = (min(max(r, 0), st.length) for r in (t0, t1, v0, v1))
     out = TrainingPlan(
         store_url=st.url,

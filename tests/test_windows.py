@@ -178,6 +178,13 @@ def test_plan_takes_explicit_ranges_and_refuses_bad_ones(small_store):
         TrainParams(train_end=datetime(2026, 1, 1))
 
 
+def test_grid_row_is_grid_time_inverse():
+    from datetime import datetime, timezone
+
+    assert store.grid_row(store.grid_time(6400, GRID, 17), 6400, GRID) == 17
+    assert store.grid_row(datetime.fromtimestamp((6400 + 17) * GRID + 29, tz=timezone.utc), 6400, GRID) == 17  # within the bin
+
+
 def test_plan_names_an_empty_store(data_root):
     with pytest.raises(store.StoreError, match="run sensor_ingest first"):
         plan(TrainParams())

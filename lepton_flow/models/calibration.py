@@ -84,7 +84,7 @@ class Calibrator:
         gone = np.arange(old.shape[0])[None, :] < leaving[:, None]  # [i, j]: old row j has left by row i
         out = np.full(s.shape, np.nan)
         with np.errstate(invalid="ignore"):
-            ge_new = (s[None, :, :] >= s[:, None, :]) & earlier[:, :, None]  # [i, j, c]: block row j >= row i
+            ge_new = ((s[None, :, :] >= s[:, None, :]) & earlier[:, :, None]).sum(1)  # [i, c]: earlier block rows >= row i
             n_new = (np.isfinite(s)[None, :, :] & earlier[:, :, None]).sum(1)
             ge_gone = ((old[None, :, :] >= s[:, None, :]) & gone[:, :, None]).sum(1)
             n_gone = (np.isfinite(old)[None, :, :] & gone[:, :, None]).sum(1)
@@ -95,7 +95,7 @@ class Calibrator:
             finite = np.isfinite(scores)
             if not finite.any():
                 continue
-            at_least = pool.size - np.searchsorted(pool, scores, side="left") - ge_gone[:, col] + ge_new.sum(1)[:, col]
+            at_least = pool.size - np.searchsorted(pool, scores, side="left") - ge_gone[:, col] + ge_new[:, col]
             n = pool.size - n_gone[:, col] + n_new[:, col]
             tail = (at_least + 1) / (n + 1)
             scale = self._scale[col]

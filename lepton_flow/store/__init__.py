@@ -20,7 +20,7 @@ that need them, so importing this package is cheap.
 
 from lepton_flow.store import ledger
 from lepton_flow.store.grid import DATASETS, GridReader, grid_state
-from lepton_flow.store.layout import NS, SENSOR_CHUNK, grid_time, time_coord
+from lepton_flow.store.layout import NS, SENSOR_CHUNK, grid_row, grid_time, time_coord
 from lepton_flow.store.logs import GROUP as LOGS_GROUP
 from lepton_flow.store.logs import LOG_LEVELS, TEMPLATE_CHUNK, LogStoreState, commit_logs, log_totals, logs_state, open_logs, template_label
 from lepton_flow.store.repo import MESSAGE_LIMIT, METADATA_LIMIT, SnapshotUnavailable, StoreConflict, StoreError, bounded_message, commit_lock, exists, history, open_repo
@@ -34,7 +34,7 @@ __all__ = [
     "CleanedBlock", "GcReport", "GridReader", "GridState", "LogStoreState", "ScoreWriter",
     "SnapshotUnavailable", "StoreConflict", "StoreError",
     "bounded_message", "collect", "commit_lock", "commit_logs", "commit_sensors", "exists", "first_changed_row",
-    "grid_state", "grid_time", "history", "ledger", "log_totals", "logs_state", "open_logs", "open_repo", "open_scores",
+    "grid_row", "grid_state", "grid_time", "history", "ledger", "log_totals", "logs_state", "open_logs", "open_repo", "open_scores",
     "open_sensors", "read_block", "record_ingested", "scored_attrs", "scored_models", "scored_until", "scores_group", "state",
     "template_label", "time_coord",
 ]

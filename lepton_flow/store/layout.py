@@ -17,6 +17,8 @@ with its dimension names.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 
 NS = 1_000_000_000
@@ -27,6 +29,13 @@ TIME_ATTRS = {"units": "nanoseconds since 1970-01-01", "calendar": "proleptic_gr
 def grid_time(start_bin: int, grid_seconds: int, row: int) -> str:
     """The UTC time of store row `row` as ISO text (`2026-03-01T00:00:00Z`)."""
     return str(np.datetime64((start_bin + row) * grid_seconds * NS, "ns").astype("datetime64[s]")) + "Z"
+
+
+def grid_row(when, start_bin: int, grid_seconds: int) -> int:
+    """The store row holding time `when` (an aware datetime, or ISO text as `grid_time` writes it): `grid_time`'s inverse."""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    return int(np.floor(when.timestamp() / grid_seconds)) - start_bin
 
 
 def time_coord(start_bin: int, length: int, grid_seconds: int) -> np.ndarray:
