@@ -60,6 +60,9 @@ class TrainParams(BaseModel):
     patience: int = Field(3, ge=1, le=100, description="Epochs without a better validation loss before stopping.")
     flag_quantile: float = Field(0.995, gt=0.5, lt=1, description="Share of validation scores below the flag threshold.")
     seed: int = Field(0, ge=0)
+    input_cache_mb: int = Field(
+        256, ge=0, le=1 << 20, description="Memory (MiB) for store rows kept between epochs, so later epochs read less; 0: read the store every epoch."
+    )
 
     @field_validator("train_start", "train_end", "validation_start", "validation_end")
     @classmethod
@@ -106,7 +109,8 @@ class TrainingPlan(BaseModel):
     def key(self) -> str:
         """Names the run's checkpoint: the same plan re-run resumes where a killed one stopped."""
         body = self.model_dump(mode="json")
-        body["params"].pop("epochs", None)
+        for name in ("epochs", "input_cache_mb"):  # neither changes what an epoch computes
+            body["params"].pop(name, None)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
     def time(self, row: int) -> str:
@@ -388,8 +392,13 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     reader = plan.reader()
     ws = windows_for(plan, reader)
     log.info("%d training and %d validation windows of %d steps over %d channels", len(ws.train), len(ws.validation), p.window, reader.channels)
-    train_ds = window_dataset(reader, np.asarray(ws.train), p.window, ws.normalization, p.batch_size, shuffle=True, seed=p.seed)
-    val_ds = window_dataset(reader, np.asarray(ws.validation), p.window, ws.normalization, p.batch_size)
+    # The cache budget is shared by the two datasets in proportion to their windows.
+    budget = p.input_cache_mb << 20
+    train_share = len(ws.train) / max(1, len(ws.train) + len(ws.validation))
+    train_ds = window_dataset(
+        reader, np.asarray(ws.train), p.window, ws.normalization, p.batch_size, shuffle=True, seed=p.seed, cache_bytes=int(budget * train_share)
+    )
+    val_ds = window_dataset(reader, np.asarray(ws.validation), p.window, ws.normalization, p.batch_size, cache_bytes=int(budget * (1 - train_share)))
 
     keras.utils.set_random_seed(p.seed)
     builder = model_kinds("windows")[p.model_kind]

@@ -71,18 +71,25 @@ def window_starts(start: int, stop: int, length: int, stride: int, gaps: np.ndar
     return starts[bad == 0]
 
 
+def model_rows(values: np.ndarray, norm: Normalization) -> np.ndarray:
+    """Rows as the model reads them, float32 `(rows, 2 * channels)`: normalised values with missing ones set to 0,
+    then the mask (1 observed, 0 missing). A window is `length` consecutive model rows."""
+    mean, std = norm.arrays()
+    z = (values - mean) / std
+    mask = np.isfinite(z)
+    out = np.empty((len(values), 2 * z.shape[1]), np.float32)
+    out[:, : z.shape[1]] = np.where(mask, z, 0)
+    out[:, z.shape[1] :] = mask
+    return out
+
+
 def make_windows(values: np.ndarray, first_row: int, starts: np.ndarray, length: int, norm: Normalization) -> np.ndarray:
     """Model input for windows at `starts` (rows), from `values` holding rows from `first_row`.
 
     Returns float32 `(windows, length, 2 * channels)`: normalised values with
     missing ones set to 0, then the mask (1 observed, 0 missing).
     """
-    mean, std = norm.arrays()
-    z = (values - mean) / std
-    mask = np.isfinite(z)
-    z = np.where(mask, z, 0).astype(np.float32)
-    both = np.concatenate([z, mask.astype(np.float32)], axis=1)
-    view = np.lib.stride_tricks.sliding_window_view(both, length, axis=0)  # (rows-length+1, 2C, length)
+    view = np.lib.stride_tricks.sliding_window_view(model_rows(values, norm), length, axis=0)  # (rows-length+1, 2C, length)
     return np.ascontiguousarray(view[starts - first_row].transpose(0, 2, 1))
 
 
