@@ -115,6 +115,33 @@ def test_a_file_untouched_for_a_while_gives_its_last_line_without_a_line_end(dat
     assert (refs["done.log"].lines, refs["done.log"].pending, refs["done.log"].line_base) == (1, 0, 3) and _counted() == 4
 
 
+def test_a_stack_trace_written_in_two_pieces_is_counted_once_with_its_event(data_root):
+    """A writer's buffer can fill mid-trace, so one run sees part of an event's continuation lines. The event waits for
+    the next run while its file is being written; a trace cut right after its first line joins it on the next read
+    (counted with it, not quarantined as lines no format parses)."""
+    src = data_root / "logs"
+    src.mkdir()
+    app = src / "app.log"
+    app.write_text(_lines(3) + "2026-03-02T00:10:00Z ERROR worker crashed\nTraceback (most recent call last):\n  File \"w.py\", line 3, in run\n")
+    refs, _ = _ingest(src, "t1")
+    ref = refs["app.log"]
+    assert (ref.lines, ref.events, ref.unparsed, ref.pending) == (3, 3, 0, len(app.read_bytes()) - ref.end) and ref.pending > 0 and ref.balanced
+    assert _counted() == 3
+    with app.open("a") as fh:
+        fh.write('    raise ValueError("x")\nValueError: x\n' + _lines(2) + "2026-03-02T00:20:00Z ERROR second crash\n")
+    refs, _ = _ingest(src, "t2")
+    ref = refs["app.log"]
+    # The crash and its four trace lines once, two lines after it, and the second crash (no trace yet: read now).
+    assert (ref.line_base, ref.lines, ref.events, ref.event_lines, ref.unparsed, ref.pending) == (3, 8, 4, 8, 0, 0) and ref.balanced
+    assert _counted() == 7
+    with app.open("a") as fh:
+        fh.write("Traceback (most recent call last):\n  File \"w.py\", line 9, in run\nKeyError: 'y'\n" + _lines(1))
+    refs, _ = _ingest(src, "t3")
+    ref = refs["app.log"]
+    assert (ref.line_base, ref.lines, ref.events, ref.event_lines, ref.unparsed) == (11, 4, 1, 4, 0) and ref.balanced
+    assert _counted() == 8 and not list((data_root / "quarantine").rglob("*.parquet"))
+
+
 KILLED = """
 import sys
 from lepton_flow import store

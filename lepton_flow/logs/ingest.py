@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lepton_flow import store
+from lepton_flow.logs.layout import LEVELS
 from lepton_flow.settings import Settings, get_settings, join
 from lepton_flow.sources import SourceFile, SourceURL, open_output, remove_tree
 
@@ -166,13 +167,10 @@ def discover(source: str, run: LogRun):
     return tail.discover(source, store.ledger.entries(run.store_url, run.base_snapshot, "logs"), settings.log_settle_seconds)
 
 
-_LEVEL_NAMES = {"err": "error", "warn": "warning", "critical": "crit", "fatal": "crit", "severe": "error", "failure": "error", "trace": "debug", "verbose": "debug"}
-
-
 def _levels(levels: pd.Series) -> pd.Series:
     """Levels in lower case under their common names (missing: unknown), as a categorical: one name per distinct value, not per event."""
     values = levels.astype("category")
-    names = [_LEVEL_NAMES.get(str(c).lower(), str(c).lower()) for c in values.cat.categories]
+    names = [LEVELS.get(str(c).lower(), str(c).lower()) for c in values.cat.categories]
     categories = sorted({*names, "unknown"})
     lookup = np.array([categories.index(n) for n in names] + [categories.index("unknown")], np.int64)  # code -1 (missing): unknown
     return pd.Series(pd.Categorical.from_codes(lookup[values.cat.codes.to_numpy()], categories=categories), index=levels.index)

@@ -51,7 +51,7 @@ ROLES = {
 LEVELS = {
     "v": "debug", "d": "debug", "i": "info", "w": "warning", "e": "error", "f": "crit", "a": "crit", "s": "debug",
     "trace": "debug", "finest": "debug", "finer": "debug", "fine": "debug", "config": "info", "information": "info",
-    "warn": "warning", "err": "error", "severe": "error", "fatal": "crit", "critical": "crit", "verbose": "debug",
+    "warn": "warning", "err": "error", "severe": "error", "failure": "error", "fatal": "crit", "critical": "crit", "verbose": "debug",
 }
 """Level words and letters as written, lower case, to the common names (others are kept, lower case)."""
 

@@ -4,7 +4,10 @@ Accounting per file: lines read = lines in events + quarantined lines + blank
 lines. A stack trace or other continuation (a line that does not parse and
 starts with white space, `Traceback`, `Caused by` or `at `) joins the event
 before it; any other line that does not parse is quarantined with its line
-number and reason, as is a line over `MAX_LINE` characters.
+number and reason, as is a line over `MAX_LINE` characters. Reading a file
+that is still being written, an event with continuation lines at the end
+waits for the next read (its trace may go on), and continuation lines that
+start a read join the event the read before ended with.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, detect, log_format
 from lepton_flow.sources import CORRUPT, SourceError, open_source
 
 MAX_LINE = 64 * 1024
+EARLIER = -2
+"""Owner of continuation lines at the start of a read from an offset: the last event of the read before."""
 SAMPLE = 200
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 """Terminal colour and cursor codes: left out of the text a line is parsed and stored from."""
@@ -212,9 +217,13 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             event["line"] = number
             slow[i] = event
             owner[i] = i
-        elif i > 0 and owner[i - 1] >= 0 and _CONTINUATION.match(text):
-            head = owner[i] = owner[i - 1]  # the line before belongs to an event: this one joins it
-            if fast[head]:
+        elif (owner[i - 1] != -1 if i else start > 0) and _CONTINUATION.match(text):
+            # The line before belongs to an event: this one joins it. At the start of a read from an offset, the
+            # event is the last one an earlier read took (its trace went on after that read): counted, not stored.
+            head = owner[i] = owner[i - 1] if i else EARLIER
+            if head == EARLIER:
+                pass
+            elif fast[head]:
                 extra.setdefault(int(head), []).append(text)
             else:
                 slow[head]["message"] += "\n" + text
@@ -242,11 +251,38 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             _year_before(out.frame, yearless, written)
         if out.frame["timestamp"].isna().any():  # a format whose lines carry no time
             out.frame["timestamp"] = out.frame["timestamp"].fillna(pd.Timestamp(written))
+    if not final and (owner >= 0).any() and (owner[(k := int(owner.max())) + 1 :] == k).any():
+        _hold_last_event(out, data, lines, owner, k)
     if line_base:  # numbered within what was read until here; the file's own numbers from here on
         out.frame["line"] += line_base
         for q in out.quarantined:
             q["line"] += line_base
     return out
+
+
+def _hold_last_event(out: LogEvents, data: bytes, lines: pa.Array, owner: np.ndarray, k: int) -> None:
+    """Leave the last event (first line `k`) of a file still being written, and any lines after it, for the next read.
+
+    Called when that event has continuation lines: more of its trace may
+    still come (a writer's buffer fills mid-trace). Log shippers hold a
+    multi-line event until the next event starts or a timeout passes
+    (Filebeat's `multiline.timeout`); here the next read, or the file
+    settling (then it is read as `final`), ends it. Counts, quarantine and
+    `end` then stop before that event's first line. A trace cut right
+    after its event's first line is joined by the next read instead: its
+    leading continuation lines count with that event (see `EARLIER`).
+    """
+    nl = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    cut = int(nl[k - 1]) + 1 if k else 0
+    in_events = int((owner[k:] >= 0).sum())
+    quarantined = sum(q["line"] > k for q in out.quarantined)
+    out.event_lines -= in_events
+    out.blank -= (len(lines) - k) - in_events - quarantined
+    out.quarantined = [q for q in out.quarantined if q["line"] <= k]
+    out.frame = out.frame[out.frame["line"] <= k].reset_index(drop=True)
+    start = out.end - len(data)
+    out.pending += len(data) - cut
+    out.end, out.lines = start + cut, k
 
 
 _INNER = r"\[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?: ([+-]\d{4}))?\]"
