@@ -33,7 +33,22 @@ from lepton_flow import cleaning, store, units
 from lepton_flow.cleaning import FLAGGED, OBSERVED, CleanParams
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import MAX_METRICS, PIECE_BYTES, ReadOptions, SourceFile, discover, open_output, read_pieces, remove_tree, sensor_identity
+from lepton_flow.formats.lines import Span
+from lepton_flow.sources import (
+    MAX_METRICS,
+    PIECE_BYTES,
+    ReadOptions,
+    SourceFile,
+    discover,
+    hash_prefix,
+    open_output,
+    read_pieces,
+    remove_tree,
+    sensor_from_name,
+    sensor_identity,
+    settled,
+    tails,
+)
 
 NS = 1_000_000_000
 DATASET = "sensor_readings"
@@ -116,6 +131,14 @@ class StagedRef(BaseModel):
     expectations: list[dict] = []
     result_url: str | None = None
     quarantine_urls: list[str] = []
+    end: int | None = None
+    """For a file that `tails`: the byte after the last line read (the next run reads from there)."""
+    lines: int = 0
+    """For a file that `tails`: the file's lines before `end`."""
+    grow_key: str | None = None
+    """For a file that `tails`: its ledger key by place (`grow_key`), whose record says where the next run reads from."""
+    prefix: str | None = None
+    """For a file that `tails`: the hash of its bytes before `end`."""
 
     @property
     def success_rate(self) -> float:
@@ -223,15 +246,58 @@ class Discovery(BaseModel):
     unsupported: list[str]
 
 
+def grow_key(file: SourceFile, options: ReadOptions) -> str:
+    """A line-oriented file's ledger key whatever its content: by where it is and the sensor its name gives. Its record says
+    how far the last run read it (`offset`, `lines`) and the hash of the bytes before that (`prefix`)."""
+    import hashlib
+
+    return f"{store.ledger.PLACE}{hashlib.sha256(file.shown.encode()).hexdigest()[:32]}:{sensor_from_name(file.url, options)}"
+
+
 def discover_files(source: str, run: RunInfo, options: ReadOptions) -> Discovery:
-    """New sensor files under `source` (empty: the demo data): those whose identity the store's ledger at the run's snapshot lacks."""
+    """New sensor files under `source` (empty: the demo data): those whose identity the store's ledger at the run's snapshot lacks.
+
+    A line-oriented file (CSV, JSON Lines, not compressed) is known by its place (`grow_key`): one an earlier run
+    read is read on from where that run stopped when its bytes up to there are unchanged (it grew: a logger
+    appending readings); changed anywhere before, it is read whole again, as new content. While a file is being
+    written (modified within `log_settle_seconds`) a last line without a line end waits for a later run. Other
+    files are known by content.
+    """
     known = store.ledger.keys(run.store_url, run.base_snapshot, "sensors") if run.base_snapshot else set()
     new, seen, unsupported = discover(source or get_settings().demo_dir, known, identity=lambda url, sha: sensor_identity(url, sha, options))
-    return Discovery(new=new, already_ingested=seen, unsupported=unsupported)
+    growing = {grow_key(f, options): f for f in new if tails(f.url, options)}
+    records = store.ledger.records(run.store_url, run.base_snapshot, "sensors", set(growing) & known) if run.base_snapshot else {}
+    settle = get_settings().log_settle_seconds
+    waiting = []
+    for key, f in growing.items():
+        f.final = settled(f.url, settle)
+        r = records.get(key)
+        if r is None:
+            continue
+        offset = int(r["offset"])
+        if offset == f.size and r["prefix"] == f.sha256:
+            waiting.append(f)  # read to its end by an earlier run and unchanged since
+        elif 0 < offset <= f.size and hash_prefix(f.url, offset) == r["prefix"]:
+            f.offset, f.line_base = offset, int(r["lines"])
+            if not (f.final or _line_end_after(f.url, offset)):
+                waiting.append(f)  # nothing past where the last run stopped but a line still being written
+    new = [f for f in new if f not in waiting]
+    return Discovery(new=new, already_ingested=seen + [f.url for f in waiting], unsupported=unsupported)
+
+
+def _line_end_after(url: str, offset: int, block: int = 1 << 16) -> bool:
+    """Whether a file holds a line end past byte `offset` (a complete line to read)."""
+    from lepton_flow.sources import open_source
+
+    with open_source(url, offset) as fh:
+        while data := fh.read(block):
+            if b"\n" in data:
+                return True
+    return False
 
 
 def quarantine_path(run: RunInfo, file: SourceFile, part: str) -> str:
-    return join(run.quarantine_url, run.day, f"{file.key}.{part}.parquet")
+    return join(run.quarantine_url, run.day, f"{file.key}.{part}.parquet" if not file.offset else f"{file.key}.{file.offset}.{part}.parquet")
 
 
 def _quarantine_table(file: SourceFile, lines, reasons: list[str], raw: list[str] | None = None, rows: pa.Table | None = None, row_index=None) -> pa.Table:
@@ -462,10 +528,11 @@ def ingest_file(file: SourceFile, run: RunInfo, options: ReadOptions, piece_byte
     A file that cannot be read at all raises `SourceError` naming it.
     """
     acc = _FileIngest(file, run)
+    span = Span(start=file.offset, line_base=file.line_base, final=file.final) if tails(file.url, options) else None
     with contextlib.ExitStack() as stack:
         parse_q = _Quarantine(quarantine_path(run, file, "parse"), stack)
         invalid_q = _Quarantine(quarantine_path(run, file, "invalid"), stack)
-        for piece, parsed in enumerate(read_pieces(file.url, options, piece_bytes)):
+        for piece, parsed in enumerate(read_pieces(file.url, options, piece_bytes, span)):
             if parsed.errors:
                 acc.parse_errors += len(parsed.errors)
                 parse_q.add(
@@ -502,6 +569,10 @@ def ingest_file(file: SourceFile, run: RunInfo, options: ReadOptions, piece_byte
         expectations=acc.expectations,
         result_url=result_url,
         quarantine_urls=[u for u in (parse_q.written, invalid_q.written) if u],
+        end=span.end if span else None,
+        lines=span.lines if span else 0,
+        grow_key=grow_key(file, options) if span else None,
+        prefix=None if span is None else file.sha256 if span.end == file.size else hash_prefix(file.url, span.end),
     )
 
 
@@ -769,7 +840,13 @@ def commit(cleaned: CleanResult, run: RunInfo, staged: list[StagedRef]) -> str |
 
     staged = [s for s in staged if s.file.key not in cleaned.rejected]
     message = store.bounded_message(f"sensor_ingest run {run.run_id}: {len(staged)} file(s)", [s.file.name for s in staged])
-    ingested = {s.file.identity: {"file": s.file.shown, "sha256": s.file.sha256, "run": run.run_id, "at": run.started} for s in staged}
+    ingested = {}
+    for s in staged:
+        entry = {"file": s.file.shown, "sha256": s.file.sha256, "run": run.run_id, "at": run.started}
+        if s.grow_key:  # a file that may grow: by its place, with where the next run reads from
+            ingested[s.grow_key] = {**entry, "offset": s.end, "lines": s.lines, "prefix": s.prefix}
+        else:
+            ingested[s.file.identity] = entry
     # Counts, not lists: the files and their hashes are the ledger's entries, written in the same commit.
     metadata = {"flow_run_id": run.run_id, "files": len(staged)}
     if cleaned.cleaned_url is None:

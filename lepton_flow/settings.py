@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     log_settle_seconds: int = Field(
         300,
         ge=0,
-        description="A log file's partial last line (no line end yet) waits for a later run while the file was written to within this many seconds; after that it is read as a line.",
+        description="A log or line-oriented sensor file's partial last line (no line end yet) waits for a later run while the file was written to within this many seconds; after that it is read as a line.",
     )
     min_timestamp: str = Field(
         "2000-01-01T00:00:00Z",

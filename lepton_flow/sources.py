@@ -15,8 +15,10 @@ import io
 import os
 import re
 import stat
+import time
 import zlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
@@ -73,6 +75,12 @@ class SourceFile(BaseModel):
     sha256: str
     size: int
     identity: str = ""
+    offset: int = 0
+    """Read from this byte: an earlier run read the file up to here, and it has grown since."""
+    line_base: int = 0
+    """The file's lines before `offset`."""
+    final: bool = True
+    """Read a last line that has no line end yet (else it waits for a later run: the file is being written)."""
 
     def model_post_init(self, __context) -> None:
         if not self.identity:
@@ -404,6 +412,36 @@ def hash_file(url: str, block: int = 4 << 20) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def file_time(url: str) -> datetime:
+    """When the file was last written (now, if its store does not say): what log lines without a year are dated against."""
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+        info = fs.info(path)
+        mtime = info.get("mtime") or info.get("LastModified") or info.get("created")
+        if isinstance(mtime, datetime):
+            return mtime if mtime.tzinfo else mtime.replace(tzinfo=UTC)
+        if mtime:
+            return datetime.fromtimestamp(float(mtime), tz=UTC)
+    except (OSError, ValueError, TypeError):
+        pass
+    return datetime.now(UTC)
+
+
+def settled(url: str, settle_seconds: int) -> bool:
+    """Whether a file has not been written to for `settle_seconds`: a last line without a line end is then read as a line."""
+    return time.time() - file_time(url).timestamp() >= settle_seconds
+
+
+def hash_prefix(url: str, length: int, block: int = 4 << 20) -> str:
+    """Content hash of a file's first `length` stored bytes (all of them if it is shorter)."""
+    digest = hashlib.sha256()
+    with open_source(url) as fh:
+        while length > 0 and (chunk := fh.read(min(block, length))):
+            digest.update(chunk)
+            length -= len(chunk)
+    return digest.hexdigest()
 
 
 def list_source(source: str) -> list[str]:
@@ -897,11 +935,21 @@ PIECE_BYTES = 64 << 20
 """How much of a file is read at a time (text, before parsing): a piece of this size parses to about 1.5 M long readings."""
 
 
-def read_pieces(url: str, options: ReadOptions | None = None, piece_bytes: int = PIECE_BYTES):
+def tails(url: str, options: ReadOptions) -> bool:
+    """Whether a file of this format, stored as it is, can be read from where an earlier read stopped (plain line-oriented text)."""
+    from lepton_flow.formats import formats
+
+    fmt = formats().get(file_format(url, options.format))
+    return bool(fmt and fmt.tails and PurePosixPath(url).suffix.lower() not in (".gz", ".gzip"))
+
+
+def read_pieces(url: str, options: ReadOptions | None = None, piece_bytes: int = PIECE_BYTES, span=None):
     """`read_readings` a bounded piece at a time: one `ParsedFile` per piece, for formats that can be cut (CSV, JSON Lines), else one.
 
     Each piece is judged on its own (epoch units, readings far from the
     rest): a piece holds over a million readings, enough to judge by.
+    `span` (a `formats.lines.Span`, for a file that `tails`) reads part of
+    the file and says how far the read went.
     """
     from lepton_flow.formats import formats
 
@@ -911,7 +959,7 @@ def read_pieces(url: str, options: ReadOptions | None = None, piece_bytes: int =
         yield read_readings(url, options)
         return
     try:
-        for raw, lines, errors in fmt.pieces(url, options, piece_bytes):
+        for raw, lines, errors in fmt.pieces(url, options, piece_bytes, **({"span": span} if span is not None else {})):
             yield _parsed(raw, lines, errors, url, options)
     except UnicodeDecodeError as exc:
         raise SourceError(f"{url}: not UTF-8 text (byte {exc.start}): a binary file, or text in another encoding") from exc

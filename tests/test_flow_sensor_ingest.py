@@ -109,6 +109,9 @@ def test_demo_ingest_accounts_for_every_reading_and_catches_every_fault(ingest_f
     # The commit records counts; the files and their hashes are the ledger's entries of this run, in the same commit.
     entries = store.ledger.entries(get_settings().store, last["id"])
     assert last["metadata"] == {"flow_run_id": summary.run_id, "files": sum(1 for r in entries.values() if r["run"] == summary.run_id)}
+    # CSV and JSON Lines files are known by their place, read to their end: a later run reads only what is appended.
+    places = [r for k, r in entries.items() if k.startswith(store.ledger.PLACE)]
+    assert places and all(r["offset"] == Path(demo / Path(r["file"]).name).stat().st_size and r["prefix"] == r["sha256"] for r in places)
     assert summary.docs_url and Path(summary.docs_url).is_file()
 
     # The run's table artifacts, as the Prefect API holds them.

@@ -249,3 +249,69 @@ def test_a_file_ingested_in_pieces_stages_and_quarantines_what_it_does_whole(dat
         assert rest == whole_rest
         assert (pieces.records, pieces.quarantined, pieces.staged, pieces.windows) == (whole.records, whole.quarantined, whole.staged, whole.windows)
         assert pieces.expectations == whole.expectations and (pieces.min_bin, pieces.max_bin, pieces.sensors) == (whole.min_bin, whole.max_bin, whole.sensors)
+
+
+def _rows(first: int, n: int) -> str:
+    """CSV lines of readings `first` .. `first + n - 1` (30 s apart), as `_write` writes them."""
+    times = pd.date_range("2026-01-01", periods=first + n, freq="30s", tz="UTC")[first:]
+    return "".join(f"{t.isoformat()},s1,temperature,{20 + np.sin(i / 10)},C\n" for i, t in zip(range(first, first + n), times))
+
+
+def test_a_sensor_file_that_grows_is_read_from_where_the_last_run_stopped(data_root):
+    """A logger appending to its CSV: each run reads only the new lines (a partial last line waits while the file is
+    being written); a file changed before that point, or truncated, is read whole again."""
+    import os
+    import time
+
+    from lepton_flow import store
+
+    src = _source(data_root)
+    path = src / "a.csv"
+
+    def run(run_id):
+        plan = plan_ingest_run.fn(run_id, 30)
+        found, staged = _through_stage(plan, src)
+        if staged:
+            cleaned = clean_readings.fn(staged, plan, STEPS, CleanParams())
+            commit_readings.fn(cleaned, plan, staged)
+            return found, staged[0], cleaned.accounts[staged[0].file.key]
+        return found, None, None
+
+    def stored():
+        ds = store.open_sensors(get_settings().store)
+        return int(np.isfinite(ds.temperature.sel(sensor="s1").values).sum())
+
+    _, first, _ = run("r1")
+    assert (first.records, first.end, first.lines) == (100, path.stat().st_size, 101)
+
+    partial = "2026-01-01T01:15:00+00:00,s1,tempera"
+    with path.open("a") as fh:
+        fh.write(_rows(100, 50) + partial)
+    found, grown, account = run("r2")
+    assert (grown.file.offset, grown.file.line_base, grown.records, account.duplicates) == (first.end, 101, 50, 0)
+    assert grown.end == path.stat().st_size - len(partial) and stored() == 150
+
+    # Nothing new but the partial line, still being written: nothing to read.
+    found, nothing, _ = run("r3")
+    assert nothing is None and str(path) in found.already_ingested
+
+    # The line is finished, a bad one follows; once the file has settled everything is read, line numbers the file's own.
+    with path.open("a") as fh:
+        fh.write("ture,21.5,C\nnot a reading\n" + _rows(151, 10))
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    _, more, account = run("r4")
+    assert (more.records, more.parse_errors, more.file.line_base) == (12, 1, 151) and account.balanced and stored() == 161
+    bad = pd.concat(pd.read_parquet(p) for p in more.quarantine_urls)
+    assert bad["line"].tolist() == [153]
+
+    # Changed before where the last run stopped (an export written again): read whole, the readings held already as duplicates.
+    text = path.read_text().replace(",20.0,C", ",20.25,C", 1)
+    path.write_text(text)
+    _, again, account = run("r5")
+    assert again.file.offset == 0 and again.records == 162 and account.duplicates >= 160
+
+    # Truncated and written anew (copytruncate): read from the start.
+    path.write_text(path.read_text().splitlines(keepends=True)[0] + _rows(300, 20))
+    _, fresh, account = run("r6")
+    assert fresh.file.offset == 0 and fresh.records == 20 and account.duplicates == 0 and stored() == 181

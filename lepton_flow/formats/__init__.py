@@ -28,7 +28,9 @@ class SensorFormat:
     `pieces(url, options, piece_bytes)`, where a format has it, yields the
     same triple for one bounded piece of the file at a time (line numbers
     in the file), so that a file of any size is read in bounded memory; a
-    format without it is read whole.
+    format without it is read whole. `tails`: `pieces` takes a
+    `formats.lines.Span` as `span`, so a file that grows is read from where
+    the last run stopped (line-oriented formats).
     """
 
     name: str
@@ -37,6 +39,7 @@ class SensorFormat:
     example: Callable[[str], None]
     description: str = ""
     pieces: Callable[..., Iterator[tuple[pa.Table, np.ndarray, list]]] | None = None
+    tails: bool = False
 
 
 _REGISTRY = Registry("sensor format", __name__, __path__, GROUPS["formats"])

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 
 from lepton_flow.formats import SensorFormat, register_format, whole
-from lepton_flow.formats.lines import line_pieces, long_line_errors
+from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
 from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, PIECE_BYTES, META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, screened_lines
 
 
@@ -145,7 +145,7 @@ def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[Par
     return whole(pieces(url, options, PIECE_BYTES))
 
 
-def pieces(url: str, options: ReadOptions, piece_bytes: int):
+def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None = None):
     """The file read a piece of about `piece_bytes` at a time: `(table, lines, errors)` per piece, lines numbered in the file.
 
     Each piece is whole lines, parsed under the file's header, so one file
@@ -155,7 +155,7 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int):
     long_lines: list[tuple[int, int]] = []
     header: list[str] | None = None
     try:
-        for head, first_line, text in line_pieces(url, piece_bytes, header=True, long_lines=long_lines):
+        for head, first_line, text in line_pieces(url, piece_bytes, header=True, long_lines=long_lines, span=span):
             if header is None:  # every piece comes with the same line 1
                 header, delimiter = _header(url, head)
             table, lines, errors = _parse(url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line, screen=_has_long_line(text))
@@ -169,4 +169,4 @@ def example(path: str) -> None:
         fh.write("timestamp,sensor_id,metric,value,unit\n2026-01-01T00:00:00Z,s1,temperature,20.5,C\n2026-01-01T00:00:30Z,s1,temperature,20.6,C\n")
 
 
-FORMAT = register_format(SensorFormat("csv", (".csv", ".tsv"), read, example, __doc__.splitlines()[0], pieces=pieces))
+FORMAT = register_format(SensorFormat("csv", (".csv", ".tsv"), read, example, __doc__.splitlines()[0], pieces=pieces, tails=True))

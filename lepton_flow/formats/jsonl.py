@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format, whole
-from lepton_flow.formats.lines import line_pieces, long_line_errors
+from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
 from lepton_flow.sources import CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, screened_lines
 
 
@@ -56,11 +56,11 @@ def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.nda
     return whole(pieces(url, options, PIECE_BYTES))
 
 
-def pieces(url: str, options: ReadOptions | None, piece_bytes: int):
+def pieces(url: str, options: ReadOptions | None, piece_bytes: int, span: Span | None = None):
     """The file a bounded piece of whole lines at a time (see `formats.lines.line_pieces`)."""
     long_lines: list[tuple[int, int]] = []
     try:
-        for _, first_line, text in line_pieces(url, piece_bytes, header=False, long_lines=long_lines):
+        for _, first_line, text in line_pieces(url, piece_bytes, header=False, long_lines=long_lines, span=span):
             table, lines, errors = _parse(io.BytesIO(text), first_line)
             yield table, lines, long_line_errors(errors, long_lines, "JSON")
     except CORRUPT as exc:
@@ -73,4 +73,4 @@ def example(path: str) -> None:
         fh.write('{"timestamp": 1767225630000, "sensor_id": "s1", "metric": "humidity", "value": 40.7, "unit": "%"}\n')
 
 
-FORMAT = register_format(SensorFormat("jsonl", (".jsonl", ".ndjson", ".json"), read, example, __doc__.splitlines()[0], pieces=pieces))
+FORMAT = register_format(SensorFormat("jsonl", (".jsonl", ".ndjson", ".json"), read, example, __doc__.splitlines()[0], pieces=pieces, tails=True))

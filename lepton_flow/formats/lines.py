@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from lepton_flow.sources import MAX_LINE_BYTES, ParseError, open_source
 
@@ -10,7 +11,27 @@ LONG_LINE = b"\x00\n"
 """What stands in a piece for a line too long to hold: it fails to parse at its own line number, and `long_line_errors` gives the reason."""
 
 
-def line_pieces(url: str, piece_bytes: int, header: bool, long_lines: list[tuple[int, int]] | None = None) -> Iterator[tuple[bytes, int, bytes]]:
+@dataclass
+class Span:
+    """Which part of a line-oriented file to read, and, once read, how far the read went.
+
+    From byte `start` (the file's first `line_base` lines lie before it; a
+    CSV's header is still read from line 1) to the end. Unless `final`, a
+    last line without a line end is left for a later read (a file being
+    written). Reading sets `end`, the byte after the last line read, and
+    `lines`, the file's lines before `end`.
+    """
+
+    start: int = 0
+    line_base: int = 0
+    final: bool = True
+    end: int = 0
+    lines: int = 0
+
+
+def line_pieces(
+    url: str, piece_bytes: int, header: bool, long_lines: list[tuple[int, int]] | None = None, span: Span | None = None
+) -> Iterator[tuple[bytes, int, bytes]]:
     """A line-oriented file (gzip undone) cut into pieces of whole lines of about `piece_bytes`: `(header, first line number, text)` each.
 
     `header` True keeps line 1 apart and hands it with every piece (a CSV
@@ -18,42 +39,58 @@ def line_pieces(url: str, piece_bytes: int, header: bool, long_lines: list[tuple
     number` of the file. A line over `MAX_LINE_BYTES` that does not fit in
     two pieces is never held whole: it is read past, `LONG_LINE` stands in
     its place, and `(line number, size)` is appended to `long_lines`. So
-    memory stays bounded by the piece size whatever the file holds.
+    memory stays bounded by the piece size whatever the file holds. `span`
+    reads a part of the file (see `Span`).
     """
+    span = span or Span()
     piece_bytes = max(piece_bytes, 1)
     longest = max(2 * piece_bytes, MAX_LINE_BYTES)
-    with open_source(url) as fh:
-        head = fh.readline(MAX_LINE_BYTES + 1) if header else b""
-        line = 2 if header else 1
+    head = b""
+    if header and span.start:
+        with open_source(url) as fh:
+            head = fh.readline(MAX_LINE_BYTES + 1)
+    with open_source(url, span.start) as fh:
+        if header and not span.start:
+            head = fh.readline(MAX_LINE_BYTES + 1)
+        pos = span.start or len(head)  # the byte the next text yielded starts at
+        line = span.line_base + 1 if span.start else (2 if header else 1)
         carry = b""
-        while True:
-            block = fh.read(piece_bytes)
-            if not block:
-                if carry:
-                    yield head, line, carry
-                return
-            text = carry + block if carry else block
-            carry = b""
-            cut = text.rfind(b"\n") + 1
-            if cut:
-                carry = text[cut:]
-                yield head, line, text[:cut]
-                line += text.count(b"\n", 0, cut)
-                continue
-            # The piece lies inside one line: read on to its end, as far as a line may go.
-            text += fh.readline(max(longest - len(text), 0) + 1)
-            if text.endswith(b"\n") or len(text) <= longest:  # the line's end, or the file's
-                yield head, line, text
-                line += 1
-                continue
-            size = len(text)  # longer than a line may be: read past it, a piece at a time
-            while (rest := fh.readline(piece_bytes)) and not rest.endswith(b"\n"):
+        try:
+            while True:
+                block = fh.read(piece_bytes)
+                if not block:
+                    if carry and span.final:
+                        yield head, line, carry
+                        pos, line = pos + len(carry), line + 1
+                    return
+                text = carry + block if carry else block
+                carry = b""
+                cut = text.rfind(b"\n") + 1
+                if cut:
+                    carry = text[cut:]
+                    yield head, line, text[:cut]
+                    pos += cut
+                    line += text.count(b"\n", 0, cut)
+                    continue
+                # The piece lies inside one line: read on to its end, as far as a line may go.
+                text += fh.readline(max(longest - len(text), 0) + 1)
+                if text.endswith(b"\n") or len(text) <= longest:  # the line's end, or the file's
+                    if not text.endswith(b"\n") and not span.final:
+                        carry = text  # a partial last line, left for a later read
+                        return
+                    yield head, line, text
+                    pos, line = pos + len(text), line + 1
+                    continue
+                size = len(text)  # longer than a line may be: read past it, a piece at a time
+                while (rest := fh.readline(piece_bytes)) and not rest.endswith(b"\n"):
+                    size += len(rest)
                 size += len(rest)
-            size += len(rest)
-            if long_lines is not None:
-                long_lines.append((line, size))
-            yield head, line, LONG_LINE
-            line += 1
+                if long_lines is not None:
+                    long_lines.append((line, size))
+                yield head, line, LONG_LINE
+                pos, line = pos + size, line + 1
+        finally:
+            span.end, span.lines = pos, line - 1
 
 
 def long_line_errors(errors: list, long_lines: list[tuple[int, int]], kind: str) -> list:

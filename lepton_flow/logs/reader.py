@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, detect, log_formats
-from lepton_flow.sources import CORRUPT, SourceError, open_source
+from lepton_flow.sources import CORRUPT, SourceError, file_time, open_source
 
 MAX_LINE = 64 * 1024
 EARLIER = -2
@@ -75,21 +75,6 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")  # lossless for any byte; the text stays readable for most legacy logs
-
-
-def file_time(url: str) -> datetime:
-    """When the file was last written (now, if its store does not say): what lines without a year are dated against."""
-    try:
-        fs, path = fsspec.core.url_to_fs(url)
-        info = fs.info(path)
-        mtime = info.get("mtime") or info.get("LastModified") or info.get("created")
-        if isinstance(mtime, datetime):
-            return mtime if mtime.tzinfo else mtime.replace(tzinfo=UTC)
-        if mtime:
-            return datetime.fromtimestamp(float(mtime), tz=UTC)
-    except (OSError, ValueError, TypeError):
-        pass
-    return datetime.now(UTC)
 
 
 def _split(data: bytes) -> pa.Array:

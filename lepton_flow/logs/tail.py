@@ -29,10 +29,9 @@ such a file is recognised once and from then on followed like the others.
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import PurePosixPath
 
-from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, list_candidates, open_source
+from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, list_candidates, open_source, settled
 
 FINGERPRINT_BYTES = 1024
 PREFIX = "tail:"
@@ -41,8 +40,6 @@ PREFIX = "tail:"
 class TailedFile(SourceFile):
     """A log file to read, and where: from `offset` (bytes, gzip undone), after `line_base` lines, in `known_format` if a run detected it before."""
 
-    offset: int = 0
-    line_base: int = 0
     known_format: str | None = None
     final: bool = False
     """Read to its end, a partial last line included (a gzipped file, or one not written to for a while)."""
@@ -59,12 +56,6 @@ def _head(url: str) -> bytes:
 
 def _compressed(url: str) -> bool:
     return PurePosixPath(url).suffix.lower() in (".gz", ".gzip")
-
-
-def _settled(url: str, settle_seconds: int) -> bool:
-    from lepton_flow.logs.reader import file_time
-
-    return time.time() - file_time(url).timestamp() >= settle_seconds
 
 
 def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tuple[list[TailedFile], list[str]]:
@@ -116,7 +107,7 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
                 continue
         new.append(TailedFile(
             url=url, name=name, sha256=key.rsplit(":", 1)[-1], size=size, identity=key, offset=offset, line_base=line_base,
-            known_format=fmt, final=compressed or _settled(url, settle_seconds),
+            known_format=fmt, final=compressed or settled(url, settle_seconds),
         ))
     return new, known
 

@@ -32,6 +32,10 @@ def path(kind: str) -> str:
     return f"{GROUP}/{kind}"
 
 
+PLACE = "grow:"
+"""Keys of files known by their place, not their content (a file that grows: its record says how far it was read)."""
+
+
 def identity(sha256: str, name: str | None = None) -> str:
     """A file's key in the ledger: its content hash, and `name` where the path gives the content meaning (a sensor id)."""
     return f"{sha256}:{name}" if name else sha256
@@ -115,6 +119,21 @@ def entries(url: str, snapshot_id: str | None = None, kind: str = "sensors") -> 
         for key, record in zip(group["key"][:], group["record"][:]):
             out[str(key)] = json.loads(record)
     return out
+
+
+def records(url: str, snapshot_id: str | None, kind: str, wanted: set[str]) -> dict[str, dict]:
+    """The last record of each of the `wanted` keys the ledger holds (reads the key array and only those records)."""
+    root, group = _arrays(url, snapshot_id, kind)
+    if root is None or group is None or not wanted or not group["key"].shape[0]:
+        return {}
+    found: dict[str, int] = {}
+    for i, key in enumerate(group["key"][:]):
+        if key in wanted:
+            found[str(key)] = i
+    if not found:
+        return {}
+    rows = np.fromiter(found.values(), np.int64, len(found))
+    return {key: json.loads(text) for key, text in zip(found, group["record"].get_coordinate_selection(rows))}
 
 
 def count(url: str, snapshot_id: str | None = None, kind: str = "sensors") -> int:
