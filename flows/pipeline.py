@@ -16,6 +16,7 @@ from flows.score_sensors import score_sensors
 from flows.sensor_ingest import SensorIngestParams, sensor_ingest
 from flows.train_sensor_model import train_sensor_model
 from lepton_flow.cleaning import DEFAULT_GRID_SECONDS
+from lepton_flow.forms import field_order
 from lepton_flow.parallel import on_shared_cluster
 from lepton_flow.registry import Registry
 from lepton_flow.scoring import ScoreParams
@@ -26,9 +27,12 @@ from lepton_flow.training import TrainParams
 class PipelineParams(BaseModel):
     """Parameters of `pipeline`: one set per step."""
 
-    ingest: SensorIngestParams = Field(default_factory=SensorIngestParams, description="Where to read sensor files and how to clean them.")
-    train: TrainParams = Field(default_factory=TrainParams, description="The model trained when the ingest stored new data, or when there is no model yet.")
-    score: ScoreParams = Field(default_factory=ScoreParams, description="How the current model scores what it has not scored yet.")
+    model_config = {"json_schema_extra": field_order()}  # the form lists fields as declared here
+
+    # Defaults as values, not factories: the form shows them filled in.
+    ingest: SensorIngestParams = Field(SensorIngestParams(), description="Where to read sensor files and how to clean them.")
+    train: TrainParams = Field(TrainParams(), description="The model trained when the ingest stored new data, or when there is no model yet.")
+    score: ScoreParams = Field(ScoreParams(), description="How the current model scores what it has not scored yet.")
 
 
 class PipelineOutcome(BaseModel):

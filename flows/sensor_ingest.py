@@ -9,8 +9,9 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 from pydantic import Field
 
-from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, step_names
+from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, step_descriptions, step_names
 from lepton_flow.flowtools import rejections, split_completed, store_lock
+from lepton_flow.forms import field_order
 from lepton_flow.ingest import IngestSummary
 from lepton_flow.parallel import task_runner
 from lepton_flow.settings import get_settings
@@ -28,7 +29,11 @@ StepName = Literal[tuple(step_names())]  # type: ignore[valid-type]
 class SensorIngestParams(ReadOptions, CleanParams):
     """Parameters of `sensor_ingest`: where to read, how to read it, how to clean it."""
 
-    model_config = {"hide_input_in_errors": True}  # a refused source may carry a secret
+    model_config = {
+        "hide_input_in_errors": True,  # a refused source may carry a secret
+        # What a user comes to change first; then how to read, then how to clean.
+        "json_schema_extra": field_order("source", "format", "steps", "timezone", "sensor_id", "timestamp_unit", "threshold", "grid_seconds"),
+    }
 
     source: SourceURL = Field(
         "",
@@ -36,8 +41,11 @@ class SensorIngestParams(ReadOptions, CleanParams):
         max_length=2048,
     )
     steps: list[StepName] = Field(
-        default_factory=lambda: list(DEFAULT_STEPS),
-        description=f"Cleaning steps in order: row steps, then 'resample', then grid steps. Empty: {', '.join(DEFAULT_STEPS)}.",
+        list(DEFAULT_STEPS),
+        description="Cleaning steps in order: row steps, then 'resample' (exactly once), then grid steps. "
+        + " ".join(f"{name}: {text.rstrip('.')}." for name, text in step_descriptions().items()),
+        # The form refuses a list without exactly one 'resample' (the server checks this schema before a run is made).
+        json_schema_extra={"contains": {"const": "resample"}, "minContains": 1, "maxContains": 1},
     )
     threshold: float | None = Field(
         None, ge=0, le=1, description="Least share of a file's readings that must pass validation; empty: LEPTON_VALIDATION_THRESHOLD."

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from lepton_flow.forms import field_order
 from lepton_flow.registry import CURRENT, ModelVersion
 
 DECODABLE = {"PNG", "JPEG", "GIF", "BMP"}  # what tf.io.decode_image reads
@@ -169,16 +170,18 @@ def dataset(files: list[ImageFile], classes: list[str], size: int, channels: int
 class ImageParams(BaseModel):
     """Parameters of `image_classifier`."""
 
+    model_config = {"json_schema_extra": field_order()}  # the form lists fields as declared here
+
     source: str = Field(..., min_length=1, max_length=2048, description="Directory with one folder per class (path or fsspec URL).")
-    model_name: str = Field(DEFAULT_MODEL, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    model_name: str = Field(DEFAULT_MODEL, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Registry name of the model.")
     image_size: int = Field(64, ge=8, le=1024, description="Images are resized to this many pixels square.")
     color: Literal["auto", "grayscale", "rgb"] = Field("auto", description="auto: grayscale if every image is, else RGB.")
-    validation_share: float = Field(0.2, gt=0, lt=1)
-    epochs: int = Field(10, ge=1, le=1000)
-    batch_size: int = Field(32, ge=1, le=4096)
-    learning_rate: float = Field(1e-3, gt=0, le=1)
-    patience: int = Field(3, ge=1, le=100)
-    seed: int = Field(0, ge=0)
+    validation_share: float = Field(0.2, gt=0, lt=1, description="Share of each class's images held out to validate on.")
+    epochs: int = Field(10, ge=1, le=1000, description="Most passes over the training images (early stopping may end sooner).")
+    batch_size: int = Field(32, ge=1, le=4096, description="Images per training step.")
+    learning_rate: float = Field(1e-3, gt=0, le=1, description="Adam's learning rate.")
+    patience: int = Field(3, ge=1, le=100, description="Epochs without a better validation loss before stopping.")
+    seed: int = Field(0, ge=0, description="Seed of the split, the weights and the shuffling: the same seed, the same model.")
 
 
 class ImageTrainResult(BaseModel):
@@ -286,10 +289,12 @@ def promote(result: ImageTrainResult, log, settings=None) -> ImageTrainResult:
 class ClassifyParams(BaseModel):
     """Parameters of `classify_images`."""
 
+    model_config = {"json_schema_extra": field_order()}  # the form lists fields as declared here
+
     source: str = Field(..., min_length=1, max_length=2048, description="Directory of images; files in folders named after the model's classes count as labelled.")
-    model_name: str = Field(DEFAULT_MODEL)
+    model_name: str = Field(DEFAULT_MODEL, description="Registry name of the model.")
     version: ModelVersion = CURRENT
-    batch_size: int = Field(256, ge=1, le=65536)
+    batch_size: int = Field(256, ge=1, le=65536, description="Images per inference batch.")
 
 
 class ClassifyResult(BaseModel):

@@ -11,12 +11,15 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from lepton_flow import store
+from lepton_flow.forms import field_order
 from lepton_flow.registry import Registry
 from lepton_flow.settings import Settings, get_settings
 
 
 class GcParams(BaseModel):
     """Parameters of `store_gc` and `lepton-flow gc`."""
+
+    model_config = {"json_schema_extra": field_order()}  # the form lists fields as declared here
 
     keep_days: float = Field(
         1.0,

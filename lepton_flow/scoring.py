@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from lepton_flow import store
+from lepton_flow.forms import field_order
 from lepton_flow.models import DEFAULT_MODEL
 from lepton_flow.models.calibration import Calibrator, surprise
 from lepton_flow.models.features import grid_reader
@@ -33,6 +34,8 @@ BLOCK_CHUNKS = 4  # store chunks per scoring block: big batches, bounded memory
 
 class ScoreParams(BaseModel):
     """Parameters of `score_sensors`."""
+
+    model_config = {"json_schema_extra": field_order()}  # the form lists fields as declared here
 
     model_name: str = Field(DEFAULT_MODEL, description="Registry name of the model.")
     version: ModelVersion = CURRENT

@@ -156,6 +156,12 @@ def _format_names() -> list[str]:
     return format_names()
 
 
+def _zone_names() -> list[str]:
+    import zoneinfo
+
+    return ["UTC", *sorted(z for z in zoneinfo.available_timezones() if z != "UTC")]
+
+
 class ReadOptions(BaseModel):
     """How to interpret a source file. The defaults detect the layout."""
 
@@ -172,7 +178,9 @@ class ReadOptions(BaseModel):
         max_length=64,
     )
     timezone: str = Field(
-        "UTC", description="Time zone of timestamps written without an offset."
+        "UTC",
+        description="Time zone of timestamps written without an offset (an IANA name).",
+        json_schema_extra=lambda schema: schema.update(enum=_zone_names()),
     )
     timestamp_unit: Literal["auto", "s", "ms", "us", "ns"] = Field(
         "auto", description="Unit of numeric (epoch) timestamps; auto judges by magnitude."

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lepton_flow import store
+from lepton_flow.forms import field_order
 from lepton_flow.models import DEFAULT_MODEL, model_kinds
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.features import grid_reader
@@ -32,8 +33,16 @@ ModelKind = Literal[tuple(model_kinds("windows"))]  # type: ignore[valid-type]
 ModelSize = Literal[tuple(SIZES)]  # type: ignore[valid-type]
 
 
+def _kind_choices(schema: dict) -> None:
+    """The form shows the model kinds as a choice, even while there is one (pydantic writes one as a constant)."""
+    schema.pop("const", None)
+    schema["enum"] = list(model_kinds("windows"))
+
+
 class TrainParams(BaseModel):
     """Parameters of `train_sensor_model`; empty fields take defaults from what the store holds."""
+
+    model_config = {"json_schema_extra": field_order()}  # the form lists fields as declared here
 
     model_name: str = Field(DEFAULT_MODEL, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Registry name of the model.")
     dataset: Literal["sensors", "logs"] = Field(
@@ -52,14 +61,18 @@ class TrainParams(BaseModel):
     metrics: list[str] = Field(default_factory=list, description="Metrics to model; empty: all (logs: count).")
     window: int = Field(64, ge=8, le=4096, multiple_of=4, description="Window length in grid steps.")
     stride: int = Field(8, ge=1, le=4096, description="Steps between the starts of training windows.")
-    model_kind: ModelKind = Field("conv-autoencoder", description="Model builder from lepton_flow.models.")
+    model_kind: ModelKind = Field(
+        "conv-autoencoder",
+        description="Model builder from lepton_flow.models.",
+        json_schema_extra=_kind_choices,
+    )
     model_size: ModelSize = Field("small", description="Width of the model.")
-    epochs: int = Field(20, ge=1, le=1000)
-    batch_size: int = Field(64, ge=1, le=65536)
-    learning_rate: float = Field(1e-3, gt=0, le=1)
+    epochs: int = Field(20, ge=1, le=1000, description="Most passes over the training windows (early stopping may end sooner).")
+    batch_size: int = Field(64, ge=1, le=65536, description="Windows per training step.")
+    learning_rate: float = Field(1e-3, gt=0, le=1, description="Adam's learning rate.")
     patience: int = Field(3, ge=1, le=100, description="Epochs without a better validation loss before stopping.")
     flag_quantile: float = Field(0.995, gt=0.5, lt=1, description="Share of validation scores below the flag threshold.")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, description="Seed of the weights' initialisation and the order windows are shuffled in: the same seed, the same model.")
     input_cache_mb: int = Field(
         256, ge=0, le=1 << 20, description="Memory (MiB) for store rows kept between epochs, so later epochs read less; 0: read the store every epoch."
     )

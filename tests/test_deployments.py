@@ -263,6 +263,12 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
             expect(name_field).not_to_have_value("")  # the form makes up a name once it has loaded
             run_name = f"ui-custom-{int(time.time())}"
             name_field.fill(run_name)
+            # The fields a user comes to change come first, in the model's order, not alphabetically; steps shows its defaults.
+            page.get_by_label("Source (Optional)").wait_for()
+            page.screenshot(path=str(OUTPUT_DIR / "ui-sensor-ingest-form.png"), full_page=True)
+            labels = [t.strip() for t in page.locator("label").all_inner_texts() if t.strip()]
+            first = [next((i for i, t in enumerate(labels) if t.startswith(name)), None) for name in ("Source", "Format", "Steps", "Timezone", "Hampel Half Window", "Max Gap")]
+            assert None not in first and first == sorted(first), labels
             page.get_by_label("Source (Optional)").fill(source)
             # Seen once under load: a click on Submit that sent nothing (the form was still settling).
             # Click again only while the server has no run of that name, so at most one run is made.

@@ -134,6 +134,11 @@ def step_names() -> list[str]:
     return sorted(registry())
 
 
+def step_descriptions() -> dict[str, str]:
+    """Each step's one-line description, by name."""
+    return {name: step.description for name, step in sorted(registry().items())}
+
+
 def plan(steps: list[str]) -> tuple[list[RowStep], list[GridStep]]:
     """Check a pipeline and split it into row steps and grid steps.
 

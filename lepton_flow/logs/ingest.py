@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lepton_flow import store
+from lepton_flow.forms import field_order
 from lepton_flow.logs.layout import LEVELS
 from lepton_flow.settings import Settings, get_settings, join
 from lepton_flow.sources import SourceFile, SourceURL, open_output, remove_tree
@@ -46,7 +47,7 @@ def _log_format_names() -> list[str]:
 class LogIngestParams(BaseModel):
     """Parameters of `log_ingest`."""
 
-    model_config = {"hide_input_in_errors": True}  # a refused source may carry a secret
+    model_config = {"hide_input_in_errors": True, "json_schema_extra": field_order()}  # a refused source may carry a secret; fields as declared
 
     source: SourceURL = Field("", max_length=2048, description="Log files: a directory, a glob or one file, as a path or fsspec URL (plain or .gz). Empty: <data root>/logs.")
     format: str = Field("auto", description="Log format; auto detects it per file from a sample of its lines. Formats defined in <data root>/log-formats are listed too.", json_schema_extra=lambda s: s.update(enum=["auto", *_log_format_names()]))
