@@ -315,6 +315,13 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
     assert len(runs) == 1, runs
     assert stack.wait_final(runs[0]["id"], 30)["state_name"] == "Completed", runs
     assert runs[0]["parameters"]["params"]["source"] == source
+    # Steps without exactly one 'resample' are refused when the run is asked for (as the form submits it), not 8 s into it.
+    import httpx
+
+    deployment = stack.deployment("sensor_ingest", "sensor-ingest")
+    for steps in (["dedupe", "hampel"], ["resample", "hampel", "resample"]):
+        r = httpx.post(f"{stack.api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"params": {"steps": steps}}}, timeout=30)
+        assert r.status_code == 409 and "params.steps" in r.text, (steps, r.status_code, r.text[:500])
     assert shot.stat().st_size > 10_000
 
 
