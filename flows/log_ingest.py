@@ -9,7 +9,9 @@ from prefect.states import Failed
 from lepton_flow.flowtools import split_completed, store_lock
 from lepton_flow.logs.ingest import NOT_A_LOG, LogIngestParams, LogIngestSummary
 from lepton_flow.parallel import task_runner
+from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
+from lepton_flow.sources import source_problem
 from tasks.discover_log_files import discover_log_files
 from tasks.mine_log_templates import mine_log_templates
 from tasks.plan_log_run import plan_log_run
@@ -20,6 +22,8 @@ from tasks.report_log_ingest import report_log_ingest
 @flow(name="log_ingest", task_runner=task_runner(), log_prints=True)
 def log_ingest(params: LogIngestParams) -> LogIngestSummary:
     """Discover, read and validate (per file, on Dask), mine and count, commit, report; returns the run's summary."""
+    if problem := source_problem(params.source):
+        return refused(problem, "log-ingest-refused")
     with store_lock(get_settings().store):  # one ingest of a store at a time
         run = plan_log_run(str(flow_run.get_id() or "local"), params)
         new, known = discover_log_files(params.source, run)

@@ -14,8 +14,9 @@ from lepton_flow.flowtools import rejections, split_completed, store_lock
 from lepton_flow.forms import field_order
 from lepton_flow.ingest import IngestSummary
 from lepton_flow.parallel import task_runner
+from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
-from lepton_flow.sources import ReadOptions, SourceURL
+from lepton_flow.sources import ReadOptions, SourceURL, source_problem
 from tasks.clean_readings import clean_readings
 from tasks.commit_readings import commit_readings
 from tasks.discover_sensor_files import discover_sensor_files
@@ -61,6 +62,8 @@ class SensorIngestParams(ReadOptions, CleanParams):
 @flow(name="sensor_ingest", task_runner=task_runner(), log_prints=True)
 def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSummary:
     """Discover, ingest (read, validate, stage), clean and commit sensor files; returns the run's summary."""
+    if problem := source_problem(params.source):
+        return refused(problem, "sensor-ingest-refused")
     # One ingest of a store at a time: a second run waits, then finds the first one's files ingested.
     with store_lock(get_settings().store):
         run = plan_ingest_run(str(flow_run.get_id() or "local"), params.grid_seconds, params.threshold)

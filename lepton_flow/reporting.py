@@ -65,6 +65,20 @@ def accounting_rows(summary: IngestSummary) -> list[dict]:
     return rows
 
 
+def refused(problem: str, key: str):
+    """End a run on an input mistake the form could not catch: `problem` (one line naming the input and what to do) as
+    the run's Failed message, which the UI's header and the CLI show, and as a markdown artifact. No traceback: those
+    are for bugs."""
+    from prefect.artifacts import create_markdown_artifact
+    from prefect.states import Failed
+
+    from lepton_flow.runtime import run_logger
+
+    run_logger().error("%s", problem)
+    create_markdown_artifact(key=key, markdown=f"**Run refused.** {md_escape(problem)}", description="Why the run was refused")
+    return Failed(message=problem)
+
+
 def publish_ingest_artifacts(summary: IngestSummary, validation_rows: list[dict]) -> None:
     """Table artifacts (accounting, validation) and a markdown summary on the current run."""
     from prefect.artifacts import create_markdown_artifact

@@ -500,6 +500,30 @@ def under_roots(url: str, roots: list[str]) -> bool:
     return any(target == root or target.startswith(root.rstrip("/") + "/") for root in roots)
 
 
+def source_problem(source: str) -> str | None:
+    """Why a flow's `source` cannot be read at all, as one line naming it and what to do; None when it can.
+
+    Checked before any task runs (one look-up, not a listing), so that an
+    input mistake ends the run with this line rather than a traceback. A
+    glob that matches nothing is no mistake: there is nothing new.
+    """
+    from lepton_flow.settings import get_settings
+
+    if not source or any(ch in source for ch in "*?["):
+        return None
+    shown = redact(source)
+    roots = get_settings().allowed_roots
+    if not under_roots(source, roots):
+        return f"source {shown}: outside the allowed source roots ({', '.join(roots)}); give a path under them, or set LEPTON_SOURCE_ROOTS"
+    try:
+        fs, path = fsspec.core.url_to_fs(source)
+        if fs.exists(path):
+            return None
+    except (OSError, ValueError, ImportError) as exc:
+        return f"source {shown}: cannot be reached ({type(exc).__name__}: {redact(str(exc))}); check the address and the credentials"
+    return f"source {shown}: no such file or directory; give a directory, a glob or a file that exists (empty: the demo data)"
+
+
 def list_candidates(source: str, supported) -> tuple[list[str], list[str]]:
     """(files under `source` to read, files left out: not a plain file, outside the allowed roots, of an unsupported type).
 
