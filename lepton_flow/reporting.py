@@ -46,12 +46,27 @@ def publish_image(key: str, image_url: str, description: str) -> None:
     create_image_artifact(image_url=image_url, key=key, description=ui_text(description))
 
 
+def short_names(urls: list[str]) -> dict[str, str]:
+    """Each URL as the fewest trailing path parts that tell it from the others (usually the file name)."""
+    parts = {u: u.rstrip("/").split("/") for u in urls}
+    out = {}
+    for u, p in parts.items():
+        for k in range(1, len(p) + 1):
+            tail = "/".join(p[-k:])
+            if sum(1 for q in parts.values() if "/".join(q[-k:]) == tail) == 1 or k == len(p):
+                out[u] = tail
+                break
+    return out
+
+
 def accounting_rows(summary: IngestSummary) -> list[dict]:
+    """Per file, its short name first: the accounting's columns fit on screen."""
+    names = short_names([f.file for f in summary.files])
     rows = []
     for f in summary.files:
         rows.append(
             {
-                "file": f.file,
+                "file": names[f.file],
                 "status": f.status,
                 "read": f.records,
                 "stored": f.stored,
@@ -79,13 +94,40 @@ def refused(problem: str, key: str):
     return Failed(message=problem)
 
 
+def validation_by_file(rows: list[dict]) -> list[dict]:
+    """One row per file (not per file and expectation): the readings that failed and the expectations they failed, most first;
+    files with failures first."""
+    names = short_names(list(dict.fromkeys(r["file"] for r in rows)))
+    files: dict[str, dict] = {}
+    for r in rows:
+        f = files.setdefault(r["file"], {"file": names[r["file"]], "readings": r["readings"], "expectations": 0, "failed": []})
+        f["expectations"] += 1
+        if not r["success"] or r["failed_readings"]:
+            f["failed"].append((r["failed_readings"], r["expectation"]))
+    out = []
+    for f in files.values():
+        failed = sorted(f["failed"], reverse=True)
+        out.append({
+            "file": f["file"],
+            "readings": f["readings"],
+            "failed_readings": sum(n for n, _ in failed),
+            "passed": f"{f['expectations'] - len(failed)} of {f['expectations']}",
+            "failed_expectations": ", ".join(f"{name} ({n})" for n, name in failed),
+        })
+    return sorted(out, key=lambda r: (-r["failed_readings"], -len(r["failed_expectations"]), r["file"]))
+
+
 def publish_ingest_artifacts(summary: IngestSummary, validation_rows: list[dict]) -> None:
     """Table artifacts (accounting, validation) and a markdown summary on the current run."""
     from prefect.artifacts import create_markdown_artifact
 
     publish_table(key="sensor-ingest-accounting", table=accounting_rows(summary), description="Per file: read = stored + quarantined + duplicates + outliers")
     if validation_rows:
-        publish_table(key="sensor-ingest-validation", table=validation_rows, description="GX expectations per file: readings that failed each")
+        publish_table(
+            key="sensor-ingest-validation",
+            table=validation_by_file(validation_rows),
+            description="GX expectations per file, files with failures first: readings that failed, and which expectations",
+        )
     create_markdown_artifact(key="sensor-ingest-summary", markdown=summary_markdown(summary), description="sensor_ingest outcome")
 
 

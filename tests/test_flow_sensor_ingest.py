@@ -128,6 +128,14 @@ def test_demo_ingest_accounts_for_every_reading_and_catches_every_fault(ingest_f
     table = by_key["sensor-ingest-accounting"].data
     table = json.loads(table) if isinstance(table, str) else table
     assert len(table) == len(accounts) and all(row["balanced"] for row in table)
+    assert {row["file"] for row in table} == set(accounts)  # short names: the columns after them stay on screen
+    # Validation: one row per file, files with failures first, each naming the expectations that failed.
+    checks = by_key["sensor-ingest-validation"].data
+    checks = json.loads(checks) if isinstance(checks, str) else checks
+    failing = [row["failed_readings"] for row in checks]
+    assert len(checks) == len({row["file"] for row in checks}) and failing == sorted(failing, reverse=True) and failing[0] > 0
+    assert checks[0]["failed_expectations"] and any("temperature_unit (" in row["failed_expectations"] for row in checks)
+    assert all(row["failed_expectations"] == "" for row in checks if not row["failed_readings"])
     assert summary.snapshot_id in by_key["sensor-ingest-summary"].data
     assert not (data_root / "staging" / summary.run_id).exists()
 
