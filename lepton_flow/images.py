@@ -218,7 +218,7 @@ def fit(params: ImageParams, images: ImageSet, run_id: str, log, settings=None) 
     from lepton_flow.models.cnn import build
     from lepton_flow.registry import ModelCard, Registry
     from lepton_flow.settings import get_settings, join
-    from lepton_flow.training import _libraries, keras_callbacks
+    from lepton_flow.training import _EpochLog, _libraries, keras_callbacks
 
     settings = settings or get_settings()
     if len(images.classes) < 2:
@@ -234,7 +234,7 @@ def fit(params: ImageParams, images: ImageSet, run_id: str, log, settings=None) 
         model = build(params.image_size, images.channels, len(images.classes))
         model.compile(optimizer=keras.optimizers.Adam(params.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     key = hashlib.sha256((params.model_dump_json(exclude={"epochs"}) + "".join(f.url for f in train)).encode()).hexdigest()[:16]
-    callbacks = keras_callbacks(params.model_name, key, params.patience, settings, log)
+    callbacks = keras_callbacks(params.model_name, key, params.patience, settings, log) + [_EpochLog(log)]  # a log line per epoch
     history = model.fit(train_ds, validation_data=val_ds, epochs=params.epochs, callbacks=callbacks, shuffle=False, verbose=0)
     loss, y, p = _evaluate(model, val_ds, len(images.classes))
     pred = p.argmax(axis=1)

@@ -393,6 +393,7 @@ def rejected_rows(rejected, empty_classes: list[str] = ()) -> list[dict]:
 
 
 def publish_image_training_artifacts(card, result, png: bytes) -> None:
+    from prefect.artifacts import create_markdown_artifact
 
     rows = [{"metric": k, "value": v} for k, v in card.scores.items()]
     rows += [{"metric": f"accuracy[{c}]", "value": v} for c, v in card.class_accuracy.items()]
@@ -400,6 +401,21 @@ def publish_image_training_artifacts(card, result, png: bytes) -> None:
     publish_table(key="image-train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
     publish_image(key="image-train-curves", image_url=data_url(png), description=f"Training curves of {card.name} version {card.version}")
     publish_table(key="image-train-rejected", table=rejected_rows(result.rejected, result.empty_classes) or [{"file": "", "reason": "none"}], description="Files and folders left out, with the reason")
+    create_markdown_artifact(key="image-train-summary", markdown=image_training_markdown(card, result), description="image_classifier outcome")
+
+
+def image_training_markdown(card, result) -> str:
+    s = card.scores
+    lines = [
+        f"# {md_escape(card.name)} version {md_escape(card.version)}",
+        "",
+        f"- classes: {len(card.classes)} ({md_escape(', '.join(card.classes[:20]))}{' ...' if len(card.classes) > 20 else ''})",
+        f"- images: {s.get('train_images')} training, {s.get('validation_images')} validation, {len(result.rejected)} rejected",
+        f"- validation accuracy: {s.get('validation_accuracy'):.4f} (loss {s.get('validation_loss'):.4g}) after {s.get('epochs_run')} epochs",
+        f"- promoted: {'yes' if card.promoted else 'no'}: {md_escape(card.promotion_reason)}",
+        f"- model card: {md_escape(result.card_url)}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def image_training_text(card, result) -> str:

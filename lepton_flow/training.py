@@ -301,7 +301,8 @@ class _EpochLog:
 
             def on_epoch_end(self, epoch, logs=None):
                 logs = logs or {}
-                log.info("epoch %d: loss %.5f, validation loss %.5f", epoch + 1, logs.get("loss", float("nan")), logs.get("val_loss", float("nan")))
+                extra = "".join(f", {k.replace('val_', 'validation ')} {float(v):.4f}" for k, v in sorted(logs.items()) if k not in ("loss", "val_loss") and "accuracy" in k)
+                log.info("epoch %d: loss %.5f, validation loss %.5f%s", epoch + 1, logs.get("loss", float("nan")), logs.get("val_loss", float("nan")), extra)
 
         return EpochLog()
 

@@ -28,3 +28,20 @@ def cleaned_block(path, start_bin, values: dict[str, np.ndarray], sensors, windo
         codes = (quality or {}).get(metric)
         block.write(metric, 0, data, np.where(np.isnan(data), 0, 1).astype("uint8") if codes is None else codes.astype("uint8"))
     return str(path)
+
+
+def run_log_text(flow_run_id, until: str = "Finished in state", seconds: float = 20) -> str:
+    """The log lines of a flow run as the Prefect API holds them (runs send them in batches): read until `until` shows."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    run_logs = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+    deadline = time.monotonic() + seconds
+    with get_client(sync_client=True) as client:
+        while True:
+            text = "\n".join(entry.message for entry in client.read_logs(log_filter=run_logs))
+            if until in text or time.monotonic() > deadline:
+                return text
+            time.sleep(0.5)

@@ -12,6 +12,7 @@ from PIL import Image
 from lepton_flow.images import ImageFile, check_image, dataset, scan, split
 from lepton_flow.registry import Registry
 from lepton_flow.settings import get_settings
+from tests.helpers import run_log_text
 
 
 def _png(mode="L", size=(8, 8), fmt="PNG") -> bytes:
@@ -77,13 +78,16 @@ def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root):
 
     trained = image_classifier(ImageParams(source=str(train_dir), image_size=32, epochs=20, patience=5), return_state=True)
     assert trained.is_completed(), trained.message
+    logged = run_log_text(trained.state_details.flow_run_id)
+    assert "epoch 1: loss " in logged and "validation accuracy " in logged  # a line per epoch
     text = trained.result()
     assert "broken.png: corrupt image" in text and "notes.txt: not an image" in text and "unsorted/: class folder without a usable image" in text
     registry = Registry(get_settings().models)
     card = registry.card("image-classifier")
     assert card.classes == [str(d) for d in range(10)] and card.image_size == 32 and card.channels == 1
     assert card.promoted and set(card.class_accuracy) == set(card.classes)
-    arts = _artifacts(trained, ["image-train-metrics", "image-train-curves", "image-train-rejected"])
+    arts = _artifacts(trained, ["image-train-metrics", "image-train-curves", "image-train-rejected", "image-train-summary"])
+    assert "validation accuracy: " in arts["image-train-summary"].data and "promoted: yes" in arts["image-train-summary"].data
     assert {r["file"].rsplit("/", 1)[-1] or r["file"] for r in _table(arts["image-train-rejected"])} >= {"broken.png", "notes.txt"}
     assert arts["image-train-curves"].data.startswith("data:image/png;base64,")
 
