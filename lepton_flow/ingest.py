@@ -31,9 +31,9 @@ from pydantic import BaseModel, Field
 
 from lepton_flow import cleaning, store, units
 from lepton_flow.cleaning import FLAGGED, OBSERVED, CleanParams
+from lepton_flow.formats.lines import Span
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.formats.lines import Span
 from lepton_flow.sources import (
     MAX_METRICS,
     PIECE_BYTES,
@@ -42,6 +42,7 @@ from lepton_flow.sources import (
     discover,
     hash_prefix,
     open_output,
+    open_source,
     read_pieces,
     remove_tree,
     sensor_from_name,
@@ -287,8 +288,6 @@ def discover_files(source: str, run: RunInfo, options: ReadOptions) -> Discovery
 
 def _line_end_after(url: str, offset: int, block: int = 1 << 16) -> bool:
     """Whether a file holds a line end past byte `offset` (a complete line to read)."""
-    from lepton_flow.sources import open_source
-
     with open_source(url, offset) as fh:
         while data := fh.read(block):
             if b"\n" in data:

@@ -76,8 +76,7 @@ def line_pieces(
                 text += fh.readline(max(longest - len(text), 0) + 1)
                 if text.endswith(b"\n") or len(text) <= longest:  # the line's end, or the file's
                     if not text.endswith(b"\n") and not span.final:
-                        carry = text  # a partial last line, left for a later read
-                        return
+                        return  # a partial last line: left for a later read
                     yield head, line, text
                     pos, line = pos + len(text), line + 1
                     continue
