@@ -159,8 +159,14 @@ def client_env(api_url: str, base: dict[str, str] | None = None) -> dict[str, st
     return env
 
 
-def api_request(method: str, api_url: str, path: str, json: dict | None = None):
-    """A call to the server's REST API, with PREFECT_API_AUTH_STRING's basic auth when the server wants it."""
+RETRIED = (429, 502, 503)
+"""Answers that mean "busy, ask again" (a SQLite-backed server answers 503 while its database is locked), as Prefect's own client retries them."""
+
+
+def api_request(method: str, api_url: str, path: str, json: dict | None = None, tries: int = 6):
+    """A call to the server's REST API, with PREFECT_API_AUTH_STRING's basic auth when the server wants it; a busy server is asked again."""
+    import time
+
     import httpx
     from prefect.settings import PREFECT_API_AUTH_STRING
 
@@ -168,7 +174,15 @@ def api_request(method: str, api_url: str, path: str, json: dict | None = None):
     if auth is not None and hasattr(auth, "get_secret_value"):
         auth = auth.get_secret_value()
     user, _, password = auth.partition(":") if auth else ("", "", "")
-    r = httpx.request(method, api_url.rstrip("/") + path, json=json, timeout=10, auth=(user, password) if auth else None)
+    for attempt in range(tries):
+        r = httpx.request(method, api_url.rstrip("/") + path, json=json, timeout=10, auth=(user, password) if auth else None)
+        if r.status_code not in RETRIED or attempt == tries - 1:
+            break
+        try:
+            wait = float(r.headers.get("Retry-After", ""))
+        except ValueError:
+            wait = 0.5 * 2**attempt
+        time.sleep(min(wait, 8.0))
     if r.status_code == 401:
         raise ServiceError(f"the Prefect server at {api_url} refused the request (401): set PREFECT_API_AUTH_STRING to its user:password")
     return r
