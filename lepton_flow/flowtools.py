@@ -94,11 +94,13 @@ def emit_committed(group: str, store_url: str, snapshot: str, **payload) -> None
     """
     try:
         from prefect.events import emit_event
+        from prefect.runtime import flow_run
 
         emit_event(
             event=f"lepton.{group}.committed",
             resource={"prefect.resource.id": f"lepton.store.{group}", "prefect.resource.name": f"lepton {group} store", "lepton.store-url": store_url},
-            payload={"snapshot": snapshot, **payload},
+            # The committing run, so that a run the event triggers can say what triggered it.
+            payload={"snapshot": snapshot, "flow_run_id": str(flow_run.get_id() or ""), **payload},
         )
     except Exception as exc:  # events are a convenience on top of the commit
         run_logger().warning("could not emit lepton.%s.committed: %s", group, exc)

@@ -313,7 +313,7 @@ def anomaly_rows(result) -> list[dict]:
     ]
 
 
-def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None) -> None:
+def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None, triggered_by: str = "") -> None:
     from prefect.artifacts import create_markdown_artifact
 
     plan = result.plan
@@ -327,7 +327,21 @@ def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None) -
     )
     if png is not None:
         publish_image(key="score-worst-anomaly", image_url=data_url(png), description=f"The worst sensor around its worst anomaly ({plot_url})")
-    create_markdown_artifact(key="score-summary", markdown=scoring_markdown(result), description="score_sensors outcome")
+    create_markdown_artifact(key="score-summary", markdown=scoring_markdown(result, triggered_by), description="score_sensors outcome")
+
+
+def trigger_markdown(flow_run_id: str) -> str:
+    """'triggered by flow run ID', the ID a link to that run in Prefect's UI where the UI's address is known."""
+    if not flow_run_id:
+        return ""
+    try:
+        from prefect.utilities.urls import url_for
+
+        url = url_for("flow-run", obj_id=flow_run_id)
+    except (ValueError, TypeError):
+        url = None
+    shown = md_escape(flow_run_id)
+    return f"- triggered by flow run [{shown}]({url})" if url else f"- triggered by flow run {shown}"
 
 
 def _flag_rule(result) -> str:
@@ -336,7 +350,7 @@ def _flag_rule(result) -> str:
     return f"threshold {result.threshold:.5g}" if result.threshold is not None else "no threshold"
 
 
-def scoring_markdown(result) -> str:
+def scoring_markdown(result, triggered_by: str = "") -> str:
     plan = result.plan
     lines = [
         f"# scores of {md_escape(plan.model_name)} version {md_escape(plan.version)}",
@@ -344,13 +358,16 @@ def scoring_markdown(result) -> str:
         f"- input snapshot: {md_escape(plan.snapshot_id)}; scores snapshot: {md_escape(result.snapshot_id)}",
         f"- rows scored: {result.rows_scored}; values flagged: {result.values_flagged}; {_flag_rule(result)}",
     ]
+    if triggered_by:
+        lines.append(trigger_markdown(triggered_by))
     return "\n".join(lines) + "\n"
 
 
-def scoring_text(result, plot_url: str | None) -> str:
+def scoring_text(result, plot_url: str | None, triggered_by: str = "") -> str:
     plan = result.plan
+    by = f"; triggered by flow run {triggered_by}" if triggered_by else ""
     if result.snapshot_id is None:
-        return f"score_sensors: nothing new to score with {plan.model_name} version {plan.version} (store snapshot {plan.snapshot_id})"
+        return f"score_sensors: nothing new to score with {plan.model_name} version {plan.version} (store snapshot {plan.snapshot_id}){by}"
     out = [
         f"score_sensors: {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id}",
         f"  rows scored:         {result.rows_scored} ({plan.time(plan.rows[0])} to {plan.time(plan.rows[1])})",
@@ -363,6 +380,8 @@ def scoring_text(result, plot_url: str | None) -> str:
         out.append(f"  anomaly:             {a.sensor}{also} {a.start} to {a.end}, peak {a.peak_score:.4g}" + (f" ({a.detail[:80]})" if a.detail else ""))
     if plot_url:
         out.append(f"  worst anomaly plot:  {plot_url}")
+    if triggered_by:
+        out.append(f"  triggered by:        flow run {triggered_by}")
     return "\n".join(out)
 
 

@@ -50,6 +50,11 @@ class ScoreParams(BaseModel):
     calibration_window: int = Field(
         2880, ge=64, le=1_000_000, description="Grid steps of each sensor's recent scores that its new scores are judged against (2,880: a day of 30 s steps)."
     )
+    triggered_by: str = Field(
+        "",
+        max_length=64,
+        description="The flow run whose commit started this one (the deployment's trigger fills it in); empty: started by hand or on a schedule.",
+    )
     require_model: bool = Field(
         False,
         description="True: fail when the registry has no current model. False (default): finish without scoring, saying no model is trained yet (scoring after a first ingest, or after a training that failed).",

@@ -155,6 +155,7 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     triggered = wait_for(lambda: [r for r in _triggered_runs(stack, t0) if r["state_name"] in ("Completed", "Failed", "Crashed")], 120, "the trigger to run scoring after the first ingest")
     assert triggered[0]["state_name"] == "Completed", triggered[0]
     assert triggered[0]["parameters"]["params"]["require_model"] is False
+    assert triggered[0]["parameters"]["params"]["triggered_by"] == first["id"]  # the scoring run names the ingest that started it
     logs = wait_for(lambda: [log["message"] for log in stack.logs(triggered[0]["id"]) if "no current model" in log["message"]], 30, "the scoring run's log")
     assert logs, "scoring before any training should say there is no model yet"
     if not trainings:
@@ -190,8 +191,10 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     second = _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": part_b}}))
     scored = wait_for(lambda: [r for r in _triggered_runs(stack, t1) if r["state_name"] in ("Completed", "Failed", "Crashed")], 240, "the trigger to run scoring after the second ingest")
     assert scored[0]["state_name"] == "Completed", f"{scored[0]['state']}\n{stack.diagnose()}"
-    keys = {a["key"] for a in stack.artifacts(scored[0]["id"])}
-    assert {"score-summary", "score-top-anomalies"} <= keys, keys
+    scored_artifacts = {a["key"]: a for a in stack.artifacts(scored[0]["id"])}
+    assert {"score-summary", "score-top-anomalies"} <= set(scored_artifacts), set(scored_artifacts)
+    summary_md = scored_artifacts["score-summary"]["data"]
+    assert "triggered by flow run" in summary_md and (second["id"] in summary_md or second["id"].replace("-", "\\-") in summary_md), summary_md
     ingest_keys = {a["key"] for a in stack.artifacts(second["id"])}
     assert {"sensor-ingest-summary", "sensor-ingest-accounting"} <= ingest_keys, ingest_keys
     snapshots = [e for e in stack.post("/events/filter", {"filter": {"event": {"name": ["lepton.sensors.committed"]}}})["events"]]

@@ -82,8 +82,10 @@ def test_train_then_score_end_to_end(demo_store, data_root):
         limit = client.read_global_concurrency_limit_by_name("gpu")
     assert limit.limit >= 1 and limit.active_slots == 0
 
-    scored = score_sensors(ScoreParams(), return_state=True)
+    scored = score_sensors(ScoreParams(triggered_by="0b7e-ingest-run"), return_state=True)  # as a deployment trigger fills it in
     assert scored.is_completed(), scored.message
+    assert "triggered by:        flow run 0b7e-ingest-run" in scored.result()
+    assert "triggered by flow run" in _artifacts(scored, ["score-summary"])["score-summary"].data
     head = store.history(url)[0]
     assert head["metadata"]["model_version"] == "1" and head["metadata"]["input_snapshot"] == snapshot
     assert "version 1" in head["message"] and snapshot in head["message"]
