@@ -52,8 +52,8 @@ class ScoreParams(BaseModel):
     )
     triggered_by: str = Field(
         "",
-        max_length=64,
-        description="The flow run whose commit started this one (the deployment's trigger fills it in); empty: started by hand or on a schedule.",
+        pattern=r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$",
+        description="Id of the flow run whose commit started this one (the deployment's trigger fills it in); empty: started by hand or on a schedule.",
     )
     require_model: bool = Field(
         False,

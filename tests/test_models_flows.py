@@ -82,9 +82,12 @@ def test_train_then_score_end_to_end(demo_store, data_root):
         limit = client.read_global_concurrency_limit_by_name("gpu")
     assert limit.limit >= 1 and limit.active_slots == 0
 
-    scored = score_sensors(ScoreParams(triggered_by="0b7e-ingest-run"), return_state=True)  # as a deployment trigger fills it in
+    ingest_run = "0b7e1c2d-3f4a-4b5c-8d6e-7f8091a2b3c4"
+    scored = score_sensors(ScoreParams(triggered_by=ingest_run), return_state=True)  # as a deployment trigger fills it in
     assert scored.is_completed(), scored.message
-    assert "triggered by:        flow run 0b7e-ingest-run" in scored.result()
+    assert f"triggered by:        flow run {ingest_run}" in scored.result()
+    with pytest.raises(ValueError, match="triggered_by"):
+        ScoreParams(triggered_by="x)](javascript:alert(1)")  # only a run id: nothing else reaches the summary's link
     assert "triggered by flow run" in _artifacts(scored, ["score-summary"])["score-summary"].data
     head = store.history(url)[0]
     assert head["metadata"]["model_version"] == "1" and head["metadata"]["input_snapshot"] == snapshot
