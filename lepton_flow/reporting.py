@@ -47,15 +47,22 @@ def publish_image(key: str, image_url: str, description: str) -> None:
 
 
 def short_names(urls: list[str]) -> dict[str, str]:
-    """Each URL as the fewest trailing path parts that tell it from the others (usually the file name)."""
+    """Each URL as the fewest trailing path parts that tell it from the others (usually the file name); linear in the URLs."""
+    from collections import Counter
+
     parts = {u: u.rstrip("/").split("/") for u in urls}
-    out = {}
-    for u, p in parts.items():
-        for k in range(1, len(p) + 1):
-            tail = "/".join(p[-k:])
-            if sum(1 for q in parts.values() if "/".join(q[-k:]) == tail) == 1 or k == len(p):
-                out[u] = tail
-                break
+    out: dict[str, str] = {}
+    left, k = list(parts), 1
+    while left:  # names resolved at k parts cannot equal a longer tail: only those left are compared
+        tails = {u: "/".join(parts[u][-k:]) for u in left}
+        counts = Counter(tails.values())
+        rest = []
+        for u in left:
+            if counts[tails[u]] == 1 or k >= len(parts[u]):
+                out[u] = tails[u]
+            else:
+                rest.append(u)
+        left, k = rest, k + 1
     return out
 
 

@@ -58,3 +58,13 @@ def test_text_from_inputs_cannot_become_markup_in_either_prefect_ui():
     assert "<img" not in shown and "<script" not in shown and "](" not in shown and "</" not in shown
     assert shown.replace("\u200b", "") == hostile
     assert ui_text(3) == 3 and ui_text(None) is None and ui_text("plain_name.csv") == "plain_name.csv"
+
+
+def test_files_are_named_by_the_fewest_path_parts_that_tell_them_apart():
+    from lepton_flow.reporting import short_names
+
+    urls = ["/d/a/x/f.csv", "/d/b/x/f.csv", "/d/c/g.csv", "s3://bucket/day/h.csv", "/d/e/f.csv"]
+    assert short_names(urls) == {"/d/a/x/f.csv": "a/x/f.csv", "/d/b/x/f.csv": "b/x/f.csv", "/d/c/g.csv": "g.csv", "s3://bucket/day/h.csv": "h.csv", "/d/e/f.csv": "e/f.csv"}
+    many = [f"/data/day{i // 100}/sensor-{i % 100}.csv" for i in range(20_000)]  # a backfill's accounting table
+    names = short_names(many)
+    assert len(set(names.values())) == len(many) and names[many[-1]] == "day199/sensor-99.csv"
