@@ -40,7 +40,7 @@ from lepton_flow.sources import (
     ReadOptions,
     SourceFile,
     discover,
-    hash_prefix,
+    hash_file,
     open_output,
     open_source,
     read_pieces,
@@ -278,7 +278,7 @@ def discover_files(source: str, run: RunInfo, options: ReadOptions) -> Discovery
         offset = int(r["offset"])
         if offset == f.size and r["prefix"] == f.sha256:
             waiting.append(f)  # read to its end by an earlier run and unchanged since
-        elif 0 < offset <= f.size and hash_prefix(f.url, offset) == r["prefix"]:
+        elif 0 < offset <= f.size and hash_file(f.url, limit=offset)[0] == r["prefix"]:
             f.offset, f.line_base = offset, int(r["lines"])
             if not (f.final or _line_end_after(f.url, offset)):
                 waiting.append(f)  # nothing past where the last run stopped but a line still being written
@@ -571,7 +571,7 @@ def ingest_file(file: SourceFile, run: RunInfo, options: ReadOptions, piece_byte
         end=span.end if span else None,
         lines=span.lines if span else 0,
         grow_key=grow_key(file, options) if span else None,
-        prefix=None if span is None else file.sha256 if span.end == file.size else hash_prefix(file.url, span.end),
+        prefix=None if span is None else file.sha256 if span.end == file.size else hash_file(file.url, limit=span.end)[0],
     )
 
 

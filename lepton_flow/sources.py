@@ -345,6 +345,11 @@ def open_stored(url: str):
     return fs.open(path, "rb")
 
 
+def is_compressed(url: str) -> bool:
+    """Whether a file is stored gzipped (by its name, as every reader here decides it)."""
+    return PurePosixPath(url).suffix.lower() in (".gz", ".gzip")
+
+
 @contextlib.contextmanager
 def open_source(url: str, offset: int = 0):
     """A source file opened for binary reading from byte `offset` (of the content, gzip undone), with a cap on how far it may expand.
@@ -359,7 +364,7 @@ def open_source(url: str, offset: int = 0):
     settings = get_settings()
     ratio = settings.max_expansion  # LEPTON_MAX_EXPANSION, checked like every other setting
     fs, path = fsspec.core.url_to_fs(url)
-    compressed = PurePosixPath(path).suffix.lower() in (".gz", ".gzip")
+    compressed = is_compressed(path)
     with open_checked(url, settings.allowed_roots) if is_local(url) else fs.open(path, "rb") as raw:
         if not compressed:
             if offset:
@@ -409,14 +414,14 @@ def screened_lines(fh, kind: str):
         yield number, raw, None
 
 
-def hash_file(url: str, block: int = 4 << 20) -> tuple[str, int]:
-    """Content hash and size of the stored bytes (a gzipped file hashes as stored)."""
+def hash_file(url: str, block: int = 4 << 20, limit: int | None = None) -> tuple[str, int]:
+    """Content hash and size of the stored bytes (a gzipped file hashes as stored); with `limit`, of its first `limit` bytes."""
     from lepton_flow.settings import get_settings
 
     digest = hashlib.sha256()
     size = 0
     with open_checked(url, get_settings().allowed_roots) if is_local(url) else fsspec.open(url, "rb") as fh:
-        while chunk := fh.read(block):
+        while chunk := fh.read(block if limit is None else min(block, limit - size)):
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
@@ -440,16 +445,6 @@ def file_time(url: str) -> datetime:
 def settled(url: str, settle_seconds: int) -> bool:
     """Whether a file has not been written to for `settle_seconds`: a last line without a line end is then read as a line."""
     return time.time() - file_time(url).timestamp() >= settle_seconds
-
-
-def hash_prefix(url: str, length: int, block: int = 4 << 20) -> str:
-    """Content hash of a file's first `length` stored bytes (all of them if it is shorter)."""
-    digest = hashlib.sha256()
-    with open_source(url) as fh:
-        while length > 0 and (chunk := fh.read(min(block, length))):
-            digest.update(chunk)
-            length -= len(chunk)
-    return digest.hexdigest()
 
 
 def list_source(source: str) -> list[str]:
@@ -972,7 +967,7 @@ def tails(url: str, options: ReadOptions) -> bool:
     from lepton_flow.formats import formats
 
     fmt = formats().get(file_format(url, options.format))
-    return bool(fmt and fmt.tails and PurePosixPath(url).suffix.lower() not in (".gz", ".gzip"))
+    return bool(fmt and fmt.tails and not is_compressed(url))
 
 
 def read_pieces(url: str, options: ReadOptions | None = None, piece_bytes: int = PIECE_BYTES, span=None):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lepton_flow.formats import SensorFormat, register_format
-from lepton_flow.sources import CORRUPT, ReadOptions, SourceError, open_source, open_stored
+from lepton_flow.sources import CORRUPT, ReadOptions, SourceError, is_compressed, open_source, open_stored
 
 
 def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.ndarray, list]:
@@ -29,7 +28,7 @@ def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.nda
 
 def pieces(url: str, options: ReadOptions | None, piece_bytes: int):
     """The file a bounded batch of rows at a time, read row group by row group (a gzipped file is read whole)."""
-    if PurePosixPath(url).suffix.lower() in (".gz", ".gzip"):
+    if is_compressed(url):
         yield read(url, options)
         return
     with open_stored(url) as fh:

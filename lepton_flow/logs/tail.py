@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import PurePosixPath
 
-from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, list_candidates, open_source, settled
+from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, is_compressed, list_candidates, open_source, settled
 
 FINGERPRINT_BYTES = 1024
 PREFIX = "tail:"
@@ -52,10 +52,6 @@ def stream_key(head: bytes) -> str:
 def _head(url: str) -> bytes:
     with open_source(url) as fh:
         return fh.read(FINGERPRINT_BYTES)
-
-
-def _compressed(url: str) -> bool:
-    return PurePosixPath(url).suffix.lower() in (".gz", ".gzip")
 
 
 def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tuple[list[TailedFile], list[str]]:
@@ -89,7 +85,7 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
         claimed.add(key)
         record = cursors.get(key)
         size = _size(url)
-        compressed = _compressed(url)
+        compressed = is_compressed(url)
         if record is None and legacy and hash_file(url)[0] in legacy:
             # Ingested whole by a run before tailing: from now on a stream read to its end (the run commits its record).
             read, lines = _content(url)
@@ -134,6 +130,6 @@ def _size(url: str) -> int:
 def record(file: SourceFile, end: int, lines: int, fmt: str | None, run_id: str, shown: str, **extra) -> dict:
     """The ledger record of a file read up to byte `end` (`lines` lines before it)."""
     out = {"file": shown, "size": file.size, "run": run_id, "offset": end, "lines": lines, "format": fmt, **extra}
-    if isinstance(file, TailedFile) and file.final and _compressed(file.url):
+    if isinstance(file, TailedFile) and file.final and is_compressed(file.url):
         out["complete"] = True
     return out
