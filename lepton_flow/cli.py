@@ -103,7 +103,7 @@ def _run_ingest(params) -> int:
     if hasattr(result, "files"):
         print(summary_text(result))
     if not state.is_completed():
-        print(f"lepton-flow: sensor_ingest {state.name.lower()}: {state.message or result}", file=sys.stderr)
+        print(f"lepton-flow: sensor_ingest {state.name.lower()}: {state.message or result}", file=_err())
         return 1
     return 0
 
@@ -114,17 +114,67 @@ def _run_model_flow(flow, params) -> int:
     if state.is_completed():
         print(result)
         return 0
-    print(f"lepton-flow: {flow.name} {state.name.lower()}: {state.message or result}", file=sys.stderr)
+    print(f"lepton-flow: {flow.name} {state.name.lower()}: {state.message or result}", file=_err())
     return 1
+
+
+# Where the `run` command's own messages go: the terminal's stderr, also while a quiet run sends descriptor 2 to its log.
+_TERM = {"err": None, "quiet": None}
+
+
+def _err():
+    return _TERM["err"] or sys.stderr
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     _quiet_defaults()
+    if args.verbose:
+        return _run(args)
+    from lepton_flow.console import Quiet, run_log_path
+    from lepton_flow.settings import get_settings
+
+    log = run_log_path(get_settings().data_root)
+    where = _where_runs_are()  # before the run: the local API it starts sets PREFECT_API_URL while it runs
+    with Quiet(log) as quiet:
+        _TERM["err"], _TERM["quiet"] = quiet.term, quiet
+        try:
+            code = _run(args)
+        except BaseException as exc:
+            import traceback
+
+            traceback.print_exc()  # into the log
+            if isinstance(exc, KeyboardInterrupt):
+                print("lepton-flow: interrupted", file=quiet.term)
+                code = 130
+            else:
+                print(f"lepton-flow: {type(exc).__name__}: {exc} (the traceback is in {log})", file=quiet.term)
+                code = 1
+        finally:
+            _TERM["err"] = _TERM["quiet"] = None
+    if code != 2:  # not for parameters refused before any run
+        print(f"the whole log: {log}")
+        print(where)
+    return code
+
+
+def _where_runs_are() -> str:
+    api = os.environ.get("PREFECT_API_URL", "").rstrip("/")
+    if api:
+        return f"the runs: {api.removesuffix('/api')}/runs"
+    return "the runs: `make ui` (or `lepton-flow up`) serves them at http://127.0.0.1:4200/runs"
+
+
+def _run(args: argparse.Namespace) -> int:
     from lepton_flow.parallel import LocalAPI
+    from lepton_flow.settings import get_settings
 
     # Prefect's local API starts first: the flows' imports and the
     # parameter checks below run while it comes up.
+    if (quiet := _TERM["quiet"]) and not os.environ.get("PREFECT_API_URL"):
+        quiet.say("starting Prefect's local API" + ("" if get_settings().dask_address else " and a local Dask cluster") + " ...")
     api = LocalAPI.begin()
+    if quiet:
+        quiet.attach()
     try:
         return _run_flows(args, api)
     finally:
@@ -188,7 +238,7 @@ def _run_flows(args: argparse.Namespace, api) -> int:
     try:
         params = flow_params(args)
     except ValueError as exc:
-        print(f"lepton-flow: invalid parameters: {_described(exc)}", file=sys.stderr)
+        print(f"lepton-flow: invalid parameters: {_described(exc)}", file=_err())
         return 2
     from lepton_flow.parallel import SchedulerUnreachable, check_scheduler, local_api
     from lepton_flow.settings import get_settings
@@ -198,7 +248,7 @@ def _run_flows(args: argparse.Namespace, api) -> int:
         try:
             check_scheduler(address)
         except SchedulerUnreachable as exc:
-            print(f"lepton-flow: {exc}", file=sys.stderr)
+            print(f"lepton-flow: {exc}", file=_err())
             return 1
     if "ingest" in params or "logs" in params or "pipeline" in params:
         api.start_cluster()
@@ -212,7 +262,7 @@ def _run_flows(args: argparse.Namespace, api) -> int:
             if getattr(outcome, "texts", None):
                 print(outcome.text)
             if not state.is_completed():
-                print(f"lepton-flow: pipeline {state.name.lower()}: {state.message}", file=sys.stderr)
+                print(f"lepton-flow: pipeline {state.name.lower()}: {state.message}", file=_err())
                 code = 1
         if "ingest" in params:
             code = _run_ingest(params["ingest"])
@@ -234,7 +284,7 @@ def _run_flows(args: argparse.Namespace, api) -> int:
             if hasattr(result, "files"):
                 print(log_summary_text(result))
             if not state.is_completed():
-                print(f"lepton-flow: log_ingest {state.name.lower()}: {state.message}", file=sys.stderr)
+                print(f"lepton-flow: log_ingest {state.name.lower()}: {state.message}", file=_err())
                 code = 1
         if "images" in params:
             from flows.image_classifier import image_classifier
@@ -479,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", help="comma-separated cleaning steps, e.g. dedupe,sort,resample,hampel,interpolate")
     run.add_argument("--grid-seconds", type=int, help="time grid spacing in seconds (default: the store's, or 30 for a new store; asking a store for another fails)")
     run.add_argument("--param", action="append", metavar="KEY=VALUE", help="a flow parameter (repeatable), e.g. --param epochs=5")
+    run.add_argument("--verbose", action="store_true", help="every log line on the terminal (default: progress and the summary; the rest goes to a log file under the data root)")
     run.set_defaults(func=cmd_run)
 
     new = sub.add_parser("new", help="write a working cleaning step, sensor format, log format, model kind or task, with its test")

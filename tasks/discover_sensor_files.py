@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lepton_flow.flowtools import retry_transient
@@ -15,4 +15,10 @@ def discover_sensor_files(source: str, run: RunInfo, options: ReadOptions) -> Di
     A file the store's ledger already records (same content, same sensor id
     from its name) is skipped, so a re-run over the same files ingests nothing.
     """
-    return discover_files(source, run, options)
+    found = discover_files(source, run, options)
+    mib = sum(f.size or 0 for f in found.new) / 2**20
+    get_run_logger().info(
+        f"{len(found.new)} new file(s) to ingest ({mib:.1f} MiB); {len(found.already_ingested)} already ingested"
+        + (f"; {len(found.unsupported)} not sensor files" if found.unsupported else "")
+    )
+    return found

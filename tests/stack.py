@@ -31,7 +31,7 @@ def pg_bindir() -> Path:
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).parent
-    raise RuntimeError("PostgreSQL is not installed: `make setup` installs Debian's postgresql package")
+    raise RuntimeError("PostgreSQL is not installed: `make test-setup` installs Debian's postgresql package")
 
 
 class Postgres:
@@ -193,7 +193,7 @@ def chromium_launch(scratch: Path) -> dict:
     """Playwright launch options for Debian's Chromium: headless, offline, writing only under `scratch`."""
     exe = shutil.which("chromium") or "/usr/bin/chromium"
     if not os.path.exists(exe):
-        raise RuntimeError("Debian's chromium is not installed: `make setup` installs it")
+        raise RuntimeError("Debian's chromium is not installed: `make test-setup` installs it")
     env = dict(os.environ)
     for key in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
         (scratch / key.lower()).mkdir(parents=True, exist_ok=True)

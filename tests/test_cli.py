@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,9 +50,9 @@ def test_status_without_a_store(data_root, capsys):
     assert "no store" in capsys.readouterr().out
 
 
-def test_bad_parameters_are_refused_with_the_known_choices(data_root, capsys):
+def test_bad_parameters_are_refused_with_the_known_choices(data_root, capfd):
     assert main(["run", "sensor-ingest", "--steps", "dedupe,resample,fancy"]) == 2
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert "fancy" in err and "hampel" in err and "interpolate" in err
 
 
@@ -60,14 +62,14 @@ def test_unknown_command_exits_with_usage():
     assert exc.value.code == 2
 
 
-def test_model_flow_parameters_are_checked_before_anything_runs(data_root, capsys):
+def test_model_flow_parameters_are_checked_before_anything_runs(data_root, capfd):
     assert main(["run", "train-sensor-model", "--param", "window=30"]) == 2
-    assert "multiple of 4" in capsys.readouterr().err
+    assert "multiple of 4" in capfd.readouterr().err
     assert main(["run", "train-sensor-model", "--param", "model_size=huge"]) == 2
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert "huge" in err and "tiny" in err and "large" in err
     assert main(["run", "score-sensors", "--param", "nonsense"]) == 2
-    assert "KEY=VALUE" in capsys.readouterr().err
+    assert "KEY=VALUE" in capfd.readouterr().err
 
 
 def test_doctor_reports_devices_and_fails_on_what_the_settings_lack(data_root):
@@ -83,11 +85,11 @@ def test_doctor_reports_devices_and_fails_on_what_the_settings_lack(data_root):
     assert "Dask scheduler at tcp://127.0.0.1:9" in bad.stderr and "Prefect API at http://127.0.0.1:9/api" in bad.stderr
 
 
-def test_image_flows_need_a_source(data_root, capsys):
+def test_image_flows_need_a_source(data_root, capfd):
     assert main(["run", "image-classifier"]) == 2
-    assert "source" in capsys.readouterr().err
+    assert "source" in capfd.readouterr().err
     assert main(["run", "classify-images", "--param", "batch_size=0"]) == 2
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert "source" in err and "batch_size" in err
 
 
@@ -105,8 +107,16 @@ def test_a_first_run_on_a_data_root_that_does_not_exist_yet(tmp_path):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "events:              2 (2 counted, 0 invalid)" in run.stdout
     assert (root / "prefect" / "prefect.db").is_file()
+    # Quiet by default: the terminal shows the stages and the flow's own lines; the engine's lines, Dask's
+    # and the workers' go to the log file the summary names.
+    assert "log_ingest ..." in run.stderr and "Finished in state" not in run.stderr and "| INFO" not in run.stderr, run.stderr
+    log = Path(re.search(r"^the whole log: (.+)$", run.stdout, re.M)[1])
+    assert log.parent == root / "logs"
+    whole = log.read_text()
+    assert "Finished in state Completed()" in whole
     # The cluster started beside the API (its workers importing while it started) ran the tasks.
-    assert "Connecting to an existing Dask cluster" in run.stdout + run.stderr
+    assert "Connecting to an existing Dask cluster" in whole
+    assert "http://127.0.0.1:4200/runs" in run.stdout  # where the runs are seen once the command has ended
 
 
 def _readme_run_examples() -> list[str]:
