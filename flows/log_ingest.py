@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from prefect import flow, unmapped
 from prefect.runtime import flow_run
-from prefect.states import Failed
 
 from lepton_flow.flowtools import split_completed, store_lock
 from lepton_flow.logs.ingest import NOT_A_LOG, LogIngestParams, LogIngestSummary
@@ -12,6 +11,7 @@ from lepton_flow.parallel import task_runner
 from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
 from lepton_flow.sources import source_problem
+from lepton_flow.runtime import ended_failed
 from tasks.discover_log_files import discover_log_files
 from tasks.mine_log_templates import mine_log_templates
 from tasks.plan_log_run import plan_log_run
@@ -38,5 +38,5 @@ def log_ingest(params: LogIngestParams) -> LogIngestSummary:
     rejected = [r for r in refs if r.status not in ("ok", NOT_A_LOG)]
     if failed or rejected:
         messages = [f.described for f in failed] + [r.message for r in rejected]
-        return Failed(message=f"{len(messages)} log file(s) not ingested: " + "; ".join(messages[:3]), data=summary)
+        return ended_failed(f"{len(messages)} log file(s) not ingested: " + "; ".join(messages[:3]), data=summary)
     return summary

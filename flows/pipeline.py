@@ -9,7 +9,6 @@ and the pipeline then ends Failed naming the training's error.
 from __future__ import annotations
 
 from prefect import flow
-from prefect.states import Failed
 from pydantic import BaseModel, Field
 
 from flows.score_sensors import score_sensors
@@ -22,6 +21,7 @@ from lepton_flow.registry import Registry
 from lepton_flow.scoring import ScoreParams
 from lepton_flow.settings import get_settings
 from lepton_flow.training import TrainParams
+from lepton_flow.runtime import ended_failed
 
 
 class PipelineParams(BaseModel):
@@ -62,14 +62,14 @@ def pipeline(params: PipelineParams = PipelineParams()) -> PipelineOutcome:
     try:
         params.train.check_window(_grid_seconds(params))  # a range too short for a window: said before ingesting
     except ValueError as exc:
-        return Failed(message=f"train parameters: {exc}")
+        return ended_failed(f"train parameters: {exc}")
     out = PipelineOutcome()
     ingest = on_shared_cluster(sensor_ingest)(params.ingest, return_state=True)
     summary = ingest.result(raise_on_failure=False)
     if hasattr(summary, "files"):
         out.texts.append(summary_text(summary))
     if not ingest.is_completed():
-        return Failed(message=f"sensor_ingest {ingest.name.lower()}: {ingest.message or summary}", data=out)
+        return ended_failed(f"sensor_ingest {ingest.name.lower()}: {ingest.message or summary}", data=out)
     out.new_data = any(f.stored for f in summary.files)
     failed = None
     if out.new_data or Registry(get_settings().models).current(params.train.model_name) is None:
@@ -89,4 +89,4 @@ def pipeline(params: PipelineParams = PipelineParams()) -> PipelineOutcome:
         refused = f"score_sensors {scored.name.lower()}: {scored.message or result}"
         failed = failed or refused
         out.texts.append(f"lepton-flow: {refused}")
-    return Failed(message=failed, data=out) if failed else out
+    return ended_failed(failed, data=out) if failed else out

@@ -6,7 +6,6 @@ from typing import Literal
 
 from prefect import flow, unmapped
 from prefect.runtime import flow_run
-from prefect.states import Failed
 from pydantic import Field
 
 from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, step_descriptions, step_names
@@ -17,6 +16,7 @@ from lepton_flow.parallel import task_runner
 from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
 from lepton_flow.sources import ReadOptions, SourceURL, source_problem
+from lepton_flow.runtime import ended_failed
 from tasks.clean_readings import clean_readings
 from tasks.commit_readings import commit_readings
 from tasks.discover_sensor_files import discover_sensor_files
@@ -49,7 +49,7 @@ class SensorIngestParams(ReadOptions, CleanParams):
         json_schema_extra={"contains": {"const": "resample"}, "minContains": 1, "maxContains": 1},
     )
     threshold: float | None = Field(
-        None, ge=0, le=1, description="Least share of a file's readings that must pass validation; empty: LEPTON_VALIDATION_THRESHOLD."
+        None, ge=0, le=1, description="Least share of a file's readings that must pass validation; empty: the setting LEPTON_VALIDATION_THRESHOLD (0.5 unless set)."
     )
 
     def read_options(self) -> ReadOptions:
@@ -78,5 +78,5 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
     failures = failed + rejections(cleaned.rejected, "clean")
     summary = report_ingest(run, cleaned, snapshot, staged, failures, found.already_ingested, found.unsupported)
     if failures:
-        return Failed(message=f"{len(failures)} file(s) not ingested: " + "; ".join(f.described for f in failures[:3]), data=summary)
+        return ended_failed(f"{len(failures)} file(s) not ingested: " + "; ".join(f.described for f in failures[:3]), data=summary)
     return summary

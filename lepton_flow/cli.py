@@ -133,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from lepton_flow.console import Quiet, run_log_path
     from lepton_flow.settings import get_settings
 
-    log = run_log_path(get_settings().data_root)
+    log = run_log_path(get_settings())
     where = _where_runs_are()  # before the run: the local API it starts sets PREFECT_API_URL while it runs
     with Quiet(log) as quiet:
         _TERM["err"], _TERM["quiet"] = quiet.term, quiet
@@ -499,7 +499,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     _quiet_defaults()
     from lepton_flow.deploy import up
 
-    return up(port=args.port, host=args.host, gpu_slots=args.gpu_slots)
+    return up(port=args.port, host=args.host, gpu_slots=args.gpu_slots, files_port=args.files_port, paused=args.paused)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -552,6 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     upp.add_argument("--port", type=int, default=4200)
     upp.add_argument("--host", default="127.0.0.1")
     upp.add_argument("--gpu-slots", type=int)
+    upp.add_argument("--files-port", type=int, default=None, help="serve the data root's reports, quarantine, model cards and Data Docs read-only on this port (default 4201; 0: not served)")
+    upp.add_argument("--paused", action="store_true", help="start with every deployment's schedule paused (runs started by hand still run)")
     upp.set_defaults(func=cmd_up)
 
     status = sub.add_parser("status", help="what the store holds: snapshots, time range, sensors, metrics")

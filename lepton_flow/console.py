@@ -111,10 +111,10 @@ class Quiet:
         self.term = sys.stderr
 
 
-def run_log_path(data_root: str) -> Path:
-    """Where a quiet run's whole log goes: `<data root>/logs/run-<local time>.log` for a local data root, else the
-    Prefect home's `logs/`."""
+def run_log_path(settings) -> Path:
+    """Where a quiet run's whole log goes: `<data root>/run-logs/run-<local time>-<pid>.log` for a local data root,
+    else the Prefect home's `run-logs/`."""
     from lepton_flow.settings import is_local
 
-    base = Path(data_root) if is_local(data_root) else Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect")
-    return base / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    base = Path(settings.run_logs_dir) if is_local(settings.data_root) else Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect") / "run-logs"
+    return base / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"

@@ -172,15 +172,29 @@ def _deployments(api_url: str) -> list[dict]:
     return [{**d, "flow_name": names.get(d["flow_id"], "?")} for d in r.json()]
 
 
-def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_slots: int | None = None) -> int:
-    """A Prefect server, the deployments and one worker per pool on this machine, until Ctrl-C."""
-    from lepton_flow.settings import get_settings, join
+def pause_schedules(api: str) -> list[str]:
+    """Pause every deployment on the server at `api` (runs by hand still start); returns their names."""
+    import httpx
+
+    names = []
+    for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=30).json():
+        httpx.post(f"{api}/deployments/{d['id']}/pause_deployment", timeout=30).raise_for_status()
+        names.append(d["name"])
+    return sorted(names)
+
+
+def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_slots: int | None = None, files_port: int | None = None, paused: bool = False) -> int:
+    """A Prefect server, the deployments and one worker per pool on this machine, and the data root's reports served
+    read-only beside them (`files_port`, 0: not served), until Ctrl-C."""
+    from lepton_flow.fileserve import FileServer
+    from lepton_flow.settings import FILES_PORT, get_settings, is_local, join
 
     settings = get_settings()
     home = home or os.environ.get("PREFECT_HOME") or join(settings.data_root, "prefect")
     os.makedirs(home, exist_ok=True)
     logs = Path(home) / "logs"
     services = []
+    files = None
     stopping = False
 
     def stop(*_):
@@ -195,14 +209,27 @@ def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_s
         env = client_env(api)
         env["PREFECT_HOME"] = home
         env["LEPTON_DATA_ROOT"] = settings.data_root
+        files_port = FILES_PORT if files_port is None else files_port
+        if files_port and is_local(settings.data_root):
+            try:
+                files = FileServer(settings.data_root, host=host, port=files_port)
+            except OSError as exc:
+                raise ServiceError(f"cannot serve the data root's reports on {host}:{files_port} ({exc.strerror}): pass --files-port with a free port, or 0") from None
+            # The flows link their artifacts there, unless a shared server's address is set.
+            env.setdefault("LEPTON_FILES_URL", files.url)
         cmd = [sys.executable, "-m", "lepton_flow.cli", "deploy"] + ([] if gpu_slots is None else ["--gpu-slots", str(gpu_slots)])
         done = subprocess.run(cmd, env=env, text=True)
         if done.returncode != 0:
             raise DeployError("`lepton-flow deploy` failed (above)")
+        if paused:
+            names = pause_schedules(api)
+            print(f"schedules paused: {', '.join(names)} (resume them in the UI, or `prefect deployment resume FLOW/NAME`)", flush=True)
         for pool in POOLS:
             services.append(start_worker(pool, api, logs / f"worker-{pool}.log", env=env))
             print(f"worker for {pool} ready (log {logs / f'worker-{pool}.log'})", flush=True)
         ui = api.removesuffix("/api")
+        if files:
+            print(f"reports and Data Docs: {files.url}/ (read-only; artifacts link there)", flush=True)
         print(f"\nPrefect UI: {ui}\nIn another shell: export PREFECT_API_URL={api}   (then `prefect deployment run sensor_ingest/sensor-ingest`)\nCtrl-C stops the server and the workers.", flush=True)
         while not stopping:
             dead = [s for s in services if not s.running]
@@ -217,6 +244,8 @@ def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_s
         print(f"lepton-flow up: {exc}", file=sys.stderr)
         return 1
     finally:
+        if files:
+            files.stop()
         if services:
             print("stopping the workers and the server ...", flush=True)
         stop_all(list(reversed(services)))

@@ -40,10 +40,29 @@ def publish_table(key: str, table: list[dict], description: str) -> None:
     create_table_artifact(key=key, table=rows, description=ui_text(description))
 
 
-def publish_image(key: str, image_url: str, description: str) -> None:
+def file_link(label: str, path: str | None) -> str:
+    """Markdown for a file or folder the run wrote: a link where the data root's files are served
+    (`lepton_flow.fileserve`), else its path as text."""
+    from lepton_flow.fileserve import url_for
+
+    if not path:
+        return ""
+    url = url_for(path)
+    return f"[{md_escape(label)}]({url}) ({md_escape(path)})" if url else md_escape(path)
+
+
+def publish_image(key: str, path: str, description: str) -> bool:
+    """An image artifact of a PNG the run saved, by the URL it is served at; nothing where it is not served
+    (the summary names its path). A `data:` URL is not used: the UI shows the whole base64 text as a link."""
     from prefect.artifacts import create_image_artifact
 
-    create_image_artifact(image_url=image_url, key=key, description=ui_text(description))
+    from lepton_flow.fileserve import url_for
+
+    url = url_for(path)
+    if url is None:
+        return False
+    create_image_artifact(image_url=url, key=key, description=ui_text(description))
+    return True
 
 
 def short_names(urls: list[str]) -> dict[str, str]:
@@ -92,13 +111,12 @@ def refused(problem: str, key: str):
     the run's Failed message, which the UI's header and the CLI show, and as a markdown artifact. No traceback: those
     are for bugs."""
     from prefect.artifacts import create_markdown_artifact
-    from prefect.states import Failed
 
-    from lepton_flow.runtime import run_logger
+    from lepton_flow.runtime import ended_failed, run_logger
 
     run_logger().error("%s", problem)
     create_markdown_artifact(key=key, markdown=f"**Run refused.** {md_escape(problem)}", description="Why the run was refused")
-    return Failed(message=problem)
+    return ended_failed(problem)
 
 
 def validation_by_file(rows: list[dict]) -> list[dict]:
@@ -149,10 +167,10 @@ def summary_markdown(summary: IngestSummary) -> str:
         f"failed: {sum(1 for f in summary.files if f.status not in ('ok', 'empty'))}; already ingested: {len(summary.skipped)}",
         f"- readings: read {totals['records']}, stored {totals['stored']}, quarantined {totals['quarantined']}, "
         f"duplicates {totals['duplicates']}, outliers {totals['outliers']}",
-        f"- quarantine: {md_escape(summary.quarantine_url)}",
+        f"- quarantine: {file_link('quarantined readings', summary.quarantine_url)}",
     ]
     if summary.docs_url:
-        lines.append(f"- Data Docs: {md_escape(summary.docs_url)}")
+        lines.append(f"- Data Docs: {file_link('validation results', summary.docs_url)}")
     failed = [f for f in summary.files if f.status not in ("ok", "empty")]
     if failed:
         lines += ["", "## Files not ingested", ""]
@@ -247,13 +265,6 @@ def anomaly_png(context: dict, title: str) -> bytes:
     return data
 
 
-def data_url(png: bytes) -> str:
-    """A PNG as a `data:` URL: the Prefect UI shows image artifacts by URL, and this one needs no file server."""
-    import base64
-
-    return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
 def save_png(png: bytes, directory: str, name: str) -> str:
     """Write a report image under the data root; returns its path or URL."""
     from lepton_flow.settings import join
@@ -265,18 +276,18 @@ def save_png(png: bytes, directory: str, name: str) -> str:
     return url
 
 
-def publish_training_artifacts(card, curves_url: str, png: bytes) -> None:
+def publish_training_artifacts(card, curves_url: str, card_url: str = "") -> None:
     """A metrics table and the training curves image on the current run."""
     from prefect.artifacts import create_markdown_artifact
 
     rows = [{"metric": k, "value": v} for k, v in card.scores.items()]
     rows += [{"metric": "flag_threshold", "value": card.threshold}, {"metric": "promoted", "value": card.promoted}]
     publish_table(key="train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
-    publish_image(key="train-curves", image_url=data_url(png), description=f"Training curves of {card.name} version {card.version} ({curves_url})")
-    create_markdown_artifact(key="train-summary", markdown=training_markdown(card), description="train_sensor_model outcome")
+    publish_image(key="train-curves", path=curves_url, description=f"Training curves of {card.name} version {card.version}")
+    create_markdown_artifact(key="train-summary", markdown=training_markdown(card, curves_url, card_url), description="train_sensor_model outcome")
 
 
-def training_markdown(card) -> str:
+def training_markdown(card, curves_url: str = "", card_url: str = "") -> str:
     lines = [
         f"# {md_escape(card.name)} version {md_escape(card.version)}",
         "",
@@ -287,6 +298,10 @@ def training_markdown(card) -> str:
         f"- sensors: {len(card.sensors)}; metrics: {md_escape(', '.join(card.metrics))}",
         f"- device: {md_escape(card.device)}",
     ]
+    if curves_url:
+        lines.append(f"- training curves: {file_link('image', curves_url)}")
+    if card_url:
+        lines.append(f"- model card: {file_link('card.json', card_url)}")
     return "\n".join(lines) + "\n"
 
 
@@ -320,7 +335,7 @@ def anomaly_rows(result) -> list[dict]:
     ]
 
 
-def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None, triggered_by: str = "") -> None:
+def publish_scoring_artifacts(result, plot_url: str | None, triggered_by: str = "") -> None:
     from prefect.artifacts import create_markdown_artifact
 
     plan = result.plan
@@ -332,9 +347,9 @@ def publish_scoring_artifacts(result, plot_url: str | None, png: bytes | None, t
             f" {plan.model_name} version {plan.version} on snapshot {plan.snapshot_id}"
         ),
     )
-    if png is not None:
-        publish_image(key="score-worst-anomaly", image_url=data_url(png), description=f"The worst sensor around its worst anomaly ({plot_url})")
-    create_markdown_artifact(key="score-summary", markdown=scoring_markdown(result, triggered_by), description="score_sensors outcome")
+    if plot_url:
+        publish_image(key="score-worst-anomaly", path=plot_url, description="The worst sensor around its worst anomaly")
+    create_markdown_artifact(key="score-summary", markdown=scoring_markdown(result, triggered_by, plot_url), description="score_sensors outcome")
 
 
 def trigger_markdown(flow_run_id: str) -> str:
@@ -357,7 +372,7 @@ def _flag_rule(result) -> str:
     return f"threshold {result.threshold:.5g}" if result.threshold is not None else "no threshold"
 
 
-def scoring_markdown(result, triggered_by: str = "") -> str:
+def scoring_markdown(result, triggered_by: str = "", plot_url: str | None = None) -> str:
     plan = result.plan
     lines = [
         f"# scores of {md_escape(plan.model_name)} version {md_escape(plan.version)}",
@@ -365,6 +380,8 @@ def scoring_markdown(result, triggered_by: str = "") -> str:
         f"- input snapshot: {md_escape(plan.snapshot_id)}; scores snapshot: {md_escape(result.snapshot_id)}",
         f"- rows scored: {result.rows_scored}; values flagged: {result.values_flagged}; {_flag_rule(result)}",
     ]
+    if plot_url:
+        lines.append(f"- worst anomaly plot: {file_link('image', plot_url)}")
     if triggered_by:
         lines.append(trigger_markdown(triggered_by))
     return "\n".join(lines) + "\n"
@@ -418,19 +435,19 @@ def rejected_rows(rejected, empty_classes: list[str] = ()) -> list[dict]:
     return rows + [{"file": c + "/", "reason": "class folder without a usable image: not a class"} for c in empty_classes]
 
 
-def publish_image_training_artifacts(card, result, png: bytes) -> None:
+def publish_image_training_artifacts(card, result, curves_url: str) -> None:
     from prefect.artifacts import create_markdown_artifact
 
     rows = [{"metric": k, "value": v} for k, v in card.scores.items()]
     rows += [{"metric": f"accuracy[{c}]", "value": v} for c, v in card.class_accuracy.items()]
     rows.append({"metric": "promoted", "value": card.promoted})
     publish_table(key="image-train-metrics", table=rows, description=f"{card.name} version {card.version}: {card.promotion_reason}")
-    publish_image(key="image-train-curves", image_url=data_url(png), description=f"Training curves of {card.name} version {card.version}")
+    publish_image(key="image-train-curves", path=curves_url, description=f"Training curves of {card.name} version {card.version}")
     publish_table(key="image-train-rejected", table=rejected_rows(result.rejected, result.empty_classes) or [{"file": "", "reason": "none"}], description="Files and folders left out, with the reason")
-    create_markdown_artifact(key="image-train-summary", markdown=image_training_markdown(card, result), description="image_classifier outcome")
+    create_markdown_artifact(key="image-train-summary", markdown=image_training_markdown(card, result, curves_url), description="image_classifier outcome")
 
 
-def image_training_markdown(card, result) -> str:
+def image_training_markdown(card, result, curves_url: str = "") -> str:
     s = card.scores
     lines = [
         f"# {md_escape(card.name)} version {md_escape(card.version)}",
@@ -439,8 +456,10 @@ def image_training_markdown(card, result) -> str:
         f"- images: {s.get('train_images')} training, {s.get('validation_images')} validation, {len(result.rejected)} rejected",
         f"- validation accuracy: {s.get('validation_accuracy'):.4f} (loss {s.get('validation_loss'):.4g}) after {s.get('epochs_run')} epochs",
         f"- promoted: {'yes' if card.promoted else 'no'}: {md_escape(card.promotion_reason)}",
-        f"- model card: {md_escape(result.card_url)}",
+        f"- model card: {file_link('card.json', result.card_url)}",
     ]
+    if curves_url:
+        lines.append(f"- training curves: {file_link('image', curves_url)}")
     return "\n".join(lines) + "\n"
 
 
@@ -458,14 +477,14 @@ def image_training_text(card, result) -> str:
     return "\n".join(out)
 
 
-def publish_classification_artifacts(result, png: bytes | None) -> None:
+def publish_classification_artifacts(result, png_url: str | None) -> None:
     publish_table(
         key="classify-predictions",
         table=result.rows,
         description=f"{result.model_name} version {result.version}: file, class, confidence ({result.images} images; all in {result.predictions_url})",
     )
-    if png is not None:
-        publish_image(key="classify-confusion", image_url=data_url(png), description=f"Confusion matrix over {result.labelled} labelled images, accuracy {result.accuracy:.4f}")
+    if png_url:
+        publish_image(key="classify-confusion", path=png_url, description=f"Confusion matrix over {result.labelled} labelled images, accuracy {result.accuracy:.4f}")
     if result.rejected:
         publish_table(key="classify-rejected", table=rejected_rows(result.rejected), description="Files that are not usable images, with the reason")
 
@@ -513,7 +532,7 @@ def log_summary_markdown(summary) -> str:
             *[f"  - failed: {md_escape(why)}" for why in summary.failed],
             f"- events: {events}, stored {sum(f.stored for f in summary.files)}, invalid {sum(f.invalid for f in summary.files)}; unparsed lines {sum(f.unparsed for f in summary.files)}",
             f"- templates: {summary.templates} ({summary.new_templates} new)",
-            f"- quarantine: {md_escape(summary.quarantine_url)}",
+            f"- quarantine: {file_link('quarantined lines', summary.quarantine_url)}",
         ]
     ) + "\n"
 

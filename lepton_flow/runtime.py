@@ -22,3 +22,33 @@ def run_logger():
         return get_run_logger()
     except MissingContextError:
         return logging.getLogger("lepton_flow")
+
+
+def ended_failed(message: str, data=None):
+    """The Failed state a flow returns when it ends on purpose, its reason in `message` (shown in the run's header).
+
+    Prefect's engine then re-raises the failure at the end of a deployed run and
+    logs "Engine execution exited with unexpected exception" with a traceback
+    into its own code: for a run that said why it failed, that is noise where
+    the user looks for the reason. A filter on the run loggers (added here,
+    once per process, not at import) drops that one record when the failure
+    carries no exception of its own; failures that raised keep their traceback.
+    """
+    import logging
+
+    from prefect.states import Failed
+
+    runs = logging.getLogger("prefect.flow_runs")
+    if not any(isinstance(f, _EndedOnPurpose) for f in runs.filters):
+        runs.addFilter(_EndedOnPurpose())
+    return Failed(message=message, data=data)
+
+
+class _EndedOnPurpose:
+    def filter(self, record) -> bool:
+        if not record.exc_info or not str(record.msg).startswith("Engine execution exited with unexpected exception"):
+            return True
+        from prefect.exceptions import FailedRun
+
+        return not isinstance(record.exc_info[1], FailedRun)
+

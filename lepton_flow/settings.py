@@ -59,6 +59,11 @@ def resolve_location(url: str) -> str:
     return f"{scheme}://{posixpath.normpath(rest)}"
 
 
+# Where `lepton-flow up` serves the data root's reports and Data Docs unless told otherwise.
+FILES_PORT = 4201
+FILES_URL = f"http://127.0.0.1:{FILES_PORT}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEPTON_", extra="ignore")
 
@@ -107,6 +112,12 @@ class Settings(BaseSettings):
     min_timestamp: str = Field(
         "2000-01-01T00:00:00Z",
         description="Earliest valid reading or log event (the latest is now plus one day): a clock reset to 1970 is quarantined, not stored.",
+    )
+    files_url: str | None = Field(
+        None,
+        description="Base URL at which the data root's reports, quarantine, model cards, run logs and Data Docs are served "
+        "(`lepton-flow up` serves them; a shared server names its own); artifacts link there. "
+        f"Default for a local data root: {FILES_URL}, where `lepton-flow up` serves them by default.",
     )
     expectations_dir: str | None = Field(None, description="Where GX suites are read from; default: the checkout's `expectations/`.")
     validation_threshold: float = Field(
@@ -169,6 +180,18 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> str:
         return join(self.data_root, "reports")
+
+    @property
+    def run_logs_dir(self) -> str:
+        """Where `lepton-flow run` keeps each run's whole log (not `log_dir`: the log drop folder would ingest them)."""
+        return join(self.data_root, "run-logs")
+
+    @property
+    def files_base(self) -> str | None:
+        """`files_url`, else the default for a local data root; None where nothing serves the data root's files."""
+        if self.files_url:
+            return self.files_url.rstrip("/")
+        return FILES_URL if is_local(self.data_root) else None
 
     @property
     def tensorboard_dir(self) -> str:

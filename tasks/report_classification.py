@@ -15,5 +15,5 @@ def report_classification(result: ClassifyResult) -> str:
     if result.confusion is not None:
         png = reporting.confusion_png(result.confusion, result.classes, f"{result.model_name} version {result.version}: accuracy {result.accuracy:.4f}")
         url = reporting.save_png(png, get_settings().reports_dir, f"classify/{result.model_name}-{result.version}-confusion.png")
-    reporting.publish_classification_artifacts(result, png)
+    reporting.publish_classification_artifacts(result, url)
     return reporting.classification_text(result, url)

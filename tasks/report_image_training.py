@@ -14,5 +14,6 @@ def report_image_training(result: ImageTrainResult) -> str:
     """Metrics (with accuracy per class), training curves and rejected files as artifacts; returns the printed summary."""
     card = Registry(get_settings().models).card(result.name, result.version)
     png = reporting.training_curves_png({"loss": card.history.get("loss", []), "val_loss": card.history.get("val_loss", [])}, f"{card.name} version {card.version}")
-    reporting.publish_image_training_artifacts(card, result, png)
+    url = reporting.save_png(png, get_settings().reports_dir, f"images/{card.name}-{card.version}.png")
+    reporting.publish_image_training_artifacts(card, result, url)
     return reporting.image_training_text(card, result)

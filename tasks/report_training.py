@@ -16,6 +16,6 @@ def report_training(result: TrainResult) -> str:
     card = Registry(settings.models).card(result.name, result.version)
     png = reporting.training_curves_png(card.history, f"{card.name} version {card.version}")
     url = reporting.save_png(png, settings.reports_dir, f"train/{card.name}-{card.version}.png")
-    reporting.publish_training_artifacts(card, url, png)
+    reporting.publish_training_artifacts(card, url, result.card_url)
     card.extra["card_url"] = result.card_url
     return reporting.training_text(card, url)

@@ -27,6 +27,19 @@ def data_root(tmp_path, monkeypatch):
     get_settings(fresh=True)
 
 
+@pytest.fixture
+def served_files(data_root, monkeypatch):
+    """The data root's files served as `lepton-flow up` serves them; LEPTON_FILES_URL names this server."""
+    from lepton_flow.fileserve import FileServer
+    from lepton_flow.settings import get_settings
+
+    server = FileServer(str(data_root))
+    monkeypatch.setenv("LEPTON_FILES_URL", server.url)
+    get_settings(fresh=True)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def demo_source(tmp_path_factory):
     """Demo files written once per session, with their fault ledger; tests copy what they need."""

@@ -45,3 +45,12 @@ def run_log_text(flow_run_id, until: str = "Finished in state", seconds: float =
             if until in text or time.monotonic() > deadline:
                 return text
             time.sleep(0.5)
+
+
+def fetched(url: str) -> bytes:
+    """The body at `url`, which must answer 200."""
+    import httpx
+
+    r = httpx.get(url, timeout=30)
+    assert r.status_code == 200, (url, r.status_code)
+    return r.content

@@ -110,6 +110,11 @@ class Stack:
         })
         for key in ("LEPTON_STORE_URL", "LEPTON_MODELS_URL", "LEPTON_DASK_ADDRESS", "LEPTON_LOCKS"):
             self.env.pop(key, None)
+        # The data root's reports served as `lepton-flow up` serves them: the runs' artifacts link here.
+        from lepton_flow.fileserve import FileServer
+
+        self.files = FileServer(str(self.data_root))
+        self.env["LEPTON_FILES_URL"] = self.files.url
         if workers:
             self.deploy()
             for pool in ("lepton-cpu", "lepton-gpu"):
@@ -170,6 +175,7 @@ class Stack:
     def stop(self) -> None:
         from lepton_flow.services import stop_all
 
+        self.files.stop()
         stop_all(list(reversed(self.services)))
 
     def diagnose(self) -> str:

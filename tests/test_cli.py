@@ -111,7 +111,7 @@ def test_a_first_run_on_a_data_root_that_does_not_exist_yet(tmp_path):
     # and the workers' go to the log file the summary names.
     assert "log_ingest ..." in run.stderr and "Finished in state" not in run.stderr and "| INFO" not in run.stderr, run.stderr
     log = Path(re.search(r"^the whole log: (.+)$", run.stdout, re.M)[1])
-    assert log.parent == root / "logs"
+    assert log.parent == root / "run-logs"  # not the log drop folder `logs/`
     whole = log.read_text()
     assert "Finished in state Completed()" in whole
     # The cluster started beside the API (its workers importing while it started) ran the tasks.

@@ -16,7 +16,7 @@ import yaml
 
 from lepton_flow.demo import DemoSpec, write_demo
 from lepton_flow.deploy import PREFECT_FILE
-from tests.stack import Postgres, Stack, migrate_sqlite, stamp, wait_for
+from tests.stack import OUTPUT_DIR, Postgres, Stack, migrate_sqlite, stamp, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -241,7 +241,7 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.stack import chromium_launch, OUTPUT_DIR
+    from tests.stack import chromium_launch
 
     stack = sqlite_stack
     source = _demo_part(stack, "from-ui", "2026-03-02T12:00:00Z")
@@ -310,6 +310,8 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
                     page.get_by_text("onerror=", exact=False).first.wait_for()  # the name, shown as text
                 page.wait_for_timeout(500)  # an injected image would have failed to load by now
                 assert page.evaluate("window.__xss") is None and page.locator("img[onerror]").count() == 0, (prefix, artifact["key"])
+            _links_open_files(page, ui, stack, artifacts)
+            _bad_source_fails_with_one_line(page, ui, stack)
         finally:
             OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
@@ -396,8 +398,74 @@ def test_deploy_needs_a_server(tmp_path):
     assert "PREFECT_API_URL is not set" in proc.stderr and "lepton-flow up" in proc.stderr
 
 
+def _links_open_files(page, ui: str, stack: Stack, artifacts: list[dict]) -> None:
+    """The ingest summary's Data Docs link opens the Data Docs page; a training-curves image artifact loads its
+    image from the URL the data root's files are served at (not a data: URL)."""
+    summary = next(a for a in artifacts if a["key"] == "sensor-ingest-summary")
+    page.goto(f"{ui}/artifacts/artifact/{summary['id']}")
+    link = page.get_by_role("link", name="validation results")
+    href = link.get_attribute("href")
+    assert href and href.startswith(stack.files.url + "/gx/") and href.endswith("index.html"), href
+    page.goto(href)
+    page.get_by_text("Validation Results", exact=False).first.wait_for()  # GX's own index page
+    page.screenshot(path=str(OUTPUT_DIR / "ui-data-docs-from-artifact.png"), full_page=True)
+
+    curves = stack.post("/artifacts/filter", {"artifacts": {"key": {"any_": ["train-curves"]}}})
+    if not curves:  # this test run alone: train once
+        _completed(stack, stack.run_deployment(*TRAIN, FAST_TRAINING), timeout=600)
+        curves = wait_for(lambda: stack.post("/artifacts/filter", {"artifacts": {"key": {"any_": ["train-curves"]}}}), 30, "the train-curves artifact")
+    assert curves[0]["data"].startswith(stack.files.url + "/reports/train/"), curves[0]["data"][:100]
+    page.goto(f"{ui}/artifacts/artifact/{curves[0]['id']}")
+    image = page.locator(f'img[src="{curves[0]["data"]}"]')
+    image.wait_for()
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 100", arg=image.element_handle(), timeout=30_000)
+    page.screenshot(path=str(OUTPUT_DIR / "ui-training-curves.png"), full_page=True)
+
+
+def _bad_source_fails_with_one_line(page, ui: str, stack: Stack) -> None:
+    """A source that does not exist: the run ends Failed, and its page shows the one-line message (no traceback)."""
+    missing = str(stack.data_root / "incoming" / "no-such-folder")
+    run_id = stack.run_deployment(*INGEST, {"params": {"source": missing}})
+    run = stack.wait_final(run_id, 240)
+    assert run["state_name"] == "Failed" and "no such file or directory" in run["state"]["message"], run["state"]
+    page.goto(f"{ui}/v2/runs/flow-run/{run_id}")
+    page.wait_for_function(STATE_BESIDE_NAME, arg=[run["name"], "Failed", STATES], timeout=60_000, polling=1000)
+    page.get_by_text("no such file or directory; give a directory", exact=False).first.wait_for()
+    page.screenshot(path=str(OUTPUT_DIR / "ui-bad-source-failed.png"), full_page=True)
+    logs = [log["message"] for log in stack.logs(run_id)]
+    assert not [m for m in logs if "Traceback" in m], logs  # an input mistake, not a bug: no traceback anywhere in its log
+
+
+def test_every_deployed_parameter_is_described_and_none_is_a_type_switch(sqlite_stack):
+    """Read back from the server: every field of every deployment's parameter form has a description, and no field
+    is drawn as a switch between a type and None ("Property is type None"): optional fields are plain fields."""
+    deployments = sqlite_stack.post("/deployments/filter", {})
+    assert len(deployments) >= 7, [d["name"] for d in deployments]
+    problems, fields = [], 0
+    for d in deployments:
+        schema = d["parameter_openapi_schema"]
+        defs = schema.get("definitions", schema.get("$defs", {}))
+
+        def walk(where: str, props: dict) -> None:
+            nonlocal fields
+            for name, prop in props.items():
+                fields += 1
+                if "$ref" in prop or (prop.get("allOf") and "$ref" in prop["allOf"][0]):
+                    ref = prop.get("$ref") or prop["allOf"][0]["$ref"]
+                    walk(f"{where}.{name}", defs[ref.rsplit("/", 1)[-1]].get("properties", {}))
+                    continue
+                if not prop.get("description"):
+                    problems.append(f"{where}.{name}: no description")
+                if any(b.get("type") == "null" for b in prop.get("anyOf", [])):
+                    problems.append(f"{where}.{name}: drawn as a type/None switch")
+
+        walk(d["name"], schema.get("properties", {}))
+    assert fields > 60 and problems == [], problems
+
+
 def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
-    """`lepton-flow up`: server, deployments, a READY worker per pool, the UI address printed; SIGINT stops all of it."""
+    """`lepton-flow up --paused`: server, deployments with their schedules paused, a READY worker per pool, the data
+    root's reports served read-only, the UI address printed; SIGINT stops all of it."""
     import os
     import signal
     import subprocess
@@ -409,13 +477,16 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
     from lepton_flow.deploy import pool_status
     from lepton_flow.services import free_port
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    port, files_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME", "LEPTON_FILES_URL")}
     env.update({"LEPTON_DATA_ROOT": str(tmp_path / "data"), "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"})
+    (tmp_path / "data" / "reports").mkdir(parents=True)
+    (tmp_path / "data" / "reports" / "note.txt").write_text("served")
+    (tmp_path / "data" / "secret.txt").write_text("not served")
     log = open(tmp_path / "up.log", "w+")
     # As from a terminal: a test run started in the background (`make test &`) ignores SIGINT, and its children would too.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lepton_flow.cli", "up", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "lepton_flow.cli", "up", "--port", str(port), "--files-port", str(files_port), "--paused"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     api = f"http://127.0.0.1:{port}/api"
@@ -424,8 +495,14 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
         assert httpx.get(f"{api}/health").status_code == 200
         assert pool_status("lepton-cpu", api) == "READY" and pool_status("lepton-gpu", api) == "READY"
         assert "TensorFlow" in httpx.get(f"{api}/work_pools/lepton-gpu").json()["description"]
-        names = {d["name"] for d in httpx.post(f"{api}/deployments/filter", json={}).json()}
+        deployments = httpx.post(f"{api}/deployments/filter", json={}).json()
+        names = {d["name"] for d in deployments}
         assert {"sensor-ingest", "log-ingest", "train-sensor-model", "score-sensors", "image-classifier", "classify-images"} <= names
+        assert all(d["paused"] for d in deployments), [(d["name"], d["paused"]) for d in deployments]
+        files = f"http://127.0.0.1:{files_port}"
+        assert f"reports and Data Docs: {files}/" in (tmp_path / "up.log").read_text()
+        assert httpx.get(f"{files}/reports/note.txt").text == "served"
+        assert httpx.get(f"{files}/secret.txt").status_code == 404 and httpx.get(f"{files}/prefect/prefect.db").status_code == 404
         assert (tmp_path / "data" / "prefect" / "prefect.db").exists()
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 3, children  # the server and two workers
@@ -437,11 +514,12 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
     assert "stopping the workers and the server" in out
     alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert alive == [], alive
-    try:
-        httpx.get(f"{api}/health", timeout=2)
-        raise AssertionError("the server still answers after Ctrl-C")
-    except httpx.HTTPError:
-        pass
+    for url in (f"{api}/health", f"{files}/"):
+        try:
+            httpx.get(url, timeout=2)
+            raise AssertionError(f"{url} still answers after Ctrl-C")
+        except httpx.HTTPError:
+            pass
 
 
 def test_a_worker_elsewhere_pulls_the_flow_code_from_git(sqlite_stack, tmp_path):

@@ -12,7 +12,7 @@ from PIL import Image
 from lepton_flow.images import ImageFile, check_image, dataset, scan, split
 from lepton_flow.registry import Registry
 from lepton_flow.settings import get_settings
-from tests.helpers import run_log_text
+from tests.helpers import fetched, run_log_text
 
 
 def _png(mode="L", size=(8, 8), fmt="PNG") -> bytes:
@@ -61,7 +61,7 @@ def test_dataset_decodes_resizes_and_scales(tmp_path):
 
 
 @pytest.mark.slow
-def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root):
+def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root, served_files):
     from flows.classify_images import classify_images
     from flows.image_classifier import image_classifier
     from lepton_flow.demo import write_digits
@@ -89,7 +89,7 @@ def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root):
     arts = _artifacts(trained, ["image-train-metrics", "image-train-curves", "image-train-rejected", "image-train-summary"])
     assert "validation accuracy: " in arts["image-train-summary"].data and "promoted: yes" in arts["image-train-summary"].data
     assert {r["file"].rsplit("/", 1)[-1] or r["file"] for r in _table(arts["image-train-rejected"])} >= {"broken.png", "notes.txt"}
-    assert arts["image-train-curves"].data.startswith("data:image/png;base64,")
+    assert fetched(arts["image-train-curves"].data)[:8] == b"\x89PNG\r\n\x1a\n"  # served as a file, not a data: URL
 
     classified = classify_images(ClassifyParams(source=str(held_dir)), return_state=True)
     assert classified.is_completed(), classified.message
@@ -100,7 +100,7 @@ def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root):
     accuracy = float((predictions["class"] == truth).mean())
     assert accuracy >= 0.95, accuracy
     arts = _artifacts(classified, ["classify-predictions", "classify-confusion"])
-    assert arts["classify-confusion"].data.startswith("data:image/png;base64,")
+    assert fetched(arts["classify-confusion"].data)[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(_table(arts["classify-predictions"])) == 359
 
     # A barely trained version on the same images is worse: not promoted.

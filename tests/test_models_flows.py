@@ -21,6 +21,7 @@ from lepton_flow.registry import Registry
 from lepton_flow.scoring import ScoreParams
 from lepton_flow.settings import get_settings
 from lepton_flow.training import TrainParams
+from tests.helpers import fetched
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +54,7 @@ def _table(artifact) -> list[dict]:
     return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
 
 
-def test_train_then_score_end_to_end(demo_store, data_root):
+def test_train_then_score_end_to_end(demo_store, data_root, served_files):
     url = demo_store
     trained = train_sensor_model(TrainParams(**TINY), return_state=True)
     assert trained.is_completed(), trained.message
@@ -72,8 +73,12 @@ def test_train_then_score_end_to_end(demo_store, data_root):
     assert set(arts) == {"train-metrics", "train-curves", "train-summary"}
     metrics = {row["metric"]: row["value"] for row in _table(arts["train-metrics"])}
     assert metrics["validation_loss"] == pytest.approx(card.scores["validation_loss"])
-    assert arts["train-curves"].data.startswith("data:image/png;base64,")
-    assert (data_root / "reports" / "train" / "sensor-anomaly-1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The image by the URL the data root's files are served at (not a data: URL), and the summary links it.
+    png = data_root / "reports" / "train" / "sensor-anomaly-1.png"
+    assert arts["train-curves"].data == f"{served_files.url}/reports/train/sensor-anomaly-1.png"
+    assert fetched(arts["train-curves"].data) == png.read_bytes() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"({served_files.url}/reports/train/sensor-anomaly-1.png)" in arts["train-summary"].data
+    assert f"({served_files.url}/models/sensor-anomaly/1/card.json)" in arts["train-summary"].data
 
     # The gpu limit exists, and no slot stays taken after the run.
     from prefect.client.orchestration import get_client
@@ -114,7 +119,7 @@ def test_train_then_score_end_to_end(demo_store, data_root):
     assert set(arts) == {"score-top-anomalies", "score-worst-anomaly", "score-summary", "score-progress"}
     top = _table(arts["score-top-anomalies"])
     assert top and top == sorted(top, key=lambda r: -r["peak_score"])
-    assert arts["score-worst-anomaly"].data.startswith("data:image/png;base64,")
+    assert fetched(arts["score-worst-anomaly"].data)[:8] == b"\x89PNG\r\n\x1a\n"
     assert float(arts["score-progress"].data) == 100.0
 
     # Nothing new since: the next scoring run commits nothing.

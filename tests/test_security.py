@@ -130,3 +130,44 @@ def test_an_http_source_with_a_password_is_read_and_the_password_is_written_nowh
     assert secret not in out.stdout + out.stderr
     leaks = [str(p) for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
     assert leaks == []  # the store, the ledger, Data Docs, quarantine, Prefect's database and its logs
+
+
+def test_the_file_server_serves_only_the_report_folders_read_only(tmp_path):
+    """What `lepton-flow up` serves beside the UI: reports, quarantine, model cards, run logs and Data Docs; not the
+    Prefect database, staging or anything a `..`, an encoded `..` or a symlink reaches; a quarantined page comes as text."""
+    from urllib.parse import quote
+
+    import httpx
+
+    from lepton_flow.fileserve import DATA_DOCS, FileServer
+
+    HOSTILE = '<img src=x onerror="alert(1)">'
+
+    root = tmp_path / "data"
+    (root / "reports" / "train").mkdir(parents=True)
+    (root / "reports" / "train" / "curves.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (root / "prefect").mkdir()
+    (root / "prefect" / "prefect.db").write_text("the server's database")
+    (root / "staging").mkdir()
+    (root / "quarantine").mkdir()
+    (root / "quarantine" / f"{HOSTILE}.html").write_text(HOSTILE)
+    (root / DATA_DOCS / "local_site").mkdir(parents=True)
+    (root / DATA_DOCS / "local_site" / "index.html").write_text("<html><body>docs</body></html>")
+    (root / "reports" / "db").symlink_to(root / "prefect")
+    server = FileServer(str(root))
+    try:
+        get = lambda path: httpx.get(server.url + path, timeout=10)  # noqa: E731
+        assert get("/reports/train/curves.png").headers["content-type"] == "image/png"
+        assert get(f"/{DATA_DOCS}/local_site/index.html").headers["content-type"].startswith("text/html")
+        page = get("/quarantine/" + quote(f"{HOSTILE}.html"))
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain") and page.headers["x-content-type-options"] == "nosniff"
+        listing = get("/quarantine/").text
+        assert "<img" not in listing and "&lt;img" in listing  # the folder listing escapes names
+        for path in ("/prefect/prefect.db", "/staging/", "/reports/../prefect/prefect.db", "/reports/%2e%2e/prefect/prefect.db", "/reports/db/prefect.db", "/%2fetc/passwd"):
+            assert get(path).status_code == 404, path
+        assert "prefect" not in get("/").text and "reports/" in get("/").text
+        assert httpx.post(server.url + "/reports/train/curves.png", content=b"x").status_code == 501
+        assert httpx.put(server.url + "/reports/train/new.png", content=b"x").status_code == 501
+    finally:
+        server.stop()
+    assert not (root / "reports" / "train" / "new.png").exists()

@@ -56,7 +56,7 @@ class LogIngestParams(BaseModel):
     year: int | None = Field(None, ge=1970, le=2200, description="Year for formats whose timestamps have none (BSD syslog); empty: each file's modification year.")
     window_seconds: int = Field(60, ge=1, le=86_400, description="Counting window in seconds (a store keeps its own).")
     similarity: float | None = Field(None, gt=0, le=1, description="Template mining similarity threshold; empty: the first file's format's.")
-    threshold: float | None = Field(None, ge=0, le=1, description="Least share of a file's events that must pass validation; empty: LEPTON_VALIDATION_THRESHOLD.")
+    threshold: float | None = Field(None, ge=0, le=1, description="Least share of a file's events that must pass validation; empty: the setting LEPTON_VALIDATION_THRESHOLD (0.5 unless set).")
 
     @field_validator("format")
     @classmethod
