@@ -184,10 +184,19 @@ def store_lock(store_url: str):
     the second commit would be refused; holding this, the second waits, then
     plans against the first one's commit and skips the files it ingested.
     """
-    import hashlib
+    return held_slot(store_lock_name(store_url), lambda: 1, "store ingest")
 
-    name = "ingest-" + hashlib.sha256(store_url.encode()).hexdigest()[:16]
-    return held_slot(name, lambda: 1, "store ingest")
+
+def store_lock_name(store_url: str) -> str:
+    """The concurrency limit's name as the UI lists it: what it is and which store, e.g. `one ingest at a time: store
+    data-store (72ee4a93)` for `.../data/store`; the short hash tells apart stores whose last path parts are the same.
+    (Prefect refuses `/` in names.)"""
+    import hashlib
+    import re
+
+    parts = [p for p in re.split(r"[/\\:]+", store_url.rstrip("/")) if p][-2:]
+    shown = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts))[:60]
+    return f"one ingest at a time: store {shown} ({hashlib.sha256(store_url.encode()).hexdigest()[:8]})"
 
 
 @contextlib.contextmanager
@@ -196,7 +205,10 @@ def _host_slot(limit: str, slots: int, what: str):
     import tempfile
     import time
 
-    paths = [os.path.join(tempfile.gettempdir(), f"lepton-flow-{limit}-{i}.lock") for i in range(slots)]
+    import re
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", limit)
+    paths = [os.path.join(tempfile.gettempdir(), f"lepton-flow-{safe}-{i}.lock") for i in range(slots)]
     waited = False
     while True:
         for path in paths:

@@ -8,6 +8,7 @@ them; with none the work runs on the CPU and the log says so once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from functools import lru_cache
@@ -37,9 +38,62 @@ class DeviceInfo(BaseModel):
 def import_tensorflow():
     """TensorFlow, imported quietly (its C++ start-up chatter is not for users)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    import sys
 
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with native_chatter_dropped():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")  # the first look for devices initialises CUDA, and says so
     return tf
+
+
+def import_keras():
+    """Keras, after TensorFlow imported quietly (Keras imports it, chatter and all, when it comes first)."""
+    import_tensorflow()
+    import keras
+
+    return keras
+
+
+# Lines TensorFlow's C++ code writes to stderr at start-up whatever TF_CPP_MIN_LOG_LEVEL says (its absl logging starts
+# before that setting is read): notes, not problems.
+START_UP_NOTES = ("All log messages before absl::InitializeLog() is called", "oneDNN custom operations are on")
+# ... and on a host without an NVIDIA device, its search for one (an "E" line about cuInit among them). On a host with
+# a device they stay: there they say why the GPU is not used.
+NO_GPU_NOTES = ("Could not find cuda drivers on your machine", "failed call to cuInit", "Cannot dlopen some GPU libraries")
+
+
+def has_nvidia_device() -> bool:
+    import glob
+    import shutil
+
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or shutil.which("nvidia-smi") is not None
+
+
+@contextlib.contextmanager
+def native_chatter_dropped():
+    """Descriptor 2 goes to a temporary file for the block; then every line of it but TensorFlow's start-up notes is
+    written back to stderr (other threads' lines too: they come late, never lost)."""
+    import sys
+    import tempfile
+
+    drop = START_UP_NOTES + (() if has_nvidia_device() else NO_GPU_NOTES)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [line for line in held.read().splitlines(keepends=True) if not any(n.encode() in line for n in drop)]
+            if kept:
+                os.write(2, b"".join(kept))
 
 
 @lru_cache(maxsize=1)

@@ -212,7 +212,9 @@ def _evaluate(model, ds, classes: int) -> tuple[float, np.ndarray, np.ndarray]:
 
 def fit(params: ImageParams, images: ImageSet, run_id: str, log, settings=None) -> ImageTrainResult:
     """Train a CNN on the scanned images and save it as a registry version (not yet current)."""
-    import keras
+    from lepton_flow.gpu import import_keras
+
+    keras = import_keras()
 
     from lepton_flow import gpu
     from lepton_flow.models.cnn import build

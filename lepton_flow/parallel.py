@@ -31,8 +31,26 @@ def local_cluster(**kwargs):
     from distributed import LocalCluster
 
     environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    if kwargs.get("dashboard_address") == DASHBOARD:
+        kwargs["dashboard_address"] = dashboard_address()
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(**kwargs)
+
+
+DASHBOARD = ":8787"
+
+
+def dashboard_address() -> str:
+    """Dask's usual dashboard port when it is free, else any free port. Asked for a taken port, Dask warns "Port 8787
+    is already in use" into every run's log while another run (or a user's notebook) holds it."""
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("", 8787))
+        except OSError:
+            return ":0"
+    return DASHBOARD
 
 
 @contextlib.contextmanager
@@ -70,8 +88,8 @@ def task_runner(settings: Settings | None = None):
             "n_workers": settings.dask_workers,
             "threads_per_worker": settings.dask_threads_per_worker,
             "processes": True,
-            # The Dask dashboard shows progress; another run on the machine moves it to a free port.
-            "dashboard_address": ":8787",
+            # The Dask dashboard shows progress; with another run on the machine holding the port, any free one.
+            "dashboard_address": DASHBOARD,
         },
     )
 
@@ -302,7 +320,7 @@ class LocalAPI:
                 with _forked_workers(["lepton_flow.worker_preload"]):
                     self.started.append(local_cluster(
                         n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker, processes=True,
-                        dashboard_address=":8787", preload=["lepton_flow.worker_preload"],
+                        dashboard_address=DASHBOARD, preload=["lepton_flow.worker_preload"],
                     ))
             except Exception as exc:  # noqa: BLE001 (the flows then start their own, as without `cluster`)
                 print(f"lepton-flow: the local Dask cluster did not start beside the API ({exc}); the flows start their own", file=sys.stderr)

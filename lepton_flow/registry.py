@@ -202,7 +202,9 @@ class Registry:
         key = (self.url, name, version)
         with _LOCK:
             if key not in _MODELS:
-                import keras
+                from lepton_flow.gpu import import_keras
+
+                keras = import_keras()
 
                 with tempfile.TemporaryDirectory() as tmp:
                     local = os.path.join(tmp, MODEL_FILE)

@@ -286,7 +286,9 @@ class _EpochLog:
     """Keras callback: the first epoch run (a resumed run starts past 0) and a log line per epoch."""
 
     def __new__(cls, log):
-        import keras
+        from lepton_flow.gpu import import_keras
+
+        keras = import_keras()
 
         class EpochLog(keras.callbacks.Callback):
             def __init__(self):
@@ -328,7 +330,9 @@ class EpochCheckpoint:
         import tempfile
 
         import fsspec
-        import keras
+        from lepton_flow.gpu import import_keras
+
+        keras = import_keras()
 
         log = log or logging.getLogger(__name__)
         fs, root = fsspec.core.url_to_fs(backup_dir)
@@ -379,7 +383,9 @@ def keras_callbacks(name: str, key: str, patience: int, settings: Settings, log=
 
     `key` names the run's plan: the same plan re-run finds its checkpoint.
     """
-    import keras
+    from lepton_flow.gpu import import_keras
+
+    keras = import_keras()
 
     from lepton_flow.settings import join
 
@@ -392,7 +398,9 @@ def keras_callbacks(name: str, key: str, patience: int, settings: Settings, log=
 
 def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) -> TrainResult:
     """Train a new version on the plan's windows and save it to the registry (not yet current)."""
-    import keras
+    from lepton_flow.gpu import import_keras
+
+    keras = import_keras()
 
     from lepton_flow import gpu
     from lepton_flow.models.autoencoder import masked_mse

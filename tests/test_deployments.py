@@ -148,6 +148,8 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     owned = stack.post("/automations/filter", {})
     mine = [a for a in owned if a.get("actions") and any(act.get("deployment_id") == score["id"] for act in a["actions"])]
     assert len(mine) == 1, mine
+    # Named and described for a person reading the Automations page (not `score-sensors__automation_1`).
+    assert mine[0]["name"] == "lepton: score new sensor readings after each ingest" and "lepton.sensors.committed" in mine[0]["description"], mine[0]
 
     part_a = _demo_part(stack, "a", "2026-03-01T00:00:00Z")
     t0 = time.time()
@@ -155,6 +157,8 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     triggered = wait_for(lambda: [r for r in _triggered_runs(stack, t0) if r["state_name"] in ("Completed", "Failed", "Crashed")], 120, "the trigger to run scoring after the first ingest")
     assert triggered[0]["state_name"] == "Completed", triggered[0]
     assert triggered[0]["parameters"]["params"]["require_model"] is False
+    limits = [c["name"] for c in stack.post("/v2/concurrency_limits/filter", {})]
+    assert "one ingest at a time: store data-store (" in " ".join(limits), limits  # the store lock says what it is
     assert triggered[0]["parameters"]["params"]["triggered_by"] == first["id"]  # the scoring run names the ingest that started it
     logs = wait_for(lambda: [log["message"] for log in stack.logs(triggered[0]["id"]) if "no current model" in log["message"]], 30, "the scoring run's log")
     assert logs, "scoring before any training should say there is no model yet"
@@ -210,6 +214,16 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
 
 def test_deployed_chain_sqlite(sqlite_stack):
     _chain(sqlite_stack, trainings=2, kill_a_worker=True)  # two runs queued together are enough to show the slot is not shared
+    # The workers' logs hold what a person needs: no TensorFlow start-up notes, no CUDA search on a host without a
+    # GPU, no Dask warning about its dashboard port (runs on one host share it).
+    from lepton_flow.gpu import has_nvidia_device
+
+    for service in sqlite_stack.services:
+        text = service.log.read_text(errors="replace")
+        assert "absl::InitializeLog" not in text and "oneDNN custom operations" not in text, service.name
+        assert "is already in use" not in text, service.name
+        if not has_nvidia_device():
+            assert "cuInit" not in text and "Could not find cuda drivers" not in text, service.name
 
 
 # True when an element whose whole text is the run's name has, in its nearest ancestor holding a state

@@ -15,7 +15,9 @@ SIZES = {"tiny": 8, "small": 32, "medium": 64, "large": 128}
 
 
 def build(window: int, channels: int, size: str = "small"):
-    import keras
+    from lepton_flow.gpu import import_keras
+
+    keras = import_keras()
 
     if window % 4:
         raise ValueError(f"window length {window} must be a multiple of 4 (the model halves time twice)")

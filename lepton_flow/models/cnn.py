@@ -7,7 +7,9 @@ INPUT = "images"
 
 
 def build(image_size: int, channels: int, classes: int):
-    import keras
+    from lepton_flow.gpu import import_keras
+
+    keras = import_keras()
 
     if image_size < 8:
         raise ValueError(f"image size {image_size} is too small: three poolings need at least 8 pixels")
