@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from lepton_flow.images import ImageParams
+from lepton_flow.images import CLASS_FOLDERS, ImageParams, source_problem
+from lepton_flow.reporting import refused
 from tasks.fit_image_classifier import fit_image_classifier
 from tasks.promote_image_classifier import promote_image_classifier
 from tasks.report_image_training import report_image_training
@@ -14,6 +15,8 @@ from tasks.scan_images import scan_images
 @flow(name="image_classifier", log_prints=True)
 def image_classifier(params: ImageParams) -> str:
     """Scan (rejecting what is not an image), train, promote if no worse, report; returns the printed summary."""
+    if problem := source_problem(params.source, CLASS_FOLDERS):
+        return refused(problem, "image-classifier-refused")
     images = scan_images(params.source, params.color)
     result = fit_image_classifier(params, images)
     result = promote_image_classifier(result)

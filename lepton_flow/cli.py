@@ -224,13 +224,17 @@ def flow_params(args: argparse.Namespace) -> dict:
 
         params["logs"] = LogIngestParams(**{"source": _source(args), **extra})
     if args.flow == "image-classifier":
-        from lepton_flow.images import ImageParams
+        from lepton_flow.images import CLASS_FOLDERS, ImageParams
 
         params["images"] = ImageParams(**extra)
+        if not params["images"].source.strip():
+            raise ValueError(f"source: give {CLASS_FOLDERS}: --param source=DIR")
     if args.flow == "classify-images":
-        from lepton_flow.images import ClassifyParams
+        from lepton_flow.images import IMAGES, ClassifyParams
 
         params["classify"] = ClassifyParams(**extra)
+        if not params["classify"].source.strip():
+            raise ValueError(f"source: give {IMAGES}: --param source=DIR")
     return params
 
 

@@ -47,6 +47,19 @@ class ImageSet(BaseModel):
     channels: int = 3
 
 
+def source_problem(source: str, what: str) -> str | None:
+    """Why an image flow cannot read `source` (`what` it should be), in one line; None when it can."""
+    from lepton_flow.sources import source_problem as problem
+
+    if not source.strip():
+        return f"source: empty; give {what} (a path or fsspec URL)"
+    return problem(source, empty="")
+
+
+CLASS_FOLDERS = "a directory with one folder per class"
+IMAGES = "a directory of images"
+
+
 def _fs(source: str):
     import fsspec
 
@@ -172,7 +185,9 @@ class ImageParams(BaseModel):
 
     model_config = {"json_schema_extra": field_order()}  # the form lists fields as declared here
 
-    source: str = Field(..., min_length=1, max_length=2048, description="Directory with one folder per class (path or fsspec URL).")
+    # Not required by the schema: Prefect's form, refused a required field once, sent nothing on the next Submit. An empty
+    # source is refused by the flow (and by the CLI before it starts), in one line.
+    source: str = Field("", max_length=2048, description="Directory with one folder per class (path or fsspec URL). Required.")
     model_name: str = Field(DEFAULT_MODEL, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Registry name of the model.")
     image_size: int = Field(64, ge=8, le=1024, description="Images are resized to this many pixels square.")
     color: Literal["auto", "grayscale", "rgb"] = Field("auto", description="auto: grayscale if every image is, else RGB.")
@@ -293,7 +308,7 @@ class ClassifyParams(BaseModel):
 
     model_config = {"json_schema_extra": field_order()}  # the form lists fields as declared here
 
-    source: str = Field(..., min_length=1, max_length=2048, description="Directory of images; files in folders named after the model's classes count as labelled.")
+    source: str = Field("", max_length=2048, description="Directory of images; files in folders named after the model's classes count as labelled. Required.")
     model_name: str = Field(DEFAULT_MODEL, description="Registry name of the model.")
     version: ModelVersion = CURRENT
     batch_size: int = Field(256, ge=1, le=65536, description="Images per inference batch.")

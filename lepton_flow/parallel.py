@@ -90,6 +90,8 @@ def task_runner(settings: Settings | None = None):
             "processes": True,
             # The Dask dashboard shows progress; with another run on the machine holding the port, any free one.
             "dashboard_address": DASHBOARD,
+            # The task runs' log lines on the workers as in the flow's process (`runtime.story_logs`).
+            "preload": ["lepton_flow.worker_preload"],
         },
     )
 

@@ -156,6 +156,18 @@ def publish_ingest_artifacts(summary: IngestSummary, validation_rows: list[dict]
     create_markdown_artifact(key="sensor-ingest-summary", markdown=summary_markdown(summary), description="sensor_ingest outcome")
 
 
+def summary_line(summary: IngestSummary) -> str:
+    """The run's last log line: what it did, in one line."""
+    t = summary.totals()
+    ok = sum(1 for f in summary.files if f.status in ("ok", "empty"))
+    failed = len(summary.files) - ok
+    return (
+        f"sensor_ingest: {ok} file(s) ingested, {failed} failed, {len(summary.skipped)} already ingested; readings {t['records']} read, "
+        f"{t['stored']} stored, {t['quarantined']} quarantined, {t['duplicates']} duplicates, {t['outliers']} outliers flagged; "
+        + (f"snapshot {summary.snapshot_id}" if summary.snapshot_id else "nothing committed")
+    )
+
+
 def summary_markdown(summary: IngestSummary) -> str:
     totals = summary.totals()
     lines = [
@@ -519,6 +531,16 @@ def publish_log_artifacts(summary) -> None:
 
     publish_table(key="log-ingest-accounting", table=log_accounting_rows(summary) or [{"file": "", "status": "no new files"}], description="Per file: lines = event lines + unparsed + blank; events = stored + invalid")
     create_markdown_artifact(key="log-ingest-summary", markdown=log_summary_markdown(summary), description="log_ingest outcome")
+
+
+def log_summary_line(summary) -> str:
+    """The run's last log line: what it did, in one line."""
+    return (
+        f"log_ingest: {len(summary.files)} file(s) read, {len(summary.skipped)} with nothing new, {len(summary.failed)} failed; "
+        f"{sum(f.events for f in summary.files)} events, {sum(f.unparsed + f.invalid for f in summary.files)} lines quarantined, "
+        f"{summary.templates} templates ({summary.new_templates} new); "
+        + (f"snapshot {summary.snapshot_id}" if summary.snapshot_id else "nothing committed")
+    )
 
 
 def log_summary_markdown(summary) -> str:

@@ -30,25 +30,39 @@ def ended_failed(message: str, data=None):
     Prefect's engine then re-raises the failure at the end of a deployed run and
     logs "Engine execution exited with unexpected exception" with a traceback
     into its own code: for a run that said why it failed, that is noise where
-    the user looks for the reason. A filter on the run loggers (added here,
-    once per process, not at import) drops that one record when the failure
-    carries no exception of its own; failures that raised keep their traceback.
+    the user looks for the reason. `story_logs` drops that record; it runs here
+    (once per process, not at import) and as the deployments' pull step.
     """
-    import logging
-
     from prefect.states import Failed
 
-    runs = logging.getLogger("prefect.flow_runs")
-    if not any(isinstance(f, _EndedOnPurpose) for f in runs.filters):
-        runs.addFilter(_EndedOnPurpose())
+    story_logs()
     return Failed(message=message, data=data)
+
+
+def story_logs(**_: object) -> dict:
+    """Make a run's log read as a story, in this process: no "Finished in state Completed()" line per task run (the UI
+    shows each task's state; a task that did not complete keeps its line), and no engine traceback for a run that
+    failed on purpose (`ended_failed`) or on parameters its form could not check (a time zone typed in an old
+    deployment): the reason is in the run's header and in the log once. Idempotent; a Prefect pull step
+    (`deployments/prefect.yaml`) and the Dask workers' preload call it, returning no outputs."""
+    import logging
+
+    for name, kind in (("prefect.flow_runs", _EndedOnPurpose), ("prefect.task_runs", _CompletedQuietly)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
+    return {}
 
 
 class _EndedOnPurpose:
     def filter(self, record) -> bool:
         if not record.exc_info or not str(record.msg).startswith("Engine execution exited with unexpected exception"):
             return True
-        from prefect.exceptions import FailedRun
+        from prefect.exceptions import FailedRun, ParameterTypeError
 
-        return not isinstance(record.exc_info[1], FailedRun)
+        return not isinstance(record.exc_info[1], (FailedRun, ParameterTypeError))
 
+
+class _CompletedQuietly:
+    def filter(self, record) -> bool:
+        return not str(record.msg).startswith("Finished in state Completed(")

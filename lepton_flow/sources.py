@@ -495,7 +495,7 @@ def under_roots(url: str, roots: list[str]) -> bool:
     return any(target == root or target.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-def source_problem(source: str) -> str | None:
+def source_problem(source: str, empty: str = "the demo data") -> str | None:
     """Why a flow's `source` cannot be read at all, as one line naming it and what to do; None when it can.
 
     Checked before any task runs (one look-up, not a listing), so that an
@@ -516,7 +516,7 @@ def source_problem(source: str) -> str | None:
             return None
     except (OSError, ValueError, ImportError) as exc:
         return f"source {shown}: cannot be reached ({type(exc).__name__}: {redact(str(exc))}); check the address and the credentials"
-    return f"source {shown}: no such file or directory; give a directory, a glob or a file that exists (empty: the demo data)"
+    return f"source {shown}: no such file or directory; give a directory, a glob or a file that exists" + (f" (empty: {empty})" if empty else "")
 
 
 def list_candidates(source: str, supported) -> tuple[list[str], list[str]]:

@@ -2,8 +2,9 @@
 
 A task's first run on a worker would otherwise import these (seconds, most
 of it Great Expectations) after the API is up; here the imports overlap
-the API's start. Nothing else happens: a preload that fails would stop the
-worker, so the imports that can fail are left to the tasks.
+the API's start. Besides the imports, only `story_logs` (logging filters)
+runs: a preload that fails would stop the worker, so the imports that can
+fail are left to the tasks.
 """
 
 import pandas  # noqa: F401
@@ -11,6 +12,9 @@ import prefect  # noqa: F401
 import pyarrow.parquet  # noqa: F401
 
 import lepton_flow.validation  # noqa: F401
+from lepton_flow.runtime import story_logs
+
+story_logs()  # the task runs' logs on this worker, as in the flow's process
 
 try:
     import great_expectations  # noqa: F401

@@ -22,8 +22,10 @@ def report_ingest(
     Returns the summary the CLI prints; its per-file rows satisfy
     read = stored + quarantined + duplicates + outliers.
     """
-    from lepton_flow.reporting import publish_ingest_artifacts
+    from lepton_flow.reporting import publish_ingest_artifacts, summary_line
+    from lepton_flow.runtime import run_logger
 
     summary, validation_rows = summarise(run, cleaned, snapshot_id, staged, failures, skipped, unsupported)
     publish_ingest_artifacts(summary, validation_rows)
+    run_logger().info("%s", summary_line(summary))
     return summary

@@ -89,8 +89,9 @@ def test_image_flows_need_a_source(data_root, capfd):
     assert main(["run", "image-classifier"]) == 2
     assert "source" in capfd.readouterr().err
     assert main(["run", "classify-images", "--param", "batch_size=0"]) == 2
-    err = capfd.readouterr().err
-    assert "source" in err and "batch_size" in err
+    assert "batch_size" in capfd.readouterr().err
+    assert main(["run", "classify-images"]) == 2
+    assert "source: give a directory of images" in capfd.readouterr().err
 
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -133,6 +134,9 @@ def test_the_readme_tour_runs_as_written(tmp_path):
     # Quiet: no engine lines, no INFO lines, no TensorFlow start-up notes on the terminal.
     err = done.stderr
     assert "log_ingest ..." in err and "sensor_ingest ..." in err and "epoch 1: loss" in err, err[-3000:]
+    # Each ingest's log ends with one line saying what it did.
+    assert re.search(r"sensor_ingest: \d+ file\(s\) ingested, 0 failed, 0 already ingested; readings \d+ read, \d+ stored", err), err[-3000:]
+    assert re.search(r"log_ingest: 1 file\(s\) read, 0 with nothing new, 0 failed; \d+ events", err), err[-3000:]
     assert "Finished in state" not in err and "| INFO" not in err and "oneDNN" not in err, err[-3000:]
     if not has_nvidia_device():
         assert "cuInit" not in err and "cuda drivers" not in err, err[-3000:]

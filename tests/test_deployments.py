@@ -157,6 +157,11 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     triggered = wait_for(lambda: [r for r in _triggered_runs(stack, t0) if r["state_name"] in ("Completed", "Failed", "Crashed")], 120, "the trigger to run scoring after the first ingest")
     assert triggered[0]["state_name"] == "Completed", triggered[0]
     assert triggered[0]["parameters"]["params"]["require_model"] is False
+    # The ingest's log reads as a story: its own lines, one summary line at the end, no "Finished in state
+    # Completed()" per task run (those are on the Task Runs tab), and the flow's final state.
+    lines = wait_for(lambda: (got := stack.logs(first["id"])) and any(g["message"].startswith("Finished in state") for g in got) and got, 30, "the ingest's log")
+    assert not [g for g in lines if g["task_run_id"] and g["message"].startswith("Finished in state Completed")], [g["message"] for g in lines]
+    assert any(g["message"].startswith("sensor_ingest: ") and "file(s) ingested" in g["message"] for g in lines), [g["message"] for g in lines]
     limits = [c["name"] for c in stack.post("/v2/concurrency_limits/filter", {})]
     assert "one ingest at a time: store data-store (" in " ".join(limits), limits  # the store lock says what it is
     assert triggered[0]["parameters"]["params"]["triggered_by"] == first["id"]  # the scoring run names the ingest that started it
@@ -214,14 +219,14 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
 
 def test_deployed_chain_sqlite(sqlite_stack):
     _chain(sqlite_stack, trainings=2, kill_a_worker=True)  # two runs queued together are enough to show the slot is not shared
-    # The workers' logs hold what a person needs: no TensorFlow start-up notes, no CUDA search on a host without a
-    # GPU, no Dask warning about its dashboard port (runs on one host share it).
+    # The server's and workers' logs hold what a person needs: no SQLite lock errors under this session's load, no
+    # TensorFlow start-up notes, no CUDA search on a host without a GPU, no Dask warning about its dashboard port.
     from lepton_flow.gpu import has_nvidia_device
 
     for service in sqlite_stack.services:
         text = service.log.read_text(errors="replace")
         assert "absl::InitializeLog" not in text and "oneDNN custom operations" not in text, service.name
-        assert "is already in use" not in text, service.name
+        assert "is already in use" not in text and "database is locked" not in text, service.name
         if not has_nvidia_device():
             assert "cuInit" not in text and "Could not find cuda drivers" not in text, service.name
 
@@ -252,7 +257,6 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
     source from the parameter form, and wait until the UI shows it Completed; keep a screenshot. The source
     holds a file named like an HTML image whose error handler runs script: every artifact of the run (the
     accounting and validation tables name the file) shows that name as text, and no script runs."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     from tests.stack import chromium_launch
@@ -287,23 +291,7 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
             first = [next((i for i, t in enumerate(labels) if t.startswith(name)), None) for name in ("Source", "Format", "Steps", "Timezone", "Hampel Half Window", "Max Gap")]
             assert None not in first and first == sorted(first), labels
             page.get_by_label("Source (Optional)").fill(source)
-            # Seen once under load: a click on Submit that sent nothing (the form was still settling).
-            # Click again only while the server has no run of that name, so at most one run is made.
-            view = page.get_by_role("link", name="View run")
-            for _ in range(3):
-                page.get_by_role("button", name="Submit").click()
-                try:
-                    view.wait_for(timeout=20_000)
-                    break
-                except PlaywrightTimeout:
-                    made = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
-                    if made:  # submitted, the toast was missed: open the run's page as its link would
-                        page.goto(f"{ui}/v2/runs/flow-run/{made[0]['id']}")
-                        break
-            else:
-                raise AssertionError("the UI did not submit the custom run after three clicks on Submit")
-            if view.is_visible():
-                view.click()
+            _submit(page, ui, stack, run_name)
             # The page keeps the previous DOM (the deployment page, with older runs' Completed badges) until
             # the run page renders: be on this run's page, and read the badge beside this run's name only.
             made = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
@@ -326,6 +314,7 @@ def test_ui_custom_run(sqlite_stack, tmp_path):
                 assert page.evaluate("window.__xss") is None and page.locator("img[onerror]").count() == 0, (prefix, artifact["key"])
             _links_open_files(page, ui, stack, artifacts)
             _bad_source_fails_with_one_line(page, ui, stack)
+            _empty_required_source_submits_and_fails_in_one_line(page, ui, stack)
         finally:
             OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
@@ -412,6 +401,30 @@ def test_deploy_needs_a_server(tmp_path):
     assert "PREFECT_API_URL is not set" in proc.stderr and "lepton-flow up" in proc.stderr
 
 
+def _submit(page, ui: str, stack: Stack, run_name: str) -> None:
+    """Submit the custom-run form whose run name is `run_name`, and open the run's page.
+
+    Seen under load: a click on Submit that sent nothing (the form was still settling). Click again only
+    while the server has no run of that name, so at most one run is made."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    view = page.get_by_role("link", name="View run")
+    for _ in range(3):
+        page.get_by_role("button", name="Submit").click()
+        try:
+            view.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            made = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
+            if made:  # submitted, the toast was missed: open the run's page as its link would
+                page.goto(f"{ui}/v2/runs/flow-run/{made[0]['id']}")
+                break
+    else:
+        raise AssertionError("the UI did not submit the custom run after three clicks on Submit")
+    if view.is_visible():
+        view.click()
+
+
 def _links_open_files(page, ui: str, stack: Stack, artifacts: list[dict]) -> None:
     """The ingest summary's Data Docs link opens the Data Docs page; a training-curves image artifact loads its
     image from the URL the data root's files are served at (not a data: URL)."""
@@ -475,6 +488,29 @@ def test_every_deployed_parameter_is_described_and_none_is_a_type_switch(sqlite_
 
         walk(d["name"], schema.get("properties", {}))
     assert fields > 60 and problems == [], problems
+
+
+def _empty_required_source_submits_and_fails_in_one_line(page, ui: str, stack: Stack) -> None:
+    """The image classifier's form submitted without a source: the run is made (Prefect's form, once refused a required
+    field, sent nothing on the next Submit) and ends Failed saying what to give."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{ui}/v2/deployments")
+    page.get_by_role("link", name="image-classifier", exact=True).click()
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Custom run").click()
+    name_field = page.get_by_label("Run Name")
+    expect(name_field).not_to_have_value("")
+    run_name = f"ui-no-source-{int(time.time())}"
+    name_field.fill(run_name)
+    page.get_by_label("Source (Optional)").wait_for()
+    _submit(page, ui, stack, run_name)
+    made = stack.post("/flow_runs/filter", {"flow_runs": {"name": {"any_": [run_name]}}})
+    assert len(made) == 1 and made[0]["parameters"]["params"].get("source", "") == "", made
+    run = stack.wait_final(made[0]["id"], 240)
+    assert run["state_name"] == "Failed" and run["state"]["message"].startswith("source: empty; give a directory with one folder per class"), run["state"]
+    page.goto(f"{ui}/v2/runs/flow-run/{run['id']}")
+    page.get_by_text("source: empty; give a directory", exact=False).first.wait_for()
 
 
 def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):

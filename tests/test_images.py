@@ -110,6 +110,20 @@ def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root, s
     assert card2.promoted is False and registry.current("image-classifier") == "1" and "worse than version 1" in card2.promotion_reason
 
 
+def test_an_empty_or_missing_source_ends_the_run_failed_in_one_line(prefect_server, data_root):
+    """The form may send an empty source (the schema does not require it: Prefect's form, once refused a required
+    field, sent nothing on the next Submit); the flows refuse it, and a folder that does not exist, in one line."""
+    from flows.classify_images import classify_images
+    from flows.image_classifier import image_classifier
+    from lepton_flow.images import ClassifyParams, ImageParams
+
+    empty = image_classifier(ImageParams(), return_state=True)
+    assert empty.is_failed() and empty.message == "source: empty; give a directory with one folder per class (a path or fsspec URL)", empty.message
+    missing = classify_images(ClassifyParams(source=str(data_root / "nowhere")), return_state=True)
+    assert missing.is_failed() and missing.message.endswith("nowhere: no such file or directory; give a directory, a glob or a file that exists"), missing.message
+    assert "Traceback" not in run_log_text(missing.state_details.flow_run_id)
+
+
 def test_one_usable_class_is_refused_with_what_was_found(data_root):
     from lepton_flow.images import ImageParams, fit
 
