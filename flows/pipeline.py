@@ -89,4 +89,18 @@ def pipeline(params: PipelineParams = PipelineParams()) -> PipelineOutcome:
         refused = f"score_sensors {scored.name.lower()}: {scored.message or result}"
         failed = failed or refused
         out.texts.append(f"lepton-flow: {refused}")
+    _publish_summary(out, failed)
     return ended_failed(failed, data=out) if failed else out
+
+
+def _publish_summary(out: PipelineOutcome, failed: str | None) -> None:
+    """The run's summary artifact: each step's headline (its own run has the details and artifacts)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from lepton_flow.reporting import md_escape
+
+    lines = ["# pipeline", "", f"- new data: {'yes' if out.new_data else 'no'}; trained: {'yes' if out.trained else 'no'}"]
+    lines += [f"- {md_escape(text.splitlines()[0])}" for text in out.texts if text.strip()]
+    if failed:
+        lines.append(f"- **failed**: {md_escape(failed)}")
+    create_markdown_artifact(key="pipeline-summary", markdown="\n".join(lines) + "\n", description="pipeline outcome")

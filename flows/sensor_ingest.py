@@ -6,9 +6,9 @@ from typing import Literal
 
 from prefect import flow, unmapped
 from prefect.runtime import flow_run
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, step_descriptions, step_names
+from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, plan, step_descriptions, step_names
 from lepton_flow.flowtools import rejections, split_completed, store_lock
 from lepton_flow.forms import field_order
 from lepton_flow.ingest import IngestSummary
@@ -52,6 +52,13 @@ class SensorIngestParams(ReadOptions, CleanParams):
         None, ge=0, le=1, description="Least share of a file's readings that must pass validation; empty: the setting LEPTON_VALIDATION_THRESHOLD (0.5 unless set)."
     )
 
+    @field_validator("steps")
+    @classmethod
+    def _steps_in_order(cls, steps: list[str]) -> list[str]:
+        """Row steps before 'resample', grid steps after it, each once: refused with the parameters, not minutes into a run."""
+        plan(list(steps))
+        return steps
+
     def read_options(self) -> ReadOptions:
         return ReadOptions(**{k: getattr(self, k) for k in ReadOptions.model_fields})
 
@@ -59,10 +66,19 @@ class SensorIngestParams(ReadOptions, CleanParams):
         return CleanParams(**{k: getattr(self, k) for k in CleanParams.model_fields})
 
 
+def _demo_missing(source: str) -> str | None:
+    import os
+
+    demo = get_settings().demo_dir
+    if source or os.path.isdir(demo):
+        return None
+    return f"source: empty, which means the demo data, and there is none at {demo}: run `lepton-flow demo-data`, or give a source"
+
+
 @flow(name="sensor_ingest", task_runner=task_runner(), log_prints=True)
 def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSummary:
     """Discover, ingest (read, validate, stage), clean and commit sensor files; returns the run's summary."""
-    if problem := source_problem(params.source):
+    if problem := source_problem(params.source) or _demo_missing(params.source):
         return refused(problem, "sensor-ingest-refused")
     # One ingest of a store at a time: a second run waits, then finds the first one's files ingested.
     with store_lock(get_settings().store):

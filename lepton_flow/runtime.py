@@ -31,7 +31,8 @@ def ended_failed(message: str, data=None):
     logs "Engine execution exited with unexpected exception" with a traceback
     into its own code: for a run that said why it failed, that is noise where
     the user looks for the reason. `story_logs` drops that record; it runs here
-    (once per process, not at import) and as the deployments' pull step.
+    (once per process, not at import); deployed runs have it from the start
+    through `lepton_flow/logging.yml`.
     """
     from prefect.states import Failed
 
@@ -39,30 +40,30 @@ def ended_failed(message: str, data=None):
     return Failed(message=message, data=data)
 
 
-def story_logs(**_: object) -> dict:
+def story_logs() -> None:
     """Make a run's log read as a story, in this process: no "Finished in state Completed()" line per task run (the UI
     shows each task's state; a task that did not complete keeps its line), and no engine traceback for a run that
     failed on purpose (`ended_failed`) or on parameters its form could not check (a time zone typed in an old
-    deployment): the reason is in the run's header and in the log once. Idempotent; a Prefect pull step
-    (`deployments/prefect.yaml`) and the Dask workers' preload call it, returning no outputs."""
+    deployment): the reason is in the run's header and in the log once. Idempotent; the Dask workers' preload calls it.
+    A deployed run's process has the same filters from its start: `lepton_flow/logging.yml`, which the deployments
+    name in PREFECT_LOGGING_SETTINGS_PATH (before any flow code runs, so parameter errors are covered too)."""
     import logging
 
-    for name, kind in (("prefect.flow_runs", _EndedOnPurpose), ("prefect.task_runs", _CompletedQuietly)):
+    for name, kind in (("prefect.flow_runs", EndedOnPurpose), ("prefect.task_runs", CompletedQuietly)):
         logger = logging.getLogger(name)
         if not any(isinstance(f, kind) for f in logger.filters):
             logger.addFilter(kind())
-    return {}
 
 
-class _EndedOnPurpose:
+class EndedOnPurpose:
     def filter(self, record) -> bool:
-        if not record.exc_info or not str(record.msg).startswith("Engine execution exited with unexpected exception"):
+        if not record.exc_info or not record.getMessage().startswith("Engine execution exited with unexpected exception"):
             return True
         from prefect.exceptions import FailedRun, ParameterTypeError
 
         return not isinstance(record.exc_info[1], (FailedRun, ParameterTypeError))
 
 
-class _CompletedQuietly:
+class CompletedQuietly:
     def filter(self, record) -> bool:
-        return not str(record.msg).startswith("Finished in state Completed(")
+        return not record.getMessage().startswith("Finished in state Completed(")

@@ -200,7 +200,29 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def _cached() -> Settings:
-    return Settings()
+    settings = Settings()
+    _object_storage(settings)
+    return settings
+
+
+def _object_storage(settings: Settings) -> None:
+    """Once per process, with the settings: fsspec's S3 pointed at `s3_endpoint_url`, and the object store keys read
+    from the Prefect Secret block `s3_secret_block` when the AWS_* variables hold none.
+
+    Every process that touches a source, staging, quarantine or the store reads
+    the settings first (Dask workers too), so URLs resolve the same way on
+    every host. The keys go into the process's environment, where the Dask
+    workers a run starts inherit them and the store (Icechunk) reads them;
+    they are never printed or logged.
+    """
+    if settings.s3_endpoint_url:
+        import fsspec.config
+
+        fsspec.config.conf.setdefault("s3", {}).setdefault("endpoint_url", settings.s3_endpoint_url)
+    if settings.s3_secret_block and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        from lepton_flow.credentials import keys_from_secret_block
+
+        keys_from_secret_block(settings.s3_secret_block)
 
 
 def get_settings(fresh: bool = False) -> Settings:

@@ -27,6 +27,21 @@ def test_help_imports_nothing_heavy():
     assert "HEAVY []" in out
 
 
+def test_importing_the_package_reads_no_settings_and_no_secret():
+    """Importing lepton-flow (and its command) touches neither fsspec's configuration nor a Prefect Secret block (with an
+    API that does not answer, reading one would stall every import); the settings do it when they are first read."""
+    code = (
+        "import fsspec.config, lepton_flow, lepton_flow.cli, lepton_flow.sources\n"
+        "print('BEFORE', fsspec.config.conf.get('s3'))\n"
+        "from lepton_flow.settings import get_settings\n"
+        "get_settings()\n"
+        "print('AFTER', fsspec.config.conf.get('s3'))\n"
+    )
+    env = dict(os.environ, LEPTON_S3_ENDPOINT_URL="http://127.0.0.1:9", LEPTON_S3_SECRET_BLOCK="keys", AWS_ACCESS_KEY_ID="set", PREFECT_API_URL="http://127.0.0.1:9/api")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, timeout=120).stdout
+    assert "BEFORE None" in out and "AFTER {'endpoint_url': 'http://127.0.0.1:9'}" in out, out
+
+
 def test_demo_data_then_if_missing(data_root, capsys):
     assert main(["demo-data", "--sensors", "4", "--days", "1", "--metrics", "2"]) == 0
     files = sorted(os.listdir(data_root / "demo"))
@@ -54,6 +69,8 @@ def test_bad_parameters_are_refused_with_the_known_choices(data_root, capfd):
     assert main(["run", "sensor-ingest", "--steps", "dedupe,resample,fancy"]) == 2
     err = capfd.readouterr().err
     assert "fancy" in err and "hampel" in err and "interpolate" in err
+    assert main(["run", "sensor-ingest", "--steps", "dedupe,resample,sort"]) == 2  # a row step after the grid is made
+    assert "['sort'] are on the wrong side of 'resample'" in capfd.readouterr().err
 
 
 def test_unknown_command_exits_with_usage():

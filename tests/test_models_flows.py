@@ -322,3 +322,5 @@ def test_pipeline_checks_ranges_first_and_scores_after_a_failed_training(prefect
     out = state.result()
     assert not out.new_data and out.trained  # nothing new to ingest, but no model yet: it trains, then scores
     assert "train_sensor_model: sensor-anomaly version 1" in out.text and "score_sensors: sensor-anomaly version 1" in out.text
+    summary = _artifacts(state, ["pipeline-summary"])["pipeline-summary"].data  # each step's headline, in one artifact
+    assert "trained: yes" in summary and "train\\_sensor\\_model: sensor\\-anomaly version 1" in summary, summary
