@@ -36,6 +36,7 @@ def main() -> None:
     from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams
     from lepton_flow.ingest import clean_staged, ingest_file, new_run
     from lepton_flow.settings import get_settings
+    from lepton_flow.formats import is_supported
     from lepton_flow.sources import ReadOptions, discover
     from sensor_ingest import GRID_SECONDS, write_files
 
@@ -44,7 +45,7 @@ def main() -> None:
     settings = get_settings(fresh=True)
     try:
         readings = write_files(tmp / "src", args.millions)
-        files, _, _ = discover(str(tmp / "src"), set())
+        files, _, _ = discover(str(tmp / "src"), set(), is_supported)
         run = new_run("scale", GRID_SECONDS, settings)
         staged = [ingest_file(f, run, ReadOptions()) for f in files]
         params = CleanParams(grid_seconds=GRID_SECONDS)

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, plan, step_descriptions, step_names
 from lepton_flow.flowtools import rejections, split_completed, store_lock
+from lepton_flow.formats import format_names, known_format
 from lepton_flow.forms import field_order
 from lepton_flow.ingest import IngestSummary
 from lepton_flow.parallel import task_runner
@@ -41,6 +42,13 @@ class SensorIngestParams(ReadOptions, CleanParams):
         description="Files to ingest: a directory, a glob or one file, as a path or fsspec URL. Empty: the demo data under the data root.",
         max_length=2048,
     )
+    format: str = Field(
+        "auto",
+        description="File format; auto picks it from the file name.",
+        # The registry's names, read when the schema is made: a format added
+        # as a module shows up in the UI form without editing this model.
+        json_schema_extra=lambda schema: schema.update(enum=["auto", *format_names()]),
+    )
     steps: list[StepName] = Field(
         list(DEFAULT_STEPS),
         description="Cleaning steps in order: row steps, then 'resample' (exactly once), then grid steps. "
@@ -51,6 +59,11 @@ class SensorIngestParams(ReadOptions, CleanParams):
     threshold: float | None = Field(
         None, ge=0, le=1, description="Least share of a file's readings that must pass validation; empty: the setting LEPTON_VALIDATION_THRESHOLD (0.5 unless set)."
     )
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        return known_format(value)
 
     @field_validator("steps")
     @classmethod

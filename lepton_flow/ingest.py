@@ -34,6 +34,7 @@ from lepton_flow.cleaning import FLAGGED, OBSERVED, CleanParams
 from lepton_flow.formats.lines import Span
 from lepton_flow.parallel import release_memory
 from lepton_flow.settings import Settings, get_settings, join
+from lepton_flow.formats import is_supported, read_pieces, tails
 from lepton_flow.sources import (
     MAX_METRICS,
     PIECE_BYTES,
@@ -43,12 +44,10 @@ from lepton_flow.sources import (
     hash_file,
     open_output,
     open_source,
-    read_pieces,
     remove_tree,
     sensor_from_name,
     sensor_identity,
     settled,
-    tails,
 )
 
 NS = 1_000_000_000
@@ -265,7 +264,7 @@ def discover_files(source: str, run: RunInfo, options: ReadOptions) -> Discovery
     files are known by content.
     """
     known = store.ledger.keys(run.store_url, run.base_snapshot, "sensors") if run.base_snapshot else set()
-    new, seen, unsupported = discover(source or get_settings().demo_dir, known, identity=lambda url, sha: sensor_identity(url, sha, options))
+    new, seen, unsupported = discover(source or get_settings().demo_dir, known, is_supported, identity=lambda url, sha: sensor_identity(url, sha, options))
     growing = {grow_key(f, options): f for f in new if tails(f.url, options)}
     records = store.ledger.records(run.store_url, run.base_snapshot, "sensors", set(growing) & known) if run.base_snapshot else {}
     settle = get_settings().log_settle_seconds

@@ -150,12 +150,6 @@ def sensor_identity(url: str, sha256: str, options: "ReadOptions") -> str:
     return ledger.identity(sha256, sensor_from_name(url, options))
 
 
-def _format_names() -> list[str]:
-    from lepton_flow.formats import format_names
-
-    return format_names()
-
-
 def _zone_names() -> list[str]:
     import zoneinfo
 
@@ -168,9 +162,6 @@ class ReadOptions(BaseModel):
     format: str = Field(
         "auto",
         description="File format; auto picks it from the file name.",
-        # The registry's names, read when the schema is made: a format added
-        # as a module shows up in the UI form without editing this model.
-        json_schema_extra=lambda schema: schema.update(enum=["auto", *_format_names()]),
     )
     sensor_id: str | None = Field(
         None,
@@ -197,15 +188,6 @@ class ReadOptions(BaseModel):
             raise ValueError(f"unknown time zone {value!r}: an IANA name such as Europe/Berlin, or UTC") from None
         return value
 
-    @field_validator("format")
-    @classmethod
-    def _known_format(cls, value: str) -> str:
-        known = _format_names()
-        if value != "auto" and value not in known:
-            raise ValueError(f"unknown format {value!r}; known: auto, {', '.join(known)}")
-        return value
-
-
 @dataclass
 class ParseError:
     line: int
@@ -221,30 +203,6 @@ class ParsedFile:
     @property
     def readings(self) -> int:
         return self.table.num_rows
-
-
-def file_format(url: str, requested: str = "auto") -> str:
-    from lepton_flow.formats import by_suffix
-
-    if requested != "auto":
-        return requested
-    known = by_suffix()
-    path = PurePosixPath(url.split("?", 1)[0])
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in (".gz", ".gzip"):
-        suffixes = suffixes[:-1]
-    fmt = known.get(suffixes[-1]) if suffixes else None
-    if fmt is None:
-        raise SourceError(f"{url}: unsupported file type (known: {', '.join(sorted(known))}, optionally .gz)")
-    return fmt
-
-
-def is_supported(url: str) -> bool:
-    try:
-        file_format(url)
-    except SourceError:
-        return False
-    return True
 
 
 @contextlib.contextmanager
@@ -548,10 +506,11 @@ def list_candidates(source: str, supported) -> tuple[list[str], list[str]]:
     return candidates, unsupported
 
 
-def discover(source: str, ingested: set[str], supported=None, identity=None) -> tuple[list[SourceFile], list[str], list[str]]:
+def discover(source: str, ingested: set[str], supported, identity=None) -> tuple[list[SourceFile], list[str], list[str]]:
     """New files under `source`, skipping those whose identity the store's ledger holds.
 
-    `identity(url, sha256)` is what the ledger records for a file (default:
+    `supported(url)` says whether a file is of a type to read (for sensor
+    files `formats.is_supported`). `identity(url, sha256)` is what the ledger records for a file (default:
     its content hash). Returns (new files, urls of files already ingested or
     duplicated within this listing, urls of files of an unsupported type or
     outside the allowed source roots, as `list_candidates` leaves them out).
@@ -560,7 +519,7 @@ def discover(source: str, ingested: set[str], supported=None, identity=None) -> 
     new: list[SourceFile] = []
     known: list[str] = []
     seen = set(ingested)
-    candidates, unsupported = list_candidates(source, supported or is_supported)
+    candidates, unsupported = list_candidates(source, supported)
     # hashlib lets go of the GIL while it hashes, and object stores answer
     # slowly: a few threads hash files side by side (in listing order).
     from concurrent.futures import ThreadPoolExecutor
@@ -930,27 +889,8 @@ def _drop_isolated(table: pa.Table, errors: list[ParseError]) -> pa.Table:
     return table.filter(pa.array(~far))
 
 
-def read_readings(url: str, options: ReadOptions | None = None) -> ParsedFile:
-    """Parse one source file into the canonical long table.
-
-    Raises `SourceError` (naming the file) when the file as a whole cannot be
-    read; single bad lines come back as `ParsedFile.errors`.
-    """
-    options = options or ReadOptions()
-    try:
-        return _read(url, options)
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{url}: not UTF-8 text (byte {exc.start}): a binary file, or text in another encoding") from exc
-
-
-def _read(url: str, options: ReadOptions) -> ParsedFile:
-    from lepton_flow.formats import formats
-
-    raw, lines, errors = formats()[file_format(url, options.format)].read(url, options)
-    return _parsed(raw, lines, errors, url, options)
-
-
-def _parsed(raw: pa.Table, lines: np.ndarray, errors: list[ParseError], url: str, options: ReadOptions) -> ParsedFile:
+def parsed_file(raw: pa.Table, lines: np.ndarray, errors: list[ParseError], url: str, options: ReadOptions) -> ParsedFile:
+    """A format's raw table, line numbers and parse errors as the canonical `ParsedFile` of `url`."""
     if raw.num_columns == 0 or raw.num_rows == 0:
         return ParsedFile(table=READING_SCHEMA.empty_table(), errors=errors)
     parsed = to_canonical(raw, lines, url, options)
@@ -960,36 +900,6 @@ def _parsed(raw: pa.Table, lines: np.ndarray, errors: list[ParseError], url: str
 
 PIECE_BYTES = 64 << 20
 """How much of a file is read at a time (text, before parsing): a piece of this size parses to about 1.5 M long readings."""
-
-
-def tails(url: str, options: ReadOptions) -> bool:
-    """Whether a file of this format, stored as it is, can be read from where an earlier read stopped (plain line-oriented text)."""
-    from lepton_flow.formats import formats
-
-    fmt = formats().get(file_format(url, options.format))
-    return bool(fmt and fmt.tails and not is_compressed(url))
-
-
-def read_pieces(url: str, options: ReadOptions | None = None, piece_bytes: int = PIECE_BYTES, span=None):
-    """`read_readings` a bounded piece at a time: one `ParsedFile` per piece, for formats that can be cut (CSV, JSON Lines), else one.
-
-    Each piece is judged on its own (epoch units, readings far from the
-    rest): a piece holds over a million readings, enough to judge by.
-    `span` (a `formats.lines.Span`, for a file that `tails`) reads part of
-    the file and says how far the read went.
-    """
-    from lepton_flow.formats import formats
-
-    options = options or ReadOptions()
-    fmt = formats()[file_format(url, options.format)]
-    if fmt.pieces is None:
-        yield read_readings(url, options)
-        return
-    try:
-        for raw, lines, errors in fmt.pieces(url, options, piece_bytes, **({"span": span} if span is not None else {})):
-            yield _parsed(raw, lines, errors, url, options)
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{url}: not UTF-8 text (byte {exc.start}): a binary file, or text in another encoding") from exc
 
 
 def remove_tree(url: str) -> None:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lepton_flow.flowtools import retry_transient
 from lepton_flow.ingest import Discovery, RunInfo, discover_files
+from lepton_flow.runtime import run_logger
 from lepton_flow.sources import ReadOptions
 
 
@@ -17,7 +18,7 @@ def discover_sensor_files(source: str, run: RunInfo, options: ReadOptions) -> Di
     """
     found = discover_files(source, run, options)
     mib = sum(f.size or 0 for f in found.new) / 2**20
-    get_run_logger().info(
+    run_logger().info(
         f"{len(found.new)} new file(s) to ingest ({mib:.1f} MiB); {len(found.already_ingested)} already ingested"
         + (f"; {len(found.unsupported)} not sensor files" if found.unsupported else "")
     )

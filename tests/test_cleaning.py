@@ -189,3 +189,44 @@ def test_every_row_step_keeps_the_contract(name):
     assert list(kept.columns) == list(rows.columns)
     empty_kept, empty_removed, _ = _step(name).apply(rows.iloc[0:0], P)
     assert empty_kept.empty and empty_removed.empty
+
+
+def _rough_series(n=900, seed=4) -> np.ndarray:
+    """Two sensors: noise with spikes, a level shift, a stuck run, short and long gaps; every step finds something."""
+    rng = np.random.default_rng(seed)
+    x = 20 + rng.normal(0, 0.2, (n, 2))
+    x[rng.choice(n, 12, replace=False)] += rng.choice([-6, 6], (12, 2))
+    x[400:, 1] += 3
+    x[150:180, 0] = x[150, 0]  # stuck
+    x[[90, 91, 92, 505]] = np.nan
+    x[600:640, 1] = np.nan  # longer than max_gap
+    return x
+
+
+@pytest.mark.parametrize("name", [n for n, s in cleaning.registry().items() if s.kind == "grid" and s.local])
+def test_every_local_grid_step_keeps_its_halo_promise(name):
+    """Cleaned in windows that each see the step's declared `halo` of neighbours on both sides, a series comes out as
+    cleaned whole: the promise that lets cleaning run one Dask task per store window. Cut every 100 bins, 9 windows."""
+    step = _step(name)
+    h = step.halo(P)
+    x = _rough_series()
+    v = x.copy()
+    q = np.where(np.isnan(v), MISSING, OBSERVED).astype(np.uint8)
+    fresh = ~np.isnan(v)
+    whole_v, whole_q = step.apply(v, q, fresh, P)
+    assert (whole_q != q).any(), name  # the series gives the step something to do
+    n, size = len(v), 100
+    for start in range(0, n, size):
+        lo, hi = max(0, start - h), min(n, start + size + h)
+        part_v, part_q = step.apply(v[lo:hi], q[lo:hi], fresh[lo:hi], P)
+        keep = slice(start - lo, start - lo + min(size, n - start))
+        np.testing.assert_array_equal(part_q[keep], whole_q[start : start + size], err_msg=f"{name}: window at {start}, halo {h}")
+        np.testing.assert_allclose(part_v[keep], whole_v[start : start + size], equal_nan=True, err_msg=f"{name}: window at {start}")
+
+
+@pytest.mark.parametrize("name", [n for n, s in cleaning.registry().items() if s.kind == "grid" and not s.local])
+def test_a_grid_step_that_judges_its_whole_window_says_so(name):
+    """A step that is not local (its statistics span the window in view) declares it, and its description says so: what
+    it flags depends on where the store's windows are cut, which a user choosing it should know."""
+    step = _step(name)
+    assert "window in view" in step.description, step.description

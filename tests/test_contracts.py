@@ -15,7 +15,8 @@ import pytest
 from lepton_flow.formats import formats
 from lepton_flow.logs.formats import EVENT_FIELDS, log_formats
 from lepton_flow.models import model_kinds
-from lepton_flow.sources import READING_SCHEMA, SourceError, read_readings
+from lepton_flow.formats import read_readings
+from lepton_flow.sources import READING_SCHEMA, SourceError
 
 
 @pytest.mark.parametrize("name", sorted(formats()))

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from corpus import generate
 from lepton_flow import ingest
+from lepton_flow.formats import is_supported
 from lepton_flow.ingest import FileRejected
 from lepton_flow.logs.reader import read_log
 from lepton_flow.settings import get_settings
@@ -143,12 +144,12 @@ def test_source_root_case(case, tmp_path, monkeypatch):
     try:
         if case["setup"] == "dotdot":
             with pytest.raises(SourceError) as err:
-                discover(str(root / "feed" / ".." / ".." / "secret"), set())
+                discover(str(root / "feed" / ".." / ".." / "secret"), set(), is_supported)
             for part in case["error"]:
                 assert part in str(err.value)
         else:
             os.symlink(outside, root / "feed" / case["left_out"])
-            new, _, unsupported = discover(str(root / "feed"), set())
+            new, _, unsupported = discover(str(root / "feed"), set(), is_supported)
             assert [Path(f.url).name for f in new] == ["inside.csv"]
             assert any(case["left_out"] in u for u in unsupported)
     finally:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lepton_flow.cleaning import GAP, INTERPOLATED, MISSING, OBSERVED, OUTLIER, STUCK, CleanParams, registry
-from lepton_flow.sources import read_readings
+from lepton_flow.formats import read_readings
 
 PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

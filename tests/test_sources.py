@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lepton_flow.sources import READING_SCHEMA, ReadOptions, SourceError, discover, read_readings
+from lepton_flow.formats import is_supported, read_readings
+from lepton_flow.sources import READING_SCHEMA, ReadOptions, SourceError, discover
 
 
 def test_long_csv_with_offsets_is_normalised_to_utc(tmp_path):
@@ -142,15 +143,15 @@ def test_discover_skips_known_hashes_duplicates_and_unknown_types(tmp_path):
     (tmp_path / "b.csv").write_text("timestamp,v\n2026-01-01T00:00:00Z,2\n")
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / ".hidden.csv").write_text("x")
-    new, known, unsupported = discover(str(tmp_path), set())
+    new, known, unsupported = discover(str(tmp_path), set(), is_supported)
     assert [f.name for f in new] == ["a.csv", "b.csv"]
     assert [p.rsplit("/", 1)[1] for p in known] == ["copy_of_a.csv"]
     assert [p.rsplit("/", 1)[1] for p in unsupported] == ["notes.txt"]
-    again, known2, _ = discover(str(tmp_path), {new[0].sha256})
+    again, known2, _ = discover(str(tmp_path), {new[0].sha256}, is_supported)
     assert [f.name for f in again] == ["b.csv"] and len(known2) == 2
-    assert [f.name for f in discover(str(tmp_path / "b*.csv"), set())[0]] == ["b.csv"]
+    assert [f.name for f in discover(str(tmp_path / "b*.csv"), set(), is_supported)[0]] == ["b.csv"]
     with pytest.raises(SourceError, match="no such file"):
-        discover(str(tmp_path / "missing"), set())
+        discover(str(tmp_path / "missing"), set(), is_supported)
 
 
 def _roots(tmp_path):
@@ -175,16 +176,16 @@ def test_sources_only_under_the_configured_roots(tmp_path, monkeypatch):
     monkeypatch.setenv("LEPTON_SOURCE_ROOTS", f"{allowed}, s3://bucket/incoming")
     get_settings(fresh=True)
     try:
-        new, _, left_out = discover(str(allowed), set())
+        new, _, left_out = discover(str(allowed), set(), is_supported)
         assert [f.name for f in new] == ["ok.csv"] and left_out == [str(allowed / "link.csv")]
         for outside in (str(secret), str(allowed / ".." / "secret"), str(allowed / "link.csv"), "s3://bucket/incoming/../private"):
             with pytest.raises(SourceError, match="outside the allowed source roots") as err:
-                discover(outside, set())
+                discover(outside, set(), is_supported)
             assert str(allowed) in str(err.value)
     finally:
         monkeypatch.delenv("LEPTON_SOURCE_ROOTS")
         get_settings(fresh=True)
-    new, _, _ = discover(str(secret), set())
+    new, _, _ = discover(str(secret), set(), is_supported)
     assert [f.name for f in new] == ["private.csv"]
 
 
@@ -200,7 +201,7 @@ def test_a_file_swapped_for_a_symlink_out_after_discovery_is_refused_when_read(t
     monkeypatch.setenv("LEPTON_SOURCE_ROOTS", str(allowed))
     get_settings(fresh=True)
     try:
-        new, _, _ = discover(str(allowed), set())
+        new, _, _ = discover(str(allowed), set(), is_supported)
         assert [f.name for f in new] == ["a.csv", "b.csv"]
         (allowed / "a.csv").unlink()
         (allowed / "a.csv").symlink_to(secret / "private.csv")
@@ -229,7 +230,7 @@ def test_fifos_devices_and_link_loops_in_a_drop_folder_are_left_out_with_a_reaso
     (tmp_path / "zero.csv").symlink_to("/dev/zero")
     (tmp_path / "self.csv").symlink_to(tmp_path / "self.csv")
     (tmp_path / "gone.csv").symlink_to(tmp_path / "missing.csv")
-    new, _, left_out = discover(str(tmp_path), set())
+    new, _, left_out = discover(str(tmp_path), set(), is_supported)
     assert [f.name for f in new] == ["good.csv"]
     reasons = {u.split(" ", 1)[0].rsplit("/", 1)[1]: u.split(" ", 1)[1] for u in left_out}
     assert reasons == {
@@ -348,7 +349,7 @@ def test_http_sources_are_listed_and_read_by_their_own_url(tmp_path):
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/a.csv"
-        new, _, left_out = discover(url, set())
+        new, _, left_out = discover(url, set(), is_supported)
         assert [f.url for f in new] == [url] and left_out == []
         assert read_readings(new[0].url).table.column("value").to_pylist() == [1.5]
     finally:
@@ -387,7 +388,7 @@ def test_a_file_read_in_pieces_reads_as_it_does_whole(tmp_path, kind):
     """A large file is read a bounded piece at a time (`read_pieces`): whatever the piece size, the readings, their line numbers
     and the quarantined lines with their reasons are those of reading it whole, and no piece holds more than a piece and a line."""
     from lepton_flow.formats.lines import line_pieces
-    from lepton_flow.sources import read_pieces
+    from lepton_flow.formats import read_pieces
 
     path = _awkward_csv(tmp_path / "a.csv") if kind == "csv" else _awkward_jsonl(tmp_path / "a.jsonl")
     whole = read_readings(str(path))
@@ -407,7 +408,7 @@ def test_a_file_read_in_pieces_reads_as_it_does_whole(tmp_path, kind):
 
 def test_a_parquet_file_is_read_a_batch_of_rows_at_a_time(tmp_path):
     """Parquet is read row group by row group, in batches: the readings and their row numbers are those of reading it whole."""
-    from lepton_flow.sources import read_pieces
+    from lepton_flow.formats import read_pieces
 
     times = pd.date_range("2026-01-01", periods=5000, freq="30s", tz="UTC")
     frame = pd.DataFrame({"timestamp": times, "sensor_id": [f"s{i % 3}" for i in range(5000)], "temperature[C]": np.arange(5000.0)})

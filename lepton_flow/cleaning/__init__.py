@@ -94,7 +94,10 @@ class GridStep:
     and quality arrays; it must not modify its inputs. A step that judges
     readings flags them (quality `OUTLIER` or `STUCK`) and keeps their values. `halo` is the number
     of neighbouring bins on each side the step looks at, so that windows
-    processed apart give the same answer as the whole series.
+    processed apart give the same answer as the whole series (a contract test
+    holds every step to it). A step whose statistics span the whole window in
+    view (a mean, clusters) sets `local=False` and says so in its
+    description: what it flags then depends on where the windows are cut.
     """
 
     name: str
@@ -102,6 +105,7 @@ class GridStep:
     halo: Callable[[CleanParams], int]
     kind: ClassVar[Literal["grid"]] = "grid"
     description: str = ""
+    local: bool = True
 
 
 @dataclass

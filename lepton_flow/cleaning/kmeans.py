@@ -1,4 +1,4 @@
-"""K-Means distance: readings far from every cluster of (value, change) points are outliers.
+"""K-Means distance: readings far from every cluster of (value, change) points (clustered over the window in view) are outliers.
 
 Per sensor, each reading becomes a point (value, change from the previous
 reading), both scaled by their robust spread; K-Means groups the points, and
@@ -61,4 +61,4 @@ def kmeans(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
     return values.copy(), np.where(flagged, OUTLIER, quality).astype(np.uint8)
 
 
-STEP = register(GridStep("kmeans", kmeans, halo=lambda p: 1, description=__doc__.splitlines()[0]))
+STEP = register(GridStep("kmeans", kmeans, halo=lambda p: 1, description=__doc__.splitlines()[0], local=False))

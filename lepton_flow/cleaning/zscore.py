@@ -20,4 +20,4 @@ def zscore(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
     return values.copy(), np.where(flagged, OUTLIER, quality).astype(np.uint8)
 
 
-STEP = register(GridStep("zscore", zscore, halo=lambda p: 0, description=__doc__.splitlines()[0]))
+STEP = register(GridStep("zscore", zscore, halo=lambda p: 0, description=__doc__.splitlines()[0], local=False))
