@@ -24,6 +24,7 @@ from lepton_flow.registry import CURRENT, ModelVersion
 DECODABLE = {"PNG", "JPEG", "GIF", "BMP"}  # what tf.io.decode_image reads
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 DEFAULT_MODEL = "image-classifier"
+DEFAULT_IMAGE_SIZE = 64
 
 
 class ImageFile(BaseModel):
@@ -45,6 +46,7 @@ class ImageSet(BaseModel):
     rejected: list[RejectedFile] = []
     empty_classes: list[str] = []
     channels: int = 3
+    size: int | None = None  # the images' side when every usable image is square of that side, else None
 
 
 def source_problem(source: str, what: str) -> str | None:
@@ -76,21 +78,27 @@ def _url(fs, path: str) -> str:
 
 def check_image(data: bytes) -> tuple[str | None, str | None]:
     """(reason it cannot be used, or None; its Pillow mode)."""
+    reason, mode, _ = inspect_image(data)
+    return reason, mode
+
+
+def inspect_image(data: bytes) -> tuple[str | None, str | None, tuple[int, int] | None]:
+    """(reason it cannot be used, or None; its Pillow mode; its (width, height))."""
     from PIL import Image, UnidentifiedImageError
 
     if not data:
-        return "empty file", None
+        return "empty file", None, None
     try:
         with Image.open(io.BytesIO(data)) as img:
-            fmt, mode = img.format, img.mode
+            fmt, mode, size = img.format, img.mode, img.size
             img.verify()
     except UnidentifiedImageError:
-        return "not an image (no known image format)", None
+        return "not an image (no known image format)", None, None
     except Exception as exc:  # truncated or corrupt data: Pillow's message says where
-        return f"corrupt image: {exc}", None
+        return f"corrupt image: {exc}", None, None
     if fmt not in DECODABLE:
-        return f"image format {fmt} is not one of {', '.join(sorted(DECODABLE))}", mode
-    return None, mode
+        return f"image format {fmt} is not one of {', '.join(sorted(DECODABLE))}", mode, size
+    return None, mode, size
 
 
 def scan(source: str, color: Literal["auto", "grayscale", "rgb"] = "auto") -> ImageSet:
@@ -107,18 +115,19 @@ def scan(source: str, color: Literal["auto", "grayscale", "rgb"] = "auto") -> Im
         raise SourceError(f"{source}: outside the allowed source roots ({', '.join(roots)}); LEPTON_SOURCE_ROOTS sets them")
     fs, root = _fs(source)
     folders = sorted(posixpath.basename(p.rstrip("/")) for p in fs.ls(root, detail=False) if fs.isdir(p))
-    files, rejected, modes = [], [], set()
+    files, rejected, modes, sizes = [], [], set(), set()
     for path in sorted(fs.find(root, withdirs=False)):
         rel = path[len(root) + 1 :]
         label = rel.split("/", 1)[0] if "/" in rel else None
         if not under_roots(_url(fs, path), roots):
             rejected.append(RejectedFile(file=_url(fs, path), reason="resolves outside the allowed source roots"))
             continue
-        reason, mode = check_image(fs.cat_file(path))
+        reason, mode, size = inspect_image(fs.cat_file(path))
         if reason:
             rejected.append(RejectedFile(file=_url(fs, path), reason=reason))
             continue
         modes.add(mode)
+        sizes.add(size)
         files.append(ImageFile(url=_url(fs, path), label=label))
     used = {f.label for f in files}
     if color == "auto":
@@ -132,6 +141,7 @@ def scan(source: str, color: Literal["auto", "grayscale", "rgb"] = "auto") -> Im
         rejected=rejected,
         empty_classes=[c for c in folders if c not in used],
         channels=channels,
+        size=next(iter(sizes))[0] if len(sizes) == 1 and next(iter(sizes))[0] == next(iter(sizes))[1] else None,
     )
 
 
@@ -189,7 +199,9 @@ class ImageParams(BaseModel):
     # source is refused by the flow (and by the CLI before it starts), in one line.
     source: str = Field("", max_length=2048, description="Directory with one folder per class (path or fsspec URL). Required.")
     model_name: str = Field(DEFAULT_MODEL, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Registry name of the model.")
-    image_size: int = Field(64, ge=8, le=1024, description="Images are resized to this many pixels square.")
+    image_size: int | None = Field(
+        None, ge=8, le=1024, description=f"Images are resized to this many pixels square. Empty: the images' own side when they are all square of one size (at least 8), else {DEFAULT_IMAGE_SIZE}."
+    )
     color: Literal["auto", "grayscale", "rgb"] = Field("auto", description="auto: grayscale if every image is, else RGB.")
     validation_share: float = Field(0.2, gt=0, lt=1, description="Share of each class's images held out to validate on.")
     epochs: int = Field(10, ge=1, le=1000, description="Most passes over the training images (early stopping may end sooner).")
@@ -197,6 +209,17 @@ class ImageParams(BaseModel):
     learning_rate: float = Field(1e-3, gt=0, le=1, description="Adam's learning rate.")
     patience: int = Field(3, ge=1, le=100, description="Epochs without a better validation loss before stopping.")
     seed: int = Field(0, ge=0, description="Seed of the split, the weights and the shuffling: the same seed, the same model.")
+    dropout: float = Field(0.3, ge=0, lt=1, description="Share of the dense layer's inputs and outputs dropped while training (0: none); against overfitting.")
+    batch_norm: bool = Field(True, description="Batch normalisation after each convolution: steadier, often better training.")
+    augment: Literal["none", "shift", "shift-flip"] = Field(
+        "shift", description="Random changes to training images each epoch: shift (up to 10% each way, and 10% zoom), shift-flip (also mirrored left-right: not for digits or text)."
+    )
+
+    def size_for(self, images: "ImageSet") -> int:
+        """The side images are resized to: `image_size`, else the images' own when they share one square size, else the default."""
+        if self.image_size:
+            return self.image_size
+        return images.size if images.size and images.size >= 8 else DEFAULT_IMAGE_SIZE
 
 
 class ImageTrainResult(BaseModel):
@@ -245,10 +268,12 @@ def fit(params: ImageParams, images: ImageSet, run_id: str, log, settings=None) 
     device = gpu.configure()
     log.info("training on %s: %d images for training, %d for validation, %d classes, %d rejected", device.label, len(train), len(val), len(images.classes), len(images.rejected))
     keras.utils.set_random_seed(params.seed)
-    train_ds = dataset(train, images.classes, params.image_size, images.channels, params.batch_size, shuffle=True, seed=params.seed)
-    val_ds = dataset(val, images.classes, params.image_size, images.channels, params.batch_size)
+    size = params.size_for(images)
+    log.info("images resized to %d x %d; dropout %g, batch normalisation %s, augmentation %s", size, size, params.dropout, "on" if params.batch_norm else "off", params.augment)
+    train_ds = dataset(train, images.classes, size, images.channels, params.batch_size, shuffle=True, seed=params.seed)
+    val_ds = dataset(val, images.classes, size, images.channels, params.batch_size)
     with gpu.strategy().scope():
-        model = build(params.image_size, images.channels, len(images.classes))
+        model = build(size, images.channels, len(images.classes), dropout=params.dropout, batch_norm=params.batch_norm, augment=params.augment, seed=params.seed)
         model.compile(optimizer=keras.optimizers.Adam(params.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     key = hashlib.sha256((params.model_dump_json(exclude={"epochs"}) + "".join(f.url for f in train)).encode()).hexdigest()[:16]
     callbacks = keras_callbacks(params.model_name, key, params.patience, settings, log) + [_EpochLog(log)]  # a log line per epoch
@@ -265,7 +290,7 @@ def fit(params: ImageParams, images: ImageSet, run_id: str, log, settings=None) 
         flow_run_id=run_id,
         source=images.source,
         classes=images.classes,
-        image_size=params.image_size,
+        image_size=size,
         channels=images.channels,
         class_accuracy=per_class,
         parameters=params.model_dump(mode="json"),

@@ -21,6 +21,31 @@ def _png(mode="L", size=(8, 8), fmt="PNG") -> bytes:
     return buf.getvalue()
 
 
+def test_image_size_defaults_to_the_images_own_when_they_share_one(tmp_path):
+    from lepton_flow.images import DEFAULT_IMAGE_SIZE, ImageParams
+
+    for label in ("a", "b"):
+        (tmp_path / "same" / label).mkdir(parents=True)
+        (tmp_path / "same" / label / "1.png").write_bytes(_png(size=(28, 28)))
+    assert scan(str(tmp_path / "same")).size == 28 and ImageParams().size_for(scan(str(tmp_path / "same"))) == 28
+    assert ImageParams(image_size=40).size_for(scan(str(tmp_path / "same"))) == 40  # a size given wins
+    (tmp_path / "same" / "b" / "2.png").write_bytes(_png(size=(30, 20)))  # one of another shape: the default
+    assert scan(str(tmp_path / "same")).size is None and ImageParams().size_for(scan(str(tmp_path / "same"))) == DEFAULT_IMAGE_SIZE
+
+
+def test_the_cnn_options_add_their_layers_and_augment_only_while_training():
+    from lepton_flow.models.cnn import build
+
+    plain = build(16, 1, 3)
+    model = build(16, 1, 3, dropout=0.3, batch_norm=True, augment="shift-flip", seed=1)
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert {"Dropout", "BatchNormalization", "RandomFlip", "RandomTranslation", "RandomZoom"} <= kinds
+    assert not {"Dropout", "BatchNormalization", "RandomFlip"} & {type(layer).__name__ for layer in plain.layers}
+    x = np.random.default_rng(0).random((4, 16, 16, 1)).astype("float32")
+    np.testing.assert_allclose(model(x, training=False), model(x, training=False))  # inference: no augmentation, no dropout
+    assert not np.allclose(model(x, training=True), model(x, training=True))
+
+
 def test_check_image_gives_a_reason_for_each_kind_of_bad_file():
     assert check_image(_png()) == (None, "L")
     assert check_image(b"")[0] == "empty file"
