@@ -462,6 +462,22 @@ def _bad_source_fails_with_one_line(page, ui: str, stack: Stack) -> None:
     logs = [log["message"] for log in stack.logs(run_id)]
     assert not [m for m in logs if "Traceback" in m], logs  # an input mistake, not a bug: no traceback anywhere in its log
 
+    # A time zone the form would refuse, sent as a deployment made before the list existed would take it (the
+    # schema not enforced): the run ends Failed naming the field and what to give, without a traceback.
+    import httpx
+
+    deployment = stack.deployment(*INGEST)
+    r = httpx.post(f"{stack.api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"params": {"timezone": "Mars/Olympus"}}, "enforce_parameter_schema": False}, timeout=30)
+    assert r.status_code == 201, r.text[:500]
+    run = stack.wait_final(r.json()["id"], 240)
+    message = run["state"]["message"]
+    assert run["state_name"] == "Failed" and "params.timezone" in message and "unknown time zone 'Mars/Olympus': an IANA name such as Europe/Berlin" in message, message
+    # The engine checks parameters before the flow's logger exists: the reason is in the state (the run's header), and
+    # nothing in the run's log (the pull steps' lines) or the worker's is a traceback.
+    logs = wait_for(lambda: [log["message"] for log in stack.logs(run["id"])], 30, "the run's log")
+    worker = next(s for s in stack.services if s.name == "worker for lepton-cpu").log.read_text(errors="replace")
+    assert not [m for m in logs if "Traceback" in m] and "Mars/Olympus" in worker and "Traceback" not in worker.split("Mars/Olympus", 1)[1], logs
+
 
 def test_every_deployed_parameter_is_described_and_none_is_a_type_switch(sqlite_stack):
     """Read back from the server: every field of every deployment's parameter form has a description, and no field
