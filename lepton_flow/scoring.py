@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from lepton_flow import store
 from lepton_flow.forms import field_order
-from lepton_flow.models import DEFAULT_MODEL
+from lepton_flow.models import DEFAULT_MODEL, loadable
 from lepton_flow.models.calibration import Calibrator, surprise
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
@@ -167,6 +167,7 @@ def score(
     registry = Registry(settings.models)
     card = registry.card(plan.model_name, plan.version)
     device = gpu.configure()
+    loadable()
     model = registry.load_model(plan.model_name, plan.version)
     norm = Normalization(**card.normalization)
     reader = grid_reader(plan.store_url, plan.snapshot_id, card.metrics, card.sensors, plan.dataset)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from datetime import datetime
 from typing import Literal
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lepton_flow import store
 from lepton_flow.forms import field_order
-from lepton_flow.models import DEFAULT_MODEL, model_kinds
+from lepton_flow.models import DEFAULT_MODEL, loadable, model_kinds
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
@@ -429,7 +430,9 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss=masked_mse)
     epoch_log = _EpochLog(log)
     callbacks = keras_callbacks(p.model_name, plan.key, p.patience, settings, log) + [epoch_log]
-    history = model.fit(train_ds, validation_data=val_ds, epochs=p.epochs, callbacks=callbacks, shuffle=False, verbose=0)
+    with warnings.catch_warnings():  # a baseline kind (rolling-zscore) has nothing to learn, and Keras says so
+        warnings.filterwarnings("ignore", message="The model does not have any trainable weights")
+        history = model.fit(train_ds, validation_data=val_ds, epochs=p.epochs, callbacks=callbacks, shuffle=False, verbose=0)
 
     val_loss = masked_loss(model, ws.normalization, ws.normalization, reader, ws.validation, p.window, max(p.batch_size, 256))
     scores = validation_scores(model, ws.normalization, reader, plan.validation_rows, p.window, max(p.batch_size, 256))
@@ -499,6 +502,8 @@ def promote(plan: TrainingPlan, result: TrainResult, log, settings: Settings | N
     settings = settings or get_settings()
 
     def incompatible(old: ModelCard, new: ModelCard) -> str | None:
+        if old.kind != new.kind:  # losses of two kinds measure different things
+            return f"it is a {old.kind} model, this one a {new.kind}"
         same = (old.sensors, old.metrics, old.window) == (new.sensors, new.metrics, new.window)
         return None if same else "it takes other sensors, metrics or window length"
 
@@ -508,6 +513,7 @@ def promote(plan: TrainingPlan, result: TrainResult, log, settings: Settings | N
         ws = windows_for(plan, reader, new_norm)
         return masked_loss(model, old_norm, new_norm, reader, ws.validation, new.window, max(plan.params.batch_size, 256))
 
+    loadable()  # the current version may be of a kind with custom layers
     card = Registry(settings.models).promote(result.name, result.version, result.validation_loss, incompatible, current_loss)
     log.info("%s version %s %s: %s", result.name, result.version, "is now current" if card.promoted else "not promoted", card.promotion_reason)
     return result.model_copy(update={"promoted": card.promoted, "reason": card.promotion_reason})

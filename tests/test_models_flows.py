@@ -293,6 +293,50 @@ def test_flags_keep_their_rate_on_a_series_whose_level_doubles_after_training(in
     assert store.scored_attrs(get_settings().store, "sensor-anomaly")["flag_rate"] == rate
 
 
+def test_the_rolling_zscore_kind_scores_the_squared_z_score_of_each_value():
+    """The baseline's "reconstruction" makes the masked squared error the squared z-score within the window, masked
+    values left out of the mean and deviation, the deviation floored."""
+    from lepton_flow.models.rolling_zscore import FLOOR, build
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(3, 16, 2)).astype("float32")
+    mask = np.ones_like(v)
+    mask[0, 5, 0] = 0
+    v[0, 5, 0] = 1e6  # masked: no part of the statistics
+    v[2, :, 1] = 0.5  # flat: the floor
+    out = np.asarray(build(16, 2)(np.concatenate([v * mask, mask], axis=-1)))
+    for b, c in np.ndindex(3, 2):
+        seen = mask[b, :, c] > 0
+        x = v[b, seen, c]
+        z = (x - x.mean()) / max(x.std(), FLOOR)
+        np.testing.assert_allclose((out[b, seen, c] - x) ** 2, z**2, rtol=1e-4, atol=1e-5)
+
+
+def test_a_baseline_kind_trains_scores_and_loads_through_the_same_flows(demo_store, data_root):
+    """rolling-zscore beside the autoencoder: trained (nothing to learn), registered with its kind, scored into its own
+    group with calibrated flags, the demo's flagged spikes scored high; a fresh process loads it in safe mode."""
+    from lepton_flow.cleaning import OUTLIER
+
+    params = TrainParams(model_kind="rolling-zscore", model_name="zscore-baseline", epochs=2, window=32, stride=8)
+    trained = train_sensor_model(params, return_state=True)
+    assert trained.is_completed(), trained.message
+    card = Registry(get_settings().models).card("zscore-baseline")
+    assert card.kind == "rolling-zscore" and card.promoted and card.scores["epochs_run"] >= 1
+    scored = score_sensors(ScoreParams(model_name="zscore-baseline"), return_state=True)
+    assert scored.is_completed(), scored.message
+    sensors = store.open_sensors(demo_store).load()
+    scores = store.open_scores(demo_store, "zscore-baseline").load()
+    spikes = np.logical_or.reduce([sensors[f"{m}_quality"].values == OUTLIER for m in card.metrics])
+    assert spikes.sum() >= 4 and np.median(scores.score.values[spikes]) > np.nanpercentile(scores.score.values, 99)
+    assert 0 < scores.flag.values.mean() < 0.02
+    code = (
+        "from lepton_flow.models import loadable\nfrom lepton_flow.registry import Registry\nimport sys\n"
+        "loadable()\nm = Registry(sys.argv[1]).load_model('zscore-baseline')\nprint('LOADED', m.name)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, get_settings().models], capture_output=True, text=True, timeout=300)
+    assert "LOADED rolling_zscore" in out.stdout, out.stderr[-2000:]
+
+
 def test_pipeline_checks_ranges_first_and_scores_after_a_failed_training(prefect_server, dask_cluster, data_root, monkeypatch):
     """`run pipeline` as a flow: a training range too short for a window is refused before anything is read; a training
     that fails leaves scoring a completed "no model yet" and the pipeline Failed naming the training; then it runs."""

@@ -8,8 +8,10 @@ A model kind is a module here (or one named by an entry point in the group
 `lepton_flow.model_kinds`) with `KIND` (its name), `INPUT` ("windows" for
 sensor anomaly models: `build(window, channels, size)` maps
 `(window, 2 * channels)` values-and-mask to a `(window, channels)`
-reconstruction; "images" for classifiers) and `build`. Its name becomes a
-choice of `model_kind` in `train_sensor_model`. `lepton-flow new NAME
+reconstruction; "images" for classifiers) and `build`, and, when its
+models hold custom Keras layers, `custom_objects()` (which defines and
+registers them: `loadable()` calls it before a saved model is loaded). Its
+name becomes a choice of `model_kind` in `train_sensor_model`. `lepton-flow new NAME
 --kind model` writes one that works, with its test.
 """
 
@@ -35,3 +37,11 @@ def model_kinds(input: str | None = None) -> dict[str, ModuleType]:
                     raise ValueError(f"model kind {kind!r} is defined twice ({_KINDS[kind].__name__}, {module.__name__})")
                 _KINDS[kind] = module
     return {k: m for k, m in _KINDS.items() if input is None or getattr(m, "INPUT", None) == input}
+
+
+def loadable() -> None:
+    """Define every model kind's custom Keras layers, so that a saved model of any kind loads (in safe mode)."""
+    for module in model_kinds().values():
+        objects = getattr(module, "custom_objects", None)
+        if objects:
+            objects()
