@@ -124,10 +124,12 @@ def server_env(home: str | os.PathLike, base: dict[str, str] | None = None, data
     return env
 
 
-def start_server(home: str | os.PathLike, port: int | None = None, host: str = "127.0.0.1", env: dict[str, str] | None = None, timeout: float = 180.0) -> tuple[Service, str]:
+def start_server(home: str | os.PathLike, port: int | None = None, host: str = "127.0.0.1", env: dict[str, str] | None = None, timeout: float = 180.0, immediate: bool = True) -> tuple[Service, str]:
     """Start `prefect server start` and wait until its API answers; returns the service and the API URL.
 
-    A fresh SQLite database migrates on first start (about 25 s on 2 cores).
+    The server runs through `lepton_flow.prefect_server` (SQLite write
+    transactions begun IMMEDIATE; `immediate=False` runs Prefect's own, for
+    comparison). A fresh SQLite database migrates on first start (about 25 s on 2 cores).
     """
     import httpx
 
@@ -137,7 +139,8 @@ def start_server(home: str | os.PathLike, port: int | None = None, host: str = "
     # The UI calls the API from the browser at this address (Prefect's default is port 4200).
     env.setdefault("PREFECT_UI_API_URL", api)
     log = Path(home) / "server.log"
-    svc = Service("prefect server", [prefect_bin(), "server", "start", "--host", host, "--port", str(port)], env, log)
+    command = [sys.executable, "-m", "lepton_flow.prefect_server"] if immediate else [prefect_bin()]
+    svc = Service("prefect server", [*command, "server", "start", "--host", host, "--port", str(port)], env, log)
     try:
         wait_until(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, timeout, f"the Prefect API at {api}", svc)
     except BaseException:

@@ -309,6 +309,7 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path):
     out = (tmp_path / "up.log").read_text()
     assert code == 0, out
     assert "stopping the workers and the server" in out
+    assert "database is locked" not in (tmp_path / "data" / "prefect" / "server.log").read_text()
     alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert alive == [], alive
     for url in (f"{api}/health", f"{files}/"):
