@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from lepton_flow.images import IMAGES, ClassifyParams, source_problem
+from lepton_flow.images import IMAGES, ClassifyParams
 from lepton_flow.reporting import refused
+from lepton_flow.sources import source_problem
 from tasks.classify_image_files import classify_image_files
 from tasks.report_classification import report_classification
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from lepton_flow.images import CLASS_FOLDERS, ImageParams, source_problem
+from lepton_flow.images import CLASS_FOLDERS, ImageParams
 from lepton_flow.reporting import refused
+from lepton_flow.sources import source_problem
 from tasks.fit_image_classifier import fit_image_classifier
 from tasks.promote_image_classifier import promote_image_classifier
 from tasks.report_image_training import report_image_training

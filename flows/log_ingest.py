@@ -22,7 +22,7 @@ from tasks.report_log_ingest import report_log_ingest
 @flow(name="log_ingest", task_runner=task_runner(), log_prints=True)
 def log_ingest(params: LogIngestParams) -> LogIngestSummary:
     """Discover, read and validate (per file, on Dask), mine and count, commit, report; returns the run's summary."""
-    if problem := source_problem(params.source):
+    if problem := source_problem(params.source, empty="the log drop folder"):
         return refused(problem, "log-ingest-refused")
     with store_lock(get_settings().store):  # one ingest of a store at a time
         run = plan_log_run(str(flow_run.get_id() or "local"), params)

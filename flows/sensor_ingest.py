@@ -79,19 +79,10 @@ class SensorIngestParams(ReadOptions, CleanParams):
         return CleanParams(**{k: getattr(self, k) for k in CleanParams.model_fields})
 
 
-def _demo_missing(source: str) -> str | None:
-    import os
-
-    demo = get_settings().demo_dir
-    if source or os.path.isdir(demo):
-        return None
-    return f"source: empty, which means the demo data, and there is none at {demo}: run `lepton-flow demo-data`, or give a source"
-
-
 @flow(name="sensor_ingest", task_runner=task_runner(), log_prints=True)
 def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSummary:
     """Discover, ingest (read, validate, stage), clean and commit sensor files; returns the run's summary."""
-    if problem := source_problem(params.source) or _demo_missing(params.source):
+    if problem := source_problem(params.source, empty="the demo data (`lepton-flow demo-data` makes it)", empty_at=get_settings().demo_dir):
         return refused(problem, "sensor-ingest-refused")
     # One ingest of a store at a time: a second run waits, then finds the first one's files ingested.
     with store_lock(get_settings().store):

@@ -91,54 +91,71 @@ def _ingest_params(args: argparse.Namespace, extra: dict):
     return SensorIngestParams(**fields)
 
 
-def _run_ingest(params) -> int:
-    """Run sensor_ingest and print its summary; returns the exit code."""
-    from flows.sensor_ingest import sensor_ingest
+def _shown_ingest(result) -> str | None:
     from lepton_flow.reporting import summary_text
+
+    return summary_text(result) if hasattr(result, "files") else None
+
+
+def _shown_logs(result) -> str | None:
+    from lepton_flow.reporting import log_summary_text
+
+    return log_summary_text(result) if hasattr(result, "files") else None
+
+
+def _shown_pipeline(result) -> str | None:
+    return result.text if getattr(result, "texts", None) else None
+
+
+def _shown_result(result) -> str | None:
+    return None if isinstance(result, BaseException) else str(result)
+
+
+# `lepton-flow run FLOW`: the flow ("module:function"), how its result is
+# printed, and whether its tasks run on Dask (a local cluster is started for
+# the run and shared by its flows, unless LEPTON_DASK_ADDRESS names one).
+FLOW_RUNS: dict[str, tuple[str, object, bool]] = {
+    "sensor-ingest": ("flows.sensor_ingest:sensor_ingest", _shown_ingest, True),
+    "pipeline": ("flows.pipeline:pipeline", _shown_pipeline, True),
+    "train-sensor-model": ("flows.train_sensor_model:train_sensor_model", _shown_result, False),
+    "score-sensors": ("flows.score_sensors:score_sensors", _shown_result, False),
+    "log-ingest": ("flows.log_ingest:log_ingest", _shown_logs, True),
+    "image-classifier": ("flows.image_classifier:image_classifier", _shown_result, False),
+    "classify-images": ("flows.classify_images:classify_images", _shown_result, False),
+}
+
+
+def _run_flow(name: str, params, err) -> int:
+    """Run one flow, print what it returned, and its failure (to `err`); returns the exit code."""
+    import importlib
 
     from lepton_flow.parallel import on_shared_cluster
 
-    state = on_shared_cluster(sensor_ingest)(params, return_state=True)
+    target, shown, _ = FLOW_RUNS[name]
+    module, _, function = target.partition(":")
+    flow = getattr(importlib.import_module(module), function)
+    state = on_shared_cluster(flow)(params, return_state=True)
     result = state.result(raise_on_failure=False)
-    if hasattr(result, "files"):
-        print(summary_text(result))
-    if not state.is_completed():
-        print(f"lepton-flow: sensor_ingest {state.name.lower()}: {state.message or result}", file=_err())
-        return 1
-    return 0
-
-
-def _run_model_flow(flow, params) -> int:
-    state = flow(params, return_state=True)
-    result = state.result(raise_on_failure=False)
+    if (text := shown(result)) is not None:
+        print(text)
     if state.is_completed():
-        print(result)
         return 0
-    print(f"lepton-flow: {flow.name} {state.name.lower()}: {state.message or result}", file=_err())
+    print(f"lepton-flow: {flow.name} {state.name.lower()}: {state.message or result}", file=err)
     return 1
-
-
-# Where the `run` command's own messages go: the terminal's stderr, also while a quiet run sends descriptor 2 to its log.
-_TERM = {"err": None, "quiet": None}
-
-
-def _err():
-    return _TERM["err"] or sys.stderr
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     _quiet_defaults()
     if args.verbose:
-        return _run(args)
+        return _run(args, None)
     from lepton_flow.console import Quiet, run_log_path
     from lepton_flow.settings import get_settings
 
     log = run_log_path(get_settings())
     where = _where_runs_are()  # before the run: the local API it starts sets PREFECT_API_URL while it runs
     with Quiet(log) as quiet:
-        _TERM["err"], _TERM["quiet"] = quiet.term, quiet
         try:
-            code = _run(args)
+            code = _run(args, quiet)
         except BaseException as exc:
             import traceback
 
@@ -149,8 +166,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             else:
                 print(f"lepton-flow: {type(exc).__name__}: {exc} (the traceback is in {log})", file=quiet.term)
                 code = 1
-        finally:
-            _TERM["err"] = _TERM["quiet"] = None
     if code != 2:  # not for parameters refused before any run
         print(f"the whole log: {log}")
         print(where)
@@ -164,19 +179,20 @@ def _where_runs_are() -> str:
     return "the runs: `make ui` (or `lepton-flow up`) serves them at http://127.0.0.1:4200/runs"
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, quiet) -> int:
+    """Run the flow; `quiet` (a `console.Quiet`, or None with --verbose) holds the terminal while descriptor 2 goes to the run's log."""
     from lepton_flow.parallel import LocalAPI
     from lepton_flow.settings import get_settings
 
     # Prefect's local API starts first: the flows' imports and the
     # parameter checks below run while it comes up.
-    if (quiet := _TERM["quiet"]) and not os.environ.get("PREFECT_API_URL"):
+    if quiet and not os.environ.get("PREFECT_API_URL"):
         quiet.say("starting Prefect's local API" + ("" if get_settings().dask_address else " and a local Dask cluster") + " ...")
     api = LocalAPI.begin()
     if quiet:
         quiet.attach()
     try:
-        return _run_flows(args, api)
+        return _run_flows(args, api, quiet.term if quiet else sys.stderr)
     finally:
         api.stop()
 
@@ -227,78 +243,44 @@ def flow_params(args: argparse.Namespace) -> dict:
         from lepton_flow.images import CLASS_FOLDERS, ImageParams
 
         params["images"] = ImageParams(**extra)
-        if not params["images"].source.strip():
-            raise ValueError(f"source: give {CLASS_FOLDERS}: --param source=DIR")
+        _refuse_source(params["images"].source, CLASS_FOLDERS)
     if args.flow == "classify-images":
         from lepton_flow.images import IMAGES, ClassifyParams
 
         params["classify"] = ClassifyParams(**extra)
-        if not params["classify"].source.strip():
-            raise ValueError(f"source: give {IMAGES}: --param source=DIR")
+        _refuse_source(params["classify"].source, IMAGES)
     return params
 
 
-def _run_flows(args: argparse.Namespace, api) -> int:
+def _refuse_source(source: str, give: str) -> None:
+    """An image flow's empty source refused before any run starts, in the words the flow itself would use (where it is, the flow looks)."""
+    from lepton_flow.sources import source_problem
+
+    if not source.strip():
+        raise ValueError(f"{source_problem(source, give)}; --param source=DIR")
+
+
+def _run_flows(args: argparse.Namespace, api, err) -> int:
     try:
         params = flow_params(args)
     except ValueError as exc:
-        print(f"lepton-flow: invalid parameters: {_described(exc)}", file=_err())
+        print(f"lepton-flow: invalid parameters: {_described(exc)}", file=err)
         return 2
     from lepton_flow.parallel import SchedulerUnreachable, check_scheduler, local_api
     from lepton_flow.settings import get_settings
 
+    on_dask = FLOW_RUNS[args.flow][2]
     address = get_settings().dask_address
-    if address and ("ingest" in params or "pipeline" in params):
+    if address and on_dask:
         try:
             check_scheduler(address)
         except SchedulerUnreachable as exc:
-            print(f"lepton-flow: {exc}", file=_err())
+            print(f"lepton-flow: {exc}", file=err)
             return 1
-    if "ingest" in params or "logs" in params or "pipeline" in params:
+    if on_dask:
         api.start_cluster()
     with local_api(begun=api):
-        code = 0
-        if "pipeline" in params:
-            from flows.pipeline import pipeline
-
-            state = pipeline(params["pipeline"], return_state=True)
-            outcome = state.result(raise_on_failure=False)
-            if getattr(outcome, "texts", None):
-                print(outcome.text)
-            if not state.is_completed():
-                print(f"lepton-flow: pipeline {state.name.lower()}: {state.message}", file=_err())
-                code = 1
-        if "ingest" in params:
-            code = _run_ingest(params["ingest"])
-        if code == 0 and "train" in params:
-            from flows.train_sensor_model import train_sensor_model
-
-            code = _run_model_flow(train_sensor_model, params["train"])
-        if code == 0 and "score" in params:
-            from flows.score_sensors import score_sensors
-
-            code = _run_model_flow(score_sensors, params["score"])
-        if "logs" in params:
-            from flows.log_ingest import log_ingest
-            from lepton_flow.parallel import on_shared_cluster
-            from lepton_flow.reporting import log_summary_text
-
-            state = on_shared_cluster(log_ingest)(params["logs"], return_state=True)
-            result = state.result(raise_on_failure=False)
-            if hasattr(result, "files"):
-                print(log_summary_text(result))
-            if not state.is_completed():
-                print(f"lepton-flow: log_ingest {state.name.lower()}: {state.message}", file=_err())
-                code = 1
-        if "images" in params:
-            from flows.image_classifier import image_classifier
-
-            code = _run_model_flow(image_classifier, params["images"])
-        if "classify" in params:
-            from flows.classify_images import classify_images
-
-            code = _run_model_flow(classify_images, params["classify"])
-    return code
+        return _run_flow(args.flow, next(iter(params.values())), err)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

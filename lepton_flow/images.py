@@ -49,15 +49,6 @@ class ImageSet(BaseModel):
     size: int | None = None  # the images' side when every usable image is square of that side, else None
 
 
-def source_problem(source: str, what: str) -> str | None:
-    """Why an image flow cannot read `source` (`what` it should be), in one line; None when it can."""
-    from lepton_flow.sources import source_problem as problem
-
-    if not source.strip():
-        return f"source: empty; give {what} (a path or fsspec URL)"
-    return problem(source, empty="")
-
-
 CLASS_FOLDERS = "a directory with one folder per class"
 IMAGES = "a directory of images"
 

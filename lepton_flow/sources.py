@@ -453,28 +453,44 @@ def under_roots(url: str, roots: list[str]) -> bool:
     return any(target == root or target.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-def source_problem(source: str, empty: str = "the demo data") -> str | None:
+ANY_SOURCE = "a directory, a glob or a file that exists"
+
+
+def source_problem(source: str, give: str = ANY_SOURCE, empty: str | None = None, empty_at: str | None = None) -> str | None:
     """Why a flow's `source` cannot be read at all, as one line naming it and what to do; None when it can.
 
-    Checked before any task runs (one look-up, not a listing), so that an
-    input mistake ends the run with this line rather than a traceback. A
-    glob that matches nothing is no mistake: there is nothing new.
+    An empty source stands for `empty` (e.g. the demo data), found at
+    `empty_at` when that is given (checked); with `empty` None an empty source
+    is refused, naming what to `give`. Checked before any task runs (one
+    look-up, not a listing), so that an input mistake ends the run with this
+    line rather than a traceback. A glob that matches nothing is no mistake:
+    there is nothing new.
     """
     from lepton_flow.settings import get_settings
 
-    if not source or any(ch in source for ch in "*?["):
+    if not source.strip():
+        if empty is None:
+            return f"source: empty; give {give} (a path or fsspec URL)"
+        if empty_at and not _exists(empty_at):
+            return f"source: empty, which means {empty}, and there is none at {empty_at}; give a source"
+        return None
+    if any(ch in source for ch in "*?["):
         return None
     shown = redact(source)
     roots = get_settings().allowed_roots
     if not under_roots(source, roots):
         return f"source {shown}: outside the allowed source roots ({', '.join(roots)}); give a path under them, or set LEPTON_SOURCE_ROOTS"
     try:
-        fs, path = fsspec.core.url_to_fs(source)
-        if fs.exists(path):
+        if _exists(source):
             return None
     except (OSError, ValueError, ImportError) as exc:
         return f"source {shown}: cannot be reached ({type(exc).__name__}: {redact(str(exc))}); check the address and the credentials"
-    return f"source {shown}: no such file or directory; give a directory, a glob or a file that exists" + (f" (empty: {empty})" if empty else "")
+    return f"source {shown}: no such file or directory; give {give}" + (f" (empty: {empty})" if empty else "")
+
+
+def _exists(url: str) -> bool:
+    fs, path = fsspec.core.url_to_fs(url)
+    return fs.exists(path)
 
 
 def list_candidates(source: str, supported) -> tuple[list[str], list[str]]:

@@ -12,6 +12,15 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _prefect_logging_set_up_outside_any_test():
+    """Prefect sets up its logging once per process, and its console handler keeps the stderr of that moment. Set up
+    inside a test that captures descriptor 2 (`capfd`, a quiet `lepton-flow run`), every later flow run in the process
+    wrote to that test's closed capture ("I/O operation on closed file")."""
+    from prefect.logging.configuration import ensure_logging_setup
+
+    ensure_logging_setup()
+
 
 @pytest.fixture
 def data_root(tmp_path, monkeypatch):

@@ -108,7 +108,7 @@ def test_image_flows_need_a_source(data_root, capfd):
     assert main(["run", "classify-images", "--param", "batch_size=0"]) == 2
     assert "batch_size" in capfd.readouterr().err
     assert main(["run", "classify-images"]) == 2
-    assert "source: give a directory of images" in capfd.readouterr().err
+    assert "source: empty; give a directory of images (a path or fsspec URL); --param source=DIR" in capfd.readouterr().err
 
 
 README = Path(__file__).resolve().parents[1] / "README.md"

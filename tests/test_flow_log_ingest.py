@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -133,16 +134,22 @@ def test_a_source_that_does_not_exist_ends_the_run_failed_with_one_line_and_no_t
     from tests.helpers import run_log_text
 
     missing = data_root / "no <b>such</b> folder"
-    for flow_fn, params, key in [
-        (log_flow, LogIngestParams(source=str(missing)), "log-ingest-refused"),
-        (ingest_flow, SensorIngestParams(source=str(missing)), "sensor-ingest-refused"),
+    demo = get_settings().demo_dir
+    assert not os.path.exists(demo)
+    for flow_fn, params, key, message in [
+        (log_flow, LogIngestParams(source=str(missing)), "log-ingest-refused",
+         f"source {missing}: no such file or directory; give a directory, a glob or a file that exists (empty: the log drop folder)"),
+        (ingest_flow, SensorIngestParams(source=str(missing)), "sensor-ingest-refused",
+         f"source {missing}: no such file or directory; give a directory, a glob or a file that exists (empty: the demo data (`lepton-flow demo-data` makes it))"),
+        (ingest_flow, SensorIngestParams(source=""), "sensor-ingest-refused",
+         f"source: empty, which means the demo data (`lepton-flow demo-data` makes it), and there is none at {demo}; give a source"),
     ]:
         state = flow_fn(params, return_state=True)
-        assert state.is_failed() and state.message == f"source {missing}: no such file or directory; give a directory, a glob or a file that exists (empty: the demo data)"
+        assert state.is_failed() and state.message == message, state.message
         logged = run_log_text(state.state_details.flow_run_id)
-        assert "no such file or directory" in logged and "Finished in state Failed" in logged and "Traceback" not in logged, logged[-3000:]
+        assert message.split(": ", 1)[1] in logged and "Finished in state Failed" in logged and "Traceback" not in logged, logged[-3000:]
         with get_client(sync_client=True) as client:
             (artifact,) = client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
             )
-        assert "no such file or directory" in artifact.data and "<b>" not in artifact.data  # the name escaped
+        assert message.split(": ", 1)[1].split(" (")[0] in artifact.data and "<b>" not in artifact.data  # the name escaped
