@@ -49,7 +49,7 @@ def story_logs() -> None:
     name in PREFECT_LOGGING_SETTINGS_PATH (before any flow code runs, so parameter errors are covered too)."""
     import logging
 
-    for name, kind in (("prefect.flow_runs", EndedOnPurpose), ("prefect.task_runs", CompletedQuietly)):
+    for name, kind in STORY_FILTERS.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, kind) for f in logger.filters):
             logger.addFilter(kind())
@@ -67,3 +67,7 @@ class EndedOnPurpose:
 class CompletedQuietly:
     def filter(self, record) -> bool:
         return not record.getMessage().startswith("Finished in state Completed(")
+
+
+STORY_FILTERS = {"prefect.flow_runs": EndedOnPurpose, "prefect.task_runs": CompletedQuietly}
+"""The filters a run's loggers get, here by `story_logs` and in a deployed run's process by `lepton_flow/logging.yml` (a test holds the two equal)."""

@@ -51,3 +51,21 @@ def test_kubernetes_templates_request_gpus_only_for_the_gpu_pool():
     assert container(gpu)["resources"]["limits"]["nvidia.com/gpu"] == "{{ gpus }}"
     assert gpu["variables"]["properties"]["gpus"]["default"] == 1
     assert "nvidia.com/gpu" not in container(cpu)["resources"]["limits"]
+
+
+def test_a_deployed_runs_logging_is_prefects_own_plus_the_story_filters():
+    """A deployed run's process reads `lepton_flow/logging.yml` (the pools' job variables name it): Prefect's own
+    configuration, unchanged, with exactly the filters `runtime.story_logs` installs in a process it runs in."""
+    import prefect
+
+    from lepton_flow.runtime import STORY_FILTERS
+
+    ours = yaml.safe_load((ROOT / "lepton_flow" / "logging.yml").read_text())
+    prefects = yaml.safe_load((Path(prefect.__file__).parent / "logging" / "logging.yml").read_text())
+    classes = {name: spec["()"] for name, spec in ours.pop("filters").items()}
+    filtered = {name: [classes[f] for f in logger.pop("filters")] for name, logger in ours["loggers"].items() if "filters" in logger}
+    assert filtered == {name: [f"lepton_flow.runtime.{kind.__name__}"] for name, kind in STORY_FILTERS.items()}
+    assert ours == prefects  # a Prefect upgrade that changes its own configuration shows here
+    pools = yaml.safe_load((DEPLOY / "prefect.yaml").read_text())["definitions"]["work_pools"]
+    assert {pool["name"]: pool["job_variables"]["env"]["PREFECT_LOGGING_SETTINGS_PATH"] for pool in pools.values()} == {
+        "lepton-cpu": "{{ $LEPTON_CHECKOUT }}/lepton_flow/logging.yml", "lepton-gpu": "{{ $LEPTON_CHECKOUT }}/lepton_flow/logging.yml"}
