@@ -6,9 +6,9 @@ from typing import Literal
 
 from prefect import flow, unmapped
 from prefect.runtime import flow_run
-from pydantic import Field, field_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
-from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, plan, step_descriptions, step_names
+from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, grid_seconds_field, nest_flat_names, plan, step_descriptions, step_names, step_options, registry
 from lepton_flow.flowtools import rejections, split_completed, store_lock
 from lepton_flow.formats import format_names, known_format
 from lepton_flow.forms import field_order
@@ -28,12 +28,13 @@ from tasks.report_ingest import report_ingest
 StepName = Literal[tuple(step_names())]  # type: ignore[valid-type]
 
 
-class SensorIngestParams(ReadOptions, CleanParams):
-    """Parameters of `sensor_ingest`: where to read, how to read it, how to clean it."""
+class _SensorIngestParams(ReadOptions):
+    """Parameters of `sensor_ingest`: where to read, how to read it, how to clean it; one section per cleaning step
+    with settings (added from the registry below)."""
 
     model_config = {
         "hide_input_in_errors": True,  # a refused source may carry a secret
-        # What a user comes to change first; then how to read, then how to clean.
+        # What a user comes to change first; then how to read, then how to clean (the steps' sections follow).
         "json_schema_extra": field_order("source", "format", "steps", "timezone", "sensor_id", "timestamp_unit", "threshold", "grid_seconds"),
     }
 
@@ -59,6 +60,12 @@ class SensorIngestParams(ReadOptions, CleanParams):
     threshold: float | None = Field(
         None, ge=0, le=1, description="Least share of a file's readings that must pass validation; empty: the setting LEPTON_VALIDATION_THRESHOLD (0.5 unless set)."
     )
+    grid_seconds: int | None = grid_seconds_field()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_names(cls, data):
+        return nest_flat_names(data)  # `hampel_sigmas=6` as before each step had its own section
 
     @field_validator("format")
     @classmethod
@@ -76,7 +83,23 @@ class SensorIngestParams(ReadOptions, CleanParams):
         return ReadOptions(**{k: getattr(self, k) for k in ReadOptions.model_fields})
 
     def clean_params(self) -> CleanParams:
-        return CleanParams(**{k: getattr(self, k) for k in CleanParams.model_fields})
+        sections = {name: getattr(self, name).model_dump() for name in step_options()}
+        return CleanParams(grid_seconds=self.grid_seconds, options=sections)
+
+
+def _with_step_sections(base: type) -> type:
+    """`base` with one field per registered cleaning step that has settings (its options model, filled with its
+    defaults), so that a step added as a module or by an installed package brings its settings into the form."""
+    sections = {}
+    for name, options in step_options().items():
+        if name in base.model_fields:
+            raise ValueError(f"cleaning step {name!r} has settings but its name is a field of sensor_ingest's parameters; rename the step")
+        description = f"{name}: {registry()[name].description}"
+        sections[name] = (options, Field(default_factory=options, description=description))
+    return create_model("SensorIngestParams", __base__=base, __module__=__name__, __doc__=base.__doc__, **sections)
+
+
+SensorIngestParams = _with_step_sections(_SensorIngestParams)
 
 
 @flow(name="sensor_ingest", task_runner=task_runner(), log_prints=True)

@@ -83,7 +83,13 @@ def _source(args: argparse.Namespace) -> str:
 def _ingest_params(args: argparse.Namespace, extra: dict):
     from flows.sensor_ingest import SensorIngestParams
 
-    fields = {"source": _source(args), **extra}
+    fields: dict = {"source": _source(args)}
+    for key, value in extra.items():  # hampel.sigmas=6: a setting in a cleaning step's section
+        section, dot, name = key.partition(".")
+        if dot:
+            fields.setdefault(section, {})[name] = value
+        else:
+            fields[key] = value
     if args.steps:
         fields["steps"] = [s.strip() for s in args.steps.split(",") if s.strip()]
     if args.grid_seconds:

@@ -647,12 +647,12 @@ def clean_window(window: int, job: WindowJob) -> dict:
     outer = [_window_rows(job, w, vlo, vhi) for w in (window - 1, window + 1) if w in set(job.staged_windows)]
     outer_rows = pd.concat(outer, ignore_index=True) if outer else inner.iloc[0:0]
     for step in rows_steps:
-        inner, removed, step_info = step.apply(inner, params)
+        inner, removed, step_info = step.apply(inner, params.of(step))
         np.add.at(counts[step.outcome], removed["file"].to_numpy(), 1)
         for k, v in step_info.items():
             info[k] += v
         if len(outer_rows):
-            outer_rows, _, _ = step.apply(outer_rows, params)
+            outer_rows, _, _ = step.apply(outer_rows, params.of(step))
     n_inner = len(inner)
     # The window's rows first, then the halo's; the two frames may hold
     # different categories, so each is coded on its own.
@@ -703,7 +703,7 @@ def clean_window(window: int, job: WindowJob) -> dict:
             outcome[sel[hit]] = 2
             prior_gap = pad_q == cleaning.GAP
         for step in grid_steps:
-            values, quality = step.apply(values, quality, fresh, params)
+            values, quality = step.apply(values, quality, fresh, params.of(step))
         # A long gap reaching past this view cannot be seen whole from here:
         # what the store called a gap stays one unless new readings filled it.
         quality = np.where(prior_gap & (quality == cleaning.MISSING), cleaning.GAP, quality).astype(np.uint8)

@@ -71,8 +71,8 @@ def _frame(rows) -> pd.DataFrame:
 def test_row_steps_applied_twice_change_nothing(rows):
     params = CleanParams()
     for name in ("dedupe", "sort"):
-        once, removed_once, _ = registry()[name].apply(_frame(rows), params)
-        twice, removed_twice, _ = registry()[name].apply(once, params)
+        once, removed_once, _ = registry()[name].apply(_frame(rows), params.of(registry()[name]))
+        twice, removed_twice, _ = registry()[name].apply(once, params.of(registry()[name]))
         assert len(once) + len(removed_once) == len(rows)
         assert removed_twice.empty
         pd.testing.assert_frame_equal(once.reset_index(drop=True), twice.reset_index(drop=True))
@@ -97,11 +97,11 @@ SERIES = st.integers(5, 120).flatmap(
 @given(SERIES, st.integers(0, 12))
 def test_interpolation_applied_twice_changes_nothing(series, max_gap):
     values, quality = _grid(*series)
-    params = CleanParams(max_gap=max_gap)
+    params = CleanParams(options={"interpolate": {"max_gap": max_gap}})
     step = registry()["interpolate"]
     fresh = np.ones_like(values, bool)
-    v1, q1 = step.apply(values, quality, fresh, params)
-    v2, q2 = step.apply(v1, q1, fresh, params)
+    v1, q1 = step.apply(values, quality, fresh, params.of(step))
+    v2, q2 = step.apply(v1, q1, fresh, params.of(step))
     np.testing.assert_array_equal(v1, v2)
     np.testing.assert_array_equal(q1, q2)
     # Every bin is accounted for: observed ones kept, gaps filled or flagged.
@@ -114,6 +114,6 @@ def test_interpolation_applied_twice_changes_nothing(series, max_gap):
 def test_outlier_steps_leave_bins_without_fresh_readings_alone(series, name):
     values, quality = _grid(*series)
     fresh = np.zeros_like(values, bool)
-    out_values, out_quality = registry()[name].apply(values, quality, fresh, CleanParams())
+    out_values, out_quality = registry()[name].apply(values, quality, fresh, CleanParams().of(registry()[name]))
     np.testing.assert_array_equal(out_values, values)
     np.testing.assert_array_equal(out_quality, quality)

@@ -79,12 +79,13 @@ def test_new_for_every_kind_in_a_copy_of_the_repository(tmp_path, prefect_server
         "from lepton_flow.training import TrainParams\n"
         "s = SensorIngestParams.model_json_schema()['properties']\n"
         "t = TrainParams.model_json_schema()['properties']\n"
-        "print(json.dumps({'steps': s['steps']['items']['enum'], 'format': s['format']['enum'], 'kind': t['model_kind'].get('enum', [t['model_kind'].get('const')])}))\n"
+        "print(json.dumps({'steps': s['steps']['items']['enum'], 'format': s['format']['enum'], 'kind': t['model_kind'].get('enum', [t['model_kind'].get('const')]), 'sections': sorted(s)}))\n"
     )
     schema = _run(["-c", code], copy)
     assert schema.returncode == 0, schema.stderr
     choices = json.loads(schema.stdout.strip().splitlines()[-1])
     assert "fahrenheit_to_celsius" in choices["steps"] and "hampel" in choices["steps"]
+    assert {"fahrenheit_to_celsius", "hampel", "interpolate"} <= set(choices["sections"])  # the new step's settings come with it
     assert "semicolon" in choices["format"] and "dense-ae" in choices["kind"]
 
     # sensor_ingest with the new step selected: a Fahrenheit sensor lands in Celsius.
@@ -115,16 +116,25 @@ def test_a_step_kept_in_another_package_is_found_by_its_entry_point(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     (site / "acme_steps.py").write_text(
+        "from pydantic import BaseModel, Field\n"
         "from lepton_flow.cleaning import RowStep, register\n"
-        "def keep_all(rows, params):\n    return rows.copy(), rows.iloc[0:0], {}\n"
-        "STEP = register(RowStep('acme_keep_all', keep_all, description='keeps every row'))\n"
+        "class Options(BaseModel):\n    limit: int = Field(3, description='rows kept at most')\n"
+        "def keep_all(rows, options):\n    return rows.iloc[: options.limit].copy(), rows.iloc[options.limit :], {}\n"
+        "STEP = register(RowStep('acme_keep_all', keep_all, description='keeps every row', options=Options))\n"
     )
     dist = site / "acme_steps-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-steps\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[lepton_flow.cleaning_steps]\nacme = acme_steps\n")
-    code = "from flows.sensor_ingest import SensorIngestParams as P; print(P.model_json_schema()['properties']['steps']['items']['enum'])"
+    code = (
+        "from flows.sensor_ingest import SensorIngestParams as P\n"
+        "s = P.model_json_schema()\n"
+        "print(s['properties']['steps']['items']['enum'], s['$defs'][s['properties']['acme_keep_all']['$ref'].split('/')[-1]]['properties']['limit'])\n"
+        "print(P(acme_keep_all={'limit': 1}).clean_params().options['acme_keep_all'])"
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]))
     done = _run(["-c", code], REPO, env)
     assert done.returncode == 0, done.stderr
     assert "acme_keep_all" in done.stdout and "hampel" in done.stdout
+    assert "'description': 'rows kept at most'" in done.stdout  # its settings are a section of the flow's form
+    assert done.stdout.strip().splitlines()[-1] == "{'limit': 1}"

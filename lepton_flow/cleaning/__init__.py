@@ -24,12 +24,13 @@ interpolation never draws a line from a flagged one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Literal
+from typing import Any, Callable, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from lepton_flow.plugins import GROUPS, Registry
 
@@ -49,38 +50,83 @@ FLAGGED = (OUTLIER, STUCK)
 DEFAULT_GRID_SECONDS = 30
 
 
-class CleanParams(BaseModel):
-    """Knobs of the cleaning steps; flat so that the UI renders them as a form."""
+class NoOptions(BaseModel):
+    """The settings of a step that has none."""
 
-    grid_seconds: int | None = Field(
-        None, ge=1, le=86_400, description=f"Spacing of the time grid, in seconds. Empty: the store's grid, or {DEFAULT_GRID_SECONDS} for a new store."
-    )
-    hampel_half_window: int = Field(7, ge=1, le=500, description="Hampel filter: bins on each side of a point.")
-    hampel_sigmas: float = Field(5.0, gt=0, le=100, description="Hampel filter: robust standard deviations that make an outlier.")
-    zscore_threshold: float = Field(4.0, gt=0, le=100, description="z-score step: standard deviations that make an outlier.")
-    kmeans_clusters: int = Field(4, ge=1, le=64, description="K-Means step: clusters of (value, change) points.")
-    kmeans_threshold: float = Field(8.0, gt=0, le=100, description="K-Means step: distance to the nearest centre, in robust spreads, that makes an outlier.")
-    flatline_min_run: int = Field(20, ge=2, le=100_000, description="Stuck-value step: identical consecutive readings that make a stuck sensor.")
-    max_gap: int = Field(10, ge=0, le=10_000, description="Interpolation: longest gap (in bins) filled; longer gaps stay NaN and are flagged.")
+    model_config = {"extra": "forbid"}
+
+
+def grid_seconds_field():
+    return Field(None, ge=1, le=86_400, description=f"Spacing of the time grid, in seconds. Empty: the store's grid, or {DEFAULT_GRID_SECONDS} for a new store.")
+
+
+FLAT_NAMES = {
+    "hampel_half_window": ("hampel", "half_window"),
+    "hampel_sigmas": ("hampel", "sigmas"),
+    "zscore_threshold": ("zscore", "threshold"),
+    "kmeans_clusters": ("kmeans", "clusters"),
+    "kmeans_threshold": ("kmeans", "threshold"),
+    "flatline_min_run": ("flatline", "min_run"),
+    "max_gap": ("interpolate", "max_gap"),
+}
+"""The built-in steps' settings under the flat names they had before each step declared its own (still accepted)."""
+
+
+def nest_flat_names(data, into: str | None = None):
+    """`data` (a model's input) with flat names (`hampel_sigmas`) moved into their step's settings (`hampel.sigmas`),
+    under `data[into]` when given; anything else is returned as it is."""
+    if not isinstance(data, dict) or not any(k in FLAT_NAMES for k in data):
+        return data
+    data = dict(data)
+    sections = dict(data.get(into) or {}) if into else data
+    for flat, (step, name) in FLAT_NAMES.items():
+        if flat in data:
+            section = sections.get(step) or {}
+            section = section.model_dump() if isinstance(section, BaseModel) else dict(section)
+            section[name] = data.pop(flat)
+            sections[step] = section
+    if into:
+        data[into] = sections
+    return data
+
+
+class CleanParams(BaseModel):
+    """The cleaning settings of one run: the grid, and each step's own settings by step name (absent: its defaults)."""
+
+    model_config = {"extra": "forbid"}
+
+    grid_seconds: int | None = grid_seconds_field()
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Each step's settings by step name, as its options model takes them.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_names(cls, data):
+        return nest_flat_names(data, into="options")
+
+    def of(self, step: "Step") -> BaseModel:
+        """`step`'s settings: its options model, with what this run set."""
+        return step.options(**self.options.get(step.name, {}))
 
 
 @dataclass
 class RowStep:
     """A step over the long table of one window.
 
-    `apply(rows, params)` gets a frame with columns `ts` (int64 ns UTC),
-    `sensor_id`, `metric`, `value`, `file`, `line`, and returns (rows kept,
-    rows removed, counts worth reporting); it must not modify its input.
-    Removed rows are accounted as `outcome` ("duplicates" or "outliers").
+    `apply(rows, options)` gets a frame with columns `ts` (int64 ns UTC),
+    `sensor_id`, `metric`, `value`, `file`, `line`, and the step's settings
+    (an instance of its `options` model), and returns (rows kept, rows
+    removed, counts worth reporting); it must not modify its input. Removed
+    rows are accounted as `outcome` ("duplicates" or "outliers").
     """
 
     name: str
-    apply: Callable[[pd.DataFrame, CleanParams], tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]]
+    apply: Callable[[pd.DataFrame, BaseModel], tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]]
     outcome: Literal["duplicates", "outliers"] = "duplicates"
     kind: ClassVar[Literal["rows"]] = "rows"
     description: str = ""
+    options: type[BaseModel] = NoOptions
 
-    def halo(self, params: CleanParams) -> int:
+    def halo(self, options: BaseModel) -> int:
         return 0
 
 
@@ -88,24 +134,27 @@ class RowStep:
 class GridStep:
     """A step over one metric's grid.
 
-    `apply(values, quality, fresh, params)` gets float64 values `(time,
-    sensor)`, their uint8 quality codes and a mask of bins that hold readings
-    from this run (stored bins are not judged again), and returns new values
-    and quality arrays; it must not modify its inputs. A step that judges
-    readings flags them (quality `OUTLIER` or `STUCK`) and keeps their values. `halo` is the number
-    of neighbouring bins on each side the step looks at, so that windows
-    processed apart give the same answer as the whole series (a contract test
-    holds every step to it). A step whose statistics span the whole window in
-    view (a mean, clusters) sets `local=False` and says so in its
-    description: what it flags then depends on where the windows are cut.
+    `apply(values, quality, fresh, options)` gets float64 values `(time,
+    sensor)`, their uint8 quality codes, a mask of bins that hold readings
+    from this run (stored bins are not judged again) and the step's settings
+    (an instance of its `options` model), and returns new values and quality
+    arrays; it must not modify its inputs. A step that judges readings flags
+    them (quality `OUTLIER` or `STUCK`) and keeps their values.
+    `halo(options)` is the number of neighbouring bins on each side the step
+    looks at, so that windows processed apart give the same answer as the
+    whole series (a contract test holds every step to it). A step whose
+    statistics span the whole window in view (a mean, clusters) sets
+    `local=False` and says so in its description: what it flags then depends
+    on where the windows are cut.
     """
 
     name: str
-    apply: Callable[[np.ndarray, np.ndarray, np.ndarray, CleanParams], tuple[np.ndarray, np.ndarray]]
-    halo: Callable[[CleanParams], int]
+    apply: Callable[[np.ndarray, np.ndarray, np.ndarray, BaseModel], tuple[np.ndarray, np.ndarray]]
+    halo: Callable[[BaseModel], int]
     kind: ClassVar[Literal["grid"]] = "grid"
     description: str = ""
     local: bool = True
+    options: type[BaseModel] = NoOptions
 
 
 @dataclass
@@ -113,8 +162,9 @@ class ResampleStep:
     name: str = "resample"
     kind: ClassVar[Literal["resample"]] = "resample"
     description: str = "Put readings on the time grid: the mean of the readings within half a bin of each grid point."
+    options: type[BaseModel] = NoOptions
 
-    def halo(self, params: CleanParams) -> int:
+    def halo(self, options: BaseModel) -> int:
         return 0
 
 
@@ -124,6 +174,9 @@ _REGISTRY = Registry("cleaning step", __name__, __path__, GROUPS["cleaning"])
 
 
 def register(step: Step) -> Step:
+    """Add a step under its name (lower case letters, digits and `_`: it names the step's section of the flow's form)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", step.name):
+        raise ValueError(f"cleaning step name {step.name!r}: use lower case letters, digits and '_', starting with a letter")
     return _REGISTRY.register(step.name, step)
 
 
@@ -168,7 +221,12 @@ def plan(steps: list[str]) -> tuple[list[RowStep], list[GridStep]]:
 def halo(steps: list[str], params: CleanParams) -> int:
     """Bins of context a window needs on each side for these steps."""
     known = registry()
-    return max([0] + [known[s].halo(params) for s in steps]) + 1
+    return max([0] + [known[s].halo(params.of(known[s])) for s in steps]) + 1
+
+
+def step_options() -> dict[str, type[BaseModel]]:
+    """The options model of each registered step that has settings, by step name."""
+    return {name: step.options for name, step in sorted(registry().items()) if step.options.model_fields}
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

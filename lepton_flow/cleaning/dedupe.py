@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lepton_flow.cleaning import CleanParams, RowStep, register
+from lepton_flow.cleaning import NoOptions, RowStep, register
 
 KEY = ["ts", "sensor_id", "metric"]
 
 
-def dedupe(rows: pd.DataFrame, params: CleanParams) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+def dedupe(rows: pd.DataFrame, options: NoOptions) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     dup = rows.duplicated(subset=KEY, keep="first").to_numpy()
     return rows[~dup], rows[dup], {"duplicates": int(dup.sum())}
 

@@ -1,13 +1,21 @@
-"""Stuck values: `flatline_min_run` or more identical consecutive readings are a stuck sensor, flagged."""
+"""Stuck values: `min_run` or more identical consecutive readings are a stuck sensor, flagged."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from lepton_flow.cleaning import OBSERVED, STUCK, CleanParams, GridStep, register, runs
+from pydantic import BaseModel, Field
+
+from lepton_flow.cleaning import OBSERVED, STUCK, GridStep, register, runs
 
 
-def flatline(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: CleanParams) -> tuple[np.ndarray, np.ndarray]:
+class FlatlineOptions(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    min_run: int = Field(20, ge=2, le=100_000, description="Identical consecutive readings that make a stuck sensor.")
+
+
+def flatline(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, options: FlatlineOptions) -> tuple[np.ndarray, np.ndarray]:
     flagged = np.zeros(values.shape, bool)
     same = np.zeros(values.shape, bool)
     # same[t] is True when reading t repeats reading t-1 exactly.
@@ -15,10 +23,10 @@ def flatline(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params:
     for col in np.flatnonzero(same.any(axis=0)):
         starts, ends = runs(same[:, col])
         for start, end in zip(starts, ends):
-            if end - start + 1 >= params.flatline_min_run:
+            if end - start + 1 >= options.min_run:
                 flagged[start - 1 : end, col] = True
     flagged &= fresh
     return values.copy(), np.where(flagged, STUCK, quality).astype(np.uint8)
 
 
-STEP = register(GridStep("flatline", flatline, halo=lambda p: p.flatline_min_run, description=__doc__.splitlines()[0]))
+STEP = register(GridStep("flatline", flatline, halo=lambda o: o.min_run, description=__doc__.splitlines()[0], options=FlatlineOptions))

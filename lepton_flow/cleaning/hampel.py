@@ -1,6 +1,6 @@
-"""Hampel filter: a reading further than `hampel_sigmas` robust deviations from the median of its neighbourhood is an outlier.
+"""Hampel filter: a reading further than `sigmas` robust deviations from the median of its neighbourhood is an outlier.
 
-For each bin, over the `2 * hampel_half_window + 1` bins around it: the
+For each bin, over the `2 * half_window + 1` bins around it: the
 median, and 1.4826 times the median absolute deviation from that median
 (the exact filter, not the rolling approximation, which calls the peaks of
 smooth signals outliers). The series' own noise level is the least spread
@@ -15,7 +15,16 @@ import warnings
 import bottleneck as bn
 import numpy as np
 
-from lepton_flow.cleaning import OBSERVED, OUTLIER, CleanParams, GridStep, register
+from pydantic import BaseModel, Field
+
+from lepton_flow.cleaning import OBSERVED, OUTLIER, GridStep, register
+
+
+class HampelOptions(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    half_window: int = Field(7, ge=1, le=500, description="Bins on each side of a point.")
+    sigmas: float = Field(5.0, gt=0, le=100, description="Robust standard deviations that make an outlier.")
 
 
 def window_median(windows: np.ndarray, min_count: int) -> np.ndarray:
@@ -38,8 +47,8 @@ def noise_level(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(level), level, 0.0)
 
 
-def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: CleanParams) -> tuple[np.ndarray, np.ndarray]:
-    k = params.hampel_half_window
+def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, options: HampelOptions) -> tuple[np.ndarray, np.ndarray]:
+    k = options.half_window
     if values.shape[0] == 0:
         return values.copy(), quality.copy()
     width = 2 * k + 1
@@ -53,7 +62,7 @@ def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
         deviation = np.abs(values - median)
         # Only a reading beyond the noise floor can be an outlier; the exact
         # window spread is computed for those few alone.
-        candidate = fresh & (quality == OBSERVED) & (deviation > params.hampel_sigmas * floor) & (deviation > 0)
+        candidate = fresh & (quality == OBSERVED) & (deviation > options.sigmas * floor) & (deviation > 0)
     rows, cols = np.nonzero(candidate)
     flagged = np.zeros(values.shape, bool)
     if rows.size:
@@ -61,8 +70,8 @@ def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: C
         windows = padded[rows[:, None] + np.arange(width)[None, :], cols[:, None]]
         scale = 1.4826 * window_median(np.abs(windows - median[rows, cols][:, None]), k + 1)
         with np.errstate(invalid="ignore"):
-            flagged[rows, cols] = deviation[rows, cols] > params.hampel_sigmas * np.fmax(scale, floor[cols])
+            flagged[rows, cols] = deviation[rows, cols] > options.sigmas * np.fmax(scale, floor[cols])
     return values.copy(), np.where(flagged, OUTLIER, quality).astype(np.uint8)
 
 
-STEP = register(GridStep("hampel", hampel, halo=lambda p: p.hampel_half_window, description=__doc__.splitlines()[0]))
+STEP = register(GridStep("hampel", hampel, halo=lambda o: o.half_window, description=__doc__.splitlines()[0], options=HampelOptions))

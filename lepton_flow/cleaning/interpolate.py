@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from lepton_flow.cleaning import FLAGGED, GAP, INTERPOLATED, MISSING, CleanParams, GridStep, register, runs
+from pydantic import BaseModel, Field
+
+from lepton_flow.cleaning import FLAGGED, GAP, INTERPOLATED, MISSING, GridStep, register, runs
 
 
-def interpolate(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, params: CleanParams) -> tuple[np.ndarray, np.ndarray]:
+class InterpolateOptions(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    max_gap: int = Field(10, ge=0, le=10_000, description="Longest gap (in bins) filled; longer gaps stay NaN and are flagged.")
+
+
+def interpolate(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, options: InterpolateOptions) -> tuple[np.ndarray, np.ndarray]:
     out_values = values.copy()
     out_quality = quality.copy()
     index = np.arange(values.shape[0])
@@ -23,7 +31,7 @@ def interpolate(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, para
             # series are just where the data stops.
             if start == 0 or end == len(index) or not (present[start - 1] and present[end]):
                 continue
-            if end - start <= params.max_gap:
+            if end - start <= options.max_gap:
                 out_values[start:end, col] = np.interp(index[start:end], [start - 1, end], [values[start - 1, col], values[end, col]])
                 out_quality[start:end, col] = INTERPOLATED
             else:
@@ -32,4 +40,4 @@ def interpolate(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, para
     return out_values, out_quality
 
 
-STEP = register(GridStep("interpolate", interpolate, halo=lambda p: p.max_gap + 1, description=__doc__.splitlines()[0]))
+STEP = register(GridStep("interpolate", interpolate, halo=lambda o: o.max_gap + 1, description=__doc__.splitlines()[0], options=InterpolateOptions))

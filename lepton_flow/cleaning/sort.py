@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lepton_flow.cleaning import CleanParams, RowStep, register
+from lepton_flow.cleaning import NoOptions, RowStep, register
 
 
-def sort(rows: pd.DataFrame, params: CleanParams) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+def sort(rows: pd.DataFrame, options: NoOptions) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     # A reading is out of order when an earlier line of its series had a later time.
     by_series = rows.groupby(["sensor_id", "metric"], sort=False, observed=True)["ts"]
     late = rows["ts"].to_numpy() < by_series.cummax().to_numpy()
