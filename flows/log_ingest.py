@@ -5,8 +5,8 @@ from __future__ import annotations
 from prefect import flow, unmapped
 from prefect.runtime import flow_run
 
-from lepton_flow.flowtools import split_completed, store_lock
-from lepton_flow.logs.ingest import NOT_A_LOG, LogIngestParams, LogIngestSummary
+from lepton_flow.flowtools import outcomes, split_completed, store_lock
+from lepton_flow.logs.ingest import LogIngestParams, LogIngestSummary
 from lepton_flow.parallel import task_runner
 from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
@@ -35,8 +35,8 @@ def log_ingest(params: LogIngestParams) -> LogIngestSummary:
             templates=templates, new_templates=added, quarantine_url=run.quarantine_url,
         )
     )
-    rejected = [r for r in refs if r.status not in ("ok", NOT_A_LOG)]
+    _, rejected = outcomes(refs, "read")
     if failed or rejected:
-        messages = [f.described for f in failed] + [r.message for r in rejected]
+        messages = [f.described for f in failed + rejected]
         return ended_failed(f"{len(messages)} log file(s) not ingested: " + "; ".join(messages[:3]), data=summary)
     return summary

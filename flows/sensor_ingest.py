@@ -9,7 +9,7 @@ from prefect.runtime import flow_run
 from pydantic import Field, create_model, field_validator, model_validator
 
 from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, grid_seconds_field, nest_flat_names, plan, step_descriptions, step_names, step_options, registry
-from lepton_flow.flowtools import rejections, split_completed, store_lock
+from lepton_flow.flowtools import outcomes, rejections, split_completed, store_lock
 from lepton_flow.formats import format_names, known_format
 from lepton_flow.forms import field_order
 from lepton_flow.ingest import IngestSummary
@@ -95,7 +95,7 @@ def _with_step_sections(base: type) -> type:
         if name in base.model_fields:
             raise ValueError(f"cleaning step {name!r} has settings but its name is a field of sensor_ingest's parameters; rename the step")
         description = f"{name}: {registry()[name].description}"
-        sections[name] = (options, Field(default_factory=options, description=description))
+        sections[name] = (options, Field(default_factory=options, title=f"{name} settings", description=description))
     return create_model("SensorIngestParams", __base__=base, __module__=__name__, __doc__=base.__doc__, **sections)
 
 
@@ -114,11 +114,12 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
         urls = [f.url for f in found.new]
 
         # One task per file reads, validates and stages it, a bounded piece at a time.
-        staged, failed = split_completed(ingest_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "ingest")
+        refs, failed = split_completed(ingest_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "ingest")
+        staged, rejected = outcomes(refs, "ingest")
 
         cleaned = clean_readings(staged, run, list(params.steps or DEFAULT_STEPS), params.clean_params())
         snapshot = commit_readings(cleaned, run, staged)
-    failures = failed + rejections(cleaned.rejected, "clean")
+    failures = failed + rejected + rejections(cleaned.rejected, "clean")
     summary = report_ingest(run, cleaned, snapshot, staged, failures, found.already_ingested, found.unsupported)
     if failures:
         return ended_failed(f"{len(failures)} file(s) not ingested: " + "; ".join(f.described for f in failures[:3]), data=summary)

@@ -13,7 +13,7 @@ from lepton_flow.settings import redact
 
 
 class FileFailure(BaseModel):
-    """A file whose task failed: which file, at which stage, and why."""
+    """A file not ingested: which file, at which stage, and why; `rejected` when turned away on purpose rather than failed."""
 
     file: str
     stage: str
@@ -21,16 +21,13 @@ class FileFailure(BaseModel):
     error: str = ""
     records: int = 0
     quarantined: int = 0
+    rejected: bool = False
 
     @property
     def described(self) -> str:
         """The message, with the file's name when the error did not say it (a filesystem's or a library's)."""
         return self.message if self.file in self.message else f"{self.file}: {self.message}"
 
-    @property
-    def rejected(self) -> bool:
-        """True when validation rejected the file (as opposed to an error reading it)."""
-        return self.error == "FileRejected"
 
 
 def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tuple[list, list[FileFailure]]:
@@ -58,18 +55,27 @@ def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tupl
 
 def rejections(rejected: dict[str, str], stage: str) -> list[FileFailure]:
     """`FileFailure`s of files a stage turned away itself (file key -> its message, which names the file)."""
-    return [FileFailure(file=message.split(": ", 1)[0], stage=stage, message=message, error="FileRejected") for message in rejected.values()]
+    return [FileFailure(file=message.split(": ", 1)[0], stage=stage, message=message, rejected=True) for message in rejected.values()]
+
+
+def outcomes(refs: Sequence, stage: str) -> tuple[list, list[FileFailure]]:
+    """The accepted (or otherwise not failed) `FileOutcome`s, and a `FileFailure` for each rejected one."""
+    kept = [r for r in refs if not r.rejected]
+    turned = [
+        FileFailure(file=redact(r.file.url), stage=stage, message=r.message, rejected=True, records=getattr(r, "records", 0), quarantined=getattr(r, "quarantined", 0))
+        for r in refs if r.rejected
+    ]
+    return kept, turned
 
 
 def retry_transient(task, task_run, state) -> bool:
     """Retry condition for I/O tasks: retry what may pass (I/O, network), not bad input."""
-    from lepton_flow.ingest import FileRejected
     from lepton_flow.sources import SourceError
     from lepton_flow.store import StoreError
 
     try:
         state.result()
-    except (SourceError, FileRejected, StoreError, ValueError, KeyError, TypeError):
+    except (SourceError, StoreError, ValueError, KeyError, TypeError):
         return False
     except Exception:
         return True

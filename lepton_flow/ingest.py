@@ -38,6 +38,8 @@ from lepton_flow.formats import is_supported, read_pieces, tails
 from lepton_flow.sources import (
     MAX_METRICS,
     PIECE_BYTES,
+    REJECTED,
+    FileOutcome,
     ReadOptions,
     SourceFile,
     discover,
@@ -107,7 +109,7 @@ class RunInfo(BaseModel):
         return self.started[:10]
 
 
-class StagedRef(BaseModel):
+class StagedRef(FileOutcome):
     """One file after `ingest_file`: its counts, its validation, and where its valid readings wait for cleaning."""
 
     file: SourceFile
@@ -368,17 +370,6 @@ def _unit_reasons(frame: pd.DataFrame, store_units: dict[str, str | None], reaso
             reasons[rows] = np.where(current == None, reason, current.astype(str) + "; " + reason)  # noqa: E711
 
 
-class FileRejected(ValueError):
-    """A file whose share of valid readings is under the threshold; nothing of it is stored.
-
-    Carries the file's counts (records read, quarantined) for its account.
-    """
-
-    def __init__(self, message: str, records: int = 0, quarantined: int = 0):
-        super().__init__(message)
-        self.records, self.quarantined = records, quarantined
-
-
 def grid_bins(ts_ns: np.ndarray, grid_seconds: int) -> np.ndarray:
     """Grid point of each timestamp: the nearest multiple of the grid step since the epoch."""
     step = grid_seconds * NS
@@ -495,11 +486,13 @@ class _FileIngest:
                 fs.rm(fsspec.core.url_to_fs(staged_path(self.run, w, self.file.key, piece))[1])
         self.window_pieces.clear()
 
-    def rejection(self, quarantine_url: str | None) -> FileRejected:
+    def rejection(self, quarantine_url: str | None) -> StagedRef:
         worst = max(self.expectations, key=lambda e: e["unexpected"])
         example = self.examples.get(worst["expectation"], {})
-        return FileRejected(
-            f"{self.file.shown}: only {self.success_rate:.1%} of {self.readings} readings passed "
+        return StagedRef(
+            file=self.file, status=REJECTED, staged=0, windows=[], sensors=[], metrics=[], units={},
+            readings=self.readings, parse_errors=self.parse_errors, failed=self.failed, expectations=self.expectations,
+            message=f"{self.file.shown}: only {self.success_rate:.1%} of {self.readings} readings passed "
             f"(threshold {self.run.threshold:.0%}); expectation {worst['expectation']} failed {worst['unexpected']} times, "
             f"e.g. line {int(example.get('line', 0))}: sensor_id={example.get('sensor_id')!r} metric={example.get('metric')!r} "
             f"value={example.get('value')!r} unit={example.get('unit')!r} timestamp={example.get('timestamp')}. "
@@ -521,8 +514,9 @@ def ingest_file(file: SourceFile, run: RunInfo, options: ReadOptions, piece_byte
     quarantined with their line and reason; the valid readings are staged
     as Parquet split by store time window (in the store's units). Memory
     follows the piece size, not the file's. A file whose share of valid
-    readings is under the run's threshold raises `FileRejected` naming the
-    file, the expectation and an example row, and none of it stays staged.
+    readings is under the run's threshold comes back REJECTED, its message
+    naming the file, the expectation and an example row, and none of it
+    stays staged.
     A file that cannot be read at all raises `SourceError` naming it.
     """
     acc = _FileIngest(file, run)
@@ -542,7 +536,7 @@ def ingest_file(file: SourceFile, run: RunInfo, options: ReadOptions, piece_byte
             del parsed
     if acc.readings and acc.success_rate < run.threshold:
         acc.unstage()
-        raise acc.rejection(invalid_q.written)
+        return acc.rejection(invalid_q.written)
     result_url = None
     if acc.result_json:
         result_url = join(run.staging_url, "validation", f"{file.key}.json")

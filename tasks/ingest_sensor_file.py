@@ -18,8 +18,8 @@ def ingest_sensor_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> 
     `expectations/<dataset>.json` are quarantined with their line and
     reason; the valid readings are staged by time window for cleaning. A
     file that cannot be read fails naming it; a file under the run's
-    validation threshold fails naming the expectation and an example row,
-    and none of it reaches the store.
+    validation threshold comes back rejected, its message naming the
+    expectation and an example row, and none of it reaches the store.
     """
     start = time.perf_counter()
     ref = ingest_file(file, run, options)
@@ -27,4 +27,6 @@ def ingest_sensor_file(file: SourceFile, run: RunInfo, options: ReadOptions) -> 
         "%s: %d records, %d unparseable, %d failed validation, %d staged in %d window(s), %.2f s",
         file.name, ref.records, ref.parse_errors, ref.failed, ref.staged, len(ref.windows), time.perf_counter() - start,
     )
+    if ref.rejected:
+        run_logger().warning(ref.message)
     return ref

@@ -6,7 +6,6 @@ import pytest
 from prefect.states import Completed, Failed
 
 from lepton_flow.flowtools import FileFailure, retry_transient
-from lepton_flow.ingest import FileRejected
 from lepton_flow.sources import SourceError
 from lepton_flow.store import StoreConflict
 
@@ -17,7 +16,6 @@ from lepton_flow.store import StoreConflict
         (OSError("connection reset by peer"), True),
         (TimeoutError("read timed out"), True),
         (SourceError("a.csv: no timestamp column"), False),
-        (FileRejected("a.csv: only 10% passed"), False),
         (StoreConflict("the store moved"), False),
         (ValueError("unknown cleaning step"), False),
     ],
@@ -30,8 +28,29 @@ def test_a_completed_state_is_not_retried():
     assert retry_transient(None, None, Completed(data=1)) is False
 
 
-def test_file_failure_knows_a_rejection():
-    assert FileFailure(file="a", stage="validate", message="m", error="FileRejected").rejected
+def test_sensor_and_log_rejections_are_one_outcome_and_become_one_kind_of_failure():
+    """Both ingest tasks return a FileOutcome; a rejected one is a FileFailure marked rejected, the rest pass on."""
+    from lepton_flow.flowtools import outcomes
+    from lepton_flow.ingest import StagedRef
+    from lepton_flow.logs.ingest import NOT_A_LOG, LogFileRef
+    from lepton_flow.sources import SourceFile
+
+    def file(name):
+        return SourceFile(url=f"/d/{name}", name=name, sha256="0" * 64, size=1)
+
+    sensor = dict(staged=0, windows=[], sensors=[], metrics=[], units={})
+    refs = [
+        StagedRef(file=file("a.csv"), records=3, quarantined=0, **sensor),
+        StagedRef(file=file("b.csv"), records=4, quarantined=4, status="rejected", message="/d/b.csv: only 0.0% passed", **sensor),
+    ]
+    kept, rejected = outcomes(refs, "ingest")
+    assert [r.file.name for r in kept] == ["a.csv"] and kept[0].accepted
+    assert [(f.file, f.rejected, f.records, f.quarantined, f.described) for f in rejected] == [("/d/b.csv", True, 4, 4, "/d/b.csv: only 0.0% passed")]
+    log = dict(format=None, lines=1, blank=0, event_lines=0, events=0, unparsed=1)
+    refs = [LogFileRef(file=file("LICENSE"), status=NOT_A_LOG, message="not a log", **log), LogFileRef(file=file("x.log"), status="rejected", message="x.log: only 10%", **log)]
+    kept, rejected = outcomes(refs, "read")
+    assert [r.file.name for r in kept] == ["LICENSE"] and not kept[0].accepted  # recorded, not a failure
+    assert [(f.file, f.rejected) for f in rejected] == [("/d/x.log", True)]
     assert not FileFailure(file="a", stage="read", message="m", error="SourceError").rejected
 
 

@@ -39,7 +39,7 @@ def test_summarise_reports_rejections_and_clears_staging(tmp_path):
     (tmp_path / "staging" / "r1" / "valid").mkdir(parents=True)
     cleaned = CleanResult(cleaned_url=None, accounts={"k": FileAccount(file="/d/a.csv", sha256="a", records=3, stored=3)})
     failures = [
-        FileFailure(file="/d/bad.csv", stage="validate", message="/d/bad.csv: only 0% passed", error="FileRejected"),
+        FileFailure(file="/d/bad.csv", stage="validate", message="/d/bad.csv: only 0% passed", rejected=True),
         FileFailure(file="/d/broken.parquet", stage="read", message="/d/broken.parquet: cannot be read", error="SourceError"),
     ]
     summary, rows = summarise(run, cleaned, "SNAP", [], failures, [], [])

@@ -86,8 +86,10 @@ def test_ui_custom_run(ui_stack, tmp_path):
             page.get_by_label("Source (Optional)").wait_for()
             page.screenshot(path=str(OUTPUT_DIR / "ui-sensor-ingest-form.png"), full_page=True)
             labels = [t.strip() for t in page.locator("label").all_inner_texts() if t.strip()]
-            first = [next((i for i, t in enumerate(labels) if t.startswith(name)), None) for name in ("Source", "Format", "Steps", "Timezone", "Hampel Half Window", "Max Gap")]
+            # Then each cleaning step's own section, titled by the step, with its settings filled in.
+            first = [next((i for i, t in enumerate(labels) if t.startswith(name)), None) for name in ("Source", "Format", "Steps", "Timezone", "hampel settings", "Half Window", "interpolate settings", "Max Gap")]
             assert None not in first and first == sorted(first), labels
+            expect(page.get_by_label("Half Window (Optional)")).to_have_value("7")
             page.get_by_label("Source (Optional)").fill(source)
             _submit(page, ui, stack, run_name)
             # The page keeps the previous DOM (the deployment page, with older runs' Completed badges) until

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -9,7 +10,6 @@ import pandas as pd
 import pytest
 
 from lepton_flow.cleaning import CleanParams
-from lepton_flow.ingest import FileRejected
 from lepton_flow.settings import get_settings
 from lepton_flow.sources import ReadOptions, SourceError, SourceFile
 from lepton_flow.store import StoreConflict, StoreError
@@ -104,8 +104,9 @@ def test_validate_and_a_file_under_the_threshold(data_root):
     assert staged.failed == 0 and staged.success_rate == 1 and staged.result_url
     bad = _write(data_root / "fahrenheit.csv", unit="F")
     file = SourceFile(url=str(bad), name="fahrenheit.csv", sha256="3" * 64, size=1)
-    with pytest.raises(FileRejected, match=r"fahrenheit\.csv: only 0\.0% .*temperature_unit .*line 2: sensor_id='s1'"):
-        ingest_sensor_file.fn(file, run, ReadOptions())
+    rejected = ingest_sensor_file.fn(file, run, ReadOptions())
+    assert rejected.rejected and not rejected.accepted and rejected.staged == 0
+    assert re.search(r"fahrenheit\.csv: only 0\.0% .*temperature_unit .*line 2: sensor_id='s1'", rejected.message), rejected.message
     assert not list((data_root / "staging").rglob(f"{file.key}.*.parquet")), "a rejected file leaves nothing staged"
 
 

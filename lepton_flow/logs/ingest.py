@@ -30,7 +30,7 @@ from lepton_flow import store
 from lepton_flow.forms import field_order
 from lepton_flow.logs.layout import LEVELS
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import SourceFile, SourceURL, open_output, remove_tree
+from lepton_flow.sources import REJECTED, FileOutcome, SourceFile, SourceURL, open_output, remove_tree
 
 DATASET = "log_events"
 NOT_A_LOG = "not a log file"
@@ -97,7 +97,7 @@ class LogRun(BaseModel):
     timestamp_format: str = ""
 
 
-class LogFileRef(BaseModel):
+class LogFileRef(FileOutcome):
     file: SourceFile
     format: str | None
     lines: int
@@ -109,8 +109,6 @@ class LogFileRef(BaseModel):
     stored: int = 0
     staged_url: str | None = None
     quarantine_url: str | None = None
-    status: str = "ok"
-    message: str = ""
     start: int = 0  # the byte reading began at (where an earlier run stopped)
     end: int = 0  # the byte after the last line read: where the next run begins
     pending: int = 0  # bytes of a partial last line, left for the next run
@@ -264,7 +262,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
         if ref.invalid:
             bad.append(pd.DataFrame({"file": file.shown, "line": frame["line"][failed].to_numpy(), "reason": outcome.reasons[failed], "text": frame["message"][failed].str.slice(0, 500).to_numpy()}))
         if ref.events and 1 - ref.invalid / ref.events < run.threshold:
-            ref.status, ref.message = "rejected", f"{file.shown}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
+            ref.status, ref.message = REJECTED, f"{file.shown}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
             ref.invalid, ref.stored = ref.events, 0
         else:
             good = pa.Table.from_pandas(frame[~failed] if ref.invalid else frame, preserve_index=False)
@@ -303,7 +301,7 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
             r.file, r.end, r.line_base + r.lines, r.format, run.run_id, r.file.shown,
             **({"status": r.status, "reason": r.message, "not_a_log": True} if r.status == NOT_A_LOG else {}),
         )
-        for r in refs if r.status in ("ok", NOT_A_LOG)
+        for r in refs if not r.rejected
     }
     if staged:
         import pyarrow as pa
