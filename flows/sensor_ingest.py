@@ -8,7 +8,7 @@ from prefect import flow, unmapped
 from prefect.runtime import flow_run
 from pydantic import Field, create_model, field_validator, model_validator
 
-from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, grid_seconds_field, nest_flat_names, plan, step_descriptions, step_names, step_options, registry
+from lepton_flow.cleaning import DEFAULT_STEPS, CleanParams, grid_seconds_field, nest_flat_names, plan, registry, step_descriptions, step_names, step_options
 from lepton_flow.flowtools import outcomes, rejections, split_completed, store_lock
 from lepton_flow.formats import format_names, known_format
 from lepton_flow.forms import field_order
