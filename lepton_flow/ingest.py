@@ -20,26 +20,24 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 import fsspec
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from lepton_flow import cleaning, store, units
 from lepton_flow.cleaning import FLAGGED, OBSERVED, CleanParams
 from lepton_flow.formats.lines import Span
 from lepton_flow.parallel import release_memory
+from lepton_flow.route import REJECTED, FileOutcome, IngestRun
 from lepton_flow.settings import Settings, get_settings, join
 from lepton_flow.formats import is_supported, read_pieces, tails
 from lepton_flow.sources import (
     MAX_METRICS,
     PIECE_BYTES,
-    REJECTED,
-    FileOutcome,
     ReadOptions,
     SourceFile,
     discover,
@@ -85,28 +83,15 @@ STAGED_DICTIONARY = ["sensor_id", "metric"]
 distinct: a dictionary tried on them first only costs time, writing and reading."""
 
 
-class RunInfo(BaseModel):
-    """Where one run stages and quarantines, and the store state it builds on."""
+class RunInfo(IngestRun):
+    """A sensor ingest run: the route's run, with the store's grid, chunking and units, and where Data Docs go."""
 
-    model_config = {"validate_assignment": True}
-
-    run_id: str
     dataset: str = DATASET
-    staging_url: str
-    quarantine_url: str
-    store_url: str
     docs_dir: str
-    base_snapshot: str | None = None
     grid_seconds: int = 30
     chunk_len: int = DEFAULT_CHUNK_LEN
-    threshold: float = Field(0.5, ge=0, le=1)
     units: dict[str, str | None] = {}
     """The store's unit for each metric it holds, at `base_snapshot`: readings in other units are converted to it."""
-    started: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
-
-    @property
-    def day(self) -> str:
-        return self.started[:10]
 
 
 class StagedRef(FileOutcome):

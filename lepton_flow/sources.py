@@ -62,26 +62,6 @@ class SourceError(ValueError):
     """A source file that cannot be read at all; the message names the file."""
 
 
-ACCEPTED, REJECTED = "ok", "rejected"
-
-
-class FileOutcome(BaseModel):
-    """What a file's ingest task returns, for sensors and logs alike: `status` ACCEPTED, REJECTED (turned away on
-    purpose: under the validation threshold; `message` says why, naming the file) or a kind's own status that is no
-    failure (a log drop folder's file that is not a log). A task that raised failed instead: `split_completed`."""
-
-    status: str = ACCEPTED
-    message: str = ""
-
-    @property
-    def accepted(self) -> bool:
-        return self.status == ACCEPTED
-
-    @property
-    def rejected(self) -> bool:
-        return self.status == REJECTED
-
-
 class SourceFile(BaseModel):
     """One file found by discovery: its content hash, and its identity in the store's ledger.
 

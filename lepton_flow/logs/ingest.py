@@ -30,7 +30,8 @@ from lepton_flow import store
 from lepton_flow.forms import field_order
 from lepton_flow.logs.layout import LEVELS
 from lepton_flow.settings import Settings, get_settings, join
-from lepton_flow.sources import REJECTED, FileOutcome, SourceFile, SourceURL, open_output, remove_tree
+from lepton_flow.route import REJECTED, FileOutcome, IngestRun
+from lepton_flow.sources import SourceFile, SourceURL, open_output, remove_tree
 
 DATASET = "log_events"
 NOT_A_LOG = "not a log file"
@@ -83,15 +84,10 @@ def custom_format(layout: str, timestamp_format: str = ""):
     return layout_format("layout", layout.strip(), timestamp_format.strip() or None) if layout.strip() else None
 
 
-class LogRun(BaseModel):
-    run_id: str
-    staging_url: str
-    quarantine_url: str
-    store_url: str
-    base_snapshot: str | None
+class LogRun(IngestRun):
+    """A log ingest run: the route's run, with the store's count window and template miner, and the run's layout."""
+
     window_seconds: int
-    threshold: float
-    day: str
     masks: list[tuple[str, str]] | None = None  # the store's miner's, if it has one (None: the defaults)
     layout: str = ""  # the run's layout parameter: every file is read by it
     timestamp_format: str = ""
@@ -132,8 +128,6 @@ class LogIngestSummary(BaseModel):
 
 
 def new_run(run_id: str, window_seconds: int, threshold: float | None, settings: Settings | None = None, layout: str = "", timestamp_format: str = "") -> LogRun:
-    from datetime import UTC, datetime
-
     settings = settings or get_settings()
     current = store.logs_state(settings.store)
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
@@ -145,7 +139,6 @@ def new_run(run_id: str, window_seconds: int, threshold: float | None, settings:
         base_snapshot=current.snapshot_id,
         window_seconds=current.window_seconds or window_seconds,
         threshold=settings.validation_threshold if threshold is None else threshold,
-        day=datetime.now(UTC).date().isoformat(),
         masks=[tuple(m) for m in current.drain["masks"]] if current.drain else None,
         layout=layout,
         timestamp_format=timestamp_format,
