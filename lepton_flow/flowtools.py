@@ -18,7 +18,6 @@ class FileFailure(BaseModel):
     file: str
     stage: str
     message: str
-    error: str = ""
     records: int = 0
     quarantined: int = 0
     rejected: bool = False
@@ -27,7 +26,6 @@ class FileFailure(BaseModel):
     def described(self) -> str:
         """The message, with the file's name when the error did not say it (a filesystem's or a library's)."""
         return self.message if self.file in self.message else f"{self.file}: {self.message}"
-
 
 
 def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tuple[list, list[FileFailure]]:
@@ -43,13 +41,12 @@ def split_completed(futures: Sequence, files: Sequence[str], stage: str) -> tupl
         if state.is_completed():
             done.append(future.result())
         else:
-            message, error, counts = state.message or state.name, "", {}
+            message = state.message or state.name
             try:
                 future.result(raise_on_failure=True)
             except Exception as exc:  # the task's own error says what went wrong
-                message, error = str(exc) or message, type(exc).__name__
-                counts = {k: getattr(exc, k) for k in ("records", "quarantined") if isinstance(getattr(exc, k, None), int)}
-            failed.append(FileFailure(file=redact(file), stage=stage, message=redact(message), error=error, **counts))
+                message = str(exc) or message
+            failed.append(FileFailure(file=redact(file), stage=stage, message=redact(message)))
     return done, failed
 
 

@@ -614,6 +614,7 @@ def clean_window(window: int, job: WindowJob) -> dict:
     rows_steps, grid_steps = cleaning.plan(job.steps)
     params = job.params
     halo = cleaning.halo(job.steps, params)
+    options = {step.name: params.of(step) for step in (*rows_steps, *grid_steps)}  # each step's settings, once
     W = job.run.chunk_len
     lo, hi = window * W, min((window + 1) * W, job.end_bin + 1)
     lo = max(lo, job.start_bin)
@@ -626,12 +627,12 @@ def clean_window(window: int, job: WindowJob) -> dict:
     outer = [_window_rows(job, w, vlo, vhi) for w in (window - 1, window + 1) if w in set(job.staged_windows)]
     outer_rows = pd.concat(outer, ignore_index=True) if outer else inner.iloc[0:0]
     for step in rows_steps:
-        inner, removed, step_info = step.apply(inner, params.of(step))
+        inner, removed, step_info = step.apply(inner, options[step.name])
         np.add.at(counts[step.outcome], removed["file"].to_numpy(), 1)
         for k, v in step_info.items():
             info[k] += v
         if len(outer_rows):
-            outer_rows, _, _ = step.apply(outer_rows, params.of(step))
+            outer_rows, _, _ = step.apply(outer_rows, options[step.name])
     n_inner = len(inner)
     # The window's rows first, then the halo's; the two frames may hold
     # different categories, so each is coded on its own.
@@ -682,7 +683,7 @@ def clean_window(window: int, job: WindowJob) -> dict:
             outcome[sel[hit]] = 2
             prior_gap = pad_q == cleaning.GAP
         for step in grid_steps:
-            values, quality = step.apply(values, quality, fresh, params.of(step))
+            values, quality = step.apply(values, quality, fresh, options[step.name])
         # A long gap reaching past this view cannot be seen whole from here:
         # what the store called a gap stays one unless new readings filled it.
         quality = np.where(prior_gap & (quality == cleaning.MISSING), cleaning.GAP, quality).astype(np.uint8)

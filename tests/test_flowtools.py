@@ -51,7 +51,7 @@ def test_sensor_and_log_rejections_are_one_outcome_and_become_one_kind_of_failur
     kept, rejected = outcomes(refs, "read")
     assert [r.file.name for r in kept] == ["LICENSE"] and not kept[0].accepted  # recorded, not a failure
     assert [(f.file, f.rejected) for f in rejected] == [("/d/x.log", True)]
-    assert not FileFailure(file="a", stage="read", message="m", error="SourceError").rejected
+    assert not FileFailure(file="a", stage="read", message="m").rejected  # a failure unless said rejected
 
 
 def test_a_busy_prefect_server_is_asked_again_and_other_errors_are_not():

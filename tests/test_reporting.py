@@ -40,7 +40,7 @@ def test_summarise_reports_rejections_and_clears_staging(tmp_path):
     cleaned = CleanResult(cleaned_url=None, accounts={"k": FileAccount(file="/d/a.csv", sha256="a", records=3, stored=3)})
     failures = [
         FileFailure(file="/d/bad.csv", stage="validate", message="/d/bad.csv: only 0% passed", rejected=True),
-        FileFailure(file="/d/broken.parquet", stage="read", message="/d/broken.parquet: cannot be read", error="SourceError"),
+        FileFailure(file="/d/broken.parquet", stage="read", message="/d/broken.parquet: cannot be read"),
     ]
     summary, rows = summarise(run, cleaned, "SNAP", [], failures, [], [])
     assert [(f.file, f.status) for f in summary.files] == [("/d/a.csv", "ok"), ("/d/bad.csv", "rejected"), ("/d/broken.parquet", "failed (read)")]
