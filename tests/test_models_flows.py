@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,13 +30,32 @@ pytestmark = pytest.mark.slow
 TINY = dict(model_size="tiny", epochs=3, window=32, stride=8, batch_size=32)
 
 
-@pytest.fixture
-def demo_store(ingest_flow, data_root):
-    """A small demo (4 sensors, 2 metrics, one day) ingested into the test's store."""
-    src = data_root / "demo"
-    write_demo(str(src), DemoSpec(sensors=4, metrics=2, days=1.0, seed=3))
-    state = ingest_flow(SensorIngestParams(source=str(src)), return_state=True)
+@pytest.fixture(scope="module")
+def _ingested_demo(tmp_path_factory, prefect_server, dask_cluster) -> Path:
+    """A small demo (4 sensors, 2 metrics, one day) ingested once for this file, by the flow on the session's cluster."""
+    from prefect_dask import DaskTaskRunner
+
+    from flows.sensor_ingest import sensor_ingest
+
+    root = tmp_path_factory.mktemp("ingested-demo")
+    write_demo(str(root / "demo"), DemoSpec(sensors=4, metrics=2, days=1.0, seed=3))
+    flow = sensor_ingest.with_options(task_runner=DaskTaskRunner(address=dask_cluster.scheduler_address))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LEPTON_DATA_ROOT", str(root))
+        mp.delenv("LEPTON_STORE_URL", raising=False)
+        get_settings(fresh=True)
+        try:
+            state = flow(SensorIngestParams(source=str(root / "demo")), return_state=True)
+        finally:
+            get_settings(fresh=True)
     assert state.is_completed(), state.message
+    return root / "store"
+
+
+@pytest.fixture
+def demo_store(_ingested_demo, data_root):
+    """The ingested demo's store, copied into the test's data root (an Icechunk repository on disk is its files)."""
+    shutil.copytree(_ingested_demo, data_root / "store")
     return get_settings().store
 
 
