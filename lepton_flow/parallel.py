@@ -221,15 +221,54 @@ def on_this_machine(fn: Callable, *args: Any) -> Any:
 
 
 _SHARED_CLUSTER: list[str] = []  # the address of the cluster `local_api` started, while it runs
+_TASKS_HERE: list[int] = []  # thread count, while a command runs a small input's tasks in its own process
 
 
 def on_shared_cluster(flow):
-    """`flow`, on the local cluster `local_api` started if there is one and the flow runs its tasks on Dask."""
+    """`flow`, on the local cluster `local_api` started if there is one and the flow runs its tasks on Dask (or in
+    threads of this process, when the command chose that for a small input: `LocalAPI.tasks_here`)."""
     from prefect_dask import DaskTaskRunner
 
-    if not _SHARED_CLUSTER or not isinstance(flow.task_runner, DaskTaskRunner):
+    if not isinstance(flow.task_runner, DaskTaskRunner):
+        return flow
+    if _TASKS_HERE:
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=_TASKS_HERE[-1]))
+    if not _SHARED_CLUSTER:
         return flow
     return flow.with_options(task_runner=DaskTaskRunner(address=_SHARED_CLUSTER[-1]))
+
+
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".parquet")
+
+
+def local_input_bytes(paths: list[str], limit: int) -> int | None:
+    """Bytes of the files at or under local `paths`, compressed ones counted eight times; counting stops once past
+    `limit` (a folder of years of logs is not walked whole to find it is large). None when a path is a URL."""
+    total = 0
+    for path in paths:
+        if "://" in path and not path.startswith("file://"):
+            return None
+        path = path.removeprefix("file://")
+        if any(c in path for c in "*?["):  # a glob: the files it names
+            import glob
+
+            walked = [("", [], glob.glob(path, recursive=True))]
+        elif os.path.isfile(path):
+            walked = [(os.path.dirname(path), [], [os.path.basename(path)])]
+        else:
+            walked = os.walk(path)
+        for folder, _, names in walked:
+            for name in names:
+                try:
+                    size = os.stat(os.path.join(folder, name)).st_size
+                except OSError:
+                    continue
+                total += size * (8 if name.lower().endswith(COMPRESSED) else 1)
+                if total > limit:
+                    return total
+    return total
 
 
 def _free_port() -> int:
@@ -279,29 +318,34 @@ class LocalAPI:
 
     @classmethod
     def begin(cls, cluster: bool = False) -> LocalAPI:
+        """Launch the server unless PREFECT_API_URL is set (in the environment, or in the Prefect profile: the server
+        launched before Prefect is imported, 0.7 s, is stopped again when the profile names an API)."""
+        import importlib.util
         import subprocess
-
-        import prefect
-        from prefect.settings import PREFECT_API_URL, get_current_settings
 
         from lepton_flow.runtime import EMBEDDED_API_ENV
 
         api = cls()
-        if PREFECT_API_URL.value():
+        if os.environ.get("PREFECT_API_URL"):
             return api
-        current = get_current_settings()
         # Prefect makes its home, but not the folders above it: the server then
         # cannot open its database and the start times out after three minutes.
-        Path(current.home).mkdir(parents=True, exist_ok=True)
+        Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser().mkdir(parents=True, exist_ok=True)
         port = _free_port()
-        env = {
-            **os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-            **current.to_environment_variables(exclude_unset=True),
-        }
+        # The server reads the same environment and profile as this process would.
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        site = Path(importlib.util.find_spec("prefect").submodule_search_locations[0]).parent
         api.process = subprocess.Popen([
-            sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+            sys.executable, "-m", "uvicorn", "--app-dir", str(site), "--factory",
             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on",
         ], env=env, preexec_fn=die_with_parent())
+        from prefect.settings import PREFECT_API_URL
+
+        if PREFECT_API_URL.value():  # from the profile
+            api.process.terminate()
+            api.process.wait()
+            api.process = None
+            return api
         api.url = f"http://127.0.0.1:{port}/api"
         # Set before the cluster's workers start: they inherit it.
         os.environ["PREFECT_API_URL"] = api.url
@@ -330,6 +374,29 @@ class LocalAPI:
 
         self.starter = threading.Thread(target=start, name="lepton-local-cluster", daemon=True)
         self.starter.start()
+
+    def tasks_here(self) -> None:
+        """Run the flows' Dask tasks in threads of this process instead of starting the cluster (a small input).
+
+        What the cluster's workers would import while the server starts
+        (`worker_preload`: Great Expectations, 2.4 s) is imported here
+        meanwhile, in a thread; the first task waits for it if it must.
+        """
+        if self.process is None or self.starter is not None or _TASKS_HERE:
+            return
+        import threading
+
+        def preload() -> None:
+            import importlib
+
+            for module in ("lepton_flow.validation", "great_expectations"):
+                try:
+                    importlib.import_module(module)
+                except ImportError:  # a task that needs it says so
+                    return
+
+        _TASKS_HERE.append(get_settings().dask_workers)
+        threading.Thread(target=preload, name="lepton-preload", daemon=True).start()
 
     def wait(self) -> None:
         """Until the server answers (or fails: RuntimeError with its exit code) and the cluster is up."""
@@ -369,6 +436,7 @@ class LocalAPI:
 
         self.stopped = True
         _SHARED_CLUSTER.clear()
+        _TASKS_HERE.clear()
         if self.starter is not None:
             self.starter.join(60)  # a server that failed to start leaves the cluster starting
         for item in self.started:

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         description="Worker processes of the local cluster.",
     )
     dask_threads_per_worker: int = Field(1, ge=1, le=64)
+    local_cluster_above_mb: int = Field(
+        64,
+        ge=0,
+        description="A `lepton-flow run` whose input files on this machine total less (compressed files counted eight times) "
+        "runs its tasks in threads of its own process instead of starting a local Dask cluster (seconds of start-up on a "
+        "small input); 0: always start the cluster. Not used with LEPTON_DASK_ADDRESS.",
+    )
     models_url: str | None = Field(
         None, description="Model registry location; default `<data_root>/models`."
     )

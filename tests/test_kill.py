@@ -138,7 +138,8 @@ def test_killing_the_cli_takes_its_api_server_and_cluster_with_it(data_root, tmp
     times = pd.date_range("2026-03-01", periods=2000, freq="30s", tz="UTC")
     for i in range(4):
         pd.DataFrame({"timestamp": times, "sensor_id": f"s{i}", "metric": "temperature", "value": 20.0}).to_csv(src / f"s{i}.csv", index=False)
-    cli = subprocess.Popen([sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)], env=_cli_env(data_root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {**_cli_env(data_root), "LEPTON_LOCAL_CLUSTER_ABOVE_MB": "0"}  # a cluster, however small the input
+    cli = subprocess.Popen([sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", str(src)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     parent = psutil.Process(cli.pid)
     deadline = time.time() + 120
     children: list = []

@@ -8,7 +8,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
-from lepton_flow.parallel import map_parallel, on_this_machine
+from lepton_flow.parallel import local_input_bytes, map_parallel, on_this_machine
 
 
 def _where(item: int) -> tuple[int, int]:
@@ -103,3 +103,20 @@ def test_a_cli_runs_workers_fork_from_one_process_that_imported_their_modules_wi
         assert worker["api"] == out["url"] and worker["root"] == str(tmp_path / "data") and worker["gx"] and worker["malloc"] is None
     parents = {w["parent"] for w in out["workers"]}
     assert len(parents) == 1 and out["me"] not in parents  # one forkserver, not this process spawning each
+
+
+def test_a_commands_input_is_sized_on_this_machine_only_and_not_walked_past_the_limit(tmp_path):
+    """What decides between threads and a local cluster: files at or under the source (a folder, one file, a glob),
+    compressed ones eight times their size; a URL is not sized; a large folder is not walked whole."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.csv").write_bytes(b"1" * 1000)
+    (tmp_path / "a" / "deeper").mkdir()
+    (tmp_path / "a" / "deeper" / "y.log.gz").write_bytes(b"1" * 100)
+    assert local_input_bytes([str(tmp_path / "a")], 10**6) == 1000 + 800
+    assert local_input_bytes([str(tmp_path / "a" / "x.csv")], 10**6) == 1000
+    assert local_input_bytes([f"file://{tmp_path}/a/*.csv"], 10**6) == 1000
+    assert local_input_bytes([str(tmp_path / "missing")], 10**6) == 0
+    assert local_input_bytes(["s3://bucket/logs"], 10**6) is None and local_input_bytes(["http://h/x.csv"], 10**6) is None
+    for i in range(50):
+        (tmp_path / "a" / f"more-{i}.csv").write_bytes(b"1" * 1000)
+    assert 1500 < local_input_bytes([str(tmp_path / "a")], 1500) <= 1500 + 1000  # stopped at the first file past it

@@ -121,6 +121,7 @@ def test_an_http_source_with_a_password_is_read_and_the_password_is_written_nowh
         out = subprocess.run([sys.executable, "-m", "lepton_flow.cli", "run", "sensor-ingest", "--source", url], env=env, capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[1])
         assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
         assert "files ingested:      1" in out.stdout and "    stored:            2" in out.stdout
+        assert "a local Dask cluster of 1 worker process(es) runs the tasks" in out.stderr  # a URL is not sized: a cluster
     finally:
         server.shutdown()
         server.server_close()
