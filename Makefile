@@ -24,6 +24,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[ml]'
+	# A migrated Prefect database: a new data root's first run copies it instead of migrating.
+	$(BIN)/python -c 'from lepton_flow.services import make_database_template as m; print("Prefect database template:", m())'
 	@touch $(STAMP)
 
 test-setup: $(TEST_STAMP)

@@ -328,9 +328,13 @@ class LocalAPI:
         api = cls()
         if os.environ.get("PREFECT_API_URL"):
             return api
+        from lepton_flow.services import seed_database
+
         # Prefect makes its home, but not the folders above it: the server then
         # cannot open its database and the start times out after three minutes.
-        Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser().mkdir(parents=True, exist_ok=True)
+        home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+        home.mkdir(parents=True, exist_ok=True)
+        seed_database(home, os.environ)  # a new data root: set-up's migrated database, not 8 s of migrations
         port = _free_port()
         # The server reads the same environment and profile as this process would.
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}

@@ -124,17 +124,74 @@ def server_env(home: str | os.PathLike, base: dict[str, str] | None = None, data
     return env
 
 
+DATABASE_URL_SETTINGS = ("PREFECT_API_DATABASE_CONNECTION_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL")
+
+
+def database_template() -> Path:
+    """Where set-up keeps an empty Prefect SQLite database, migrated by this environment's Prefect version."""
+    from importlib.metadata import version
+
+    return Path(sys.prefix) / "share" / "lepton-flow" / f"prefect-{version('prefect')}.db"
+
+
+def make_database_template() -> Path:
+    """Migrate an empty database once, at set-up (`make run` and `make test` do): a new data root's first server then
+    starts from a copy instead of migrating (about 8 s of a first run here)."""
+    import tempfile
+
+    target = database_template()
+    if target.is_file():
+        return target
+    with tempfile.TemporaryDirectory() as home:
+        env = server_env(home)
+        for key in DATABASE_URL_SETTINGS:
+            env.pop(key, None)
+        done = subprocess.run([prefect_bin(), "--no-prompt", "server", "database", "upgrade", "-y"], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ServiceError(f"prefect server database upgrade failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(home) / "prefect.db", f"{target}.part")
+        os.replace(f"{target}.part", target)
+    return target
+
+
+def seed_database(home: str | os.PathLike, env: dict[str, str] | os._Environ) -> bool:
+    """Give a PREFECT_HOME without a database a copy of set-up's migrated one (SQLite at Prefect's default place only;
+    a server on a newer Prefect migrates the copy the rest of the way). True when it copied."""
+    if any(env.get(key) for key in DATABASE_URL_SETTINGS):
+        return False
+    db = Path(home) / "prefect.db"
+    try:
+        template = database_template()
+    except Exception:  # noqa: BLE001 (no Prefect metadata: nothing to copy)
+        return False
+    if db.exists() or not template.is_file():
+        return False
+    db.parent.mkdir(parents=True, exist_ok=True)
+    part = db.with_name(f"prefect.db.{os.getpid()}.part")
+    shutil.copyfile(template, part)
+    try:
+        os.link(part, db)  # never over a database another process made meanwhile
+    except FileExistsError:
+        pass
+    finally:
+        part.unlink()
+    return True
+
+
 def start_server(home: str | os.PathLike, port: int | None = None, host: str = "127.0.0.1", env: dict[str, str] | None = None, timeout: float = 180.0, immediate: bool = True) -> tuple[Service, str]:
     """Start `prefect server start` and wait until its API answers; returns the service and the API URL.
 
     The server runs through `lepton_flow.prefect_server` (SQLite write
     transactions begun IMMEDIATE; `immediate=False` runs Prefect's own, for
-    comparison). A fresh SQLite database migrates on first start (about 25 s on 2 cores).
+    comparison). A fresh SQLite database migrates on first start (about 8 s here) unless set-up left a migrated copy
+    (`seed_database`).
     """
     import httpx
 
     port = port or free_port()
     env = dict(env or server_env(home))
+    seed_database(home, env)
     api = f"http://{host}:{port}/api"
     # The UI calls the API from the browser at this address (Prefect's default is port 4200).
     env.setdefault("PREFECT_UI_API_URL", api)

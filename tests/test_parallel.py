@@ -120,3 +120,22 @@ def test_a_commands_input_is_sized_on_this_machine_only_and_not_walked_past_the_
     for i in range(50):
         (tmp_path / "a" / f"more-{i}.csv").write_bytes(b"1" * 1000)
     assert 1500 < local_input_bytes([str(tmp_path / "a")], 1500) <= 1500 + 1000  # stopped at the first file past it
+
+
+def test_a_new_prefect_home_starts_from_set_ups_migrated_database_and_nothing_else_is_overwritten(tmp_path):
+    """`make` set-up leaves a migrated database for this Prefect version; a home without a database gets a copy (the
+    first run of a new data root does not migrate), a home with one keeps it, and a database URL setting is left alone."""
+    import sqlite3
+
+    from lepton_flow.services import database_template, make_database_template, seed_database
+
+    template = make_database_template()
+    assert template == database_template() and template.is_file()
+    with sqlite3.connect(template) as db:
+        assert db.execute("select version_num from alembic_version").fetchone()  # migrated
+    assert seed_database(tmp_path / "new", {}) and (tmp_path / "new" / "prefect.db").read_bytes() == template.read_bytes()
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "prefect.db").write_bytes(b"mine")
+    assert not seed_database(tmp_path / "kept", {}) and (tmp_path / "kept" / "prefect.db").read_bytes() == b"mine"
+    assert not seed_database(tmp_path / "pg", {"PREFECT_API_DATABASE_CONNECTION_URL": "postgresql+asyncpg://x/y"})
+    assert not (tmp_path / "pg").exists() and not list(tmp_path.rglob("*.part"))
