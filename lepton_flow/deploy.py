@@ -248,4 +248,7 @@ def up(port: int = 4200, host: str = "127.0.0.1", home: str | None = None, gpu_s
             files.stop()
         if services:
             print("stopping the workers and the server ...", flush=True)
-        stop_all(list(reversed(services)))
+        # The workers first, while the server still takes their last events (stopped together, a worker retried
+        # a server that was gone until it was killed).
+        stop_all(list(reversed(services[1:])))
+        stop_all(services[:1])

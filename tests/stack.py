@@ -177,7 +177,10 @@ class Stack:
         from lepton_flow.services import stop_all
 
         self.files.stop()
-        stop_all(list(reversed(self.services)))
+        # The workers first, while the server still takes their last events: stopped together with it, a worker
+        # retried a server that was gone until it was killed (15 s).
+        stop_all([s for s in reversed(self.services) if s is not self.server])
+        stop_all([self.server])
 
     def diagnose(self) -> str:
         return "\n".join(f"--- {s.name} ({s.log}):\n{s.tail(40)}" for s in self.services)

@@ -132,8 +132,9 @@ def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
     assert len(_commits_of(url, source)) == 1  # one commit holds them all
 
 
-def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
-    """ingest -> trigger -> scoring (no model yet) ; training ; ingest -> trigger -> scores ; nothing new -> no trigger."""
+def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False, meanwhile=None) -> dict:
+    """ingest -> trigger -> scoring (no model yet) ; training ; ingest -> trigger -> scores ; nothing new -> no trigger.
+    `meanwhile()` runs after the trainings, while a killed run waits to be marked Crashed (its store is locked till then)."""
     # Deploying again changes nothing and leaves one trigger on the scoring deployment.
     again = stack.deploy()
     assert "lepton-cpu (kept), lepton-gpu (kept)" in again.stdout
@@ -185,6 +186,8 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     for (_, end, a), (start, _, b) in zip(held, held[1:]):
         assert start >= end, f"training runs {a} and {b} held the gpu slot at the same time: {held}"
 
+    if meanwhile:
+        meanwhile()
     if killed:
         _crashed_then_rerun(stack, killed)
 
@@ -199,7 +202,8 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     assert "triggered by flow run" in summary_md and (second["id"] in summary_md or second["id"].replace("-", "\\-") in summary_md), summary_md
     ingest_keys = {a["key"] for a in stack.artifacts(second["id"])}
     assert {"sensor-ingest-summary", "sensor-ingest-accounting"} <= ingest_keys, ingest_keys
-    snapshots = [e for e in stack.post("/events/filter", {"filter": {"event": {"name": ["lepton.sensors.committed"]}}})["events"]]
+    events = stack.post("/events/filter", {"filter": {"event": {"name": ["lepton.sensors.committed"]}}})["events"]
+    snapshots = [e for e in events if e["resource"].get("lepton.store-url", "").startswith(str(stack.data_root))]  # this store's, not another host's
     assert len(snapshots) == 2 + bool(killed) and all(e["payload"]["snapshot"] for e in snapshots), snapshots
 
     # Nothing new: the ingest completes, emits nothing, and no scoring follows.
@@ -210,8 +214,10 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False) -> dict:
     return {"first": first, "second": second, "scored": scored[0]}
 
 
-def test_deployed_chain_sqlite(sqlite_stack):
-    _chain(sqlite_stack, trainings=2, kill_a_worker=True)  # two runs queued together are enough to show the slot is not shared
+def test_deployed_chain_sqlite(sqlite_stack, tmp_path):
+    """The chain, with two trainings queued together (enough to show the gpu slot is not shared) and a worker killed
+    mid-ingest; while that run waits to be marked Crashed, a worker elsewhere runs flow code it pulls from git."""
+    _chain(sqlite_stack, trainings=2, kill_a_worker=True, meanwhile=lambda: _a_worker_elsewhere_pulls_the_flow_code_from_git(sqlite_stack, tmp_path))
     # The server's and workers' logs hold what a person needs: no SQLite lock errors (the server begins its write
     # transactions IMMEDIATE, `lepton_flow.prefect_server`; Prefect's own logged some under two stacks on two cores),
     # no TensorFlow start-up notes, no CUDA search on a host without a GPU, no Dask warning about its dashboard port.
@@ -243,15 +249,15 @@ def test_deploy_needs_a_server(tmp_path):
     assert "PREFECT_API_URL is not set" in proc.stderr and "lepton-flow up" in proc.stderr
 
 
-def test_a_worker_elsewhere_pulls_the_flow_code_from_git(sqlite_stack, tmp_path):
-    """A deployment whose pull step clones a git repository (served by `git daemon` on loopback), run by
-    a worker in an empty directory of its own: the flow that runs is the one in the repository."""
+def _a_worker_elsewhere_pulls_the_flow_code_from_git(stack: Stack, tmp_path: Path) -> None:
+    """A deployment whose pull step clones a git repository (served by `git daemon` on loopback), run by a worker in
+    an empty directory of its own, with a data root of its own (another host's): the flow that runs is the one in the
+    repository."""
     import subprocess
 
     from lepton_flow.deploy import REPO_ROOT
     from lepton_flow.services import Service, free_port, start_worker
 
-    stack = sqlite_stack
     served, work, host = tmp_path / "served", tmp_path / "work", tmp_path / "other-host"
     host.mkdir()
     git = lambda *a, cwd=None: subprocess.run(["git", *a], cwd=cwd, check=True, capture_output=True, text=True)  # noqa: E731
@@ -278,7 +284,7 @@ def test_a_worker_elsewhere_pulls_the_flow_code_from_git(sqlite_stack, tmp_path)
         assert stack.prefect("work-pool", "create", "lepton-remote", "--type", "process").returncode == 0
         done = stack.prefect("deploy", "--prefect-file", str(tmp_path / "prefect.yaml"), "--all", cwd=REPO_ROOT)
         assert done.returncode == 0, done.stdout + done.stderr
-        worker = start_worker("lepton-remote", stack.api, tmp_path / "worker-remote.log", env=stack.env, cwd=str(host))
+        worker = start_worker("lepton-remote", stack.api, tmp_path / "worker-remote.log", env={**stack.env, "LEPTON_DATA_ROOT": str(host / "data")}, cwd=str(host))
         source = _demo_part(stack, "from-git", "2026-03-03T00:00:00Z")
         run = _completed(stack, stack.run_deployment("sensor_ingest", "sensor-ingest-from-git", {"params": {"source": source}}))
         logs = wait_for(lambda: [log["message"] for log in stack.logs(run["id"]) if marker in log["message"]], 30, "the marker line in the run's logs")

@@ -101,7 +101,7 @@ def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root, s
     (train_dir / "3" / "notes.txt").write_text("scanned at 300 dpi")
     (train_dir / "unsorted").mkdir()
 
-    trained = image_classifier(ImageParams(source=str(train_dir), image_size=32, epochs=20, patience=5), return_state=True)
+    trained = image_classifier(ImageParams(source=str(train_dir), image_size=16, epochs=20, patience=5), return_state=True)
     assert trained.is_completed(), trained.message
     logged = run_log_text(trained.state_details.flow_run_id)
     assert "epoch 1: loss " in logged and "validation accuracy " in logged  # a line per epoch
@@ -109,7 +109,7 @@ def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root, s
     assert "broken.png: corrupt image" in text and "notes.txt: not an image" in text and "unsorted/: class folder without a usable image" in text
     registry = Registry(get_settings().models)
     card = registry.card("image-classifier")
-    assert card.classes == [str(d) for d in range(10)] and card.image_size == 32 and card.channels == 1
+    assert card.classes == [str(d) for d in range(10)] and card.image_size == 16 and card.channels == 1
     assert card.promoted and set(card.class_accuracy) == set(card.classes)
     arts = _artifacts(trained, ["image-train-metrics", "image-train-curves", "image-train-rejected", "image-train-summary"])
     assert "validation accuracy: " in arts["image-train-summary"].data and "promoted: yes" in arts["image-train-summary"].data
@@ -129,7 +129,7 @@ def test_digits_train_and_classify_a_held_out_fifth(prefect_server, data_root, s
     assert len(_table(arts["classify-predictions"])) == 359
 
     # A barely trained version on the same images is worse: not promoted.
-    worse = image_classifier(ImageParams(source=str(train_dir), image_size=32, epochs=1, learning_rate=1e-5), return_state=True)
+    worse = image_classifier(ImageParams(source=str(train_dir), image_size=16, epochs=1, learning_rate=1e-5), return_state=True)
     assert worse.is_completed(), worse.message
     card2 = registry.card("image-classifier", "2")
     assert card2.promoted is False and registry.current("image-classifier") == "1" and "worse than version 1" in card2.promotion_reason
