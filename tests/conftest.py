@@ -69,12 +69,27 @@ def demo_copy(data_root, demo_source):
 
 @pytest.fixture(scope="session")
 def prefect_server():
-    """One temporary Prefect API (SQLite) for every flow test in the session; yields its URL."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
+    """One temporary Prefect API (SQLite) for every flow test in the session; yields its URL.
 
-    with prefect_test_harness(server_startup_timeout=180):
-        yield PREFECT_API_URL.value()
+    Prefect's test harness, its database a copy of set-up's migrated one (as a new data root's first run gets it)
+    instead of migrated at start: the harness makes its folder with `mkdtemp`, and finds the copy there.
+    """
+    import tempfile
+
+    import prefect.testing.utilities as harness
+    from prefect.settings import PREFECT_API_URL
+
+    from lepton_flow.services import make_database_template
+
+    def seeded_mkdtemp(*args, **kwargs):
+        folder = tempfile.mkdtemp(*args, **kwargs)
+        shutil.copyfile(make_database_template(), os.path.join(folder, "prefect-test.db"))
+        return folder
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(harness, "mkdtemp", seeded_mkdtemp)
+        with harness.prefect_test_harness(server_startup_timeout=180):
+            yield PREFECT_API_URL.value()
 
 
 @pytest.fixture(scope="session")
