@@ -106,8 +106,22 @@ def check_scheduler(address: str, timeout: float = 10.0) -> int:
     Without this a run would wait out Dask's connect timeout and fail deep
     inside Prefect's task runner.
     """
+    import socket
+    from urllib.parse import urlparse
+
     from distributed import Client
 
+    where = urlparse(address if "://" in address else f"tcp://{address}")
+    if where.scheme == "tcp" and where.hostname and where.port:
+        try:  # a refused connection is an answer: no need to retry it for `timeout` seconds, as Dask's client does
+            socket.create_connection((where.hostname, where.port), timeout=timeout).close()
+        except ConnectionRefusedError as exc:
+            raise SchedulerUnreachable(
+                f"the Dask scheduler at {address} (LEPTON_DASK_ADDRESS) refuses connections ({exc.strerror}): "
+                "start it, fix the address, or unset LEPTON_DASK_ADDRESS to use a local cluster"
+            ) from exc
+        except OSError:
+            pass  # unreachable or slow: Dask's client says so below, after its timeout
     try:
         with Client(address, timeout=timeout) as client:
             return len(client.scheduler_info()["workers"])
