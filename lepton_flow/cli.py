@@ -366,7 +366,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             line("dask", f"{settings.dask_address} NOT reachable")
             problems.append(f"the Dask scheduler at {settings.dask_address} does not answer")
     else:
-        line("dask", f"a local cluster of {settings.dask_workers} worker process(es) per run")
+        small = f"; an input under {settings.local_cluster_above_mb} MiB: threads of the command" if settings.local_cluster_above_mb else ""
+        line("dask", f"a local cluster of {settings.dask_workers} worker process(es) per run{small}")
     url = settings.store
     if store.exists(url):
         st = store.state(url)
