@@ -305,7 +305,7 @@ def _run_flows(args: argparse.Namespace, api, err) -> int:
             print(f"lepton-flow: {exc}", file=err)
             return 1
     if on_dask and api.process is not None and not address:
-        import time
+        from lepton_flow.console import progress_line
 
         small = _small_input(args.flow, params)
         if small is not None:
@@ -314,7 +314,7 @@ def _run_flows(args: argparse.Namespace, api, err) -> int:
         else:
             api.start_cluster()
             said = f"a local Dask cluster of {get_settings().dask_workers} worker process(es) runs the tasks"
-        print(f"{time.strftime('%H:%M:%S')}  {said}", file=err, flush=True)
+        print(progress_line(said), file=err, flush=True)
     with local_api(begun=api):
         return _run_flow(args.flow, next(iter(params.values())), err)
 

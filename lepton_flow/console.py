@@ -31,6 +31,11 @@ def _library_dirs() -> tuple[str, ...]:
     return (os.path.dirname(os.path.realpath(prefect.__file__)) + os.sep,)
 
 
+def progress_line(text: str, when: float | None = None) -> str:
+    """One line of run progress as the terminal shows it: `HH:MM:SS  text` (local time, now unless `when`)."""
+    return f"{time.strftime('%H:%M:%S', time.localtime(when))}  {text}"
+
+
 class ProgressHandler(logging.Handler):
     """Run log records a person follows, one short line each: `HH:MM:SS  message`."""
 
@@ -54,8 +59,7 @@ class ProgressHandler(logging.Handler):
             return
         try:
             level = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
-            stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
-            self.stream.write(f"{stamp}  {level}{text}\n")
+            self.stream.write(progress_line(f"{level}{text}", record.created) + "\n")
             self.stream.flush()
         except Exception:  # a terminal gone away must not fail the run
             self.handleError(record)
@@ -96,7 +100,7 @@ class Quiet:
 
     def say(self, text: str) -> None:
         """A progress line of the command's own, in the same form as the run's."""
-        self.term.write(f"{time.strftime('%H:%M:%S')}  {text}\n")
+        self.term.write(progress_line(text) + "\n")
         self.term.flush()
 
     def __exit__(self, *exc) -> None:
