@@ -117,6 +117,49 @@ def test_dictionary_columns_are_checked_per_combination_with_the_same_verdicts()
     assert fast.result_json["statistics"] == plain.result_json["statistics"]
 
 
+def test_the_same_dictionary_values_are_judged_once_and_each_frame_keeps_its_own_verdicts(monkeypatch):
+    """The files of a run hold the same sensors, metrics and units: GX judges such a combination of values once per
+    process. A later frame with the same values gets the verdicts and Data Docs counts of its own rows; a frame
+    bringing a new value is judged again."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    calls = []
+    run = validation._run
+    monkeypatch.setattr(validation, "_run", lambda frame, suite: calls.append(len(frame)) or run(frame, suite))
+    monkeypatch.setattr(validation, "_VALUE_RESULTS", type(validation._VALUE_RESULTS)())
+
+    def frame(units):
+        return pd.DataFrame(
+            {
+                "timestamp": pd.to_datetime("2026-01-01T00:00:00Z") + pd.to_timedelta(np.arange(n), unit="s"),
+                "sensor_id": np.tile(["s1", "s2", "??"], n // 3),
+                "metric": np.repeat(["temperature", "humidity", "pressure"], n // 3),
+                "value": np.where(rng.random(n) < 0.05, np.nan, rng.normal(20, 5, n)),
+                "unit": units,
+                "quality": [None] * n,
+            }
+        )
+
+    def check(f):
+        plain = validation.validate_frame(f, "sensor_readings")
+        fast = validation.validate_frame(f.astype({c: "category" for c in ("sensor_id", "metric", "unit", "quality")}), "sensor_readings")
+        assert list(fast.reasons) == list(plain.reasons) and fast.expectations == plain.expectations
+        assert [r["result"].get("unexpected_count") for r in fast.result_json["results"]] == [r["result"].get("unexpected_count") for r in plain.result_json["results"]]
+        return fast
+
+    units = np.repeat(["C", "%", "hPa"], n // 3)
+    check(frame(units))
+    calls.clear()
+    second = check(frame(units))  # other values and missing readings, the same sensors, metrics and units
+    assert second.failed > 0
+    assert len(calls) == 2  # the plain run's one suite, then the fast run's row suite: its values' verdicts were known
+    calls.clear()
+    units[-1] = "F"  # a pressure in F: a new combination
+    third = check(frame(units))
+    assert "pressure_unit" in third.reasons[-1]
+    assert len(calls) == 3  # the values judged again
+
+
 def test_a_condition_on_a_numeric_column_keeps_an_expectation_per_row(tmp_path, monkeypatch):
     """Units checked only where depth > 100: the verdict depends on a numeric column, so it cannot be taken per combination."""
     suite = {
