@@ -421,3 +421,14 @@ def test_a_parquet_file_is_read_a_batch_of_rows_at_a_time(tmp_path):
     (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(SourceError, match=r"bad\.parquet: cannot be read as Parquet"):
         list(read_pieces(str(tmp_path / "bad.parquet")))
+
+
+@pytest.mark.parametrize("lengths, long", [([10, (1 << 20) - 1, 10], False), ([10, 1 << 20, 10], True), ([(1 << 19) + 1] * 5, False), ([3 << 18, (1 << 20) + 1], True)])
+def test_a_line_over_the_limit_is_found_wherever_it_lies_in_a_piece(lengths, long):
+    """A CSV piece with a line of MAX_LINE_BYTES or more takes the careful path (the line quarantined); one without
+    does not, lines of over half the limit included."""
+    from lepton_flow.formats.csv import _has_long_line
+    from lepton_flow.sources import MAX_LINE_BYTES
+
+    assert MAX_LINE_BYTES == 1 << 20
+    assert _has_long_line(b"\n".join(b"x" * n for n in lengths) + b"\n") is long

@@ -61,6 +61,11 @@ def _has_long_line(text: bytes) -> bool:
     """Whether a line of `text` is over `MAX_LINE_BYTES` (the fast parser would take it; the rule is to quarantine it)."""
     if len(text) <= MAX_LINE_BYTES:
         return False
+    # Any line over the limit holds a whole aligned stretch of half the limit without a line end: none such, none
+    # over (a few hundred `find`s over a 64 MiB piece, where numbering every line end took 40 ms).
+    half = MAX_LINE_BYTES // 2
+    if all(text.find(b"\n", at, at + half) >= 0 for at in range(0, len(text) - half + 1, half)):
+        return False
     ends = np.flatnonzero(np.frombuffer(text, np.uint8) == 10)
     bounds = np.concatenate([[-1], ends, [len(text) - 1]])
     return bool(np.diff(bounds).max() > MAX_LINE_BYTES)
