@@ -876,8 +876,9 @@ def isolated(ns: np.ndarray, gap_days: float = ISOLATION_DAYS, share: float = IS
     n = len(ns)
     if n < 2:
         return np.zeros(n, bool)
-    order = np.argsort(ns, kind="stable")
-    cuts = np.diff(ns[order]) > int(gap_days * 86400 * 1e9)
+    in_order = bool(np.all(ns[1:] >= ns[:-1]))  # most files are written in time order: no sort
+    order = np.arange(n) if in_order else np.argsort(ns, kind="stable")
+    cuts = np.diff(ns if in_order else ns[order]) > int(gap_days * 86400 * 1e9)
     if not cuts.any():
         return np.zeros(n, bool)
     group = np.concatenate([[0], np.cumsum(cuts)])
