@@ -9,8 +9,10 @@ its own process with the memory of its whole process tree sampled:
 - floor: parse every file with pyarrow and nothing else;
 - plain: the script a user would write instead: pandas read, drop bad rows,
   pivot, resample, `to_zarr`;
-- lepton: `lepton-flow run sensor-ingest` on the embedded default (local
-  Dask cluster, Prefect's local API, local store), start-up included.
+- lepton: `lepton-flow run sensor-ingest` on the embedded default (Prefect's
+  local API, a local store; the tasks in threads of the command where the
+  local cluster would have at most 2 workers, else a local Dask cluster; set
+  LEPTON_LOCAL_CLUSTER_ABOVE_MB=0 to time the cluster), start-up included.
 
 It prints readings per second, peak memory and the ratios the foundation
 issue sets targets for: lepton/floor >= 0.25, lepton/plain >= 0.8, and

@@ -268,23 +268,31 @@ def _refuse_source(source: str, give: str) -> None:
         raise ValueError(f"{source_problem(source, give)}; --param source=DIR")
 
 
-def _small_input(flow: str, params: dict) -> int | None:
-    """The size of the run's input when its files lie on this machine and total under LEPTON_LOCAL_CLUSTER_ABOVE_MB
-    (its tasks then run in threads here, without the seconds a local Dask cluster takes to start); else None."""
+def _tasks_here(flow: str, params: dict) -> str | None:
+    """Why the run's tasks run in threads here (its input on this machine, under the size from which a local cluster
+    starts: `Settings.cluster_from_mb`), as the command says it; None: a local Dask cluster runs them."""
     from lepton_flow.parallel import local_input_bytes
     from lepton_flow.settings import get_settings
 
     settings = get_settings()
-    limit = settings.local_cluster_above_mb << 20
-    if not limit:
+    limit_mb = settings.cluster_from_mb
+    if limit_mb == 0:
         return None
     if flow == "log-ingest":
         source = params["logs"].source or settings.log_dir
     else:
         ingest = params["pipeline"].ingest if flow == "pipeline" else params["ingest"]
         source = ingest.source or settings.demo_dir
+    # Without a limit the size is only told: a folder of years of logs is not walked past 1 GiB to tell it.
+    limit = (limit_mb if limit_mb is not None else 1024) << 20
     size = local_input_bytes([source], limit)
-    return size if size is not None and size < limit else None
+    if size is None or (limit_mb is not None and size >= limit):
+        return None
+    shown = f"{size / 2**20:.1f} MiB" if size < limit else f"over {limit >> 20} MiB"
+    threads = f"{settings.dask_workers} thread(s)"
+    if limit_mb is None:
+        return f"{shown} of input: the tasks run in {threads} of this process (a local Dask cluster only with more than 2 workers; LEPTON_LOCAL_CLUSTER_ABOVE_MB sets a size)"
+    return f"{shown} of input: the tasks run in {threads} of this process (a local Dask cluster from {limit_mb} MiB, LEPTON_LOCAL_CLUSTER_ABOVE_MB)"
 
 
 def _run_flows(args: argparse.Namespace, api, err) -> int:
@@ -307,10 +315,9 @@ def _run_flows(args: argparse.Namespace, api, err) -> int:
     if on_dask and api.process is not None and not address:
         from lepton_flow.console import progress_line
 
-        small = _small_input(args.flow, params)
-        if small is not None:
+        said = _tasks_here(args.flow, params)
+        if said is not None:
             api.tasks_here()
-            said = f"{small / 2**20:.1f} MiB of input: the tasks run in this process (a local Dask cluster from {get_settings().local_cluster_above_mb} MiB, LEPTON_LOCAL_CLUSTER_ABOVE_MB)"
         else:
             api.start_cluster()
             said = f"a local Dask cluster of {get_settings().dask_workers} worker process(es) runs the tasks"
@@ -366,8 +373,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             line("dask", f"{settings.dask_address} NOT reachable")
             problems.append(f"the Dask scheduler at {settings.dask_address} does not answer")
     else:
-        small = f"; an input under {settings.local_cluster_above_mb} MiB: threads of the command" if settings.local_cluster_above_mb else ""
-        line("dask", f"a local cluster of {settings.dask_workers} worker process(es) per run{small}")
+        limit = settings.cluster_from_mb
+        if limit is None:
+            line("dask", f"a run's tasks in {settings.dask_workers} thread(s) of the command, its input on this machine (a local cluster for an input elsewhere)")
+        else:
+            small = f"; an input under {limit} MiB: threads of the command" if limit else ""
+            line("dask", f"a local cluster of {settings.dask_workers} worker process(es) per run{small}")
     url = settings.store
     if store.exists(url):
         st = store.state(url)

@@ -206,8 +206,16 @@ def release_memory() -> None:
 
 
 def map_parallel(fn: Callable, items: Sequence, *args: Any) -> list:
-    """`[fn(item, *args) for item in items]`, spread over the cluster when there is one."""
+    """`[fn(item, *args) for item in items]`, spread over the cluster when there is one, or over as many threads as
+    the command gave its tasks when it runs them in its own process (`LocalAPI.tasks_here`)."""
     with dask_client() as client:
+        if client is None and _TASKS_HERE and len(items) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Cleaning's windows spend most of their time in NumPy, Arrow and Zarr, which let other threads run:
+            # 13 windows of 10 M readings took 2.7 s on two threads against 4.1 s one after another.
+            with ThreadPoolExecutor(max_workers=_TASKS_HERE[-1], thread_name_prefix="lepton-map") as pool:
+                return list(pool.map(lambda item: fn(item, *args), items))
         if client is None or len(items) <= 1:
             return [fn(item, *args) for item in items]
         futures = client.map(fn, list(items), *[[a] * len(items) for a in args], pure=False)

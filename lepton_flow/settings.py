@@ -64,6 +64,11 @@ FILES_PORT = 4201
 FILES_URL = f"http://127.0.0.1:{FILES_PORT}"
 
 
+SMALL_INPUT_MB = 64
+"""With more than 2 local workers, an input under this many MiB runs in threads of the command (the measured size where
+a command's tasks in threads still beat starting the cluster, on 2 cores; not measured with more)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEPTON_", extra="ignore")
 
@@ -92,12 +97,14 @@ class Settings(BaseSettings):
         description="Worker processes of the local cluster.",
     )
     dask_threads_per_worker: int = Field(1, ge=1, le=64)
-    local_cluster_above_mb: int = Field(
-        64,
+    local_cluster_above_mb: int | None = Field(
+        None,
         ge=0,
         description="A `lepton-flow run` whose input files on this machine total less (compressed files counted eight times) "
-        "runs its tasks in threads of its own process instead of starting a local Dask cluster (seconds of start-up on a "
-        "small input); 0: always start the cluster. Not used with LEPTON_DASK_ADDRESS.",
+        "runs its tasks in threads of its own process instead of starting a local Dask cluster (seconds of start-up, and a "
+        "process per worker importing what the tasks need); 0: always start the cluster. Unset: no limit where the local "
+        "cluster would have at most 2 workers (threads were as fast or faster at every size measured there, with half the "
+        "memory), 64 MiB with more. Not used with LEPTON_DASK_ADDRESS.",
     )
     models_url: str | None = Field(
         None, description="Model registry location; default `<data_root>/models`."
@@ -203,6 +210,14 @@ class Settings(BaseSettings):
     @property
     def tensorboard_dir(self) -> str:
         return join(self.data_root, "tensorboard")
+
+    @property
+    def cluster_from_mb(self) -> int | None:
+        """Input size (MiB, on this machine) from which `lepton-flow run` starts a local Dask cluster; 0: always,
+        None: never (threads of the command at any size). `local_cluster_above_mb`, or by the worker count."""
+        if self.local_cluster_above_mb is not None:
+            return self.local_cluster_above_mb
+        return None if self.dask_workers <= 2 else SMALL_INPUT_MB
 
 
 @lru_cache(maxsize=1)

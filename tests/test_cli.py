@@ -161,7 +161,7 @@ def test_the_readme_tour_runs_as_written(tmp_path):
     assert len(logs) == 4 and all(p.parent == root / "run-logs" for p in logs), logs  # not the log drop folder `logs/`
     whole = logs[0].read_text()
     # The tour's demo is small: its tasks ran in the command's own process, no local Dask cluster started for them.
-    assert re.search(r"\d\.\d MiB of input: the tasks run in this process", err), err[-3000:]
+    assert re.search(r"\d\.\d MiB of input: the tasks run in 1 thread\(s\) of this process", err), err[-3000:]
     assert "Finished in state Completed()" in whole and "Dask cluster" not in whole
     assert "http://127.0.0.1:4200/runs" in done.stdout  # where the runs are seen once the command has ended
 

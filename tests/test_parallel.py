@@ -55,6 +55,27 @@ def test_outside_a_cluster_work_for_this_machine_runs_here():
     assert on_this_machine(os.getpid) == os.getpid()
 
 
+def test_with_the_commands_tasks_in_threads_fanned_out_work_runs_on_as_many_threads(monkeypatch):
+    """A command that runs its tasks in its own threads (`LocalAPI.tasks_here`) cleans its windows on that many
+    threads at once, results in order; outside such a command, one after another here."""
+    import threading
+
+    from lepton_flow import parallel
+
+    barrier = threading.Barrier(2, timeout=20)
+
+    def meet(item, offset):
+        barrier.wait()  # both items at once, or a BrokenBarrierError after 20 s
+        return item + offset, threading.current_thread().name
+
+    monkeypatch.setattr(parallel, "_TASKS_HERE", [2])
+    out = parallel.map_parallel(meet, [1, 2, 3, 4], 10)
+    assert [value for value, _ in out] == [11, 12, 13, 14]
+    assert len({name for _, name in out}) == 2 and all(name.startswith("lepton-map") for _, name in out)
+    monkeypatch.setattr(parallel, "_TASKS_HERE", [])
+    assert parallel.map_parallel(lambda item, offset: (item + offset, threading.current_thread().name), [1, 2], 1) == [(2, threading.current_thread().name), (3, threading.current_thread().name)]
+
+
 def test_outside_a_cluster_it_runs_here():
     assert map_parallel(_where, [1, 2]) == [(1, os.getpid()), (2, os.getpid())]
 
@@ -120,6 +141,17 @@ def test_a_commands_input_is_sized_on_this_machine_only_and_not_walked_past_the_
     for i in range(50):
         (tmp_path / "a" / f"more-{i}.csv").write_bytes(b"1" * 1000)
     assert 1500 < local_input_bytes([str(tmp_path / "a")], 1500) <= 1500 + 1000  # stopped at the first file past it
+
+
+def test_where_a_commands_tasks_run_follows_the_local_workers_unless_a_size_is_set():
+    """Up to 2 local workers, threads of the command at any size (measured as fast or faster, with half the memory);
+    with more, a local cluster from 64 MiB; LEPTON_LOCAL_CLUSTER_ABOVE_MB decides when set (0: always a cluster)."""
+    from lepton_flow.settings import Settings
+
+    assert Settings(dask_workers=1).cluster_from_mb is None and Settings(dask_workers=2).cluster_from_mb is None
+    assert Settings(dask_workers=3).cluster_from_mb == 64
+    assert Settings(dask_workers=2, local_cluster_above_mb=0).cluster_from_mb == 0
+    assert Settings(dask_workers=8, local_cluster_above_mb=500).cluster_from_mb == 500
 
 
 def test_a_new_prefect_home_starts_from_set_ups_migrated_database_and_nothing_else_is_overwritten(tmp_path):
