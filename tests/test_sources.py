@@ -432,3 +432,24 @@ def test_a_line_over_the_limit_is_found_wherever_it_lies_in_a_piece(lengths, lon
 
     assert MAX_LINE_BYTES == 1 << 20
     assert _has_long_line(b"\n".join(b"x" * n for n in lengths) + b"\n") is long
+
+
+def test_csv_rows_after_a_blank_line_keep_their_own_line_numbers(tmp_path):
+    """A blank line inside a CSV (not only at its end) is skipped, and the rows after it, kept or quarantined, are
+    numbered as the file numbers them."""
+    from lepton_flow.formats import read_readings
+
+    path = tmp_path / "gaps.csv"
+    path.write_bytes(
+        b"timestamp,sensor_id,metric,value,unit\r\n"
+        b"2026-01-01T00:00:00Z,s1,temperature,20,C\r\n"  # line 2
+        b"\r\n"
+        b"2026-01-01T00:00:30Z,s1,temperature,21,C,extra\r\n"  # line 4: a field too many
+        b"\n\n"
+        b"2026-01-01T00:01:00Z,s1,temperature,22,C\n"  # line 7
+        b"2026-01-01T00:01:30Z,s1,temperature,x,C\n"  # line 8: not a number
+        b"\n"
+    )
+    parsed = read_readings(str(path))
+    assert parsed.table.column("line").to_pylist() == [2, 7]
+    assert [e.line for e in parsed.errors] == [4, 8]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 import tempfile
 
 import numpy as np
@@ -71,11 +72,24 @@ def _has_long_line(text: bytes) -> bool:
     return bool(np.diff(bounds).max() > MAX_LINE_BYTES)
 
 
+_BLANK_THEN_CONTENT = re.compile(rb"\n\r?\n[\r\n]*[^\r\n]")
+
+
+def _blank_line_inside(text: bytes) -> bool:
+    """Whether a blank line comes before a line with content: the fast parser skips blank lines without counting
+    them, so the line numbers of the rows after one would be wrong (a blank line at the end changes nothing)."""
+    if text.startswith((b"\n", b"\r\n")):
+        return bool(text.strip(b"\r\n"))
+    at = min((i for i in (text.find(b"\n\n"), text.find(b"\n\r\n")) if i >= 0), default=-1)
+    return at >= 0 and _BLANK_THEN_CONTENT.search(text, at) is not None
+
+
 def _parse(url: str, opener, header: list[str], delimiter: str, first_line: int, screen: bool = False) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
     """Parse the CSV text `opener()` gives (its header on its line 1, its first data line being line `first_line` of the file).
 
     `screen` True takes the careful path at once (lines over the limit, or
-    not UTF-8, quarantined one by one).
+    not UTF-8, or a blank line before more rows, quarantined or numbered one
+    by one).
 
     Returns the table, each row's line number in the file, and the lines
     that did not parse (numbered in the file).
@@ -163,7 +177,10 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None =
         for head, first_line, text in line_pieces(url, piece_bytes, header=True, long_lines=long_lines, span=span):
             if header is None:  # every piece comes with the same line 1
                 header, delimiter = _header(url, head)
-            table, lines, errors = _parse(url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line, screen=_has_long_line(text))
+            table, lines, errors = _parse(
+                url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line,
+                screen=_has_long_line(text) or _blank_line_inside(text),
+            )
             yield table, lines, long_line_errors(errors, long_lines, "CSV")
     except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc
