@@ -228,14 +228,20 @@ def _long_frame(ts, values, present, sensor_ids, metrics, rows: slice, members) 
     return frame.sort_values(["timestamp", "sensor_id", "metric"], kind="stable", ignore_index=True)
 
 
+def _each_once(column: pd.Series, text) -> pd.Series:
+    """`column.map(text)` calling `text` once per distinct value (a time repeats for every sensor and metric)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return pd.Series(np.array([text(v) for v in uniques], dtype=object)[codes], index=column.index, name=column.name)
+
+
 def _write(out_dir: str, name: str, fmt: str, frame: pd.DataFrame, metrics: list[str], garbage: list[str], rng) -> str:
     if fmt in ("long_csv", "long_csv_gz"):
         out = frame.copy()
         if fmt == "long_csv_gz":
             # Offsets other than Z: readers must normalise to UTC.
-            out["timestamp"] = out["timestamp"].dt.tz_convert("Europe/Berlin").map(lambda t: t.isoformat())
+            out["timestamp"] = _each_once(out["timestamp"].dt.tz_convert("Europe/Berlin"), lambda t: t.isoformat())
         else:
-            out["timestamp"] = out["timestamp"].map(lambda t: t.isoformat().replace("+00:00", "Z"))
+            out["timestamp"] = _each_once(out["timestamp"], lambda t: t.isoformat().replace("+00:00", "Z"))
         lines = out.to_csv(index=False).splitlines()
         if garbage:
             at = np.sort(rng.choice(np.arange(2, len(lines)), len(garbage), replace=False))
@@ -264,7 +270,7 @@ def _write(out_dir: str, name: str, fmt: str, frame: pd.DataFrame, metrics: list
     by_sensor = frame.pivot_table(index="timestamp", columns=["sensor_id", "metric"], values="value", aggfunc="first")
     by_sensor.columns = [f"{s}/{m}[{METRICS[m][0]}]" for s, m in by_sensor.columns]
     by_sensor = by_sensor.reset_index()
-    by_sensor["timestamp"] = by_sensor["timestamp"].map(lambda t: t.isoformat().replace("+00:00", "Z"))
+    by_sensor["timestamp"] = _each_once(by_sensor["timestamp"], lambda t: t.isoformat().replace("+00:00", "Z"))
     path = os.path.join(out_dir, f"{name}.csv")
     by_sensor.to_csv(path, index=False)
     return path
