@@ -453,3 +453,30 @@ def test_csv_rows_after_a_blank_line_keep_their_own_line_numbers(tmp_path):
     parsed = read_readings(str(path))
     assert parsed.table.column("line").to_pylist() == [2, 7]
     assert [e.line for e in parsed.errors] == [4, 8]
+
+
+def test_numbers_with_a_decimal_comma_are_read_where_fields_are_not_comma_separated(tmp_path):
+    """A spreadsheet export from much of Europe: `;` between fields, `20,5` for 20.5 (and `1.234,5` with a thousands
+    dot), long and wide; a `1.5` keeps its dot. In a comma-separated file a quoted "1,234" is not guessed at."""
+    from lepton_flow.formats import read_readings
+
+    long = tmp_path / "export.csv"
+    long.write_bytes(
+        "\ufefftimestamp;sensor_id;metric;value;unit\r\n"
+        "2026-01-01T00:00:00Z;s1;temperature;20,5;C\r\n"
+        "2026-01-01T00:00:30Z;s1;temperature;-3,25;C\r\n"
+        "2026-01-01T00:01:00Z;s1;pressure;1.013,25;hPa\r\n"
+        "2026-01-01T00:01:30Z;s1;temperature;1.5;C\r\n"
+        "2026-01-01T00:02:00Z;s1;temperature;20,5,1;C\r\n".encode()
+    )
+    parsed = read_readings(str(long))
+    assert parsed.table.column("value").to_pylist() == [20.5, -3.25, 1013.25, 1.5]
+    assert [(e.line, e.reason) for e in parsed.errors] == [(6, "column value: '20,5,1' is not a number")]
+
+    wide = tmp_path / "wide.tsv"
+    wide.write_text("timestamp\tsensor_id\ttemperature[C]\thumidity[%]\n2026-01-01T00:00:00Z\ts1\t20,5\t55,25\n")
+    assert sorted(read_readings(str(wide)).table.column("value").to_pylist()) == [20.5, 55.25]
+
+    comma = tmp_path / "us.csv"
+    comma.write_text('timestamp,sensor_id,metric,value,unit\n2026-01-01T00:00:00Z,s1,temperature,"1,234",C\n')
+    assert read_readings(str(comma)).table.num_rows == 0  # quarantined as not a number, not read as 1.234 or 1234

@@ -1,4 +1,4 @@
-"""CSV and TSV (optionally gzipped): header row, comma or tab separated, long or wide layout."""
+"""CSV and TSV (optionally gzipped): header row, comma, tab, semicolon or bar separated, long or wide layout."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import tempfile
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from lepton_flow.formats import SensorFormat, register_format, whole
@@ -164,6 +165,30 @@ def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[Par
     return whole(pieces(url, options, PIECE_BYTES))
 
 
+_DECIMAL_COMMA = r"^\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+\s*$"  # 20,5  -3,25  1.234,5
+
+
+def _decimal_commas(table: pa.Table, delimiter: str) -> pa.Table:
+    """Numbers written with a decimal comma (`20,5`, `1.234,5`), as spreadsheets in much of Europe export them with `;`
+    between fields, as numbers: in a file not separated by commas, every text column but the timestamp, sensor and
+    label columns has such cells rewritten (`20.5`, `1234.5`); the other cells stay as written (a `1.5` stays 1.5).
+    A comma-separated file is left alone: there `"1,234"` may as well be a thousand."""
+    if delimiter == "," or not table.num_rows:
+        return table
+    for i, field in enumerate(table.schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        if field.name.strip().lower() in TIMESTAMP_NAMES + SENSOR_NAMES + META_NAMES + ("metric",):
+            continue
+        column = table.column(i)
+        commas = pc.match_substring_regex(column, _DECIMAL_COMMA)
+        if not pc.any(commas).as_py():
+            continue
+        rewritten = pc.replace_substring(pc.replace_substring(column, ".", ""), ",", ".")
+        table = table.set_column(i, field, pc.if_else(commas, rewritten, column))
+    return table
+
+
 def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None = None):
     """The file read a piece of about `piece_bytes` at a time: `(table, lines, errors)` per piece, lines numbered in the file.
 
@@ -181,7 +206,7 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None =
                 url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line,
                 screen=_has_long_line(text) or _blank_line_inside(text),
             )
-            yield table, lines, long_line_errors(errors, long_lines, "CSV")
+            yield _decimal_commas(table, delimiter), lines, long_line_errors(errors, long_lines, "CSV")
     except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc
 
