@@ -616,15 +616,19 @@ def _why_not_a_time(text: str | None, tz: str) -> str:
         return f"{text.strip()!r} is an epoch number in another unit than the rest of the file's (seconds among milliseconds?)"
     except ValueError:
         pass
+    if (m := _SLASHED.match(text.strip())) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12:
+        return f"{text!r}: the file's slash dates do not tell whether the day or the month comes first (none above 12); ISO 8601 (2026-03-01T10:00:00) does"
     try:
         t = pd.Timestamp(text.strip())
     except (ValueError, OverflowError):
-        return f"{text!r} is not a date/time"
+        return f"{text!r} is not a date/time (read: {OTHER_LAYOUTS})"
     if t.tzinfo is None:
         try:
             t.tz_localize(tz, nonexistent="raise")
         except (ValueError, OverflowError):
             return f"{text!r} does not exist in {tz} (a daylight-saving change skips it)"
+    if 1678 <= t.year <= 2261:
+        return f"{text!r} is not in a layout read here ({OTHER_LAYOUTS})"
     return f"{text!r} is outside the years 1678-2261 a timestamp can hold"
 
 
@@ -676,7 +680,65 @@ def parse_timestamps(col: pa.ChunkedArray | pa.Array, options: ReadOptions) -> p
         # pass (ambiguous=True: daylight time); a skipped time gives NaT.
         ambiguous = np.ones(len(parsed), bool)
         out[naive_mask] = parsed.dt.tz_localize(options.timezone, ambiguous=ambiguous, nonexistent="NaT").dt.tz_convert("UTC")
+    rest = s.notna() & out.isna()
+    if rest.any():
+        out[rest] = _other_layouts(s[rest], options.timezone)
     return pa.array(out, type=pa.timestamp("ns", tz="UTC"))
+
+
+_DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}(?:[ T]|$)")  # 01.03.2026 10:00: day first (Germany, Russia, ...)
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/\d{4}(?:[ T]|$)")  # 03/01/2026: day or month first, as the file tells
+_RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}")  # Sun, 01 Mar 2026 10:00:00 GMT
+_TIMES = (" %H:%M:%S.%f", " %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "T%H:%M:%S", "")
+OTHER_LAYOUTS = "ISO 8601, epoch numbers, dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy (as the file's dates tell), RFC 2822"
+
+
+def _slash_order(values: pd.Series) -> str | None:
+    """Which comes first in the slash dates `values`: "day" when a first field is over 12, "month" when a second one
+    is; None when no value tells (or they contradict each other)."""
+    fields = values.str.extract(_SLASHED).astype("float64")
+    day_first, month_first = bool((fields[0] > 12).any()), bool((fields[1] > 12).any())
+    if day_first == month_first:
+        return None
+    return "day" if day_first else "month"
+
+
+def _other_layouts(s: pd.Series, tz: str) -> pd.Series:
+    """Text times that are not ISO 8601 but say unambiguously what they mean, as UTC (the rest NaT): day-first dotted
+    dates, slash dates whose order the values tell, RFC 2822 dates (e-mail, HTTP). Without an offset, in `tz`."""
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
+
+    def local(mask: pd.Series, formats: list[str]) -> None:
+        sub = s[mask]
+        got = pd.Series(pd.NaT, index=sub.index, dtype="datetime64[ns]")
+        for fmt in formats:
+            todo = got.isna()
+            if not todo.any():
+                break
+            got[todo] = pd.to_datetime(sub[todo], format=fmt, errors="coerce")
+        got = _in_ns_range(got)
+        out[mask] = got.dt.tz_localize(tz, ambiguous=np.ones(len(got), bool), nonexistent="NaT").dt.tz_convert("UTC")
+
+    dotted = s.str.match(_DOTTED).fillna(False).astype(bool)
+    if dotted.any():
+        local(dotted, [f"%d.%m.%Y{t}" for t in _TIMES])
+    slashed = s.str.match(_SLASHED).fillna(False).astype(bool)
+    if slashed.any() and (order := _slash_order(s[slashed])):
+        first, second = ("%d", "%m") if order == "day" else ("%m", "%d")
+        local(slashed, [f"{first}/{second}/%Y{t}" for t in _TIMES])
+    rfc = s.str.match(_RFC2822).fillna(False).astype(bool)
+    if rfc.any():
+        from email.utils import parsedate_to_datetime
+
+        def one(text: str):
+            try:
+                t = pd.Timestamp(parsedate_to_datetime(text))
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return pd.NaT
+            return t.tz_localize(tz) if t.tzinfo is None else t
+
+        out[rfc] = _in_ns_range(pd.to_datetime(s[rfc].map(one), utc=True, errors="coerce"))
+    return out
 
 
 def _numbers(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:

@@ -480,3 +480,31 @@ def test_numbers_with_a_decimal_comma_are_read_where_fields_are_not_comma_separa
     comma = tmp_path / "us.csv"
     comma.write_text('timestamp,sensor_id,metric,value,unit\n2026-01-01T00:00:00Z,s1,temperature,"1,234",C\n')
     assert read_readings(str(comma)).table.num_rows == 0  # quarantined as not a number, not read as 1.234 or 1234
+
+
+def test_dates_as_spreadsheets_and_mail_write_them_are_read_when_unambiguous_and_refused_by_name_when_not(tmp_path):
+    """Day-first dotted dates, slash dates whose order the file's own values tell (a day above 12, or a month-first
+    date with a day above 12), RFC 2822 dates; slash dates that fit both orders are quarantined saying so, and a
+    layout not read is named as such (not as a year out of range)."""
+    from lepton_flow.formats import read_readings
+
+    def read(name, times, timezone="UTC"):
+        path = tmp_path / name
+        path.write_text("timestamp;sensor_id;metric;value\n" + "".join(f"{t};s1;temperature;{20 + i}\n" for i, t in enumerate(times)))
+        return read_readings(str(path), ReadOptions(timezone=timezone))
+
+    dotted = read("de.csv", ["01.03.2026 10:00:00", "1.3.2026 10:00", "02.03.2026"], timezone="Europe/Berlin")
+    assert [str(t) for t in dotted.table.column("timestamp").to_pylist()] == [
+        "2026-03-01 09:00:00+00:00", "2026-03-01 09:00:00+00:00", "2026-03-01 23:00:00+00:00"]
+    us = read("us.csv", ["03/01/2026 10:00:00 PM", "03/13/2026 09:30 AM"])
+    assert [str(t) for t in us.table.column("timestamp").to_pylist()] == ["2026-03-01 22:00:00+00:00", "2026-03-13 09:30:00+00:00"]
+    uk = read("uk.csv", ["03/01/2026 10:00", "13/01/2026 10:00"])
+    assert [str(t) for t in uk.table.column("timestamp").to_pylist()] == ["2026-01-03 10:00:00+00:00", "2026-01-13 10:00:00+00:00"]
+    mail = read("mail.csv", ["Sun, 01 Mar 2026 10:00:00 GMT", "01 Mar 2026 10:00:00 +0100"])
+    assert [str(t) for t in mail.table.column("timestamp").to_pylist()] == ["2026-03-01 10:00:00+00:00", "2026-03-01 09:00:00+00:00"]
+
+    unclear = read("unclear.csv", ["03/01/2026 10:00", "04/02/2026 10:00"])
+    assert unclear.table.num_rows == 0 and len(unclear.errors) == 2
+    assert all("do not tell whether the day or the month comes first" in e.reason for e in unclear.errors)
+    odd = read("odd.csv", ["Mar 1 2026 10am"])
+    assert odd.table.num_rows == 0 and "not in a layout read here" in odd.errors[0].reason and "outside the years" not in odd.errors[0].reason
