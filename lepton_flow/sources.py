@@ -55,6 +55,19 @@ META_NAMES = ("unit", "quality")
 # Text that means "no value" in real feeds (the glucose monitor writes "nil").
 MISSING_TOKENS = ["nan", "na", "n/a", "null", "none", "nil", "-", "--"]
 _UNIT_IN_NAME = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
+_UNIT_IN_PARENS = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^)]*)\)\s*$")
+
+
+def _name_and_unit(column: str) -> tuple[str, str | None]:
+    """A wide file's value column as (metric label, unit): `temperature[C]`, or `Temperature (°C)` where the
+    parentheses hold a unit of measure the unit table knows (`Temperature (inside)` stays a label)."""
+    from lepton_flow.units import kind
+
+    if m := _UNIT_IN_NAME.match(column):
+        return m.group("name"), m.group("unit").strip() or None
+    if (m := _UNIT_IN_PARENS.match(column)) and kind(m.group("unit").strip()):
+        return m.group("name"), m.group("unit").strip()
+    return column, None
 _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
 
@@ -553,10 +566,19 @@ def discover(source: str, ingested: set[str], supported, identity=None) -> tuple
 
 
 def _find(names: list[str], candidates: tuple[str, ...]) -> str | None:
+    """The column named as one of `candidates` (case and spaces aside); failing that, the one whose name is a candidate
+    once a bracketed or parenthesised suffix and every sign but letters and digits are left out (`Date/Time`,
+    `Timestamp (UTC)`, `Sensor ID`), the longest candidate first (`Date/Time` is a date-time, not a time)."""
     lowered = {n.strip().lower(): n for n in names}
     for cand in candidates:
         if cand in lowered:
             return lowered[cand]
+    squeezed: dict[str, str] = {}
+    for n in names:
+        squeezed.setdefault(re.sub(r"[^a-z0-9]", "", re.sub(r"\s*[\[(][^\])]*[\])]\s*$", "", n.strip().lower())), n)
+    for cand in sorted(candidates, key=len, reverse=True):
+        if (key := re.sub(r"[^a-z0-9]", "", cand)) in squeezed:
+            return squeezed[key]
     return None
 
 
@@ -788,8 +810,7 @@ MAX_METRICS = 256
 def _check_metric_count(url: str, columns: list[str], has_sensor_column: bool) -> None:
     metrics = set()
     for col in columns:
-        m = _UNIT_IN_NAME.match(col)
-        label = m.group("name") if m else col
+        label = _name_and_unit(col)[0]
         if "/" in label and not has_sensor_column:
             label = label.split("/", 1)[1]
         metrics.add(_normalise_metric(label))
@@ -888,9 +909,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             for i, text in _cells(raw, col, bad & ~drop):
                 errors.append(ParseError(int(lines[i]), f"column {col}: {text!r} is not a number", ""))
             bad_any |= bad
-            label, unit = col, None
-            if m := _UNIT_IN_NAME.match(col):
-                label, unit = m.group("name"), m.group("unit").strip() or None
+            label, unit = _name_and_unit(col)
             col_sensor = None
             if "/" in label and not sensor_name:
                 col_sensor, label = label.split("/", 1)

@@ -508,3 +508,24 @@ def test_dates_as_spreadsheets_and_mail_write_them_are_read_when_unambiguous_and
     assert all("do not tell whether the day or the month comes first" in e.reason for e in unclear.errors)
     odd = read("odd.csv", ["Mar 1 2026 10am"])
     assert odd.table.num_rows == 0 and "not in a layout read here" in odd.errors[0].reason and "outside the years" not in odd.errors[0].reason
+
+
+def test_a_loggers_export_with_spelled_out_headers_is_read_as_its_headers_say(tmp_path):
+    """`Date/Time` is the timestamp column (not an elapsed `Time (s)` beside it), `Sensor ID` the sensor column, a unit
+    in parentheses is a unit when it is one (`Temperature (°C)`) and part of the name when not (`Temperature
+    (inside)`); `N/A` and `-` are no reading."""
+    from lepton_flow.formats import read_readings
+
+    path = tmp_path / "logger.csv"
+    path.write_text(
+        "Date/Time,Sensor ID,Time (s),Temperature (°C),Temperature (inside),Humidity (%),Pressure [hPa]\n"
+        "2026-03-01 10:00:00,logger-7,0,20.5,21.0,55,1013\n"
+        "2026-03-01 10:00:30,logger-7,30,N/A,21.5,56,-\n"
+    )
+    table = read_readings(str(path)).table
+    rows = sorted(zip(table.column("timestamp").to_pylist(), table.column("sensor_id").to_pylist(), table.column("metric").to_pylist(),
+                      table.column("unit").to_pylist(), table.column("value").to_pylist()), key=lambda r: (r[0], r[2]))
+    assert {str(r[0]) for r in rows} == {"2026-03-01 10:00:00+00:00", "2026-03-01 10:00:30+00:00"} and {r[1] for r in rows} == {"logger-7"}
+    first = {(m, u): v for t, _, m, u, v in rows if str(t).endswith("10:00:00+00:00")}
+    assert first == {("humidity", "%"): 55.0, ("pressure", "hPa"): 1013.0, ("temperature", "°C"): 20.5, ("temperature_inside", None): 21.0, ("time", "s"): 0.0}
+    assert len(rows) == 5 + 3  # the second line: no temperature (N/A) and no pressure (-)
