@@ -68,6 +68,8 @@ def _name_and_unit(column: str) -> tuple[str, str | None]:
     if (m := _UNIT_IN_PARENS.match(column)) and kind(m.group("unit").strip()):
         return m.group("name"), m.group("unit").strip()
     return column, None
+
+
 _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
 
