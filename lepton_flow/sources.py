@@ -51,7 +51,10 @@ READING_SCHEMA = pa.schema(
 
 TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date_time", "ts", "date")
 SENSOR_NAMES = ("sensor_id", "sensor", "device_id", "device", "station")
-META_NAMES = ("unit", "quality")
+METRIC_NAMES = ("metric", "variable", "measurement")
+VALUE_NAMES = ("value", "reading")
+UNIT_NAMES = ("unit", "units")
+QUALITY_NAMES = ("quality", "flag")
 # Text that means "no value" in real feeds (the glucose monitor writes "nil").
 MISSING_TOKENS = ["nan", "na", "n/a", "null", "none", "nil", "-", "--"]
 _UNIT_IN_NAME = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
@@ -584,6 +587,15 @@ def _find(names: list[str], candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+def label_columns(names: list[str]) -> set[str]:
+    """The columns of a table with these names that hold labels, not numbers, as `to_canonical` finds them: the
+    timestamp, sensor, unit and quality columns, and the metric column of a long table (one with a value column)."""
+    found = {_find(names, TIMESTAMP_NAMES), _find(names, SENSOR_NAMES), _find(names, UNIT_NAMES), _find(names, QUALITY_NAMES)}
+    if _find(names, VALUE_NAMES):
+        found.add(_find(names, METRIC_NAMES))
+    return found - {None}
+
+
 def _normalise_metric(name: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
 
@@ -852,10 +864,10 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     if dupes:
         raise SourceError(f"{url}: duplicate column names {dupes}")
     sensor_name = _find(names, SENSOR_NAMES)
-    metric_name = _find(names, ("metric", "variable", "measurement"))
-    value_name = _find(names, ("value", "reading"))
-    unit_name = _find(names, ("unit", "units"))
-    quality_name = _find(names, ("quality", "flag"))
+    metric_name = _find(names, METRIC_NAMES)
+    value_name = _find(names, VALUE_NAMES)
+    unit_name = _find(names, UNIT_NAMES)
+    quality_name = _find(names, QUALITY_NAMES)
     default_sensor = sensor_from_name(url, options)
 
     ts_type = raw.column(ts_name).type

@@ -477,6 +477,11 @@ def test_numbers_with_a_decimal_comma_are_read_where_fields_are_not_comma_separa
     wide.write_text("timestamp\tsensor_id\ttemperature[C]\thumidity[%]\n2026-01-01T00:00:00Z\ts1\t20,5\t55,25\n")
     assert sorted(read_readings(str(wide)).table.column("value").to_pylist()) == [20.5, 55.25]
 
+    labelled = tmp_path / "labels.csv"  # label columns found by their spelled-out names keep their text
+    labelled.write_text("Date/Time;Sensor ID;metric;value;Units\n2026-01-01 00:00:00;12,5;temperature;20,5;C\n")
+    table = read_readings(str(labelled)).table
+    assert table.column("sensor_id").to_pylist() == ["12,5"] and table.column("value").to_pylist() == [20.5]
+
     comma = tmp_path / "us.csv"
     comma.write_text('timestamp,sensor_id,metric,value,unit\n2026-01-01T00:00:00Z,s1,temperature,"1,234",C\n')
     assert read_readings(str(comma)).table.num_rows == 0  # quarantined as not a number, not read as 1.234 or 1234

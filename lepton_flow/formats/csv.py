@@ -15,7 +15,7 @@ import pyarrow.csv as pv
 
 from lepton_flow.formats import SensorFormat, register_format, whole
 from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
-from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, PIECE_BYTES, META_NAMES, SENSOR_NAMES, TIMESTAMP_NAMES, ParseError, ReadOptions, SourceError, screened_lines
+from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, PIECE_BYTES, ParseError, ReadOptions, SourceError, label_columns, screened_lines
 
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -106,7 +106,7 @@ def _parse(url: str, opener, header: list[str], delimiter: str, first_line: int,
         invalid.append(ParseError(number + shift, f"expected {row.expected_columns} fields, found {row.actual_columns}", row.text[:500]))
         return "skip"
 
-    text_cols = {h: pa.string() for h in header if h.strip().lower() in TIMESTAMP_NAMES + SENSOR_NAMES + META_NAMES + ("metric",)}
+    text_cols = {h: pa.string() for h in label_columns(header)}
     read_opts = pv.ReadOptions(use_threads=False, block_size=8 << 20)
     parse_opts = pv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
 
@@ -170,15 +170,15 @@ _DECIMAL_COMMA = r"^\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+\s*$"  # 20,5  -3,25 
 
 def _decimal_commas(table: pa.Table, delimiter: str) -> pa.Table:
     """Numbers written with a decimal comma (`20,5`, `1.234,5`), as spreadsheets in much of Europe export them with `;`
-    between fields, as numbers: in a file not separated by commas, every text column but the timestamp, sensor and
-    label columns has such cells rewritten (`20.5`, `1234.5`); the other cells stay as written (a `1.5` stays 1.5).
-    A comma-separated file is left alone: there `"1,234"` may as well be a thousand."""
+    between fields, as numbers: in a file not separated by commas, every text column but the label columns
+    (`label_columns`: timestamp, sensor, metric, unit, quality) has such cells rewritten (`20.5`, `1234.5`); the other
+    cells stay as written (a `1.5` stays 1.5). A comma-separated file is left alone: there `"1,234"` may as well be a
+    thousand."""
     if delimiter == "," or not table.num_rows:
         return table
+    labels = label_columns(table.column_names)
     for i, field in enumerate(table.schema):
-        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
-            continue
-        if field.name.strip().lower() in TIMESTAMP_NAMES + SENSOR_NAMES + META_NAMES + ("metric",):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)) or field.name in labels:
             continue
         column = table.column(i)
         commas = pc.match_substring_regex(column, _DECIMAL_COMMA)
