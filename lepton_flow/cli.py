@@ -289,10 +289,8 @@ def _tasks_here(flow: str, params: dict) -> str | None:
     if size is None or (limit_mb is not None and size >= limit):
         return None
     shown = f"{size / 2**20:.1f} MiB" if size < limit else f"over {limit >> 20} MiB"
-    threads = f"{settings.dask_workers} thread(s)"
-    if limit_mb is None:
-        return f"{shown} of input: the tasks run in {threads} of this process (a local Dask cluster only with more than 2 workers; LEPTON_LOCAL_CLUSTER_ABOVE_MB sets a size)"
-    return f"{shown} of input: the tasks run in {threads} of this process (a local Dask cluster from {limit_mb} MiB, LEPTON_LOCAL_CLUSTER_ABOVE_MB)"
+    when = "only with more than 2 workers; LEPTON_LOCAL_CLUSTER_ABOVE_MB sets a size" if limit_mb is None else f"from {limit_mb} MiB, LEPTON_LOCAL_CLUSTER_ABOVE_MB"
+    return f"{shown} of input: the tasks run in {settings.dask_workers} thread(s) of this process (a local Dask cluster {when})"
 
 
 def _run_flows(args: argparse.Namespace, api, err) -> int:

@@ -204,6 +204,7 @@ def combinations(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, np.ndarr
     radix = [len(keys[c].cat.categories) + 1 for c in keys.columns]
     if math.prod(radix) > 4 * n + (1 << 16):
         group = keys.groupby(list(keys.columns), observed=True, dropna=False, sort=False).ngroup().to_numpy()
+        _, first_row = np.unique(group, return_index=True)
     else:
         flat = np.zeros(n, np.int64)
         for column, r in zip(keys.columns, radix):
@@ -211,13 +212,12 @@ def combinations(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, np.ndarr
         first = np.full(math.prod(radix), n, np.int64)
         np.minimum.at(first, flat, np.arange(n, dtype=np.int64))
         present = np.flatnonzero(first < n)
+        by_appearance = present[np.argsort(first[present], kind="stable")]
         dense = np.empty(len(first), np.int64)
-        dense[present[np.argsort(first[present], kind="stable")]] = np.arange(len(present))
+        dense[by_appearance] = np.arange(len(present))
         group = dense[flat]
-    sizes = np.bincount(group)
-    first_row = np.full(len(sizes), n, np.int64)
-    np.minimum.at(first_row, group, np.arange(n, dtype=np.int64))
-    return group, keys.iloc[first_row].reset_index(drop=True), sizes
+        first_row = first[by_appearance]
+    return group, keys.iloc[first_row].reset_index(drop=True), np.bincount(group)
 
 
 def validate_frame(frame: pd.DataFrame, dataset: str) -> ValidationOutcome:
@@ -236,14 +236,13 @@ def validate_frame(frame: pd.DataFrame, dataset: str) -> ValidationOutcome:
     categorical = tuple(c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype))
     order, row_suite, value_suite, value_specs = _split_suite(dataset, categorical, tuple(frame.columns))
     row_result = _run(frame, row_suite) if row_suite else None
-    value_result, group, combos, sizes = None, None, None, None
+    value_result, value_json, group, combos, sizes = None, {"results": []}, None, None, None
     if value_suite:
         group, combos, sizes = combinations(frame[list(categorical)])
         value_result, value_json = _run_on_values(combos, value_suite, value_specs)
 
     summary, results_json = [], []
     row_json = row_result.to_json_dict() if row_result else {"results": []}
-    value_json = value_json if value_result else {"results": []}
     for per_value, position in order:
         item = (value_result if per_value else row_result).results[position]
         config = item.expectation_config
