@@ -1,6 +1,6 @@
 """How well the sensor anomaly model finds labelled anomalies in real series, through the real flows.
 
-    python benchmarks/anomaly_accuracy.py [--series ucr-135 mitbih] [--steps default no-outlier-steps]
+    python benchmarks/anomaly_accuracy.py [--series ucr-135 mitbih] [--steps default no-outlier-steps] [--kinds ...]
 
 For each series (shipped in the `aeon` and `sktime` packages, see
 `lepton_flow.demo.REAL_SERIES`) and each set of cleaning steps (the default
@@ -8,7 +8,8 @@ steps, Hampel and the stuck-value step included, and the same without them)
 it writes the points as sensor CSV files on a one-minute grid into a
 temporary data root, runs `sensor_ingest`, `train_sensor_model` on the
 series' normal start, and `score_sensors` over everything, on the embedded
-default. It prints, per series and steps: readings the cleaning flagged,
+default, once per model kind (the autoencoder and the two baselines, each
+under its own model name). It prints, per series, steps and kind: readings the cleaning flagged,
 where the highest score lies against the labelled anomaly (the UCR
 archive's rule: within 100 points), the share of points flagged, and
 precision and recall of the flags against the labels. Run it by hand; it
@@ -32,13 +33,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SPLITS = {"ucr-135": (1000, 1200), "mitbih": (4500, 6000)}
 
 
+KINDS = ["conv-autoencoder", "rolling-zscore", "isolation-forest"]
+
 STEPS = {
     "default": None,  # the flow's default steps
     "no-outlier-steps": ["dedupe", "sort", "resample", "interpolate"],
 }
 
 
-def evaluate(name: str, steps: str) -> dict:
+def evaluate(name: str, steps: str, kinds: list[str]) -> dict:
     from flows.score_sensors import score_sensors
     from flows.sensor_ingest import SensorIngestParams, sensor_ingest
     from flows.train_sensor_model import train_sensor_model
@@ -59,60 +62,63 @@ def evaluate(name: str, steps: str) -> dict:
     t0 = datetime.fromisoformat(series["start"])
     at = lambda i: t0 + timedelta(seconds=60 * i)  # noqa: E731
     train_end, val_end = SPLITS[name]
-    params = TrainParams(train_start=at(0), train_end=at(train_end), validation_start=at(train_end), validation_end=at(val_end), window=64, stride=1, epochs=30, patience=5, batch_size=32)
-    trained = train_sensor_model(params, return_state=True)
-    assert trained.is_completed(), trained.message
-    scored = score_sensors(ScoreParams(), return_state=True)
-    assert scored.is_completed(), scored.message
-    ds = store.open_scores(settings.store, "sensor-anomaly").load()
-    first = int(np.searchsorted(ds.time.values, np.datetime64(series["start"].rstrip("Z"), "ns")))
-    n = series["points"]
-    score, flag = ds.score.values[first : first + n, 0], ds.flag.values[first : first + n, 0].astype(bool)
     labels = np.asarray(series["labels"], bool)
     idx = np.nonzero(labels)[0]
-    peak = int(np.nanargmax(score))
-    tp, fp, fn = int((flag & labels).sum()), int((flag & ~labels).sum()), int((~flag & labels).sum())
-    # The same figures `lepton-flow evaluate --labels` prints, from the series' labelled windows.
+    n = series["points"]
     from lepton_flow.cleaning import runs
     from lepton_flow.evaluation import evaluate as evaluate_labels
 
     labels_csv = os.path.join(root, "labels.csv")
-    sensor = str(ds.sensor.values[0])
-    with open(labels_csv, "w") as fh:
-        fh.write("sensor,start,end\n")
-        for a, b in zip(*runs(labels)):
-            fh.write(f"{sensor},{at(int(a)).isoformat()},{at(int(b) - 1).isoformat()}\n")
-    (ev,) = evaluate_labels(labels_csv)
-    after = slice(val_end, n)  # points the model never saw
-    tp2, fp2, fn2 = int((flag[after] & labels[after]).sum()), int((flag[after] & ~labels[after]).sum()), int((~flag[after] & labels[after]).sum())
-    return {
-        "series": name,
-        "steps": steps,
-        "flagged_by_cleaning": cleaned_flags,
-        "points": n,
-        "labelled": [int(idx.min()), int(idx.max())],
-        "peak_score_at": peak,
-        "peak_within_100": bool(idx.min() - 100 <= peak <= idx.max() + 100),
-        "flagged": int(flag.sum()),
-        "flag_rate": round(float(flag.mean()), 4),
-        "precision": round(tp / (tp + fp), 3) if tp + fp else None,
-        "recall": round(tp / (tp + fn), 3) if tp + fn else None,
-        "evaluate": {"hits_in_top_k": ev.hits_in_top_k, "incidents": ev.incidents, "event_precision": ev.event_precision, "event_recall": ev.event_recall, "median_auc": ev.median_auc},
-        "after_validation": {"precision": round(tp2 / (tp2 + fp2), 3) if tp2 + fp2 else None, "recall": round(tp2 / (tp2 + fn2), 3) if tp2 + fn2 else None},
-    }
+    out = {"series": name, "steps": steps, "flagged_by_cleaning": cleaned_flags, "points": n, "labelled": [int(idx.min()), int(idx.max())], "kinds": {}}
+    for kind in kinds:
+        model = f"{kind}-model"
+        params = TrainParams(
+            model_kind=kind, model_name=model, train_start=at(0), train_end=at(train_end), validation_start=at(train_end), validation_end=at(val_end),
+            window=64, stride=1, epochs=30, patience=5, batch_size=32,
+        )  # fmt: skip
+        trained = train_sensor_model(params, return_state=True)
+        assert trained.is_completed(), trained.message
+        scored = score_sensors(ScoreParams(model_name=model), return_state=True)
+        assert scored.is_completed(), scored.message
+        ds = store.open_scores(settings.store, model).load()
+        first = int(np.searchsorted(ds.time.values, np.datetime64(series["start"].rstrip("Z"), "ns")))
+        score, flag = ds.score.values[first : first + n, 0], ds.flag.values[first : first + n, 0].astype(bool)
+        peak = int(np.nanargmax(score))
+        tp, fp, fn = int((flag & labels).sum()), int((flag & ~labels).sum()), int((~flag & labels).sum())
+        # The same figures `lepton-flow evaluate --labels` prints, from the series' labelled windows.
+        sensor = str(ds.sensor.values[0])
+        with open(labels_csv, "w") as fh:
+            fh.write("sensor,start,end\n")
+            for a, b in zip(*runs(labels)):
+                fh.write(f"{sensor},{at(int(a)).isoformat()},{at(int(b) - 1).isoformat()}\n")
+        (ev,) = evaluate_labels(labels_csv, [model])
+        after = slice(val_end, n)  # points the model never saw
+        tp2, fp2, fn2 = int((flag[after] & labels[after]).sum()), int((flag[after] & ~labels[after]).sum()), int((~flag[after] & labels[after]).sum())
+        out["kinds"][kind] = {
+            "peak_score_at": peak,
+            "peak_within_100": bool(idx.min() - 100 <= peak <= idx.max() + 100),
+            "flagged": int(flag.sum()),
+            "flag_rate": round(float(flag.mean()), 4),
+            "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else None,
+            "evaluate": {"hits_in_top_k": ev.hits_in_top_k, "incidents": ev.incidents, "event_precision": ev.event_precision, "event_recall": ev.event_recall, "median_auc": ev.median_auc},
+            "after_validation": {"precision": round(tp2 / (tp2 + fp2), 3) if tp2 + fp2 else None, "recall": round(tp2 / (tp2 + fn2), 3) if tp2 + fn2 else None},
+        }
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--series", nargs="+", default=list(SPLITS), choices=list(SPLITS))
     ap.add_argument("--steps", nargs="+", default=list(STEPS), choices=list(STEPS))
+    ap.add_argument("--kinds", nargs="+", default=KINDS, help="model kinds to train and score on each series, each under its own name")
     args = ap.parse_args()
     from lepton_flow.cli import _quiet_defaults
     from lepton_flow.parallel import local_api
 
     _quiet_defaults()
     with local_api():
-        results = [evaluate(name, steps) for name in args.series for steps in args.steps]
+        results = [evaluate(name, steps, args.kinds) for name in args.series for steps in args.steps]
     print(json.dumps(results, indent=1))
 
 

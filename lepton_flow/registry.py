@@ -16,7 +16,7 @@ import re
 import tempfile
 import threading
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, Field
 
@@ -172,14 +172,16 @@ class Registry:
         self.resolve(name, version)
         self._write_text(self._path(name, CURRENT), version + "\n")
 
-    def promote(self, name: str, version: str, new_loss: float, incompatible, current_loss_of) -> ModelCard:
+    def promote(self, name: str, version: str, new_loss: float, incompatible, current_loss_of, measure: Measure | None = None) -> ModelCard:
         """Decide whether `version` becomes current, record the decision in its card, and apply it.
 
         `incompatible(current_card, new_card)` says why the two cannot be
         compared (or None); `current_loss_of(current_model, current_card,
         new_card)` measures the current version on the new version's
-        validation data, in the new version's terms.
+        validation data, in the new version's terms. `measure` names what
+        the two numbers are (validation loss, lower is better, unless told).
         """
+        measure = measure or VALIDATION_LOSS
         card = self.card(name, version)
         current = self.current(name)
         current_loss = why_not = None
@@ -188,9 +190,11 @@ class Registry:
             why_not = incompatible(old, card)
             if why_not is None:
                 current_loss = current_loss_of(self.load_model(name, current), old, card)
-        card.promoted, card.promotion_reason = promotion(new_loss, current_loss, current, why_not)
+        card.promoted, card.promotion_reason = promotion(new_loss, current_loss, current, why_not, measure)
         card.compared_with = current
-        card.scores["current_validation_loss"] = current_loss
+        card.scores[f"current_{measure.key}"] = current_loss
+        if measure is not VALIDATION_LOSS:
+            card.scores[measure.key] = new_loss
         self.write_card(card)
         if card.promoted:
             self.set_current(name, version)
@@ -224,14 +228,27 @@ _MODELS: dict[tuple[str, str, str], Any] = {}
 _LOCK = threading.Lock()
 
 
-def promotion(new_loss: float, current_loss: float | None, current_version: str | None, why_not_comparable: str | None = None) -> tuple[bool, str]:
+class Measure(NamedTuple):
+    """What promotion compares: its words in the card's reason, its key in the card's scores, and its direction."""
+
+    words: str
+    key: str
+    higher_is_better: bool = False
+
+
+VALIDATION_LOSS = Measure("validation loss", "validation_loss")
+
+
+def promotion(
+    new_loss: float, current_loss: float | None, current_version: str | None, why_not_comparable: str | None = None, measure: Measure = VALIDATION_LOSS
+) -> tuple[bool, str]:
     """Whether a new version becomes current, and the reason the card records."""
     if current_version is None:
         return True, "first version of this model"
     if why_not_comparable:
         return True, f"current version {current_version} cannot be compared ({why_not_comparable}); the new version takes over"
     if current_loss is None or not (current_loss == current_loss):
-        return True, f"current version {current_version} gave no validation loss on this data"
-    if new_loss <= current_loss:
-        return True, f"validation loss {new_loss:.6g} is no worse than version {current_version}'s {current_loss:.6g} on the same data"
-    return False, f"validation loss {new_loss:.6g} is worse than version {current_version}'s {current_loss:.6g} on the same data"
+        return True, f"current version {current_version} gave no {measure.words} on this data"
+    better = new_loss >= current_loss if measure.higher_is_better else new_loss <= current_loss
+    words = "no worse than" if better else "worse than"
+    return better, f"{measure.words} {new_loss:.6g} is {words} version {current_version}'s {current_loss:.6g} on the same data"

@@ -27,7 +27,7 @@ from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
 from lepton_flow.models.calibration import reference_sample
 from lepton_flow.models.windows import Normalization, StatsAccumulator, chunk_ranges, window_starts
-from lepton_flow.registry import ModelCard, Registry
+from lepton_flow.registry import Measure, ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
 
 ModelKind = Literal[tuple(model_kinds("windows"))]  # type: ignore[valid-type]
@@ -74,6 +74,14 @@ class TrainParams(BaseModel):
     patience: int = Field(3, ge=1, le=100, description="Epochs without a better validation loss before stopping.")
     flag_quantile: float = Field(0.995, gt=0.5, lt=1, description="Share of validation scores below the flag threshold.")
     seed: int = Field(0, ge=0, description="Seed of the weights' initialisation and the order windows are shuffled in: the same seed, the same model.")
+    labels: str | None = Field(
+        None,
+        description=(
+            "Labels file of incident windows (CSV: sensor,start,end). When incidents of the model's sensors lie in the "
+            "validation range, a new version is compared with the current one, of any kind, on them (median per-point "
+            "ROC AUC) instead of on validation loss."
+        ),
+    )
     input_cache_mb: int = Field(
         256, ge=0, le=1 << 20, description="Memory (MiB) for store rows kept between epochs, so later epochs read less; 0: read the store every epoch."
     )
@@ -248,6 +256,26 @@ def windows_for(plan: TrainingPlan, reader: store.GridReader, norm: Normalizatio
             a_t, b_t = plan.range_text((a, b))
             raise ValueError(f"no {name} window of {p.window} steps between {a_t} and {b_t} lies clear of gaps")
     return WindowSet(train=out["train"], validation=out["validation"], normalization=norm or stats.result())
+
+
+SAMPLE_WINDOWS = 16384
+SAMPLE_BYTES = 64 << 20
+
+
+def sample_windows(reader: store.GridReader, starts: list[int], window: int, norm: Normalization, seed: int) -> np.ndarray:
+    """Model input for a seeded draw of the windows at `starts`: at most SAMPLE_WINDOWS of them in SAMPLE_BYTES."""
+    from lepton_flow.models.data import block_groups
+    from lepton_flow.models.windows import make_windows
+
+    most = min(SAMPLE_WINDOWS, max(64, SAMPLE_BYTES // (window * 2 * reader.channels * 4)))
+    picked = np.asarray(starts, np.int64)
+    if len(picked) > most:
+        picked = np.sort(np.random.default_rng(seed).choice(picked, most, replace=False))
+    parts = []
+    for group in block_groups(picked, reader.state.chunk_len):
+        first = int(group[0])
+        parts.append(make_windows(reader.rows(first, int(group[-1]) + window), first, group, window, norm))
+    return np.concatenate(parts)
 
 
 def masked_loss(model, model_norm: Normalization, eval_norm: Normalization, reader: store.GridReader, starts: list[int], window: int, batch_size: int) -> float:
@@ -428,11 +456,18 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     with gpu.strategy().scope():
         model = builder.build(p.window, reader.channels, p.model_size)
         model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss=masked_mse)
+    fit_windows = getattr(builder, "fit_windows", None)
+    if fit_windows is not None:  # a kind fitted outside Keras (isolation-forest) learns from a sample of windows
+        sample = sample_windows(reader, ws.train, p.window, ws.normalization, p.seed)
+        log.info("fitting %s on %d training windows", p.model_kind, len(sample))
+        fit_windows(model, sample, p.seed)
+    # Nothing left to learn (a baseline kind): one epoch gives the history and validation loss; more repeat it.
+    epochs = p.epochs if model.trainable_weights else 1
     epoch_log = _EpochLog(log)
     callbacks = keras_callbacks(p.model_name, plan.key, p.patience, settings, log) + [epoch_log]
-    with warnings.catch_warnings():  # a baseline kind (rolling-zscore) has nothing to learn, and Keras says so
+    with warnings.catch_warnings():  # a baseline kind has nothing to learn, and Keras says so
         warnings.filterwarnings("ignore", message="The model does not have any trainable weights")
-        history = model.fit(train_ds, validation_data=val_ds, epochs=p.epochs, callbacks=callbacks, shuffle=False, verbose=0)
+        history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=0)
 
     val_loss = masked_loss(model, ws.normalization, ws.normalization, reader, ws.validation, p.window, max(p.batch_size, 256))
     scores = validation_scores(model, ws.normalization, reader, plan.validation_rows, p.window, max(p.batch_size, 256))
@@ -497,9 +532,69 @@ def _libraries(device) -> dict[str, str]:
     return out
 
 
+LABELLED_AUC = Measure("median per-point ROC AUC on the labelled validation incidents", "labelled_validation_auc", higher_is_better=True)
+
+
+class LabelledValidation:
+    """A version's median per-point ROC AUC over the labelled incidents that lie in the plan's validation range.
+
+    Each version is scored with its own sensors, normalisation and window
+    over the validation rows (as scoring would), so versions of different
+    kinds are compared on the same yardstick.
+    """
+
+    def __init__(self, plan: TrainingPlan, path: str):
+        from lepton_flow.evaluation import load_labels
+
+        self.plan = plan
+        a, b = plan.validation_rows
+        start = np.datetime64((plan.start_bin + a) * plan.grid_seconds, "s").astype("datetime64[ns]")
+        step = np.timedelta64(plan.grid_seconds, "s")
+        self.positive: dict[str, np.ndarray] = {}
+        for incident in load_labels(path):
+            if incident.sensor not in plan.sensors:
+                continue
+            lo = max(0, int(np.ceil((incident.start - start) / step)))
+            hi = min(b - a, int(np.floor((incident.end - start) / step)) + 1)
+            if lo < hi:
+                mask = self.positive.setdefault(incident.sensor, np.zeros(b - a, bool))
+                mask[lo:hi] = True
+
+    def __bool__(self) -> bool:
+        return bool(self.positive)
+
+    def missing(self, card: ModelCard) -> str | None:
+        lacking = sorted(set(self.positive) - set(card.sensors))
+        return f"it does not model the labelled sensor(s) {', '.join(lacking)}" if lacking else None
+
+    def __call__(self, model, card: ModelCard) -> float:
+        from lepton_flow.evaluation import roc_auc
+
+        p = self.plan
+        reader = grid_reader(p.store_url, p.snapshot_id, card.metrics, card.sensors, card.dataset)
+        scores = score_rows(model, Normalization(**card.normalization), reader, *p.validation_rows, card.window, max(p.params.batch_size, 256))
+        aucs = [roc_auc(scores[:, card.sensors.index(s)], mask) for s, mask in self.positive.items()]
+        known = [v for v in aucs if v is not None]
+        return float(np.median(known)) if known else float("nan")
+
+
 def promote(plan: TrainingPlan, result: TrainResult, log, settings: Settings | None = None) -> TrainResult:
-    """Make the new version current if it is no worse than the current one on the same validation windows."""
+    """Make the new version current if it is no worse than the current one on the same validation windows
+    (or, given labels with incidents in the validation range, on those incidents)."""
     settings = settings or get_settings()
+    registry = Registry(settings.models)
+    loadable()  # the current version may be of a kind with custom layers
+    if plan.params.labels:
+        judge = LabelledValidation(plan, plan.params.labels)
+        if judge:
+            new = registry.card(result.name, result.version)
+            auc = judge(registry.load_model(result.name, result.version), new)
+            if auc == auc:
+                log.info("labelled validation: %d sensor(s) with incidents; median per-point ROC AUC %.4f", len(judge.positive), auc)
+                card = registry.promote(result.name, result.version, auc, lambda old, _: judge.missing(old), lambda m, old, _: judge(m, old), LABELLED_AUC)
+                log.info("%s version %s %s: %s", result.name, result.version, "is now current" if card.promoted else "not promoted", card.promotion_reason)
+                return result.model_copy(update={"promoted": card.promoted, "reason": card.promotion_reason})
+        log.info("no labelled incident with both classes lies in the validation range: comparing on validation loss")
 
     def incompatible(old: ModelCard, new: ModelCard) -> str | None:
         if old.kind != new.kind:  # losses of two kinds measure different things
@@ -513,7 +608,6 @@ def promote(plan: TrainingPlan, result: TrainResult, log, settings: Settings | N
         ws = windows_for(plan, reader, new_norm)
         return masked_loss(model, old_norm, new_norm, reader, ws.validation, new.window, max(plan.params.batch_size, 256))
 
-    loadable()  # the current version may be of a kind with custom layers
-    card = Registry(settings.models).promote(result.name, result.version, result.validation_loss, incompatible, current_loss)
+    card = registry.promote(result.name, result.version, result.validation_loss, incompatible, current_loss)
     log.info("%s version %s %s: %s", result.name, result.version, "is now current" if card.promoted else "not promoted", card.promotion_reason)
     return result.model_copy(update={"promoted": card.promoted, "reason": card.promotion_reason})

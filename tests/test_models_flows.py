@@ -333,29 +333,101 @@ def test_the_rolling_zscore_kind_scores_the_squared_z_score_of_each_value():
         np.testing.assert_allclose((out[b, seen, c] - x) ** 2, z**2, rtol=1e-4, atol=1e-5)
 
 
-def test_a_baseline_kind_trains_scores_and_loads_through_the_same_flows(demo_store, data_root):
-    """rolling-zscore beside the autoencoder: trained (nothing to learn), registered with its kind, scored into its own
-    group with calibrated flags, the demo's flagged spikes scored high; a fresh process loads it in safe mode."""
+def test_the_isolation_forest_kind_scores_each_channel_window_as_scikit_learn_does():
+    """The forest scikit-learn fits, walked as arrays inside the Keras layer, gives scikit-learn's own anomaly score
+    (`-score_samples`) of every (window, channel) at the step farthest from the window's median, less at the others;
+    a spike is that step and scores above every ordinary window; a level alone is nothing strange."""
+    from lepton_flow.models.isolation_forest import build, fit_windows, points
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(600, 16, 3)).astype("float32")
+    mask = (rng.random(v.shape) > 0.05).astype("float32")
+    x = np.concatenate([v * mask, mask], axis=-1)
+    model = build(16, 3)
+    forest = fit_windows(model, x, seed=1)
+    probe = x[:50].copy()
+    probe[0, 7, 1], probe[0, 7, 4] = 8.0, 1.0  # a spike in channel 1 of window 0
+    probe[1, :, 2] += 5.0 * probe[1, :, 5]  # a level no training window had
+    err = np.square(np.asarray(model(probe)) - probe[..., :3])  # what scoring's masked squared error becomes
+    np.testing.assert_allclose(err.max(axis=1).reshape(-1), -forest.score_samples(points(probe)), atol=1e-4)
+    assert err[0, :, 1].argmax() == 7 and err[0, 7, 1] > 0.6 and err[0, 7, 1] > np.delete(err[:, :, 1], 7, axis=1).max()
+    unshifted = np.square(np.asarray(model(x[1:2])) - x[1:2, :, :3])
+    np.testing.assert_allclose(err[1, :, 2], unshifted[0, :, 2], atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["rolling-zscore", "isolation-forest"])
+def test_a_baseline_kind_trains_scores_and_loads_through_the_same_flows(kind, demo_store, data_root):
+    """A baseline beside the autoencoder: trained (one epoch: nothing Keras could learn), registered with its kind,
+    scored into its own group with calibrated flags, the demo's flagged spikes scored high; a fresh process loads it in
+    safe mode and scores as the flow did."""
     from lepton_flow.cleaning import OUTLIER
 
-    params = TrainParams(model_kind="rolling-zscore", model_name="zscore-baseline", epochs=2, window=32, stride=8)
+    name = f"{kind}-baseline"
+    params = TrainParams(model_kind=kind, model_name=name, epochs=5, window=32, stride=8)
     trained = train_sensor_model(params, return_state=True)
     assert trained.is_completed(), trained.message
-    card = Registry(get_settings().models).card("zscore-baseline")
-    assert card.kind == "rolling-zscore" and card.promoted and card.scores["epochs_run"] >= 1
-    scored = score_sensors(ScoreParams(model_name="zscore-baseline"), return_state=True)
+    card = Registry(get_settings().models).card(name)
+    assert card.kind == kind and card.promoted and card.scores["epochs_run"] == 1
+    scored = score_sensors(ScoreParams(model_name=name), return_state=True)
     assert scored.is_completed(), scored.message
     sensors = store.open_sensors(demo_store).load()
-    scores = store.open_scores(demo_store, "zscore-baseline").load()
+    scores = store.open_scores(demo_store, name).load()
     spikes = np.logical_or.reduce([sensors[f"{m}_quality"].values == OUTLIER for m in card.metrics])
     assert spikes.sum() >= 4 and np.median(scores.score.values[spikes]) > np.nanpercentile(scores.score.values, 99)
     assert 0 < scores.flag.values.mean() < 0.02
+    # A fresh process loads the saved model (no pickle, Keras's safe mode) and gets the flow's validation loss back.
     code = (
-        "from lepton_flow.models import loadable\nfrom lepton_flow.registry import Registry\nimport sys\n"
-        "loadable()\nm = Registry(sys.argv[1]).load_model('zscore-baseline')\nprint('LOADED', m.name)\n"
+        "import sys\nfrom lepton_flow.models import loadable\nfrom lepton_flow.registry import Registry\n"
+        "from lepton_flow.training import TrainParams, masked_loss, plan, windows_for\nfrom lepton_flow.models.windows import Normalization\n"
+        "loadable()\nreg = Registry(sys.argv[1])\ncard = reg.card(sys.argv[2])\nm = reg.load_model(sys.argv[2])\n"
+        "p = plan(TrainParams(**card.parameters))\nnorm = Normalization(**card.normalization)\nr = p.reader()\n"
+        "print('LOSS', masked_loss(m, norm, norm, r, windows_for(p, r, norm).validation, card.window, 256))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, get_settings().models], capture_output=True, text=True, timeout=300)
-    assert "LOADED rolling_zscore" in out.stdout, out.stderr[-2000:]
+    out = subprocess.run([sys.executable, "-c", code, get_settings().models, name], capture_output=True, text=True, timeout=300)
+    assert "LOSS " in out.stdout, out.stderr[-2000:]
+    assert float(out.stdout.split("LOSS ")[1]) == pytest.approx(card.scores["validation_loss"], rel=1e-5)
+
+
+def test_with_labels_promotion_compares_versions_of_any_kind_on_the_labelled_incidents(demo_store, data_root):
+    """Given a labels file with incidents in the validation range, a new version is compared with the current one on
+    those incidents (median per-point ROC AUC, each scored its own way), kinds apart or not; without labels a version
+    of another kind cannot be compared and simply takes over."""
+    import pandas as pd
+
+    from lepton_flow.cleaning import OUTLIER
+
+    sensors = store.open_sensors(demo_store).load()
+    times = sensors.time.values
+    half = times[0] + (times[-1] - times[0]) / 2
+    rows = []  # the demo's spikes in the second half (the validation range below), each its minute
+    for quality in [v for v in sensors.data_vars if str(v).endswith("_quality")]:
+        for t, s in zip(*np.nonzero(sensors[quality].values == OUTLIER)):
+            if times[t] > half + np.timedelta64(2, "m"):
+                at = pd.Timestamp(times[t])
+                rows.append(f"{sensors.sensor.values[s]},{at.isoformat()},{at.isoformat()}")
+    assert rows, "the demo holds no flagged spike in its second half"
+    labels = data_root / "incidents.csv"
+    labels.write_text("sensor,start,end\n" + "\n".join(rows) + "\n")
+    ranges = dict(window=32, stride=8, train_share=0.5, validation_share=0.5)
+
+    for kind in ("rolling-zscore", "isolation-forest"):
+        state = train_sensor_model(TrainParams(model_kind=kind, model_name="picked", labels=str(labels), **ranges), return_state=True)
+        assert state.is_completed(), state.message
+    reg = Registry(get_settings().models)
+    first, second = reg.card("picked", "1"), reg.card("picked", "2")
+    assert first.promotion_reason == "first version of this model"
+    new, old = second.scores["labelled_validation_auc"], second.scores["current_labelled_validation_auc"]
+    assert min(new, old) > 0.7  # both rank the labelled spikes high: the yardstick measures something
+    assert second.compared_with == "1" and "median per-point ROC AUC on the labelled validation incidents" in second.promotion_reason
+    assert second.promoted == (new >= old) and reg.current("picked") == ("2" if new >= old else "1")
+
+    state = train_sensor_model(TrainParams(model_kind="rolling-zscore", model_name="picked", **ranges), return_state=True)
+    assert state.is_completed(), state.message
+    third = reg.card("picked", "3")
+    if reg.card("picked", "2").promoted:  # the current one is a forest: losses of two kinds are not compared
+        assert third.promoted and "cannot be compared" in third.promotion_reason
+    else:
+        assert "validation loss" in third.promotion_reason
 
 
 def test_pipeline_checks_ranges_first_and_scores_after_a_failed_training(prefect_server, dask_cluster, data_root, monkeypatch):
