@@ -102,7 +102,11 @@ def evaluate(name: str, steps: str, kinds: list[str]) -> dict:
             "precision": round(tp / (tp + fp), 3) if tp + fp else None,
             "recall": round(tp / (tp + fn), 3) if tp + fn else None,
             "evaluate": {"hits_in_top_k": ev.hits_in_top_k, "incidents": ev.incidents, "event_precision": ev.event_precision, "event_recall": ev.event_recall, "median_auc": ev.median_auc},
-            "after_validation": {"precision": round(tp2 / (tp2 + fp2), 3) if tp2 + fp2 else None, "recall": round(tp2 / (tp2 + fn2), 3) if tp2 + fn2 else None},
+            "after_validation": {
+                "flag_rate": round(float(flag[after].mean()), 4),
+                "precision": round(tp2 / (tp2 + fp2), 3) if tp2 + fp2 else None,
+                "recall": round(tp2 / (tp2 + fn2), 3) if tp2 + fn2 else None,
+            },
         }
     return out
 
