@@ -104,6 +104,7 @@ def evaluate(name: str, steps: str, kinds: list[str]) -> dict:
             "evaluate": {"hits_in_top_k": ev.hits_in_top_k, "incidents": ev.incidents, "event_precision": ev.event_precision, "event_recall": ev.event_recall, "median_auc": ev.median_auc},
             "after_validation": {
                 "flag_rate": round(float(flag[after].mean()), 4),
+                "flag_rate_on_normal_points": round(fp2 / max(1, int((~labels[after]).sum())), 5),  # the rate the user set is for these
                 "precision": round(tp2 / (tp2 + fp2), 3) if tp2 + fp2 else None,
                 "recall": round(tp2 / (tp2 + fn2), 3) if tp2 + fn2 else None,
             },
