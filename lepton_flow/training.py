@@ -187,6 +187,10 @@ def data_extent(reader: store.GridReader) -> tuple[int, int] | None:
 def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
     """Resolve the snapshot, the channels and the ranges; errors name what is missing."""
     settings = settings or get_settings()
+    if params.labels:  # a labels file that cannot be read is said now, not after training
+        from lepton_flow.evaluation import load_labels
+
+        load_labels(params.labels)
     st = store.grid_state(settings.store, params.snapshot_id, params.dataset)
     if not st.exists:
         flow = "sensor_ingest" if params.dataset == "sensors" else "log_ingest"

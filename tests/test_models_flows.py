@@ -409,11 +409,17 @@ def test_with_labels_promotion_compares_versions_of_any_kind_on_the_labelled_inc
     labels = data_root / "incidents.csv"
     labels.write_text("sensor,start,end\n" + "\n".join(rows) + "\n")
     ranges = dict(window=32, stride=8, train_share=0.5, validation_share=0.5)
+    # A labels file that cannot be read fails the run before training, naming the file and line.
+    bad = data_root / "bad.csv"
+    bad.write_text("sensor,start,end\nsensor-00,yesterday,2026-03-01T10:00:00Z\n")
+    state = train_sensor_model(TrainParams(model_kind="rolling-zscore", model_name="picked", labels=str(bad), **ranges), return_state=True)
+    assert state.is_failed() and f"{bad}: line 2: not a time" in state.message, state.message
 
     for kind in ("rolling-zscore", "isolation-forest"):
         state = train_sensor_model(TrainParams(model_kind=kind, model_name="picked", labels=str(labels), **ranges), return_state=True)
         assert state.is_completed(), state.message
     reg = Registry(get_settings().models)
+    assert reg.versions("picked") == ["1", "2"]
     first, second = reg.card("picked", "1"), reg.card("picked", "2")
     assert first.promotion_reason == "first version of this model"
     new, old = second.scores["labelled_validation_auc"], second.scores["current_labelled_validation_auc"]
