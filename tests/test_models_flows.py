@@ -355,37 +355,39 @@ def test_the_isolation_forest_kind_scores_each_channel_window_as_scikit_learn_do
     np.testing.assert_allclose(err[1, :, 2], unshifted[0, :, 2], atol=1e-4)
 
 
-@pytest.mark.parametrize("kind", ["rolling-zscore", "isolation-forest"])
-def test_a_baseline_kind_trains_scores_and_loads_through_the_same_flows(kind, demo_store, data_root):
-    """A baseline beside the autoencoder: trained (one epoch: nothing Keras could learn), registered with its kind,
-    scored into its own group with calibrated flags, the demo's flagged spikes scored high; a fresh process loads it in
-    safe mode and scores as the flow did."""
+def test_the_baseline_kinds_train_score_and_load_through_the_same_flows(demo_store, data_root):
+    """rolling-zscore and isolation-forest beside the autoencoder: trained (one epoch: nothing Keras could learn),
+    registered with their kind, scored into their own groups with calibrated flags, the demo's flagged spikes scored
+    high; a fresh process loads each in safe mode and gets the flow's validation loss back."""
     from lepton_flow.cleaning import OUTLIER
 
-    name = f"{kind}-baseline"
-    params = TrainParams(model_kind=kind, model_name=name, epochs=5, window=32, stride=8)
-    trained = train_sensor_model(params, return_state=True)
-    assert trained.is_completed(), trained.message
-    card = Registry(get_settings().models).card(name)
-    assert card.kind == kind and card.promoted and card.scores["epochs_run"] == 1
-    scored = score_sensors(ScoreParams(model_name=name), return_state=True)
-    assert scored.is_completed(), scored.message
     sensors = store.open_sensors(demo_store).load()
-    scores = store.open_scores(demo_store, name).load()
-    spikes = np.logical_or.reduce([sensors[f"{m}_quality"].values == OUTLIER for m in card.metrics])
-    assert spikes.sum() >= 4 and np.median(scores.score.values[spikes]) > np.nanpercentile(scores.score.values, 99)
-    assert 0 < scores.flag.values.mean() < 0.02
-    # A fresh process loads the saved model (no pickle, Keras's safe mode) and gets the flow's validation loss back.
+    names = {kind: f"{kind}-baseline" for kind in ("rolling-zscore", "isolation-forest")}
+    for kind, name in names.items():
+        trained = train_sensor_model(TrainParams(model_kind=kind, model_name=name, epochs=5, window=32, stride=8), return_state=True)
+        assert trained.is_completed(), trained.message
+        card = Registry(get_settings().models).card(name)
+        assert card.kind == kind and card.promoted and card.scores["epochs_run"] == 1
+        scored = score_sensors(ScoreParams(model_name=name), return_state=True)
+        assert scored.is_completed(), scored.message
+        scores = store.open_scores(demo_store, name).load()
+        spikes = np.logical_or.reduce([sensors[f"{m}_quality"].values == OUTLIER for m in card.metrics])
+        assert spikes.sum() >= 4 and np.median(scores.score.values[spikes]) > np.nanpercentile(scores.score.values, 99), kind
+        assert 0 < scores.flag.values.mean() < 0.02, kind
     code = (
         "import sys\nfrom lepton_flow.models import loadable\nfrom lepton_flow.registry import Registry\n"
         "from lepton_flow.training import TrainParams, masked_loss, plan, windows_for\nfrom lepton_flow.models.windows import Normalization\n"
-        "loadable()\nreg = Registry(sys.argv[1])\ncard = reg.card(sys.argv[2])\nm = reg.load_model(sys.argv[2])\n"
-        "p = plan(TrainParams(**card.parameters))\nnorm = Normalization(**card.normalization)\nr = p.reader()\n"
-        "print('LOSS', masked_loss(m, norm, norm, r, windows_for(p, r, norm).validation, card.window, 256))\n"
+        "loadable()\nreg = Registry(sys.argv[1])\n"
+        "for name in sys.argv[2:]:\n"
+        "    card, m = reg.card(name), reg.load_model(name)\n"
+        "    p = plan(TrainParams(**card.parameters))\n    norm = Normalization(**card.normalization)\n    r = p.reader()\n"
+        "    print('LOSS', name, masked_loss(m, norm, norm, r, windows_for(p, r, norm).validation, card.window, 256))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, get_settings().models, name], capture_output=True, text=True, timeout=300)
-    assert "LOSS " in out.stdout, out.stderr[-2000:]
-    assert float(out.stdout.split("LOSS ")[1]) == pytest.approx(card.scores["validation_loss"], rel=1e-5)
+    out = subprocess.run([sys.executable, "-c", code, get_settings().models, *names.values()], capture_output=True, text=True, timeout=300)
+    losses = {line.split()[1]: float(line.split()[2]) for line in out.stdout.splitlines() if line.startswith("LOSS ")}
+    assert set(losses) == set(names.values()), out.stderr[-2000:]
+    for name, loss in losses.items():
+        assert loss == pytest.approx(Registry(get_settings().models).card(name).scores["validation_loss"], rel=1e-5), name
 
 
 def test_with_labels_promotion_compares_versions_of_any_kind_on_the_labelled_incidents(demo_store, data_root):
