@@ -10,8 +10,12 @@ sensor anomaly models: `build(window, channels, size)` maps
 `(window, 2 * channels)` values-and-mask to a `(window, channels)`
 reconstruction; "images" for classifiers) and `build`, and, when its
 models hold custom Keras layers, `custom_objects()` (which defines and
-registers them: `loadable()` calls it before a saved model is loaded). Its
-name becomes a choice of `model_kind` in `train_sensor_model`. `lepton-flow new NAME
+registers them: `loadable()` calls it before a saved model is loaded). A
+kind fitted outside Keras (`isolation_forest`) adds `fit_windows(model,
+windows, seed)`: training calls it with a seeded sample of training windows
+before Keras's epochs, and the kind stores what it learned in the model's
+weights, so it saves, loads and scores as any other. Its name becomes a
+choice of `model_kind` in `train_sensor_model`. `lepton-flow new NAME
 --kind model` writes one that works, with its test.
 """
 
