@@ -587,10 +587,75 @@ def _find(names: list[str], candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+DATE_NAMES = ("date", "day")
+TIME_OF_DAY_NAMES = ("time", "time of day", "clock")
+_TIME_OF_DAY = r"^\s*([01]?\d|2[0-4]):[0-5]\d(:[0-5]\d([.,]\d+)?)?\s*$"
+_END_OF_DAY = r"^\s*24:00(:00([.,]0+)?)?\s*$"
+_DATE_ORDER_IN_NAME = {"MM/DD/YYYY": "%m/%d/%Y", "DD/MM/YYYY": "%d/%m/%Y", "DD.MM.YYYY": "%d.%m.%Y", "MM-DD-YYYY": "%m-%d-%Y", "DD-MM-YYYY": "%d-%m-%Y"}
+
+
+def date_and_time_columns(names: list[str]) -> tuple[str, str] | None:
+    """A date column and a time-of-day column that may together make the timestamp (`Date`, `Time`; `Date
+    (MM/DD/YYYY)`, `Time (HH:MM)`), when no column is named as a date and time in one."""
+    if _find(names, tuple(n for n in TIMESTAMP_NAMES if n not in DATE_NAMES + TIME_OF_DAY_NAMES)) is not None:
+        return None
+    date, time = _find(names, DATE_NAMES), _find(names, TIME_OF_DAY_NAMES)
+    return (date, time) if date and time and date != time else None
+
+
+def _joined_date_and_time(raw: pa.Table, names: list[str]) -> tuple[pa.Table, str, np.ndarray, pa.Array] | None:
+    """The table with its date and time-of-day columns joined into one column as written (`Date + Time`, what errors
+    quote), its name, the rows whose time was 24:00 (the end of the day, as ISO 8601 and typical-year weather files write it: read as
+    the next day's 00:00), and the text to parse. A date column whose name gives its layout (`Date (MM/DD/YYYY)`) is
+    read in that order. None unless the time column's first value is a time of day alone."""
+    pair = date_and_time_columns(names)
+    if pair is None:
+        return None
+    date, time = (pc.utf8_trim_whitespace(raw.column(c).cast(pa.string())) for c in pair)
+    held = time.filter(pc.invert(pc.is_null(time)))
+    if len(held) == 0 or not pc.match_substring_regex(held[0], _TIME_OF_DAY).as_py():
+        return None
+    name = f"{pair[0]} + {pair[1]}"
+    table = raw.drop_columns(list(pair)).append_column(name, pc.binary_join_element_wise(date, time, " "))  # as written
+    told = _DATE_ORDER_IN_NAME.get(next((k for k in _DATE_ORDER_IN_NAME if k in pair[0].upper().replace(" ", "")), ""))
+    if told:  # `Date (MM/DD/YYYY)`: the header tells the order the dates cannot (06/01 is June or January)
+        parsed = pc.strptime(date, format=told, unit="s", error_is_null=True)
+        date = pc.if_else(pc.is_null(parsed), date, pc.strftime(parsed, format="%Y-%m-%d"))
+    end_of_day = pc.fill_null(pc.match_substring_regex(time, _END_OF_DAY), False)
+    time = pc.if_else(end_of_day, pa.scalar("00:00"), time)
+    return table, name, end_of_day.to_numpy(zero_copy_only=False), pc.binary_join_element_wise(date, time, " ")
+
+
+FLAG_WORDS = ("source", "flag", "flags", "qc", "quality", "status")
+_BRACKETED_SUFFIX = re.compile(r"\s*[\[(][^\])]*[\])]\s*$")
+
+
+def flag_columns(names: list[str]) -> dict[str, list[str]]:
+    """Columns of a wide table that flag other columns' values, with the columns each flags: a name ending in a flag
+    word whose rest names other columns (`GHI source` flags `GHI (W/m^2)`; `Lprecip source` flags `Lprecip depth
+    (mm)` and `Lprecip quantity (hr)`, as typical-year weather files write them). Their text is the readings'
+    quality, not a metric; a flag-like name that names no other column stays a metric."""
+    labels = {c: _name_and_unit(c)[0].strip().lower() for c in names}
+    out: dict[str, list[str]] = {}
+    for col, label in labels.items():
+        words = label.split()
+        if len(words) < 2 or words[-1] not in FLAG_WORDS:
+            continue
+        base = " ".join(words[:-1])
+        targets = [c for c, other in labels.items() if c != col and (other == base or other.startswith(base + " ")) and other.split()[-1] not in FLAG_WORDS]
+        if targets:
+            out[col] = targets
+    return out
+
+
 def label_columns(names: list[str]) -> set[str]:
     """The columns of a table with these names that hold labels, not numbers, as `to_canonical` finds them: the
-    timestamp, sensor, unit and quality columns, and the metric column of a long table (one with a value column)."""
+    timestamp (or a date and a time-of-day column), sensor, unit and quality columns, and the metric column of a long
+    table (one with a value column)."""
     found = {_find(names, TIMESTAMP_NAMES), _find(names, SENSOR_NAMES), _find(names, UNIT_NAMES), _find(names, QUALITY_NAMES)}
+    found |= set(date_and_time_columns(names) or ())
+    if not _find(names, VALUE_NAMES):
+        found |= set(flag_columns(names))
     if _find(names, VALUE_NAMES):
         found.add(_find(names, METRIC_NAMES))
     return found - {None}
@@ -854,10 +919,15 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     `metric`, `metric[unit]` or `sensor/metric[unit]`; melted on read.
     """
     raw = _flatten_nested(raw)
+    end_of_day = to_parse = None
+    joined = _joined_date_and_time(raw, raw.column_names)
+    if joined is not None:
+        raw, ts_name, end_of_day, to_parse = joined
     names = raw.column_names
     n = raw.num_rows
     errors: list[ParseError] = []
-    ts_name = _find(names, TIMESTAMP_NAMES)
+    if joined is None:
+        ts_name = _find(names, TIMESTAMP_NAMES)
     if ts_name is None:
         raise SourceError(f"{url}: no timestamp column (looked for {', '.join(TIMESTAMP_NAMES)}; found {', '.join(names) or 'none'})")
     dupes = sorted({c for c in names if names.count(c) > 1})
@@ -876,7 +946,10 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             f"{url}: column {ts_name} holds times as {ts_type.bit_width}-bit floats, which round epoch seconds of this century to 128 s "
             "(readings become duplicates); write them as integers, float64 or timestamps"
         )
-    ts = parse_timestamps(raw.column(ts_name), options)
+    ts = parse_timestamps(raw.column(ts_name) if to_parse is None else to_parse, options)
+    if end_of_day is not None and end_of_day.any():  # 24:00 is the next day's 00:00 (24 hours on; a DST day aside)
+        unit = ts.type.unit if pa.types.is_timestamp(ts.type) else "ns"
+        ts = pc.if_else(pa.array(end_of_day), pc.add(ts, pa.scalar(86_400 * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit], pa.duration(unit))), ts)
     ts_bad = pc.and_(pc.is_null(ts), pc.invert(pc.is_null(raw.column(ts_name)))).to_numpy(zero_copy_only=False)
     ts_missing = pc.is_null(raw.column(ts_name)).to_numpy(zero_copy_only=False)
     drop = ts_bad | ts_missing
@@ -913,6 +986,8 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     else:
         skip = {ts_name, sensor_name, unit_name, quality_name} - {None}
         value_cols = [c for c in names if c not in skip]
+        flags = flag_columns(value_cols)
+        value_cols = [c for c in value_cols if c not in flags]
         if not value_cols:
             raise SourceError(f"{url}: no value columns besides {', '.join(sorted(skip))}")
         _check_metric_count(url, value_cols, sensor_name is not None)
@@ -925,14 +1000,16 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             bad_any |= bad
             label, unit = _name_and_unit(col)
             col_sensor = None
-            if "/" in label and not sensor_name:
+            # `sensor/metric`: a slash in a bracketed suffix is a unit's (`ETR (W/m^2)`), not a sensor's.
+            if "/" in _BRACKETED_SUFFIX.sub("", label) and not sensor_name:
                 col_sensor, label = label.split("/", 1)
-            pending.append((_normalise_metric(label), unit, col_sensor or "", values))
+            pending.append((_normalise_metric(label), unit, col_sensor or "", values, col))
         # A line with any unparseable cell is quarantined whole: keeping its
         # other cells would split one observation across outcomes. An empty
         # cell in a wide file is no reading (that sensor did not report).
         keep_line = ~(drop | bad_any)
-        for metric, unit, col_sensor, values in pending:
+        flag_of = {target: flag for flag, targets in flags.items() for target in targets}
+        for metric, unit, col_sensor, values, col in pending:
             keep = keep_line & ~np.isnan(values)
             parts.append(
                 pa.table(
@@ -942,7 +1019,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
                         "metric": _constant(metric, n),
                         "value": pa.array(values, pa.float64()),
                         "unit": _constant(unit, n) if unit else _string_col(raw, unit_name, n),
-                        "quality": _string_col(raw, quality_name, n),
+                        "quality": _string_col(raw, quality_name or flag_of.get(col), n),
                         "line": pa.array(lines, pa.int64()),
                     }
                 )

@@ -534,3 +534,58 @@ def test_a_loggers_export_with_spelled_out_headers_is_read_as_its_headers_say(tm
     first = {(m, u): v for t, _, m, u, v in rows if str(t).endswith("10:00:00+00:00")}
     assert first == {("humidity", "%"): 55.0, ("pressure", "hPa"): 1013.0, ("temperature", "°C"): 20.5, ("temperature_inside", None): 21.0, ("time", "s"): 0.0}
     assert len(rows) == 5 + 3  # the second line: no temperature (N/A) and no pressure (-)
+
+
+def test_a_date_column_and_a_time_of_day_column_make_the_timestamp(tmp_path):
+    """`Date` + `Time` as spreadsheets and weather files (TMY3: `Date (MM/DD/YYYY)`, `Time (HH:MM)`, hours 01:00-24:00)
+    write them: joined into one timestamp; 24:00 is the next day's 00:00; a time that is none is quarantined naming both
+    columns and the text. A `Time` column holding whole timestamps stays the timestamp, its `Date` beside it a label."""
+    from lepton_flow.formats import read_readings
+
+    wx = tmp_path / "greensboro.csv"
+    wx.write_text(
+        "Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),RHum (%)\n"
+        "12/31/1988,23:00,6.1,77\n12/31/1988,24:00,5.0,80\n01/13/1988,01:00:30.5,4.0,81\n01/14/1988,25:00,3,2\n"
+    )
+    got = read_readings(str(wx))
+    t = got.table
+    rows = sorted(zip(map(str, t.column("timestamp").to_pylist()), t.column("metric").to_pylist(), t.column("unit").to_pylist(), t.column("value").to_pylist()))
+    assert rows == [
+        ("1988-01-13 01:00:30.500000+00:00", "dry_bulb", "C", 4.0), ("1988-01-13 01:00:30.500000+00:00", "rhum", "%", 81.0),
+        ("1988-12-31 23:00:00+00:00", "dry_bulb", "C", 6.1), ("1988-12-31 23:00:00+00:00", "rhum", "%", 77.0),
+        ("1989-01-01 00:00:00+00:00", "dry_bulb", "C", 5.0), ("1989-01-01 00:00:00+00:00", "rhum", "%", 80.0),
+    ]  # fmt: skip
+    assert [(e.line, e.reason) for e in got.errors] == [
+        (5, "column Date (MM/DD/YYYY) + Time (HH:MM): timestamp '01/14/1988 25:00' is not a date/time (read: ISO 8601, epoch numbers, "
+            "dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy (as the file's dates tell), RFC 2822)")
+    ]  # fmt: skip
+
+    whole = tmp_path / "whole.csv"
+    whole.write_text("date,time,sensor_id,metric,value\nMonday,2026-03-01T10:00:00Z,s-1,temperature,20.5\n")
+    t = read_readings(str(whole)).table
+    assert [str(v) for v in t.column("timestamp").to_pylist()] == ["2026-03-01 10:00:00+00:00"] and t.column("value").to_pylist() == [20.5]
+
+
+def test_a_typical_year_weather_file_s_flag_columns_are_its_readings_quality(tmp_path):
+    """TMY3's layout (pvlib's `723170TYA.CSV` once its station line is left out): each field has a `source` column of
+    letters beside it (`GHI source`; `Lprecip source` for `Lprecip depth` and `Lprecip quantity`). They are the
+    quality of the readings they name, not metrics whose letters quarantine every line; a unit holding a slash
+    (`W/m^2`) is not a `sensor/metric` name; a flag-like name that names no column stays a metric."""
+    from lepton_flow.formats import read_readings
+
+    path = tmp_path / "tmy3.csv"
+    path.write_text(
+        "Date (MM/DD/YYYY),Time (HH:MM),GHI (W/m^2),GHI source,GHI uncert (%),Lprecip depth (mm),Lprecip quantity (hr),Lprecip source,Pump status\n"
+        "06/01/1995,13:00,812,1,8,0,1,D,1\n"
+        "06/01/1995,14:00,790,2,8,0,1,?,0\n"
+    )
+    got = read_readings(str(path))
+    assert got.errors == []
+    t = got.table
+    rows = {(str(ts)[11:16], m, q, v) for ts, m, q, v in zip(t.column("timestamp").to_pylist(), t.column("metric").to_pylist(), t.column("quality").to_pylist(), t.column("value").to_pylist())}
+    assert {m for _, m, _, _ in rows} == {"ghi_w_m_2", "ghi_uncert", "lprecip_depth", "lprecip_quantity_hr", "pump_status"}
+    assert {r for r in rows if r[1] in ("ghi_w_m_2", "lprecip_depth")} == {
+        ("13:00", "ghi_w_m_2", "1", 812.0), ("14:00", "ghi_w_m_2", "2", 790.0), ("13:00", "lprecip_depth", "D", 0.0), ("14:00", "lprecip_depth", "?", 0.0)
+    }  # fmt: skip
+    assert set(t.column("sensor_id").to_pylist()) == {"tmy3"}
+    assert {str(ts)[:10] for ts in t.column("timestamp").to_pylist()} == {"1995-06-01"}  # the header says month first
