@@ -654,10 +654,10 @@ def label_columns(names: list[str]) -> set[str]:
     table (one with a value column)."""
     found = {_find(names, TIMESTAMP_NAMES), _find(names, SENSOR_NAMES), _find(names, UNIT_NAMES), _find(names, QUALITY_NAMES)}
     found |= set(date_and_time_columns(names) or ())
-    if not _find(names, VALUE_NAMES):
-        found |= set(flag_columns(names))
     if _find(names, VALUE_NAMES):
         found.add(_find(names, METRIC_NAMES))
+    else:
+        found |= set(flag_columns(names))
     return found - {None}
 
 

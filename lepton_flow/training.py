@@ -268,18 +268,22 @@ SAMPLE_BYTES = 64 << 20
 
 def sample_windows(reader: store.GridReader, starts: list[int], window: int, norm: Normalization, seed: int) -> np.ndarray:
     """Model input for a seeded draw of the windows at `starts`: at most SAMPLE_WINDOWS of them in SAMPLE_BYTES."""
-    from lepton_flow.models.data import block_groups
     from lepton_flow.models.windows import make_windows
 
     most = min(SAMPLE_WINDOWS, max(64, SAMPLE_BYTES // (window * 2 * reader.channels * 4)))
     picked = np.asarray(starts, np.int64)
     if len(picked) > most:
         picked = np.sort(np.random.default_rng(seed).choice(picked, most, replace=False))
-    parts = []
-    for group in block_groups(picked, reader.state.chunk_len):
+    return np.concatenate([make_windows(values, first, group, window, norm) for first, group, values in window_blocks(reader, picked, window)])
+
+
+def window_blocks(reader: store.GridReader, starts, window: int):
+    """(first row, window starts, rows) for the windows at `starts`, one block of store rows read at a time."""
+    from lepton_flow.models.data import block_groups
+
+    for group in block_groups(np.asarray(starts, np.int64), reader.state.chunk_len):
         first = int(group[0])
-        parts.append(make_windows(reader.rows(first, int(group[-1]) + window), first, group, window, norm))
-    return np.concatenate(parts)
+        yield first, group, reader.rows(first, int(group[-1]) + window)
 
 
 def masked_loss(model, model_norm: Normalization, eval_norm: Normalization, reader: store.GridReader, starts: list[int], window: int, batch_size: int) -> float:
@@ -289,16 +293,13 @@ def masked_loss(model, model_norm: Normalization, eval_norm: Normalization, read
     normalised its own way, its reconstruction is taken back to sensor units
     and then measured in the units of `eval_norm`.
     """
-    from lepton_flow.models.data import block_groups
     from lepton_flow.models.inference import predict
     from lepton_flow.models.windows import make_windows
 
     m_mean, m_std = model_norm.arrays()
     e_mean, e_std = eval_norm.arrays()
     total = count = 0.0
-    for group in block_groups(np.asarray(starts, np.int64), reader.state.chunk_len):
-        first = int(group[0])
-        values = reader.rows(first, int(group[-1]) + window)
+    for first, group, values in window_blocks(reader, starts, window):
         x = make_windows(values, first, group, window, model_norm)
         ref = make_windows(values, first, group, window, eval_norm)
         c = ref.shape[2] // 2

@@ -49,3 +49,20 @@ def loadable() -> None:
         objects = getattr(module, "custom_objects", None)
         if objects:
             objects()
+
+
+def layer_model(layer_class, window: int, channels: int, name: str, *args):
+    """A model that is one layer (`layer_class(*args)`, named `reconstruction`) over windows of values and mask
+    `(window, 2 * channels)`: the shape of the baseline kinds."""
+    from lepton_flow.gpu import import_keras
+
+    keras = import_keras()
+    inp = keras.Input((window, 2 * channels), name="values_and_mask")
+    out = layer_class(*args, dtype="float32", name="reconstruction")(inp)
+    return keras.Model(inp, out, name=name)
+
+
+def saved_names(layer_class) -> dict:
+    """The names a saved model refers to a layer registered under the package `lepton_flow` by (for `custom_objects`)."""
+    return {f"lepton_flow>{layer_class.__name__}": layer_class, layer_class.__name__: layer_class}
+

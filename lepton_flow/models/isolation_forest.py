@@ -23,6 +23,8 @@ validation loss, which is not comparable across kinds.
 
 from __future__ import annotations
 
+from lepton_flow.models import layer_model, saved_names
+
 import math
 
 import numpy as np
@@ -132,25 +134,13 @@ def layer_class():
             return ops.power(2.0, -depth / self.path_norm)
 
         def call(self, x):
-            c = self.channels
-            z, mask = x[..., :c], x[..., c:]
-            b, w = ops.shape(z)[0], ops.shape(z)[1]
-            z_rows = ops.reshape(ops.transpose(z, (0, 2, 1)), (-1, w))  # one row per (window, channel)
-            m_rows = ops.reshape(ops.transpose(mask, (0, 2, 1)), (-1, w))
-            both = m_rows[:, 1:] * m_rows[:, :-1]
-
-            def quantiles(x, seen, levels):
-                n = ops.sum(seen, axis=1, keepdims=True)
-                ordered = ops.sort(ops.where(seen > 0, x, UNSEEN), axis=-1)  # the unseen sort last
-                at = ops.cast(ops.round(ops.convert_to_tensor(levels, dtype="float32")[None, :] * ops.maximum(n - 1.0, 0.0)), "int32")
-                return ops.where(n > 0, ops.take_along_axis(ordered, at, axis=1), 0.0)
-
-            v, st = quantiles(z_rows, m_rows, VALUE_QUANTILES), quantiles(z_rows[:, 1:] - z_rows[:, :-1], both, STEP_QUANTILES)
-            points = features(v, st, ops.maximum, lambda parts: ops.concatenate(parts, axis=-1))
-            far = ops.abs(z_rows - v[:, 2:3]) * m_rows  # each step's distance from the window's median
+            b, w, c = ops.shape(x)[0], ops.shape(x)[1], self.channels
+            z_rows, m_rows = _rows(ops, x, c)
+            points, median = window_points(ops, z_rows, m_rows)
+            far = ops.abs(z_rows - median) * m_rows  # each step's distance from the window's median
             share = far / ops.maximum(ops.max(far, axis=1, keepdims=True), 1e-12)
             err = ops.reshape(self.scores(points)[:, None] * share, (b, c, w))
-            return z - ops.sqrt(ops.transpose(err, (0, 2, 1)))
+            return x[..., :c] - ops.sqrt(ops.transpose(err, (0, 2, 1)))
 
         def get_config(self):
             return {**super().get_config(), "channels": self.channels, "window": self.window}
@@ -161,18 +151,12 @@ def layer_class():
 
 def custom_objects() -> dict:
     """What loading a saved model of this kind needs (Keras's safe mode builds only registered classes)."""
-    cls = layer_class()
-    return {"lepton_flow>WindowIsolationForest": cls, "WindowIsolationForest": cls}
+    return saved_names(layer_class())
 
 
 def build(window: int, channels: int, size: str = "small"):
     """An unfitted forest (`fit_windows` fits it); `size` is ignored."""
-    from lepton_flow.gpu import import_keras
-
-    keras = import_keras()
-    inp = keras.Input((window, 2 * channels), name="values_and_mask")
-    out = layer_class()(channels, window, dtype="float32", name="reconstruction")(inp)
-    return keras.Model(inp, out, name="isolation_forest")
+    return layer_model(layer_class(), window, channels, "isolation_forest", channels, window)
 
 
 VALUE_QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -181,41 +165,49 @@ FLOOR = 0.1  # the least spread (normalised units) features are measured in, as 
 UNSEEN = np.float32(3e38)  # missing values sort after every seen one
 
 
-def _quantiles(x: np.ndarray, seen: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
-    """Nearest-rank quantiles of each row's seen values (0 for a row with none), as the layer takes them."""
-    n = seen.sum(axis=1, keepdims=True, dtype=np.float32)
-    ordered = np.sort(np.where(seen > 0, x, UNSEEN), axis=1)
-    at = np.round(np.asarray(levels, np.float32)[None, :] * np.maximum(n - 1, 0)).astype(np.int64)
-    return np.where(n > 0, np.take_along_axis(ordered, at, axis=1), 0.0).astype(np.float32)
+def _rows(ops, x, channels: int):
+    """Model input `(windows, length, 2 * channels)` as values and mask, one row per (window, channel)."""
+    w = ops.shape(x)[1]
+    return tuple(ops.reshape(ops.transpose(part, (0, 2, 1)), (-1, w)) for part in (x[..., :channels], x[..., channels:]))
 
 
-def features(v, st, maximum, concat):
-    """A window's point from the quantiles of its values `v` (VALUE_QUANTILES) and steps `st` (STEP_QUANTILES); numpy
-    arrays or tensors alike: its lowest and highest value less its median, and its steps, in units of its spread."""
-    spread = maximum(v[:, 3:4] - v[:, 1:2], FLOOR)
-    return concat([(v[:, 0:1] - v[:, 2:3]) / spread, (v[:, 4:5] - v[:, 2:3]) / spread, st / spread])
+def _quantiles(ops, x, seen, levels: tuple[float, ...]):
+    """Nearest-rank quantiles of each row's seen values (0 for a row with none)."""
+    n = ops.sum(seen, axis=1, keepdims=True)
+    ordered = ops.sort(ops.where(seen > 0, x, UNSEEN), axis=-1)  # the unseen sort last
+    at = ops.cast(ops.round(ops.convert_to_tensor(levels, dtype="float32")[None, :] * ops.maximum(n - 1.0, 0.0)), "int32")
+    return ops.where(n > 0, ops.take_along_axis(ordered, at, axis=1), 0.0)
 
 
-def points(windows: np.ndarray) -> np.ndarray:
-    """Model input `(windows, length, 2 * channels)` as one point per (window, channel) (`features`): the window's
-    lowest and highest observed value less its median, and its steps' lowest, median and highest (each value minus
-    the one before, where both are observed), all in units of the window's spread (interquartile range, floored).
+def window_points(ops, z, seen):
+    """Each row's point and median, from rows of values `z` and their mask `seen` (`_rows`): the row's lowest and
+    highest observed value less its median, and its steps' lowest, median and highest (each value minus the one
+    before, where both are observed), all in units of its spread (interquartile range, floored at FLOOR).
 
     Missing values take no part, so a gap does not make a window strange. Relative to the window's own median and
     spread, as a rolling z-score is: a level or a slope that the training range did not hold (a daily low in a
     short history, a slow drift) is not itself an anomaly; a spike or a jump is, wherever it happens. Few features,
     each an extreme of the window, so that what no training window had is split off in a few random cuts (a forest
-    over a window's raw values rarely cuts at the one step holding a spike)."""
-    c, w = windows.shape[2] // 2, windows.shape[1]
-    mask = windows[..., c:].transpose(0, 2, 1).reshape(-1, w)
-    z = windows[..., :c].transpose(0, 2, 1).reshape(-1, w)
-    both = mask[:, 1:] * mask[:, :-1]
-    v, st = _quantiles(z, mask, VALUE_QUANTILES), _quantiles(z[:, 1:] - z[:, :-1], both, STEP_QUANTILES)
-    return np.ascontiguousarray(features(v, st, np.maximum, lambda parts: np.concatenate(parts, axis=1)), dtype=np.float32)
+    over a window's raw values rarely cuts at the one step holding a spike). The layer and `points` (what
+    scikit-learn fits on) both call this, so they cannot differ."""
+    v = _quantiles(ops, z, seen, VALUE_QUANTILES)
+    steps = _quantiles(ops, z[:, 1:] - z[:, :-1], seen[:, 1:] * seen[:, :-1], STEP_QUANTILES)
+    spread = ops.maximum(v[:, 3:4] - v[:, 1:2], FLOOR)
+    median = v[:, 2:3]
+    return ops.concatenate([(v[:, 0:1] - median) / spread, (v[:, 4:5] - median) / spread, steps / spread], axis=-1), median
 
 
-def fit_windows(model, windows: np.ndarray, seed: int = 0) -> None:
-    """Fit scikit-learn's forest on training windows (model input, as `make_windows` cuts them) and load it into `model`."""
+def points(windows: np.ndarray) -> np.ndarray:
+    """Model input `(windows, length, 2 * channels)` as one point per (window, channel) (`window_points`), as numpy."""
+    from lepton_flow.gpu import import_keras
+
+    ops = import_keras().ops
+    return np.asarray(window_points(ops, *_rows(ops, windows, windows.shape[2] // 2))[0], dtype=np.float32)
+
+
+def fit_windows(model, windows: np.ndarray, seed: int = 0):
+    """Fit scikit-learn's forest on training windows (model input, as `make_windows` cuts them), load it into `model`
+    and return it."""
     from sklearn.ensemble import IsolationForest
 
     x = points(windows)

@@ -18,6 +18,8 @@ validation loss, which is not comparable across kinds.
 
 from __future__ import annotations
 
+from lepton_flow.models import layer_model, saved_names
+
 KIND = "rolling-zscore"
 INPUT = "windows"
 FLOOR = 0.1
@@ -56,15 +58,9 @@ def layer_class():
 
 def custom_objects() -> dict:
     """What loading a saved model of this kind needs (Keras's safe mode builds only registered classes)."""
-    cls = layer_class()
-    return {"lepton_flow>WindowZScore": cls, "WindowZScore": cls}
+    return saved_names(layer_class())
 
 
 def build(window: int, channels: int, size: str = "small"):
     """`size` is ignored: there is nothing to size."""
-    from lepton_flow.gpu import import_keras
-
-    keras = import_keras()
-    inp = keras.Input((window, 2 * channels), name="values_and_mask")
-    out = layer_class()(channels, dtype="float32", name="reconstruction")(inp)
-    return keras.Model(inp, out, name="rolling_zscore")
+    return layer_model(layer_class(), window, channels, "rolling_zscore", channels)
