@@ -72,6 +72,21 @@ def test_flatline_flags_long_runs_only():
     np.testing.assert_array_equal(out_v, v)
 
 
+def test_flatline_leaves_runs_at_a_rest_value_alone():
+    """A rain gauge reads 0 for days between showers (pvlib's TMY3 file: 7,845 of 8,760 hourly precipitation readings
+    were flagged stuck, and training masks those): runs at a rest value (0 by default) are not stuck; a run at
+    any other value still is, and `rest_values=[]` flags zeros too."""
+    x = _noise()
+    x[10:60] = 0.0  # dry
+    x[100:140] = x[100]  # stuck
+    v, q, fresh = _grid(x)
+    step = _step("flatline")
+    _, out_q = step.apply(v, q, fresh, P.of(step))
+    assert np.flatnonzero(out_q[:, 0] == STUCK).tolist() == list(range(100, 140))
+    _, out_q = step.apply(v, q, fresh, CleanParams(options={"flatline": {"rest_values": []}}).of(step))
+    assert np.flatnonzero(out_q[:, 0] == STUCK).tolist() == list(range(10, 60)) + list(range(100, 140))
+
+
 def test_interpolate_fills_short_gaps_and_flags_long_ones():
     x = np.arange(60, dtype=float)
     x[10:15] = np.nan  # 5 bins: filled
