@@ -5,8 +5,8 @@
 For each series (shipped in the `aeon` and `sktime` packages, see
 `lepton_flow.demo.REAL_SERIES`) and each set of cleaning steps (the default
 steps, Hampel and the stuck-value step included, and the same without them)
-it writes the points as sensor CSV files on a one-minute grid into a
-temporary data root, runs `sensor_ingest`, `train_sensor_model` on the
+it writes the points as sensor CSV files one minute apart (`--spacing`) into a
+temporary data root, runs `sensor_ingest` (no grid asked for: the store takes the points' spacing), `train_sensor_model` on the
 series' normal start, and `score_sensors` over everything, on the embedded
 default, once per model kind (the autoencoder and the two baselines, each
 under its own model name). It prints, per series, steps and kind: readings the cleaning flagged,
@@ -41,7 +41,7 @@ STEPS = {
 }
 
 
-def evaluate(name: str, steps: str, kinds: list[str]) -> dict:
+def evaluate(name: str, steps: str, kinds: list[str], spacing: int = 60) -> dict:
     from flows.score_sensors import score_sensors
     from flows.sensor_ingest import SensorIngestParams, sensor_ingest
     from flows.train_sensor_model import train_sensor_model
@@ -54,13 +54,15 @@ def evaluate(name: str, steps: str, kinds: list[str]) -> dict:
     root = tempfile.mkdtemp(prefix=f"lepton-{name}-")
     os.environ["LEPTON_DATA_ROOT"] = root
     settings = get_settings(fresh=True)
-    series = write_real_series(name, os.path.join(root, "src"), grid_seconds=60)
+    series = write_real_series(name, os.path.join(root, "src"), grid_seconds=spacing)
     chosen = {"steps": STEPS[steps]} if STEPS[steps] else {}
-    ingest = sensor_ingest(SensorIngestParams(source=os.path.join(root, "src"), grid_seconds=60, **chosen), return_state=True)
+    # No grid asked for, as a user would not: the new store takes the readings' spacing.
+    ingest = sensor_ingest(SensorIngestParams(source=os.path.join(root, "src"), **chosen), return_state=True)
     assert ingest.is_completed(), ingest.message
+    assert store.state(settings.store).grid_seconds == spacing, store.state(settings.store).grid_seconds
     cleaned_flags = int(ingest.result().totals()["outliers"])
     t0 = datetime.fromisoformat(series["start"])
-    at = lambda i: t0 + timedelta(seconds=60 * i)  # noqa: E731
+    at = lambda i: t0 + timedelta(seconds=spacing * i)  # noqa: E731
     train_end, val_end = SPLITS[name]
     labels = np.asarray(series["labels"], bool)
     idx = np.nonzero(labels)[0]
@@ -117,13 +119,14 @@ def main() -> None:
     ap.add_argument("--series", nargs="+", default=list(SPLITS), choices=list(SPLITS))
     ap.add_argument("--steps", nargs="+", default=list(STEPS), choices=list(STEPS))
     ap.add_argument("--kinds", nargs="+", default=KINDS, help="model kinds to train and score on each series, each under its own name")
+    ap.add_argument("--spacing", type=int, default=60, help="seconds between the points written (a round spacing of at least 30 s: 300 for 5-minute server metrics)")
     args = ap.parse_args()
     from lepton_flow.cli import _quiet_defaults
     from lepton_flow.parallel import local_api
 
     _quiet_defaults()
     with local_api():
-        results = [evaluate(name, steps, args.kinds) for name in args.series for steps in args.steps]
+        results = [evaluate(name, steps, args.kinds, args.spacing) for name in args.series for steps in args.steps]
     print(json.dumps(results, indent=1))
 
 

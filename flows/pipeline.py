@@ -48,10 +48,21 @@ class PipelineOutcome(BaseModel):
 
 
 def _grid_seconds(params: PipelineParams) -> int:
+    """The grid the ingest will use: the store's, else the one asked for, else the one the readings' spacing gives."""
     from lepton_flow import store
+    from lepton_flow.formats import is_supported
+    from lepton_flow.ingest import grid_from_readings
+    from lepton_flow.sources import SourceError, list_candidates
 
-    st = store.state(get_settings().store)
-    return st.grid_seconds if st.exists else (params.ingest.grid_seconds or DEFAULT_GRID_SECONDS)
+    settings = get_settings()
+    st = store.state(settings.store)
+    if st.exists or params.ingest.grid_seconds:
+        return st.grid_seconds if st.exists else params.ingest.grid_seconds
+    try:
+        files, _ = list_candidates(params.ingest.source or settings.demo_dir, is_supported)
+    except (SourceError, OSError):
+        return DEFAULT_GRID_SECONDS  # the ingest says what is wrong with the source
+    return grid_from_readings(files, params.ingest.read_options())
 
 
 @flow(name="pipeline")

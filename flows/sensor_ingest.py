@@ -111,6 +111,8 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
     with store_lock(get_settings().store):
         run = plan_ingest_run(str(flow_run.get_id() or "local"), params.grid_seconds, params.threshold)
         found = discover_sensor_files(params.source, run, params.read_options())
+        if found.grid_seconds:  # a new store's grid, from its readings' spacing
+            run = run.model_copy(update={"grid_seconds": found.grid_seconds})
         urls = [f.url for f in found.new]
 
         # One task per file reads, validates and stages it, a bounded piece at a time.

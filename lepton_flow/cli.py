@@ -559,7 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--source", help="directory, glob or file (path or fsspec URL); default: the demo data")
     run.add_argument("--steps", help="comma-separated cleaning steps, e.g. dedupe,sort,resample,hampel,interpolate")
-    run.add_argument("--grid-seconds", type=int, help="time grid spacing in seconds (default: the store's, or 30 for a new store; asking a store for another fails)")
+    run.add_argument("--grid-seconds", type=int, help="time grid spacing in seconds (default: the store's; for a new store, the readings' own spacing rounded to 30 s, 1, 5, 15, 30 min, 1 h, ..., at least 30 s; asking a store for another fails)")
     run.add_argument("--param", action="append", metavar="KEY=VALUE", help="a flow parameter (repeatable), e.g. --param epochs=5")
     run.add_argument("--verbose", action="store_true", help="every log line on the terminal (default: progress and the summary; the rest goes to a log file under the data root)")
     run.set_defaults(func=cmd_run)

@@ -92,6 +92,8 @@ class RunInfo(IngestRun):
     dataset: str = DATASET
     docs_dir: str
     grid_seconds: int = 30
+    grid_from_readings: bool = False
+    """A new store with no spacing asked for: discovery sets `grid_seconds` from the new files' readings (`grid_from_readings`)."""
     chunk_len: int = DEFAULT_CHUNK_LEN
     units: dict[str, str | None] = {}
     """The store's unit for each metric it holds, at `base_snapshot`: readings in other units are converted to it."""
@@ -210,7 +212,8 @@ def new_run(run_id: str, grid_seconds: int | None, settings: Settings | None = N
     """A run's staging and quarantine places, and the store snapshot it starts from.
 
     Its grid is the store's (a run asking for another fails in cleaning,
-    naming both), else `grid_seconds`, else `DEFAULT_GRID_SECONDS`.
+    naming both), else `grid_seconds`, else the readings' own spacing, which
+    discovery finds (`grid_from_readings`; `DEFAULT_GRID_SECONDS` at least).
     """
     settings = settings or get_settings()
     current = store.state(settings.store)
@@ -224,6 +227,7 @@ def new_run(run_id: str, grid_seconds: int | None, settings: Settings | None = N
         docs_dir=join(settings.data_root, "gx"),
         base_snapshot=current.snapshot_id,
         grid_seconds=current.grid_seconds or grid_seconds or cleaning.DEFAULT_GRID_SECONDS,
+        grid_from_readings=not (current.grid_seconds or grid_seconds),
         chunk_len=current.chunk_len or DEFAULT_CHUNK_LEN,
         threshold=settings.validation_threshold,
         units=current.units,
@@ -234,6 +238,45 @@ class Discovery(BaseModel):
     new: list[SourceFile]
     already_ingested: list[str]
     unsupported: list[str]
+    grid_seconds: int | None = None
+    """For a run whose grid comes from its readings (`RunInfo.grid_from_readings`): the spacing chosen."""
+
+
+GRID_CHOICES = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+"""The spacings a new store's grid is chosen from (`grid_from_readings`): the default and round multiples of it."""
+SNIFF_FILES = 4
+SNIFF_BYTES = 1 << 20
+
+
+def grid_from_readings(urls: list[str], options: ReadOptions) -> int:
+    """The grid for a new store whose spacing nobody asked for: the readings' own.
+
+    The first MiB of up to `SNIFF_FILES` files is read; each series' (sensor,
+    metric) median step between readings is taken, and the finest of them
+    rounded down to one of `GRID_CHOICES` (1% of jitter allowed). So hourly
+    weather or 5-minute server metrics get a grid of their spacing, not one 30
+    s apart that is mostly empty and mostly gaps to flag; readings closer
+    than 30 s are averaged onto the default 30 s grid as before. A file that
+    cannot be read here is left to its own task to report.
+    """
+    steps: list[float] = []
+    for url in sorted(urls)[:SNIFF_FILES]:
+        try:
+            piece = next(read_pieces(url, options, SNIFF_BYTES), None)
+        except (OSError, ValueError):  # SourceError among them
+            continue
+        if piece is None or piece.readings < 2:
+            continue
+        frame = piece.table.select(["sensor_id", "metric"]).to_pandas()
+        frame["ts"] = piece.table.column("timestamp").cast(pa.int64()).to_numpy(zero_copy_only=False)
+        for _, ts in frame.groupby(["sensor_id", "metric"], sort=False, observed=True)["ts"]:
+            diffs = np.diff(np.unique(ts.to_numpy()))
+            if diffs.size:
+                steps.append(float(np.median(diffs)) / 1e9)
+    if not steps:
+        return cleaning.DEFAULT_GRID_SECONDS
+    finest = min(steps) * 1.01
+    return max((g for g in GRID_CHOICES if g <= finest), default=cleaning.DEFAULT_GRID_SECONDS)
 
 
 def grow_key(file: SourceFile, options: ReadOptions) -> str:
@@ -272,7 +315,8 @@ def discover_files(source: str, run: RunInfo, options: ReadOptions) -> Discovery
             if not (f.final or _line_end_after(f.url, offset)):
                 waiting.append(f)  # nothing past where the last run stopped but a line still being written
     new = [f for f in new if f not in waiting]
-    return Discovery(new=new, already_ingested=seen + [f.url for f in waiting], unsupported=unsupported)
+    grid = grid_from_readings([f.url for f in new], options) if run.grid_from_readings and new else None
+    return Discovery(new=new, already_ingested=seen + [f.url for f in waiting], unsupported=unsupported, grid_seconds=grid)
 
 
 def _line_end_after(url: str, offset: int, block: int = 1 << 16) -> bool:

@@ -15,8 +15,8 @@ import numpy as np
 
 # unit -> (kind, factor, offset): value in the kind's canonical unit = value * factor + offset
 _TABLE: dict[str, tuple[str, float, float]] = {
-    "C": ("temperature", 1.0, 0.0), "degC": ("temperature", 1.0, 0.0), "°C": ("temperature", 1.0, 0.0), "celsius": ("temperature", 1.0, 0.0),
-    "F": ("temperature", 5 / 9, -32 * 5 / 9), "degF": ("temperature", 5 / 9, -32 * 5 / 9), "°F": ("temperature", 5 / 9, -32 * 5 / 9),
+    "C": ("temperature", 1.0, 0.0), "degC": ("temperature", 1.0, 0.0), "Deg C": ("temperature", 1.0, 0.0), "deg C": ("temperature", 1.0, 0.0), "°C": ("temperature", 1.0, 0.0), "celsius": ("temperature", 1.0, 0.0),
+    "F": ("temperature", 5 / 9, -32 * 5 / 9), "degF": ("temperature", 5 / 9, -32 * 5 / 9), "Deg F": ("temperature", 5 / 9, -32 * 5 / 9), "°F": ("temperature", 5 / 9, -32 * 5 / 9),
     "K": ("temperature", 1.0, -273.15), "kelvin": ("temperature", 1.0, -273.15),
     "m/s": ("speed", 1.0, 0.0), "km/h": ("speed", 1 / 3.6, 0.0), "kmh": ("speed", 1 / 3.6, 0.0), "kph": ("speed", 1 / 3.6, 0.0),
     "mph": ("speed", 0.44704, 0.0), "kn": ("speed", 1852 / 3600, 0.0), "kt": ("speed", 1852 / 3600, 0.0), "knots": ("speed", 1852 / 3600, 0.0), "ft/s": ("speed", 0.3048, 0.0),
@@ -27,10 +27,16 @@ _TABLE: dict[str, tuple[str, float, float]] = {
     "W": ("power", 1.0, 0.0), "kW": ("power", 1000.0, 0.0), "MW": ("power", 1e6, 0.0),
     "Wh": ("energy", 1.0, 0.0), "kWh": ("energy", 1000.0, 0.0), "MWh": ("energy", 1e6, 0.0), "J": ("energy", 1 / 3600, 0.0), "kJ": ("energy", 1 / 3.6, 0.0),
     "%": ("fraction", 1.0, 0.0), "percent": ("fraction", 1.0, 0.0), "%RH": ("fraction", 1.0, 0.0),
-    "s": ("duration", 1.0, 0.0), "ms": ("duration", 0.001, 0.0), "min": ("duration", 60.0, 0.0), "h": ("duration", 3600.0, 0.0),
+    "s": ("duration", 1.0, 0.0), "ms": ("duration", 0.001, 0.0), "min": ("duration", 60.0, 0.0), "h": ("duration", 3600.0, 0.0), "hr": ("duration", 3600.0, 0.0),
+    # Weather and solar files (TMY3, Campbell loggers, pvlib): irradiance, illuminance, luminance, direction.
+    "W/m^2": ("irradiance", 1.0, 0.0), "W/m2": ("irradiance", 1.0, 0.0), "W/m²": ("irradiance", 1.0, 0.0), "W m-2": ("irradiance", 1.0, 0.0), "kW/m^2": ("irradiance", 1000.0, 0.0), "kW/m2": ("irradiance", 1000.0, 0.0),
+    "lx": ("illuminance", 1.0, 0.0), "lux": ("illuminance", 1.0, 0.0), "klx": ("illuminance", 1000.0, 0.0),
+    "cd/m^2": ("luminance", 1.0, 0.0), "cd/m2": ("luminance", 1.0, 0.0), "cd/m²": ("luminance", 1.0, 0.0),
+    "deg": ("angle", 1.0, 0.0), "degrees": ("angle", 1.0, 0.0), "°": ("angle", 1.0, 0.0), "rad": ("angle", 180 / np.pi, 0.0),
 }
 CANONICAL = {
     "temperature": "C", "speed": "m/s", "pressure": "hPa", "length": "m", "mass": "kg", "power": "W", "energy": "Wh", "fraction": "%", "duration": "s",
+    "irradiance": "W/m^2", "illuminance": "lx", "luminance": "cd/m^2", "angle": "deg",
 }
 
 

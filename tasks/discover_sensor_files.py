@@ -22,4 +22,6 @@ def discover_sensor_files(source: str, run: RunInfo, options: ReadOptions) -> Di
         f"{len(found.new)} new file(s) to ingest ({mib:.1f} MiB); {len(found.already_ingested)} already ingested"
         + (f"; {len(found.unsupported)} not sensor files" if found.unsupported else "")
     )
+    if found.grid_seconds:
+        run_logger().info(f"a new store: its time grid is {found.grid_seconds} s, from the readings' spacing (grid_seconds sets another)")
     return found

@@ -43,7 +43,8 @@ def test_transient_source_errors_are_retried_with_backoff_and_a_permanent_one_na
     faults.fail_opens(flaky, src / "hiccup.csv", [2, 3])  # open 1 is discovery's hash; the ingest's first two attempts fail
     faults.fail_opens(flaky, src / "broken.csv", "all-but-first")
 
-    state = ingest_flow(SensorIngestParams(source=f"flaky://{src}"), return_state=True)
+    # The grid asked for: a new store's grid would otherwise be sniffed from the files, one more open of each.
+    state = ingest_flow(SensorIngestParams(source=f"flaky://{src}", grid_seconds=30), return_state=True)
     summary = state.result(raise_on_failure=False)
 
     hiccup = faults.opens(flaky, src / "hiccup.csv")

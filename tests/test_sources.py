@@ -570,7 +570,7 @@ def test_a_typical_year_weather_file_s_flag_columns_are_its_readings_quality(tmp
     """TMY3's layout (pvlib's `723170TYA.CSV` once its station line is left out): each field has a `source` column of
     letters beside it (`GHI source`; `Lprecip source` for `Lprecip depth` and `Lprecip quantity`). They are the
     quality of the readings they name, not metrics whose letters quarantine every line; a unit holding a slash
-    (`W/m^2`) is not a `sensor/metric` name; a flag-like name that names no column stays a metric."""
+    (`W/m^2`, irradiance) is not a `sensor/metric` name; a flag-like name that names no column stays a metric."""
     from lepton_flow.formats import read_readings
 
     path = tmp_path / "tmy3.csv"
@@ -583,9 +583,102 @@ def test_a_typical_year_weather_file_s_flag_columns_are_its_readings_quality(tmp
     assert got.errors == []
     t = got.table
     rows = {(str(ts)[11:16], m, q, v) for ts, m, q, v in zip(t.column("timestamp").to_pylist(), t.column("metric").to_pylist(), t.column("quality").to_pylist(), t.column("value").to_pylist())}
-    assert {m for _, m, _, _ in rows} == {"ghi_w_m_2", "ghi_uncert", "lprecip_depth", "lprecip_quantity_hr", "pump_status"}
-    assert {r for r in rows if r[1] in ("ghi_w_m_2", "lprecip_depth")} == {
-        ("13:00", "ghi_w_m_2", "1", 812.0), ("14:00", "ghi_w_m_2", "2", 790.0), ("13:00", "lprecip_depth", "D", 0.0), ("14:00", "lprecip_depth", "?", 0.0)
+    assert {m for _, m, _, _ in rows} == {"ghi", "ghi_uncert", "lprecip_depth", "lprecip_quantity", "pump_status"}
+    assert {r for r in rows if r[1] in ("ghi", "lprecip_depth")} == {
+        ("13:00", "ghi", "1", 812.0), ("14:00", "ghi", "2", 790.0), ("13:00", "lprecip_depth", "D", 0.0), ("14:00", "lprecip_depth", "?", 0.0)
     }  # fmt: skip
+    units = dict(zip(t.column("metric").to_pylist(), t.column("unit").to_pylist()))
+    assert units["ghi"] == "W/m^2" and units["lprecip_depth"] == "mm" and units["lprecip_quantity"] == "hr"
     assert set(t.column("sensor_id").to_pylist()) == {"tmy3"}
     assert {str(ts)[:10] for ts in t.column("timestamp").to_pylist()} == {"1995-06-01"}  # the header says month first
+
+
+def test_lines_before_a_csv_header_are_a_preamble_quarantined_by_number(tmp_path, monkeypatch):
+    """Loggers and weather files write a line or a few about the station before the header: TMY3 its station id, name
+    and coordinates (pvlib's `723170TYA.CSV`, line 1); a Campbell TOA5 file `"TOA5",station,logger,...` then the header
+    and a units line; others `# comment` lines. The header is the first line whose field count the next lines share;
+    the lines before it are quarantined with their number and reason, the rows keep their own line numbers, and a
+    file read again from where it grew reads under the same header. A data row is never taken for a header."""
+    from lepton_flow.formats import csv as csv_format
+    from lepton_flow.formats import lines as lines_module
+    from lepton_flow.formats.lines import Span
+
+    tmy3 = tmp_path / "greensboro.csv"
+    tmy3.write_text(
+        '723170,"GREENSBORO PIEDMONT TRIAD INT",NC,-5.0,36.100,-79.950,273\n'
+        "Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),RHum (%)\n"
+        "01/01/1988,01:00,6.1,77\n01/01/1988,02:00,5.0,80\n"
+    )
+    got = read_readings(str(tmy3))
+    assert [(e.line, e.reason, e.text) for e in got.errors] == [
+        (1, "before the header (line 2): a preamble line, not a reading", '723170,"GREENSBORO PIEDMONT TRIAD INT",NC,-5.0,36.100,-79.950,273')
+    ]
+    t = got.table
+    assert sorted(zip(t.column("line").to_pylist(), t.column("metric").to_pylist(), t.column("value").to_pylist())) == [
+        (3, "dry_bulb", 6.1), (3, "rhum", 77.0), (4, "dry_bulb", 5.0), (4, "rhum", 80.0)
+    ]  # fmt: skip
+
+    toa5 = tmp_path / "met.csv"
+    toa5.write_text(
+        '"TOA5","CR1000_Met","CR1000","12345","CR1000.Std.32","CPU:met.CR1","5678","Hourly"\n'
+        '"TIMESTAMP","RECORD","AirTC_Avg","RH"\n"TS","RN","Deg C","%"\n"","","Avg","Smp"\n'
+        '"2019-06-01 01:00:00",0,21.3,55\n"2019-06-01 02:00:00",1,20.9,58\n'
+    )
+    got = read_readings(str(toa5))
+    assert [e.line for e in got.errors] == [1, 3, 4]  # the preamble, then the units and processing lines (no time)
+    assert "preamble" in got.errors[0].reason and "TIMESTAMP" in got.errors[1].reason
+    assert sorted(set(got.table.column("line").to_pylist())) == [5, 6]
+
+    commented = tmp_path / "pump.csv"
+    commented.write_text("# exported by logger v2\n# site: north\ntimestamp,value\n2026-01-01T00:00:00Z,1.5\n2026-01-01T00:01:00Z,1.75\n2026-01-01T00:02:00Z,2\n")
+    got = read_readings(str(commented))
+    assert [e.line for e in got.errors] == [1, 2] and got.table.column("value").to_pylist() == [1.5, 1.75, 2.0]
+    # Grown since a first read of its first two rows: the rest is read under the same header, numbered in the file.
+    span = Span(start=len(commented.read_bytes().split(b"\n2026-01-01T00:02")[0]) + 1, line_base=5)
+    (table, lines, errors), = list(csv_format.pieces(str(commented), ReadOptions(), 1 << 20, span))
+    assert table.column_names == ["timestamp", "value"] and lines.tolist() == [6] and errors == []
+    # Still being written (a last line without its end): the complete rows are read, the partial one waits.
+    writing = tmp_path / "writing.csv"
+    writing.write_bytes(commented.read_bytes() + b"2026-01-01T00:03")
+    span = Span(final=False)
+    (table, lines, errors), = list(csv_format.pieces(str(writing), ReadOptions(), 1 << 20, span))
+    assert lines.tolist() == [4, 5, 6] and [e.line for e in errors] == [1, 2] and (span.end, span.lines) == (len(commented.read_bytes()), 6)
+
+    # Line 1 is the header whenever the lines after it agree with it; a header that does not is never replaced by a data row.
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("timestamp,value,\n2026-01-01T00:00:00Z,1\n2026-01-01T00:01:00Z,2\n2026-01-01T00:02:00Z,3\n")
+    assert csv_format.header_at(ragged.read_bytes().splitlines(keepends=True)) == 0
+    assert [e.line for e in read_readings(str(ragged)).errors] == [2, 3, 4]  # each row named, as before
+    plain = tmp_path / "plain.csv"
+    plain.write_text("timestamp,value\n2026-01-01T00:00:00Z,1\n")
+    assert read_readings(str(plain)).errors == []
+    # A file is opened once to be read: the header is found among the lines the read starts with (a second open
+    # would be one more chance for a flaky source to fail, and a retry's count off by one).
+    opened = []
+    real_open = lines_module.open_source
+    monkeypatch.setattr(lines_module, "open_source", lambda url, offset=0: opened.append(url) or real_open(url, offset))
+    assert read_readings(str(tmy3)).readings == 4 and opened == [str(tmy3)]
+
+
+def test_a_new_store_s_grid_is_the_readings_own_spacing(tmp_path):
+    """Hourly weather on a 30 s grid is 119 empty steps in 120, each a gap to flag: a new store's grid follows the
+    first files' spacing (the finest series decides, rounded down to a round spacing, 1% of jitter allowed, never
+    under the 30 s default); readings closer than that keep the default."""
+    from lepton_flow.ingest import grid_from_readings
+
+    def write(name: str, seconds: list[float], metric: str = "temperature") -> str:
+        path = tmp_path / name
+        start = pd.Timestamp("2026-03-01T00:00:00Z")
+        path.write_text("timestamp,metric,value\n" + "".join(f"{(start + pd.Timedelta(seconds=s)).isoformat()},{metric},1\n" for s in seconds))
+        return str(path)
+
+    hourly = write("hourly.csv", [3600 * i for i in range(48)])
+    jittered = write("server.csv", [300 * i + (7 if i % 2 else -4) for i in range(100)])
+    ten_minutes = write("slow.csv", [600 * i for i in range(50)], metric="pressure")
+    one_hz = write("fast.csv", list(range(600)))
+    assert grid_from_readings([hourly], ReadOptions()) == 3600
+    assert grid_from_readings([jittered], ReadOptions()) == 300
+    assert grid_from_readings([ten_minutes, jittered], ReadOptions()) == 300  # the finest series
+    assert grid_from_readings([one_hz, hourly], ReadOptions()) == 30
+    assert grid_from_readings([write("one.csv", [0])], ReadOptions()) == 30  # nothing to judge by
+    assert grid_from_readings([str(tmp_path / "missing.csv")], ReadOptions()) == 30

@@ -25,6 +25,10 @@ from lepton_flow.settings import get_settings
         (29.92, "inHg", "mbar", 1013.21),
         (1.0, "mi", "km", 1.609344),
         (1.0, "kWh", "J", 3.6e6),
+        (0.8, "kW/m^2", "W/m2", 800.0),  # irradiance, as TMY3 and solar loggers write it
+        (np.pi, "rad", "degrees", 180.0),
+        (68.0, "Deg F", "Deg C", 20.0),  # Campbell loggers' units line
+        (3.0, "hr", "min", 180.0),
     ],
 )
 def test_conversions_follow_the_definitions(value, unit, to, expected):

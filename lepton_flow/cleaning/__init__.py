@@ -57,7 +57,7 @@ class NoOptions(BaseModel):
 
 
 def grid_seconds_field():
-    return Field(None, ge=1, le=86_400, description=f"Spacing of the time grid, in seconds. Empty: the store's grid, or {DEFAULT_GRID_SECONDS} for a new store.")
+    return Field(None, ge=1, le=86_400, description=f"Spacing of the time grid, in seconds. Empty: the store's grid; for a new store, the readings' own spacing (at least {DEFAULT_GRID_SECONDS}).")
 
 
 FLAT_NAMES = {

@@ -21,17 +21,74 @@ from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, PIECE_BYTES, Parse
 DELIMITERS = (",", "\t", ";", "|")
 
 
-def _header(url: str, first: bytes) -> tuple[list[str], str]:
-    """The header's column names and the file's delimiter (the most frequent of `DELIMITERS` in the header), from line 1."""
+def _header(url: str, first: bytes, number: int | None = 1) -> tuple[list[str], str]:
+    """The header's column names and the file's delimiter (the most frequent of `DELIMITERS` in the header), from the header line (line `number`)."""
     first = first.removeprefix(BOM)
+    where = f"line {number}" if number else "the header line"
     if b"\0" in first or len(first) > MAX_LINE_BYTES:
-        raise SourceError(f"{url}: line 1 is not a CSV header (binary content, or over {MAX_LINE_BYTES:,} bytes)")
+        raise SourceError(f"{url}: {where} is not a CSV header (binary content, or over {MAX_LINE_BYTES:,} bytes)")
     try:
         text = first.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{url}: line 1 (the header) is not UTF-8 text (byte {exc.start}): a binary file, or another encoding") from exc
+        raise SourceError(f"{url}: {where} (the header) is not UTF-8 text (byte {exc.start}): a binary file, or another encoding") from exc
     delimiter = "\t" if ".tsv" in url.lower() else max(DELIMITERS, key=text.count)
     return next(csv.reader([text], delimiter=delimiter), []), delimiter
+
+
+PREAMBLE_LINES = 10
+"""At most this many lines before the header are read as a preamble (`header_at`)."""
+PREAMBLE_REASON = "before the header (line {header}): a preamble line, not a reading"
+
+
+def _fields(text: str, delimiter: str) -> list[str]:
+    return next(csv.reader([text], delimiter=delimiter), [])
+
+
+_DATA_CELL = re.compile(r"^\s*[+-]?\.?\d")
+
+
+def _is_data(text: str) -> bool:
+    """Whether a cell reads as data, not a column name: it starts with a digit (a number, a date, a time)."""
+    return _DATA_CELL.match(text) is not None
+
+
+def header_at(first: list[bytes], tab: bool = False) -> int:
+    """Which of a CSV's first lines is its header: 0 for most files; more where lines before it are not part of its table.
+
+    Data loggers and weather files often write a line or a few about the
+    station or the logger first (a TMY3 file's station id, name and
+    coordinates; a Campbell TOA5 file's `"TOA5",station,logger,...`;
+    `# comment` lines). Like CSV sniffers (DuckDB's, CleverCSV), the header
+    is taken to be the first line whose field count the lines after it share:
+    line 1 whenever it and most of the next 8 agree, else the first of the
+    next `PREAMBLE_LINES` lines that does and has no field that reads as data
+    (a data row is never taken for a header). `tab`: the file is TSV.
+    """
+    complete = [line for line in first if line.endswith(b"\n")]  # a last line cut short says nothing
+    if len(complete) < 3 or any(b"\0" in line for line in complete):
+        return 0
+    try:
+        lines = [line.removeprefix(BOM).decode("utf-8").rstrip("\r\n") for line in complete]
+    except UnicodeDecodeError:
+        return 0
+
+    def agreed(k: int, names: bool) -> bool:
+        """Whether line `k` has the field count most of the (up to 8) lines after it have, under its delimiter (and,
+        if `names`, no field of it reads as data)."""
+        delimiter = "\t" if tab else max(DELIMITERS, key=lines[k].count)
+        fields = _fields(lines[k], delimiter)
+        if names and any(_is_data(f) for f in fields):
+            return False
+        following = [len(_fields(text, delimiter)) for text in lines[k + 1 : k + 9] if text.strip()]
+        return len(fields) > 1 and 2 * sum(c == len(fields) for c in following) > len(following) > 0
+
+    if agreed(0, names=False):
+        return 0
+    return next((k for k in range(1, min(PREAMBLE_LINES, len(lines) - 2) + 1) if agreed(k, names=True)), 0)
+
+
+def _text(line: bytes) -> str:
+    return line.removeprefix(BOM).decode("utf-8", "replace").rstrip("\r\n")[:500]
 
 
 def _screened(source, spool) -> tuple[list[int], list[ParseError]]:
@@ -198,14 +255,22 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None =
     """
     long_lines: list[tuple[int, int]] = []
     header: list[str] | None = None
+    before: list[bytes] = []
+    tab = ".tsv" in url.lower()
     try:
-        for head, first_line, text in line_pieces(url, piece_bytes, header=True, long_lines=long_lines, span=span):
-            if header is None:  # every piece comes with the same line 1
-                header, delimiter = _header(url, head)
+        for head, first_line, text in line_pieces(
+            url, piece_bytes, header=True, long_lines=long_lines, span=span, find_header=lambda first: header_at(first, tab), preamble=before
+        ):
+            if header is None:  # every piece comes with the same header
+                header, delimiter = _header(url, head, None if span and span.start else first_line - 1)
             table, lines, errors = _parse(
                 url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line,
                 screen=_has_long_line(text) or _blank_line_inside(text),
             )
+            if before:  # the preamble (read only from the file's start) once, with the first piece
+                reason = PREAMBLE_REASON.format(header=len(before) + 1)
+                errors = [ParseError(n, reason, _text(line)) for n, line in enumerate(before, 1)] + errors
+                before.clear()
             yield _decimal_commas(table, delimiter), lines, long_line_errors(errors, long_lines, "CSV")
     except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc

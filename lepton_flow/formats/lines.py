@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lepton_flow.sources import MAX_LINE_BYTES, ParseError, open_source
@@ -29,8 +29,41 @@ class Span:
     lines: int = 0
 
 
+HEAD_LINES = 20
+HEAD_BYTES = 256 << 10
+
+
+def _head(fh, find_header: Callable[[list[bytes]], int] | None) -> tuple[list[bytes], bytes, bytes]:
+    """(lines before the header, the header line, what was read after it) from the start of an open file.
+
+    Without `find_header` the header is line 1. With it, the first lines
+    (up to `HEAD_LINES` or `HEAD_BYTES`) are read and `find_header` says
+    which of them is the header.
+    """
+    if find_header is None:
+        return [], fh.readline(MAX_LINE_BYTES + 1), b""
+    lines: list[bytes] = []
+    size = 0
+    while len(lines) < HEAD_LINES and size < HEAD_BYTES:
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            break
+        lines.append(line)
+        size += len(line)
+        if not line.endswith(b"\n"):
+            break  # a line longer than a line may be, or the file's end: the rest is the pieces' business
+    at = min(find_header(lines), max(len(lines) - 1, 0)) if lines else 0
+    return lines[:at], lines[at] if lines else b"", b"".join(lines[at + 1 :])
+
+
 def line_pieces(
-    url: str, piece_bytes: int, header: bool, long_lines: list[tuple[int, int]] | None = None, span: Span | None = None
+    url: str,
+    piece_bytes: int,
+    header: bool,
+    long_lines: list[tuple[int, int]] | None = None,
+    span: Span | None = None,
+    find_header: Callable[[list[bytes]], int] | None = None,
+    preamble: list[bytes] | None = None,
 ) -> Iterator[tuple[bytes, int, bytes]]:
     """A line-oriented file (gzip undone) cut into pieces of whole lines of about `piece_bytes`: `(header, first line number, text)` each.
 
@@ -40,24 +73,31 @@ def line_pieces(
     two pieces is never held whole: it is read past, `LONG_LINE` stands in
     its place, and `(line number, size)` is appended to `long_lines`. So
     memory stays bounded by the piece size whatever the file holds. `span`
-    reads a part of the file (see `Span`).
+    reads a part of the file (see `Span`). `find_header` (of the first
+    lines) picks the header among them; the lines before it (a preamble)
+    are passed over and, where a read starts at the file's start, appended to
+    `preamble`.
     """
     span = span or Span()
     piece_bytes = max(piece_bytes, 1)
     longest = max(2 * piece_bytes, MAX_LINE_BYTES)
-    head = b""
+    head, ahead = b"", b""
     if header and span.start:
         with open_source(url) as fh:
-            head = fh.readline(MAX_LINE_BYTES + 1)
+            _, head, _ = _head(fh, find_header)
     with open_source(url, span.start) as fh:
+        before: list[bytes] = []
         if header and not span.start:
-            head = fh.readline(MAX_LINE_BYTES + 1)
-        pos = span.start or len(head)  # the byte the next text yielded starts at
-        line = span.line_base + 1 if span.start else (2 if header else 1)
+            before, head, ahead = _head(fh, find_header)  # ahead: lines read past the header, the text's start
+            if preamble is not None:
+                preamble.extend(before)
+        pos = span.start or sum(map(len, before)) + len(head)  # the byte the next text yielded starts at
+        line = span.line_base + 1 if span.start else (len(before) + 2 if header else 1)
         carry = b""
         try:
             while True:
-                block = fh.read(piece_bytes)
+                block = ahead + fh.read(piece_bytes) if ahead else fh.read(piece_bytes)
+                ahead = b""
                 if not block:
                     if carry and span.final:
                         yield head, line, carry
