@@ -593,12 +593,13 @@ def test_a_typical_year_weather_file_s_flag_columns_are_its_readings_quality(tmp
     assert {str(ts)[:10] for ts in t.column("timestamp").to_pylist()} == {"1995-06-01"}  # the header says month first
 
 
-def test_lines_before_a_csv_header_are_a_preamble_quarantined_by_number(tmp_path, monkeypatch):
+def test_a_preamble_before_a_csv_header_and_a_units_line_after_it_are_read_as_what_they_are(tmp_path, monkeypatch):
     """Loggers and weather files write a line or a few about the station before the header: TMY3 its station id, name
     and coordinates (pvlib's `723170TYA.CSV`, line 1); a Campbell TOA5 file `"TOA5",station,logger,...` then the header
     and a units line; others `# comment` lines. The header is the first line whose field count the next lines share;
     the lines before it are quarantined with their number and reason, the rows keep their own line numbers, and a
-    file read again from where it grew reads under the same header. A data row is never taken for a header."""
+    file read again from where it grew reads under the same header. A units line after the header gives the value
+    columns their units. A data row is never taken for a header."""
     from lepton_flow.formats import csv as csv_format
     from lepton_flow.formats import lines as lines_module
     from lepton_flow.formats.lines import Span
@@ -625,9 +626,26 @@ def test_lines_before_a_csv_header_are_a_preamble_quarantined_by_number(tmp_path
         '"2019-06-01 01:00:00",0,21.3,55\n"2019-06-01 02:00:00",1,20.9,58\n'
     )
     got = read_readings(str(toa5))
-    assert [e.line for e in got.errors] == [1, 3, 4]  # the preamble, then the units and processing lines (no time)
-    assert "preamble" in got.errors[0].reason and "TIMESTAMP" in got.errors[1].reason
-    assert sorted(set(got.table.column("line").to_pylist())) == [5, 6]
+    assert [(e.line, e.reason) for e in got.errors] == [
+        (1, "before the header (line 2): a preamble line, not a reading"),
+        (3, "after the header (line 2): a units or processing line, not a reading"),
+        (4, "after the header (line 2): a units or processing line, not a reading"),
+    ]
+    t = got.table
+    assert sorted(set(t.column("line").to_pylist())) == [5, 6]
+    # The units line gives each value column its unit.
+    assert dict(zip(t.column("metric").to_pylist(), t.column("unit").to_pylist())) == {"airtc_avg": "Deg C", "rh": "%", "record": "RN"}
+    # Read on from where it grew, the units still apply.
+    grown = toa5.read_bytes()
+    span = Span(start=len(grown) - len(b'"2019-06-01 02:00:00",1,20.9,58\n'), line_base=5)
+    (table, lines, errors), = list(csv_format.pieces(str(toa5), ReadOptions(), 1 << 20, span))
+    assert lines.tolist() == [6] and errors == [] and "AirTC_Avg [Deg C]" in table.column_names
+
+    units = tmp_path / "units.csv"
+    units.write_text("time,temp,Pressure (hPa)\n,degC,kPa\n2026-01-01T00:00:00Z,20.5,1013\n2026-01-01T00:01:00Z,20.6,1012\n")
+    got = read_readings(str(units))
+    assert [e.line for e in got.errors] == [2] and sorted(set(got.table.column("line").to_pylist())) == [3, 4]
+    assert dict(zip(got.table.column("metric").to_pylist(), got.table.column("unit").to_pylist())) == {"temp": "degC", "pressure": "hPa"}  # the header's own unit stays
 
     commented = tmp_path / "pump.csv"
     commented.write_text("# exported by logger v2\n# site: north\ntimestamp,value\n2026-01-01T00:00:00Z,1.5\n2026-01-01T00:01:00Z,1.75\n2026-01-01T00:02:00Z,2\n")
@@ -647,7 +665,7 @@ def test_lines_before_a_csv_header_are_a_preamble_quarantined_by_number(tmp_path
     # Line 1 is the header whenever the lines after it agree with it; a header that does not is never replaced by a data row.
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("timestamp,value,\n2026-01-01T00:00:00Z,1\n2026-01-01T00:01:00Z,2\n2026-01-01T00:02:00Z,3\n")
-    assert csv_format.header_at(ragged.read_bytes().splitlines(keepends=True)) == 0
+    assert csv_format.header_at(ragged.read_bytes().splitlines(keepends=True)) == (0, 0)
     assert [e.line for e in read_readings(str(ragged)).errors] == [2, 3, 4]  # each row named, as before
     plain = tmp_path / "plain.csv"
     plain.write_text("timestamp,value\n2026-01-01T00:00:00Z,1\n")

@@ -52,8 +52,13 @@ def _is_data(text: str) -> bool:
     return _DATA_CELL.match(text) is not None
 
 
-def header_at(first: list[bytes], tab: bool = False) -> int:
-    """Which of a CSV's first lines is its header: 0 for most files; more where lines before it are not part of its table.
+CONTINUED_LINES = 3
+"""At most this many lines right after the header continue it (units, then e.g. a logger's processing line)."""
+CONTINUED_REASON = "after the header (line {header}): a units or processing line, not a reading"
+
+
+def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
+    """Which of a CSV's first lines is its header, and how many lines right after it continue it: `(0, 0)` for most files.
 
     Data loggers and weather files often write a line or a few about the
     station or the logger first (a TMY3 file's station id, name and
@@ -62,29 +67,59 @@ def header_at(first: list[bytes], tab: bool = False) -> int:
     is taken to be the first line whose field count the lines after it share:
     line 1 whenever it and most of the next 8 agree, else the first of the
     next `PREAMBLE_LINES` lines that does and has no field that reads as data
-    (a data row is never taken for a header). `tab`: the file is TSV.
+    (a data row is never taken for a header). Up to `CONTINUED_LINES` lines
+    after the header with its field count and no field that reads as data,
+    followed by one that has, continue it (a units line: TOA5's `"TS","RN",
+    "Deg C","%"` and its processing line `"","","Avg","Smp"`). `tab`: the
+    file is TSV.
     """
     complete = [line for line in first if line.endswith(b"\n")]  # a last line cut short says nothing
     if len(complete) < 3 or any(b"\0" in line for line in complete):
-        return 0
+        return 0, 0
     try:
         lines = [line.removeprefix(BOM).decode("utf-8").rstrip("\r\n") for line in complete]
     except UnicodeDecodeError:
-        return 0
+        return 0, 0
+
+    def split(k: int, delimiter: str) -> list[str]:
+        return _fields(lines[k], delimiter)
 
     def agreed(k: int, names: bool) -> bool:
         """Whether line `k` has the field count most of the (up to 8) lines after it have, under its delimiter (and,
         if `names`, no field of it reads as data)."""
         delimiter = "\t" if tab else max(DELIMITERS, key=lines[k].count)
-        fields = _fields(lines[k], delimiter)
+        fields = split(k, delimiter)
         if names and any(_is_data(f) for f in fields):
             return False
         following = [len(_fields(text, delimiter)) for text in lines[k + 1 : k + 9] if text.strip()]
         return len(fields) > 1 and 2 * sum(c == len(fields) for c in following) > len(following) > 0
 
-    if agreed(0, names=False):
-        return 0
-    return next((k for k in range(1, min(PREAMBLE_LINES, len(lines) - 2) + 1) if agreed(k, names=True)), 0)
+    at = 0 if agreed(0, names=False) else next((k for k in range(1, min(PREAMBLE_LINES, len(lines) - 2) + 1) if agreed(k, names=True)), 0)
+    delimiter = "\t" if tab else max(DELIMITERS, key=lines[at].count)
+    width = len(split(at, delimiter))
+    more = 0
+    while more < CONTINUED_LINES and at + more + 2 < len(lines):
+        fields = split(at + more + 1, delimiter)
+        if len(fields) != width or any(_is_data(f) for f in fields):
+            break
+        more += 1
+    if more and not any(_is_data(f) for f in split(at + more + 1, delimiter)):
+        more = 0  # no data row after them: not a header's continuation
+    return at, more
+
+
+def with_units(header: list[str], units_line: bytes, delimiter: str) -> list[str]:
+    """The header's names with a units line's units in brackets (`AirTC_Avg [Deg C]`), for value columns that name none."""
+    from lepton_flow.sources import _name_and_unit
+
+    cells = _fields(_text(units_line), delimiter)
+    labels = label_columns(header)
+    named = []
+    for name, unit in zip(header, cells + [""] * (len(header) - len(cells))):
+        unit = unit.strip()
+        ok = unit and len(unit) <= 20 and "[" not in unit and "]" not in unit and name not in labels and _name_and_unit(name)[1] is None
+        named.append(f"{name} [{unit}]" if ok else name)
+    return named
 
 
 def _text(line: bytes) -> str:
@@ -255,22 +290,30 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None =
     """
     long_lines: list[tuple[int, int]] = []
     header: list[str] | None = None
+    named: list[str] | None = None
     before: list[bytes] = []
+    after: list[bytes] = []
     tab = ".tsv" in url.lower()
     try:
         for head, first_line, text in line_pieces(
-            url, piece_bytes, header=True, long_lines=long_lines, span=span, find_header=lambda first: header_at(first, tab), preamble=before
+            url, piece_bytes, header=True, long_lines=long_lines, span=span, find_header=lambda first: header_at(first, tab), preamble=before, continued=after
         ):
             if header is None:  # every piece comes with the same header
-                header, delimiter = _header(url, head, None if span and span.start else first_line - 1)
+                header, delimiter = _header(url, head, None if span and span.start else len(before) + 1)
+                named = with_units(header, after[0], delimiter) if after else header
             table, lines, errors = _parse(
                 url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line,
                 screen=_has_long_line(text) or _blank_line_inside(text),
             )
-            if before:  # the preamble (read only from the file's start) once, with the first piece
-                reason = PREAMBLE_REASON.format(header=len(before) + 1)
-                errors = [ParseError(n, reason, _text(line)) for n, line in enumerate(before, 1)] + errors
+            if named != header and table.num_columns == len(named):
+                table = table.rename_columns(named)
+            if (before or after) and not (span and span.start):  # lines of the head that are not the header, once
+                at = len(before) + 1
+                errors = [ParseError(n, PREAMBLE_REASON.format(header=at), _text(line)) for n, line in enumerate(before, 1)] + [
+                    ParseError(at + n, CONTINUED_REASON.format(header=at), _text(line)) for n, line in enumerate(after, 1)
+                ] + errors  # fmt: skip
                 before.clear()
+                after.clear()
             yield _decimal_commas(table, delimiter), lines, long_line_errors(errors, long_lines, "CSV")
     except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read as CSV (truncated or corrupt?): {exc}") from exc

@@ -33,15 +33,16 @@ HEAD_LINES = 20
 HEAD_BYTES = 256 << 10
 
 
-def _head(fh, find_header: Callable[[list[bytes]], int] | None) -> tuple[list[bytes], bytes, bytes]:
-    """(lines before the header, the header line, what was read after it) from the start of an open file.
+def _head(fh, find_header: Callable[[list[bytes]], tuple[int, int]] | None) -> tuple[list[bytes], bytes, list[bytes], bytes]:
+    """(lines before the header, the header line, lines that continue it, what was read after those) from the start of an open file.
 
     Without `find_header` the header is line 1. With it, the first lines
     (up to `HEAD_LINES` or `HEAD_BYTES`) are read and `find_header` says
-    which of them is the header.
+    which of them is the header and how many lines after it continue it (a
+    units line).
     """
     if find_header is None:
-        return [], fh.readline(MAX_LINE_BYTES + 1), b""
+        return [], fh.readline(MAX_LINE_BYTES + 1), [], b""
     lines: list[bytes] = []
     size = 0
     while len(lines) < HEAD_LINES and size < HEAD_BYTES:
@@ -52,8 +53,12 @@ def _head(fh, find_header: Callable[[list[bytes]], int] | None) -> tuple[list[by
         size += len(line)
         if not line.endswith(b"\n"):
             break  # a line longer than a line may be, or the file's end: the rest is the pieces' business
-    at = min(find_header(lines), max(len(lines) - 1, 0)) if lines else 0
-    return lines[:at], lines[at] if lines else b"", b"".join(lines[at + 1 :])
+    if not lines:
+        return [], b"", [], b""
+    at, more = find_header(lines)
+    at = min(at, len(lines) - 1)
+    more = max(0, min(more, len(lines) - at - 1))
+    return lines[:at], lines[at], lines[at + 1 : at + 1 + more], b"".join(lines[at + 1 + more :])
 
 
 def line_pieces(
@@ -62,8 +67,9 @@ def line_pieces(
     header: bool,
     long_lines: list[tuple[int, int]] | None = None,
     span: Span | None = None,
-    find_header: Callable[[list[bytes]], int] | None = None,
+    find_header: Callable[[list[bytes]], tuple[int, int]] | None = None,
     preamble: list[bytes] | None = None,
+    continued: list[bytes] | None = None,
 ) -> Iterator[tuple[bytes, int, bytes]]:
     """A line-oriented file (gzip undone) cut into pieces of whole lines of about `piece_bytes`: `(header, first line number, text)` each.
 
@@ -74,9 +80,10 @@ def line_pieces(
     its place, and `(line number, size)` is appended to `long_lines`. So
     memory stays bounded by the piece size whatever the file holds. `span`
     reads a part of the file (see `Span`). `find_header` (of the first
-    lines) picks the header among them; the lines before it (a preamble)
-    are passed over and, where a read starts at the file's start, appended to
-    `preamble`.
+    lines) picks the header among them and says how many lines after it
+    continue it; those are appended to `continued`, and the lines before the
+    header (a preamble), where a read starts at the file's start, to
+    `preamble`; neither is text.
     """
     span = span or Span()
     piece_bytes = max(piece_bytes, 1)
@@ -84,15 +91,20 @@ def line_pieces(
     head, ahead = b"", b""
     if header and span.start:
         with open_source(url) as fh:
-            _, head, _ = _head(fh, find_header)
+            _, head, after, _ = _head(fh, find_header)
+            if continued is not None:
+                continued.extend(after)
     with open_source(url, span.start) as fh:
         before: list[bytes] = []
+        after: list[bytes] = []
         if header and not span.start:
-            before, head, ahead = _head(fh, find_header)  # ahead: lines read past the header, the text's start
+            before, head, after, ahead = _head(fh, find_header)  # ahead: lines read past those, the text's start
             if preamble is not None:
                 preamble.extend(before)
-        pos = span.start or sum(map(len, before)) + len(head)  # the byte the next text yielded starts at
-        line = span.line_base + 1 if span.start else (len(before) + 2 if header else 1)
+            if continued is not None:
+                continued.extend(after)
+        pos = span.start or sum(map(len, before)) + len(head) + sum(map(len, after))  # the byte the next text yielded starts at
+        line = span.line_base + 1 if span.start else (len(before) + len(after) + 2 if header else 1)
         carry = b""
         try:
             while True:
