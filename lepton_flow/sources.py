@@ -50,7 +50,10 @@ READING_SCHEMA = pa.schema(
 )
 
 TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date_time", "ts", "date")
-SENSOR_NAMES = ("sensor_id", "sensor", "device_id", "device", "station")
+SENSOR_NAMES = (
+    "sensor_id", "sensor", "device_id", "device", "station", "station_id", "site", "site_id", "asset", "asset_id", "host", "hostname", "instance",
+    "ticker", "symbol",
+)  # fmt: skip
 METRIC_NAMES = ("metric", "variable", "measurement")
 VALUE_NAMES = ("value", "reading")
 UNIT_NAMES = ("unit", "units")
@@ -993,8 +996,12 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         _check_metric_count(url, value_cols, sensor_name is not None)
         bad_any = np.zeros(n, bool)
         pending: list[tuple[str, str | None, str, np.ndarray]] = []
+        labels: list[str] = []
         for col in value_cols:
             values, bad = _numbers(raw.column(col))
+            if len(value_cols) > 1 and 2 * int(bad.sum()) > n and not np.isfinite(values).any():
+                labels.append(col)  # text in most rows and a number in none: a label of the rows (a station's name), not readings
+                continue
             for i, text in _cells(raw, col, bad & ~drop):
                 errors.append(ParseError(int(lines[i]), f"column {col}: {text!r} is not a number", ""))
             bad_any |= bad
@@ -1004,6 +1011,10 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             if "/" in _BRACKETED_SUFFIX.sub("", label) and not sensor_name:
                 col_sensor, label = label.split("/", 1)
             pending.append((_normalise_metric(label), unit, col_sensor or "", values, col))
+        if labels:
+            from lepton_flow.runtime import run_logger
+
+            run_logger().info("%s: column(s) %s hold text, not numbers, in every row: read as labels of the rows, not metrics", redact(url), ", ".join(labels))
         # A line with any unparseable cell is quarantined whole: keeping its
         # other cells would split one observation across outcomes. An empty
         # cell in a wide file is no reading (that sensor did not report).

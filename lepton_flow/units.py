@@ -16,7 +16,7 @@ import numpy as np
 # unit -> (kind, factor, offset): value in the kind's canonical unit = value * factor + offset
 _TABLE: dict[str, tuple[str, float, float]] = {
     "C": ("temperature", 1.0, 0.0), "degC": ("temperature", 1.0, 0.0), "Deg C": ("temperature", 1.0, 0.0), "deg C": ("temperature", 1.0, 0.0), "°C": ("temperature", 1.0, 0.0), "celsius": ("temperature", 1.0, 0.0),
-    "F": ("temperature", 5 / 9, -32 * 5 / 9), "degF": ("temperature", 5 / 9, -32 * 5 / 9), "Deg F": ("temperature", 5 / 9, -32 * 5 / 9), "°F": ("temperature", 5 / 9, -32 * 5 / 9),
+    "F": ("temperature", 5 / 9, -32 * 5 / 9), "degF": ("temperature", 5 / 9, -32 * 5 / 9), "Deg F": ("temperature", 5 / 9, -32 * 5 / 9), "°F": ("temperature", 5 / 9, -32 * 5 / 9), "fahrenheit": ("temperature", 5 / 9, -32 * 5 / 9),
     "K": ("temperature", 1.0, -273.15), "kelvin": ("temperature", 1.0, -273.15),
     "m/s": ("speed", 1.0, 0.0), "km/h": ("speed", 1 / 3.6, 0.0), "kmh": ("speed", 1 / 3.6, 0.0), "kph": ("speed", 1 / 3.6, 0.0),
     "mph": ("speed", 0.44704, 0.0), "kn": ("speed", 1852 / 3600, 0.0), "kt": ("speed", 1852 / 3600, 0.0), "knots": ("speed", 1852 / 3600, 0.0), "ft/s": ("speed", 0.3048, 0.0),
@@ -40,9 +40,19 @@ CANONICAL = {
 }
 
 
+_BY_WORD = {name.lower(): entry for name, entry in _TABLE.items() if len(name) > 3 and name.isalpha()}
+"""Units written as words, whatever their case (`Celsius`, `KNOTS`); symbols keep theirs (`mm` is not `Mm`, `K` not `k`)."""
+
+
+def _entry(unit: str) -> tuple[str, float, float] | None:
+    unit = unit.strip()
+    return _TABLE.get(unit) or _BY_WORD.get(unit.lower())
+
+
 def kind(unit: str | None) -> str | None:
     """The kind of quantity a unit measures (None: unknown, or no unit)."""
-    return None if unit is None else _TABLE.get(unit.strip(), (None,))[0]
+    entry = None if unit is None else _entry(unit)
+    return entry[0] if entry else None
 
 
 def stored_unit(store_unit: str | None, unit: str | None) -> str | None:
@@ -71,6 +81,6 @@ def convert(values: np.ndarray, unit: str, to: str) -> np.ndarray:
         return values
     if why := why_not(unit, to):
         raise ValueError(why)
-    _, f1, o1 = _TABLE[unit.strip()]
-    _, f2, o2 = _TABLE[to.strip()]
+    _, f1, o1 = _entry(unit)
+    _, f2, o2 = _entry(to)
     return ((values * f1 + o1) - o2) / f2

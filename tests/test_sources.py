@@ -700,3 +700,30 @@ def test_a_new_store_s_grid_is_the_readings_own_spacing(tmp_path):
     assert grid_from_readings([one_hz, hourly], ReadOptions()) == 30
     assert grid_from_readings([write("one.csv", [0])], ReadOptions()) == 30  # nothing to judge by
     assert grid_from_readings([str(tmp_path / "missing.csv")], ReadOptions()) == 30
+
+
+def test_a_column_of_names_is_a_label_of_the_rows_and_station_or_ticker_columns_name_the_sensor(tmp_path):
+    """Real files, shipped in bokeh's sample data, that lost every line: NOAA's daily weather (`"STATION","NAME","DATE",
+    "TMAX","TMIN"`: the station's name in every row) and a stock table (`Ticker,Date,Open,...`). A column that holds
+    text in most rows and a number in none is a label of the rows, not a metric whose text quarantines every line;
+    `station`, `site`, `host`, `ticker`, `symbol` columns name the sensor. A metric column with a few words among
+    numbers still quarantines those lines."""
+    noaa = tmp_path / "lincoln_weather.csv"
+    noaa.write_text(
+        '"STATION","NAME","DATE","TMAX","TMIN"\n'
+        '"USW00094996","LINCOLN 11 SW, NE US","2016-01-01","36","15"\n"USW00094996","LINCOLN 11 SW, NE US","2016-01-02","39","18"\n'
+    )
+    got = read_readings(str(noaa))
+    assert got.errors == []
+    t = got.table
+    assert sorted(zip(t.column("sensor_id").to_pylist(), t.column("metric").to_pylist(), t.column("value").to_pylist())) == [
+        ("USW00094996", "tmax", 36.0), ("USW00094996", "tmax", 39.0), ("USW00094996", "tmin", 15.0), ("USW00094996", "tmin", 18.0)
+    ]  # fmt: skip
+    stocks = tmp_path / "stocks.csv"
+    stocks.write_text("Ticker,Date,Open,Close\nAAPL,2000-03-01,118.56,130.31\nIBM,2000-03-01,102.0,100.25\n")
+    t = read_readings(str(stocks)).table
+    assert sorted(set(zip(t.column("sensor_id").to_pylist(), t.column("metric").to_pylist()))) == [("AAPL", "close"), ("AAPL", "open"), ("IBM", "close"), ("IBM", "open")]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("timestamp,temp,state\n2026-01-01T00:00:00Z,20.5,1\n2026-01-01T00:01:00Z,20.6,ERR\n2026-01-01T00:02:00Z,20.7,2\n")
+    got = read_readings(str(mixed))
+    assert [(e.line, e.reason) for e in got.errors] == [(3, "column state: 'ERR' is not a number")]

@@ -42,6 +42,9 @@ def test_what_cannot_be_converted_says_why():
     with pytest.raises(ValueError, match="pressure"):
         units.convert(np.array([1.0]), "hPa", "mph")
     assert units.stored_unit("km/h", "mph") == "km/h" and units.stored_unit(None, "mph") == "m/s" and units.stored_unit(None, "furlongs") == "furlongs"
+    # Units written as words are read whatever their case; symbols keep theirs (`MM` is not millimetres).
+    assert units.kind("Celsius") == "temperature" and units.kind("KNOTS") == "speed" and units.kind("MM") is None
+    assert units.convert(np.array([212.0]), "Fahrenheit", "celsius")[0] == pytest.approx(100.0)
 
 
 def test_a_run_with_speeds_in_kmh_and_mph_stores_one_speed(data_root):

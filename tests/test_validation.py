@@ -31,6 +31,13 @@ def test_clean_rows_pass():
     assert {e["expectation"] for e in outcome.expectations} >= {"value_present", "sensor_id_format", "temperature_unit"}
 
 
+def test_celsius_and_percent_as_real_files_spell_them_pass():
+    """bokeh's sea surface temperature file writes `temperature (celsius)`; Campbell loggers `Deg C`: every one of its
+    19,226 readings failed `temperature_unit`, whose set held only `C`, `degC` and `°C`."""
+    frame = _frame(unit=["celsius", "Percent", "hPa", "Deg C"])
+    assert validation.validate_frame(frame, "sensor_readings").failed == 0
+
+
 def test_each_failing_row_carries_the_names_of_its_expectations():
     frame = _frame(
         sensor_id=["s1", "??", "s3", "s4"],
