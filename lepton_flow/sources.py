@@ -590,6 +590,16 @@ def _find(names: list[str], candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+_ZONE_WORD = re.compile(r"^(?:utc|gmt|local)[ _-]+|[ _-]+(?:utc|gmt|local)$", re.IGNORECASE)
+
+
+def _find_zoned_time(names: list[str]) -> str | None:
+    """A timestamp column whose name carries its zone as a word (`datetime_gmt`, `time_utc`, `UTC_Timestamp`)."""
+    bare = {_ZONE_WORD.sub("", n.strip()): n for n in names if _ZONE_WORD.search(n.strip())}
+    found = _find(list(bare), TIMESTAMP_NAMES)
+    return bare[found] if found else None
+
+
 DATE_NAMES = ("date", "day")
 TIME_OF_DAY_NAMES = ("time", "time of day", "clock")
 _TIME_OF_DAY = r"^\s*([01]?\d|2[0-4]):[0-5]\d(:[0-5]\d([.,]\d+)?)?\s*$"
@@ -794,7 +804,12 @@ _DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}(?:[ T]|$)")  # 01.03.2026 10:00:
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/\d{4}(?:[ T]|$)")  # 03/01/2026: day or month first, as the file tells
 _RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}")  # Sun, 01 Mar 2026 10:00:00 GMT
 _TIMES = (" %H:%M:%S.%f", " %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "T%H:%M:%S", "")
-OTHER_LAYOUTS = "ISO 8601, epoch numbers, dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy (as the file's dates tell), RFC 2822"
+# 19-Sep-03, 19 Sep 2003, 19-September-2003 (spreadsheets, Yahoo Finance); Sep 19, 2003 (US prose): the month's name says which is which.
+_DAY_MONTH_NAMED = re.compile(r"^\d{1,2}[- ][A-Za-z]{3,9}\.?[- ]\d{2}(?:\d{2})?(?:[ T]|$)")
+_MONTH_NAMED_DAY = re.compile(r"^[A-Za-z]{3,9}\.? \d{1,2},? \d{4}(?:[ T]|$)")
+_DAY_MONTH_FORMATS = [f"%d{sep}{month}{sep}{year}" for sep in ("-", " ") for month in ("%b", "%B") for year in ("%Y", "%y")]
+_MONTH_DAY_FORMATS = [f"{month} %d{comma} %Y" for month in ("%b", "%B") for comma in (",", "")]
+OTHER_LAYOUTS = "ISO 8601, epoch numbers, dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy (as the file's dates tell), dates with the month's name (19-Sep-2003), RFC 2822"
 
 
 def _slash_order(values: pd.Series) -> str | None:
@@ -809,7 +824,9 @@ def _slash_order(values: pd.Series) -> str | None:
 
 def _other_layouts(s: pd.Series, tz: str) -> pd.Series:
     """Text times that are not ISO 8601 but say unambiguously what they mean, as UTC (the rest NaT): day-first dotted
-    dates, slash dates whose order the values tell, RFC 2822 dates (e-mail, HTTP). Without an offset, in `tz`."""
+    dates, slash dates whose order the values tell, dates with the month's English name (`19-Sep-03`, `Sep 19,
+    2003`; two-digit years as C's strptime reads them: 69-99 the 1900s, 00-68 the 2000s), RFC 2822 dates (e-mail,
+    HTTP). Without an offset, in `tz`."""
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
 
     def local(mask: pd.Series, formats: list[str]) -> None:
@@ -830,6 +847,10 @@ def _other_layouts(s: pd.Series, tz: str) -> pd.Series:
     if slashed.any() and (order := _slash_order(s[slashed])):
         first, second = ("%d", "%m") if order == "day" else ("%m", "%d")
         local(slashed, [f"{first}/{second}/%Y{t}" for t in _TIMES])
+    for pattern, formats in ((_DAY_MONTH_NAMED, _DAY_MONTH_FORMATS), (_MONTH_NAMED_DAY, _MONTH_DAY_FORMATS)):
+        named = s.str.match(pattern).fillna(False).astype(bool)
+        if named.any():
+            local(named, [f"{date}{t}" for date in formats for t in _TIMES])
     rfc = s.str.match(_RFC2822).fillna(False).astype(bool)
     if rfc.any():
         from email.utils import parsedate_to_datetime
@@ -930,7 +951,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     n = raw.num_rows
     errors: list[ParseError] = []
     if joined is None:
-        ts_name = _find(names, TIMESTAMP_NAMES)
+        ts_name = _find(names, TIMESTAMP_NAMES) or _find_zoned_time(names)
     if ts_name is None:
         raise SourceError(f"{url}: no timestamp column (looked for {', '.join(TIMESTAMP_NAMES)}; found {', '.join(names) or 'none'})")
     dupes = sorted({c for c in names if names.count(c) > 1})

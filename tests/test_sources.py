@@ -557,7 +557,7 @@ def test_a_date_column_and_a_time_of_day_column_make_the_timestamp(tmp_path):
     ]  # fmt: skip
     assert [(e.line, e.reason) for e in got.errors] == [
         (5, "column Date (MM/DD/YYYY) + Time (HH:MM): timestamp '01/14/1988 25:00' is not a date/time (read: ISO 8601, epoch numbers, "
-            "dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy (as the file's dates tell), RFC 2822)")
+            "dd.mm.yyyy, dd/mm/yyyy or mm/dd/yyyy (as the file's dates tell), dates with the month's name (19-Sep-2003), RFC 2822)")
     ]  # fmt: skip
 
     whole = tmp_path / "whole.csv"
@@ -727,3 +727,24 @@ def test_a_column_of_names_is_a_label_of_the_rows_and_station_or_ticker_columns_
     mixed.write_text("timestamp,temp,state\n2026-01-01T00:00:00Z,20.5,1\n2026-01-01T00:01:00Z,20.6,ERR\n2026-01-01T00:02:00Z,20.7,2\n")
     got = read_readings(str(mixed))
     assert [(e.line, e.reason) for e in got.errors] == [(3, "column state: 'ERR' is not a number")]
+
+
+def test_dates_with_month_names_and_time_columns_named_with_their_zone(tmp_path):
+    """matplotlib's `msft.csv` (`19-Sep-03`, as Yahoo Finance and spreadsheets write dates, newest first) lost every line;
+    aeon's `solar.csv` (`datetime_gmt`) was refused for want of a timestamp column. A month's name makes a date
+    unambiguous (`19-Sep-03`, `19 Sep 2003`, `Sep 19, 2003`; two-digit years as strptime reads them), and a time
+    column may carry its zone in its name."""
+    msft = tmp_path / "msft.csv"
+    msft.write_text("Date,Open,Close\n19-Sep-03,29.76,29.96\n18-Sep-03,28.49,29.50\n2 January 1999,1,2\n\"Sep 17, 2003\",3,4\n31-Feb-03,1,1\n")
+    got = read_readings(str(msft))
+    stamps = sorted({str(t)[:10] for t in got.table.column("timestamp").to_pylist()})
+    assert stamps == ["1999-01-02", "2003-09-17", "2003-09-18", "2003-09-19"]
+    assert [(e.line, e.reason.split(":")[0]) for e in got.errors] == [(6, "column Date")]  # 31 February is no date
+    solar = tmp_path / "solar.csv"
+    solar.write_text("datetime_gmt,solar_gen\n2021-05-01 00:00:00+00:00,0.0\n2021-05-01 00:30:00+00:00,0.5\n")
+    t = read_readings(str(solar)).table
+    assert t.column("metric").to_pylist() == ["solar_gen", "solar_gen"] and t.num_rows == 2
+    for name in ("time_utc", "UTC Timestamp", "Date_Time-local"):
+        path = tmp_path / "zoned.csv"
+        path.write_text(f"{name},v\n2021-05-01T00:00:00Z,1\n")
+        assert read_readings(str(path)).readings == 1, name
