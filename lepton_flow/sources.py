@@ -60,6 +60,9 @@ UNIT_NAMES = ("unit", "units")
 QUALITY_NAMES = ("quality", "flag")
 # Text that means "no value" in real feeds (the glucose monitor writes "nil").
 MISSING_TOKENS = ["nan", "na", "n/a", "null", "none", "nil", "-", "--"]
+MISSING_CODES = np.array([-999999.0, -99999.0, -9999.9, -9999.0, -9900.0, -999.9, -999.0, 9999.9, 9999.0, 99999.0, 999999.0])
+"""Numbers that weather and hydrology files write for "no value" (TMY3 -9900, NOAA GHCN -9999, ISD 9999.9 and 999999,
+USGS -999999): read as missing where they lie far outside the column's other values (`missing_codes`)."""
 _UNIT_IN_NAME = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\]]*)\]\s*$")
 _UNIT_IN_PARENS = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^)]*)\)\s*$")
 
@@ -878,6 +881,25 @@ def _numbers(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
+def missing_codes(values: np.ndarray) -> np.ndarray:
+    """Which of one column's (or metric's) values are missing-value codes (`MISSING_CODES`): each such number that lies
+    beyond the range of the other values by more than half that range (or with no other value beside it). A -999 among
+    readings from -2000 to 2000 stays a reading; -9900 among irradiances of 0 to 1,000 does not."""
+    with np.errstate(invalid="ignore"):
+        big = (values <= -999.0) | (values >= 9999.0)  # two passes over a column, where `isin` takes eleven
+    if not big.any():
+        return big
+    codes = big & np.isin(values, MISSING_CODES)
+    if not codes.any():
+        return codes
+    others = values[~codes & np.isfinite(values)]
+    if not others.size:
+        return codes
+    lo, hi = float(others.min()), float(others.max())
+    margin = max(0.5 * (hi - lo), 1.0)
+    return codes & ((values < lo - margin) | (values > hi + margin))
+
+
 def _constant(text: str, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([text], pa.string()))
 
@@ -990,8 +1012,11 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         values, bad = _numbers(raw.column(value_name))
         for i, text in _cells(raw, value_name, bad & ~drop):
             errors.append(ParseError(int(lines[i]), f"column {value_name}: {text!r} is not a number", ""))
-        keep = ~(drop | bad)
         metric = pc.utf8_lower(pc.utf8_trim_whitespace(_string_col(raw, metric_name, n)))
+        if missing_codes(values).any():  # judged among its own metric's values; a row with no value fails `value_present`
+            codes = pd.Series(values).groupby(pd.Series(metric.to_numpy(zero_copy_only=False)), sort=False).transform(lambda v: missing_codes(v.to_numpy()))
+            values = np.where(codes.to_numpy(bool), np.nan, values)
+        keep = ~(drop | bad)
         parts.append(
             pa.table(
                 {
@@ -1026,6 +1051,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             for i, text in _cells(raw, col, bad & ~drop):
                 errors.append(ParseError(int(lines[i]), f"column {col}: {text!r} is not a number", ""))
             bad_any |= bad
+            values = np.where(missing_codes(values), np.nan, values)  # no reading, as an empty cell
             label, unit = _name_and_unit(col)
             col_sensor = None
             # `sensor/metric`: a slash in a bracketed suffix is a unit's (`ETR (W/m^2)`), not a sensor's.

@@ -748,3 +748,24 @@ def test_dates_with_month_names_and_time_columns_named_with_their_zone(tmp_path)
         path = tmp_path / "zoned.csv"
         path.write_text(f"{name},v\n2021-05-01T00:00:00Z,1\n")
         assert read_readings(str(path)).readings == 1, name
+
+
+def test_missing_value_codes_far_from_a_column_s_values_are_no_reading(tmp_path):
+    """pvlib's TMY3 `703165TY.csv` writes -9900 where a field has no value (16,022 of them): stored as readings, a
+    model would learn them. A missing-value code (-9900, -9999, 9999.9, ...) that lies far outside its column's other
+    values is no reading, as an empty cell is; the same number inside a column's range is a reading."""
+    from lepton_flow.sources import missing_codes
+
+    path = tmp_path / "station.csv"
+    path.write_text("timestamp,ghi,depth\n2026-01-01T00:00:00Z,-9900,-999\n2026-01-01T01:00:00Z,410,-1500\n2026-01-01T02:00:00Z,820,1200\n")
+    t = read_readings(str(path)).table
+    got = sorted(zip(t.column("metric").to_pylist(), t.column("value").to_pylist()))
+    assert got == [("depth", -1500.0), ("depth", -999.0), ("depth", 1200.0), ("ghi", 410.0), ("ghi", 820.0)]
+    assert missing_codes(np.array([-9999.0, -9999.0])).all()  # nothing else beside them: a column of codes
+    assert not missing_codes(np.array([9999.0, 10_000.0, 12_000.0])).any()
+    # Long layout: judged within each metric; the row then has no value and fails `value_present` in validation.
+    long = tmp_path / "long.csv"
+    long.write_text("timestamp,sensor_id,metric,value\n2026-01-01T00:00:00Z,a,rain,-9999\n2026-01-01T00:00:00Z,a,rain,1.5\n2026-01-01T00:00:00Z,a,height,-9999\n2026-01-01T00:00:00Z,a,height,-9600\n2026-01-01T00:00:00Z,a,height,-8000\n")
+    t = read_readings(str(long)).table
+    values = {(m, None if v != v else v) for m, v in zip(t.column("metric").to_pylist(), t.column("value").to_pylist())}
+    assert values == {("height", -9999.0), ("height", -9600.0), ("height", -8000.0), ("rain", 1.5), ("rain", None)}  # -9999 is inside the heights' reach
