@@ -1013,7 +1013,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         for i, text in _cells(raw, value_name, bad & ~drop):
             errors.append(ParseError(int(lines[i]), f"column {value_name}: {text!r} is not a number", ""))
         metric = pc.utf8_lower(pc.utf8_trim_whitespace(_string_col(raw, metric_name, n)))
-        if missing_codes(values).any():  # judged among its own metric's values; a row with no value fails `value_present`
+        if np.isin(values[(values <= -999.0) | (values >= 9999.0)], MISSING_CODES).any():  # judged among its own metric's values; a row with no value fails `value_present`
             codes = pd.Series(values).groupby(pd.Series(metric.to_numpy(zero_copy_only=False)), sort=False).transform(lambda v: missing_codes(v.to_numpy()))
             values = np.where(codes.to_numpy(bool), np.nan, values)
         keep = ~(drop | bad)
