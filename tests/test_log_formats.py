@@ -117,6 +117,37 @@ REAL = {
         ["20171224-2:4:43:476|Step_SPUtils|30002312| getTodayTotalDetailSteps = 1514038440000##7007##548365"],
         (None, "Step_SPUtils", None, " getTodayTotalDetailSteps = 1514038440000##7007##548365"),
     ),
+    # Platform services found refused as "not a log file" (2026-12-03): each as the software writes it.
+    "logfmt": (
+        [
+            'ts=2025-06-24T14:36:25.123Z caller=main.go:512 level=info component=web msg="Server is ready to receive web requests."',
+            'logger=server t=2025-06-24T14:36:26.12+00:00 level=warn msg="HTTP Server Listen" address=[::]:3000 protocol=http',
+            'time="2025-06-24T14:36:27Z" level=error msg="Provider connection error" providerName=docker',
+        ],
+        ("info", "web", None, "Server is ready to receive web requests."),
+    ),
+    "redis": (
+        ["1:M 24 Jun 2025 14:36:25.123 * Ready to accept connections tcp", "1:C 24 Jun 2025 14:36:25.001 # Redis is starting"],
+        ("notice", "redis-primary", None, "Ready to accept connections tcp"),
+    ),
+    "elasticsearch": (
+        [
+            "[2025-06-24T14:36:25,123][WARN ][o.e.c.r.a.DiskThresholdMonitor] [node-1] high disk watermark [90%] exceeded on [abc][node-1]",
+            "[2025-06-24T14:36:26,001][INFO ][o.e.n.Node               ] [node-1] started",
+        ],
+        ("warning", "o.e.c.r.a.DiskThresholdMonitor", "node-1", "high disk watermark [90%] exceeded on [abc][node-1]"),
+    ),
+    "program-time": (
+        ["update-alternatives 2025-06-24 14:36:53: link group pager updated to point to /usr/bin/less"],
+        (None, "update-alternatives", None, "link group pager updated to point to /usr/bin/less"),
+    ),
+    "jsonl-mongodb": (
+        [
+            '{"t":{"$date":"2025-06-24T14:36:25.123+00:00"},"s":"I",  "c":"NETWORK",  "id":23016,   "ctx":"listener","msg":"Waiting for connections","attr":{"port":27017}}',
+            '{"t":{"$date":"2025-06-24T14:36:26.000+00:00"},"s":"W",  "c":"CONTROL",  "id":22120,   "ctx":"initandlisten","msg":"Access control is not enabled"}',
+        ],
+        ("info", "NETWORK", None, "Waiting for connections"),
+    ),
 }
 TIMES = {  # the first line's time, UTC
     "log4j": datetime(2015, 10, 18, 18, 1, 47, 978000, UTC), "log4j-spark": datetime(2017, 6, 9, 20, 10, 40, tzinfo=UTC),
@@ -124,6 +155,8 @@ TIMES = {  # the first line's time, UTC
     "cri": datetime(2016, 10, 6, 0, 17, 9, 669794, UTC), "journald-json": datetime(2012, 7, 17, 16, 1, 1, 416409, UTC),
     "thunderbird": datetime(2005, 11, 9, 20, 1, 1, tzinfo=UTC), "hpc": datetime(2004, 1, 7, 23, 47, 48, tzinfo=UTC),
     "proxifier": datetime(2023, 10, 30, 16, 49, 8, tzinfo=UTC), "healthapp": datetime(2017, 12, 24, 2, 4, 43, 476000, UTC),
+    "logfmt": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "redis": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
+    "elasticsearch": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "jsonl-mongodb": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
 }
 
 
@@ -134,7 +167,7 @@ def test_each_format_reads_its_software_s_lines_into_their_fields(case, tmp_path
     path.write_text("\n".join(lines) + "\n")
     os.utime(path, (datetime(2023, 12, 1, tzinfo=UTC).timestamp(),) * 2)
     got = read_log(str(path))
-    assert got.format == ("log4j" if case.startswith("log4j") else case)
+    assert got.format == ("log4j" if case.startswith("log4j") else "jsonl" if case.startswith("jsonl") else case)
     assert got.balanced and not got.quarantined, got.quarantined
     first = {k: (v if isinstance(v, str) else None) for k, v in got.events[0].items() if k != "timestamp"}  # missing: NaN in a frame
     assert (first["level"], first["source"], first["host"], first["message"].split("\n")[0]) == (level, source, host, message)

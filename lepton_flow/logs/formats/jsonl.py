@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from lepton_flow.logs.formats import LogFormat, event, register_log_format
 
 FIELDS = {
-    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date"),
+    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t"),
     "message": ("message", "msg", "log", "text"),
-    "level": ("level", "severity", "lvl", "loglevel"),
+    "level": ("level", "severity", "lvl", "loglevel", "s"),
     "host": ("host", "hostname", "node"),
-    "source": ("source", "logger", "service", "component", "program"),
+    "source": ("source", "logger", "service", "component", "program", "c"),
 }
 
 
@@ -24,6 +24,9 @@ def _first(obj: dict, names: tuple[str, ...]):
 
 
 def _time(value) -> datetime | None:
+    if isinstance(value, dict) and len(value) == 1 and ("$date" in value or "$numberLong" in value):  # MongoDB's extended JSON
+        inner = next(iter(value.values()))
+        return _time(int(inner) if isinstance(inner, str) and inner.lstrip("-").isdigit() else inner)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
         try:
@@ -54,7 +57,12 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
         return None
     text = lambda v: None if v is None else str(v)  # noqa: E731
     level = text(values["level"])
-    return event(ts, text(values["host"]), text(values["source"]), level.lower() if level else None, str(values["message"]))
+    level = _LEVEL_LETTERS.get(level.lower(), level.lower()) if level else None
+    return event(ts, text(values["host"]), text(values["source"]), level, str(values["message"]))
+
+
+_LEVEL_LETTERS = {"i": "info", "w": "warning", "e": "error", "f": "crit", **{f"d{n}": "debug" for n in range(1, 6)}}
+"""MongoDB's severities (`"s": "I"`, `"D2"`) as the common names."""
 
 
 def parse(line: str, year: int) -> dict | None:

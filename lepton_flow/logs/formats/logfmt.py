@@ -1,0 +1,86 @@
+"""logfmt: `key=value` pairs, values quoted when they hold spaces, as Go services write them (Prometheus, Grafana, Loki, Traefik, Heroku's router).
+
+`ts=2025-06-24T14:36:25.123Z caller=main.go:512 level=info msg="Server is ready"`;
+`logger=server t=2025-06-24T14:36:25.12+00:00 level=info msg="HTTP Server Listen" address=[::]:3000`.
+The time is `time`, `ts`, `t`, `timestamp` or `date` (ISO 8601 or epoch
+seconds); the message is `msg` or `message`, followed by the other pairs
+(their values are what the miner masks), so events that differ only in
+those values share a template. The level is `level`/`lvl`/`severity`; the
+source `logger`/`component`/`module`/`source`, else `caller`. A line that is not
+all pairs, or has no time or no message, is not logfmt.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from lepton_flow.logs.formats import event, register_log_format, LogFormat
+from lepton_flow.logs.layout import LEVELS
+
+_PAIR = re.compile(r'\s*([A-Za-z_][\w.\-/]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+TIME_KEYS = ("time", "ts", "t", "timestamp", "date")
+MESSAGE_KEYS = ("msg", "message")
+LEVEL_KEYS = ("level", "lvl", "severity")
+SOURCE_KEYS = ("logger", "component", "module", "source", "caller")
+
+
+def pairs(line: str) -> dict[str, str] | None:
+    """The line's pairs in order, quotes undone; None unless the whole line is pairs."""
+    out: dict[str, str] = {}
+    at, text = 0, line.rstrip("\r\n")
+    while at < len(text):
+        m = _PAIR.match(text, at)
+        if not m:
+            return None if text[at:].strip() else out
+        value = m.group(2)
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        out.setdefault(m.group(1), value)
+        at = m.end()
+    return out
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        if re.fullmatch(r"\d{9,10}(?:\.\d+)?", text):
+            return datetime.fromtimestamp(float(text), tz=UTC)
+        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _first(found: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((found[k] for k in keys if found.get(k)), None)
+
+
+def parse(line: str, year: int) -> dict | None:
+    found = pairs(line)
+    if not found or len(found) < 3:
+        return None
+    when, message = _first(found, TIME_KEYS), _first(found, MESSAGE_KEYS)
+    ts = _time(when) if when else None
+    if ts is None or message is None:
+        return None
+    source_key = next((k for k in SOURCE_KEYS if found.get(k)), None)
+    used = {k for k in TIME_KEYS + MESSAGE_KEYS + LEVEL_KEYS if k in found} | {"caller", source_key}  # a caller's line number is no part of an event
+    rest = " ".join(f"{k}={v}" for k, v in found.items() if k not in used)
+    level = _first(found, LEVEL_KEYS)
+    level = LEVELS.get(level.lower(), level.lower()) if level else None
+    return event(ts, None, found[source_key] if source_key else None, level, f"{message} {rest}".strip())
+
+
+FORMAT = register_log_format(
+    LogFormat(
+        "logfmt",
+        parse,
+        examples=[
+            'ts=2025-06-24T14:36:25.123Z caller=main.go:512 level=info msg="Server is ready to receive web requests."',
+            'logger=server t=2025-06-24T14:36:25.12+00:00 level=info msg="HTTP Server Listen" address=[::]:3000 protocol=http',
+            'time="2025-06-24T14:36:26Z" level=error msg="Provider connection error" providerName=docker',
+            'at=info method=GET path="/" host=myapp.herokuapp.com fwd="204.204.204.204" dyno=web.1 connect=1ms service=18ms status=200 bytes=13 ts=1719239785 msg=request',
+        ],
+        description=__doc__.splitlines()[0],
+    )
+)
