@@ -18,7 +18,7 @@ from lepton_flow.scaffold import new
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
-NEW = {"clean-step": "fahrenheit_to_celsius", "sensor-format": "semicolon", "log-format": "logfmt", "model": "dense-ae", "task": "count_observed"}
+NEW = {"clean-step": "fahrenheit_to_celsius", "sensor-format": "semicolon", "log-format": "keyvalue", "model": "dense-ae", "task": "count_observed"}
 
 
 def _run(args, cwd, env=None, timeout=600):
@@ -63,7 +63,7 @@ def test_new_for_every_kind_in_a_copy_of_the_repository(tmp_path, prefect_server
         assert "next: edit" in done.stdout and "{" not in done.stdout  # every placeholder filled (".{module}" was printed as is)
         written += [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
     assert len(written) == 10 and all(Path(p).is_file() and str(copy) in p for p in written)
-    again = _run(["-m", "lepton_flow.cli", "new", "logfmt", "--kind", "log-format"], copy)
+    again = _run(["-m", "lepton_flow.cli", "new", "keyvalue", "--kind", "log-format"], copy)
     assert again.returncode == 2 and "already exist" in again.stderr
 
     # The generated tests pass as written.
