@@ -35,6 +35,22 @@ def test_hampel_flags_a_spike_and_nothing_else_and_keeps_its_value():
     np.testing.assert_array_equal(out_v, v)  # flagged, not erased: the spike is still there to be scored
 
 
+def test_hampel_calls_no_shower_of_a_rain_gauge_an_outlier():
+    """A dry gauge reads exactly 0 for most hours: its neighbourhoods and its steps have no spread, and every shower was
+    an outlier (pvlib's TMY3 file: 266 of its precipitation hours, masked from training). Without spread nothing is
+    flagged; a spike on a series that has spread still is."""
+    rain = np.zeros(300)
+    rain[[40, 41, 150, 220]] = [2.5, 0.8, 12.0, 0.3]
+    v, q, fresh = _grid(rain)
+    _, out_q = _step("hampel").apply(v, q, fresh, P.of(_step("hampel")))
+    assert not (out_q == OUTLIER).any()
+    noisy = np.zeros(300) + np.random.default_rng(3).normal(0, 0.1, 300)
+    noisy[150] = 12.0
+    v, q, fresh = _grid(noisy)
+    _, out_q = _step("hampel").apply(v, q, fresh, P.of(_step("hampel")))
+    assert np.flatnonzero(out_q[:, 0] == OUTLIER).tolist() == [150]
+
+
 def test_hampel_keeps_the_peak_of_a_smooth_signal():
     t = np.arange(300)
     v, q, fresh = _grid(100 + 60 * np.sin(t / 8.0))

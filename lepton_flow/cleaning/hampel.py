@@ -5,7 +5,9 @@ median, and 1.4826 times the median absolute deviation from that median
 (the exact filter, not the rolling approximation, which calls the peaks of
 smooth signals outliers). The series' own noise level is the least spread
 allowed, so a flat or perfectly smooth stretch does not turn its ordinary
-noise into outliers.
+noise into outliers; where there is no spread at all (the neighbourhood and
+most of the series' steps equal, as a rain gauge's dry hours), nothing is
+called an outlier.
 """
 
 from __future__ import annotations
@@ -69,8 +71,11 @@ def hampel(values: np.ndarray, quality: np.ndarray, fresh: np.ndarray, options: 
         padded = np.pad(values, ((k, k), (0, 0)), constant_values=np.nan)
         windows = padded[rows[:, None] + np.arange(width)[None, :], cols[:, None]]
         scale = 1.4826 * window_median(np.abs(windows - median[rows, cols][:, None]), k + 1)
+        spread = np.fmax(scale, floor[cols])
         with np.errstate(invalid="ignore"):
-            flagged[rows, cols] = deviation[rows, cols] > options.sigmas * np.fmax(scale, floor[cols])
+            # No spread at all (a rain gauge's dry hours: every neighbour and most steps of the series equal) leaves
+            # nothing to measure a deviation by: a shower is not an outlier of zeros.
+            flagged[rows, cols] = (deviation[rows, cols] > options.sigmas * spread) & (spread > 0)
     return values.copy(), np.where(flagged, OUTLIER, quality).astype(np.uint8)
 
 
