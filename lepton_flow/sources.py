@@ -881,15 +881,20 @@ def _numbers(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
+def _code_values(values: np.ndarray) -> np.ndarray:
+    """Which values are one of `MISSING_CODES`, wherever they lie."""
+    with np.errstate(invalid="ignore"):
+        codes = (values <= -999.0) | (values >= 9999.0)  # two passes over a column, where `isin` takes eleven
+    if codes.any():
+        codes[codes] = np.isin(values[codes], MISSING_CODES)
+    return codes
+
+
 def missing_codes(values: np.ndarray) -> np.ndarray:
     """Which of one column's (or metric's) values are missing-value codes (`MISSING_CODES`): each such number that lies
     beyond the range of the other values by more than half that range (or with no other value beside it). A -999 among
     readings from -2000 to 2000 stays a reading; -9900 among irradiances of 0 to 1,000 does not."""
-    with np.errstate(invalid="ignore"):
-        big = (values <= -999.0) | (values >= 9999.0)  # two passes over a column, where `isin` takes eleven
-    if not big.any():
-        return big
-    codes = big & np.isin(values, MISSING_CODES)
+    codes = _code_values(values)
     if not codes.any():
         return codes
     others = values[~codes & np.isfinite(values)]
@@ -1013,7 +1018,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         for i, text in _cells(raw, value_name, bad & ~drop):
             errors.append(ParseError(int(lines[i]), f"column {value_name}: {text!r} is not a number", ""))
         metric = pc.utf8_lower(pc.utf8_trim_whitespace(_string_col(raw, metric_name, n)))
-        if np.isin(values[(values <= -999.0) | (values >= 9999.0)], MISSING_CODES).any():  # judged among its own metric's values; a row with no value fails `value_present`
+        if _code_values(values).any():  # judged among its own metric's values; a row with no value fails `value_present`
             codes = pd.Series(values).groupby(pd.Series(metric.to_numpy(zero_copy_only=False)), sort=False).transform(lambda v: missing_codes(v.to_numpy()))
             values = np.where(codes.to_numpy(bool), np.nan, values)
         keep = ~(drop | bad)

@@ -15,7 +15,7 @@ import pyarrow.csv as pv
 
 from lepton_flow.formats import SensorFormat, register_format, whole
 from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
-from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, PIECE_BYTES, ParseError, ReadOptions, SourceError, label_columns, screened_lines
+from lepton_flow.sources import BOM, CORRUPT, MAX_LINE_BYTES, PIECE_BYTES, ParseError, ReadOptions, SourceError, _name_and_unit, label_columns, screened_lines
 
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -110,8 +110,6 @@ def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
 
 def with_units(header: list[str], units_line: bytes, delimiter: str) -> list[str]:
     """The header's names with a units line's units in brackets (`AirTC_Avg [Deg C]`), for value columns that name none."""
-    from lepton_flow.sources import _name_and_unit
-
     cells = _fields(_text(units_line), delimiter)
     labels = label_columns(header)
     named = []

@@ -23,10 +23,8 @@ def parse(line: str, year: int) -> dict | None:
     m = _LINE.match(line.rstrip("\r\n"))
     if not m or not m["msg"]:
         return None
-    tz = m["tz"] or "+00:00"
-    tz = "+00:00" if tz == "Z" else (tz if ":" in tz else f"{tz[:3]}:{tz[3:]}")
     try:
-        ts = datetime.fromisoformat(m["ts"].replace(",", ".") + tz).astimezone(UTC)
+        ts = datetime.fromisoformat(m["ts"].replace(",", ".") + (m["tz"] or "+00:00")).astimezone(UTC)  # Z and +0200 read as written
     except ValueError:
         return None
     level = m["level"].lower()

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from lepton_flow.logs.formats import LogFormat, event, register_log_format
+from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
     "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t"),
@@ -61,7 +62,7 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
     return event(ts, text(values["host"]), text(values["source"]), level, str(values["message"]))
 
 
-_LEVEL_LETTERS = {"i": "info", "w": "warning", "e": "error", "f": "crit", **{f"d{n}": "debug" for n in range(1, 6)}}
+_LEVEL_LETTERS = {**{letter: LEVELS[letter] for letter in "iwef"}, **{f"d{n}": "debug" for n in range(1, 6)}}
 """MongoDB's severities (`"s": "I"`, `"D2"`) as the common names."""
 
 

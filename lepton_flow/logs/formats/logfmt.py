@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import event, register_log_format, LogFormat
+from lepton_flow.logs.formats import LogFormat, event, register_log_format
 from lepton_flow.logs.layout import LEVELS
 
 _PAIR = re.compile(r'\s*([A-Za-z_][\w.\-/]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
