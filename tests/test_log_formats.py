@@ -360,3 +360,24 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
     assert fmt.parse("1700000000 hello", 2026)["message"] == "hello"
     index, _ = fmt.parse_many(pa.array(["1700000000 hello"]), 2026)
     assert index.size == 0
+
+
+@pytest.mark.parametrize(
+    "name, line",
+    [
+        ("logfmt", 'level=info msg="no time here" component=web'),  # no time key
+        ("logfmt", 'ts=2025-06-24T14:36:25Z level=info msg="an unclosed quote'),  # not all pairs
+        ("logfmt", "ts=2025-13-40T99:00:00Z level=info msg=impossible"),  # a time that is none
+        ("logfmt", "2025-06-24 14:36:25 INFO plain text, not pairs"),
+        ("redis", "1:M 24 Jun 2025 14:36:25.123 ! unknown level mark"),
+        ("redis", "1:M 31 Feb 2025 14:36:25.123 * no such day"),
+        ("elasticsearch", "[2025-13-24T14:36:25,123][INFO ][o.e.n.Node] [node-1] month 13"),
+        ("elasticsearch", "[2025-06-24 14:36:25,123][INFO ][o.e.n.Node] [node-1] no T between date and time"),
+        ("program-time", "update-alternatives 2025-06-24 14:36:53 no colon after the time"),
+        ("program-time", "update-alternatives 2025-02-30 14:36:53: no such day"),
+        ("jsonl", '{"t": {"$date": "not a date"}, "s": "I", "msg": "bad time"}'),
+    ],
+)
+def test_the_service_formats_refuse_lines_that_are_not_theirs(name, line):
+    """Each new format's broken lines: the format reads no event from them (the reader then quarantines the line)."""
+    assert log_formats()[name].parse(line, 2025) is None
