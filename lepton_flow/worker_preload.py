@@ -7,6 +7,8 @@ runs: a preload that fails would stop the worker, so the imports that can
 fail are left to the tasks.
 """
 
+import gc
+
 import pandas  # noqa: F401
 import prefect  # noqa: F401
 import pyarrow.parquet  # noqa: F401
@@ -20,3 +22,5 @@ try:
     import great_expectations  # noqa: F401
 except ImportError:  # a task that needs it says so
     pass
+
+gc.freeze()  # what the imports made lives as long as the worker: `parallel.release_memory`'s collections skip it

@@ -454,6 +454,25 @@ def test_csv_rows_after_a_blank_line_keep_their_own_line_numbers(tmp_path):
     assert parsed.table.column("line").to_pylist() == [2, 7]
     assert [e.line for e in parsed.errors] == [4, 8]
 
+    # A blank line right after the header, a line of delimiters only (a row, every field empty: quarantined by
+    # number), blank lines closing the file; and a file whose columns are all read as text.
+    path.write_bytes(
+        b"timestamp,sensor_id,metric,value,unit\n\n"
+        b"2026-01-01T00:00:00Z,s1,temperature,20,C\n"  # line 3
+        b",,,,\n"  # line 4
+        b"2026-01-01T00:00:30Z,s1,temperature,21,C\n\n\n"  # line 5
+    )
+    parsed = read_readings(str(path))
+    assert parsed.table.column("line").to_pylist() == [3, 5]
+    assert [e.line for e in parsed.errors] == [4]
+    path.write_bytes(b"timestamp,sensor_id,metric,value,unit\n2026-01-01T00:00:00Z,s1,temperature,20,C\n\n\n")
+    assert read_readings(str(path)).table.column("line").to_pylist() == [2]
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes(b"timestamp,pump-a/flow\n2026-01-01T00:00:00Z,1.5\n\n2026-01-01T00:00:30Z,x\n2026-01-01T00:01:00Z,2.5\n")
+    parsed = read_readings(str(wide))
+    assert parsed.table.column("line").to_pylist() == [2, 5]
+    assert [e.line for e in parsed.errors] == [4]
+
 
 def test_numbers_with_a_decimal_comma_are_read_where_fields_are_not_comma_separated(tmp_path):
     """A spreadsheet export from much of Europe: `;` between fields, `20,5` for 20.5 (and `1.234,5` with a thousands

@@ -163,24 +163,39 @@ def _has_long_line(text: bytes) -> bool:
     return bool(np.diff(bounds).max() > MAX_LINE_BYTES)
 
 
-_BLANK_THEN_CONTENT = re.compile(rb"\n\r?\n[\r\n]*[^\r\n]")
+def _blank_rows(table: pa.Table) -> pa.Table | None:
+    """`table` without the rows blank lines made at its end, or None when a blank line lies between rows.
 
+    The parser reads with `ignore_empty_lines` off, so a blank line is a row
+    (null in typed columns, empty in text ones) and keeps its number: rows
+    after a blank line would otherwise be numbered one line early. Blank
+    lines are rare, so this asks first whether any column has no nulls at all
+    (no row then is blank, and no row is looked at).
+    """
+    if table.num_rows == 0 or table.num_columns == 0:
+        return table
+    def text(column) -> bool:
+        return pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
 
-def _blank_line_inside(text: bytes) -> bool:
-    """Whether a blank line comes before a line with content: the fast parser skips blank lines without counting
-    them, so the line numbers of the rows after one would be wrong (a blank line at the end changes nothing)."""
-    if text.startswith((b"\n", b"\r\n")):
-        return bool(text.strip(b"\r\n"))
-    at = min((i for i in (text.find(b"\n\n"), text.find(b"\n\r\n")) if i >= 0), default=-1)
-    return at >= 0 and _BLANK_THEN_CONTENT.search(text, at) is not None
+    if any(column.null_count == 0 and not text(column) for column in table.columns):
+        return table
+    blank = None
+    for column in table.columns:
+        empty = pc.fill_null(pc.equal(column, ""), True) if text(column) else pc.is_null(column)
+        blank = empty if blank is None else pc.and_(blank, empty)
+        if not pc.any(blank).as_py():
+            return table
+    flags = np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+    kept = len(flags) - int(np.argmin(flags[::-1])) if not flags.all() else 0  # rows before the trailing blank ones
+    return None if flags[:kept].any() else table.slice(0, kept)
 
 
 def _parse(url: str, opener, header: list[str], delimiter: str, first_line: int, screen: bool = False) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
     """Parse the CSV text `opener()` gives (its header on its line 1, its first data line being line `first_line` of the file).
 
-    `screen` True takes the careful path at once (lines over the limit, or
-    not UTF-8, or a blank line before more rows, quarantined or numbered one
-    by one).
+    `screen` True takes the careful path at once (lines over the limit); it
+    is taken after the fast one for text that is not UTF-8 or a blank line
+    before more rows (lines quarantined or numbered one by one).
 
     Returns the table, each row's line number in the file, and the lines
     that did not parse (numbered in the file).
@@ -198,7 +213,7 @@ def _parse(url: str, opener, header: list[str], delimiter: str, first_line: int,
 
     text_cols = {h: pa.string() for h in label_columns(header)}
     read_opts = pv.ReadOptions(use_threads=False, block_size=8 << 20)
-    parse_opts = pv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid)
+    parse_opts = pv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False)
 
     def parse(source_opener) -> pa.Table:
         def attempt(types: dict) -> pa.Table:
@@ -223,6 +238,9 @@ def _parse(url: str, opener, header: list[str], delimiter: str, first_line: int,
             table = parse(opener)
             if any(pa.types.is_binary(t) for t in table.schema.types):
                 raise pa.ArrowInvalid("a column holds bytes that are not UTF-8")
+            table = _blank_rows(table)
+            if table is None:
+                raise pa.ArrowInvalid("a blank line between rows")
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             if "Empty CSV file" in str(exc):
                 return pa.table({}), np.zeros(0, np.int64), []
@@ -301,7 +319,7 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None =
                 named = with_units(header, after[0], delimiter) if after else header
             table, lines, errors = _parse(
                 url, lambda: contextlib.closing(io.BytesIO(head + text)), header, delimiter, first_line,
-                screen=_has_long_line(text) or _blank_line_inside(text),
+                screen=_has_long_line(text),
             )
             if named != header and table.num_columns == len(named):
                 table = table.rename_columns(named)
