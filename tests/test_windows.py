@@ -73,6 +73,33 @@ def test_scores_average_overlapping_windows_and_metrics_and_leave_unobserved_row
     np.testing.assert_allclose(score_rows_graph(zero, values[1:], np.zeros(6, np.float32), np.ones(6, np.float32), length, 2, metrics), s[1:])
 
 
+def test_the_first_and_last_rows_are_judged_by_as_many_windows_as_any_other_row(tmp_path):
+    """A model that errs only at its windows' edges (as a convolution's padding does) gave the data's first and last
+    rows, which only one window reaches and at its edge, the series' top scores. Read from a real store in blocks
+    (`score_rows`), every row now scores by its place in the window grid, the ends like the rest."""
+    import keras
+
+    from lepton_flow import store
+    from lepton_flow.models.inference import score_rows
+    from lepton_flow.models.windows import Normalization
+    from tests.helpers import cleaned_block
+
+    window, rows = 16, 203  # stride 4; blocks of 2 x 4 rows, so most blocks touch neither end
+    values = {"temperature": np.sin(np.arange(rows) / 5.0).astype(np.float32)[:, None]}
+    url = str(tmp_path / "store")
+    snap = store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1"], chunk_len=16), None, "seed", {}, {})
+    reader = store.GridReader(url, snap, ["temperature"], ["s1"])
+    edges = np.zeros((window, 1), np.float32)
+    edges[[0, -1]] = 1.0
+    model = keras.Sequential([keras.Input((window, 2)), keras.layers.Lambda(lambda t: t[..., :1] + edges)])  # the input back, off by 1 at the edges
+    s = score_rows(model, Normalization(mean=[0.0], std=[1.0]), reader, 0, rows, window, batch_size=2)[:, 0]
+    # Four windows cover each row; a row sits at an edge of one of them when its place in the stride is 0 or 3.
+    phase = np.arange(rows) % 4
+    np.testing.assert_allclose(s, np.where((phase == 0) | (phase == 3), 0.25, 0.0), atol=1e-6)
+    # The same rows scored in other blocks (a scheduled run's later start) score the same.
+    np.testing.assert_allclose(score_rows(model, Normalization(mean=[0.0], std=[1.0]), reader, 100, rows, window, batch_size=3)[:, 0], s[100:], atol=1e-6)
+
+
 def test_anomaly_runs_find_each_run_with_its_peak():
     flags = np.zeros((10, 2), bool)
     flags[2:5, 1] = True

@@ -86,8 +86,9 @@ def score_rows_graph(model, values: np.ndarray, mean: np.ndarray, std: np.ndarra
 def score_rows(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
     """Scores `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them.
 
-    Windows start every quarter window, so each row is averaged over about
-    four windows; `batch_size` bounds the windows run through the model at once.
+    Windows start every quarter window, so each row is averaged over four
+    windows (the data's first and last rows too, over rows mirrored past
+    its ends); `batch_size` bounds the windows run through the model at once.
     """
     stride = max(1, window // 4)
     if reader.length < window:
@@ -100,6 +101,14 @@ def score_rows(model, norm: Normalization, reader, start: int, stop: int, window
         lo, hi = max(0, a - window), min(reader.length, b + window)
         if hi - lo < window:
             lo = max(0, hi - window)
-        scores = score_rows_graph(model, reader.rows(lo, hi), mean, std, window, stride, len(reader.metrics))
+        values = reader.rows(lo, hi)
+        # The data's first and last rows would be judged only by the one window that reaches them, at its edge (where
+        # a convolution's padding errs most): a series' top score sat at its first or last point. Rows mirrored past
+        # each end give them the windows every other row has; the mirrored rows' own scores are dropped.
+        before = window - stride if lo == 0 else 0
+        after = window - 1 if hi == reader.length else 0
+        if before or after:
+            values = np.pad(values, ((before, after), (0, 0)), mode="reflect")
+        scores = score_rows_graph(model, values, mean, std, window, stride, len(reader.metrics))[before:]
         parts.append(scores[a - lo : b - lo])
     return np.concatenate(parts)
