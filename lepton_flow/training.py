@@ -126,6 +126,10 @@ class TrainingPlan(BaseModel):
     train_rows: tuple[int, int]
     validation_rows: tuple[int, int]
     params: TrainParams
+    # Per sensor, when the shares cut each sensor's own span (sensors that began or ended at other times):
+    # (train start, train end, validation start, validation end) rows; `train_rows` and `validation_rows` then
+    # span them all. Empty: every sensor has the ranges above.
+    sensor_rows: dict[str, tuple[int, int, int, int]] = {}
 
     @property
     def key(self) -> str:
@@ -141,8 +145,35 @@ class TrainingPlan(BaseModel):
     def range_text(self, rows: tuple[int, int]) -> tuple[str, str]:
         return self.time(rows[0]), self.time(rows[1])
 
-    def reader(self) -> store.GridReader:
-        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset, training=True)
+    def reader(self, purpose: str | None = None) -> store.GridReader:
+        """The training reader (flagged values hidden); for `purpose` "train" or "validation", each sensor read only
+        over its own range of that kind (when the plan has ranges per sensor)."""
+        spans = None
+        if purpose and self.sensor_rows:
+            at = 0 if purpose == "train" else 2
+            spans = {s: (rows[at], rows[at + 1]) for s, rows in self.sensor_rows.items()}
+        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset, training=True, spans=spans)
+
+    def validation_rows_of(self, sensor: str) -> tuple[int, int]:
+        rows = self.sensor_rows.get(sensor)
+        return (rows[2], rows[3]) if rows else self.validation_rows
+
+    def own_validation(self, scores: np.ndarray) -> np.ndarray:
+        """`(rows, sensors)` scores over `validation_rows` with each sensor's rows outside its own validation range
+        made NaN."""
+        if not self.sensor_rows:
+            return scores
+        out = scores.copy()
+        a = self.validation_rows[0]
+        for i, sensor in enumerate(self.sensors):
+            lo, hi = self.validation_rows_of(sensor)
+            out[: max(0, lo - a), i] = np.nan
+            out[max(0, hi - a) :, i] = np.nan
+        return out
+
+    def sensor_ranges(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """Each sensor's own training and validation range as times (for the model card), when the plan has them."""
+        return {s: {"train": self.range_text(r[:2]), "validation": self.range_text(r[2:])} for s, r in self.sensor_rows.items()}
 
 
 class TrainResult(BaseModel):
@@ -173,15 +204,32 @@ def scan_blocks(reader: store.GridReader, start: int, stop: int):
         yield row, values, gaps
 
 
-def data_extent(reader: store.GridReader) -> tuple[int, int] | None:
-    """First and one-past-last row holding any value of the reader's channels."""
-    first = last = None
-    for row, _, gaps in scan_blocks(reader, 0, reader.length):
-        held = np.nonzero(~gaps)[0]
-        if len(held):
-            first = row + int(held[0]) if first is None else first
-            last = row + int(held[-1]) + 1
-    return None if first is None else (first, last)
+def sensor_extents(reader: store.GridReader) -> dict[str, tuple[int, int]]:
+    """First and one-past-last row holding a value of each sensor that holds one, any metric (a reader that hides
+    flagged values would leave them out)."""
+    sensors = len(reader.sensors)
+    first = np.full(sensors, -1, np.int64)
+    last = np.full(sensors, -1, np.int64)
+    for row, end in chunk_ranges(0, reader.length, reader.state.chunk_len):
+        held = np.isfinite(reader.rows(row, end))
+        held = held.reshape(len(held), -1, sensors).any(axis=1)  # metric-major columns: any metric of a sensor
+        seen = held.any(axis=0)
+        new = seen & (first < 0)
+        first[new] = row + held[:, new].argmax(axis=0)
+        last[seen] = row + len(held) - held[::-1, seen].argmax(axis=0)
+    return {s: (int(a), int(b)) for s, a, b in zip(reader.sensors, first, last) if a >= 0}
+
+
+def _sensor_rows(extents: dict[str, tuple[int, int]], t0: int | None, params: TrainParams) -> dict[str, tuple[int, int, int, int]]:
+    """Each sensor's training and validation rows: the shares of its own span, from `t0` (the training start asked
+    for) or its first value."""
+    out = {}
+    for sensor, (first, stop) in extents.items():
+        start = max(first, t0) if t0 is not None else first
+        span = max(0, stop - start)
+        t1 = start + int(round(span * params.train_share))
+        out[sensor] = (start, t1, t1, min(stop, t1 + int(round(span * params.validation_share))))
+    return out
 
 
 def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
@@ -198,13 +246,19 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
     sensors = _pick(params.sensors, st.sensors, "sensor(s)" if params.dataset == "sensors" else "template(s)")
     metrics = _pick(params.metrics, st.metrics, "metric(s)")
     params.check_window(st.grid_seconds)  # given ranges too short for a window: said before any data is read
-    reader = grid_reader(st.url, st.snapshot_id, metrics, sensors, params.dataset, training=True)
-    extent = data_extent(reader)
-    if extent is None:
+    extents = sensor_extents(grid_reader(st.url, st.snapshot_id, metrics, sensors, params.dataset))  # flagged values count
+    if not extents:
         raise ValueError(f"snapshot {st.snapshot_id} holds no values for these sensors and metrics")
     grid, sb = st.grid_seconds, st.start_bin
-    first, stop = extent
+    first, stop = min(a for a, _ in extents.values()), max(b for _, b in extents.values())
     t0 = store.grid_row(params.train_start, sb, grid) if params.train_start else first
+    by_sensor = {}
+    if params.dataset == "sensors" and not (params.train_end or params.validation_start or params.validation_end):
+        # The shares cut each sensor's own span: a sensor installed later, or a series from another year, is
+        # trained on its own first share, not on the first share of everyone's time.
+        by_sensor = _sensor_rows(extents, t0 if params.train_start else None, params)
+        if len(set(by_sensor.values())) <= 1 and len(by_sensor) == len(sensors):
+            by_sensor = {}  # one span for all: the ranges below
     span = stop - t0  # the data's time span from the training start: the shares cut it
     if params.train_end:
         t1 = store.grid_row(params.train_end, sb, grid)
@@ -214,6 +268,9 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
         t1 = t0 + int(round(span * params.train_share))
     v0 = store.grid_row(params.validation_start, sb, grid) if params.validation_start else t1
     v1 = store.grid_row(params.validation_end, sb, grid) if params.validation_end else min(stop, v0 + int(round(span * params.validation_share)))
+    if by_sensor:
+        t0, t1 = min(r[0] for r in by_sensor.values()), max(r[1] for r in by_sensor.values())
+        v0, v1 = min(r[2] for r in by_sensor.values()), max(r[3] for r in by_sensor.values())
     t0, t1, v0, v1 = (min(max(r, 0), st.length) for r in (t0, t1, v0, v1))
     out = TrainingPlan(
         store_url=st.url,
@@ -226,12 +283,13 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
         train_rows=(t0, t1),
         validation_rows=(v0, v1),
         params=params,
+        sensor_rows=by_sensor,
     )
     for name, (a, b) in (("training", (t0, t1)), ("validation", (v0, v1))):
         if b - a < params.window:
             a_t, b_t = out.range_text((a, b))
             raise ValueError(f"the {name} range {a_t} to {b_t} holds {max(b - a, 0)} grid steps, fewer than one window of {params.window}")
-    if t0 < v1 and v0 < t1:
+    if t0 < v1 and v0 < t1 and not by_sensor:  # per sensor, each one's validation follows its training by construction
         raise ValueError("the training and validation ranges overlap")
     return out
 
@@ -244,14 +302,25 @@ class WindowSet(BaseModel):
     normalization: Normalization
 
 
+def _ranges_text(plan: TrainingPlan, most: int = 4) -> str:
+    shown = [f"{s} {r['train'][0]} to {r['train'][1]}" for s, r in list(plan.sensor_ranges().items())[:most]]
+    more = len(plan.sensor_rows) - most
+    return "; ".join(shown) + (f"; and {more} more (the model card lists them)" if more > 0 else "")
+
+
 def windows_for(plan: TrainingPlan, reader: store.GridReader, norm: Normalization | None = None) -> WindowSet:
-    """One pass over both ranges: gap rows, window starts and (unless given) the normalisation."""
+    """One pass over both ranges: gap rows, window starts and (unless given) the normalisation.
+
+    With ranges per sensor, each range is read with each sensor over its own
+    rows of that kind (`plan.reader`): the normalisation comes from each
+    sensor's own training rows, and a window lies where some sensor is in range.
+    """
     p = plan.params
     stats = StatsAccumulator(reader.channels)
     out = {}
     for name, (a, b) in (("train", plan.train_rows), ("validation", plan.validation_rows)):
         gaps = []
-        for _, values, block_gaps in scan_blocks(reader, a, b):
+        for _, values, block_gaps in scan_blocks(plan.reader(name) if plan.sensor_rows else reader, a, b):
             gaps.append(block_gaps)
             if name == "train" and norm is None:
                 stats.add(values)
@@ -446,15 +515,19 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     device = gpu.configure()
     log.info("training on %s", device.label)
     reader = plan.reader()
+    # Each sensor's own ranges, when the plan has them (else the same reader).
+    train_reader, val_reader = (plan.reader("train"), plan.reader("validation")) if plan.sensor_rows else (reader, reader)
     ws = windows_for(plan, reader)
     log.info("%d training and %d validation windows of %d steps over %d channels", len(ws.train), len(ws.validation), p.window, reader.channels)
+    if plan.sensor_rows:
+        log.info("each sensor trains on its own first %.0f%% (the sensors' data spans differ): %s", 100 * p.train_share, _ranges_text(plan))
     # The cache budget is shared by the two datasets in proportion to their windows.
     budget = p.input_cache_mb << 20
     train_share = len(ws.train) / max(1, len(ws.train) + len(ws.validation))
     train_ds = window_dataset(
-        reader, np.asarray(ws.train), p.window, ws.normalization, p.batch_size, shuffle=True, seed=p.seed, cache_bytes=int(budget * train_share)
+        train_reader, np.asarray(ws.train), p.window, ws.normalization, p.batch_size, shuffle=True, seed=p.seed, cache_bytes=int(budget * train_share)
     )
-    val_ds = window_dataset(reader, np.asarray(ws.validation), p.window, ws.normalization, p.batch_size, cache_bytes=int(budget * (1 - train_share)))
+    val_ds = window_dataset(val_reader, np.asarray(ws.validation), p.window, ws.normalization, p.batch_size, cache_bytes=int(budget * (1 - train_share)))
 
     keras.utils.set_random_seed(p.seed)
     builder = model_kinds("windows")[p.model_kind]
@@ -463,7 +536,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss=masked_mse)
     fit_windows = getattr(builder, "fit_windows", None)
     if fit_windows is not None:  # a kind fitted outside Keras (isolation-forest) learns from a sample of windows
-        sample = sample_windows(reader, ws.train, p.window, ws.normalization, p.seed)
+        sample = sample_windows(train_reader, ws.train, p.window, ws.normalization, p.seed)
         log.info("fitting %s on %d training windows", p.model_kind, len(sample))
         fit_windows(model, sample, p.seed)
     # Nothing left to learn (a baseline kind): one epoch gives the history and validation loss; more repeat it.
@@ -474,8 +547,8 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         warnings.filterwarnings("ignore", message="The model does not have any trainable weights")
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=0)
 
-    val_loss = masked_loss(model, ws.normalization, ws.normalization, reader, ws.validation, p.window, max(p.batch_size, 256))
-    scores = validation_scores(model, ws.normalization, reader, plan.validation_rows, p.window, max(p.batch_size, 256))
+    val_loss = masked_loss(model, ws.normalization, ws.normalization, val_reader, ws.validation, p.window, max(p.batch_size, 256))
+    scores = plan.own_validation(validation_scores(model, ws.normalization, reader, plan.validation_rows, p.window, max(p.batch_size, 256)))
     finite = scores[np.isfinite(scores)]
     threshold = float(np.quantile(finite, p.flag_quantile)) if finite.size else float("inf")
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
@@ -509,6 +582,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         score_reference=reference_sample(scores),
         libraries=_libraries(device),
         device=device.label,
+        extra={"sensor_ranges": plan.sensor_ranges()} if plan.sensor_rows else {},
     )
     card = Registry(settings.models).save(model, card)
     log.info("saved %s version %s: validation loss %.5f, flag threshold %.5f", card.name, card.version, val_loss, threshold)
@@ -559,8 +633,9 @@ class LabelledValidation:
         for incident in load_labels(path):
             if incident.sensor not in plan.sensors:
                 continue
-            lo = max(0, int(np.ceil((incident.start - start) / step)))
-            hi = min(b - a, int(np.floor((incident.end - start) / step)) + 1)
+            own_a, own_b = plan.validation_rows_of(incident.sensor)  # a sensor's own validation rows only
+            lo = max(own_a - a, int(np.ceil((incident.start - start) / step)))
+            hi = min(own_b - a, int(np.floor((incident.end - start) / step)) + 1)
             if lo < hi:
                 mask = self.positive.setdefault(incident.sensor, np.zeros(b - a, bool))
                 mask[lo:hi] = True
@@ -578,7 +653,11 @@ class LabelledValidation:
         p = self.plan
         reader = grid_reader(p.store_url, p.snapshot_id, card.metrics, card.sensors, card.dataset)
         scores = score_rows(model, Normalization(**card.normalization), reader, *p.validation_rows, card.window, max(p.params.batch_size, 256))
-        aucs = [roc_auc(scores[:, card.sensors.index(s)], mask) for s, mask in self.positive.items()]
+        a = p.validation_rows[0]
+        aucs = []
+        for s, mask in self.positive.items():
+            lo, hi = (r - a for r in p.validation_rows_of(s))  # a sensor's own validation rows only
+            aucs.append(roc_auc(scores[lo:hi, card.sensors.index(s)], mask[lo:hi]))
         known = [v for v in aucs if v is not None]
         return float(np.median(known)) if known else float("nan")
 
@@ -611,7 +690,8 @@ def promote(plan: TrainingPlan, result: TrainResult, log, settings: Settings | N
         reader = plan.reader()
         new_norm, old_norm = Normalization(**new.normalization), Normalization(**old.normalization)
         ws = windows_for(plan, reader, new_norm)
-        return masked_loss(model, old_norm, new_norm, reader, ws.validation, new.window, max(plan.params.batch_size, 256))
+        val_reader = plan.reader("validation") if plan.sensor_rows else reader
+        return masked_loss(model, old_norm, new_norm, val_reader, ws.validation, new.window, max(plan.params.batch_size, 256))
 
     card = registry.promote(result.name, result.version, result.validation_loss, incompatible, current_loss)
     log.info("%s version %s %s: %s", result.name, result.version, "is now current" if card.promoted else "not promoted", card.promotion_reason)

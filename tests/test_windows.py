@@ -159,6 +159,36 @@ def test_plan_splits_by_time_and_no_window_crosses_the_split_or_a_gap(small_stor
     assert len(val) and (val + 16 <= 255).all()
 
 
+def test_sensors_whose_data_spans_differ_each_train_on_their_own_first_share(data_root, tmp_path):
+    """A sensor installed later (or a series from another year in the same store) was trained on the first 70% of
+    everyone's time: none of its own data, its normalisation from nothing. The shares now cut each sensor's own span;
+    each sensor is read only over its own range of each kind, and calibrates on its own validation rows."""
+    from lepton_flow.settings import get_settings
+
+    rng = np.random.default_rng(2)
+    values = {"temperature": np.full((300, 2), np.nan)}
+    values["temperature"][:, 0] = rng.normal(10, 1, 300)  # s1: rows 0-299
+    values["temperature"][200:, 1] = rng.normal(100, 5, 100)  # s2: rows 200-299, a level of its own
+    url = get_settings().store
+    store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1", "s2"], chunk_len=64), None, "seed", {}, {})
+    p = plan(TrainParams(window=8, stride=2))
+    assert p.sensor_rows == {"s1": (0, 210, 210, 255), "s2": (200, 270, 270, 285)}
+    assert p.train_rows == (0, 270) and p.validation_rows == (210, 285)  # the envelopes
+    train, validation = p.reader("train").rows(0, 300)[:, :2], p.reader("validation").rows(0, 300)[:, :2]
+    assert np.isfinite(train[:210, 0]).all() and np.isnan(train[210:, 0]).all()
+    assert np.isnan(train[:200, 1]).all() and np.isfinite(train[200:270, 1]).all() and np.isnan(train[270:, 1]).all()
+    assert np.isfinite(validation[270:285, 1]).all() and np.isnan(validation[285:, 1]).all() and np.isnan(validation[:210, 0]).all()
+    ws = windows_for(p, p.reader())
+    np.testing.assert_allclose(ws.normalization.mean, [values["temperature"][:210, 0].mean(), values["temperature"][200:270, 1].mean()], rtol=1e-5)
+    assert any(s + 8 > 200 for s in ws.train) and all(s + 8 <= 270 for s in ws.train)
+    scores = p.own_validation(np.ones((285 - 210, 2)))
+    assert np.isfinite(scores[:45, 0]).all() and np.isnan(scores[45:, 0]).all()  # s1 validates on rows 210-254
+    assert np.isnan(scores[:60, 1]).all() and np.isfinite(scores[60:, 1]).all()  # s2 on rows 270-284
+    # Times given for the ranges hold for every sensor; one span for all needs nothing per sensor.
+    assert plan(TrainParams(window=8, train_end=_at(150), validation_end=_at(250))).sensor_rows == {}
+    assert plan(TrainParams(window=8, sensors=["s1"])).sensor_rows == {}
+
+
 def test_training_reads_flagged_readings_as_missing_but_not_as_gaps_and_scoring_reads_them(data_root, tmp_path):
     """Cleaning flags a stuck run and a spike and keeps their values: training masks them (no window is lost over
     them, the normalisation leaves them out); scoring's reader sees the spike as it was observed."""

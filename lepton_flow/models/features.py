@@ -11,11 +11,14 @@ from lepton_flow.cleaning import FLAGGED
 TRANSFORMS = {"logs": np.log1p}
 
 
-def grid_reader(url: str, snapshot_id: str, metrics: list[str], sensors: list[str], dataset: str = "sensors", training: bool = False) -> store.GridReader:
+def grid_reader(
+    url: str, snapshot_id: str, metrics: list[str], sensors: list[str], dataset: str = "sensors", training: bool = False, spans: dict[str, tuple[int, int]] | None = None
+) -> store.GridReader:
     """A reader of `dataset`'s grid at a snapshot, giving model features (log1p counts for logs, values for sensors).
 
     For `training`, readings cleaning flagged (outliers, stuck values) read as missing: the model learns what is
-    normal from the rest. Scoring reads every observed value, flagged or not.
+    normal from the rest. Scoring reads every observed value, flagged or not. `spans`: the rows each sensor is read
+    over (a training range per sensor); its other rows read as missing.
     """
     hide = FLAGGED if training else ()
-    return store.GridReader(url, snapshot_id, metrics, sensors, dataset, transform=TRANSFORMS.get(dataset), hide_quality=hide)
+    return store.GridReader(url, snapshot_id, metrics, sensors, dataset, transform=TRANSFORMS.get(dataset), hide_quality=hide, spans=spans)

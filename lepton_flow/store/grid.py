@@ -57,6 +57,7 @@ class GridReader:
         dataset: str = sensors.GROUP,
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         hide_quality: tuple[int, ...] = (),
+        spans: dict[str, tuple[int, int]] | None = None,
     ):
         self.url, self.snapshot_id, self.dataset = url, snapshot_id, dataset
         self.state = grid_state(url, snapshot_id, dataset)
@@ -75,6 +76,10 @@ class GridReader:
         self._hide = np.asarray(hide_quality, np.uint8)
         names = [f"{m}_quality" for m in metrics]
         self._quality = [group[n] for n in names] if len(self._hide) and all(n in group for n in names) else None
+        # Rows [a, b) of a sensor that `spans` names are all it reads of that sensor; its other rows read as missing.
+        self._spans = None
+        if spans:
+            self._spans = np.array([spans.get(s, (0, np.iinfo(np.int64).max)) for s in sensors], np.int64).T
 
     @property
     def length(self) -> int:
@@ -107,10 +112,15 @@ class GridReader:
         """Values of rows [start, stop) as float32 `(rows, metrics * sensors)`, metric-major; NaN where missing (and hidden).
 
         With `with_gaps`, also the rows where no channel holds a value at all, hidden ones counting as values: a
-        flagged reading is data the model does not learn from, not a hole in the series.
+        flagged reading is data the model does not learn from, not a hole in the series (a row outside every
+        sensor's span is one).
         """
         start, stop = max(0, start), min(stop, self.length)
         out = self._read(self._arrays, start, stop).astype(np.float32, copy=False)
+        if self._spans is not None:
+            row = np.arange(start, stop, dtype=np.int64)[:, None]
+            outside = (row < self._spans[0]) | (row >= self._spans[1])
+            out = np.where(np.tile(outside, len(self.metrics)), np.float32(np.nan), out)
         gaps = ~np.isfinite(out).any(axis=1) if with_gaps else None
         if self._quality is not None:
             out = np.where(np.isin(self._read(self._quality, start, stop), self._hide), np.float32(np.nan), out)
