@@ -21,7 +21,7 @@ from lepton_flow.registry import Registry
 from lepton_flow.scoring import ScoreParams
 from lepton_flow.settings import get_settings
 from lepton_flow.training import TrainParams
-from lepton_flow.runtime import ended_failed
+from lepton_flow.runtime import ended_failed, run_logger
 
 
 class PipelineParams(BaseModel):
@@ -47,8 +47,9 @@ class PipelineOutcome(BaseModel):
         return "\n".join(self.texts)
 
 
-def _grid_seconds(params: PipelineParams) -> int:
-    """The grid the ingest will use: the store's, else the one asked for, else the one the readings' spacing gives."""
+def _grid_seconds(params: PipelineParams) -> tuple[int, bool]:
+    """The grid the ingest will use: the store's, else the one asked for, else the one the readings' spacing gives;
+    and whether it came from the readings."""
     from lepton_flow import store
     from lepton_flow.formats import is_supported
     from lepton_flow.ingest import grid_from_readings
@@ -57,12 +58,12 @@ def _grid_seconds(params: PipelineParams) -> int:
     settings = get_settings()
     st = store.state(settings.store)
     if st.exists or params.ingest.grid_seconds:
-        return st.grid_seconds if st.exists else params.ingest.grid_seconds
+        return (st.grid_seconds if st.exists else params.ingest.grid_seconds), False
     try:
         files, _ = list_candidates(params.ingest.source or settings.demo_dir, is_supported)
     except (SourceError, OSError):
-        return DEFAULT_GRID_SECONDS  # the ingest says what is wrong with the source
-    return grid_from_readings(files, params.ingest.read_options())
+        return DEFAULT_GRID_SECONDS, False  # the ingest says what is wrong with the source
+    return grid_from_readings(files, params.ingest.read_options()), bool(files)
 
 
 @flow(name="pipeline")
@@ -70,10 +71,14 @@ def pipeline(params: PipelineParams = PipelineParams()) -> PipelineOutcome:
     """Ingest, train if there is new data or no model, score; returns each step's summary."""
     from lepton_flow.reporting import summary_text
 
+    grid, sniffed = _grid_seconds(params)
     try:
-        params.train.check_window(_grid_seconds(params))  # a range too short for a window: said before ingesting
+        params.train.check_window(grid)  # a range too short for a window: said before ingesting
     except ValueError as exc:
         return ended_failed(f"train parameters: {exc}")
+    if sniffed:  # the ingest takes the grid found here rather than reading the files' first lines again
+        run_logger().info(f"a new store: its time grid is {grid} s, from the readings' spacing (ingest.grid_seconds sets another)")
+        params = params.model_copy(update={"ingest": params.ingest.model_copy(update={"grid_seconds": grid})})
     out = PipelineOutcome()
     ingest = on_shared_cluster(sensor_ingest)(params.ingest, return_state=True)
     summary = ingest.result(raise_on_failure=False)

@@ -42,6 +42,7 @@ from lepton_flow.sources import (
     SourceFile,
     discover,
     hash_file,
+    notes_off,
     open_output,
     open_source,
     remove_tree,
@@ -262,7 +263,8 @@ def grid_from_readings(urls: list[str], options: ReadOptions) -> int:
     steps: list[float] = []
     for url in sorted(urls)[:SNIFF_FILES]:
         try:
-            piece = next(read_pieces(url, options, SNIFF_BYTES), None)
+            with notes_off():  # said once, when the file is read
+                piece = next(read_pieces(url, options, SNIFF_BYTES), None)
         except (OSError, ValueError):  # SourceError among them
             continue
         if piece is None or piece.readings < 2:

@@ -9,6 +9,7 @@ returned beside it as `ParseError`s with the reason; nothing is dropped.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gzip
 import hashlib
 import io
@@ -664,6 +665,20 @@ def flag_columns(names: list[str]) -> dict[str, list[str]]:
     return out
 
 
+_NOTES: contextvars.ContextVar[bool] = contextvars.ContextVar("lepton_source_notes", default=True)
+
+
+@contextlib.contextmanager
+def notes_off():
+    """Read without logging notes about the file (its label columns): a look at a file's first lines to learn its
+    spacing, before the run reads it and says them once."""
+    token = _NOTES.set(False)
+    try:
+        yield
+    finally:
+        _NOTES.reset(token)
+
+
 def label_columns(names: list[str]) -> set[str]:
     """The columns of a table with these names that hold labels, not numbers, as `to_canonical` finds them: the
     timestamp (or a date and a time-of-day column), sensor, unit and quality columns, and the metric column of a long
@@ -1063,7 +1078,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             if "/" in _BRACKETED_SUFFIX.sub("", label) and not sensor_name:
                 col_sensor, label = label.split("/", 1)
             pending.append((_normalise_metric(label), unit, col_sensor or "", values, col))
-        if labels:
+        if labels and _NOTES.get():
             from lepton_flow.runtime import run_logger
 
             run_logger().info("%s: column(s) %s hold text, not numbers, in every row: read as labels of the rows, not metrics", redact(url), ", ".join(labels))
