@@ -317,14 +317,18 @@ def training_markdown(card, curves_url: str = "", card_url: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:.5g}"
+
+
 def training_text(card, curves_url: str) -> str:
     s = card.scores
     return "\n".join(
         [
             f"train_sensor_model: {card.name} version {card.version}",
             f"  epochs run:          {s.get('epochs_run')} (from epoch {s.get('initial_epoch')})",
-            f"  validation loss:     {s.get('validation_loss'):.5g}",
-            f"  flag threshold:      {card.threshold:.5g}",
+            f"  validation loss:     {_number(s.get('validation_loss'))}",
+            f"  flag threshold:      {_number(card.threshold)}",
             f"  promoted:            {'yes' if card.promoted else 'no'}: {card.promotion_reason}",
             f"  device:              {card.device}",
             f"  model card:          {card.extra.get('card_url', '')}",

@@ -130,6 +130,9 @@ class TrainingPlan(BaseModel):
     # (train start, train end, validation start, validation end) rows; `train_rows` and `validation_rows` then
     # span them all. Empty: every sensor has the ranges above.
     sensor_rows: dict[str, tuple[int, int, int, int]] = {}
+    # False when cleaning flagged every value of the training range (a constant series, a square wave read as
+    # stuck): hiding them would leave nothing to learn, so the model learns them as observed.
+    hide_flagged: bool = True
 
     @property
     def key(self) -> str:
@@ -152,7 +155,7 @@ class TrainingPlan(BaseModel):
         if purpose and self.sensor_rows:
             at = 0 if purpose == "train" else 2
             spans = {s: (rows[at], rows[at + 1]) for s, rows in self.sensor_rows.items()}
-        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset, training=True, spans=spans)
+        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset, training=self.hide_flagged, spans=spans)
 
     def validation_rows_of(self, sensor: str) -> tuple[int, int]:
         rows = self.sensor_rows.get(sensor)
@@ -291,6 +294,8 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
             raise ValueError(f"the {name} range {a_t} to {b_t} holds {max(b - a, 0)} grid steps, fewer than one window of {params.window}")
     if t0 < v1 and v0 < t1 and not by_sensor:  # per sensor, each one's validation follows its training by construction
         raise ValueError("the training and validation ranges overlap")
+    if not any(np.isfinite(values).any() for _, values, _ in scan_blocks(out.reader("train"), t0, t1)):
+        out.hide_flagged = False  # every value there is flagged: learn them as observed (the log says so)
     return out
 
 
@@ -519,6 +524,8 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     train_reader, val_reader = (plan.reader("train"), plan.reader("validation")) if plan.sensor_rows else (reader, reader)
     ws = windows_for(plan, reader)
     log.info("%d training and %d validation windows of %d steps over %d channels", len(ws.train), len(ws.validation), p.window, reader.channels)
+    if not plan.hide_flagged:
+        log.warning("cleaning flagged every value of the training range (stuck or outlier): the model learns them as observed")
     if plan.sensor_rows:
         log.info("each sensor trains on its own first %.0f%% (the sensors' data spans differ): %s", 100 * p.train_share, _ranges_text(plan))
     # The cache budget is shared by the two datasets in proportion to their windows.

@@ -218,6 +218,26 @@ def test_training_reads_flagged_readings_as_missing_but_not_as_gaps_and_scoring_
     assert ws.normalization.mean[0] == pytest.approx(np.mean(kept), rel=1e-5)
 
 
+def test_when_cleaning_flagged_every_training_value_the_model_learns_them_as_observed(data_root, tmp_path):
+    """A constant series (or a square wave's plateaus) is all stuck to the stuck-value step: hiding every flagged value
+    left nothing to learn, and a model was saved with no validation loss (its report then crashed). The plan now
+    reads them as observed when nothing else is left, and only then."""
+    from lepton_flow.cleaning import OBSERVED, STUCK
+    from lepton_flow.settings import get_settings
+
+    values = {"temperature": np.full((256, 1), 10.0)}
+    url = get_settings().store
+    store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1"], chunk_len=64, quality={"temperature": np.full((256, 1), STUCK, np.uint8)}), None, "seed", {}, {})
+    p = plan(TrainParams(window=16, stride=4))
+    assert not p.hide_flagged
+    ws = windows_for(p, p.reader())
+    assert ws.train and ws.normalization.mean == [10.0]
+    codes = np.full((256, 1), STUCK, np.uint8)
+    codes[5] = OBSERVED  # one value the step left alone: flagged values are hidden again
+    store.commit_sensors(url, cleaned_block(tmp_path / "c.zarr", 6400, values, ["s1"], chunk_len=64, quality={"temperature": codes}), store.state(url).snapshot_id, "again", {}, {})
+    assert plan(TrainParams(window=16, stride=4)).hide_flagged
+
+
 def test_plan_takes_explicit_ranges_and_refuses_bad_ones(small_store):
     p = plan(TrainParams(window=16, train_end=_at(100), validation_start=_at(200), validation_end=_at(260), sensors=["s2"], metrics=["humidity"]))
     assert p.train_rows == (0, 100) and p.validation_rows == (200, 260)
