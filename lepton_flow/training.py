@@ -60,7 +60,9 @@ class TrainParams(BaseModel):
     )
     sensors: list[str] = Field(default_factory=list, description="Sensors (or log templates, T<id>) to model; empty: all.")
     metrics: list[str] = Field(default_factory=list, description="Metrics to model; empty: all (logs: count).")
-    window: int = Field(64, ge=8, le=4096, multiple_of=4, description="Window length in grid steps.")
+    window: int = Field(
+        64, ge=8, le=4096, multiple_of=4, description="Window length in grid steps (shortened to fit when the shares give a range shorter than it)."
+    )
     stride: int = Field(8, ge=1, le=4096, description="Steps between the starts of training windows.")
     model_kind: ModelKind = Field(
         "conv-autoencoder",
@@ -133,6 +135,8 @@ class TrainingPlan(BaseModel):
     # False when cleaning flagged every value of the training range (a constant series, a square wave read as
     # stuck): hiding them would leave nothing to learn, so the model learns them as observed.
     hide_flagged: bool = True
+    # The window asked for, when a range cut by the shares was shorter and `params.window` was shortened to fit.
+    window_asked: int | None = None
 
     @property
     def key(self) -> str:
@@ -235,6 +239,10 @@ def _sensor_rows(extents: dict[str, tuple[int, int]], t0: int | None, params: Tr
     return out
 
 
+MIN_WINDOW = 8
+"""The shortest window a range cut by the shares may shorten `TrainParams.window` to (its own lower bound)."""
+
+
 def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
     """Resolve the snapshot, the channels and the ranges; errors name what is missing."""
     settings = settings or get_settings()
@@ -275,6 +283,12 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
         t0, t1 = min(r[0] for r in by_sensor.values()), max(r[1] for r in by_sensor.values())
         v0, v1 = min(r[2] for r in by_sensor.values()), max(r[3] for r in by_sensor.values())
     t0, t1, v0, v1 = (min(max(r, 0), st.length) for r in (t0, t1, v0, v1))
+    asked = None
+    room = min(t1 - t0, v1 - v0) // 4 * 4  # the longest window (a multiple of 4) both ranges hold
+    if not (params.train_end or params.validation_start or params.validation_end) and MIN_WINDOW <= room < params.window:
+        # Ranges cut by the shares from a short series (a year of daily readings: 55 validation steps) shorten the
+        # window rather than fail after the ingest; ranges given as times keep theirs, refused below if too short.
+        asked, params = params.window, params.model_copy(update={"window": room, "stride": min(params.stride, room)})
     out = TrainingPlan(
         store_url=st.url,
         snapshot_id=st.snapshot_id,
@@ -287,6 +301,7 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
         validation_rows=(v0, v1),
         params=params,
         sensor_rows=by_sensor,
+        window_asked=asked,
     )
     for name, (a, b) in (("training", (t0, t1)), ("validation", (v0, v1))):
         if b - a < params.window:
@@ -524,6 +539,8 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     train_reader, val_reader = (plan.reader("train"), plan.reader("validation")) if plan.sensor_rows else (reader, reader)
     ws = windows_for(plan, reader)
     log.info("%d training and %d validation windows of %d steps over %d channels", len(ws.train), len(ws.validation), p.window, reader.channels)
+    if plan.window_asked:
+        log.info("window %d steps, not %d: the training and validation ranges the shares give hold %d and %d steps", p.window, plan.window_asked, plan.train_rows[1] - plan.train_rows[0], plan.validation_rows[1] - plan.validation_rows[0])
     if not plan.hide_flagged:
         log.warning("cleaning flagged every value of the training range (stuck or outlier): the model learns them as observed")
     if plan.sensor_rows:

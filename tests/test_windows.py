@@ -238,6 +238,17 @@ def test_when_cleaning_flagged_every_training_value_the_model_learns_them_as_obs
     assert plan(TrainParams(window=16, stride=4)).hide_flagged
 
 
+def test_ranges_cut_by_the_shares_shorten_a_window_they_cannot_hold(small_store):
+    """A short series (a year of daily readings holds 55 validation steps) failed the default window of 64 after its
+    ingest; ranges the shares cut now shorten the window to the longest both hold, and the plan says from what."""
+    p = plan(TrainParams(window=64, stride=8))  # rows 0-299: 210 training and 45 validation steps
+    assert (p.params.window, p.params.stride, p.window_asked) == (44, 8, 64)
+    assert windows_for(p, p.reader()).validation  # a window fits the validation range now
+    assert plan(TrainParams(window=32)).window_asked is None  # it fits: nothing changes
+    with pytest.raises(ValueError, match="validation range .* holds 45 grid steps, fewer than one window of 64"):
+        plan(TrainParams(window=64, validation_end=_at(255)))  # a range given as a time keeps the window asked for
+
+
 def test_plan_takes_explicit_ranges_and_refuses_bad_ones(small_store):
     p = plan(TrainParams(window=16, train_end=_at(100), validation_start=_at(200), validation_end=_at(260), sensors=["s2"], metrics=["humidity"]))
     assert p.train_rows == (0, 100) and p.validation_rows == (200, 260)
