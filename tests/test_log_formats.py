@@ -376,8 +376,39 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("program-time", "update-alternatives 2025-06-24 14:36:53 no colon after the time"),
         ("program-time", "update-alternatives 2025-02-30 14:36:53: no such day"),
         ("jsonl", '{"t": {"$date": "not a date"}, "s": "I", "msg": "bad time"}'),
+        ("apt", "Start-Date: 2025-02-31  14:36:25"),  # no such day
+        ("apt", "Commandline: apt-get install -y curl"),  # a stanza's body, not its start
     ],
 )
 def test_the_service_formats_refuse_lines_that_are_not_theirs(name, line):
     """Each new format's broken lines: the format reads no event from them (the reader then quarantines the line)."""
     assert log_formats()[name].parse(line, 2025) is None
+
+
+def test_apt_stanzas_are_one_event_each_with_their_body_and_a_broken_one_is_quarantined(tmp_path):
+    """Debian's apt logs as apt writes them: history.log's stanzas (blank line between), term.log's with a maintainer
+    script's blank lines inside one. Each stanza is one event holding its lines; a stanza whose start line names no
+    real day is quarantined line by line, and lines before the first stanza too."""
+    history = tmp_path / "history.log"
+    history.write_text(
+        "\nStart-Date: 2025-06-24  14:36:25\nCommandline: apt-get -qqy upgrade\n"
+        "Upgrade: libudev1:amd64 (252.36-1~deb12u1, 252.38-1~deb12u1)\nEnd-Date: 2025-06-24  14:36:25\n\n"
+        "Start-Date: 2025-06-24  14:37:36\nCommandline: apt-get install -qqy make\nRequested-By: admin (1000)\n"
+        "Install: make:amd64 (4.3-4.1)\nEnd-Date: 2025-06-24  14:37:38\n"
+    )
+    got = read_log(str(history))
+    assert got.format == "apt" and got.balanced and not got.quarantined
+    assert (got.lines, got.blank, got.event_lines, len(got.events)) == (11, 2, 9, 2)
+    assert got.events[1]["message"].splitlines()[:2] == ["apt run", "Commandline: apt-get install -qqy make"]
+    assert got.events[1]["timestamp"] == datetime(2025, 6, 24, 14, 37, 36, tzinfo=UTC)
+    term = tmp_path / "term.log"
+    term.write_text(
+        "Setting up tzdata (2025b-0+deb12u1) ...\n\nLog started: 2025-06-24  14:36:29\nSelecting previously unselected package tzdata.\n"
+        "Setting up tzdata (2025b-0+deb12u1) ...\n\nCurrent default time zone: 'Etc/UTC'\nLocal time is now:      Sat May  9 07:28:50 UTC 2026.\n"
+        "Log ended: 2025-06-24  14:36:31\n\nLog started: 2025-02-31  10:00:00\nUnpacking make (4.3-4.1) ...\nLog ended: 2025-02-31  10:00:01\n"
+    )
+    got = read_log(str(term))
+    assert got.format == "apt" and got.balanced and len(got.events) == 1
+    assert "Current default time zone: 'Etc/UTC'" in got.events[0]["message"]  # past the blank line inside the stanza
+    assert [q["line"] for q in got.quarantined] == [1, 11, 12, 13]  # before any stanza; the stanza dated 31 February
+

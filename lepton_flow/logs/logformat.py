@@ -6,6 +6,8 @@ Kept apart from the registry (`lepton_flow.logs.formats`) so that layouts
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +45,9 @@ class LogFormat:
     # layout, a layout that allows spaces in program names): among formats
     # that fit a sample equally well, the narrowest is the file's.
     breadth: int = 0
+    # A regular expression for lines it does not parse that continue the event before them (a stanza's body, up to
+    # a blank line), beside the stack-trace lines every format's events keep.
+    continues: str | None = None
 
     def detect(self, lines: list[str], year: int = 1970) -> float:
         """Share of the sample lines this format parses."""
@@ -63,7 +68,13 @@ class LogFormat:
             return 0.0, 0.0, 1.0
         filled = sum(sum(e[k] is not None for k in ("timestamp", "host", "source", "level")) for e, _ in got) / len(got)
         left = sum(len(e["message"]) / max(len(line), 1) for e, line in got) / len(got)
-        return len(got) / len(sample), filled, left
+        read = len(got)
+        if self.continues:  # a stanza's body lines are read too, as its event's
+            body, inside = re.compile(self.continues), False
+            for e, line in zip(events, sample):
+                inside = e is not None or (inside and body.match(line) is not None)
+                read += e is None and inside
+        return read / len(sample), filled, left
 
 
 def plain_lines(lines, pattern: str | None = None):

@@ -173,6 +173,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
                 return event
         return None
 
+    body = re.compile(formats[fmt].continues) if fmt and formats[fmt].continues else None  # the format's stanza bodies
     fast = np.zeros(n, bool)
     table = None
     if fmt and formats[fmt].parse_many is not None and n:
@@ -193,6 +194,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         number = i + 1
         if not text.strip():
             out.blank += 1
+            if body is not None and i:  # a stanza's body goes on past a blank line, up to the next stanza
+                owner[i] = owner[i - 1]
             continue
         if len(text) > MAX_LINE:
             out.quarantined.append({"line": number, "reason": f"line longer than {MAX_LINE} characters", "text": text[:500]})
@@ -202,7 +205,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             event["line"] = number
             slow[i] = event
             owner[i] = i
-        elif (owner[i - 1] != -1 if i else start > 0) and _CONTINUATION.match(text):
+        elif (owner[i - 1] != -1 if i else start > 0) and (_CONTINUATION.match(text) or (body is not None and body.match(text))):
             # The line before belongs to an event: this one joins it. At the start of a read from an offset, the
             # event is the last one an earlier read took (its trace went on after that read): counted, not stored.
             head = owner[i] = owner[i - 1] if i else EARLIER
