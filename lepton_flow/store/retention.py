@@ -119,8 +119,9 @@ def _delete_replaced(url: str, before: datetime) -> tuple[int, int]:
     limit = before.timestamp()
     with os.scandir(folder) if os.path.isdir(folder) else contextlib.nullcontext([]) as entries:
         for entry in entries:
-            stat = entry.stat(follow_symlinks=False)
-            if entry.is_file(follow_symlinks=False) and entry.name.startswith("repo.") and stat.st_mtime < limit:
-                os.remove(entry.path)
-                files, size = files + 1, size + stat.st_size
+            with contextlib.suppress(FileNotFoundError):  # another gc took it first
+                stat = entry.stat(follow_symlinks=False)
+                if entry.is_file(follow_symlinks=False) and entry.name.startswith("repo.") and stat.st_mtime < limit:
+                    os.remove(entry.path)
+                    files, size = files + 1, size + stat.st_size
     return files, size
