@@ -18,17 +18,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup test-setup ui demo-data bench clean-data
 
-# `make test` on a fresh clone does not byte-compile every module it installs (pip's default; TensorFlow alone
-# ships thousands): the tests compile those they import as they import them. A new environment's two installs took
-# 84-89 s compiled, 38-48 s not.
-PIP_INSTALL := $(BIN)/python -m pip install --quiet $(if $(filter test,$(MAKECMDGOALS)),--no-compile)
-
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(PIP_INSTALL) -e '.[ml]'
+	$(BIN)/python -m pip install --quiet -e '.[ml]'
 	# A migrated Prefect database: a new data root's first run copies it instead of migrating.
 	$(BIN)/python -c 'from lepton_flow.services import make_database_template as m; print("Prefect database template:", m())'
 	@touch $(STAMP)
@@ -40,10 +35,10 @@ $(TEST_STAMP): $(STAMP)
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then echo "installing Debian packages for the tests:$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }; fi
-	$(PIP_INSTALL) -e '.[ml,test]'
+	$(BIN)/python -m pip install --quiet -e '.[ml,test]'
 	# Real labelled series the tests use (UCR 135, MIT-BIH), shipped inside
 	# these packages; their own dependencies are not needed to read the files.
-	$(PIP_INSTALL) --no-deps aeon==1.6.0 sktime==1.2.0
+	$(BIN)/python -m pip install --quiet --no-deps aeon==1.6.0 sktime==1.2.0
 	@test -d $(FAIL2BAN_LOGS) || { tmp=$$(mktemp -d) && (cd $$tmp && apt-get download fail2ban >/dev/null && dpkg-deb -x fail2ban_*.deb x) \
 		&& mkdir -p $(dir $(FAIL2BAN_LOGS)) && cp -r $$tmp/x/usr/lib/python3/dist-packages/fail2ban/tests/files/logs $(FAIL2BAN_LOGS); rc=$$?; rm -rf $$tmp; exit $$rc; }
 	@touch $(TEST_STAMP)
