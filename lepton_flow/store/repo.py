@@ -35,11 +35,16 @@ def _quiet_icechunk() -> None:
     icechunk.set_logs_filter("error")
 
 
+def local_folder(url: str) -> str | None:
+    """The folder Icechunk keeps a local store in; None for a store in object storage."""
+    return os.path.abspath(url.removeprefix("file://")) if is_local(url) else None
+
+
 def _storage(url: str, settings: Settings | None = None):
     import icechunk
 
     if is_local(url):
-        return icechunk.local_filesystem_storage(os.path.abspath(url.removeprefix("file://")))
+        return icechunk.local_filesystem_storage(local_folder(url))
     parsed = urlparse(url)
     if parsed.scheme == "s3":
         endpoint = (settings or get_settings()).s3_endpoint_url or os.environ.get("AWS_ENDPOINT_URL")

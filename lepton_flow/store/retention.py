@@ -23,8 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 from pydantic import BaseModel
 
-from lepton_flow.settings import is_local
-from lepton_flow.store.repo import SnapshotUnavailable, commit_lock, open_repo
+from lepton_flow.store.repo import SnapshotUnavailable, commit_lock, local_folder, open_repo
 
 PIN = "keep-"
 
@@ -112,9 +111,10 @@ def _delete_replaced(url: str, before: datetime) -> tuple[int, int]:
     (files, bytes). An object store replaces the object in place and keeps none."""
     import os
 
-    if not is_local(url):
+    root = local_folder(url)
+    if root is None:
         return 0, 0
-    folder = os.path.join(os.path.abspath(url.removeprefix("file://")), "overwritten")
+    folder = os.path.join(root, "overwritten")
     files = size = 0
     limit = before.timestamp()
     with os.scandir(folder) if os.path.isdir(folder) else contextlib.nullcontext([]) as entries:
