@@ -30,6 +30,7 @@ from lepton_flow.services import (
     start_worker,
     stop_all,
 )
+from lepton_flow.settings import get_settings
 
 REPO_ROOT = Path(lepton_flow.__file__).resolve().parents[1]
 PREFECT_FILE = REPO_ROOT / "deployments" / "prefect.yaml"
@@ -112,7 +113,7 @@ def ensure_crash_detection(grace: int = HEARTBEAT_GRACE_SECONDS) -> str:
     A process killed with SIGKILL reports nothing; without this its run
     stays Running for ever and holds its concurrency slots. Flow runs send
     heartbeats (PREFECT_FLOWS_HEARTBEAT_FREQUENCY, 30 s in prefect.yaml);
-    `grace` seconds without one, after a first, is a crash. Kept when present.
+    `grace` seconds without one, after a first, is a crash. Kept when present; its grace changed when it differs.
     """
     from datetime import timedelta
 
@@ -123,9 +124,9 @@ def ensure_crash_detection(grace: int = HEARTBEAT_GRACE_SECONDS) -> str:
     from prefect.events.schemas.events import ResourceSpecification
 
     try:
-        return str(Automation.read(name=CRASH_AUTOMATION).id)
+        present = Automation.read(name=CRASH_AUTOMATION)
     except ValueError:
-        pass
+        present = None
     automation = Automation(
         name=CRASH_AUTOMATION,
         description=f"A flow run that sent a heartbeat and then none for {grace} s (its worker or host died) is marked Crashed.",
@@ -140,7 +141,12 @@ def ensure_crash_detection(grace: int = HEARTBEAT_GRACE_SECONDS) -> str:
         ),
         actions=[ChangeFlowRunState(state=StateType.CRASHED, message=f"no heartbeat for {grace} s: its worker or host stopped; run it again")],
     )
-    return str(automation.create().id)
+    if present is None:
+        return str(automation.create().id)
+    if present.trigger.within != automation.trigger.within:
+        automation.id = present.id
+        automation.update()
+    return str(present.id)
 
 
 def deploy(gpu_slots: int | None = None, prefect_file: Path = PREFECT_FILE, checkout: str | None = None, pool_type: str = "process") -> dict:
@@ -157,10 +163,11 @@ def deploy(gpu_slots: int | None = None, prefect_file: Path = PREFECT_FILE, chec
     # The pull step's working directory, resolved now: the checkout workers run the code from.
     env["LEPTON_CHECKOUT"] = checkout or env.get("LEPTON_CHECKOUT") or str(REPO_ROOT)
     pools = ensure_pools(api, env, pool_type)
-    slots = gpu_slots if gpu_slots is not None else int(os.environ.get("LEPTON_GPUS_PER_HOST") or max(1, host_gpus()))
+    settings = get_settings()
+    slots = gpu_slots if gpu_slots is not None else settings.gpus_per_host or max(1, host_gpus())
     set_gpu_limit(slots)
     _prefect(["deploy", "--prefect-file", str(prefect_file), "--all"], env, cwd=REPO_ROOT)
-    ensure_crash_detection()
+    ensure_crash_detection(settings.heartbeat_grace_seconds)
     names = sorted(f"{d['flow_name']}/{d['name']}" for d in _deployments(api))
     return {"api": api, "pools": pools, "gpu_slots": slots, "deployments": names, "checkout": env["LEPTON_CHECKOUT"]}
 

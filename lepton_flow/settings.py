@@ -123,6 +123,12 @@ class Settings(BaseSettings):
         ge=0,
         description="A log or line-oriented sensor file's partial last line (no line end yet) waits for a later run while the file was written to within this many seconds; after that it is read as a line.",
     )
+    heartbeat_grace_seconds: int = Field(
+        90,
+        ge=45,
+        description="A deployed flow run that sent a heartbeat (every 30 s) and then none for this many seconds (its worker or host died) is marked Crashed, releasing its store lock; `lepton-flow deploy` sets it.",
+    )
+    gpus_per_host: int | None = Field(None, ge=1, description="GPUs each worker host has (the `gpu` concurrency limit `lepton-flow deploy` sets); default: nvidia-smi's count, at least 1.")
     min_timestamp: str = Field(
         "2000-01-01T00:00:00Z",
         description="Earliest valid reading or log event (the latest is now plus one day): a clock reset to 1970 is quarantined, not stored.",

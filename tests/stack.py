@@ -108,6 +108,9 @@ class Stack:
             "LEPTON_DASK_WORKERS": "1",
             "PREFECT_WORKER_QUERY_SECONDS": "1",
             "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+            # A killed run is marked Crashed sooner than the default 90 s (a healthy run's heartbeats, every 30 s, still
+            # have 20 s to spare).
+            "LEPTON_HEARTBEAT_GRACE_SECONDS": "50",
         })
         for key in ("LEPTON_STORE_URL", "LEPTON_MODELS_URL", "LEPTON_DASK_ADDRESS", "LEPTON_LOCKS"):
             self.env.pop(key, None)
@@ -121,11 +124,11 @@ class Stack:
             for pool in ("lepton-cpu", "lepton-gpu"):
                 self.services.append(start_worker(pool, self.api, self.base / f"worker-{pool}.log", env=self.env))
 
-    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "lepton_flow.cli", *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+    def cli(self, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "lepton_flow.cli", *args], env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
-    def deploy(self, *extra: str) -> subprocess.CompletedProcess:
-        proc = self.cli("deploy", *extra)
+    def deploy(self, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        proc = self.cli("deploy", *extra, env=env)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc
 

@@ -116,7 +116,7 @@ def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
     assert names.count(CRASH_AUTOMATION) == 1, names  # deployed twice: still one
     url, source, before = killed["url"], killed["source"], killed["before"]
     crashed = stack.wait_final(killed["run_id"], timeout=300)
-    assert crashed["state_name"] == "Crashed" and "no heartbeat" in crashed["state"]["message"], crashed["state"]
+    assert crashed["state_name"] == "Crashed" and "no heartbeat for 45 s" in crashed["state"]["message"], crashed["state"]
     # Scoring runs may have committed meanwhile: the ingested files and the commits of this source are what count.
     assert _ledger_hashes(url, store.state(url).snapshot_id) == _ledger_hashes(url, before.snapshot_id) and _commits_of(url, source) == []
 
@@ -135,9 +135,14 @@ def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
 def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False, meanwhile=None) -> dict:
     """ingest -> trigger -> scoring (no model yet) ; training ; ingest -> trigger -> scores ; nothing new -> no trigger.
     `meanwhile()` runs after the trainings, while a killed run waits to be marked Crashed (its store is locked till then)."""
-    # Deploying again changes nothing and leaves one trigger on the scoring deployment.
-    again = stack.deploy()
+    # Deploying again changes nothing but the crash automation's grace, set to a new value, and leaves one trigger on
+    # the scoring deployment and one crash automation.
+    from lepton_flow.deploy import CRASH_AUTOMATION
+
+    again = stack.deploy(env={"LEPTON_HEARTBEAT_GRACE_SECONDS": "45"})
     assert "lepton-cpu (kept), lepton-gpu (kept)" in again.stdout
+    crash = [a for a in stack.post("/automations/filter", {}) if a["name"] == CRASH_AUTOMATION]
+    assert len(crash) == 1 and crash[0]["trigger"]["within"] == 45.0, crash
     score = stack.deployment(*SCORE)
     owned = stack.post("/automations/filter", {})
     mine = [a for a in owned if a.get("actions") and any(act.get("deployment_id") == score["id"] for act in a["actions"])]
@@ -164,7 +169,7 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False, meanwhile=
     if not trainings:
         return {"first": first, "scored": triggered[0]}
 
-    # A worker killed mid-ingest: its run is marked Crashed 90 s after its last heartbeat, while the trainings run.
+    # A worker killed mid-ingest: its run is marked Crashed 45 s after its last heartbeat, while the trainings run.
     killed = _kill_the_cpu_worker_mid_ingest(stack) if kill_a_worker else None
 
     # Training runs queued together wait for the one `gpu` slot instead of sharing it.
