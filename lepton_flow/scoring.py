@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from lepton_flow import store
 from lepton_flow.forms import field_order
 from lepton_flow.models import DEFAULT_MODEL, loadable
-from lepton_flow.models.calibration import Calibrator, surprise
+from lepton_flow.models.calibration import Calibrator, in_sample_tail, surprise
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
 from lepton_flow.models.windows import Normalization, anomaly_events, anomaly_runs, chunk_ranges
@@ -184,6 +184,7 @@ def score(
         if history is not None:
             history = history[max(0, learned_until - (plan.rows[0] - history.shape[0])) :]
         calibrate = Calibrator(card.score_reference, history, calibration_window)
+        trained = _trained_rows(card, plan)
         log.info("flags calibrated per sensor: at most %.3g%% of points like the last %d steps (%s)", 100 * flag_rate, calibration_window, "recent scores" if history is not None else "validation scores to start")
     else:
         log.warning("model card %s version %s has no validation scores to calibrate with: flags use its fixed threshold %.5g; retrain to calibrate", plan.model_name, plan.version, card.threshold)
@@ -194,6 +195,10 @@ def score(
         s = score_rows(model, norm, reader, a, b, card.window, batch_size)
         if calibrated:
             tail = calibrate(s, np.arange(a, b) >= learned_until)
+            for col, lo, hi, reference in trained:  # judged against the trained rows' own scores
+                x, y = max(a, lo), min(b, hi)
+                if x < y:
+                    tail[x - a : y - a, col] = in_sample_tail(reference, s[x - a : y - a, col])
             flag, rank = np.nan_to_num(tail, nan=1.0) < flag_rate, surprise(tail)
         else:
             tail, flag, rank = None, np.nan_to_num(s, nan=-np.inf) > card.threshold, s
@@ -236,6 +241,19 @@ def score(
         flag_rate=flag_rate if calibrated else None,
         anomalies=anomalies,
     )
+
+
+def _trained_rows(card, plan: ScorePlan) -> list[tuple[int, int, int, dict]]:
+    """(column, first row, end row, reference) of each sensor's rows the model was trained on, when its card keeps
+    their scores (cards from before: none)."""
+    if len(card.train_reference) != len(card.sensors) or not card.train_range:
+        return []
+    ranges = card.extra.get("sensor_ranges", {})
+    out = []
+    for col, sensor in enumerate(card.sensors):
+        lo, hi = ranges.get(sensor, {}).get("train", card.train_range)
+        out.append((col, store.grid_row(lo, plan.start_bin, plan.grid_seconds), store.grid_row(hi, plan.start_bin, plan.grid_seconds), card.train_reference[col]))
+    return out
 
 
 def _merge(runs: list[tuple[int, int, int, float]], new: list[tuple[int, int, int, float]]) -> list[tuple[int, int, int, float]]:

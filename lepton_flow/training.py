@@ -25,7 +25,7 @@ from lepton_flow.models import DEFAULT_MODEL, loadable, model_kinds
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
-from lepton_flow.models.calibration import reference_sample
+from lepton_flow.models.calibration import in_sample_reference, reference_sample
 from lepton_flow.models.windows import Normalization, StatsAccumulator, chunk_ranges, window_starts
 from lepton_flow.registry import Measure, ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
@@ -165,15 +165,25 @@ class TrainingPlan(BaseModel):
         rows = self.sensor_rows.get(sensor)
         return (rows[2], rows[3]) if rows else self.validation_rows
 
+    def train_rows_of(self, sensor: str) -> tuple[int, int]:
+        rows = self.sensor_rows.get(sensor)
+        return (rows[0], rows[1]) if rows else self.train_rows
+
     def own_validation(self, scores: np.ndarray) -> np.ndarray:
         """`(rows, sensors)` scores over `validation_rows` with each sensor's rows outside its own validation range
         made NaN."""
+        return self._own(scores, self.validation_rows[0], self.validation_rows_of)
+
+    def own_training(self, scores: np.ndarray) -> np.ndarray:
+        """`(rows, sensors)` scores over `train_rows` with each sensor's rows outside its own training range made NaN."""
+        return self._own(scores, self.train_rows[0], self.train_rows_of)
+
+    def _own(self, scores: np.ndarray, a: int, rows_of) -> np.ndarray:
         if not self.sensor_rows:
             return scores
         out = scores.copy()
-        a = self.validation_rows[0]
         for i, sensor in enumerate(self.sensors):
-            lo, hi = self.validation_rows_of(sensor)
+            lo, hi = rows_of(sensor)
             out[: max(0, lo - a), i] = np.nan
             out[max(0, hi - a) :, i] = np.nan
         return out
@@ -573,6 +583,8 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
 
     val_loss = masked_loss(model, ws.normalization, ws.normalization, val_reader, ws.validation, p.window, max(p.batch_size, 256))
     scores = plan.own_validation(validation_scores(model, ws.normalization, reader, plan.validation_rows, p.window, max(p.batch_size, 256)))
+    # The trained rows' own scores: scoring judges those rows against them (in-sample against in-sample).
+    trained = plan.own_training(validation_scores(model, ws.normalization, reader, plan.train_rows, p.window, max(p.batch_size, 256)))
     finite = scores[np.isfinite(scores)]
     threshold = float(np.quantile(finite, p.flag_quantile)) if finite.size else float("inf")
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
@@ -604,6 +616,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         normalization=ws.normalization.model_dump(),
         threshold=threshold,
         score_reference=reference_sample(scores),
+        train_reference=in_sample_reference(trained),
         libraries=_libraries(device),
         device=device.label,
         extra={"sensor_ranges": plan.sensor_ranges()} if plan.sensor_rows else {},

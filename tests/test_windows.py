@@ -373,3 +373,47 @@ def test_calibrated_flags_keep_their_rate_when_scores_drift_and_rank_extremes_ap
     more = np.array([[50.0, 5.0], [80.0, 5.0], [200.0, 5.0]])
     s = surprise(cal(more))[:, 0]
     assert s[0] < s[1] < s[2]
+
+
+def test_trained_rows_are_judged_against_their_own_scores_and_an_incident_among_them_stays_rare():
+    """Below the top 1% (at least 20): the share of the trained rows' scores at least as high, the row among them,
+    exact while the card keeps every score and within a few percent once it keeps a log-spaced sample. Past it, an
+    exponential tail: the flag rate holds, and an incident in the training range, though it holds the top ranks
+    itself, is rarer than any rank could say."""
+    from lepton_flow.models.calibration import IN_SAMPLE_POINTS, in_sample_reference, in_sample_tail, surprise
+
+    rng = np.random.default_rng(2)
+    few = rng.gamma(2, 1, (200, 1))
+    few[17, 0] = np.nan
+    ref = in_sample_reference(few)[0]
+    assert ref["n"] == 199 and len(ref["values"]) == 199
+    tail = in_sample_tail(ref, few[:, 0])
+    finite = few[np.isfinite(few[:, 0]), 0]
+    rank = lambda v: (finite >= v).sum()  # noqa: E731
+    below = [i for i in range(200) if i != 17 and rank(few[i, 0]) >= 20]
+    assert len(below) == 180
+    for i in below:
+        assert tail[i] == pytest.approx(rank(few[i, 0]) / 199, rel=1e-12)
+    top = np.argsort(-np.nan_to_num(few[:, 0], nan=-1))[:19]
+    assert np.all(np.diff(tail[top]) > 0) and tail[top[0]] < tail[top[-1]] <= 20 / 199  # higher is rarer
+    assert np.isnan(tail[17])
+
+    many = rng.gamma(2, 1, (200_000, 2))
+    many[:, 1] = many[:, 0] * 1000  # the same scores on another sensor's scale: the same tails
+    refs = in_sample_reference(many)
+    assert all(len(r["values"]) <= IN_SAMPLE_POINTS for r in refs)
+    ordered = np.sort(many[:, 0])[::-1]
+    for r in (2_000, 5_000, 20_000, 100_000, 200_000):
+        assert in_sample_tail(refs[0], ordered[r - 1 : r])[0] == pytest.approx(r / 200_000, rel=0.05), r
+    tails = np.stack([in_sample_tail(r, many[:, c]) for c, r in enumerate(refs)], axis=1)
+    np.testing.assert_allclose(tails[:, 0], tails[:, 1], rtol=1e-6)
+    for rate in (0.0005, 0.001, 0.005):
+        assert 0.7 * rate <= (tails[:, 0] < rate).mean() <= 1.5 * rate, rate
+    # An incident of 30 rows at 3x the normal maximum, trained on: each is far rarer than 1 / n, and the rest of
+    # the rows keep their rate.
+    hit = many[:, :1].copy()
+    hit[5000:5030, 0] = 3 * ordered[0]
+    judged = in_sample_tail(in_sample_reference(hit)[0], hit[:, 0])
+    assert surprise(judged[5000:5030]).min() > np.log10(200_000) + 3
+    assert 0.7 * 0.001 <= (np.delete(judged, np.s_[5000:5030]) < 0.001).mean() <= 1.5 * 0.001
+    assert np.isnan(in_sample_tail({"n": 0, "values": []}, np.array([1.0]))).all()

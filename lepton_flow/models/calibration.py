@@ -128,3 +128,78 @@ def surprise(tail: np.ndarray) -> np.ndarray:
     """-log10 of a tail probability: 3 is one in a thousand, on every channel alike."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return -np.log10(np.asarray(tail, np.float64))
+
+
+IN_SAMPLE_POINTS = 256
+"""Scores a model card keeps per channel of the rows it was trained on: at ranks from the largest spaced evenly on a
+log scale, so every tail probability is resolved to the same relative precision (one in a thousand as finely as one
+in two)."""
+
+
+def _ranks(n: int, points: int) -> np.ndarray:
+    """1-based ranks from the top (1: the largest) at which `in_sample_reference` keeps one of `n` scores."""
+    if n <= points:
+        return np.arange(1, n + 1, dtype=np.int64)
+    return np.unique(np.round(np.geomspace(1, n, points)).astype(np.int64))
+
+
+def in_sample_reference(scores: np.ndarray, points: int = IN_SAMPLE_POINTS) -> list[dict]:
+    """Per column of `(rows, channels)` scores of the rows a model was trained on: `{"n", "points", "values"}`, the
+    values at `_ranks(n, points)`, largest first."""
+    out = []
+    for col in range(scores.shape[1]):
+        finite = np.sort(scores[np.isfinite(scores[:, col]), col])[::-1]
+        out.append({"n": int(finite.size), "points": points, "values": [float(v) for v in finite[_ranks(finite.size, points) - 1]]})
+    return out
+
+
+TAIL_SHARE = 0.01
+"""Past the top 1% of a channel's trained-row scores (at least its top 20), `in_sample_tail` follows an exponential
+tail instead of the scores' own ranks."""
+
+
+def in_sample_tail(reference: dict, scores: np.ndarray) -> np.ndarray:
+    """Tail probabilities of scores of rows the model was trained on, judged against those rows' own scores.
+
+    A trained row's score is in-sample (the model fitted it), so judging it against new data's scores (the
+    validation range, the recent history) calls ordinary training rows rare wherever the validation range was
+    quieter, or another season. Here it is the share of the trained rows' scores at least as high, the row among
+    them (rank / n, interpolated between the kept ranks), up to the top `TAIL_SHARE`; past that score, an
+    exponential tail whose scale is the median excess over it (peaks over a threshold, as in SPOT): an incident in
+    the training range holds the top ranks itself, and by rank alone could never be rarer than 1 / n, while the
+    median excess hardly moves for it. NaN where the score is NaN or the reference holds no score.
+    """
+    scores = np.asarray(scores, np.float64)
+    out = np.full(scores.shape, np.nan)
+    n, values = int(reference.get("n", 0)), np.asarray(reference.get("values", ()), np.float64)
+    finite = np.isfinite(scores)
+    if n == 0 or values.size == 0 or not finite.any():
+        return out
+    ranks = _ranks(n, int(reference.get("points", IN_SAMPLE_POINTS))).astype(np.float64)
+    s = scores[finite]
+
+    def value_at(rank: float) -> float:
+        return float(np.interp(rank, ranks, values))
+
+    # j: the last kept value at least as high as s (values fall as ranks rise); -1 when s is past the largest.
+    j = np.searchsorted(-values, -s, side="right") - 1
+    at_least = np.full(s.shape, 1.0)
+    last = j == values.size - 1
+    inner = (j >= 0) & ~last
+    at_least[last] = ranks[-1]
+    if inner.any():
+        jj = j[inner]
+        hi, lo = values[jj], values[jj + 1]
+        frac = np.where(hi > lo, (hi - s[inner]) / np.where(hi > lo, hi - lo, 1.0), 0.0)
+        # Between two kept ranks r1 < r2: scores above the lower value fill ranks up to r2 - 1.
+        at_least[inner] = ranks[jj] + frac * np.maximum(0.0, ranks[jj + 1] - 1 - ranks[jj])
+    tail = at_least / n
+    top = max(TAIL_SHARE * n, 20.0)
+    if top <= n / 2:  # enough scores below the threshold to say where it lies
+        threshold = value_at(top)
+        scale = (value_at(top / 2) - threshold) / np.log(2)
+        past = s > threshold
+        if scale > 0 and past.any():
+            tail[past] = (top / n) * np.exp(np.maximum(-(s[past] - threshold) / scale, -690.0))
+    out[finite] = tail
+    return out
