@@ -73,9 +73,11 @@ class ModelCard(BaseModel):
     threshold: float | None = None
     # Per sensor (in `sensors` order): validation-range scores, sorted, that calibrate the first scoring's flags.
     score_reference: list[list[float]] = []
-    # Per sensor: the scores of the rows the model was trained on (`calibration.in_sample_reference`), that judge
-    # those rows when they are scored. Empty (cards from before): they are judged as new rows.
+    # Per sensor: the scores of the rows the model was trained on, and of its validation rows
+    # (`calibration.in_sample_reference`), that judge those rows when they are scored: each range's rows against
+    # their own. Empty (cards from before): they are judged as new rows.
     train_reference: list[dict] = []
+    validation_reference: list[dict] = []
     libraries: dict[str, str] = {}
     device: str | None = None
     promoted: bool | None = None

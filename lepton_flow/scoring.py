@@ -184,8 +184,14 @@ def score(
         if history is not None:
             history = history[max(0, learned_until - (plan.rows[0] - history.shape[0])) :]
         calibrate = Calibrator(card.score_reference, history, calibration_window)
-        trained = _trained_rows(card, plan)
-        log.info("flags calibrated per sensor: at most %.3g%% of points like the last %d steps (%s)", 100 * flag_rate, calibration_window, "recent scores" if history is not None else "validation scores to start")
+        own = _rows_with_own_scores(card, plan)
+        log.info(
+            "flags calibrated per sensor: at most %.3g%% of points like the last %d steps (%s)%s",
+            100 * flag_rate,
+            calibration_window,
+            "recent scores" if history is not None else "validation scores to start",
+            "; the training and validation ranges' rows like their own range's" if own else "",
+        )
     else:
         log.warning("model card %s version %s has no validation scores to calibrate with: flags use its fixed threshold %.5g; retrain to calibrate", plan.model_name, plan.version, card.threshold)
     runs: list[tuple[int, int, int, float]] = []
@@ -195,7 +201,7 @@ def score(
         s = score_rows(model, norm, reader, a, b, card.window, batch_size)
         if calibrated:
             tail = calibrate(s, np.arange(a, b) >= learned_until)
-            for col, lo, hi, reference in trained:  # judged against the trained rows' own scores
+            for col, lo, hi, reference in own:  # the training and validation ranges: each against its own scores
                 x, y = max(a, lo), min(b, hi)
                 if x < y:
                     tail[x - a : y - a, col] = in_sample_tail(reference, s[x - a : y - a, col])
@@ -243,16 +249,18 @@ def score(
     )
 
 
-def _trained_rows(card, plan: ScorePlan) -> list[tuple[int, int, int, dict]]:
-    """(column, first row, end row, reference) of each sensor's rows the model was trained on, when its card keeps
-    their scores (cards from before: none)."""
-    if len(card.train_reference) != len(card.sensors) or not card.train_range:
-        return []
+def _rows_with_own_scores(card, plan: ScorePlan) -> list[tuple[int, int, int, dict]]:
+    """(column, first row, end row, reference) of each sensor's training rows and validation rows, when its card keeps
+    their scores (cards from before: none). Both ranges' scores are in the model card, so a row there is judged
+    against the scores of the range it is in, itself among them (an incident there holds their top ranks)."""
     ranges = card.extra.get("sensor_ranges", {})
     out = []
-    for col, sensor in enumerate(card.sensors):
-        lo, hi = ranges.get(sensor, {}).get("train", card.train_range)
-        out.append((col, store.grid_row(lo, plan.start_bin, plan.grid_seconds), store.grid_row(hi, plan.start_bin, plan.grid_seconds), card.train_reference[col]))
+    for kind, range_, references in (("train", card.train_range, card.train_reference), ("validation", card.validation_range, card.validation_reference)):
+        if len(references) != len(card.sensors) or not range_:
+            continue
+        for col, sensor in enumerate(card.sensors):
+            lo, hi = ranges.get(sensor, {}).get(kind, range_)
+            out.append((col, store.grid_row(lo, plan.start_bin, plan.grid_seconds), store.grid_row(hi, plan.start_bin, plan.grid_seconds), references[col]))
     return out
 
 

@@ -583,7 +583,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
 
     val_loss = masked_loss(model, ws.normalization, ws.normalization, val_reader, ws.validation, p.window, max(p.batch_size, 256))
     scores = plan.own_validation(validation_scores(model, ws.normalization, reader, plan.validation_rows, p.window, max(p.batch_size, 256)))
-    # The trained rows' own scores: scoring judges those rows against them (in-sample against in-sample).
+    # The trained rows' own scores: scoring judges those rows against them, and the validation rows against theirs.
     trained = plan.own_training(validation_scores(model, ws.normalization, reader, plan.train_rows, p.window, max(p.batch_size, 256)))
     finite = scores[np.isfinite(scores)]
     threshold = float(np.quantile(finite, p.flag_quantile)) if finite.size else float("inf")
@@ -617,6 +617,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         threshold=threshold,
         score_reference=reference_sample(scores),
         train_reference=in_sample_reference(trained),
+        validation_reference=in_sample_reference(scores),
         libraries=_libraries(device),
         device=device.label,
         extra={"sensor_ranges": plan.sensor_ranges()} if plan.sensor_rows else {},

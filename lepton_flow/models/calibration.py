@@ -154,20 +154,20 @@ def in_sample_reference(scores: np.ndarray, points: int = IN_SAMPLE_POINTS) -> l
 
 
 TAIL_SHARE = 0.01
-"""Past the top 1% of a channel's trained-row scores (at least its top 20), `in_sample_tail` follows an exponential
-tail instead of the scores' own ranks."""
+"""Past the top 1% of a range's scores (at least its top 20), `in_sample_tail` follows an exponential tail instead of
+the scores' own ranks: an incident up to that many rows long does not set how rare it is."""
 
 
 def in_sample_tail(reference: dict, scores: np.ndarray) -> np.ndarray:
-    """Tail probabilities of scores of rows the model was trained on, judged against those rows' own scores.
+    """Tail probabilities of scores of rows whose own scores are `reference` (a model's training or validation rows).
 
-    A trained row's score is in-sample (the model fitted it), so judging it against new data's scores (the
-    validation range, the recent history) calls ordinary training rows rare wherever the validation range was
-    quieter, or another season. Here it is the share of the trained rows' scores at least as high, the row among
-    them (rank / n, interpolated between the kept ranks), up to the top `TAIL_SHARE`; past that score, an
-    exponential tail whose scale is the median excess over it (peaks over a threshold, as in SPOT): an incident in
-    the training range holds the top ranks itself, and by rank alone could never be rarer than 1 / n, while the
-    median excess hardly moves for it. NaN where the score is NaN or the reference holds no score.
+    Such a score is in-sample: judging trained rows against new data's scores (the validation range, the recent
+    history) calls ordinary rows rare wherever the validation range was quieter, or another season, and misses them
+    where it was louder; and a validation row is among the validation scores that judge it. Here a score's tail is
+    the share of the range's scores at least as high, the row among them (rank / n, interpolated between the kept
+    ranks), down to the top `TAIL_SHARE`; past that score, an exponential tail falling as the scores fall just below
+    it (its scale from the quantiles at the top share and twice it): an incident in the range holds the top ranks
+    itself, and by rank alone could never be rarer than 1 / n. NaN where the score is NaN or the reference is empty.
     """
     scores = np.asarray(scores, np.float64)
     out = np.full(scores.shape, np.nan)
@@ -195,9 +195,9 @@ def in_sample_tail(reference: dict, scores: np.ndarray) -> np.ndarray:
         at_least[inner] = ranks[jj] + frac * np.maximum(0.0, ranks[jj + 1] - 1 - ranks[jj])
     tail = at_least / n
     top = max(TAIL_SHARE * n, 20.0)
-    if top <= n / 2:  # enough scores below the threshold to say where it lies
+    if 2 * top <= n / 2:  # enough scores below the threshold to say how the tail falls
         threshold = value_at(top)
-        scale = (value_at(top / 2) - threshold) / np.log(2)
+        scale = (threshold - value_at(2 * top)) / np.log(2)
         past = s > threshold
         if scale > 0 and past.any():
             tail[past] = (top / n) * np.exp(np.maximum(-(s[past] - threshold) / scale, -690.0))
