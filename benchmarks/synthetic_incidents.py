@@ -1,6 +1,6 @@
 """Incidents where public benchmarks put them: inside the training range too, through `run pipeline` with defaults.
 
-    python benchmarks/synthetic_incidents.py [--seed 11] [--keep]
+    python benchmarks/synthetic_incidents.py [--seed 11] [--baselines] [--keep]
 
 Writes four series in NAB's layout (`timestamp,value`, one file per series:
 5-minute machine temperature with a daily cycle, hourly ambient temperature
@@ -12,7 +12,10 @@ commands a user types (`lepton-flow run pipeline --source FILE`, then
 `lepton-flow evaluate --labels FILE --json`), and the script prints, per
 series: incidents hit by the top events, events, event precision, per-point
 AUC, and the share of points flagged in the training range, the validation
-range and after. Run it by hand; it asserts nothing.
+range and after. With `--baselines`, the rolling z-score and the isolation
+forest are trained and scored on the same store too (`run train-sensor-model
+--param model_kind=... --param model_name=...`, `run score-sensors`) and
+evaluated beside it. Run it by hand; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -81,7 +84,10 @@ def series(seed: int) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray, list[tupl
     return out
 
 
-def run(name: str, t, v, windows, base: str) -> dict:
+BASELINES = {"rolling-zscore": "zscore-baseline", "isolation-forest": "forest-baseline"}
+
+
+def run(name: str, t, v, windows, base: str, baselines: bool = False) -> list[dict]:
     from lepton_flow import store
 
     root = os.path.join(base, name)
@@ -94,37 +100,50 @@ def run(name: str, t, v, windows, base: str) -> dict:
     cli = [sys.executable, "-m", "lepton_flow.cli"]
     done = subprocess.run([*cli, "run", "pipeline", "--source", src], env=env, capture_output=True, text=True)
     if done.returncode:
-        return {"series": name, "error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+        return [{"series": name, "error": (done.stderr or done.stdout).strip().splitlines()[-1:]}]
+    for kind, model in BASELINES.items() if baselines else ():
+        for flow in ("train-sensor-model", "score-sensors"):
+            extra = ["--param", f"model_kind={kind}"] if flow == "train-sensor-model" else []
+            subprocess.run([*cli, "run", flow, *extra, "--param", f"model_name={model}"], env=env, capture_output=True, text=True, check=True)
     ev = subprocess.run([*cli, "evaluate", "--labels", labels, "--json"], env=env, capture_output=True, text=True, check=True)
-    (result,) = json.loads(ev.stdout)
     url = os.path.join(root, "data", "store")
-    flags = store.open_scores(url, "sensor-anomaly").load().flag.values[:, 0].astype(bool)
-    card = json.load(open(os.path.join(root, "data", "models", "sensor-anomaly", "1", "card.json")))
     st = store.grid_state(url, None, "sensors")
     row = lambda when: store.grid_row(when, st.start_bin, st.grid_seconds)  # noqa: E731
-    t0, v0, v1 = row(card["train_range"][0]), row(card["validation_range"][0]), row(card["validation_range"][1])
     share = lambda part: round(100 * float(part.mean()), 3) if part.size else None  # noqa: E731
-    return {
-        "series": name,
-        "hits": f"{result['hits_in_top_k']} of {result['incidents']}",
-        "events": result["events"],
-        "event_precision": result["event_precision"] and round(result["event_precision"], 2),
-        "auc": round(result["median_auc"], 3),
-        "flagged_%": {"training": share(flags[t0:v0]), "validation": share(flags[v0:v1]), "after": share(flags[v1:])},
-    }
+    out = []
+    for result in json.loads(ev.stdout):
+        model = result["model"]
+        flags = store.open_scores(url, model).load().flag.values[:, 0].astype(bool)
+        card = json.load(open(os.path.join(root, "data", "models", model, result["version"], "card.json")))
+        t0, v0, v1 = row(card["train_range"][0]), row(card["validation_range"][0]), row(card["validation_range"][1])
+        out.append({
+            "series": name,
+            "model": model,
+            "hits": f"{result['hits_in_top_k']} of {result['incidents']}",
+            "events": result["events"],
+            "event_precision": result["event_precision"] and round(result["event_precision"], 2),
+            "auc": round(result["median_auc"], 3),
+            "flagged_%": {"training": share(flags[t0:v0]), "validation": share(flags[v0:v1]), "after": share(flags[v1:])},
+        })  # fmt: skip
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--baselines", action="store_true", help="train, score and evaluate the two baseline kinds on each store too")
     ap.add_argument("--keep", action="store_true", help="keep the data roots (printed) for a look")
     args = ap.parse_args()
     base = tempfile.mkdtemp(prefix="lepton-incidents-")
-    rows = [run(name, *parts, base) for name, parts in series(args.seed).items()]
+    rows = [r for name, parts in series(args.seed).items() for r in run(name, *parts, base, args.baselines)]
     for r in rows:
         print(json.dumps(r))
-    hits = [tuple(map(int, r["hits"].split(" of "))) for r in rows if "hits" in r]
-    print(f"seed {args.seed}: {sum(h for h, _ in hits)} of {sum(n for _, n in hits)} incidents hit by the top events" + (f"; data under {base}" if args.keep else ""))
+    for model in sorted({r["model"] for r in rows if "model" in r}):
+        hits = [tuple(map(int, r["hits"].split(" of "))) for r in rows if r.get("model") == model]
+        auc = float(np.median([r["auc"] for r in rows if r.get("model") == model]))
+        print(f"seed {args.seed}, {model}: {sum(h for h, _ in hits)} of {sum(n for _, n in hits)} incidents hit by the top events, median AUC {auc:.3f}")
+    if args.keep:
+        print(f"data under {base}")
     if not args.keep:
         import shutil
 
