@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lepton_flow import store
+from lepton_flow.cleaning import FLAGGED
 from lepton_flow.forms import field_order
 from lepton_flow.models import DEFAULT_MODEL, loadable, model_kinds
 from lepton_flow.models.autoencoder import SIZES
@@ -132,9 +133,11 @@ class TrainingPlan(BaseModel):
     # (train start, train end, validation start, validation end) rows; `train_rows` and `validation_rows` then
     # span them all. Empty: every sensor has the ranges above.
     sensor_rows: dict[str, tuple[int, int, int, int]] = {}
-    # False when cleaning flagged every value of the training range (a constant series, a square wave read as
-    # stuck): hiding them would leave nothing to learn, so the model learns them as observed.
-    hide_flagged: bool = True
+    # Channels (metric-major) whose flagged readings training reads as observed: cleaning flagged at least
+    # FLAGGED_AS_BEHAVIOUR of their training values (a state channel's plateaus read as stuck, a constant series, a
+    # heavy-tailed channel's outliers). That is how such a channel behaves; hidden, the model would learn a channel
+    # that never does it, and scoring would then rank each plateau as an anomaly.
+    learned_flagged: list[int] = []
     # The window asked for, when a range cut by the shares was shorter and `params.window` was shortened to fit.
     window_asked: int | None = None
 
@@ -159,7 +162,10 @@ class TrainingPlan(BaseModel):
         if purpose and self.sensor_rows:
             at = 0 if purpose == "train" else 2
             spans = {s: (rows[at], rows[at + 1]) for s, rows in self.sensor_rows.items()}
-        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset, training=self.hide_flagged, spans=spans)
+        return grid_reader(self.store_url, self.snapshot_id, self.metrics, self.sensors, self.params.dataset, training=True, spans=spans, learned=self.learned_flagged)
+
+    def channel_name(self, channel: int) -> str:
+        return f"{self.metrics[channel // len(self.sensors)]} of {self.sensors[channel % len(self.sensors)]}"
 
     def validation_rows_of(self, sensor: str) -> tuple[int, int]:
         rows = self.sensor_rows.get(sensor)
@@ -249,6 +255,9 @@ def _sensor_rows(extents: dict[str, tuple[int, int]], t0: int | None, params: Tr
     return out
 
 
+FLAGGED_AS_BEHAVIOUR = 0.3
+"""A channel whose training values cleaning flagged at least this share of (stuck or outlier) is learned as observed."""
+
 MIN_WINDOW = 8
 """The shortest window a range cut by the shares may shorten `TrainParams.window` to (its own lower bound)."""
 
@@ -319,8 +328,12 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
             raise ValueError(f"the {name} range {a_t} to {b_t} holds {max(b - a, 0)} grid steps, fewer than one window of {params.window}")
     if t0 < v1 and v0 < t1 and not by_sensor:  # per sensor, each one's validation follows its training by construction
         raise ValueError("the training and validation ranges overlap")
-    if not any(np.isfinite(values).any() for _, values, _ in scan_blocks(out.reader("train"), t0, t1)):
-        out.hide_flagged = False  # every value there is flagged: learn them as observed (the log says so)
+    held, flagged = np.zeros(out.reader().channels, np.int64), np.zeros(out.reader().channels, np.int64)
+    counter = out.reader("train")
+    for a, b in chunk_ranges(t0, t1, st.chunk_len):
+        h, f = counter.flag_counts(a, b, FLAGGED)
+        held, flagged = held + h, flagged + f
+    out.learned_flagged = [int(c) for c in np.flatnonzero((flagged > 0) & (flagged >= FLAGGED_AS_BEHAVIOUR * held))]
     return out
 
 
@@ -551,8 +564,10 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
     log.info("%d training and %d validation windows of %d steps over %d channels", len(ws.train), len(ws.validation), p.window, reader.channels)
     if plan.window_asked:
         log.info("window %d steps, not %d: the training and validation ranges the shares give hold %d and %d steps", p.window, plan.window_asked, plan.train_rows[1] - plan.train_rows[0], plan.validation_rows[1] - plan.validation_rows[0])
-    if not plan.hide_flagged:
-        log.warning("cleaning flagged every value of the training range (stuck or outlier): the model learns them as observed")
+    if plan.learned_flagged:
+        names = [plan.channel_name(c) for c in plan.learned_flagged]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        log.warning("cleaning flagged %d%% or more of the training values of %s (stuck or outlier): that is how they behave, and the model learns them as observed", round(100 * FLAGGED_AS_BEHAVIOUR), shown)
     if plan.sensor_rows:
         log.info("each sensor trains on its own first %.0f%% (the sensors' data spans differ): %s", 100 * p.train_share, _ranges_text(plan))
     # The cache budget is shared by the two datasets in proportion to their windows.

@@ -218,24 +218,31 @@ def test_training_reads_flagged_readings_as_missing_but_not_as_gaps_and_scoring_
     assert ws.normalization.mean[0] == pytest.approx(np.mean(kept), rel=1e-5)
 
 
-def test_when_cleaning_flagged_every_training_value_the_model_learns_them_as_observed(data_root, tmp_path):
-    """A constant series (or a square wave's plateaus) is all stuck to the stuck-value step: hiding every flagged value
-    left nothing to learn, and a model was saved with no validation loss (its report then crashed). The plan now
-    reads them as observed when nothing else is left, and only then."""
+def test_a_channel_whose_training_values_cleaning_mostly_flagged_is_learned_as_it_behaves(data_root, tmp_path):
+    """A constant series is all stuck to the stuck-value step, a pump's on-state mostly: hidden, they left nothing to
+    learn (a model saved with no validation loss) or taught the model a channel that never does what it mostly does
+    (scoring then flagged every plateau). A channel with 30% or more of its training values flagged is read as
+    observed; the others keep their flagged values hidden, per channel."""
     from lepton_flow.cleaning import OBSERVED, STUCK
     from lepton_flow.settings import get_settings
 
-    values = {"temperature": np.full((256, 1), 10.0)}
+    rng = np.random.default_rng(0)
+    values = {"temperature": np.stack([np.full(256, 10.0), 20 + rng.normal(0, 1, 256), 30 + rng.normal(0, 1, 256)], axis=1)}
+    codes = np.full((256, 3), OBSERVED, np.uint8)
+    codes[:, 0] = STUCK  # constant: every value flagged
+    codes[5, 0] = OBSERVED  # but one
+    codes[::4, 1] = STUCK  # a quarter flagged: under the share, hidden
+    codes[:100, 2] = STUCK  # over half of the training range flagged (a state channel)
     url = get_settings().store
-    store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1"], chunk_len=64, quality={"temperature": np.full((256, 1), STUCK, np.uint8)}), None, "seed", {}, {})
+    store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1", "s2", "s3"], chunk_len=64, quality={"temperature": codes}), None, "seed", {}, {})
     p = plan(TrainParams(window=16, stride=4))
-    assert not p.hide_flagged
+    assert p.learned_flagged == [0, 2], p.learned_flagged
+    rows = p.reader().rows(0, 256)
+    assert np.isfinite(rows[:, 0]).all() and np.isfinite(rows[:, 2]).all()  # read as observed
+    assert np.isnan(rows[::4, 1]).all() and np.isfinite(np.delete(rows[:, 1], np.s_[::4])).all()  # hidden
     ws = windows_for(p, p.reader())
-    assert ws.train and ws.normalization.mean == [10.0]
-    codes = np.full((256, 1), STUCK, np.uint8)
-    codes[5] = OBSERVED  # one value the step left alone: flagged values are hidden again
-    store.commit_sensors(url, cleaned_block(tmp_path / "c.zarr", 6400, values, ["s1"], chunk_len=64, quality={"temperature": codes}), store.state(url).snapshot_id, "again", {}, {})
-    assert plan(TrainParams(window=16, stride=4)).hide_flagged
+    assert ws.train and ws.normalization.mean[0] == 10.0
+    assert [p.channel_name(c) for c in p.learned_flagged] == ["temperature of s1", "temperature of s3"]
 
 
 def test_ranges_cut_by_the_shares_shorten_a_window_they_cannot_hold(small_store):

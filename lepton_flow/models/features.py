@@ -12,13 +12,21 @@ TRANSFORMS = {"logs": np.log1p}
 
 
 def grid_reader(
-    url: str, snapshot_id: str, metrics: list[str], sensors: list[str], dataset: str = "sensors", training: bool = False, spans: dict[str, tuple[int, int]] | None = None
+    url: str,
+    snapshot_id: str,
+    metrics: list[str],
+    sensors: list[str],
+    dataset: str = "sensors",
+    training: bool = False,
+    spans: dict[str, tuple[int, int]] | None = None,
+    learned: list[int] | None = None,
 ) -> store.GridReader:
     """A reader of `dataset`'s grid at a snapshot, giving model features (log1p counts for logs, values for sensors).
 
     For `training`, readings cleaning flagged (outliers, stuck values) read as missing: the model learns what is
     normal from the rest. Scoring reads every observed value, flagged or not. `spans`: the rows each sensor is read
-    over (a training range per sensor); its other rows read as missing.
+    over (a training range per sensor); its other rows read as missing. `learned`: channels (metric-major) whose
+    flagged readings training reads as observed.
     """
     hide = FLAGGED if training else ()
-    return store.GridReader(url, snapshot_id, metrics, sensors, dataset, transform=TRANSFORMS.get(dataset), hide_quality=hide, spans=spans)
+    return store.GridReader(url, snapshot_id, metrics, sensors, dataset, transform=TRANSFORMS.get(dataset), hide_quality=hide, spans=spans, shown=learned)

@@ -58,6 +58,7 @@ class GridReader:
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         hide_quality: tuple[int, ...] = (),
         spans: dict[str, tuple[int, int]] | None = None,
+        shown: list[int] | None = None,
     ):
         self.url, self.snapshot_id, self.dataset = url, snapshot_id, dataset
         self.state = grid_state(url, snapshot_id, dataset)
@@ -72,10 +73,12 @@ class GridReader:
         group = open_group(url, snapshot_id, dataset)
         self._arrays = [group[m] for m in metrics]
         self._transform = transform
-        # Values whose quality code is one of `hide_quality` read as NaN (training hides what cleaning flagged).
+        # Values whose quality code is one of `hide_quality` read as NaN (training hides what cleaning flagged),
+        # except in the `shown` channels (metric-major indices).
         self._hide = np.asarray(hide_quality, np.uint8)
+        self._shown = np.asarray(shown or [], np.int64)
         names = [f"{m}_quality" for m in metrics]
-        self._quality = [group[n] for n in names] if len(self._hide) and all(n in group for n in names) else None
+        self._quality = [group[n] for n in names] if all(n in group for n in names) else None
         # Rows [a, b) of a sensor that `spans` names are all it reads of that sensor; its other rows read as missing.
         self._spans = None
         if spans:
@@ -108,6 +111,21 @@ class GridReader:
                         out.append(got.to_bytes())
         return out
 
+    def flag_counts(self, start: int, stop: int, codes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Per channel over rows [start, stop) (within `spans`): values held, and those whose quality is one of `codes`."""
+        start, stop = max(0, start), min(stop, self.length)
+        held = np.isfinite(self._read(self._arrays, start, stop))
+        if self._spans is not None:
+            held &= ~self._outside(start, stop)
+        if self._quality is None:
+            return held.sum(0), np.zeros(held.shape[1], np.int64)
+        return held.sum(0), (held & np.isin(self._read(self._quality, start, stop), np.asarray(codes, np.uint8))).sum(0)
+
+    def _outside(self, start: int, stop: int) -> np.ndarray:
+        """`(rows, channels)`: True where a row lies outside its sensor's span."""
+        row = np.arange(start, stop, dtype=np.int64)[:, None]
+        return np.tile((row < self._spans[0]) | (row >= self._spans[1]), len(self.metrics))
+
     def rows(self, start: int, stop: int, with_gaps: bool = False):
         """Values of rows [start, stop) as float32 `(rows, metrics * sensors)`, metric-major; NaN where missing (and hidden).
 
@@ -118,12 +136,12 @@ class GridReader:
         start, stop = max(0, start), min(stop, self.length)
         out = self._read(self._arrays, start, stop).astype(np.float32, copy=False)
         if self._spans is not None:
-            row = np.arange(start, stop, dtype=np.int64)[:, None]
-            outside = (row < self._spans[0]) | (row >= self._spans[1])
-            out = np.where(np.tile(outside, len(self.metrics)), np.float32(np.nan), out)
+            out = np.where(self._outside(start, stop), np.float32(np.nan), out)
         gaps = ~np.isfinite(out).any(axis=1) if with_gaps else None
-        if self._quality is not None:
-            out = np.where(np.isin(self._read(self._quality, start, stop), self._hide), np.float32(np.nan), out)
+        if self._quality is not None and len(self._hide):
+            hidden = np.isin(self._read(self._quality, start, stop), self._hide)
+            hidden[:, self._shown] = False
+            out = np.where(hidden, np.float32(np.nan), out)
         if self._transform is not None:
             out = self._transform(out)
         return (out, gaps) if with_gaps else out
