@@ -24,9 +24,9 @@ from lepton_flow.cleaning import FLAGGED
 from lepton_flow.forms import field_order
 from lepton_flow.models import DEFAULT_MODEL, loadable, model_kinds
 from lepton_flow.models.autoencoder import SIZES
+from lepton_flow.models.calibration import in_sample_reference, reference_sample
 from lepton_flow.models.features import grid_reader
 from lepton_flow.models.inference import score_rows
-from lepton_flow.models.calibration import in_sample_reference, reference_sample
 from lepton_flow.models.windows import Normalization, StatsAccumulator, chunk_ranges, window_starts
 from lepton_flow.registry import Measure, ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
