@@ -328,7 +328,7 @@ def plan(params: TrainParams, settings: Settings | None = None) -> TrainingPlan:
             raise ValueError(f"the {name} range {a_t} to {b_t} holds {max(b - a, 0)} grid steps, fewer than one window of {params.window}")
     if t0 < v1 and v0 < t1 and not by_sensor:  # per sensor, each one's validation follows its training by construction
         raise ValueError("the training and validation ranges overlap")
-    held, flagged = np.zeros(out.reader().channels, np.int64), np.zeros(out.reader().channels, np.int64)
+    held, flagged = np.zeros(len(metrics) * len(sensors), np.int64), np.zeros(len(metrics) * len(sensors), np.int64)
     counter = out.reader("train")
     for a, b in chunk_ranges(t0, t1, st.chunk_len):
         h, f = counter.flag_counts(a, b, FLAGGED)
