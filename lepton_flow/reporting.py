@@ -163,7 +163,7 @@ def summary_line(summary: IngestSummary) -> str:
     failed = len(summary.files) - ok
     return (
         f"sensor_ingest: {ok} file(s) ingested, {failed} failed, {len(summary.skipped)} already ingested; readings {t['records']} read, "
-        f"{t['stored']} stored, {t['quarantined']} quarantined, {t['duplicates']} duplicates, {t['outliers']} outliers flagged; "
+        f"{t['stored']} stored, {t['quarantined']} quarantined, {t['duplicates']} duplicates, {t['outliers']} flagged (outlier or stuck); "
         + (f"snapshot {summary.snapshot_id}" if summary.snapshot_id else "nothing committed")
     )
 
@@ -210,7 +210,7 @@ def summary_text(summary: IngestSummary) -> str:
         f"    stored:            {totals['stored']}",
         f"    quarantined:       {totals['quarantined']}",
         f"    duplicates:        {totals['duplicates']}",
-        f"    outliers flagged:  {totals['outliers']} (stored, value kept)",
+        f"    flagged:           {totals['outliers']} (outlier or stuck; stored, value kept)",
         f"  snapshot:            {summary.snapshot_id}",
         f"  store:               {summary.store_url}",
         f"  quarantine:          {summary.quarantine_url}",
