@@ -8,6 +8,7 @@ passed in as `transform`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -77,12 +78,18 @@ class GridReader:
         # except in the `shown` channels (metric-major indices).
         self._hide = np.asarray(hide_quality, np.uint8)
         self._shown = np.asarray(shown or [], np.int64)
-        names = [f"{m}_quality" for m in metrics]
-        self._quality = [group[n] for n in names] if all(n in group for n in names) else None
+        self._group = group
         # Rows [a, b) of a sensor that `spans` names are all it reads of that sensor; its other rows read as missing.
         self._spans = None
         if spans:
             self._spans = np.array([spans.get(s, (0, np.iinfo(np.int64).max)) for s in sensors], np.int64).T
+
+    @functools.cached_property
+    def _quality(self) -> list | None:
+        """The metrics' quality arrays (None if any is missing), opened on first use: a reader that hides nothing and
+        counts no flags (scoring's) never opens them."""
+        names = [f"{m}_quality" for m in self.metrics]
+        return [self._group[n] for n in names] if all(n in self._group for n in names) else None
 
     @property
     def length(self) -> int:
@@ -138,7 +145,7 @@ class GridReader:
         if self._spans is not None:
             out = np.where(self._outside(start, stop), np.float32(np.nan), out)
         gaps = ~np.isfinite(out).any(axis=1) if with_gaps else None
-        if self._quality is not None and len(self._hide):
+        if len(self._hide) and self._quality is not None:
             hidden = np.isin(self._read(self._quality, start, stop), self._hide)
             hidden[:, self._shown] = False
             out = np.where(hidden, np.float32(np.nan), out)
