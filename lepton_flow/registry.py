@@ -59,6 +59,9 @@ class ModelCard(BaseModel):
     metrics: list[str] = []
     window: int = 0
     stride: int = 0
+    # Rows either side over which scoring averages the scores it stores (`inference.smooth`; flags judge each row's
+    # own error). 0, cards from before: the stored score is the row's own.
+    smoothing: int = 0
     # Image classifiers: the source directory, classes and input shape.
     source: str | None = None
     classes: list[str] = []

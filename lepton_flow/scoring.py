@@ -24,7 +24,7 @@ from lepton_flow.forms import field_order
 from lepton_flow.models import DEFAULT_MODEL, loadable
 from lepton_flow.models.calibration import Calibrator, in_sample_tail, surprise
 from lepton_flow.models.features import grid_reader
-from lepton_flow.models.inference import score_rows
+from lepton_flow.models.inference import score_rows_smoothed
 from lepton_flow.models.windows import Normalization, anomaly_events, anomaly_runs, chunk_ranges
 from lepton_flow.registry import CURRENT, ModelVersion, Registry
 from lepton_flow.settings import Settings, get_settings
@@ -198,7 +198,7 @@ def score(
     flagged = 0
     blocks = chunk_ranges(plan.rows[0], plan.rows[1], plan.chunk_len * BLOCK_CHUNKS)
     for i, (a, b) in enumerate(blocks):
-        s = score_rows(model, norm, reader, a, b, card.window, batch_size)
+        s, shown = score_rows_smoothed(model, norm, reader, a, b, card.window, batch_size, card.smoothing)
         if calibrated:
             tail = calibrate(s, np.arange(a, b) >= learned_until)
             for col, lo, hi, reference in own:  # the training and validation ranges: each against its own scores
@@ -208,7 +208,7 @@ def score(
             flag, rank = np.nan_to_num(tail, nan=1.0) < flag_rate, surprise(tail)
         else:
             tail, flag, rank = None, np.nan_to_num(s, nan=-np.inf) > card.threshold, s
-        writer.write(a, s, flag, columns, tail)
+        writer.write(a, shown, flag, columns, tail, s)
         flagged += int(flag.sum())
         runs = _merge(runs, anomaly_runs(flag, rank, a))
         if progress:

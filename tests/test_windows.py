@@ -98,6 +98,46 @@ def test_the_first_and_last_rows_are_judged_by_as_many_windows_as_any_other_row(
     np.testing.assert_allclose(s, np.where((phase == 0) | (phase == 3), 0.25, 0.0), atol=1e-6)
     # The same rows scored in other blocks (a scheduled run's later start) score the same.
     np.testing.assert_allclose(score_rows(model, Normalization(mean=[0.0], std=[1.0]), reader, 100, rows, window, batch_size=3)[:, 0], s[100:], atol=1e-6)
+    # So do the stored scores, which average each row with a stride of neighbours either side (the ends' from mirrored
+    # rows), from a run that starts off the stride too: windows start on the data's stride grid whichever row a run starts at.
+    from lepton_flow.models.inference import score_rows_smoothed, smooth
+
+    own, shown = score_rows_smoothed(model, Normalization(mean=[0.0], std=[1.0]), reader, 0, rows, window, 2, 4)
+    np.testing.assert_allclose(own[:, 0], s, atol=1e-6)
+    np.testing.assert_allclose(shown[4:-4], smooth(own, 4)[4:-4], atol=1e-6)
+    later = score_rows_smoothed(model, Normalization(mean=[0.0], std=[1.0]), reader, 101, rows, window, 3, 4)[1]
+    np.testing.assert_allclose(later, shown[101:], atol=1e-6)
+    # A model whose answer depends on the whole window (its mean): a row near a block's end averages neighbours whose
+    # windows reach past the rows the block scores, and still scores as in one pass.
+    mean_of = keras.Sequential([keras.Input((window, 2)), keras.layers.Lambda(lambda t: t[..., :1] * 0.0 + keras.ops.mean(t[..., :1], axis=1, keepdims=True))])
+    whole = score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, 0, rows, window, 64, 4)[1]
+    for start, batch in ((0, 2), (101, 3), (58, 5)):
+        np.testing.assert_allclose(score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, start, rows, window, batch, 4)[1], whole[start:], atol=1e-6)
+
+
+def test_stored_scores_rank_a_row_with_its_stretch_and_a_spike_keeps_its_own():
+    """The stored score of a row is its own error or its neighbours' weighted average (weights h - |d|), whichever is
+    higher: the quiet rows of an incident that errs unevenly rank with it, and a one-row spike is not diluted."""
+    from lepton_flow.models.inference import smooth
+
+    half, rows = 4, 120
+    s = np.full((rows, 2), 0.1)
+    s[40:60:2, 0] = 4.0  # an incident erring at every other row
+    s[90, 0] = 10.0  # a spike
+    s[10:13, 1] = np.nan  # not observed
+    s[13, 1] = 2.0
+    out = smooth(s, half)
+    weights = half - np.abs(np.arange(1 - half, half))
+    expected = np.full(s.shape, np.nan)
+    for c in range(2):
+        for t in range(rows):
+            if np.isfinite(s[t, c]):
+                near = [(w, s[t + d, c]) for w, d in zip(weights, range(1 - half, half)) if 0 <= t + d < rows and np.isfinite(s[t + d, c])]
+                expected[t, c] = max(s[t, c], sum(w * v for w, v in near) / sum(w for w, _ in near))
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    assert out[41:59, 0].min() > 1.0 and out[90, 0] == 10.0 and out[0, 0] == np.float32(0.1)
+    assert np.isnan(out[10:13, 1]).all() and out[14, 1] == np.float32((3 * 2.0 + 4 * 0.1 + 3 * 0.1 + 2 * 0.1 + 0.1) / 13)
+    assert smooth(s, 1) is s
 
 
 def test_anomaly_runs_find_each_run_with_its_peak():
@@ -310,6 +350,20 @@ def test_score_writer_round_trip_and_rebase_over_an_ingest(small_store, tmp_path
     assert ds2.sizes == {"time": 384, "sensor": 2}
     np.testing.assert_array_equal(ds2.score.values[100:120], score)
     assert (ds2.score.values[320:, 1] == 1).all() and np.isnan(ds2.score.values[320:, 0]).all()
+    # A smoothed score is stored with the rows' own errors, and the next run's calibration history is the errors.
+    w3 = store.ScoreWriter(url, "m", store.state(url).snapshot_id)
+    own = np.full((64, 2), 0.5, np.float32)
+    w3.write(200, own + 1, np.zeros((64, 2), bool), np.array([0, 1]), None, own)
+    w3.commit("smoothed", {}, {"version": "2"})
+    np.testing.assert_array_equal(store.ScoreWriter(url, "m", store.state(url).snapshot_id).history("2", np.array([0, 1]), 264, 64), own)
+    # A group written before errors were kept: its `score` (then the rows' own) stands in for the rows without one.
+    import zarr
+
+    session = store.open_repo(url).writable_session("main")
+    del zarr.open_group(session.store, path="scores/m")["error"]
+    session.commit("a scores group from before")
+    old = store.ScoreWriter(url, "m", store.state(url).snapshot_id)
+    np.testing.assert_array_equal(old.history("2", np.array([0, 1]), 264, 64), own + 1)
 
 
 def test_late_data_since_a_snapshot_is_found_from_the_store_history(small_store, tmp_path):

@@ -83,22 +83,48 @@ def score_rows_graph(model, values: np.ndarray, mean: np.ndarray, std: np.ndarra
     return np.asarray(out)[:rows]
 
 
-def score_rows(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
-    """Scores `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them.
+def smoothing_for(window: int) -> int:
+    """Rows either side over which a card trained now has its stored scores averaged: the windows' stride."""
+    return max(1, window // 4)
 
-    Windows start every quarter window, so each row is averaged over four
-    windows (the data's first and last rows too, over rows mirrored past
-    its ends); `batch_size` bounds the windows run through the model at once.
+
+def smooth(scores: np.ndarray, half: int) -> np.ndarray:
+    """Each row's score `(rows, columns)` or the average of its neighbours' within `half` rows (weights falling
+    linearly to 0 at `half` rows away), whichever is higher.
+
+    The average ranks a row with the stretch it is in (an incident's rows err
+    unevenly: a level shift mostly at its edges); a row that stands out from
+    its stretch (a one-row spike) keeps its own score, which the average
+    would dilute. Only neighbours with a score count, and a row without one
+    (not observed) stays without. `half` 1 or less leaves the scores as they are.
     """
+    if half <= 1 or not len(scores):
+        return scores
+    from scipy.ndimage import convolve1d
+
+    weights = (half - np.abs(np.arange(1 - half, half))).astype(np.float64)
+    known = np.isfinite(scores)
+    values = np.where(known, scores, 0.0).astype(np.float64)
+    total = convolve1d(values, weights, axis=0, mode="constant")
+    count = convolve1d(known.astype(np.float64), weights, axis=0, mode="constant")
+    return np.where(known, np.maximum(total / np.maximum(count, 1e-12), values), np.nan).astype(np.float32)
+
+
+def _blocks(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int, smoothing: int):
+    """(rows' own errors, smoothed or None) for [start, stop), a block at a time, from one read per block."""
     stride = max(1, window // 4)
     if reader.length < window:
         raise ValueError(f"the store holds {reader.length} grid steps, fewer than one window of {window}")
+    # The block's read reaches a stride further than its rows' windows, so the neighbours averaged in (at most a stride
+    # away) have all their windows in it too, and a row's average is the same whichever block holds it.
+    smoothing = min(smoothing, stride)
     mean, std = norm.arrays()
-    parts = []
     step = max(stride, batch_size * stride)
     for a in range(start, stop, step):
         b = min(stop, a + step)
-        lo, hi = max(0, a - window), min(reader.length, b + window)
+        # Windows start at multiples of the stride from the data's first row, whichever row a run starts at: a row's
+        # score does not depend on which run scored it.
+        lo, hi = max(0, (a - window) // stride * stride), min(reader.length, b + window + stride)
         if hi - lo < window:
             lo = max(0, hi - window)
         values = reader.rows(lo, hi)
@@ -109,6 +135,34 @@ def score_rows(model, norm: Normalization, reader, start: int, stop: int, window
         after = window - 1 if hi == reader.length else 0
         if before or after:
             values = np.pad(values, ((before, after), (0, 0)), mode="reflect")
-        scores = score_rows_graph(model, values, mean, std, window, stride, len(reader.metrics))[before:]
-        parts.append(scores[a - lo : b - lo])
-    return np.concatenate(parts)
+        own = score_rows_graph(model, values, mean, std, window, stride, len(reader.metrics))
+        at = slice(before + a - lo, before + b - lo)
+        yield own[at], (smooth(own, smoothing)[at] if smoothing > 1 else None)
+
+
+def score_rows(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
+    """Each row's own score `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them.
+
+    Windows start every quarter window, so each row is averaged over four
+    windows (the data's first and last rows too, over rows mirrored past
+    its ends); `batch_size` bounds the windows run through the model at once.
+    """
+    return np.concatenate([own for own, _ in _blocks(model, norm, reader, start, stop, window, batch_size, 0)])
+
+
+def score_rows_smoothed(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int, smoothing: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows' own scores (as `score_rows`) and the same averaged over `smoothing` rows either side (`smooth`, at most
+    a stride), for rows [start, stop).
+
+    A row's own reconstruction error is noisy, and an incident's rows err
+    unevenly: with its neighbours' average, a row is ranked with the stretch
+    it is in. Flags judge each row's own error, calibrated against the
+    recent rows' own errors.
+    """
+    parts = list(_blocks(model, norm, reader, start, stop, window, batch_size, smoothing))
+    if not parts:
+        empty = np.zeros((0, len(reader.sensors)), np.float32)
+        return empty, empty
+    own, smoothed = zip(*parts)
+    own = np.concatenate(own)
+    return own, (own if smoothed[0] is None else np.concatenate(smoothed))

@@ -9,7 +9,8 @@ from lepton_flow.store.layout import add_variables, create_grid, prepend_chunks,
 from lepton_flow.store.repo import changed_chunks, commit, commit_lock, group_at, open_dataset, open_repo, StoreError
 
 SCORE_VARIABLES = {
-    "score": ("float32", np.nan, {"long_name": "raw anomaly score of the model"}),
+    "score": ("float32", np.nan, {"long_name": "anomaly score of the model: the row's own error, or its neighbours' average where higher"}),
+    "error": ("float32", np.nan, {"long_name": "the row's own error, that the calibration judges"}),
     "flag": ("uint8", 0, {}),
     "tail_p": ("float32", np.nan, {"long_name": "share of the sensor's recent scores at least as high (calibrated)"}),
 }
@@ -98,16 +99,17 @@ class ScoreWriter:
                 prepend_chunks(self.session, group, self.group, (held_start - inp.start_bin) // inp.chunk_len, inp.chunk_len, times=(inp.start_bin, inp.grid_seconds))
             resize_grid(group, inp.start_bin, inp.length, inp.sensors, inp.grid_seconds)
             missing = {k: v for k, v in SCORE_VARIABLES.items() if k not in group}
-            if missing:  # a scores group written before calibrated flags
+            if missing:  # a scores group written before calibrated flags, or before rows' own errors were kept
                 add_variables(group, missing, inp.chunk_len)
         group = zarr.open_group(self.session.store, path=self.group)
         self._arrays = {name: group[name] for name in SCORE_VARIABLES}
 
-    def write(self, start: int, score: np.ndarray, flag: np.ndarray, columns: np.ndarray, tail: np.ndarray | None = None) -> None:
-        """Scores of rows [start, start + len(score)) for the sensors at `columns` of the sensor axis (and their tail probabilities)."""
+    def write(self, start: int, score: np.ndarray, flag: np.ndarray, columns: np.ndarray, tail: np.ndarray | None = None, error: np.ndarray | None = None) -> None:
+        """Scores of rows [start, start + len(score)) for the sensors at `columns` of the sensor axis (and their tail
+        probabilities, and the rows' own errors where `score` is smoothed: else `score` is theirs)."""
         stop = start + score.shape[0]
         lo, hi = int(columns.min()), int(columns.max()) + 1
-        values = {"score": score.astype(np.float32), "flag": flag.astype(np.uint8)}
+        values = {"score": score.astype(np.float32), "error": (score if error is None else error).astype(np.float32), "flag": flag.astype(np.uint8)}
         if tail is not None:
             # float32 holds down to ~1e-38: rarer tails are stored as that, not as 0
             values["tail_p"] = np.maximum(tail, np.finfo(np.float32).tiny).astype(np.float32)
@@ -121,12 +123,17 @@ class ScoreWriter:
                 array[start:stop, lo:hi] = held
 
     def history(self, model_version: str, columns: np.ndarray, start: int, rows: int) -> np.ndarray | None:
-        """Raw scores of rows [start - rows, start) at `columns`, if this group's last scores came from `model_version`."""
+        """Rows' own errors of rows [start - rows, start) at `columns`, if this group's last scores came from `model_version`."""
         if str(self._attrs.get("version")) != str(model_version) or start <= 0:
             return None
         a = max(0, start - rows)
         lo, hi = int(columns.min()), int(columns.max()) + 1
-        return self._arrays["score"][a:start, lo:hi][:, columns - lo]
+        error = self._arrays["error"][a:start, lo:hi][:, columns - lo]
+        # Rows scored before `error` was kept have none: their `score` is their own (those versions did not smooth).
+        missing = ~np.isfinite(error)
+        if missing.any():
+            error = np.where(missing, self._arrays["score"][a:start, lo:hi][:, columns - lo], error)
+        return error
 
     def commit(self, message: str, metadata: dict, attrs: dict) -> str:
         """Set the group's attributes (model, version, threshold, scored range) and commit; returns the snapshot id."""
