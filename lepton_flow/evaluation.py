@@ -10,8 +10,9 @@ For each model that has scored the store, on the same data:
 - event-level precision (events overlapping an incident of one of their
   sensors / events) and recall (incidents overlapped by an event /
   incidents) of all the flags;
-- per-point ROC AUC of the raw score against "inside an incident", per
-  labelled sensor, and its median.
+- per-point ROC AUC of the stored score (a row's error, or the mean error
+  of the model windows that hold it where higher) against "inside an
+  incident", per labelled sensor, and its median.
 
 Reads only the store's `scores/<model>` groups and the registry's cards;
 no model is run.

@@ -98,7 +98,7 @@ def test_the_first_and_last_rows_are_judged_by_as_many_windows_as_any_other_row(
     np.testing.assert_allclose(s, np.where((phase == 0) | (phase == 3), 0.25, 0.0), atol=1e-6)
     # The same rows scored in other blocks (a scheduled run's later start) score the same.
     np.testing.assert_allclose(score_rows(model, Normalization(mean=[0.0], std=[1.0]), reader, 100, rows, window, batch_size=3)[:, 0], s[100:], atol=1e-6)
-    # So do the stored scores, which average each row with a stride of neighbours either side (the ends' from mirrored
+    # So do the stored scores, which average each row with its neighbours (the ends' from mirrored
     # rows), from a run that starts off the stride too: windows start on the data's stride grid whichever row a run starts at.
     from lepton_flow.models.inference import score_rows_smoothed, smooth
 
@@ -110,9 +110,10 @@ def test_the_first_and_last_rows_are_judged_by_as_many_windows_as_any_other_row(
     # A model whose answer depends on the whole window (its mean): a row near a block's end averages neighbours whose
     # windows reach past the rows the block scores, and still scores as in one pass.
     mean_of = keras.Sequential([keras.Input((window, 2)), keras.layers.Lambda(lambda t: t[..., :1] * 0.0 + keras.ops.mean(t[..., :1], axis=1, keepdims=True))])
-    whole = score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, 0, rows, window, 64, 4)[1]
-    for start, batch in ((0, 2), (101, 3), (58, 5)):
-        np.testing.assert_allclose(score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, start, rows, window, batch, 4)[1], whole[start:], atol=1e-6)
+    for half in (4, window):  # a stride, and a window (what training asks)
+        whole = score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, 0, rows, window, 64, half)[1]
+        for start, batch in ((0, 2), (101, 3), (58, 5)):
+            np.testing.assert_allclose(score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, start, rows, window, batch, half)[1], whole[start:], atol=1e-6)
 
 
 def test_stored_scores_rank_a_row_with_its_stretch_and_a_spike_keeps_its_own():

@@ -84,8 +84,13 @@ def score_rows_graph(model, values: np.ndarray, mean: np.ndarray, std: np.ndarra
 
 
 def smoothing_for(window: int) -> int:
-    """Rows either side over which a card trained now has its stored scores averaged: the windows' stride."""
-    return max(1, window // 4)
+    """Rows either side over which a card trained now has its stored scores averaged: a window.
+
+    Weights falling linearly to 0 a window away make the average of a row's
+    neighbours the mean error of all the windows that hold the row (each
+    window's error the mean of its rows'): the model judges windows, and a
+    row ranks with the windows it is in."""
+    return max(1, window)
 
 
 def smooth(scores: np.ndarray, half: int) -> np.ndarray:
@@ -115,16 +120,17 @@ def _blocks(model, norm: Normalization, reader, start: int, stop: int, window: i
     stride = max(1, window // 4)
     if reader.length < window:
         raise ValueError(f"the store holds {reader.length} grid steps, fewer than one window of {window}")
-    # The block's read reaches a stride further than its rows' windows, so the neighbours averaged in (at most a stride
-    # away) have all their windows in it too, and a row's average is the same whichever block holds it.
-    smoothing = min(smoothing, stride)
+    # The block's read reaches a window (and a stride) further than its rows' windows, so the neighbours averaged in (less
+    # than a window away) have all their windows in it too, and a row's average is the same whichever block holds it.
+    smoothing = min(smoothing, window)
+    margin = window + (smoothing if smoothing > 1 else 0)
     mean, std = norm.arrays()
     step = max(stride, batch_size * stride)
     for a in range(start, stop, step):
         b = min(stop, a + step)
         # Windows start at multiples of the stride from the data's first row, whichever row a run starts at: a row's
         # score does not depend on which run scored it.
-        lo, hi = max(0, (a - window) // stride * stride), min(reader.length, b + window + stride)
+        lo, hi = max(0, (a - margin) // stride * stride), min(reader.length, b + margin + stride)
         if hi - lo < window:
             lo = max(0, hi - window)
         values = reader.rows(lo, hi)
@@ -152,7 +158,7 @@ def score_rows(model, norm: Normalization, reader, start: int, stop: int, window
 
 def score_rows_smoothed(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int, smoothing: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows' own scores (as `score_rows`) and the same averaged over `smoothing` rows either side (`smooth`, at most
-    a stride), for rows [start, stop).
+    a window), for rows [start, stop).
 
     A row's own reconstruction error is noisy, and an incident's rows err
     unevenly: with its neighbours' average, a row is ranked with the stretch
