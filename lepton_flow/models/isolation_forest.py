@@ -12,9 +12,10 @@ window (`-score_samples`, in (0, 1]; about 0.5 is ordinary, near 1 is
 isolated at once) and `share` is each step's distance from the window's
 median over the largest such distance: the masked squared error scoring
 computes is then `s` at the step farthest out and less at the others, and
-a step's score is the mean over the windows that cover it. (Spread evenly,
+a step's error is the mean over the windows that cover it. (Spread evenly,
 a spike's window score flagged the whole window around it: 2.4% of the
-demo's points where the spikes are 0.1%.)
+demo's points where the spikes are 0.1%. Flags judge the step's error; the
+stored score may also take its windows' mean, `inference.smooth`.)
 
 Train it under its own name, e.g. `--param model_kind=isolation-forest
 --param model_name=forest-baseline`: a name's versions are promoted on

@@ -6,7 +6,7 @@ promoted, scored, calibrated, evaluated), so a user can compare the
 autoencoder with it on their own data (`lepton-flow evaluate`). It learns
 nothing: its "reconstruction" of a window is `z - (z - mean) / std`, so the
 masked squared error scoring computes is the squared z-score, and a step's
-score (averaged over the windows that cover it) is its mean squared rolling
+error (averaged over the windows that cover it) is its mean squared rolling
 z-score. Masked values take no part in the mean and deviation. The
 deviation has a floor (`FLOOR` in normalised units) so that a flat stretch
 does not turn noise into huge scores.
