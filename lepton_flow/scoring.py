@@ -109,7 +109,8 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
     settings = settings or get_settings()
     registry = Registry(settings.models)
     version = registry.resolve(params.model_name, params.version)
-    dataset = registry.card(params.model_name, version).dataset
+    card = registry.card(params.model_name, version)
+    dataset = card.dataset
     st = store.grid_state(settings.store, params.snapshot_id, dataset)
     if not st.exists:
         raise store.StoreError(f"the store at {settings.store} holds no {dataset} data to score")
@@ -119,7 +120,8 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
     else:
         scored = store.scored_attrs(st.url, params.model_name, st.snapshot_id)
         until = scored.get("scored_until_bin")
-        first = 0 if until is None else int(until) - sb
+        # A first scoring starts at the model's first reading: the grid starts on a chunk boundary before it.
+        first = _first_held_row(st, card) if until is None else int(until) - sb
         # Late data: rows before `until` that ingests changed since the last scoring read the store are scored again.
         seen = scored.get("input_snapshot") if until is not None else None
         if seen:
@@ -143,6 +145,16 @@ def plan(params: ScoreParams, settings: Settings | None = None) -> ScorePlan:
         grid_seconds=grid,
         chunk_len=st.chunk_len,
     )
+
+
+def _first_held_row(st, card) -> int:
+    """The first row where any channel the model reads holds a value (the grid's length if none does)."""
+    reader = grid_reader(st.url, st.snapshot_id, card.metrics, card.sensors, card.dataset)
+    for a, b in chunk_ranges(0, st.length, st.chunk_len):
+        held = np.isfinite(reader.rows(a, b)).any(axis=1)
+        if held.any():
+            return a + int(held.argmax())
+    return st.length
 
 
 def score(
