@@ -10,9 +10,10 @@ For each model that has scored the store, on the same data:
 - event-level precision (events overlapping an incident of one of their
   sensors / events) and recall (incidents overlapped by an event /
   incidents) of all the flags;
-- per-point ROC AUC of the stored score (a row's error, or the mean error
-  of the model windows that hold it where higher) against "inside an
-  incident", per labelled sensor, and its median.
+- per-point ROC AUC of the stored score (a row's error, or where higher
+  the mean error of the model windows that hold it or its stretch's average
+  over 4 and 16 windows) against "inside an incident", per labelled sensor,
+  and its median.
 
 Reads only the store's `scores/<model>` groups and the registry's cards;
 no model is run.

@@ -62,6 +62,9 @@ class ModelCard(BaseModel):
     # Rows either side over which scoring averages the scores it stores (`inference.smooth`; flags judge each row's
     # own error). 0, cards from before: the stored score is the row's own.
     smoothing: int = 0
+    # Half-widths (rows) of the wider averages the stored score also takes (`inference.stretch`). Empty, cards from
+    # before: a window's average at most.
+    wide_smoothing: list[int] = []
     # Image classifiers: the source directory, classes and input shape.
     source: str | None = None
     classes: list[str] = []

@@ -211,8 +211,9 @@ def score(
     runs: list[tuple[int, int, int, float]] = []
     flagged = 0
     blocks = chunk_ranges(plan.rows[0], plan.rows[1], plan.chunk_len * BLOCK_CHUNKS)
+    reuse: dict = {}  # the rows past a block that its stored scores read, scored once for the next block too
     for i, (a, b) in enumerate(blocks):
-        s, shown = score_rows_smoothed(model, norm, reader, a, b, card.window, batch_size, card.smoothing)
+        s, shown = score_rows_smoothed(model, norm, reader, a, b, card.window, batch_size, card.smoothing, card.wide_smoothing, reuse)
         if calibrated:
             tail = calibrate(s, np.arange(a, b) >= learned_until)
             for col, lo, hi, reference in own:  # the training and validation ranges: each against its own scores

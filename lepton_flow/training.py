@@ -26,7 +26,7 @@ from lepton_flow.models import DEFAULT_MODEL, loadable, model_kinds
 from lepton_flow.models.autoencoder import SIZES
 from lepton_flow.models.calibration import in_sample_reference, reference_sample
 from lepton_flow.models.features import grid_reader
-from lepton_flow.models.inference import score_rows, score_rows_smoothed, smoothing_for
+from lepton_flow.models.inference import score_rows, score_rows_smoothed, smoothing_for, wide_smoothing_for
 from lepton_flow.models.windows import Normalization, StatsAccumulator, chunk_ranges, window_starts
 from lepton_flow.registry import Measure, ModelCard, Registry
 from lepton_flow.settings import Settings, get_settings
@@ -618,6 +618,7 @@ def fit(plan: TrainingPlan, run_id: str, log, settings: Settings | None = None) 
         window=p.window,
         stride=p.stride,
         smoothing=smoothing_for(p.window),
+        wide_smoothing=wide_smoothing_for(p.window),
         suite="expectations/sensor_readings.json" if p.dataset == "sensors" else "expectations/log_events.json",
         parameters=p.model_dump(mode="json"),
         scores={
@@ -707,7 +708,7 @@ class LabelledValidation:
         p = self.plan
         reader = grid_reader(p.store_url, p.snapshot_id, card.metrics, card.sensors, card.dataset)
         # Ranked as `evaluate` ranks them: by the scores scoring stores.
-        _, scores = score_rows_smoothed(model, Normalization(**card.normalization), reader, *p.validation_rows, card.window, max(p.params.batch_size, 256), card.smoothing)
+        _, scores = score_rows_smoothed(model, Normalization(**card.normalization), reader, *p.validation_rows, card.window, max(p.params.batch_size, 256), card.smoothing, card.wide_smoothing)
         a = p.validation_rows[0]
         aucs = []
         for s, mask in self.positive.items():

@@ -167,14 +167,15 @@ def test_train_then_score_end_to_end(demo_store, data_root, served_files):
         "from lepton_flow.settings import get_settings\n"
         "r = Registry(get_settings().models); c = r.card('sensor-anomaly')\n"
         f"reader = store.GridReader({url!r}, {snapshot!r}, c.metrics, c.sensors)\n"
-        "own, s = score_rows_smoothed(r.load_model('sensor-anomaly'), Normalization(**c.normalization), reader, 0, reader.length, c.window, 512, c.smoothing)\n"
+        "own, s = score_rows_smoothed(r.load_model('sensor-anomaly'), Normalization(**c.normalization), reader, 0, reader.length, c.window, 512, c.smoothing, c.wide_smoothing)\n"
         "np.save('fresh.npy', s); np.save('own.npy', own)\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=data_root, check=True, env=dict(os.environ), timeout=300)
     fresh, own = np.load(data_root / "fresh.npy"), np.load(data_root / "own.npy")
     np.testing.assert_allclose(fresh, scores.score.values, rtol=1e-5, atol=1e-6, equal_nan=True)
-    # The stored score is the rows' own error or its average over a window either side; the flags judged the errors.
-    assert card.smoothing == card.window
+    # The stored score is the rows' own error or its averages over a window, and 4 and 16 windows, either side; the
+    # flags judged the errors.
+    assert card.smoothing == card.window and card.wide_smoothing == [4 * card.window, 16 * card.window]
     np.testing.assert_allclose(own, scores.error.values, rtol=1e-5, atol=1e-6, equal_nan=True)
     own_known = np.isfinite(scores.error.values)
     assert (own_known == np.isfinite(scores.score.values)).all()

@@ -104,16 +104,24 @@ def test_the_first_and_last_rows_are_judged_by_as_many_windows_as_any_other_row(
 
     own, shown = score_rows_smoothed(model, Normalization(mean=[0.0], std=[1.0]), reader, 0, rows, window, 2, 4)
     np.testing.assert_allclose(own[:, 0], s, atol=1e-6)
-    np.testing.assert_allclose(shown[4:-4], smooth(own, 4)[4:-4], atol=1e-6)
+    np.testing.assert_allclose(shown, smooth(own, 4), atol=1e-6)
     later = score_rows_smoothed(model, Normalization(mean=[0.0], std=[1.0]), reader, 101, rows, window, 3, 4)[1]
     np.testing.assert_allclose(later, shown[101:], atol=1e-6)
     # A model whose answer depends on the whole window (its mean): a row near a block's end averages neighbours whose
     # windows reach past the rows the block scores, and still scores as in one pass.
     mean_of = keras.Sequential([keras.Input((window, 2)), keras.layers.Lambda(lambda t: t[..., :1] * 0.0 + keras.ops.mean(t[..., :1], axis=1, keepdims=True))])
-    for half in (4, window):  # a stride, and a window (what training asks)
-        whole = score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, 0, rows, window, 64, half)[1]
+    from lepton_flow.models.inference import ranked
+
+    for half, wide in ((4, ()), (window, ()), (window, [2 * window, 4 * window])):  # a stride, a window, and wider averages
+        own, whole = score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, 0, rows, window, 64, half, wide)
+        np.testing.assert_allclose(whole, ranked(own, 0, half, wide), atol=1e-6)
         for start, batch in ((0, 2), (101, 3), (58, 5)):
-            np.testing.assert_allclose(score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, start, rows, window, batch, half)[1], whole[start:], atol=1e-6)
+            np.testing.assert_allclose(score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, start, rows, window, batch, half, wide)[1], whole[start:], atol=1e-6)
+        # Consecutive blocks, as scoring runs them, carrying the rows scored past each block into the next.
+        reuse: dict = {}
+        parts = [score_rows_smoothed(mean_of, Normalization(mean=[0.0], std=[1.0]), reader, a, min(rows, a + 37), window, 4, half, wide, reuse) for a in range(11, rows, 37)]
+        np.testing.assert_allclose(np.concatenate([p[0] for p in parts]), own[11:], atol=1e-6)
+        np.testing.assert_allclose(np.concatenate([p[1] for p in parts]), whole[11:], atol=1e-6)
 
 
 def test_stored_scores_rank_a_row_with_its_stretch_and_a_spike_keeps_its_own():
@@ -139,6 +147,39 @@ def test_stored_scores_rank_a_row_with_its_stretch_and_a_spike_keeps_its_own():
     assert out[41:59, 0].min() > 1.0 and out[90, 0] == 10.0 and out[0, 0] == np.float32(0.1)
     assert np.isnan(out[10:13, 1]).all() and out[14, 1] == np.float32((3 * 2.0 + 4 * 0.1 + 3 * 0.1 + 2 * 0.1 + 0.1) / 13)
     assert smooth(s, 1) is s
+
+
+def test_a_stretch_average_ranks_an_incident_s_surroundings_above_the_quiet_rest():
+    """`stretch` against a brute-force reading of its definition (groups of half/16 rows aligned on the store's grid,
+    weights 16 - |groups apart|, each row its group's average; rows without a score left out), from two places in the
+    grid; and what it is for: the rows a few windows from a long incident rank above the rest of the series, while the
+    stored score (`ranked`) keeps a spike its own and the incident's rows their own."""
+    from lepton_flow.models.inference import STRETCH_GROUPS, ranked, smooth, stretch
+
+    rng = np.random.default_rng(3)
+    half, rows = 64, 700
+    s = rng.gamma(2.0, 0.05, (rows, 2))
+    s[300:340, 0] += 3.0  # a long incident
+    s[600, 0] = 50.0  # a spike
+    s[100:130, 1] = np.nan  # not observed
+    group = half // STRETCH_GROUPS
+    for first in (0, 4096 + 7):
+        out = stretch(s, first, half)
+        place = (first + np.arange(rows)) // group
+        expected = np.full(s.shape, np.nan)
+        for c in range(2):
+            known = np.isfinite(s[:, c])
+            for t in np.flatnonzero(known):
+                w = np.clip(STRETCH_GROUPS - np.abs(place - place[t]), 0, None) * known
+                expected[t, c] = (w * np.nan_to_num(s[:, c])).sum() / w.sum()
+        np.testing.assert_allclose(out, expected, rtol=1e-5)
+        assert np.isnan(out[100:130, 1]).all() and np.isfinite(out[130:, 1]).all()
+    shown = ranked(s, 0, 16, [half])
+    quiet = np.r_[0:200, 440:540]
+    assert shown[270:300, 0].min() > np.percentile(shown[quiet, 0], 99)  # the incident's lead-up ranks with it
+    assert smooth(s, 16)[270:300, 0].min() < np.percentile(smooth(s, 16)[quiet, 0], 99)  # which a window's average missed
+    assert shown[600, 0] == np.float32(50.0) and (shown[300:340, 0] >= s[300:340, 0].astype(np.float32)).all()
+    assert ranked(s, 0, 1, []) is s
 
 
 def test_anomaly_runs_find_each_run_with_its_peak():

@@ -93,6 +93,51 @@ def smoothing_for(window: int) -> int:
     return max(1, window)
 
 
+STRETCH_GROUPS = 16  # groups either side of a wide average: its half-width over its group's size
+
+
+def wide_smoothing_for(window: int) -> list[int]:
+    """Half-widths (rows) of the wider averages a card trained now has its stored scores ranked by too: 4 and 16
+    windows.
+
+    People label an incident as a stretch (its lead-up and aftermath
+    included: NAB's windows are a tenth of a series split among its
+    incidents), and a long incident errs at its edges more than inside: the
+    rows a few windows from the largest errors rank above the quiet rest of a
+    series."""
+    return [4 * max(1, window), 16 * max(1, window)]
+
+
+def _window_sums(values: np.ndarray, length: int) -> np.ndarray:
+    """`out[i] = values[i : i + length].sum(axis=0)` for every full window, in a few passes whatever `length` is.
+
+    The rows are cut into blocks of `length`; a window spans the end of one
+    block and the start of the next, so its sum is a suffix sum of one plus a
+    prefix sum of the other (van Herk / Gil-Werman). Unlike a running sum,
+    nothing is subtracted: a huge value (an outlier's error) leaves the sums
+    of windows that do not hold it exact.
+    """
+    rows, columns = values.shape
+    if rows < length:
+        return np.zeros((0, columns), np.float64)
+    blocks = -(-rows // length)
+    padded = np.zeros((blocks * length, columns), np.float64)
+    padded[:rows] = values
+    cut = padded.reshape(blocks, length, columns)
+    prefix = np.cumsum(cut, axis=1).reshape(-1, columns)
+    suffix = np.cumsum(cut[:, ::-1], axis=1)[:, ::-1].reshape(-1, columns)
+    windows = rows - length + 1
+    out = suffix[:windows] + prefix[length - 1 : length - 1 + windows]
+    out[::length] = suffix[:windows:length]  # a window that is a whole block: its suffix sum alone
+    return out
+
+
+def _triangle_sums(values: np.ndarray, half: int) -> np.ndarray:
+    """Each row's neighbours within `half` rows summed with weights `half - |distance|`: a window sum of window sums."""
+    padded = np.pad(values.astype(np.float64), ((half - 1, half - 1), (0, 0)))
+    return _window_sums(_window_sums(padded, half), half)
+
+
 def smooth(scores: np.ndarray, half: int) -> np.ndarray:
     """Each row's score `(rows, columns)` or the average of its neighbours' within `half` rows (weights falling
     linearly to 0 at `half` rows away), whichever is higher.
@@ -105,32 +150,80 @@ def smooth(scores: np.ndarray, half: int) -> np.ndarray:
     """
     if half <= 1 or not len(scores):
         return scores
-    from scipy.ndimage import convolve1d
-
-    weights = (half - np.abs(np.arange(1 - half, half))).astype(np.float64)
     known = np.isfinite(scores)
-    values = np.where(known, scores, 0.0).astype(np.float64)
-    total = convolve1d(values, weights, axis=0, mode="constant")
-    count = convolve1d(known.astype(np.float64), weights, axis=0, mode="constant")
+    values = np.where(known, scores, 0.0)
+    total = _triangle_sums(values, half)
+    # The weights' sum: the same for every column with no row missing.
+    count = np.repeat(_triangle_sums(np.ones((len(scores), 1)), half), scores.shape[1], axis=1)
+    gaps = ~known.all(axis=0)
+    if gaps.any():
+        count[:, gaps] = _triangle_sums(known[:, gaps], half)
     return np.where(known, np.maximum(total / np.maximum(count, 1e-12), values), np.nan).astype(np.float32)
 
 
-def _blocks(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int, smoothing: int):
-    """(rows' own errors, smoothed or None) for [start, stop), a block at a time, from one read per block."""
+def stretch(scores: np.ndarray, first_row: int, half: int) -> np.ndarray:
+    """The average of the scores `(rows, columns)` within about `half` rows of each row, at a coarse grain.
+
+    Rows are summed in groups of `half // STRETCH_GROUPS` rows aligned on the
+    store's grid (`first_row` is the first row's place in it), the groups
+    averaged with weights falling linearly to 0 `STRETCH_GROUPS` groups away,
+    and every row takes its group's average: a few operations a value
+    whatever `half` is, and the same value whichever block holds the row when
+    the block reaches `half` plus a group past it. Only rows with a score
+    count; a row without one stays without.
+    """
+    rows, columns = scores.shape
+    group = max(1, half // STRETCH_GROUPS)
+    if not rows or half <= 1:
+        return scores
+    from scipy.ndimage import convolve1d
+
+    offset = first_row % group
+    groups = -(-(offset + rows) // group)
+    values = np.full((groups * group, columns), np.nan)
+    values[offset : offset + rows] = scores
+    values = values.reshape(groups, group, columns)
+    known = np.isfinite(values)
+    weights = (STRETCH_GROUPS - np.abs(np.arange(1 - STRETCH_GROUPS, STRETCH_GROUPS))).astype(np.float64)
+    total = convolve1d(np.where(known, values, 0.0).sum(axis=1), weights, axis=0, mode="constant")
+    count = convolve1d(known.sum(axis=1).astype(np.float64), weights, axis=0, mode="constant")
+    average = np.repeat(total / np.maximum(count, 1e-12), group, axis=0)[offset : offset + rows]
+    return np.where(np.isfinite(scores), average, np.nan).astype(np.float32)
+
+
+def ranked(own: np.ndarray, first_row: int, smoothing: int, wide: tuple[int, ...] | list[int] = ()) -> np.ndarray:
+    """The score stored for each row: the highest of its own error, its neighbours' average within `smoothing`
+    rows (`smooth`) and its stretch's averages within each of `wide`'s half-widths (`stretch`)."""
+    out = smooth(own, smoothing) if smoothing > 1 else own
+    for half in wide:
+        out = np.fmax(out, stretch(own, first_row, half))
+    return out
+
+
+def _reach(smoothing: int, wide: tuple[int, ...] | list[int]) -> int:
+    """Rows either side whose own errors a row's stored score reads (`ranked`): its half-widths, and a group."""
+    return max([smoothing if smoothing > 1 else 0] + [half + max(1, half // STRETCH_GROUPS) for half in wide])
+
+
+def score_rows(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
+    """Each row's own score `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them.
+
+    Windows start every quarter window, so each row is averaged over four
+    windows (the data's first and last rows too, over rows mirrored past
+    its ends); `batch_size` bounds the windows run through the model at once.
+    """
     stride = max(1, window // 4)
     if reader.length < window:
         raise ValueError(f"the store holds {reader.length} grid steps, fewer than one window of {window}")
-    # The block's read reaches a window (and a stride) further than its rows' windows, so the neighbours averaged in (less
-    # than a window away) have all their windows in it too, and a row's average is the same whichever block holds it.
-    smoothing = min(smoothing, window)
-    margin = window + (smoothing if smoothing > 1 else 0)
     mean, std = norm.arrays()
     step = max(stride, batch_size * stride)
+    parts = []
     for a in range(start, stop, step):
         b = min(stop, a + step)
         # Windows start at multiples of the stride from the data's first row, whichever row a run starts at: a row's
-        # score does not depend on which run scored it.
-        lo, hi = max(0, (a - margin) // stride * stride), min(reader.length, b + margin + stride)
+        # score does not depend on which run scored it. The read reaches a window (and a stride) past the block's rows,
+        # so every window holding one of them is in it.
+        lo, hi = max(0, (a - window) // stride * stride), min(reader.length, b + window + stride)
         if hi - lo < window:
             lo = max(0, hi - window)
         values = reader.rows(lo, hi)
@@ -142,33 +235,35 @@ def _blocks(model, norm: Normalization, reader, start: int, stop: int, window: i
         if before or after:
             values = np.pad(values, ((before, after), (0, 0)), mode="reflect")
         own = score_rows_graph(model, values, mean, std, window, stride, len(reader.metrics))
-        at = slice(before + a - lo, before + b - lo)
-        yield own[at], (smooth(own, smoothing)[at] if smoothing > 1 else None)
+        parts.append(own[before + a - lo : before + b - lo])
+    return np.concatenate(parts) if parts else np.zeros((0, len(reader.sensors)), np.float32)
 
 
-def score_rows(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int) -> np.ndarray:
-    """Each row's own score `(stop - start, sensors)` for rows [start, stop), reading a window's margin around them.
-
-    Windows start every quarter window, so each row is averaged over four
-    windows (the data's first and last rows too, over rows mirrored past
-    its ends); `batch_size` bounds the windows run through the model at once.
-    """
-    return np.concatenate([own for own, _ in _blocks(model, norm, reader, start, stop, window, batch_size, 0)])
-
-
-def score_rows_smoothed(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int, smoothing: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows' own scores (as `score_rows`) and the same averaged over `smoothing` rows either side (`smooth`, at most
-    a window), for rows [start, stop).
+def score_rows_smoothed(model, norm: Normalization, reader, start: int, stop: int, window: int, batch_size: int, smoothing: int, wide: tuple[int, ...] | list[int] = (), reuse: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows' own scores (as `score_rows`) and the scores stored for them (`ranked`: the highest of a row's own, its
+    neighbours' average within `smoothing` rows, at most a window, and its stretch's averages within `wide`'s
+    half-widths), for rows [start, stop).
 
     A row's own reconstruction error is noisy, and an incident's rows err
-    unevenly: with its neighbours' average, a row is ranked with the stretch
-    it is in. Flags judge each row's own error, calibrated against the
-    recent rows' own errors.
+    unevenly: with its neighbours' and its stretch's averages, a row is
+    ranked with the stretch it is in. Flags judge each row's own error,
+    calibrated against the recent rows' own errors. The rows averaged in are
+    scored too (up to the reach either side), so a row's stored score is the
+    same whichever run or block scores it. `reuse`, a dict kept by a caller
+    scoring consecutive blocks with one model, carries the rows already
+    scored past the last block into the next, so they are not scored twice.
     """
-    parts = list(_blocks(model, norm, reader, start, stop, window, batch_size, smoothing))
-    if not parts:
-        empty = np.zeros((0, len(reader.sensors)), np.float32)
-        return empty, empty
-    own, smoothed = zip(*parts)
-    own = np.concatenate(own)
-    return own, (own if smoothed[0] is None else np.concatenate(smoothed))
+    smoothing = min(smoothing, window)
+    reach = _reach(smoothing, wide)
+    if not reach or stop <= start:
+        own = score_rows(model, norm, reader, start, stop, window, batch_size)
+        return own, own
+    lo, hi = max(0, start - reach), min(reader.length, stop + reach)
+    kept = reuse.get("own") if reuse else None
+    if kept is not None and reuse["lo"] <= lo <= reuse["hi"] <= hi:
+        own = np.concatenate([kept[lo - reuse["lo"] :], score_rows(model, norm, reader, reuse["hi"], hi, window, batch_size)])
+    else:
+        own = score_rows(model, norm, reader, lo, hi, window, batch_size)
+    if reuse is not None:
+        reuse.update(lo=lo, hi=hi, own=own)
+    return own[start - lo : stop - lo], ranked(own, lo, smoothing, wide)[start - lo : stop - lo]

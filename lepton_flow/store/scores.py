@@ -9,7 +9,7 @@ from lepton_flow.store.layout import add_variables, create_grid, prepend_chunks,
 from lepton_flow.store.repo import changed_chunks, commit, commit_lock, group_at, open_dataset, open_repo, StoreError
 
 SCORE_VARIABLES = {
-    "score": ("float32", np.nan, {"long_name": "anomaly score of the model: the row's own error, or its neighbours' average where higher"}),
+    "score": ("float32", np.nan, {"long_name": "anomaly score of the model: the row's own error, or where higher its neighbours' average over a window or its stretch's over wider spans"}),
     "error": ("float32", np.nan, {"long_name": "the row's own error, that the calibration judges"}),
     "flag": ("uint8", 0, {}),
     "tail_p": ("float32", np.nan, {"long_name": "share of the sensor's recent scores at least as high (calibrated)"}),
