@@ -11,8 +11,10 @@ three after. Each series goes into a data root of its own, through the
 commands a user types (`lepton-flow run pipeline --source FILE`, then
 `lepton-flow evaluate --labels FILE --json`), and the script prints, per
 series: incidents hit by the top events, events, event precision, per-point
-AUC, and the share of points flagged in the training range, the validation
-range and after. With `--baselines`, the rolling z-score and the isolation
+AUC (of the incidents as labelled, and of windows as wide as NAB's: a tenth
+of the series split among its incidents, centred on each, the labels NAB's
+scorer reads), and the share of points flagged in the training range, the
+validation range and after. With `--baselines`, the rolling z-score and the isolation
 forest are trained and scored on the same store too (`run train-sensor-model
 --param model_kind=... --param model_name=...`, `run score-sensors`) and
 evaluated beside it. Run it by hand; it asserts nothing.
@@ -87,15 +89,31 @@ def series(seed: int) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray, list[tupl
 BASELINES = {"rolling-zscore": "zscore-baseline", "isolation-forest": "forest-baseline"}
 
 
+def nab_windows(rows: int, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The incidents widened as NAB labels them: a tenth of the series split evenly among them, centred on each (an
+    incident longer than that keeps its own span)."""
+    width = int(0.1 * rows / max(1, len(windows)))
+    out = []
+    for a, b in windows:
+        centre = (a + b) // 2
+        out.append((max(0, min(a, centre - width // 2)), min(rows - 1, max(b, centre + width // 2))))
+    return out
+
+
+def write_labels(path: str, name: str, t, windows) -> None:
+    with open(path, "w") as fh:
+        fh.write("sensor,start,end\n" + "".join(f"{name},{t[a].isoformat()}Z,{t[b].isoformat()}Z\n" for a, b in windows))
+
+
 def run(name: str, t, v, windows, base: str, baselines: bool = False) -> list[dict]:
     from lepton_flow import store
 
     root = os.path.join(base, name)
     os.makedirs(root)
-    src, labels = os.path.join(root, f"{name}.csv"), os.path.join(root, "labels.csv")
+    src, labels, wide = os.path.join(root, f"{name}.csv"), os.path.join(root, "labels.csv"), os.path.join(root, "labels-nab.csv")
     pd.DataFrame({"timestamp": t.strftime("%Y-%m-%d %H:%M:%S"), "value": np.round(v, 6)}).to_csv(src, index=False)
-    with open(labels, "w") as fh:
-        fh.write("sensor,start,end\n" + "".join(f"{name},{t[a].isoformat()}Z,{t[b].isoformat()}Z\n" for a, b in windows))
+    write_labels(labels, name, t, windows)
+    write_labels(wide, name, t, nab_windows(len(t), windows))
     env = {**os.environ, "LEPTON_DATA_ROOT": os.path.join(root, "data")}
     cli = [sys.executable, "-m", "lepton_flow.cli"]
     done = subprocess.run([*cli, "run", "pipeline", "--source", src], env=env, capture_output=True, text=True)
@@ -106,6 +124,8 @@ def run(name: str, t, v, windows, base: str, baselines: bool = False) -> list[di
             extra = ["--param", f"model_kind={kind}"] if flow == "train-sensor-model" else []
             subprocess.run([*cli, "run", flow, *extra, "--param", f"model_name={model}"], env=env, capture_output=True, text=True, check=True)
     ev = subprocess.run([*cli, "evaluate", "--labels", labels, "--json"], env=env, capture_output=True, text=True, check=True)
+    ev_wide = subprocess.run([*cli, "evaluate", "--labels", wide, "--json"], env=env, capture_output=True, text=True, check=True)
+    auc_wide = {r["model"]: r["median_auc"] for r in json.loads(ev_wide.stdout)}
     url = os.path.join(root, "data", "store")
     st = store.grid_state(url, None, "sensors")
     row = lambda when: store.grid_row(when, st.start_bin, st.grid_seconds)  # noqa: E731
@@ -123,6 +143,7 @@ def run(name: str, t, v, windows, base: str, baselines: bool = False) -> list[di
             "events": result["events"],
             "event_precision": result["event_precision"] and round(result["event_precision"], 2),
             "auc": round(result["median_auc"], 3),
+            "auc_nab_windows": round(auc_wide[model], 3),
             "flagged_%": {"training": share(flags[t0:v0]), "validation": share(flags[v0:v1]), "after": share(flags[v1:])},
         })  # fmt: skip
     return out
@@ -141,7 +162,8 @@ def main() -> None:
     for model in sorted({r["model"] for r in rows if "model" in r}):
         hits = [tuple(map(int, r["hits"].split(" of "))) for r in rows if r.get("model") == model]
         auc = float(np.median([r["auc"] for r in rows if r.get("model") == model]))
-        print(f"seed {args.seed}, {model}: {sum(h for h, _ in hits)} of {sum(n for _, n in hits)} incidents hit by the top events, median AUC {auc:.3f}")
+        wide = float(np.median([r["auc_nab_windows"] for r in rows if r.get("model") == model]))
+        print(f"seed {args.seed}, {model}: {sum(h for h, _ in hits)} of {sum(n for _, n in hits)} incidents hit by the top events, median AUC {auc:.3f} ({wide:.3f} over NAB-wide windows)")
     if args.keep:
         print(f"data under {base}")
     if not args.keep:

@@ -20,7 +20,11 @@ a few NaNs) to a temporary store, then measures, on the same windows:
   one numpy array, (c) `model.fit` on an in-memory `tf.data` pipeline;
   each after one untimed warm-up epoch (tracing; it also fills the cache);
 - **scoring windows per second**, `repeats` times: `score_rows` over the
-  store against `model.predict` on the same windows in memory.
+  store against `model.predict` on the same windows in memory;
+- **the stored score's cost**, `repeats` times: scoring's blocks through
+  `score_rows_smoothed` with the averages a card trained now asks for (a
+  window's, and 4 and 16 windows' either side), against `score_rows` on the
+  same blocks (the rows' own errors alone): seconds and their ratio.
 
 Medians are reported with every repeat, so two runs can be compared.
 Targets (the input-pipeline issue): training store/memory >= 0.95, the
@@ -137,8 +141,14 @@ def main() -> None:
     from lepton_flow import gpu, store
     from lepton_flow.models.autoencoder import build, masked_mse
     from lepton_flow.models.data import POOL_WINDOWS, block_groups, window_dataset
-    from lepton_flow.models.inference import score_rows
+    from lepton_flow.models.inference import (
+        score_rows,
+        score_rows_smoothed,
+        smoothing_for,
+        wide_smoothing_for,
+    )
     from lepton_flow.models.windows import StatsAccumulator, make_windows, window_starts
+    from lepton_flow.scoring import BLOCK_CHUNKS
 
     device = gpu.configure()
     tf = gpu.import_tensorflow()
@@ -211,6 +221,19 @@ def main() -> None:
             t = time.perf_counter()
             model.predict(x, batch_size=4096, verbose=0)
             score["memory"].append(len(sstarts) / (time.perf_counter() - t))
+        # The stored score (averages over a window and wider) against the rows' own errors, on scoring's blocks.
+        step = reader.state.chunk_len * BLOCK_CHUNKS
+        blocks = [(a, min(reader.length, a + step)) for a in range(0, reader.length, step)]
+        stored: dict[str, list[float]] = {"own": [], "stored": []}
+        for r in range(args.repeats):
+            for name in ("own", "stored")[r % 2 :] + ("own", "stored")[: r % 2]:
+                t, reuse = time.perf_counter(), {}
+                for a, b in blocks:
+                    if name == "own":
+                        score_rows(model, norm, reader, a, b, args.window, 4096)
+                    else:
+                        score_rows_smoothed(model, norm, reader, a, b, args.window, 4096, smoothing_for(args.window), wide_smoothing_for(args.window), reuse)
+                stored[name].append(time.perf_counter() - t)
 
     consumed = median(train["memory_numpy"]) * args.batch  # windows per second the model trains on, fed from memory
     out = {
@@ -239,6 +262,7 @@ def main() -> None:
             "per_repeat_numpy": [round(a / b, 3) for a, b in zip(train["store"], train["memory_numpy"])],
         },
         "score_windows_per_s": {k: round(median(v)) for k, v in score.items()} | {"ratio": round(median(score["store"]) / median(score["memory"]), 3)},
+        "stored_score_seconds": {k: round(median(v), 3) for k, v in stored.items()} | {"ratio": round(median(stored["stored"]) / median(stored["own"]), 3)},
     }
     print(json.dumps(out, indent=1))
 
