@@ -26,7 +26,7 @@ from lepton_flow.forms import field_order
 from lepton_flow.models import DEFAULT_MODEL, loadable
 from lepton_flow.models.calibration import Calibrator, in_sample_tail, surprise
 from lepton_flow.models.features import grid_reader
-from lepton_flow.models.inference import score_rows_smoothed
+from lepton_flow.models.inference import reach, score_rows_smoothed
 from lepton_flow.models.windows import Normalization, anomaly_events, anomaly_runs, chunk_ranges
 from lepton_flow.registry import CURRENT, ModelVersion, Registry
 from lepton_flow.settings import Settings, get_settings
@@ -212,6 +212,13 @@ def score(
     flagged = 0
     blocks = chunk_ranges(plan.rows[0], plan.rows[1], plan.chunk_len * BLOCK_CHUNKS)
     reuse: dict = {}  # the rows past a block that its stored scores read, scored once for the next block too
+    # The rows before this run whose averages reached past the data the last run had: ranked again with what came
+    # after them (their stored `score` only; their errors, tails and flags were judged when they were new), so a
+    # series scored a piece at a time on a schedule stores the scores one run over all of it would.
+    back = max(0, plan.rows[0] - reach(card.window, card.smoothing, card.wide_smoothing))
+    if back < plan.rows[0] and writer.scored_by() == str(plan.version):
+        _, revised = score_rows_smoothed(model, norm, reader, back, plan.rows[0], card.window, batch_size, card.smoothing, card.wide_smoothing, reuse)
+        writer.revise(back, revised, columns)
     for i, (a, b) in enumerate(blocks):
         s, shown = score_rows_smoothed(model, norm, reader, a, b, card.window, batch_size, card.smoothing, card.wide_smoothing, reuse)
         if calibrated:

@@ -200,8 +200,9 @@ def ranked(own: np.ndarray, first_row: int, smoothing: int, wide: tuple[int, ...
     return out
 
 
-def _reach(smoothing: int, wide: tuple[int, ...] | list[int]) -> int:
+def reach(window: int, smoothing: int, wide: tuple[int, ...] | list[int] = ()) -> int:
     """Rows either side whose own errors a row's stored score reads (`ranked`): its half-widths, and a group."""
+    smoothing = min(smoothing, window)
     return max([smoothing if smoothing > 1 else 0] + [half + max(1, half // STRETCH_GROUPS) for half in wide])
 
 
@@ -254,11 +255,11 @@ def score_rows_smoothed(model, norm: Normalization, reader, start: int, stop: in
     scored past the last block into the next, so they are not scored twice.
     """
     smoothing = min(smoothing, window)
-    reach = _reach(smoothing, wide)
-    if not reach or stop <= start:
+    margin = reach(window, smoothing, wide)
+    if not margin or stop <= start:
         own = score_rows(model, norm, reader, start, stop, window, batch_size)
         return own, own
-    lo, hi = max(0, start - reach), min(reader.length, stop + reach)
+    lo, hi = max(0, start - margin), min(reader.length, stop + margin)
     kept = reuse.get("own") if reuse else None
     if kept is not None and reuse["lo"] <= lo <= reuse["hi"] <= hi:
         own = np.concatenate([kept[lo - reuse["lo"] :], score_rows(model, norm, reader, reuse["hi"], hi, window, batch_size)])

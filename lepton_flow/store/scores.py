@@ -107,20 +107,38 @@ class ScoreWriter:
     def write(self, start: int, score: np.ndarray, flag: np.ndarray, columns: np.ndarray, tail: np.ndarray | None = None, error: np.ndarray | None = None) -> None:
         """Scores of rows [start, start + len(score)) for the sensors at `columns` of the sensor axis (and their tail
         probabilities, and the rows' own errors where `score` is smoothed: else `score` is theirs)."""
-        stop = start + score.shape[0]
-        lo, hi = int(columns.min()), int(columns.max()) + 1
         values = {"score": score.astype(np.float32), "error": (score if error is None else error).astype(np.float32), "flag": flag.astype(np.uint8)}
         if tail is not None:
             # float32 holds down to ~1e-38: rarer tails are stored as that, not as 0
             values["tail_p"] = np.maximum(tail, np.finfo(np.float32).tiny).astype(np.float32)
         for name, data in values.items():
-            array = self._arrays[name]
-            if hi - lo == len(columns):
-                array[start:stop, lo:hi] = data
-            else:
-                held = array[start:stop, lo:hi]
-                held[:, columns - lo] = data
-                array[start:stop, lo:hi] = held
+            self._put(name, start, data, columns)
+
+    def _put(self, name: str, start: int, data: np.ndarray, columns: np.ndarray) -> None:
+        stop = start + data.shape[0]
+        lo, hi = int(columns.min()), int(columns.max()) + 1
+        array = self._arrays[name]
+        if hi - lo == len(columns):
+            array[start:stop, lo:hi] = data
+        else:
+            held = array[start:stop, lo:hi]
+            held[:, columns - lo] = data
+            array[start:stop, lo:hi] = held
+
+    def scored_by(self) -> str | None:
+        """The model version whose scores this group last committed (None: none yet)."""
+        version = self._attrs.get("version")
+        return None if version is None else str(version)
+
+    def revise(self, start: int, score: np.ndarray, columns: np.ndarray) -> None:
+        """The stored `score` of rows [start, start + len(score)) at `columns` written again where those rows were
+        scored (their `error` is held), their errors, flags and tails kept: rows whose averages reach past the data a
+        run had, ranked again once what follows them is in."""
+        stop = start + score.shape[0]
+        lo, hi = int(columns.min()), int(columns.max()) + 1
+        held = np.isfinite(self._arrays["error"][start:stop, lo:hi][:, columns - lo])
+        before = self._arrays["score"][start:stop, lo:hi][:, columns - lo]
+        self._put("score", start, np.where(held, score, before).astype(np.float32), columns)
 
     def history(self, model_version: str, columns: np.ndarray, start: int, rows: int) -> np.ndarray | None:
         """Rows' own errors of rows [start - rows, start) at `columns`, if this group's last scores came from `model_version`."""
