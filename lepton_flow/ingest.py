@@ -704,6 +704,12 @@ def clean_window(window: int, job: WindowJob) -> dict:
     block = store.CleanedBlock.open(job.cleaned_url)
     quality_hist: dict[str, dict[str, int]] = {}
     outcome = np.zeros(len(ts), np.int8)  # 0 stored, 1 outlier, 2 already stored
+    # A neighbour of the windows that got readings is cleaned again for what they change at its edge (a gap filled,
+    # a run broken); where nothing changed it is not written, so the snapshot does not say it changed (scoring
+    # restarts at the first chunk that did).
+    context = window not in set(job.staged_windows)
+    results: list[tuple[str, np.ndarray, np.ndarray]] = []
+    changed = not context
     for m_idx, metric in enumerate(job.metrics):
         sel = np.flatnonzero(metric_codes == m_idx)
         flat = bins[sel] * n_sensors + sensor_idx[sel]
@@ -740,10 +746,15 @@ def clean_window(window: int, job: WindowJob) -> dict:
         flagged = np.isin(quality[bins[sel], sensor_idx[sel]], FLAGGED) & (outcome[sel] == 0)
         outcome[sel[flagged]] = 1
         a, b = lo - vlo, hi - vlo
-        r0, r1 = lo - job.start_bin, hi - job.start_bin
-        block.write(metric, r0, values[a:b], quality[a:b])
+        if not changed:
+            held_v, held_q = (pad_v[a:b], pad_q[a:b]) if metric in stored and old_v.shape[1] == n_sensors else (None, None)
+            changed = held_v is None or not (np.array_equal(values[a:b], held_v, equal_nan=True) and np.array_equal(quality[a:b], held_q))
+        results.append((metric, values[a:b], quality[a:b]))
         codes, freq = np.unique(quality[a:b], return_counts=True)
         quality_hist[metric] = {cleaning.QUALITY_MEANINGS[int(c)]: int(f) for c, f in zip(codes, freq)}
+    if changed:
+        for metric, v, q in results:
+            block.write(metric, lo - job.start_bin, v, q)
 
     files_inner = inner["file"].to_numpy()
     inner_outcome = outcome[:n_inner]
@@ -751,7 +762,7 @@ def clean_window(window: int, job: WindowJob) -> dict:
     np.add.at(counts["outliers"], files_inner[inner_outcome == 1], 1)
     np.add.at(counts["duplicates"], files_inner[inner_outcome == 2], 1)
     info["already_stored"] += int(np.count_nonzero(inner_outcome == 2))
-    return {"window": window, "counts": {k: v.tolist() for k, v in counts.items()}, "quality": quality_hist, "info": dict(info)}
+    return {"window": window, "written": changed, "counts": {k: v.tolist() for k, v in counts.items()}, "quality": quality_hist, "info": dict(info)}
 
 
 def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params: CleanParams) -> CleanResult:
@@ -836,6 +847,10 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         params=params,
     )
     results = map_parallel(clean_window, windows, job)
+    written = sorted(res["window"] for res in results if res["written"])
+    if written != windows:  # neighbours cleaned to no change: the commit leaves them as the store holds them
+        store.CleanedBlock.open(cleaned_url).set_windows(written)
+        windows = written
     quality: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     info: dict[str, int] = defaultdict(int)
     keys = [s.file.key for s in staged]

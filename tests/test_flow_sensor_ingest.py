@@ -311,3 +311,40 @@ def test_a_clock_reset_is_quarantined_and_an_early_file_is_backfilled(ingest_flo
     followed = store.open_scores(url, "m").load()
     assert followed.sizes["time"] == after.sizes["time"] and (followed.time.to_numpy() == after.time.to_numpy()).all()
     assert (followed.score.sel(sensor="s1", time=march).to_numpy() == 0.5).all()
+
+
+def test_an_append_writes_the_chunks_it_changes_and_no_others(ingest_flow, data_root):
+    """A file continuing the series 100 bins past a store chunk's boundary writes that chunk only: its neighbour is
+    cleaned again for what the new readings change at its edge (nothing here) and left as the store holds it, so
+    scoring, which restarts at the first chunk a snapshot wrote, does not score it again. Readings that close a short
+    gap across a boundary change the neighbour's last bins (interpolated): that neighbour is written too."""
+    from lepton_flow.cleaning import INTERPOLATED
+
+    src = data_root / "src"
+    src.mkdir()
+    url = get_settings().store
+    first_bin = int(pd.Timestamp("2026-03-01", tz="UTC").timestamp()) // 30
+    boundary = -(-(first_bin + 300) // 4096) * 4096
+    at = lambda b: pd.Timestamp(b * 30, unit="s", tz="UTC").isoformat()  # noqa: E731
+
+    def ingest(name: str, start: int, n: int) -> str:
+        _csv(src / name, at(start), n)
+        state = ingest_flow(SensorIngestParams(source=str(src)), return_state=True)
+        assert state.is_completed(), state.message
+        return store.state(url).snapshot_id
+
+    def written(before: str, after: str) -> dict:
+        return {p: sorted(c) for p, c in store.repo.changed_chunks(url, before, after).items() if p.startswith("/sensors/temperature")}
+
+    snap = ingest("a.csv", first_bin, boundary + 100 - first_bin)  # to 99 bins past the boundary
+    chunk = (boundary - store.state(url).start_bin) // 4096
+    after = ingest("b.csv", boundary + 100, 200)
+    assert written(snap, after) == {"/sensors/temperature": [(chunk, 0)], "/sensors/temperature_quality": [(chunk, 0)]}
+    # The next chunk's boundary: readings up to 4 bins before it, then from 1 bin after it.
+    edge = boundary + 4096
+    snap = ingest("c.csv", boundary + 300, edge - 4 - (boundary + 300) + 1)
+    after = ingest("d.csv", edge + 1, 50)
+    assert written(snap, after) == {p: [(chunk, 0), (chunk + 1, 0)] for p in ("/sensors/temperature", "/sensors/temperature_quality")}
+    quality = store.open_sensors(url).load()["temperature_quality"].values[:, 0]
+    row = edge - store.state(url).start_bin
+    assert (quality[row - 3 : row + 1] == INTERPOLATED).all()

@@ -118,6 +118,10 @@ class CleanedBlock:
 
         return cls(url, zarr.open_group(url, mode="r+"))
 
+    def set_windows(self, windows: list[int]) -> None:
+        """The windows `commit_sensors` writes into the store: those the clean step wrote here."""
+        self._group.attrs.update({"windows": windows})
+
     def write(self, metric: str, row: int, values: np.ndarray, quality: np.ndarray) -> None:
         """Values and quality codes of rows [row, row + len(values)) of the block, every sensor."""
         stop = row + values.shape[0]
