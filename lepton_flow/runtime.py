@@ -49,7 +49,7 @@ def story_logs() -> None:
     name in PREFECT_LOGGING_SETTINGS_PATH (before any flow code runs, so parameter errors are covered too)."""
     import logging
 
-    for name, kind in STORY_FILTERS.items():
+    for name, kind in {**STORY_FILTERS, **WORKER_FILTERS}.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, kind) for f in logger.filters):
             logger.addFilter(kind())
@@ -69,5 +69,26 @@ class CompletedQuietly:
         return not record.getMessage().startswith("Finished in state Completed(")
 
 
+class HeartbeatInOneLine:
+    """A Dask worker whose heartbeat does not reach its scheduler (the scheduler closing first as a run's cluster
+    shuts down, or a machine too loaded to answer in time) logs a traceback though nothing failed: the worker tries
+    again, or closes with its cluster. One warning line says it, with the error."""
+
+    def filter(self, record) -> bool:
+        if record.exc_info and record.exc_info[1] is not None and record.getMessage().startswith("Failed to communicate with scheduler during heartbeat"):
+            import logging
+
+            error = record.exc_info[1]
+            record.msg, record.args = "%s (%s: %s)", (record.getMessage().rstrip("."), type(error).__name__, error)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 STORY_FILTERS = {"prefect.flow_runs": EndedOnPurpose, "prefect.task_runs": CompletedQuietly}
 """The filters a run's loggers get, here by `story_logs` and in a deployed run's process by `lepton_flow/logging.yml` (a test holds the two equal)."""
+
+
+WORKER_FILTERS = {"distributed.worker": HeartbeatInOneLine}
+"""The filters the Dask workers' loggers get (`story_logs`, which their preload calls; a deployed run's own process
+starts its workers with the same preload)."""
