@@ -858,7 +858,7 @@ def clean_staged(staged: list[StagedRef], run: RunInfo, steps: list[str], params
         for kind, per_file in res["counts"].items():
             for key, n in zip(keys, per_file):
                 setattr(accounts[key], kind, getattr(accounts[key], kind) + n)
-        for metric, hist in res["quality"].items():
+        for metric, hist in res["quality"].items() if res["written"] else ():  # the quality codes of the bins committed
             for label, n in hist.items():
                 quality[metric][label] += n
         for k, v in res["info"].items():
