@@ -327,10 +327,13 @@ def test_an_append_writes_the_chunks_it_changes_and_no_others(ingest_flow, data_
     boundary = -(-(first_bin + 300) // 4096) * 4096
     at = lambda b: pd.Timestamp(b * 30, unit="s", tz="UTC").isoformat()  # noqa: E731
 
+    bins = {}
+
     def ingest(name: str, start: int, n: int) -> str:
         _csv(src / name, at(start), n)
         state = ingest_flow(SensorIngestParams(source=str(src)), return_state=True)
         assert state.is_completed(), state.message
+        bins[name] = sum(state.result().quality["temperature"].values())  # the run's quality codes: of the bins it wrote
         return store.state(url).snapshot_id
 
     def written(before: str, after: str) -> dict:
@@ -340,6 +343,7 @@ def test_an_append_writes_the_chunks_it_changes_and_no_others(ingest_flow, data_
     chunk = (boundary - store.state(url).start_bin) // 4096
     after = ingest("b.csv", boundary + 100, 200)
     assert written(snap, after) == {"/sensors/temperature": [(chunk, 0)], "/sensors/temperature_quality": [(chunk, 0)]}
+    assert bins["b.csv"] == 300  # the chunk's bins up to the last reading, not the chunk before's too
     # The next chunk's boundary: readings up to 4 bins before it, then from 1 bin after it.
     edge = boundary + 4096
     snap = ingest("c.csv", boundary + 300, edge - 4 - (boundary + 300) + 1)
