@@ -180,6 +180,14 @@ def test_a_stretch_average_ranks_an_incident_s_surroundings_above_the_quiet_rest
     assert smooth(s, 16)[270:300, 0].min() < np.percentile(smooth(s, 16)[quiet, 0], 99)  # which a window's average missed
     assert shown[600, 0] == np.float32(50.0) and (shown[300:340, 0] >= s[300:340, 0].astype(np.float32)).all()
     assert ranked(s, 0, 1, []) is s
+    # The stored score takes the stretch's average in log1p: one garbage reading's enormous error lifts the rows
+    # around it less than the incident lifts its own (a plain average would lift them a million times over).
+    s[520, 0] = 1e12
+    shown = ranked(s, 0, 16, [half])
+    log_average = np.expm1(stretch(np.log1p(s), 0, half))
+    np.testing.assert_allclose(shown, np.fmax(smooth(s, 16), log_average), rtol=1e-5)
+    around = np.r_[470:500, 540:570]  # a window and more from the reading, inside its stretch
+    assert shown[around, 0].max() < shown[300:340, 0].min() and stretch(s, 0, half)[around, 0].min() > 1e9
 
 
 def test_anomaly_runs_find_each_run_with_its_peak():

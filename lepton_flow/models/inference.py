@@ -193,10 +193,22 @@ def stretch(scores: np.ndarray, first_row: int, half: int) -> np.ndarray:
 
 def ranked(own: np.ndarray, first_row: int, smoothing: int, wide: tuple[int, ...] | list[int] = ()) -> np.ndarray:
     """The score stored for each row: the highest of its own error, its neighbours' average within `smoothing`
-    rows (`smooth`) and its stretch's averages within each of `wide`'s half-widths (`stretch`)."""
+    rows (`smooth`) and its stretch's averages within each of `wide`'s half-widths (`stretch`).
+
+    The stretch's averages are taken over `log1p` of the errors and mapped
+    back: one enormous error (a garbage reading, scored like any other) lifts
+    the averages of the rows around it by its logarithm, not by itself, while
+    an incident, many rows erring, lifts its stretch's as before. Plain
+    averages let one unlabelled reading a million times the largest error
+    lift 16 windows either side above every incident (synthetic series:
+    median AUC 0.94 -> 0.75).
+    """
     out = smooth(own, smoothing) if smoothing > 1 else own
-    for half in wide:
-        out = np.fmax(out, stretch(own, first_row, half))
+    if wide:
+        compressed = np.sign(own) * np.log1p(np.abs(own))
+        for half in wide:
+            average = stretch(compressed, first_row, half)
+            out = np.fmax(out, (np.sign(average) * np.expm1(np.abs(average))).astype(np.float32))
     return out
 
 
