@@ -298,7 +298,8 @@ def test_flags_keep_their_rate_on_a_series_whose_level_doubles_after_training(in
     what follows; calibrated flags mark the shift and, a calibration window later, are back within 2x of the rate.
     Dips inside the training and the validation range, judged against their own range's scores (themselves among
     them), are rarer than any rank there could say; the rest of those ranges keeps the rate. The data arrives in two
-    pieces, each ingested and scored as a schedule would: the stored scores are those of one pass over all of it."""
+    pieces, each ingested and scored, the second from its first reading on: the stored scores are those of one pass
+    over all of it."""
     import pandas as pd
 
     day, days = 1440, 8
