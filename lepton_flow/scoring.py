@@ -3,9 +3,10 @@
 Rows are scored a block of whole store chunks at a time: each block is read
 with a margin on both sides, cut into overlapping windows, run through the
 model in large batches, and its per-row errors written to `scores/<model>`
-(`error`), with `score`, each row's error or the mean error of the windows
-that hold it where higher (`inference.smooth`; cards from before: the
-error). Each row's error is calibrated against the sensor's own recent
+(`error`), with `score`, the highest of each row's error, the mean error
+of the windows that hold it and its stretch's averages over wider spans
+(`inference.ranked`; cards from before: the error, or the window's mean).
+Each row's error is calibrated against the sensor's own recent
 errors (`models.calibration`): a flag is a tail probability under
 `flag_rate`, the same on every sensor and after the data drifts. The commit
 names the model version and the input snapshot, so every score traces back

@@ -176,17 +176,14 @@ def stretch(scores: np.ndarray, first_row: int, half: int) -> np.ndarray:
     group = max(1, half // STRETCH_GROUPS)
     if not rows or half <= 1:
         return scores
-    from scipy.ndimage import convolve1d
-
     offset = first_row % group
     groups = -(-(offset + rows) // group)
     values = np.full((groups * group, columns), np.nan)
     values[offset : offset + rows] = scores
     values = values.reshape(groups, group, columns)
     known = np.isfinite(values)
-    weights = (STRETCH_GROUPS - np.abs(np.arange(1 - STRETCH_GROUPS, STRETCH_GROUPS))).astype(np.float64)
-    total = convolve1d(np.where(known, values, 0.0).sum(axis=1), weights, axis=0, mode="constant")
-    count = convolve1d(known.sum(axis=1).astype(np.float64), weights, axis=0, mode="constant")
+    total = _triangle_sums(np.where(known, values, 0.0).sum(axis=1), STRETCH_GROUPS)
+    count = _triangle_sums(known.sum(axis=1), STRETCH_GROUPS)
     average = np.repeat(total / np.maximum(count, 1e-12), group, axis=0)[offset : offset + rows]
     return np.where(np.isfinite(scores), average, np.nan).astype(np.float32)
 

@@ -125,6 +125,10 @@ class ScoreWriter:
             held[:, columns - lo] = data
             array[start:stop, lo:hi] = held
 
+    def _get(self, name: str, start: int, stop: int, columns: np.ndarray) -> np.ndarray:
+        lo, hi = int(columns.min()), int(columns.max()) + 1
+        return self._arrays[name][start:stop, lo:hi][:, columns - lo]
+
     def scored_by(self) -> str | None:
         """The model version whose scores this group last committed (None: none yet)."""
         version = self._attrs.get("version")
@@ -135,22 +139,20 @@ class ScoreWriter:
         scored (their `error` is held), their errors, flags and tails kept: rows whose averages reach past the data a
         run had, ranked again once what follows them is in."""
         stop = start + score.shape[0]
-        lo, hi = int(columns.min()), int(columns.max()) + 1
-        held = np.isfinite(self._arrays["error"][start:stop, lo:hi][:, columns - lo])
-        before = self._arrays["score"][start:stop, lo:hi][:, columns - lo]
+        held = np.isfinite(self._get("error", start, stop, columns))
+        before = self._get("score", start, stop, columns)
         self._put("score", start, np.where(held, score, before).astype(np.float32), columns)
 
     def history(self, model_version: str, columns: np.ndarray, start: int, rows: int) -> np.ndarray | None:
         """Rows' own errors of rows [start - rows, start) at `columns`, if this group's last scores came from `model_version`."""
-        if str(self._attrs.get("version")) != str(model_version) or start <= 0:
+        if self.scored_by() != str(model_version) or start <= 0:
             return None
         a = max(0, start - rows)
-        lo, hi = int(columns.min()), int(columns.max()) + 1
-        error = self._arrays["error"][a:start, lo:hi][:, columns - lo]
+        error = self._get("error", a, start, columns)
         # Rows scored before `error` was kept have none: their `score` is their own (those versions did not smooth).
         missing = ~np.isfinite(error)
         if missing.any():
-            error = np.where(missing, self._arrays["score"][a:start, lo:hi][:, columns - lo], error)
+            error = np.where(missing, self._get("score", a, start, columns), error)
         return error
 
     def commit(self, message: str, metadata: dict, attrs: dict) -> str:
