@@ -345,3 +345,30 @@ def test_masked_tokens_route_as_the_digits_they_hide():
     old = Drain.from_state({**miner.state(), "routing": 1, "tree": {}, "seen": {}, "templates": [], "counts": []})
     assert len({old.add(fmt.parse(line, 2026)["message"]) for line in lines}) > 20  # as a miner saved before routes them
     assert Drain().mask("id 78dc1847-5f0b-49cc-8a2e-0123456789ab done") == "id <UUID> done"
+
+
+def test_messages_that_differ_in_a_capitalised_word_are_different_events():
+    """nova's `VM Started` / `VM Paused` lines differ in one token of six and merged at any similarity a format uses;
+    a value a program writes (a user's name, a state in capitals, a weekday, True) still merges into `<*>`."""
+    import random
+
+    from lepton_flow.logs.formats import log_formats
+
+    rng = random.Random(5)
+    uuid = lambda: "-".join("".join(rng.choices("0123456789abcdef", k=n)) for n in (8, 4, 4, 4, 12))  # noqa: E731
+    kinds = {
+        **{f"vm {s}": (lambda s=s: f"[instance: {uuid()}] VM {s} (Lifecycle Event)") for s in ("Started", "Paused", "Resumed", "Stopped")},
+        "session": lambda: f"session opened for user {rng.choice(['cyrus', 'news', 'root', 'test'])} by (uid=0)",
+        "transition": lambda: f"attempt_{rng.randint(1, 9)}_0020 TaskAttempt Transitioned from {rng.choice(['NEW', 'RUNNING', 'UNASSIGNED'])} to {rng.choice(['SUCCEEDED', 'FAILED', 'KILLED'])}",
+        "sqm": lambda: f"SQM: Initializing online with Windows opt-in: {rng.choice(['True', 'False'])}",
+        "ftp": lambda: f"connection from {rng.randint(1, 254)}.1.2.3 () at {rng.choice(['Fri', 'Sat', 'Sun'])} {rng.choice(['Jun', 'Jul'])} {rng.randint(10, 28)} 11:32:14 2005",
+    }
+    order = [rng.choice(sorted(kinds)) for _ in range(800)]
+    similarity = log_formats()["oslo-log"].drain_similarity
+    miner = Drain(similarity=similarity)
+    lines = [kinds[k]() for k in order]
+    ids = [miner.add(line) for line in lines]
+    assert len(miner.templates) == len(kinds) and grouping_accuracy(ids, order) == 1.0
+    assert {miner.template(i) for i in set(ids)} >= {"[instance: <UUID>] VM Paused (Lifecycle Event)", "session opened for user <*> by (uid=<NUM>)"}
+    saved = Drain.from_state({k: v for k, v in Drain(similarity=similarity).state().items() if k != "words"})  # a miner saved before
+    assert len({saved.add(line) for line, k in zip(lines, order) if k.startswith("vm")}) == 1  # keeps merging them, as it did

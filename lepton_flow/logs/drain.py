@@ -6,6 +6,11 @@ count and its first `depth - 2` tokens (tokens holding digits share one
 branch). In the leaf it joins the most similar template (the share of
 positions with the same token) if that share reaches `similarity`, turning
 the positions that differ into `<*>`; otherwise it starts a new template.
+Two messages that differ in a capitalised word (`VM Started` / `VM Paused`,
+`Ban` / `Unban`) never share a template, however similar the rest: values
+a program writes into its messages are names, numbers and paths (`user
+cyrus`), where a capitalised word is the message's own (month and day
+names, `True`, `False`, `None` and the like are values).
 
 Template ids are positions in creation order. `state()` and `Drain.from_state`
 save and restore everything, so a run that starts from the state the last
@@ -52,15 +57,31 @@ _PLACEHOLDER = re.compile(r"<[A-Z]+>")
 ROUTING = 2
 """How a token picks its branch: 2 (now) sends a token holding a mask's placeholder (`host:<NUM>`) down the wildcard
 branch as its digits would have; 1 (miners saved before) only tokens with digits or starting with `<`."""
+_WORD = re.compile(r"\(?([A-Z][a-z]+)[.,;:!?)]*")
+_VALUE_WORDS = frozenset(
+    "January February March April May June July August September October November December "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
+    "Mon Tue Tues Wed Thu Thur Thurs Fri Sat Sun True False None Null Nil Yes No".split()
+)
+
+
+def is_word(token: str) -> bool:
+    """Whether a token is a capitalised word (`Started`, `(Network)`, `Down.`) of a message's own, not a value a program wrote into it."""
+    m = _WORD.fullmatch(token)
+    return m is not None and m.group(1) not in _VALUE_WORDS
 
 
 class Drain:
-    def __init__(self, depth: int = 4, similarity: float = 0.4, max_children: int = 100, masks: list[tuple[str, str]] | None = None, routing: int = ROUTING):
+    def __init__(
+        self, depth: int = 4, similarity: float = 0.4, max_children: int = 100, masks: list[tuple[str, str]] | None = None,
+        routing: int = ROUTING, words: bool = True,
+    ):
+        """`words`: keep messages that differ in a capitalised word apart (miners saved before it keep merging them)."""
         if depth < 3:
             raise ValueError("depth must be at least 3 (the length layer, one token layer, the leaves)")
         if not 0 < similarity <= 1:
             raise ValueError("similarity must be in (0, 1]")
-        self.depth, self.similarity, self.max_children, self.routing = depth, similarity, max_children, routing
+        self.depth, self.similarity, self.max_children, self.routing, self.words = depth, similarity, max_children, routing, words
         self.masks = list(masks if masks is not None else DEFAULT_MASKS)
         self._compiled = [(re.compile(p), t) for p, t in self.masks]
         self.templates: list[list[str]] = []
@@ -174,6 +195,8 @@ class Drain:
         best, best_sim, best_params = None, -1.0, 0
         for tid in leaf:
             template = self.templates[tid]
+            if self.words and any(a != b and is_word(a) and is_word(b) for a, b in zip(template, tokens)):
+                continue
             same = sum(a == b for a, b in zip(template, tokens))
             sim = same / len(tokens) if tokens else 1.0
             params = template.count(WILDCARD)
@@ -230,6 +253,7 @@ class Drain:
             "similarity": self.similarity,
             "max_children": self.max_children,
             "routing": self.routing,
+            "words": self.words,
             "masks": [list(m) for m in self.masks],
             "templates": self.templates,
             "counts": self.counts,
@@ -241,7 +265,10 @@ class Drain:
 
     @classmethod
     def from_state(cls, state: dict) -> Drain:
-        drain = cls(state["depth"], state["similarity"], state["max_children"], [tuple(m) for m in state["masks"]], state.get("routing", 1))
+        drain = cls(
+            state["depth"], state["similarity"], state["max_children"], [tuple(m) for m in state["masks"]], state.get("routing", 1),
+            state.get("words", False),
+        )
         drain.templates = [list(t) for t in state["templates"]]
         drain.counts = list(state["counts"])
         drain._tree = state["tree"]
