@@ -5,7 +5,7 @@
 For every `*_2k.log` under `--loghub` with its `*_structured.csv`, it reads
 the raw file the way a run does (`read_log`: the format detected, the lines
 parsed), mines templates from the messages in line order (a line no format
-parses is mined as it is) with `lepton_flow.logs.drain.Drain` (similarity
+parses is mined as it is; a format's own masks applied first, as a run does) with `lepton_flow.logs.drain.Drain` (similarity
 from the detected format: one configuration, no per-file tuning), and
 scores the grouping against loghub's ground truth (`EventId`): the share of
 lines whose mined group is exactly their ground-truth group. Beside it, on
@@ -65,6 +65,8 @@ def main() -> None:
     ap.add_argument("--no-drain3", action="store_true")
     args = ap.parse_args()
 
+    import pyarrow as pa
+
     from lepton_flow.logs.drain import DEFAULT_MASKS, Drain, grouping_accuracy
     from lepton_flow.logs.formats import log_formats
     from lepton_flow.logs.reader import read_log
@@ -81,7 +83,7 @@ def main() -> None:
         got = read_log(str(path))
         fmt = log_formats()[got.format]
         by_line = dict(zip(got.frame["line"].tolist(), got.frame["message"].tolist()))
-        messages = [by_line.get(i + 1, line) for i, line in enumerate(raw)]
+        messages = fmt.premask(pa.array([by_line.get(i + 1, line) for i, line in enumerate(raw)], pa.string())).to_pylist()  # as a run does
         miner = Drain(similarity=fmt.drain_similarity)
         t = time.perf_counter()
         ours = [miner.add(m) for m in messages]

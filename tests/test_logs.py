@@ -347,6 +347,30 @@ def test_masked_tokens_route_as_the_digits_they_hide():
     assert Drain().mask("id 78dc1847-5f0b-49cc-8a2e-0123456789ab done") == "id <UUID> done"
 
 
+def test_a_value_written_in_a_varying_number_of_tokens_is_one_event(data_root):
+    """Proxifier writes a connection's lifetime as `<1 sec` or `00:01`: through a run, both are one template."""
+    from lepton_flow import store
+    from lepton_flow.logs.ingest import discover, mine_and_commit, new_run, read_file
+
+    src = data_root / "src"
+    src.mkdir()
+    lines = [
+        f"[10.30 16:49:{i:02d}] chrome.exe - www.site{i % 7}.com:443 close, {i * 37} bytes sent, {i * 91} bytes received, lifetime {'<1 sec' if i % 3 else f'00:{i:02d}'}"
+        for i in range(30)
+    ] + [f"[10.30 16:50:{i:02d}] chrome.exe - www.site{i}.com:443 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS" for i in range(5)]
+    (src / "Proxifier.log").write_text("\n".join(lines) + "\n")
+    run = new_run("proxifier", 60, None)
+    new, _ = discover(str(src), run)
+    refs = [read_file(f, run, "auto", 2026) for f in new]
+    assert [r.format for r in refs] == ["proxifier"] and refs[0].events == 35
+    mine_and_commit(refs, run, None)
+    mined = Drain.from_state(store.logs_state(run.store_url).drain)
+    assert sorted(mined.template(i) for i in range(len(mined.templates))) == [
+        "<*> close, <NUM> bytes sent, <NUM> bytes received, lifetime <*>",
+        "<*> open through proxy proxy.cse.cuhk.edu.hk:<NUM> HTTPS",
+    ]
+
+
 def test_messages_that_differ_in_a_capitalised_word_are_different_events():
     """nova's `VM Started` / `VM Paused` lines differ in one token of six and merged at any similarity a format uses;
     a value a program writes (a user's name, a state in capitals, a weekday, True) still merges into `<*>`."""

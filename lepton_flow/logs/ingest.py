@@ -262,7 +262,10 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
             ref.stored = good.num_rows
             if ref.stored:
                 # Masked and counted here, in parallel, so that mining (one process, in time order) only looks up distinct texts.
-                masked = Drain(masks=run.masks).mask_many(good.column("message").combine_chunks()).dictionary_encode()
+                messages = good.column("message").combine_chunks()
+                if own := log_formats().get(got.format):  # a layout given as a parameter is not registered
+                    messages = own.premask(messages)
+                masked = Drain(masks=run.masks).mask_many(messages).dictionary_encode()
                 ref.staged_url = join(run.staging_url, f"{file.key}.parquet")
                 with open_output(ref.staged_url) as fh:
                     pq.write_table(_aggregate(good.column("timestamp"), good.column("level"), masked, run.window_seconds), fh)

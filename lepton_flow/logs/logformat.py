@@ -48,6 +48,18 @@ class LogFormat:
     # A regular expression for lines it does not parse that continue the event before them (a stanza's body, up to
     # a blank line), beside the stack-trace lines every format's events keep.
     continues: str | None = None
+    # Masks of its own, (RE2 pattern, replacement) without look-around, applied to its messages before the run's masks:
+    # for a value its program writes in a varying number of tokens (Proxifier's `lifetime <1 sec` beside
+    # `lifetime 00:01`), which template mining would otherwise take for two events of different lengths.
+    masks: list[tuple[str, str]] = field(default_factory=list)
+
+    def premask(self, messages):
+        """An Arrow string array of messages with this format's own masks applied."""
+        import pyarrow.compute as pc
+
+        for pattern, token in self.masks:
+            messages = pc.replace_substring_regex(messages, pattern, token)
+        return messages
 
     def detect(self, lines: list[str], year: int = 1970) -> float:
         """Share of the sample lines this format parses."""
