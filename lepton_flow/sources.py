@@ -333,6 +333,40 @@ def is_compressed(url: str) -> bool:
     return PurePosixPath(url).suffix.lower() in (".gz", ".gzip")
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+"""How a UTF-16 text starts (little- and big-endian): SQL Server's ERRORLOG, Windows PowerShell's `>` and `Out-File`, Excel's "Unicode Text"."""
+
+
+def is_utf16(first: bytes) -> bool:
+    """Whether content starting with these bytes is UTF-16 text with its byte order mark (not UTF-32's `FF FE 00 00`)."""
+    return first[:2] in UTF16_BOMS and first[:4] != b"\xff\xfe\x00\x00"
+
+
+class _Utf8From16(io.RawIOBase):
+    """UTF-16 text (its byte order mark first) read as UTF-8 bytes, the mark dropped; a byte that does not decode reads as U+FFFD."""
+
+    def __init__(self, inner):
+        import codecs
+
+        self._inner = inner
+        self._decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        self._out = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._out and not self._done:
+            chunk = self._inner.read(1 << 20)
+            self._done = not chunk
+            self._out = self._decoder.decode(chunk, final=self._done).encode("utf-8", "surrogatepass")
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
 @contextlib.contextmanager
 def open_source(url: str, offset: int = 0):
     """A source file opened for binary reading from byte `offset` (of the content, gzip undone), with a cap on how far it may expand.
@@ -340,7 +374,9 @@ def open_source(url: str, offset: int = 0):
     Every reader goes through here, so a small gzip that would expand a
     thousandfold is refused naming the file before it fills memory. A plain
     file seeks to `offset`; a gzip decompresses up to it (counted against
-    the cap like the rest).
+    the cap like the rest). UTF-16 text (with its byte order mark) reads as
+    UTF-8, so every reader sees text it knows; its `offset` counts the UTF-8
+    bytes, read up to as a gzip's are.
     """
     from lepton_flow.settings import get_settings
 
@@ -350,17 +386,43 @@ def open_source(url: str, offset: int = 0):
     compressed = is_compressed(path)
     with open_checked(url, settings.allowed_roots) if is_local(url) else fs.open(path, "rb") as raw:
         if not compressed:
-            if offset:
-                raw.seek(offset)
+            first = raw.read(4)
+            utf16 = is_utf16(first)
+            raw.seek(0 if utf16 else offset)
             with io.BufferedReader(_Capped(raw, url, 0, None), buffer_size=1 << 20) as plain:
-                yield plain
+                if not utf16:
+                    yield plain
+                    return
+                with io.BufferedReader(_Utf8From16(plain), buffer_size=1 << 20) as text:
+                    yield _skipped(text, offset)
             return
         stored = fs.size(path) or 0
         with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
             with io.BufferedReader(_Capped(unzipped, url, stored, ratio), buffer_size=1 << 20) as capped:
-                while offset > 0 and (skipped := len(capped.read(min(offset, 1 << 20)))):
-                    offset -= skipped
-                yield capped
+                if not is_utf16(capped.peek(4)[:4]):
+                    yield _skipped(capped, offset)
+                    return
+                with io.BufferedReader(_Utf8From16(capped), buffer_size=1 << 20) as text:
+                    yield _skipped(text, offset)
+
+
+def _skipped(fh, offset: int):
+    """`fh` read past its first `offset` bytes (for a stream that cannot seek)."""
+    while offset > 0 and (skipped := len(fh.read(min(offset, 1 << 20)))):
+        offset -= skipped
+    return fh
+
+
+def text_is_utf16(url: str) -> bool:
+    """Whether a file's content (gzip undone) is UTF-16 text, which `open_source` reads as UTF-8."""
+    from lepton_flow.settings import get_settings
+
+    fs, path = fsspec.core.url_to_fs(url)
+    with open_checked(url, get_settings().allowed_roots) if is_local(url) else fs.open(path, "rb") as raw:
+        if not is_compressed(path):
+            return is_utf16(raw.read(4))
+        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+            return is_utf16(unzipped.read(4))
 
 
 MAX_LINE_BYTES = 1 << 20

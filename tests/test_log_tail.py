@@ -115,6 +115,33 @@ def test_a_file_untouched_for_a_while_gives_its_last_line_without_a_line_end(dat
     assert (refs["done.log"].lines, refs["done.log"].pending, refs["done.log"].line_base) == (1, 0, 3) and _counted() == 4
 
 
+def test_a_utf16_log_is_read_and_followed_as_it_grows(data_root):
+    """SQL Server's ERRORLOG and Windows PowerShell's `>` write UTF-16 with a byte order mark: read as text, not refused as
+    binary, and followed from where a run stopped (its offsets count UTF-8 bytes, its size tells it grew)."""
+    src = data_root / "logs"
+    src.mkdir()
+    errorlog = src / "ERRORLOG"
+    first = _lines(3).replace("served", "servi\u00e7o \u2713")  # text beyond ASCII: UTF-16 is not Latin-1
+    errorlog.write_bytes(("\ufeff" + first).encode("utf-16-le"))
+    refs, _ = _ingest(src, "u1")
+    assert (refs["ERRORLOG"].format, refs["ERRORLOG"].lines, _counted()) == ("timestamp-prefixed", 3, 3)
+    with errorlog.open("ab") as fh:
+        fh.write((_lines(2) + "2026-03-01T23:59:59Z INFO half").encode("utf-16-le"))
+    refs, _ = _ingest(src, "u2")
+    ref = refs["ERRORLOG"]
+    assert (ref.line_base, ref.lines, ref.pending, ref.start) == (3, 2, len("2026-03-01T23:59:59Z INFO half"), len(first.encode()))
+    assert _counted() == 5
+    refs, known = _ingest(src, "u3")  # unchanged, its partial line still being written
+    assert set(refs) == {"ERRORLOG"} and refs["ERRORLOG"].lines == 0 and _counted() == 5
+    os.utime(errorlog, (time.time() - 3600, time.time() - 3600))
+    refs, _ = _ingest(src, "u4")
+    assert (refs["ERRORLOG"].lines, refs["ERRORLOG"].pending) == (1, 0) and _counted() == 6
+    refs, known = _ingest(src, "u5")
+    assert refs == {} and known == ["ERRORLOG"] and _counted() == 6
+    templates = [" ".join(t) for t in store.logs_state(get_settings().store).drain["templates"]]
+    assert "request <NUM> servi\u00e7o \u2713" in templates  # decoded, not Latin-1 mojibake
+
+
 def test_a_stack_trace_written_in_two_pieces_is_counted_once_with_its_event(data_root):
     """A writer's buffer can fill mid-trace, so one run sees part of an event's continuation lines. The event waits for
     the next run while its file is being written; a trace cut right after its first line joins it on the next read

@@ -506,6 +506,26 @@ def test_numbers_with_a_decimal_comma_are_read_where_fields_are_not_comma_separa
     assert read_readings(str(comma)).table.num_rows == 0  # quarantined as not a number, not read as 1.234 or 1234
 
 
+def test_utf16_text_as_excel_and_windows_tools_write_it_is_read_as_text(tmp_path):
+    """Excel's "Unicode Text" (UTF-16 LE with its byte order mark, tab-separated, CRLF), gzipped or not, and a big-endian
+    CSV: read as their text says, a bad line named by its own number; such a file is known by its content, not tailed."""
+    from lepton_flow.formats import read_pieces, tails
+
+    rows = ["timestamp\tsensor_id\ttemperature (\u00b0C)"] + [f"2026-01-01 00:{i:02d}:00\tpump-\u00e9\t{20 + i / 10}" for i in range(30)]
+    rows[7] = "2026-01-01 00:06:00\tpump-\u00e9\twarm"
+    text = "\ufeff" + "\r\n".join(rows) + "\r\n"
+    (tmp_path / "export.tsv").write_bytes(text.encode("utf-16-le"))
+    (tmp_path / "export2.tsv.gz").write_bytes(gzip.compress(text.encode("utf-16-le")))
+    (tmp_path / "export3.csv").write_bytes(text.replace("\t", ",").encode("utf-16-be"))
+    for name in ("export.tsv", "export2.tsv.gz", "export3.csv"):
+        pieces = list(read_pieces(str(tmp_path / name), piece_bytes=200))
+        table = pa.concat_tables(p.table for p in pieces)
+        assert table.num_rows == 29 and set(table.column("sensor_id").to_pylist()) == {"pump-\u00e9"}, name
+        assert set(table.column("unit").to_pylist()) == {"\u00b0C"} and table.column("line").to_pylist()[:7] == [2, 3, 4, 5, 6, 7, 9]
+        assert [(e.line, e.reason) for p in pieces for e in p.errors] == [(8, "column temperature (\u00b0C): 'warm' is not a number")]
+    assert not tails(str(tmp_path / "export.tsv"), ReadOptions())
+
+
 def test_dates_as_spreadsheets_and_mail_write_them_are_read_when_unambiguous_and_refused_by_name_when_not(tmp_path):
     """Day-first dotted dates, slash dates whose order the file's own values tell (a day above 12, or a month-first
     date with a day above 12), RFC 2822 dates; slash dates that fit both orders are quarantined saying so, and a

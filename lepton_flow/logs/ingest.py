@@ -294,7 +294,7 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
     before = len(miner.templates)
     ingested = {
         r.file.identity: tail.record(
-            r.file, r.end, r.line_base + r.lines, r.format, run.run_id, r.file.shown,
+            r.file, r.end, r.line_base + r.lines, r.format, run.run_id, r.file.shown, pending=r.pending,
             **({"status": r.status, "reason": r.message, "not_a_log": True} if r.status == NOT_A_LOG else {}),
         )
         for r in refs if not r.rejected

@@ -21,7 +21,10 @@ So, from one run to the next:
   file is being written (modified within `Settings.log_settle_seconds`); a
   gzipped file is final and is read to its end, after which its key is
   `complete`: later runs decompress its first kilobyte only;
-- two names for one stream in one listing are read once.
+- two names for one stream in one listing are read once;
+- UTF-16 text is read as UTF-8 (`sources.open_source`) and its offsets
+  count those bytes; it has new lines when its size changed since the read
+  or a partial last line was left then (`pending`).
 Stores written before tailing keyed files by their whole content's hash;
 such a file is recognised once and from then on followed like the others.
 """
@@ -31,7 +34,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import PurePosixPath
 
-from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, is_compressed, list_candidates, open_source, settled
+from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, is_compressed, list_candidates, open_source, settled, text_is_utf16
 
 FINGERPRINT_BYTES = 1024
 PREFIX = "tail:"
@@ -96,9 +99,12 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
             if record.get("complete") or (record.get("not_a_log") and record.get("size") == size):
                 known.append(url)
                 continue
-            if not record.get("not_a_log") and (compressed or size >= int(record.get("offset", 0))):
+            # UTF-16 text is read as UTF-8 (`open_source`): its offsets count those bytes, so its own size is
+            # compared with the size it had when it was read.
+            utf16 = not compressed and text_is_utf16(url)
+            if not record.get("not_a_log") and (compressed or size >= int(record.get("size" if utf16 else "offset", 0))):
                 offset, line_base, fmt = int(record.get("offset", 0)), int(record.get("lines", 0)), record.get("format")
-            if not compressed and size == offset:
+            if (size == record.get("size") and not record.get("pending")) if utf16 else (not compressed and size == offset):
                 known.append(url)
                 continue
         new.append(TailedFile(
