@@ -148,6 +148,37 @@ REAL = {
         ],
         ("info", "NETWORK", None, "Waiting for connections"),
     ),
+    # JSON loggers as they write (2026-12-04): CLEF, Google Cloud Logging and structlog were refused; bunyan's and
+    # pino's numbered levels, ECS's and logstash's names left the level or the logger out.
+    "jsonl-bunyan": (
+        ['{"name":"api","hostname":"web-1","pid":123,"level":50,"msg":"upstream timed out","time":"2026-12-04T06:30:02.123Z","v":0}'],
+        ("error", "api", "web-1", "upstream timed out"),
+    ),
+    "jsonl-pino": (['{"level":40,"time":1764829802123,"pid":1,"hostname":"h-2","msg":"slow query"}'], ("warning", None, "h-2", "slow query")),
+    "jsonl-clef": (
+        [
+            '{"@t":"2026-12-04T06:30:02.1234567Z","@mt":"Processed {@Position} in {Elapsed:000} ms.","Position":{"Latitude":25},"Elapsed":34}',
+            '{"@t":"2026-12-04T06:30:03Z","@l":"Error","@m":"Failed to connect","@x":"System.Exception: refused"}',
+        ],
+        ("info", None, None, "Processed {@Position} in {Elapsed:000} ms."),
+    ),
+    "jsonl-gcp": (
+        [
+            '{"severity":"WARNING","timestamp":"2026-12-04T06:30:02.123456Z","textPayload":"disk almost full","resource":{"type":"gce_instance"}}',
+            '{"severity":"INFO","timestamp":"2026-12-04T06:30:03Z","jsonPayload":{"message":"ok"}}',
+        ],
+        ("warning", None, None, "disk almost full"),
+    ),
+    "jsonl-structlog": (['{"event":"user created","level":"info","logger":"accounts","timestamp":"2026-12-04T06:30:02.5Z","user_id":5}'], ("info", "accounts", None, "user created")),
+    "jsonl-ecs": (
+        ['{"@timestamp":"2026-12-04T06:30:02.000Z","log.level":"error","message":"payment failed","ecs.version":"1.6.0","log.logger":"billing","event":{"dataset":"app"}}'],
+        ("error", "billing", None, "payment failed"),
+    ),
+    "jsonl-logstash": (
+        ['{"@timestamp":"2026-12-04T06:30:02.123Z","@version":"1","message":"user logged in","logger_name":"com.x.Auth","thread_name":"main","level":"INFO","level_value":20000}'],
+        ("info", "com.x.Auth", None, "user logged in"),
+    ),
+    "jsonl-gelf": (['{"version":"1.1","host":"db-2","short_message":"replica lag high","timestamp":1764829802.25,"level":3}'], ("error", None, "db-2", "replica lag high")),
 }
 TIMES = {  # the first line's time, UTC
     "log4j": datetime(2015, 10, 18, 18, 1, 47, 978000, UTC), "log4j-spark": datetime(2017, 6, 9, 20, 10, 40, tzinfo=UTC),
@@ -157,6 +188,8 @@ TIMES = {  # the first line's time, UTC
     "proxifier": datetime(2023, 10, 30, 16, 49, 8, tzinfo=UTC), "healthapp": datetime(2017, 12, 24, 2, 4, 43, 476000, UTC),
     "logfmt": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "redis": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
     "elasticsearch": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "jsonl-mongodb": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
+    "jsonl-bunyan": datetime(2026, 12, 4, 6, 30, 2, 123000, UTC), "jsonl-pino": datetime(2025, 12, 4, 6, 30, 2, 123000, UTC),
+    "jsonl-clef": datetime(2026, 12, 4, 6, 30, 2, 123456, UTC), "jsonl-gelf": datetime(2025, 12, 4, 6, 30, 2, 250000, UTC),
 }
 
 

@@ -1,4 +1,4 @@
-"""JSON Lines logs: one object per line; fields found by common names (`timestamp`/`time`/`ts`/`@timestamp`, `message`/`msg`, `level`/`severity`, `host`/`hostname`, `source`/`logger`/`service`), or by a mapping the caller gives."""
+"""JSON Lines logs: one object per line; fields found by the names common loggers write (zap, bunyan, pino, logstash, ECS, GELF, Serilog's CLEF, structlog, Google Cloud Logging, MongoDB), or by a mapping the caller gives."""
 
 from __future__ import annotations
 
@@ -9,19 +9,42 @@ from lepton_flow.logs.formats import LogFormat, event, register_log_format
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
-    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t"),
-    "message": ("message", "msg", "log", "text"),
-    "level": ("level", "severity", "lvl", "loglevel", "s"),
-    "host": ("host", "hostname", "node"),
-    "source": ("source", "logger", "service", "component", "program", "c"),
+    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime"),
+    # `@m` CLEF's rendered message, `@mt` its template; structlog's `event`; GCP's `textPayload`, `jsonPayload.message`;
+    # GELF's `short_message`.
+    "message": ("message", "msg", "log", "text", "@m", "@mt", "short_message", "textPayload", "jsonPayload.message", "event"),
+    "level": ("level", "severity", "lvl", "loglevel", "s", "@l", "log.level", "levelname", "level_name"),
+    "host": ("host", "hostname", "node", "host.name"),
+    "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name"),
 }
+"""Each field's names, most common first; a dotted name is a flat key (ECS writes `"log.level"`) or a path into objects."""
 
 
-def _first(obj: dict, names: tuple[str, ...]):
+def _get(obj: dict, name: str):
+    if name in obj or "." not in name:
+        return obj.get(name)
+    for part in name.split("."):
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def _first(obj: dict, names: tuple[str, ...], field: str):
+    """The first of `names` that holds a value for `field`: text for the message, a plain value for the others (a time
+    may be an object: MongoDB's `{"$date": ...}`), so an object under a common name (ECS's `event`) is passed over."""
     for name in names:
-        if name in obj and obj[name] not in (None, ""):
-            return obj[name]
+        value = _get(obj, name)
+        if value in (None, "") or (isinstance(value, (dict, list)) and field != "timestamp") or (field == "message" and not isinstance(value, str)):
+            continue
+        return value
     return None
+
+
+_NUMBERED_LEVELS = {
+    **dict(enumerate(("emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"))),  # syslog's, as GELF writes them
+    10: "debug", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "crit",  # bunyan's and pino's
+}
 
 
 def _time(value) -> datetime | None:
@@ -52,13 +75,17 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
     if not isinstance(obj, dict):
         return None
     mapping = mapping or {}
-    values = {k: (obj.get(mapping[k]) if k in mapping else _first(obj, names)) for k, names in FIELDS.items()}
+    values = {k: (_get(obj, mapping[k]) if k in mapping else _first(obj, names, k)) for k, names in FIELDS.items()}
     ts = _time(values["timestamp"])
     if ts is None or values["message"] is None:
         return None
     text = lambda v: None if v is None else str(v)  # noqa: E731
-    level = text(values["level"])
-    level = _LEVEL_LETTERS.get(level.lower(), level.lower()) if level else None
+    number = values["level"]
+    if isinstance(number, int) and not isinstance(number, bool) and number in _NUMBERED_LEVELS:
+        level = _NUMBERED_LEVELS[number]
+    else:
+        level = text(number)
+        level = _LEVEL_LETTERS.get(level.lower(), level.lower()) if level else ("info" if "@t" in obj and "level" not in mapping else None)  # CLEF: no `@l` is Information
     return event(ts, text(values["host"]), text(values["source"]), level, str(values["message"]))
 
 
@@ -77,6 +104,12 @@ FORMAT = register_log_format(
         examples=[
             '{"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "host": "web-1", "logger": "api", "message": "request done"}',
             '{"ts": 1767225600123, "severity": "error", "msg": "disk full", "service": "db"}',
+            '{"name": "api", "hostname": "web-1", "pid": 7, "level": 50, "msg": "upstream timed out", "time": "2026-01-01T00:00:01.123Z", "v": 0}',
+            '{"@t": "2026-01-01T00:00:02.1234567Z", "@mt": "Processed {Count} items in {Elapsed} ms", "Count": 3, "Elapsed": 34}',
+            '{"severity": "WARNING", "timestamp": "2026-01-01T00:00:03.123456Z", "jsonPayload": {"message": "disk almost full"}}',
+            '{"event": "user created", "level": "info", "timestamp": "2026-01-01T00:00:04Z", "user_id": 5}',
+            '{"version": "1.1", "host": "db-2", "short_message": "replica lag high", "timestamp": 1767225605.25, "level": 4}',
+            '{"@timestamp": "2026-01-01T00:00:06.000Z", "log.level": "error", "message": "payment failed", "ecs.version": "1.6.0", "log.logger": "billing"}',
         ],
         description=__doc__.splitlines()[0],
         breadth=1,
