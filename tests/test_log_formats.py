@@ -178,6 +178,25 @@ REAL = {
         ['{"@timestamp":"2026-12-04T06:30:02.123Z","@version":"1","message":"user logged in","logger_name":"com.x.Auth","thread_name":"main","level":"INFO","level_value":20000}'],
         ("info", "com.x.Auth", None, "user logged in"),
     ),
+    "syslog-iso": (
+        [
+            "2024-05-01T12:34:57.000123+00:00 ubuntu sshd[2345]: Accepted publickey for ubuntu from 10.0.0.9 port 51514 ssh2: ED25519 SHA256:Xf0",
+            "2024-05-01T12:35:00.500000+00:00 ubuntu kernel: [  123.456789] EXT4-fs (sda1): re-mounted. Quota mode: none.",
+            "2024-05-01T12:35:02+02:00 mail-1 postfix/smtpd[777]: connect from unknown[10.0.0.1]",
+        ],
+        (None, "sshd", "ubuntu", "Accepted publickey for ubuntu from 10.0.0.9 port 51514 ssh2: ED25519 SHA256:Xf0"),
+    ),
+    "postgresql": (
+        [
+            '2024-05-01 12:35:02.456 UTC [1240] app@shop ERROR:  relation "orders_old" does not exist at character 15',
+            "2024-05-01 12:35:02.456 UTC [1240] app@shop STATEMENT:  SELECT *",
+            "\tFROM orders_old;",
+            "2024-05-01 14:35:03 CEST [1241]: [3-1] user=app,db=shop,app=psql,client=10.0.0.7 FATAL:  password authentication failed for user \"app\"",
+            "2024-05-01 14:35:03 CEST [1241]: [4-1] user=app,db=shop,app=psql,client=10.0.0.7 DETAIL:  Connection matched pg_hba.conf line 99",
+            "2024-05-01 12:34:56.789 UTC [1234] LOG:  database system is ready to accept connections",
+        ],
+        ("error", "postgres", None, 'relation "orders_old" does not exist at character 15'),
+    ),
     "jsonl-gelf": (['{"version":"1.1","host":"db-2","short_message":"replica lag high","timestamp":1764829802.25,"level":3}'], ("error", None, "db-2", "replica lag high")),
 }
 TIMES = {  # the first line's time, UTC
@@ -189,6 +208,7 @@ TIMES = {  # the first line's time, UTC
     "logfmt": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "redis": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
     "elasticsearch": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "jsonl-mongodb": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
     "jsonl-bunyan": datetime(2026, 12, 4, 6, 30, 2, 123000, UTC), "jsonl-pino": datetime(2025, 12, 4, 6, 30, 2, 123000, UTC),
+    "syslog-iso": datetime(2024, 5, 1, 12, 34, 57, 123, UTC), "postgresql": datetime(2024, 5, 1, 12, 35, 2, 456000, UTC),
     "jsonl-clef": datetime(2026, 12, 4, 6, 30, 2, 123456, UTC), "jsonl-gelf": datetime(2025, 12, 4, 6, 30, 2, 250000, UTC),
 }
 
@@ -206,6 +226,15 @@ def test_each_format_reads_its_software_s_lines_into_their_fields(case, tmp_path
     assert (first["level"], first["source"], first["host"], first["message"].split("\n")[0]) == (level, source, host, message)
     if case in TIMES:
         assert got.events[0]["timestamp"] == TIMES[case]
+
+
+def test_postgresql_s_detail_and_statement_lines_stay_with_their_event(tmp_path):
+    path = tmp_path / "postgresql-16-main.log"
+    path.write_text("\n".join(REAL["postgresql"][0]) + "\n")
+    events = read_log(str(path)).events
+    assert [e["level"] for e in events] == ["error", "crit", "info"]
+    assert events[0]["message"].endswith("STATEMENT:  SELECT *\n\tFROM orders_old;") and "DETAIL:  Connection matched" in events[1]["message"]
+    assert events[1]["timestamp"] == datetime(2024, 5, 1, 12, 35, 3, tzinfo=UTC)  # CEST is UTC+2
 
 
 def test_java_and_python_stack_traces_stay_with_their_event(tmp_path):

@@ -200,12 +200,16 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         if len(text) > MAX_LINE:
             out.quarantined.append({"line": number, "reason": f"line longer than {MAX_LINE} characters", "text": text[:500]})
             continue
-        event = parse(i, text, year)
+        joins = (owner[i - 1] != -1 if i else start > 0)
+        # A line the file's format names as a continuation of its events (PostgreSQL's `STATEMENT:`) joins the event
+        # before it, though a catch-all format would read it as an event of its own.
+        own_body = body is not None and joins and body.match(text) is not None and formats[fmt].parse(text, year) is None
+        event = None if own_body else parse(i, text, year)
         if event is not None:
             event["line"] = number
             slow[i] = event
             owner[i] = i
-        elif (owner[i - 1] != -1 if i else start > 0) and (_CONTINUATION.match(text) or (body is not None and body.match(text))):
+        elif joins and (own_body or _CONTINUATION.match(text) or (body is not None and body.match(text))):
             # The line before belongs to an event: this one joins it. At the start of a read from an offset, the
             # event is the last one an earlier read took (its trace went on after that read): counted, not stored.
             head = owner[i] = owner[i - 1] if i else EARLIER
