@@ -197,6 +197,19 @@ REAL = {
         ],
         ("error", "postgres", None, 'relation "orders_old" does not exist at character 15'),
     ),
+    "w3c": (
+        [
+            "#Software: Microsoft Internet Information Services 10.0",
+            "#Version: 1.0",
+            "#Date: 2024-05-01 12:34:56",
+            "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken",
+            "2024-05-01 12:34:56 10.0.0.5 GET /index.html - 443 - 203.0.113.7 Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 200 0 0 15",
+            "2024-05-01 12:34:57 10.0.0.5 POST /api/login - 443 - 203.0.113.8 curl/8.0 - 401 1 2148074254 3",
+            "#Software: Microsoft Internet Information Services 10.0",
+            "2024-05-01 13:00:00 10.0.0.5 GET /health - 443 - 10.0.0.1 kube-probe/1.29 - 200 0 0 1",
+        ],
+        (None, None, None, "10.0.0.5 GET /index.html - 443 - 203.0.113.7 Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 200 0 0 15"),
+    ),
     "jsonl-gelf": (['{"version":"1.1","host":"db-2","short_message":"replica lag high","timestamp":1764829802.25,"level":3}'], ("error", None, "db-2", "replica lag high")),
 }
 TIMES = {  # the first line's time, UTC
@@ -208,7 +221,7 @@ TIMES = {  # the first line's time, UTC
     "logfmt": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "redis": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
     "elasticsearch": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "jsonl-mongodb": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
     "jsonl-bunyan": datetime(2026, 12, 4, 6, 30, 2, 123000, UTC), "jsonl-pino": datetime(2025, 12, 4, 6, 30, 2, 123000, UTC),
-    "syslog-iso": datetime(2024, 5, 1, 12, 34, 57, 123, UTC), "postgresql": datetime(2024, 5, 1, 12, 35, 2, 456000, UTC),
+    "w3c": datetime(2024, 5, 1, 12, 34, 56, tzinfo=UTC), "syslog-iso": datetime(2024, 5, 1, 12, 34, 57, 123, UTC), "postgresql": datetime(2024, 5, 1, 12, 35, 2, 456000, UTC),
     "jsonl-clef": datetime(2026, 12, 4, 6, 30, 2, 123456, UTC), "jsonl-gelf": datetime(2025, 12, 4, 6, 30, 2, 250000, UTC),
 }
 
@@ -226,6 +239,20 @@ def test_each_format_reads_its_software_s_lines_into_their_fields(case, tmp_path
     assert (first["level"], first["source"], first["host"], first["message"].split("\n")[0]) == (level, source, host, message)
     if case in TIMES:
         assert got.events[0]["timestamp"] == TIMES[case]
+
+
+def test_w3c_directives_are_neither_events_nor_quarantined_and_only_they_make_a_file_w3c(tmp_path):
+    path = tmp_path / "u_ex240501.log"
+    path.write_text("\n".join(REAL["w3c"][0]) + "\n")
+    got = read_log(str(path))
+    assert (got.format, got.lines, got.blank, len(got.events), got.quarantined) == ("w3c", 8, 5, 3, [])
+    plain = tmp_path / "app.log"
+    plain.write_text("\n".join(line for line in REAL["w3c"][0] if not line.startswith("#")) + "\n")
+    assert read_log(str(plain)).format == "timestamp-prefixed"  # without directives, not taken for W3C
+    tabs = tmp_path / "E2ABCDEF.2024-05-01-12.gz"  # CloudFront: tab-separated
+    tabs.write_bytes(gzip.compress(b"#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method\n2024-05-01\t12:34:57\tLAX1\t392\t192.0.2.100\tGET\n"))
+    got = read_log(str(tabs))
+    assert (got.format, got.events[0]["message"]) == ("w3c", "LAX1 392 192.0.2.100 GET")
 
 
 def test_postgresql_s_detail_and_statement_lines_stay_with_their_event(tmp_path):

@@ -48,6 +48,9 @@ class LogFormat:
     # A regular expression for lines it does not parse that continue the event before them (a stanza's body, up to
     # a blank line), beside the stack-trace lines every format's events keep.
     continues: str | None = None
+    # A regular expression for lines of its own that are not events (W3C's `#Fields:` directives): counted with the
+    # blank lines, neither events nor quarantined.
+    directives: str | None = None
     # Masks of its own, (RE2 pattern, replacement) without look-around, applied to its messages before the run's masks:
     # for a value its program writes in a varying number of tokens (Proxifier's `lifetime <1 sec` beside
     # `lifetime 00:01`), which template mining would otherwise take for two events of different lengths.
@@ -81,6 +84,9 @@ class LogFormat:
         filled = sum(sum(e[k] is not None for k in ("timestamp", "host", "source", "level")) for e, _ in got) / len(got)
         left = sum(len(e["message"]) / max(len(line), 1) for e, line in got) / len(got)
         read = len(got)
+        if self.directives:
+            directive = re.compile(self.directives)
+            read += sum(e is None and directive.match(line) is not None for e, line in zip(events, sample))
         if self.continues:  # a stanza's body lines are read too, as its event's
             body, inside = re.compile(self.continues), False
             for e, line in zip(events, sample):

@@ -52,7 +52,7 @@ class LogEvents:
     format: str | None
     quarantined: list[dict] = field(default_factory=list)  # line, reason, text
     lines: int = 0
-    blank: int = 0
+    blank: int = 0  # blank lines, and the format's directive lines (`LogFormat.directives`)
     event_lines: int = 0
     end: int = 0  # the byte after the last line read
     pending: int = 0  # bytes of a partial last line left for a later read
@@ -174,6 +174,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         return None
 
     body = re.compile(formats[fmt].continues) if fmt and formats[fmt].continues else None  # the format's stanza bodies
+    directive = re.compile(formats[fmt].directives) if fmt and formats[fmt].directives else None
     fast = np.zeros(n, bool)
     table = None
     if fmt and formats[fmt].parse_many is not None and n:
@@ -196,6 +197,9 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             out.blank += 1
             if body is not None and i:  # a stanza's body goes on past a blank line, up to the next stanza
                 owner[i] = owner[i - 1]
+            continue
+        if directive is not None and directive.match(text):  # the format's own lines that are not events
+            out.blank += 1
             continue
         if len(text) > MAX_LINE:
             out.quarantined.append({"line": number, "reason": f"line longer than {MAX_LINE} characters", "text": text[:500]})

@@ -98,16 +98,22 @@ def detect(lines: list[str], year: int = 1970, formats: dict[str, LogFormat] | N
     """The most specific format among those that parse (nearly) the most of the sample lines; None if none parses any.
 
     Most specific: fills the most fields per line, then leaves the least
-    text to the message, then accepts the least beyond its own lines
-    (`breadth`), then its name (so the answer never depends on the order
-    formats were registered in).
+    text to the message, then reads the most of the sample's lines that
+    are its own directives (W3C's `#Fields:`), then accepts the least beyond
+    its own lines (`breadth`), then its name (so the answer never depends on
+    the order formats were registered in).
     """
-    fits = {name: f.fit(lines, year) for name, f in (formats or log_formats()).items()}
+    formats = formats or log_formats()
+    fits = {name: f.fit(lines, year) for name, f in formats.items()}
     best = max((share for share, _, _ in fits.values()), default=0.0)
     if best <= 0:
         return None
     near = [name for name, (share, _, _) in fits.items() if share >= best - DETECT_SLACK]
-    formats = formats or log_formats()
-    return min(near, key=lambda name: (-round(fits[name][1], 6), round(fits[name][2], 6), formats[name].breadth, name))
+
+    def directives(name: str) -> int:
+        pattern = formats[name].directives
+        return sum(re.match(pattern, line) is not None for line in lines) if pattern else 0
+
+    return min(near, key=lambda name: (-round(fits[name][1], 6), round(fits[name][2], 6), -directives(name), formats[name].breadth, name))
 
 
