@@ -379,7 +379,10 @@ def test_messages_that_differ_in_a_capitalised_word_are_different_events():
     from lepton_flow.logs.formats import log_formats
 
     rng = random.Random(5)
-    uuid = lambda: "-".join("".join(rng.choices("0123456789abcdef", k=n)) for n in (8, 4, 4, 4, 12))  # noqa: E731
+
+    def uuid() -> str:
+        return "-".join("".join(rng.choices("0123456789abcdef", k=n)) for n in (8, 4, 4, 4, 12))
+
     kinds = {
         **{f"vm {s}": (lambda s=s: f"[instance: {uuid()}] VM {s} (Lifecycle Event)") for s in ("Started", "Paused", "Resumed", "Stopped")},
         "session": lambda: f"session opened for user {rng.choice(['cyrus', 'news', 'root', 'test'])} by (uid=0)",

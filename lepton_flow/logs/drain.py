@@ -58,11 +58,12 @@ ROUTING = 2
 """How a token picks its branch: 2 (now) sends a token holding a mask's placeholder (`host:<NUM>`) down the wildcard
 branch as its digits would have; 1 (miners saved before) only tokens with digits or starting with `<`."""
 _WORD = re.compile(r"\(?([A-Z][a-z]+)[.,;:!?)]*")
-_VALUE_WORDS = frozenset(
-    "January February March April May June July August September October November December "
-    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
-    "Mon Tue Tues Wed Thu Thur Thurs Fri Sat Sun True False None Null Nil Yes No".split()
-)
+_VALUE_WORDS = frozenset((
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs",
+    "Fri", "Sat", "Sun", "True", "False", "None", "Null", "Nil", "Yes", "No",
+))
 
 
 def is_word(token: str) -> bool:
