@@ -210,6 +210,13 @@ REAL = {
         ],
         (None, None, None, "10.0.0.5 GET /index.html - 443 - 203.0.113.7 Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 200 0 0 15"),
     ),
+    "aws-elb": (
+        [
+            'http 2024-05-01T12:34:57.000000Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.40:2818 - -1 -1 -1 503 - 34 366 "GET http://www.example.com:80/api HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337364-23a8c76965a2ef7629b185e3" "-" "-" 0 2024-05-01T12:34:57.000000Z "forward" "-" "-" "-" "-" "-" "-"',
+            '2024-05-01T12:34:58.123456Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -',
+        ],
+        ("error", "app/my-loadbalancer/50dc6c495c0c9188", "192.168.131.40", "GET http://www.example.com:80/api HTTP/1.1 503 -"),
+    ),
     "jsonl-gelf": (['{"version":"1.1","host":"db-2","short_message":"replica lag high","timestamp":1764829802.25,"level":3}'], ("error", None, "db-2", "replica lag high")),
 }
 TIMES = {  # the first line's time, UTC
@@ -221,7 +228,7 @@ TIMES = {  # the first line's time, UTC
     "logfmt": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "redis": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
     "elasticsearch": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC), "jsonl-mongodb": datetime(2025, 6, 24, 14, 36, 25, 123000, UTC),
     "jsonl-bunyan": datetime(2026, 12, 4, 6, 30, 2, 123000, UTC), "jsonl-pino": datetime(2025, 12, 4, 6, 30, 2, 123000, UTC),
-    "w3c": datetime(2024, 5, 1, 12, 34, 56, tzinfo=UTC), "syslog-iso": datetime(2024, 5, 1, 12, 34, 57, 123, UTC), "postgresql": datetime(2024, 5, 1, 12, 35, 2, 456000, UTC),
+    "w3c": datetime(2024, 5, 1, 12, 34, 56, tzinfo=UTC), "aws-elb": datetime(2024, 5, 1, 12, 34, 57, tzinfo=UTC), "syslog-iso": datetime(2024, 5, 1, 12, 34, 57, 123, UTC), "postgresql": datetime(2024, 5, 1, 12, 35, 2, 456000, UTC),
     "jsonl-clef": datetime(2026, 12, 4, 6, 30, 2, 123456, UTC), "jsonl-gelf": datetime(2025, 12, 4, 6, 30, 2, 250000, UTC),
 }
 
