@@ -600,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     gc.set_defaults(func=cmd_gc)
 
     ev = sub.add_parser("evaluate", help="how well each scored model finds labelled incidents: top-k hits, event precision and recall, per-point AUC")
-    ev.add_argument("--labels", required=True, help="CSV with a header sensor,start,end: one incident window per line (ISO 8601 times)")
+    ev.add_argument("--labels", required=True, help="CSV with a header sensor,start,end: one incident window per line (ISO 8601 times); or NAB's combined_windows.json")
     ev.add_argument("--model", action="append", help="a model to evaluate (repeatable; default: every model that has scored the store)")
     ev.add_argument("--top", type=int, help="events counted as the top k (default: the number of incidents)")
     ev.add_argument("--json", action="store_true")

@@ -2,6 +2,10 @@
 
 A labels file is a CSV with a header `sensor,start,end` (ISO 8601 times,
 UTC when no offset is given; `end` inclusive): one incident window per line.
+Or a corpus's JSON as NAB publishes its labels (`combined_windows.json`:
+each data file's path to its windows, `[start, end]`; `combined_labels.json`:
+to its anomalous times): each file's sensor is the id its name gives at
+ingest, and the files whose sensors the scores do not hold are left out.
 For each model that has scored the store, on the same data:
 
 - incidents hit by the top-k events (k: the number of incidents, unless
@@ -42,13 +46,66 @@ class Incident:
     sensor: str
     start: np.datetime64
     end: np.datetime64
+    corpus: bool = False
+    """From a corpus's labels (NAB's JSON), which name series a store need not hold."""
+
+
+def _utc(text, where: str) -> np.datetime64:
+    import pandas as pd
+
+    try:
+        t = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise LabelsError(f"{where}: not a time: {exc}") from exc
+    if t is pd.NaT:
+        raise LabelsError(f"{where}: not a time: {text!r}")
+    return np.datetime64(t.tz_convert("UTC").tz_localize(None) if t.tzinfo else t, "ns")
+
+
+def _load_corpus(path: str) -> list[Incident]:
+    """NAB's labels: `{"dir/file.csv": [[start, end], ...]}` (windows) or `{"dir/file.csv": [time, ...]}` (points)."""
+    import json
+
+    from lepton_flow.settings import file_stem
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            corpus = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise LabelsError(f"{path}: line {exc.lineno}: not JSON ({exc.msg})") from exc
+    if not isinstance(corpus, dict):
+        raise LabelsError(f"{path}: expected an object of data files to their windows, as NAB's combined_windows.json")
+    out = []
+    for name, labels in corpus.items():
+        if not isinstance(labels, list):
+            raise LabelsError(f"{path}: {name}: expected a list of windows [start, end] or of times")
+        for i, label in enumerate(labels):
+            where = f"{path}: {name}[{i}]"
+            if isinstance(label, list) and len(label) == 2:
+                start, end = _utc(label[0], where), _utc(label[1], where)
+            elif isinstance(label, str):
+                start = end = _utc(label, where)
+            else:
+                raise LabelsError(f"{where}: expected [start, end] or a time")
+            if end < start:
+                raise LabelsError(f"{where}: its end is before its start")
+            out.append(Incident(file_stem(name), start, end, corpus=True))
+    return out
 
 
 def load_labels(path: str) -> list[Incident]:
-    """Incident windows from a `sensor,start,end` CSV; raises `LabelsError` naming the file and line."""
+    """Incident windows from a `sensor,start,end` CSV or a corpus's JSON; raises `LabelsError` naming the file and line."""
     import pandas as pd
 
     out = []
+    if path.lower().endswith(".json"):
+        try:
+            out = _load_corpus(path)
+        except OSError as exc:
+            raise LabelsError(f"{path}: cannot read the labels file ({exc.strerror or exc})") from exc
+        if not out:
+            raise LabelsError(f"{path}: no incidents listed")
+        return out
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
@@ -107,6 +164,9 @@ def evaluate_model(url: str, model: str, incidents: list[Incident], top_k: int |
     score, flag = ds.score.values.astype(np.float64), ds.flag.values.astype(bool)
     rank = surprise(ds.tail_p.values) if "tail_p" in ds and np.isfinite(ds.tail_p.values).any() else score
     column = {s: i for i, s in enumerate(sensors)}
+    incidents = [i for i in incidents if not i.corpus or i.sensor in column]  # a corpus's other series
+    if not incidents:
+        raise LabelsError(f"the labels name none of the sensors {model}'s scores hold ({', '.join(sensors[:10])}{' ...' if len(sensors) > 10 else ''})")
     unknown = sorted({i.sensor for i in incidents} - set(column))
     if unknown:
         raise LabelsError(f"labels name sensor(s) {', '.join(unknown)} that {model}'s scores do not hold ({', '.join(sensors[:10])}{' ...' if len(sensors) > 10 else ''})")

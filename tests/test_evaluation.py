@@ -55,6 +55,32 @@ def test_evaluate_gives_the_answers_worked_out_by_hand(scored, capsys):
     assert "| m | 1 | 1 of 2 (k=2) | 0.500 | 0.500 | 0.500 | 1.500% |" in capsys.readouterr().out
 
 
+def test_nab_s_labels_file_is_read_as_it_is_published(scored, tmp_path):
+    """NAB's combined_windows.json (paths to windows, its time layout) gives the same answers as the CSV; the corpus's
+    other series are left out; its point labels (combined_labels.json) are one-row windows."""
+    def nab_time(row: int) -> str:  # as NAB writes its times: "2014-04-11 00:00:00.000000"
+        return str(np.datetime64((START + row) * GRID, "s").astype("datetime64[us]")).replace("T", " ")
+
+    windows = tmp_path / "combined_windows.json"
+    windows.write_text(json.dumps({
+        "realKnownCause/s1.csv": [[nab_time(50), nab_time(59)]],
+        "realKnownCause/s2.csv": [[nab_time(100), nab_time(109)]],
+        "realTraffic/speed_t4013.csv": [[nab_time(10), nab_time(20)]],
+    }))
+    (by_csv,), (by_json,) = evaluate(str(scored)), evaluate(str(windows))
+    assert by_json.model_dump() == by_csv.model_dump()
+    points = tmp_path / "combined_labels.json"
+    points.write_text(json.dumps({"artificialWithAnomaly/s1.csv": [nab_time(53)], "realAWSCloudwatch/other.csv": []}))
+    (r,) = evaluate(str(points))
+    assert (r.incidents, r.hits_in_top_k, r.auc_per_sensor) == (1, 1, {"s1": pytest.approx(194.5 / 199)})  # 9 neighbours tie at 10
+    points.write_text(json.dumps({"realTraffic/speed_t4013.csv": [nab_time(1)]}))
+    with pytest.raises(LabelsError, match="name none of the sensors m's scores hold"):
+        evaluate(str(points))
+    points.write_text(json.dumps({"s1.csv": [["2014-04-11", "a while later"]]}))
+    with pytest.raises(LabelsError, match=r"combined_labels.json: s1.csv\[0\]: not a time"):
+        load_labels(str(points))
+
+
 def test_labels_errors_name_the_file_and_line(scored, tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("sensor,start,end\ns1,2026-01-01T00:00:00Z,2026-01-01T01:00:00Z\ns1,yesterday-ish,2026-01-02\n")
