@@ -262,6 +262,19 @@ def test_w3c_directives_are_neither_events_nor_quarantined_and_only_they_make_a_
     assert (got.format, got.events[0]["message"]) == ("w3c", "LAX1 392 192.0.2.100 GET")
 
 
+@pytest.mark.parametrize("stamp", ["May 01 12:34:56", "2024-05-01T12:34:56+0000"])
+def test_journalctl_s_boot_and_begin_marks_are_not_quarantined(stamp, tmp_path):
+    path = tmp_path / "journal.txt"  # `journalctl > journal.txt`, and with `-o short-iso`
+    path.write_text(
+        "-- Logs begin at Mon 2024-04-29 08:00:01 UTC, end at Wed 2024-05-01 12:35:00 UTC. --\n"
+        f"{stamp} ubuntu systemd[1]: Started Session 5 of User ubuntu.\n"
+        "-- Boot 3a5f0c2e8b1d4e6f9a7b8c9d0e1f2a3b --\n"
+        f"{stamp} ubuntu kernel: Linux version 6.8.0-31-generic\n"
+    )
+    got = read_log(str(path), year=2024)
+    assert (got.format, got.blank, len(got.events), got.quarantined) == ("syslog-rfc3164" if stamp[0] == "M" else "syslog-iso", 2, 2, [])
+
+
 def test_postgresql_s_detail_and_statement_lines_stay_with_their_event(tmp_path):
     path = tmp_path / "postgresql-16-main.log"
     path.write_text("\n".join(REAL["postgresql"][0]) + "\n")

@@ -95,6 +95,10 @@ class LogFormat:
         return read / len(sample), filled, left
 
 
+JOURNALCTL_MARKS = r"^-- (?:Logs begin at|Journal begins at|Boot [0-9a-f]{32}|No entries|Reboot)\b.*--$"
+"""The lines `journalctl` writes between entries in its text outputs (`-- Boot 3a5f...  --`, `-- No entries --`)."""
+
+
 def plain_lines(lines, pattern: str | None = None):
     r"""Arrow booleans: the lines RE2 reads as Python's `re` would, and (with `pattern`) that RE2 matches.
 

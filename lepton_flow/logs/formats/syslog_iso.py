@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from lepton_flow.logs.formats import register_log_format
 from lepton_flow.logs.layout import layout_format
+from lepton_flow.logs.logformat import JOURNALCTL_MARKS
 
 LEVEL_WORDS = ["TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "CRIT", "CRITICAL", "FATAL", "ALERT", "EMERG", "SEVERE"]
 
@@ -46,4 +47,4 @@ def parse_many(lines, year: int):
     return index[keep.to_numpy(zero_copy_only=False)], table.filter(keep)
 
 
-FORMAT = register_log_format(replace(_LAYOUT, parse=parse, parse_many=parse_many))
+FORMAT = register_log_format(replace(_LAYOUT, parse=parse, parse_many=parse_many, directives=JOURNALCTL_MARKS))

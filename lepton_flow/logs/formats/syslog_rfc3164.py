@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from lepton_flow.logs.formats import MONTHS, LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
+from lepton_flow.logs.logformat import JOURNALCTL_MARKS
 
 _LINE = re.compile(
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) (?P<source>[^\s:\[]+)(?:\[\d+\])?: ?(?P<msg>.*)$"
@@ -81,5 +82,6 @@ FORMAT = register_log_format(
         drain_similarity=0.7,
         parse_many=parse_many,
         yearless=True,
+        directives=JOURNALCTL_MARKS,  # `journalctl`'s default output is this layout
     )
 )
