@@ -300,7 +300,7 @@ def discover_files(source: str, run: RunInfo, options: ReadOptions) -> Discovery
     """
     known = store.ledger.keys(run.store_url, run.base_snapshot, "sensors") if run.base_snapshot else set()
     new, seen, unsupported = discover(source or get_settings().demo_dir, known, is_supported, identity=lambda url, sha: sensor_identity(url, sha, options))
-    growing = {grow_key(f, options): f for f in new if tails(f.url, options)}
+    growing = {grow_key(f, options): f for f in new if tails(f, options)}
     records = store.ledger.records(run.store_url, run.base_snapshot, "sensors", set(growing) & known) if run.base_snapshot else {}
     settle = get_settings().log_settle_seconds
     waiting = []
@@ -555,7 +555,7 @@ def ingest_file(file: SourceFile, run: RunInfo, options: ReadOptions, piece_byte
     A file that cannot be read at all raises `SourceError` naming it.
     """
     acc = _FileIngest(file, run)
-    span = Span(start=file.offset, line_base=file.line_base, final=file.final) if tails(file.url, options) else None
+    span = Span(start=file.offset, line_base=file.line_base, final=file.final) if tails(file, options) else None
     with contextlib.ExitStack() as stack:
         parse_q = _Quarantine(quarantine_path(run, file, "parse"), stack)
         invalid_q = _Quarantine(quarantine_path(run, file, "invalid"), stack)

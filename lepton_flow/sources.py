@@ -106,6 +106,8 @@ class SourceFile(BaseModel):
     """The file's lines before `offset`."""
     final: bool = True
     """Read a last line that has no line end yet (else it waits for a later run: the file is being written)."""
+    utf16: bool = False
+    """Stored as UTF-16 text with its byte order mark (seen when discovery hashed it): read as UTF-8 (`open_source`)."""
 
     def model_post_init(self, __context) -> None:
         if not self.identity:
@@ -368,7 +370,7 @@ class _Utf8From16(io.RawIOBase):
 
 
 @contextlib.contextmanager
-def open_source(url: str, offset: int = 0):
+def open_source(url: str, offset: int = 0, seen: dict | None = None):
     """A source file opened for binary reading from byte `offset` (of the content, gzip undone), with a cap on how far it may expand.
 
     Every reader goes through here, so a small gzip that would expand a
@@ -376,7 +378,8 @@ def open_source(url: str, offset: int = 0):
     file seeks to `offset`; a gzip decompresses up to it (counted against
     the cap like the rest). UTF-16 text (with its byte order mark) reads as
     UTF-8, so every reader sees text it knows; its `offset` counts the UTF-8
-    bytes, read up to as a gzip's are.
+    bytes, read up to as a gzip's are. `seen["utf16"]` (when a dict is
+    given) says which it was.
     """
     from lepton_flow.settings import get_settings
 
@@ -386,8 +389,9 @@ def open_source(url: str, offset: int = 0):
     compressed = is_compressed(path)
     with open_checked(url, settings.allowed_roots) if is_local(url) else fs.open(path, "rb") as raw:
         if not compressed:
-            first = raw.read(4)
-            utf16 = is_utf16(first)
+            utf16 = is_utf16(raw.read(4))
+            if seen is not None:
+                seen["utf16"] = utf16
             raw.seek(0 if utf16 else offset)
             with io.BufferedReader(_Capped(raw, url, 0, None), buffer_size=1 << 20) as plain:
                 if not utf16:
@@ -399,7 +403,10 @@ def open_source(url: str, offset: int = 0):
         stored = fs.size(path) or 0
         with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
             with io.BufferedReader(_Capped(unzipped, url, stored, ratio), buffer_size=1 << 20) as capped:
-                if not is_utf16(capped.peek(4)[:4]):
+                utf16 = is_utf16(capped.peek(4)[:4])
+                if seen is not None:
+                    seen["utf16"] = utf16
+                if not utf16:
                     yield _skipped(capped, offset)
                     return
                 with io.BufferedReader(_Utf8From16(capped), buffer_size=1 << 20) as text:
@@ -411,18 +418,6 @@ def _skipped(fh, offset: int):
     while offset > 0 and (skipped := len(fh.read(min(offset, 1 << 20)))):
         offset -= skipped
     return fh
-
-
-def text_is_utf16(url: str) -> bool:
-    """Whether a file's content (gzip undone) is UTF-16 text, which `open_source` reads as UTF-8."""
-    from lepton_flow.settings import get_settings
-
-    fs, path = fsspec.core.url_to_fs(url)
-    with open_checked(url, get_settings().allowed_roots) if is_local(url) else fs.open(path, "rb") as raw:
-        if not is_compressed(path):
-            return is_utf16(raw.read(4))
-        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
-            return is_utf16(unzipped.read(4))
 
 
 MAX_LINE_BYTES = 1 << 20
@@ -461,15 +456,23 @@ def screened_lines(fh, kind: str):
 
 def hash_file(url: str, block: int = 4 << 20, limit: int | None = None) -> tuple[str, int]:
     """Content hash and size of the stored bytes (a gzipped file hashes as stored); with `limit`, of its first `limit` bytes."""
+    return _digest(url, block, limit)[:2]
+
+
+def _digest(url: str, block: int = 4 << 20, limit: int | None = None) -> tuple[str, int, bytes]:
+    """`hash_file`'s answer and the file's first bytes as stored (up to 4), read in the same pass."""
     from lepton_flow.settings import get_settings
 
     digest = hashlib.sha256()
     size = 0
+    first = b""
     with open_checked(url, get_settings().allowed_roots) if is_local(url) else fsspec.open(url, "rb") as fh:
         while chunk := fh.read(block if limit is None else min(block, limit - size)):
             digest.update(chunk)
+            if size < 4:
+                first = (first + chunk)[:4]
             size += len(chunk)
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, first
 
 
 def file_time(url: str) -> datetime:
@@ -628,14 +631,14 @@ def discover(source: str, ingested: set[str], supported, identity=None) -> tuple
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(4, max(1, len(candidates)))) as pool:
-        hashes = list(pool.map(hash_file, candidates))
-    for url, (sha, size) in zip(candidates, hashes):
+        hashes = list(pool.map(_digest, candidates))
+    for url, (sha, size, first) in zip(candidates, hashes):
         key = identity(url, sha) if identity else sha
         if key in seen:
             known.append(url)
             continue
         seen.add(key)
-        new.append(SourceFile(url=url, name=PurePosixPath(url).name, sha256=sha, size=size, identity=key))
+        new.append(SourceFile(url=url, name=PurePosixPath(url).name, sha256=sha, size=size, identity=key, utf16=is_utf16(first)))
     return new, known, unsupported
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from lepton_flow.plugins import GROUPS, Registry
-from lepton_flow.sources import PIECE_BYTES, ParsedFile, ReadOptions, SourceError, is_compressed, parsed_file, text_is_utf16
+from lepton_flow.sources import PIECE_BYTES, ParsedFile, ReadOptions, SourceError, SourceFile, is_compressed, parsed_file
 
 
 @dataclass
@@ -140,11 +140,11 @@ def read_readings(url: str, options: ReadOptions | None = None) -> ParsedFile:
     return parsed_file(raw, lines, errors, url, options)
 
 
-def tails(url: str, options: ReadOptions) -> bool:
+def tails(file: SourceFile, options: ReadOptions) -> bool:
     """Whether a file of this format, stored as it is, can be read from where an earlier read stopped (plain line-oriented
     text; not UTF-16, which is read as UTF-8 and is known by its content instead)."""
-    fmt = formats().get(file_format(url, options.format))
-    return bool(fmt and fmt.tails and not is_compressed(url) and not text_is_utf16(url))
+    fmt = formats().get(file_format(file.url, options.format))
+    return bool(fmt and fmt.tails and not is_compressed(file.url) and not file.utf16)
 
 
 def read_pieces(url: str, options: ReadOptions | None = None, piece_bytes: int = PIECE_BYTES, span=None) -> Iterator[ParsedFile]:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import PurePosixPath
 
-from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, is_compressed, list_candidates, open_source, settled, text_is_utf16
+from lepton_flow.sources import CORRUPT, SourceError, SourceFile, hash_file, is_compressed, list_candidates, open_source, settled
 
 FINGERPRINT_BYTES = 1024
 PREFIX = "tail:"
@@ -52,9 +52,11 @@ def stream_key(head: bytes) -> str:
     return f"{PREFIX}{len(head)}:{hashlib.sha256(head).hexdigest()}"
 
 
-def _head(url: str) -> bytes:
-    with open_source(url) as fh:
-        return fh.read(FINGERPRINT_BYTES)
+def _head(url: str) -> tuple[bytes, bool]:
+    """A file's first bytes (gzip undone, UTF-16 read as UTF-8) and whether it is UTF-16."""
+    seen: dict = {}
+    with open_source(url, seen=seen) as fh:
+        return fh.read(FINGERPRINT_BYTES), seen.get("utf16", False)
 
 
 def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tuple[list[TailedFile], list[str]]:
@@ -76,7 +78,7 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
     for url in candidates:
         name = PurePosixPath(url).name
         try:
-            head = _head(url)
+            head, utf16 = _head(url)
         except (*CORRUPT, SourceError):  # its read task says why, naming the file; nothing is recorded, so it is tried again
             sha, size = hash_file(url)
             new.append(TailedFile(url=url, name=name, sha256=sha, size=size, final=True))
@@ -101,7 +103,7 @@ def discover(source: str, records: dict[str, dict], settle_seconds: int) -> tupl
                 continue
             # UTF-16 text is read as UTF-8 (`open_source`): its offsets count those bytes, so its own size is
             # compared with the size it had when it was read.
-            utf16 = not compressed and text_is_utf16(url)
+            utf16 = utf16 and not compressed
             if not record.get("not_a_log") and (compressed or size >= int(record.get("size" if utf16 else "offset", 0))):
                 offset, line_base, fmt = int(record.get("offset", 0)), int(record.get("lines", 0)), record.get("format")
             if (size == record.get("size") and not record.get("pending")) if utf16 else (not compressed and size == offset):
