@@ -19,7 +19,7 @@ import stat
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
@@ -330,6 +330,63 @@ def open_stored(url: str):
     return fs.open(path, "rb")
 
 
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+
+
+def is_spreadsheet(url: str) -> bool:
+    """Whether a file is a spreadsheet workbook (by its name), which `open_source` reads as CSV text."""
+    return PurePosixPath(url.split("?", 1)[0]).suffix.lower() in SPREADSHEET_SUFFIXES
+
+
+def _cell(value, with_time: bool) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):  # calamine gives a date-time at midnight as a date
+        return f"{value.isoformat()} 00:00:00" if with_time else value.isoformat()
+    return str(value)
+
+
+def spreadsheet_text(data: bytes, url: str) -> bytes:
+    """A workbook's first sheet that holds cells, as CSV text: line N is the sheet's row N, empty columns left out.
+
+    Dates and times come as ISO text (a column that holds any date-time
+    writes its midnights with their time), whole numbers without `.0`,
+    error cells (`#DIV/0!`) as they read, so the CSV reader treats the sheet
+    as it treats any export.
+    """
+    import csv
+
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        rows: list[list] = []
+        for i in range(len(book.sheet_names)):
+            rows = book.get_sheet_by_index(i).to_python(skip_empty_area=False)
+            if any(v not in (None, "") for row in rows for v in row):
+                break
+    except Exception as exc:  # calamine's errors are its own types: a workbook it cannot read, named
+        raise SourceError(f"{url}: cannot be read as a spreadsheet: {exc}") from exc
+    width = max((len(r) for r in rows), default=0)
+    used = [c for c in range(width) if any(c < len(r) and r[c] not in (None, "") for r in rows)]
+    timed = {c for c in used if any(c < len(r) and isinstance(r[c], datetime) for r in rows)}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        cells = [_cell(row[c] if c < len(row) else None, c in timed) for c in used]
+        if any(cells):
+            writer.writerow(cells)
+        else:
+            out.write("\n")
+    return out.getvalue().encode("utf-8")
+
+
 def is_compressed(url: str) -> bool:
     """Whether a file is stored gzipped (by its name, as every reader here decides it)."""
     return PurePosixPath(url).suffix.lower() in (".gz", ".gzip")
@@ -388,6 +445,14 @@ def open_source(url: str, offset: int = 0, seen: dict | None = None):
     fs, path = fsspec.core.url_to_fs(url)
     compressed = is_compressed(path)
     with open_checked(url, settings.allowed_roots) if is_local(url) else fs.open(path, "rb") as raw:
+        if is_spreadsheet(path):
+            stored = fs.size(path) or 0
+            text = spreadsheet_text(raw.read(), url)
+            if ratio and len(text) > max(64 << 20, stored * ratio):
+                raise SourceError(f"{url}: its sheet reads as {len(text):,} bytes of text, over {ratio}x its {stored:,} stored bytes; raise LEPTON_MAX_EXPANSION")
+            with io.BufferedReader(io.BytesIO(text[offset:])) as sheet:
+                yield sheet
+            return
         if not compressed:
             utf16 = is_utf16(raw.read(4))
             if seen is not None:

@@ -134,7 +134,7 @@ def test_whole_file_errors_name_the_file(tmp_path):
     with pytest.raises(SourceError, match=r"garbage\.parquet: cannot be read as Parquet"):
         read_readings(str(garbage))
     with pytest.raises(SourceError, match="unsupported file type"):
-        read_readings(str(tmp_path / "x.xlsx"))
+        read_readings(str(tmp_path / "x.docx"))
 
 
 def test_discover_skips_known_hashes_duplicates_and_unknown_types(tmp_path):
@@ -525,6 +525,46 @@ def test_utf16_text_as_excel_and_windows_tools_write_it_is_read_as_text(tmp_path
         assert [(e.line, e.reason) for p in pieces for e in p.errors] == [(8, "column temperature (\u00b0C): 'warm' is not a number")]
     (found,), _, _ = discover(str(tmp_path / "export.tsv"), set(), is_supported)  # known as UTF-16 from the hash's own read
     assert found.utf16 and not tails(found, ReadOptions())
+
+
+def test_a_workbook_s_first_sheet_with_cells_is_read_as_its_csv_export_would_be(tmp_path):
+    """An Excel workbook as a logger's export or a lab sheet looks: an empty first sheet, a title row padded to the
+    sheet's width (a CSV export writes it `Pump 1 export,,,`), a blank row, the header at row 3 of column B, date-time
+    cells (midnight too), whole numbers, a text cell among the numbers (its row quarantined by its number), and an error
+    value (`#DIV/0!`: no reading, as python-calamine gives it)."""
+    from datetime import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    sheet = book.create_sheet("Data")
+    sheet["B1"], sheet["E1"] = "Pump 1 export", "exported by hand"
+    sheet.append([None, "Timestamp", "Sensor ID", "Temperature (\u00b0C)", "Pressure (hPa)"])
+    sheet.move_range("A2:E2", rows=1)
+    rows = [
+        [None, datetime(2026, 1, 1, 0, 0), 12345, 20.5, 1013],
+        [None, datetime(2026, 1, 1, 0, 1), 12345, "warm", 1013.25],
+        [None, datetime(2026, 1, 1, 0, 2), 12345, "#DIV/0!", 1012.5],
+    ]
+    for i, row in enumerate(rows, start=4):
+        for col, value in enumerate(row, start=1):
+            sheet.cell(row=i, column=col, value=value)
+    path = tmp_path / "pump.xlsx"
+    book.save(path)
+    parsed = read_readings(str(path))
+    table = parsed.table.to_pandas()
+    assert set(table["sensor_id"]) == {"12345"} and table["timestamp"].min() == pd.Timestamp("2026-01-01T00:00:00Z")
+    assert sorted(zip(table["line"], table["metric"].astype(str), table["value"])) == [(4, "pressure", 1013.0), (4, "temperature", 20.5), (6, "pressure", 1012.5)]
+    assert [(e.line, e.reason) for e in parsed.errors] == [
+        (1, "before the header (line 3): a preamble line, not a reading"),
+        (2, "before the header (line 3): a preamble line, not a reading"),
+        (5, "column Temperature (\u00b0C): 'warm' is not a number"),
+    ]
+    for broken in (b"", b"PK\x03\x04 not a workbook"):
+        path.write_bytes(broken)
+        with pytest.raises(SourceError, match=f"{path}: cannot be read as a spreadsheet"):
+            read_readings(str(path))
 
 
 def test_dates_as_spreadsheets_and_mail_write_them_are_read_when_unambiguous_and_refused_by_name_when_not(tmp_path):

@@ -67,7 +67,9 @@ def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
     is taken to be the first line whose field count the lines after it share:
     line 1 whenever it and most of the next 8 agree, else the first of the
     next `PREAMBLE_LINES` lines that does and has no field that reads as data
-    (a data row is never taken for a header). Up to `CONTINUED_LINES` lines
+    (a data row is never taken for a header); where line 1 leaves fields
+    empty, a later such line that names more of the columns is the header
+    (line 1 was a title row a spreadsheet export padded with commas). Up to `CONTINUED_LINES` lines
     after the header with its field count and no field that reads as data,
     followed by one that has, continue it (a units line: TOA5's `"TS","RN",
     "Deg C","%"` and its processing line `"","","Avg","Smp"`). `tab`: the
@@ -94,7 +96,16 @@ def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
         following = [len(_fields(text, delimiter)) for text in lines[k + 1 : k + 9] if text.strip()]
         return len(fields) > 1 and 2 * sum(c == len(fields) for c in following) > len(following) > 0
 
-    at = 0 if agreed(0, names=False) else next((k for k in range(1, min(PREAMBLE_LINES, len(lines) - 2) + 1) if agreed(k, names=True)), 0)
+    def empty(k: int) -> int:
+        return sum(not f.strip() for f in split(k, "\t" if tab else max(DELIMITERS, key=lines[k].count)))
+
+    later = range(1, min(PREAMBLE_LINES, len(lines) - 2) + 1)
+    if agreed(0, names=False):
+        # A title row a spreadsheet export padded to the sheet's width (`Pump 1 export,,,`) has line 1's field count
+        # too: a line after it with no data that names more of the columns is the header.
+        at = next((k for k in later if empty(0) and empty(k) < empty(0) and agreed(k, names=True)), 0)
+    else:
+        at = next((k for k in later if agreed(k, names=True)), 0)
     delimiter = "\t" if tab else max(DELIMITERS, key=lines[at].count)
     width = len(split(at, delimiter))
     more = 0
