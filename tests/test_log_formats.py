@@ -217,6 +217,10 @@ REAL = {
         ],
         ("error", "app/my-loadbalancer/50dc6c495c0c9188", "192.168.131.40", "GET http://www.example.com:80/api HTTP/1.1 503 -"),
     ),
+    "jsonl-nginx": (
+        ['{"time_local":"04/Dec/2026:06:30:01 +0000","remote_addr":"10.0.0.9","request":"GET /api/items?page=2 HTTP/1.1","status":"502","body_bytes_sent":"157"}'],
+        ("error", None, None, "GET /api/items?page=2 HTTP/1.1 502"),
+    ),
     "jsonl-gelf": (['{"version":"1.1","host":"db-2","short_message":"replica lag high","timestamp":1764829802.25,"level":3}'], ("error", None, "db-2", "replica lag high")),
 }
 TIMES = {  # the first line's time, UTC

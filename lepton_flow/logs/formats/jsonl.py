@@ -9,7 +9,7 @@ from lepton_flow.logs.formats import LogFormat, event, register_log_format
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
-    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime"),
+    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime", "time_iso8601", "time_local"),
     # `@m` CLEF's rendered message, `@mt` its template; structlog's `event`; GCP's `textPayload`, `jsonPayload.message`;
     # GELF's `short_message`.
     "message": ("message", "msg", "log", "text", "@m", "@mt", "short_message", "textPayload", "jsonPayload.message", "event"),
@@ -61,9 +61,26 @@ def _time(value) -> datetime | None:
         try:
             ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            return None
+            try:  # nginx's and Apache's `$time_local`: 04/Dec/2026:06:30:01 +0000
+                return datetime.strptime(value, "%d/%b/%Y:%H:%M:%S %z")
+            except ValueError:
+                return None
         return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
     return None
+
+
+def _access(obj: dict) -> tuple[str, str] | None:
+    """(message, level) of a JSON access log line without a message (nginx's `log_format ... escape=json`, Caddy's):
+    the request line and status, the level from the status as `access-combined` gives it."""
+    request = _first(obj, ("request", "request_line", "http.request"), "message")
+    status = _first(obj, ("status", "http.response.status_code", "response_status", "status_code"), "level")
+    try:
+        code = int(status)
+    except (TypeError, ValueError):
+        return None
+    if request is None or not 100 <= code <= 599:
+        return None
+    return f"{request} {code}", "error" if code >= 500 else "warning" if code >= 400 else "info"
 
 
 def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
@@ -77,6 +94,9 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
     mapping = mapping or {}
     values = {k: (_get(obj, mapping[k]) if k in mapping else _first(obj, names, k)) for k, names in FIELDS.items()}
     ts = _time(values["timestamp"])
+    access = _access(obj) if values["message"] is None and "message" not in mapping else None
+    if access is not None:
+        values["message"], values["level"] = access
     if ts is None or values["message"] is None:
         return None
     text = lambda v: None if v is None else str(v)  # noqa: E731
@@ -110,6 +130,7 @@ FORMAT = register_log_format(
             '{"event": "user created", "level": "info", "timestamp": "2026-01-01T00:00:04Z", "user_id": 5}',
             '{"version": "1.1", "host": "db-2", "short_message": "replica lag high", "timestamp": 1767225605.25, "level": 4}',
             '{"@timestamp": "2026-01-01T00:00:06.000Z", "log.level": "error", "message": "payment failed", "ecs.version": "1.6.0", "log.logger": "billing"}',
+            '{"time_local": "01/Jan/2026:00:00:07 +0000", "remote_addr": "10.0.0.9", "request": "GET /api/items?page=2 HTTP/1.1", "status": "502", "body_bytes_sent": "157"}',
         ],
         description=__doc__.splitlines()[0],
         breadth=1,
