@@ -527,6 +527,36 @@ def test_utf16_text_as_excel_and_windows_tools_write_it_is_read_as_text(tmp_path
     assert found.utf16 and not tails(found, ReadOptions())
 
 
+def test_a_json_document_of_records_is_read_as_its_records(tmp_path):
+    """What APIs and tools export as `.json`: an array of objects, pretty-printed or on one line, or an object holding
+    one (`{"meta": ..., "data": [...]}`). Each record numbered by the line it starts on; a bad element quarantined;
+    a file of JSON Lines stays JSON Lines."""
+    rows = [{"timestamp": f"2026-01-01T00:0{i}:00Z", "sensor_id": "s1", "temperature": 20 + i} for i in range(4)]
+    cases = {
+        "pretty.json": (json.dumps(rows, indent=2), [2, 7, 12, 17]),
+        "minified.json": (json.dumps(rows), [1, 1, 1, 1]),
+        "wrapped.json": (json.dumps({"meta": {"count": 4}, "data": rows}, indent=1), [6, 11, 16, 21]),
+        "wrapped-line.json": (json.dumps({"data": rows, "next": None}), [1, 1, 1, 1]),
+        "lines.json": ("".join(json.dumps(r) + "\n" for r in rows), [1, 2, 3, 4]),
+    }
+    for name, (text, lines) in cases.items():
+        (tmp_path / name).write_text(text)
+        parsed = read_readings(str(tmp_path / name))
+        assert parsed.table.column("line").to_pylist() == lines and not parsed.errors, name
+        assert sorted(parsed.table.column("value").to_pylist()) == [20, 21, 22, 23], name
+    broken = tmp_path / "broken.json"
+    broken.write_text("[\n" + json.dumps(rows[0]) + ",\n  3,\n" + json.dumps(rows[1]) + ',\n {"oops": }\n' + json.dumps(rows[2]) + "]\n")
+    parsed = read_readings(str(broken))
+    assert parsed.table.column("line").to_pylist() == [2, 4]
+    assert [(e.line, e.reason) for e in parsed.errors] == [
+        (3, "an array element must be an object: found a int"),
+        (5, "invalid JSON: Expecting value; the array's 3 line(s) from line 5 are not read"),
+    ]
+    (tmp_path / "keys.json").write_text(json.dumps({"a": [{"x": 1}], "b": [{"y": 2}]}, indent=1))
+    with pytest.raises(SourceError, match=r"keys.json: a JSON document of 2 key\(s\) \(a, b\): expected an array of objects"):
+        read_readings(str(tmp_path / "keys.json"))
+
+
 def test_a_workbook_s_first_sheet_with_cells_is_read_as_its_csv_export_would_be(tmp_path):
     """An Excel workbook as a logger's export or a lab sheet looks: an empty first sheet, a title row padded to the
     sheet's width (a CSV export writes it `Pump 1 export,,,`), a blank row, the header at row 3 of column B, date-time

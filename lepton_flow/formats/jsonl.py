@@ -1,9 +1,16 @@
-"""JSON Lines (optionally gzipped): one object per line; nested values are kept as JSON text."""
+"""JSON Lines (optionally gzipped): one object per line; nested values are kept as JSON text. A `.json` file that is one document (an array of objects, or an object holding one) is read as its records.
+
+An API's or a tool's JSON export is usually a document, pretty-printed:
+`[{"timestamp": ..., ...}, ...]` or `{"data": [...]}`. Such a file starts
+with `[`, or with a line that is `{` alone; its records are the array's
+objects, each numbered by the line it starts on. It is read whole.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,7 +18,7 @@ import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format, whole
 from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
-from lepton_flow.sources import CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, screened_lines
+from lepton_flow.sources import BOM, CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, open_source, screened_lines
 
 
 def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
@@ -38,6 +45,10 @@ def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseErr
             continue
         records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()})
         lines.append(number)
+    return _table(records, lines, errors)
+
+
+def _table(records: list[dict], lines: list[int], errors: list[ParseError]) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
     if not records:
         return pa.table({}), np.zeros(0, np.int64), errors
     frame = pd.DataFrame.from_records(records)
@@ -56,10 +67,81 @@ def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.nda
     return whole(pieces(url, options, PIECE_BYTES))
 
 
+def _is_document(url: str) -> bool:
+    """Whether a file's text is a JSON document: it starts with `[`, or with a line that is `{` alone, or it is one
+    line holding an object with an array of objects in it (`{"data": [{...}, ...]}` written without line breaks)."""
+    with open_source(url) as fh:
+        head = fh.read(4096).removeprefix(BOM).lstrip()
+        if head.startswith(b"[") or head.split(b"\n", 1)[0].strip() == b"{":
+            return True
+        if not head.startswith(b"{"):
+            return False
+        first = head if b"\n" in head else head + fh.readline()
+        first, rest = first.split(b"\n", 1) if b"\n" in first else (first, b"")
+        if rest.strip() or fh.read(64).strip():  # more lines: JSON Lines
+            return False
+    try:
+        obj = json.loads(first)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(obj, dict) and any(isinstance(v, list) and v and all(isinstance(x, dict) for x in v) for v in obj.values())
+
+
+def _document(url: str, text: str) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
+    """The records of a JSON document: an array's objects, or those of the one array of objects an object holds."""
+    decoder = json.JSONDecoder()
+    at = len(text) - len(text.lstrip())
+    if text.startswith("{", at):
+        try:
+            outer = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{url}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+        arrays = [k for k, v in outer.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+        if len(arrays) != 1:
+            raise SourceError(f"{url}: a JSON document of {len(outer)} key(s) ({', '.join(list(outer)[:8])}): expected an array of objects, or an object holding one")
+        found = re.search(r'"%s"\s*:\s*\[' % re.escape(json.dumps(arrays[0])[1:-1]), text)
+        if found is None:
+            raise SourceError(f"{url}: cannot find where the array {arrays[0]!r} starts")
+        at = found.end() - 1
+    records: list[dict] = []
+    lines: list[int] = []
+    errors: list[ParseError] = []
+    line, counted = 1, 0
+    at += 1  # past `[`
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        if at >= len(text) or text[at] == "]":
+            break
+        line += text.count("\n", counted, at)
+        counted = at
+        try:
+            obj, end = decoder.raw_decode(text, at)
+        except json.JSONDecodeError as exc:
+            rest = text.count("\n", at) + 1
+            errors.append(ParseError(exc.lineno, f"invalid JSON: {exc.msg}; the array's {rest} line(s) from line {line} are not read", text[at : at + 500]))
+            break
+        if isinstance(obj, dict):
+            records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()})
+            lines.append(line)
+        else:
+            errors.append(ParseError(line, f"an array element must be an object: found a {type(obj).__name__}", text[at:end][:500]))
+        at = end
+    return _table(records, lines, errors)
+
+
 def pieces(url: str, options: ReadOptions | None, piece_bytes: int, span: Span | None = None):
-    """The file a bounded piece of whole lines at a time (see `formats.lines.line_pieces`)."""
+    """The file a bounded piece of whole lines at a time (see `formats.lines.line_pieces`); a JSON document whole."""
     long_lines: list[tuple[int, int]] = []
     try:
+        if _is_document(url):
+            with open_source(url) as fh:
+                data = fh.read()
+            text = data.removeprefix(BOM).decode("utf-8")
+            if span is not None:  # read whole, and known whole: it grows as a document, not by lines
+                span.end, span.lines = len(data), data.count(b"\n")
+            yield _document(url, text)
+            return
         for _, first_line, text in line_pieces(url, piece_bytes, header=False, long_lines=long_lines, span=span):
             table, lines, errors = _parse(io.BytesIO(text), first_line)
             yield table, lines, long_line_errors(errors, long_lines, "JSON")
