@@ -200,8 +200,9 @@ class ReadOptions(BaseModel):
         description="Time zone of timestamps written without an offset (an IANA name).",
         json_schema_extra=lambda schema: schema.update(enum=_zone_names()),
     )
-    timestamp_unit: Literal["auto", "s", "ms", "us", "ns"] = Field(
-        "auto", description="Unit of numeric (epoch) timestamps; auto judges by magnitude."
+    timestamp_unit: Literal["auto", "s", "ms", "us", "ns", "excel"] = Field(
+        "auto",
+        description="Unit of numeric timestamps: epoch s/ms/us/ns, or excel (a spreadsheet's serial days, local time); auto judges by magnitude.",
     )
 
     @field_validator("timezone")
@@ -826,10 +827,16 @@ def _normalise_metric(name: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
 
 
+EXCEL_DAYS = (25569.0, 73051.0)
+"""Spreadsheet serial days (days since 1899-12-30) from 1970 to 2100: as epoch seconds they would all fall on 1 January 1970."""
+
+
 def _epoch_unit(values: np.ndarray) -> str:
     finite = np.abs(values[np.isfinite(values)])
     if finite.size == 0:
         return "s"
+    if np.mean((finite >= EXCEL_DAYS[0]) & (finite <= EXCEL_DAYS[1])) >= 0.99:
+        return "excel"
     mag = float(np.median(finite))
     if mag > 1e17:
         return "ns"
@@ -859,6 +866,14 @@ def _epoch(values: np.ndarray, options: ReadOptions) -> pa.Array:
     reading at 1970-01-21.
     """
     unit = options.timestamp_unit if options.timestamp_unit != "auto" else _epoch_unit(values)
+    if unit == "excel":  # local days, as a spreadsheet keeps its date-times: in the configured zone
+        ns = np.round((values - EXCEL_DAYS[0]) * 86400) * 1e9  # to the second: a day's fraction is not exact in binary
+        ok = np.isfinite(ns) & (values >= 1) & (values < 2958466)  # Excel's 1900-01-01 to 9999-12-31
+        naive = pa.array(np.where(ok, ns, 0).astype("int64"), type=pa.int64(), mask=~ok).cast(pa.timestamp("ns"))
+        try:
+            return _localize(naive, options.timezone)
+        except pa.ArrowInvalid:  # a local time a daylight-saving change skips: none of the column, as with text
+            return pa.nulls(len(values), pa.timestamp("ns", tz="UTC"))
     ns = values * {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[unit]
     ok = np.isfinite(ns) & (np.abs(ns) < 9.2e18)
     if options.timestamp_unit == "auto" and ok.any():

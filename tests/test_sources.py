@@ -557,6 +557,20 @@ def test_a_json_document_of_records_is_read_as_its_records(tmp_path):
         read_readings(str(tmp_path / "keys.json"))
 
 
+def test_spreadsheet_serial_days_are_read_as_the_local_times_they_are(tmp_path):
+    """A date column a spreadsheet saved as CSV in its General format: serial days (45413 is 2024-05-01), local time.
+    As epoch seconds they all fell on 1 January 1970 and were quarantined."""
+    path = tmp_path / "export.csv"
+    path.write_text("Date,Temperature\n45413,20.5\n45413.0416666667,20.7\n45413.5,20.9\n")
+    times = read_readings(str(path)).table.column("timestamp").to_pylist()
+    assert [t.isoformat() for t in times] == ["2024-05-01T00:00:00+00:00", "2024-05-01T01:00:00+00:00", "2024-05-01T12:00:00+00:00"]
+    berlin = read_readings(str(path), ReadOptions(timezone="Europe/Berlin")).table.column("timestamp").to_pylist()
+    assert berlin[0].isoformat() == "2024-04-30T22:00:00+00:00"
+    seconds = tmp_path / "relative.csv"  # seconds since a start: epoch seconds as before (ingest's floor quarantines them)
+    seconds.write_text("time,temperature\n" + "".join(f"{t},20.5\n" for t in range(0, 86400, 3600)))
+    assert {t.year for t in read_readings(str(seconds)).table.column("timestamp").to_pylist()} == {1970}
+
+
 def test_a_workbook_s_first_sheet_with_cells_is_read_as_its_csv_export_would_be(tmp_path):
     """An Excel workbook as a logger's export or a lab sheet looks: an empty first sheet, a title row padded to the
     sheet's width (a CSV export writes it `Pump 1 export,,,`), a blank row, the header at row 3 of column B, date-time
