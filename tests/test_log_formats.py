@@ -266,7 +266,7 @@ def test_w3c_directives_are_neither_events_nor_quarantined_and_only_they_make_a_
     assert (got.format, got.events[0]["message"]) == ("w3c", "LAX1 392 192.0.2.100 GET")
 
 
-@pytest.mark.parametrize("stamp", ["May 01 12:34:56", "2024-05-01T12:34:56+0000"])
+@pytest.mark.parametrize("stamp", ["May 01 12:34:56", "2024-05-01T12:34:56+0000", "May 01 12:34:56.123456"])
 def test_journalctl_s_boot_and_begin_marks_are_not_quarantined(stamp, tmp_path):
     path = tmp_path / "journal.txt"  # `journalctl > journal.txt`, and with `-o short-iso`
     path.write_text(
@@ -276,7 +276,9 @@ def test_journalctl_s_boot_and_begin_marks_are_not_quarantined(stamp, tmp_path):
         f"{stamp} ubuntu kernel: Linux version 6.8.0-31-generic\n"
     )
     got = read_log(str(path), year=2024)
-    assert (got.format, got.blank, len(got.events), got.quarantined) == ("syslog-rfc3164" if stamp[0] == "M" else "syslog-iso", 2, 2, [])
+    fmt = "syslog-iso" if stamp[0] == "2" else "journalctl" if "." in stamp else "syslog-rfc3164"  # -o short-iso, -o short-precise
+    assert (got.format, got.blank, len(got.events), got.quarantined) == (fmt, 2, 2, [])
+    assert got.events[0]["timestamp"] == datetime(2024, 5, 1, 12, 34, 56, 123456 if "." in stamp else 0, UTC)
 
 
 def test_postgresql_s_detail_and_statement_lines_stay_with_their_event(tmp_path):
