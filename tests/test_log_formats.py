@@ -266,6 +266,18 @@ def test_w3c_directives_are_neither_events_nor_quarantined_and_only_they_make_a_
     assert (got.format, got.events[0]["message"]) == ("w3c", "LAX1 392 192.0.2.100 GET")
 
 
+def test_dmesg_s_times_since_boot_are_refused_with_what_to_read_instead(tmp_path):
+    from lepton_flow.logs.reader import NotALogFile
+
+    raw = tmp_path / "dmesg.txt"
+    raw.write_text("[    0.000000] Linux version 6.1.0-13-amd64\n[    1.234567] usb 1-1: new high-speed USB device number 2\n")
+    with pytest.raises(NotALogFile, match=r"dmesg's, timed in seconds since boot, not dates: save them with `dmesg -T`"):
+        read_log(str(raw))
+    dated = tmp_path / "dmesg-T.txt"  # `dmesg -T`
+    dated.write_text("[Wed May  1 12:34:56 2024] usb 1-1: new high-speed USB device number 2 using xhci_hcd\n")
+    assert read_log(str(dated)).events[0]["timestamp"] == datetime(2024, 5, 1, 12, 34, 56, tzinfo=UTC)
+
+
 @pytest.mark.parametrize("stamp", ["May 01 12:34:56", "2024-05-01T12:34:56+0000", "May 01 12:34:56.123456"])
 def test_journalctl_s_boot_and_begin_marks_are_not_quarantined(stamp, tmp_path):
     path = tmp_path / "journal.txt"  # `journalctl > journal.txt`, and with `-o short-iso`

@@ -34,6 +34,12 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _CONTINUATION = re.compile(r"^(?:\s|Traceback |Caused by|at |\.\.\. \d+ more|[\w.$]+(?:Error|Exception|Warning|Exit|Interrupt)(?::|$))")
 
 
+_HINTS = [
+    (r"^\[\s*\d+\.\d{6}\] ", "; they are dmesg's, timed in seconds since boot, not dates: save them with `dmesg -T`, or read /var/log/kern.log"),
+]
+"""Layouts that cannot be dated as they are, and what to read instead: said when most of a refused file's sample has one."""
+
+
 class LogFormatError(ValueError):
     """The file cannot be read as a log (the message names the file and why)."""
 
@@ -154,7 +160,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         sample = [line for line in head if line.strip() and len(line) <= MAX_LINE][:SAMPLE]
         fmt = detect(sample, year, formats) if sample else None
         if fmt is None and sample:
-            raise NotALogFile(f"{url}: not a log file: no known log format parses any of its first {len(sample)} lines (tried {', '.join(sorted(formats))})", n)
+            hint = next((h for pattern, h in _HINTS if sum(re.match(pattern, line) is not None for line in sample) * 2 > len(sample)), "")
+            raise NotALogFile(f"{url}: not a log file: no known log format parses any of its first {len(sample)} lines{hint} (tried {', '.join(sorted(formats))})", n)
     elif fmt not in formats:
         raise LogFormatError(f"unknown log format {fmt!r}; known: {', '.join(sorted(formats))}")
     out.format = fmt
