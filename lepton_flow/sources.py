@@ -357,9 +357,9 @@ def spreadsheet_text(data: bytes, url: str) -> bytes:
     """A workbook's first sheet that holds cells, as CSV text: line N is the sheet's row N, empty columns left out.
 
     Dates and times come as ISO text (a column that holds any date-time
-    writes its midnights with their time), whole numbers without `.0`,
-    error cells (`#DIV/0!`) as they read, so the CSV reader treats the sheet
-    as it treats any export.
+    writes its midnights with their time), whole numbers without `.0`; an
+    error cell (`#DIV/0!`) is empty, as python-calamine gives it. So the CSV
+    reader treats the sheet as it treats any export.
     """
     import csv
 
