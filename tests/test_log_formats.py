@@ -208,7 +208,7 @@ REAL = {
             "#Software: Microsoft Internet Information Services 10.0",
             "2024-05-01 13:00:00 10.0.0.5 GET /health - 443 - 10.0.0.1 kube-probe/1.29 - 200 0 0 1",
         ],
-        (None, None, None, "10.0.0.5 GET /index.html - 443 - 203.0.113.7 Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) - 200 0 0 15"),
+        ("info", None, "203.0.113.7", "GET /index.html 200"),
     ),
     "aws-elb": (
         [
@@ -257,13 +257,24 @@ def test_w3c_directives_are_neither_events_nor_quarantined_and_only_they_make_a_
     path.write_text("\n".join(REAL["w3c"][0]) + "\n")
     got = read_log(str(path))
     assert (got.format, got.lines, got.blank, len(got.events), got.quarantined) == ("w3c", 8, 5, 3, [])
+    assert [(e["level"], e["host"], e["message"]) for e in got.events[1:]] == [("warning", "203.0.113.8", "POST /api/login 401"), ("info", "10.0.0.1", "GET /health 200")]
+    start = path.read_bytes().index(b"2024-05-01 13:00:00")  # a later run's read from an offset knows the fields from the head
+    assert read_log(str(path), "w3c", start=start).events[0]["message"] == "GET /health 200"
+    firewall = tmp_path / "pfirewall.log"  # no request: the rest of the line is the message
+    firewall.write_text(
+        "#Version: 1.5\n#Software: Microsoft Windows Firewall\n#Time Format: Local\n"
+        "#Fields: date time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype icmpcode info path\n"
+        "2024-05-01 12:34:58 DROP TCP 10.0.0.9 10.0.0.5 51514 3389 52 S 1876543210 0 64240 - - - RECEIVE\n"
+    )
+    got = read_log(str(firewall))
+    assert (got.format, got.events[0]["message"], got.events[0]["level"]) == ("w3c", "DROP TCP 10.0.0.9 10.0.0.5 51514 3389 52 S 1876543210 0 64240 - - - RECEIVE", None)
     plain = tmp_path / "app.log"
     plain.write_text("\n".join(line for line in REAL["w3c"][0] if not line.startswith("#")) + "\n")
     assert read_log(str(plain)).format == "timestamp-prefixed"  # without directives, not taken for W3C
     tabs = tmp_path / "E2ABCDEF.2024-05-01-12.gz"  # CloudFront: tab-separated
     tabs.write_bytes(gzip.compress(b"#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method\n2024-05-01\t12:34:57\tLAX1\t392\t192.0.2.100\tGET\n"))
     got = read_log(str(tabs))
-    assert (got.format, got.events[0]["message"]) == ("w3c", "LAX1 392 192.0.2.100 GET")
+    assert (got.format, got.events[0]["message"], got.events[0]["host"], got.events[0]["source"]) == ("w3c", "LAX1 392 192.0.2.100 GET", "192.0.2.100", "LAX1")
 
 
 def test_dmesg_s_times_since_boot_are_refused_with_what_to_read_instead(tmp_path):

@@ -51,6 +51,11 @@ class LogFormat:
     # A regular expression for lines of its own that are not events (W3C's `#Fields:` directives): counted with the
     # blank lines, neither events nor quarantined.
     directives: str | None = None
+    # For a format whose lines' meaning a line of the file gives (W3C's `#Fields:`): `per_file(url)` is the format to
+    # read that one file with (with state of its own, seeded from the file's head, so that a read from an offset
+    # knows it too), and `on_directive(line)` is given each directive line as the read meets it.
+    per_file: Callable[[str], "LogFormat"] | None = None
+    on_directive: Callable[[str], None] | None = None
     # Masks of its own, (RE2 pattern, replacement) without look-around, applied to its messages before the run's masks:
     # for a value its program writes in a varying number of tokens (Proxifier's `lifetime <1 sec` beside
     # `lifetime 00:01`), which template mining would otherwise take for two events of different lengths.

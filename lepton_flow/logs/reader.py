@@ -165,6 +165,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     elif fmt not in formats:
         raise LogFormatError(f"unknown log format {fmt!r}; known: {', '.join(sorted(formats))}")
     out.format = fmt
+    if fmt and formats[fmt].per_file is not None:
+        formats = {**formats, fmt: formats[fmt].per_file(url)}
     # Files mix formats (an application's own lines beside syslog-wrapped
     # ones): a line the file's format rejects gets the other formats before
     # quarantine.
@@ -207,6 +209,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             continue
         if directive is not None and directive.match(text):  # the format's own lines that are not events
             out.blank += 1
+            if formats[fmt].on_directive is not None:
+                formats[fmt].on_directive(text)
             continue
         if len(text) > MAX_LINE:
             out.quarantined.append({"line": number, "reason": f"line longer than {MAX_LINE} characters", "text": text[:500]})

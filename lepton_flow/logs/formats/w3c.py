@@ -5,18 +5,25 @@ CloudFront (tab-separated) write them. The `#Software:`, `#Version:`,
 `#Date:`, `#Fields:`, `#Remark:` (and the like) directives are not events:
 they are counted with the blank lines. The date and time are UTC (IIS and
 CloudFront write UTC; Windows Firewall's `#Time Format: Local` is read as
-UTC too); the rest of the line is the message, so a field's order is kept
-as the file's `#Fields:` gives it. W3C logs carry no level. A file is taken
-for one when its directives are in the sample read for detection; a
-`date time text` file without them is `timestamp-prefixed`.
+UTC too). The file's `#Fields:` line names the fields (the last one met, or
+the first in the file's head for a read from an offset): the client
+(`c-ip`) lands in `host`, the site or edge (`s-sitename`,
+`x-edge-location`) in `source`, the level follows `sc-status` as an access
+log's does, and a request's message is method, path and status, as
+`access-combined` gives it. A line without a request (Windows Firewall's),
+or one the fields do not fit, keeps the rest of the line as its message.
+A file is taken for W3C when its directives are in the sample read for
+detection; a `date time text` file without them is `timestamp-prefixed`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from lepton_flow.logs.formats import LogFormat, event, register_log_format
+from lepton_flow.sources import open_source
 
 _LINE = re.compile(r"^(?P<date>\d{4}-\d\d-\d\d)[ \t](?P<time>\d\d:\d\d:\d\d(?:\.\d{1,6})?)[ \t]+(?P<msg>\S.*)$")
 DIRECTIVES = r"^#(?:Software|Version|Date|Fields|Remark|Start-Date|End-Date|Time Format|Log-Format|Process-ID)\b"
@@ -31,6 +38,48 @@ def parse(line: str, year: int) -> dict | None:
     except ValueError:
         return None
     return event(ts, None, None, None, m["msg"].replace("\t", " "))
+
+
+class _Fields:
+    """One file's `#Fields:`, and its lines read by them."""
+
+    def __init__(self, url: str):
+        self.names: list[str] | None = None
+        try:
+            with open_source(url) as fh:
+                head = fh.read(64 << 10).decode("utf-8", "replace")
+        except (OSError, ValueError):  # the read itself says why, naming the file
+            return
+        for text in head.splitlines():
+            if text.startswith("#Fields:"):
+                self.directive(text)
+                break
+
+    def directive(self, text: str) -> None:
+        if text.startswith("#Fields:"):
+            self.names = text[len("#Fields:"):].split()
+
+    def parse(self, line: str, year: int) -> dict | None:
+        got = parse(line, year)
+        if got is None or not self.names:
+            return got
+        text = line.rstrip("\r\n")
+        values = text.split("\t") if "\t" in text else text.split(" ")
+        if len(values) != len(self.names):
+            return got
+        field = {n: (None if v in ("-", "") else v) for n, v in zip(self.names, values)}
+        status, method, path = field.get("sc-status"), field.get("cs-method"), field.get("cs-uri-stem")
+        level = None
+        if status and status.isdigit():
+            code = int(status)
+            level = "error" if code >= 500 else "warning" if code >= 400 else "info"
+        message = f"{method} {path} {status}" if method and path and status else got["message"]
+        return event(got["timestamp"], field.get("c-ip"), field.get("s-sitename") or field.get("x-edge-location"), level, message)
+
+
+def per_file(url: str) -> LogFormat:
+    fields = _Fields(url)
+    return replace(FORMAT, parse=fields.parse, on_directive=fields.directive)
 
 
 FORMAT = register_log_format(
@@ -48,3 +97,4 @@ FORMAT = register_log_format(
         breadth=3,  # its data lines are any `date time text`: without its directives in sight, a file is another format's
     )
 )
+FORMAT.per_file = per_file
