@@ -54,7 +54,7 @@ class LogFormat:
     # For a format whose lines' meaning a line of the file gives (W3C's `#Fields:`): `per_file(url)` is the format to
     # read that one file with (with state of its own, seeded from the file's head, so that a read from an offset
     # knows it too), and `on_directive(line)` is given each directive line as the read meets it.
-    per_file: Callable[[str], "LogFormat"] | None = None
+    per_file: Callable[[str], LogFormat] | None = None
     on_directive: Callable[[str], None] | None = None
     # Masks of its own, (RE2 pattern, replacement) without look-around, applied to its messages before the run's masks:
     # for a value its program writes in a varying number of tokens (Proxifier's `lifetime <1 sec` beside
@@ -143,6 +143,11 @@ def time_digits(ts):
     for part in (pc.month, pc.day, pc.hour, pc.minute, pc.second):
         total = pc.add(pc.multiply(total, 100), part(ts))
     return total
+
+
+def http_level(status: int) -> str:
+    """An HTTP response's level, as access logs are counted: 5xx error, 4xx warning, else info."""
+    return "error" if status >= 500 else "warning" if status >= 400 else "info"
 
 
 def event(timestamp: datetime, host: str | None, source: str | None, level: str | None, message: str) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from lepton_flow.logs.formats import MONTHS, LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
+from lepton_flow.logs.formats import MONTHS, LogFormat, event, http_level, keep_exact, plain_lines, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(
     r'^(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?'
@@ -21,7 +21,7 @@ def parse(line: str, year: int) -> dict | None:
     except ValueError:
         return None
     status = int(m["status"])
-    level = "error" if status >= 500 else "warning" if status >= 400 else "info"
+    level = http_level(status)
     # The client is the host that matters in an access log; the message keeps request and status for mining.
     return event(ts, m["client"], "http", level, f'{m["request"]} {status} {m["bytes"]}')
 

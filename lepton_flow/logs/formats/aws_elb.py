@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_format
 
 _LINE = re.compile(
     r"^(?:(?P<type>https?|h2|grpcs|wss?) )?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z) (?P<elb>\S+) "
@@ -31,7 +31,7 @@ def parse(line: str, year: int) -> dict | None:
     except ValueError:
         return None
     status = m["status"]
-    level = "warning" if status == "-" else "error" if status >= "500" else "warning" if status >= "400" else "info"
+    level = "warning" if status == "-" else http_level(int(status))
     client = m["client"].rsplit(":", 1)[0] if m["client"] != "-" else None
     return event(ts, client, m["elb"], level, f'{m["request"]} {status} {m["target_status"]}')
 

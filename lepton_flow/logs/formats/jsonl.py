@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_format
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
@@ -80,7 +80,7 @@ def _access(obj: dict) -> tuple[str, str] | None:
         return None
     if request is None or not 100 <= code <= 599:
         return None
-    return f"{request} {code}", "error" if code >= 500 else "warning" if code >= 400 else "info"
+    return f"{request} {code}", http_level(code)
 
 
 def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:

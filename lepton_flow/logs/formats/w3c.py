@@ -22,7 +22,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_format
 from lepton_flow.sources import open_source
 
 _LINE = re.compile(r"^(?P<date>\d{4}-\d\d-\d\d)[ \t](?P<time>\d\d:\d\d:\d\d(?:\.\d{1,6})?)[ \t]+(?P<msg>\S.*)$")
@@ -69,10 +69,7 @@ class _Fields:
             return got
         field = {n: (None if v in ("-", "") else v) for n, v in zip(self.names, values)}
         status, method, path = field.get("sc-status"), field.get("cs-method"), field.get("cs-uri-stem")
-        level = None
-        if status and status.isdigit():
-            code = int(status)
-            level = "error" if code >= 500 else "warning" if code >= 400 else "info"
+        level = http_level(int(status)) if status and status.isdigit() else None
         message = f"{method} {path} {status}" if method and path and status else got["message"]
         return event(got["timestamp"], field.get("c-ip"), field.get("s-sitename") or field.get("x-edge-location"), level, message)
 
