@@ -7,7 +7,7 @@ from prefect.runtime import flow_run
 
 from lepton_flow.flowtools import outcomes, split_completed, store_lock
 from lepton_flow.logs.ingest import LogIngestParams, LogIngestSummary
-from lepton_flow.parallel import task_runner
+from lepton_flow.parallel import fit_to_input, task_runner
 from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
 from lepton_flow.sources import source_problem
@@ -27,6 +27,7 @@ def log_ingest(params: LogIngestParams) -> LogIngestSummary:
     with store_lock(get_settings().store):  # one ingest of a store at a time
         run = plan_log_run(str(flow_run.get_id() or "local"), params)
         new, known = discover_log_files(params.source, run)
+        fit_to_input(new)  # a few small files: threads of this process, not a cluster started for them
         refs, failed = split_completed(read_log_file.map(new, unmapped(run), unmapped(params.format), unmapped(params.year)), [f.url for f in new], "read")
         snapshot, templates, added = mine_log_templates(refs, run, params.similarity)
     summary = report_log_ingest(

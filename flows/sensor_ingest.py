@@ -13,7 +13,7 @@ from lepton_flow.flowtools import outcomes, rejections, split_completed, store_l
 from lepton_flow.formats import format_names, known_format
 from lepton_flow.forms import field_order
 from lepton_flow.ingest import IngestSummary
-from lepton_flow.parallel import task_runner
+from lepton_flow.parallel import fit_to_input, task_runner
 from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
 from lepton_flow.sources import ReadOptions, SourceURL, source_problem
@@ -114,6 +114,7 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
         if found.grid_seconds:  # a new store's grid, from its readings' spacing
             run = run.model_copy(update={"grid_seconds": found.grid_seconds})
         urls = [f.url for f in found.new]
+        fit_to_input(found.new)  # a few small files: threads of this process, not a cluster started for them
 
         # One task per file reads, validates and stages it, a bounded piece at a time.
         refs, failed = split_completed(ingest_sensor_file.map(found.new, unmapped(run), unmapped(params.read_options())), urls, "ingest")

@@ -271,7 +271,7 @@ def _refuse_source(source: str, give: str) -> None:
 def _tasks_here(flow: str, params: dict) -> str | None:
     """Why the run's tasks run in threads here (its input on this machine, under the size from which a local cluster
     starts: `Settings.cluster_from_mb`), as the command says it; None: a local Dask cluster runs them."""
-    from lepton_flow.parallel import local_input_bytes
+    from lepton_flow.parallel import local_input_bytes, threads_instead
     from lepton_flow.settings import get_settings
 
     settings = get_settings()
@@ -285,12 +285,7 @@ def _tasks_here(flow: str, params: dict) -> str | None:
         source = ingest.source or settings.demo_dir
     # Without a limit the size is only told: a folder of years of logs is not walked past 1 GiB to tell it.
     limit = (limit_mb if limit_mb is not None else 1024) << 20
-    size = local_input_bytes([source], limit)
-    if size is None or (limit_mb is not None and size >= limit):
-        return None
-    shown = f"{size / 2**20:.1f} MiB" if size < limit else f"over {limit >> 20} MiB"
-    when = "only with more than 2 workers; LEPTON_LOCAL_CLUSTER_ABOVE_MB sets a size" if limit_mb is None else f"from {limit_mb} MiB, LEPTON_LOCAL_CLUSTER_ABOVE_MB"
-    return f"{shown} of input: the tasks run in {settings.dask_workers} thread(s) of this process (a local Dask cluster {when})"
+    return threads_instead(local_input_bytes([source], limit), counted_to=limit)
 
 
 def _run_flows(args: argparse.Namespace, api, err) -> int:

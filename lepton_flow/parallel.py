@@ -76,13 +76,16 @@ def _forked_workers(modules: list[str]):
 
 
 def task_runner(settings: Settings | None = None):
-    """The Prefect task runner for flows: an existing scheduler, or a local cluster."""
+    """The Prefect task runner for flows: an existing scheduler, or a local cluster (or threads, for a small input:
+    `fit_to_input`)."""
     from prefect_dask import DaskTaskRunner
+
+    from lepton_flow.runners import LocalTaskRunner
 
     settings = settings or get_settings()
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)
-    return DaskTaskRunner(
+    return LocalTaskRunner(
         cluster_class="lepton_flow.parallel.local_cluster",
         cluster_kwargs={
             "n_workers": settings.dask_workers,
@@ -173,9 +176,20 @@ def _flow_client():
     from prefect.context import FlowRunContext
     from prefect_dask import DaskTaskRunner
 
-    context = FlowRunContext.get()
-    runner = getattr(context, "task_runner", None)
-    return runner.client if isinstance(runner, DaskTaskRunner) else None
+    runner = getattr(FlowRunContext.get(), "task_runner", None)
+    if not isinstance(runner, DaskTaskRunner) or getattr(runner, "threads", 0):
+        return None
+    return runner.client
+
+
+def _threads_here() -> int | None:
+    """Threads a run gives its tasks in its own process (the command's choice, or the flow's: `fit_to_input`);
+    None where a cluster runs them."""
+    if _TASKS_HERE:
+        return _TASKS_HERE[-1]
+    from prefect.context import FlowRunContext
+
+    return getattr(getattr(FlowRunContext.get(), "task_runner", None), "threads", 0) or None
 
 
 TRIM_ABOVE = 768 << 20
@@ -211,12 +225,13 @@ def map_parallel(fn: Callable, items: Sequence, *args: Any) -> list:
     """`[fn(item, *args) for item in items]`, spread over the cluster when there is one, or over as many threads as
     the command gave its tasks when it runs them in its own process (`LocalAPI.tasks_here`)."""
     with dask_client() as client:
-        if client is None and _TASKS_HERE and len(items) > 1:
+        threads = _threads_here() if client is None and len(items) > 1 else None
+        if threads:
             from concurrent.futures import ThreadPoolExecutor
 
             # Cleaning's windows spend most of their time in NumPy, Arrow and Zarr, which let other threads run:
             # 13 windows of 10 M readings took 2.7 s on two threads against 4.1 s one after another.
-            with ThreadPoolExecutor(max_workers=_TASKS_HERE[-1], thread_name_prefix="lepton-map") as pool:
+            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lepton-map") as pool:
                 return list(pool.map(lambda item: fn(item, *args), items))
         if client is None or len(items) <= 1:
             return [fn(item, *args) for item in items]
@@ -293,6 +308,39 @@ def local_input_bytes(paths: list[str], limit: int) -> int | None:
                 if total > limit:
                     return total
     return total
+
+
+def threads_instead(size: int | None, counted_to: int | None = None, where: str = "this process") -> str | None:
+    """Why a run's tasks run in threads of `where`: `size` bytes of input on this machine, under the size from which a
+    local Dask cluster starts (`Settings.cluster_from_mb`), as the run says it; None: a local cluster runs them (or an
+    input elsewhere, `size` None). `counted_to`: where counting stopped (a size past it is told as "over")."""
+    settings = get_settings()
+    limit_mb = settings.cluster_from_mb
+    if size is None or limit_mb == 0 or (limit_mb is not None and size >= limit_mb << 20):
+        return None
+    shown = f"over {counted_to >> 20} MiB" if counted_to is not None and size >= counted_to else f"{size / 2**20:.1f} MiB"
+    when = "only with more than 2 workers; LEPTON_LOCAL_CLUSTER_ABOVE_MB sets a size" if limit_mb is None else f"from {limit_mb} MiB, LEPTON_LOCAL_CLUSTER_ABOVE_MB"
+    return f"{shown} of input: the tasks run in {settings.dask_workers} thread(s) of {where} (a local Dask cluster {when})"
+
+
+def fit_to_input(files: Sequence) -> str | None:
+    """Called by a flow before its first task: the tasks run in threads of the flow run's process when what it will
+    read (discovery's `files`, each from its offset) is small (`threads_instead`), as `lepton-flow run` decides;
+    else on the local cluster its task runner starts at the first task. Returns what it told the run's log; nothing
+    changes on a given scheduler, under a command that chose already, or once a cluster runs."""
+    from prefect.context import FlowRunContext
+
+    runner = getattr(FlowRunContext.get(), "task_runner", None)
+    if not files or not hasattr(runner, "in_threads"):
+        return None
+    size = sum(max(f.size * (8 if f.name.lower().endswith(COMPRESSED) else 1) - f.offset, 0) for f in files)
+    said = threads_instead(size, where="this flow run's process")
+    if said is None or not runner.in_threads(get_settings().dask_workers):
+        return None
+    from prefect import get_run_logger
+
+    get_run_logger().info(said)
+    return said
 
 
 def _free_port() -> int:

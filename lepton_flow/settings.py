@@ -100,9 +100,10 @@ class Settings(BaseSettings):
     local_cluster_above_mb: int | None = Field(
         None,
         ge=0,
-        description="A `lepton-flow run` whose input files on this machine total less (compressed files counted eight times) "
-        "runs its tasks in threads of its own process instead of starting a local Dask cluster (seconds of start-up, and a "
-        "process per worker importing what the tasks need); 0: always start the cluster. Unset: no limit where the local "
+        description="A `lepton-flow run` whose input files on this machine total less (compressed files counted eight times), "
+        "or a deployed ingest run whose new files do, runs its tasks in threads of its own process instead of starting a "
+        "local Dask cluster (seconds of start-up, and a process per worker importing what the tasks need); 0: always start "
+        "the cluster. Unset: no limit where the local "
         "cluster would have at most 2 workers (threads were as fast or faster at every size measured there, with half the "
         "memory), 64 MiB with more. Not used with LEPTON_DASK_ADDRESS.",
     )

@@ -152,13 +152,15 @@ class Stack:
     def runs_of(self, deployment_id: str) -> list[dict]:
         return self.post("/flow_runs/filter", {"flow_runs": {"deployment_id": {"any_": [deployment_id]}}, "sort": "EXPECTED_START_TIME_ASC"})
 
-    def run_deployment(self, flow: str, name: str, params: dict | None = None) -> str:
+    def run_deployment(self, flow: str, name: str, params: dict | None = None, job_variables: dict | None = None) -> str:
         """`prefect deployment run`, as a user types it; returns the new flow run's id."""
+        import json
+
         args = ["deployment", "run", f"{flow}/{name}"]
         if params is not None:
-            import json
-
             args += ["--params", json.dumps(params)]
+        for key, value in (job_variables or {}).items():
+            args += ["--job-variable", f"{key}={json.dumps(value)}"]
         proc = self.prefect(*args)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         for line in (proc.stdout + proc.stderr).splitlines():

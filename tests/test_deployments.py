@@ -76,7 +76,11 @@ def _kill_the_cpu_worker_mid_ingest(stack: Stack) -> dict:
     before = store.state(url)
     source = _demo_part(stack, "killed", "2026-03-01T12:00:00Z")
     worker = next(s for s in stack.services if s.name == "worker for lepton-cpu")
-    run_id = stack.run_deployment(*INGEST, {"params": {"source": source}})
+    # Its files are few: it would read them in its own threads in a few seconds. This run starts a local Dask cluster
+    # (a run's job variables replace the deployment's env whole: the heartbeats' setting is kept), so it is still
+    # running when it is killed.
+    env = {**stack.deployment(*INGEST)["job_variables"].get("env", {}), "LEPTON_LOCAL_CLUSTER_ABOVE_MB": "0"}
+    run_id = stack.run_deployment(*INGEST, {"params": {"source": source}}, job_variables={"env": env})
     wait_for(lambda: stack.get(f"/flow_runs/{run_id}")["state_name"] == "Running", 120, "the ingest to start running")
     heartbeat = {"filter": {"event": {"name": ["prefect.flow-run.heartbeat"]}, "any_resource": {"id": [f"prefect.flow-run.{run_id}"]}}}
     wait_for(lambda: stack.post("/events/filter", heartbeat)["events"], 60, "the run's first heartbeat")
@@ -161,6 +165,8 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False, meanwhile=
     lines = wait_for(lambda: (got := stack.logs(first["id"])) and any(g["message"].startswith("Finished in state") for g in got) and got, 30, "the ingest's log")
     assert not [g for g in lines if g["task_run_id"] and g["message"].startswith("Finished in state Completed")], [g["message"] for g in lines]
     assert any(g["message"].startswith("sensor_ingest: ") and "file(s) ingested" in g["message"] for g in lines), [g["message"] for g in lines]
+    # Half a megabyte of new files: read in threads of the flow run's process, no Dask cluster started for them.
+    assert any("of input: the tasks run in" in g["message"] and "thread(s) of this flow run's process" in g["message"] for g in lines), [g["message"] for g in lines]
     limits = [c["name"] for c in stack.post("/v2/concurrency_limits/filter", {})]
     assert "one ingest at a time: store data-store (" in " ".join(limits), limits  # the store lock says what it is
     assert triggered[0]["parameters"]["params"]["triggered_by"] == first["id"]  # the scoring run names the ingest that started it
@@ -289,13 +295,17 @@ def _a_worker_elsewhere_pulls_the_flow_code_from_git(stack: Stack, tmp_path: Pat
         assert stack.prefect("work-pool", "create", "lepton-remote", "--type", "process").returncode == 0
         done = stack.prefect("deploy", "--prefect-file", str(tmp_path / "prefect.yaml"), "--all", cwd=REPO_ROOT)
         assert done.returncode == 0, done.stdout + done.stderr
-        worker = start_worker("lepton-remote", stack.api, tmp_path / "worker-remote.log", env={**stack.env, "LEPTON_DATA_ROOT": str(host / "data")}, cwd=str(host))
+        # That host's runs always start a local Dask cluster (LEPTON_LOCAL_CLUSTER_ABOVE_MB=0), whatever their size.
+        env = {**stack.env, "LEPTON_DATA_ROOT": str(host / "data"), "LEPTON_LOCAL_CLUSTER_ABOVE_MB": "0"}
+        worker = start_worker("lepton-remote", stack.api, tmp_path / "worker-remote.log", env=env, cwd=str(host))
         source = _demo_part(stack, "from-git", "2026-03-03T00:00:00Z")
         run = _completed(stack, stack.run_deployment("sensor_ingest", "sensor-ingest-from-git", {"params": {"source": source}}))
         logs = wait_for(lambda: [log["message"] for log in stack.logs(run["id"]) if marker in log["message"]], 30, "the marker line in the run's logs")
         assert logs == [marker]
         steps = [log["message"] for log in stack.logs(run["id"]) if "git_clone" in log["message"]]
         assert "Deployment step 'git_clone' completed successfully" in steps, steps
+        printed = (tmp_path / "worker-remote.log").read_text(errors="replace")
+        assert "Creating a new Dask cluster with `lepton_flow.parallel.local_cluster`" in printed and "is already in use" not in printed
     finally:
         if worker:
             worker.stop()

@@ -8,7 +8,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
-from lepton_flow.parallel import local_input_bytes, map_parallel, on_this_machine
+from lepton_flow.parallel import fit_to_input, local_input_bytes, map_parallel, on_this_machine, task_runner
 
 
 def _where(item: int) -> tuple[int, int]:
@@ -171,3 +171,51 @@ def test_a_new_prefect_home_starts_from_set_ups_migrated_database_and_nothing_el
     assert not seed_database(tmp_path / "kept", {}) and (tmp_path / "kept" / "prefect.db").read_bytes() == b"mine"
     assert not seed_database(tmp_path / "pg", {"PREFECT_API_DATABASE_CONNECTION_URL": "postgresql+asyncpg://x/y"})
     assert not (tmp_path / "pg").exists() and not list(tmp_path.rglob("*.part"))
+
+
+@task(cache_policy=NO_CACHE)
+def _pid_and_thread(item: int) -> tuple[int, int, str]:
+    import threading
+
+    return item, os.getpid(), threading.current_thread().name
+
+
+@flow(task_runner=task_runner())
+def _sized_run(size: int, offset: int = 0) -> dict:
+    """A flow on the ingest flows' own runner, told by discovery's files what it will read."""
+    from prefect.context import FlowRunContext
+
+    from lepton_flow.sources import SourceFile
+
+    said = fit_to_input([SourceFile(url="file:///x/a.log.gz", name="a.log.gz", sha256="0" * 64, size=size, offset=offset)])
+    threads = FlowRunContext.get().task_runner.threads
+    if not threads:  # a cluster would start at the first task: the decision is what this run checks
+        return {"said": said, "threads": threads}
+    tasks = [f.result() for f in _pid_and_thread.map(range(4))]
+    return {"said": said, "threads": threads, "tasks": tasks, "fanned": fan_out(3), "docs": where_docs_are_built(), "flow": os.getpid()}
+
+
+def test_a_flow_runs_a_small_inputs_tasks_in_its_own_threads_and_starts_a_cluster_only_for_a_large_one(prefect_server, data_root, monkeypatch):
+    """A deployed ingest decides as `lepton-flow run` does, by the bytes its new files hold past their offsets
+    (compressed ones eight times): under the size from which a local cluster starts, the tasks, fanned-out work and
+    Data Docs run in threads of the flow run's process and no cluster starts; from that size, or always with 0, its
+    runner starts the local cluster at the first task."""
+    import threading
+
+    from lepton_flow.settings import get_settings
+
+    monkeypatch.setenv("LEPTON_DASK_WORKERS", "2")
+    monkeypatch.setenv("LEPTON_LOCAL_CLUSTER_ABOVE_MB", "1")
+    get_settings(fresh=True)
+    small = _sized_run(100_000)  # 0.8 MiB once gunzipped
+    assert small["threads"] == 2 and "0.8 MiB of input: the tasks run in 2 thread(s) of this flow run's process" in small["said"]
+    assert [t[0] for t in small["tasks"]] == [0, 1, 2, 3] and {t[1] for t in small["tasks"]} == {small["flow"]} == {os.getpid()}
+    assert threading.main_thread().name not in {t[2] for t in small["tasks"]}  # in the runner's threads, not the flow's
+    assert [item for item, _ in small["fanned"]] == [0, 1, 2] and {pid for _, pid in small["fanned"]} == {os.getpid()}
+    assert small["docs"] == os.getpid()
+    assert _sized_run(200_000)["threads"] == 0  # 1.5 MiB: the cluster
+    assert _sized_run(200_000, offset=1_000_000)["threads"] == 2  # the part read before does not count
+    monkeypatch.setenv("LEPTON_LOCAL_CLUSTER_ABOVE_MB", "0")
+    get_settings(fresh=True)
+    assert _sized_run(10) == {"said": None, "threads": 0}
+    get_settings(fresh=True)
