@@ -222,6 +222,76 @@ REAL = {
         ("error", None, None, "GET /api/items?page=2 HTTP/1.1 502"),
     ),
     "jsonl-gelf": (['{"version":"1.1","host":"db-2","short_message":"replica lag high","timestamp":1764829802.25,"level":3}'], ("error", None, "db-2", "replica lag high")),
+    "log4j-cassandra": (
+        [
+            "INFO  [main] 2024-05-01 10:00:00,123 CassandraDaemon.java:600 - JVM vendor/version: OpenJDK 64-Bit Server VM/11.0.22",
+            "ERROR [CompactionExecutor:1] 2024-05-01 10:00:01,789 CassandraDaemon.java:244 - Exception in thread Thread[CompactionExecutor:1,1,main]",
+            "java.lang.RuntimeException: corrupted sstable",
+            "\tat org.apache.cassandra.db.compaction.CompactionTask.runMayThrow(CompactionTask.java:221)",
+        ],
+        ("info", "CassandraDaemon.java", None, "JVM vendor/version: OpenJDK 64-Bit Server VM/11.0.22"),
+    ),
+    "log4j-tomcat": (
+        [
+            "01-May-2024 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
+            "01-May-2024 10:00:05.789 SEVERE [http-nio-8080-exec-1] org.apache.catalina.core.StandardWrapperValve.invoke Servlet.service() for servlet [dispatcher] threw exception",
+            "\tjava.lang.NullPointerException",
+            "\t\tat com.example.App.handle(App.java:42)",
+        ],
+        ("info", "org.apache.catalina.startup.Catalina.start", None, "Server startup in [1234] milliseconds"),
+    ),
+    "ruby-logger": (
+        [
+            'I, [2024-05-01T10:00:00.123456 #1234]  INFO -- : Started GET "/orders" for 127.0.0.1 at 2024-05-01 10:00:00 +0000',
+            "W, [2024-05-01T10:00:01.000001 #77]  WARN -- sidekiq: Timeout, retrying in 5 seconds",
+            "E, [2024-05-01T10:00:02.423456 #1234] ERROR -- : ActiveRecord::RecordNotFound (Couldn't find Order with 'id'=42)",
+        ],
+        ("info", None, None, 'Started GET "/orders" for 127.0.0.1 at 2024-05-01 10:00:00 +0000'),
+    ),
+    "php-fpm": (
+        [
+            "[01-May-2024 10:05:00] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it",
+            "[01-May-2024 10:06:00] NOTICE: [pool www] child 42 exited on signal 9 (SIGKILL) after 120.5 seconds from start",
+        ],
+        ("warning", None, None, "[pool www] server reached pm.max_children setting (5), consider raising it"),
+    ),
+    "php-errorlog": (
+        [
+            "[01-May-2024 10:00:01 Europe/Berlin] PHP Fatal error:  Uncaught Error: Call to undefined function foo() in /var/www/html/index.php:3",
+            "Stack trace:",
+            "#0 {main}",
+            "  thrown in /var/www/html/index.php on line 3",
+            "[01-May-2024 10:00:02 UTC] PHP Warning:  Undefined variable $total in /var/www/html/cart.php on line 12",
+            "[01-May-2024 10:00:02 UTC] PHP Stack trace:",
+            "[01-May-2024 10:00:02 UTC] PHP   1. {main}() /var/www/html/cart.php:0",
+        ],
+        ("crit", None, None, "Uncaught Error: Call to undefined function foo() in /var/www/html/index.php:3"),
+    ),
+    "timestamp-prefixed-gunicorn": (
+        ["[2024-05-01 10:00:05 +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:8)", "[2024-05-01 10:00:05 +0000] [8] [INFO] Worker exiting (pid: 8)"],
+        ("crit", None, None, "WORKER TIMEOUT (pid:8)"),
+    ),
+    "timestamp-prefixed-mysql": (
+        [
+            "2024-05-01T10:00:00.123456Z 0 [System] [MY-010116] [Server] /usr/sbin/mysqld (mysqld 8.0.36) starting as process 1",
+            "2016-02-24T15:26:18.237955 6 [Note] Access denied for user 'root'@'localhost' (using password: YES)",
+            "130324  0:04:00 [Warning] Access denied for user 'root'@'192.168.1.35' (using password: NO)",
+            "2015-10-07  8:25:38 139845235329792 [Warning] Access denied for user 'user'@'192.0.2.1' (using password: YES)",
+        ],
+        ("notice", None, None, "[MY-010116] [Server] /usr/sbin/mysqld (mysqld 8.0.36) starting as process 1"),
+    ),
+    "timestamp-prefixed-serilog": (
+        ["2024-05-01 12:00:01.456 +02:00 [WRN] Slow request /orders took 1200 ms", "2024-05-01 12:00:02.789 +02:00 [ERR] Unhandled exception", "System.InvalidOperationException: Sequence contains no elements"],
+        ("warning", None, None, "Slow request /orders took 1200 ms"),
+    ),
+    "timestamp-prefixed-celery": (
+        ["[2024-05-01 10:00:02,789: ERROR/ForkPoolWorker-1] Task tasks.add[6c7a1c9e-1b2a-4f4e-9d3a-0a1b2c3d4e5f] raised unexpected: ValueError('bad')"],
+        ("error", "ForkPoolWorker-1", None, "Task tasks.add[6c7a1c9e-1b2a-4f4e-9d3a-0a1b2c3d4e5f] raised unexpected: ValueError('bad')"),
+    ),
+    "timestamp-prefixed-asterisk": (
+        ["[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"],
+        ("notice", None, None, "[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"),
+    ),
 }
 TIMES = {  # the first line's time, UTC
     "log4j": datetime(2015, 10, 18, 18, 1, 47, 978000, UTC), "log4j-spark": datetime(2017, 6, 9, 20, 10, 40, tzinfo=UTC),
@@ -234,6 +304,9 @@ TIMES = {  # the first line's time, UTC
     "jsonl-bunyan": datetime(2026, 12, 4, 6, 30, 2, 123000, UTC), "jsonl-pino": datetime(2025, 12, 4, 6, 30, 2, 123000, UTC),
     "w3c": datetime(2024, 5, 1, 12, 34, 56, tzinfo=UTC), "aws-elb": datetime(2024, 5, 1, 12, 34, 57, tzinfo=UTC), "syslog-iso": datetime(2024, 5, 1, 12, 34, 57, 123, UTC), "postgresql": datetime(2024, 5, 1, 12, 35, 2, 456000, UTC),
     "jsonl-clef": datetime(2026, 12, 4, 6, 30, 2, 123456, UTC), "jsonl-gelf": datetime(2025, 12, 4, 6, 30, 2, 250000, UTC),
+    "log4j-tomcat": datetime(2024, 5, 1, 10, 0, 0, 123000, UTC), "ruby-logger": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC),
+    "php-fpm": datetime(2024, 5, 1, 10, 5, tzinfo=UTC), "timestamp-prefixed-serilog": datetime(2024, 5, 1, 10, 0, 1, 456000, UTC),
+    "timestamp-prefixed-mysql": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC),
 }
 
 
@@ -244,7 +317,7 @@ def test_each_format_reads_its_software_s_lines_into_their_fields(case, tmp_path
     path.write_text("\n".join(lines) + "\n")
     os.utime(path, (datetime(2023, 12, 1, tzinfo=UTC).timestamp(),) * 2)
     got = read_log(str(path))
-    assert got.format == ("log4j" if case.startswith("log4j") else "jsonl" if case.startswith("jsonl") else case)
+    assert got.format == (case if case in log_formats() else case.rsplit("-", 1)[0])
     assert got.balanced and not got.quarantined, got.quarantined
     first = {k: (v if isinstance(v, str) else None) for k, v in got.events[0].items() if k != "timestamp"}  # missing: NaN in a frame
     assert (first["level"], first["source"], first["host"], first["message"].split("\n")[0]) == (level, source, host, message)

@@ -7,7 +7,11 @@ Layouts, from the projects' shipped log4j/logback configurations:
   releases without `[myid:]`);
 - Kafka `[%d] %p %m (%c)`;
 - logback's `%d [%thread] %-5level %logger{36} - %msg` and Spring Boot's
-  `%d{ISO8601 with offset} %5p PID --- [app] [thread] logger : message`.
+  `%d{ISO8601 with offset} %5p PID --- [app] [thread] logger : message`;
+- Cassandra's `%-5level [%thread] %date{ISO8601} %F:%L - %msg` (the source
+  file is the logger);
+- Tomcat's `OneLineFormatter` (java.util.logging, `catalina.out` and
+  `catalina.DATE.log`): `dd-MMM-yyyy HH:mm:ss.SSS LEVEL [thread] class.method message`.
 Level, thread and logger land in their own fields (the thread is matched
 and left out); times are read as UTC.
 """
@@ -18,6 +22,7 @@ from lepton_flow.logs.formats import register_log_format
 from lepton_flow.logs.layout import layout_format
 
 LEVEL = "<Level:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|SEVERE|FINE|FINER|FINEST|CONFIG>"
+MONTH = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 DATE = r"<Date:\d{4}-\d\d-\d\d|\d\d/\d\d/\d\d>"
 TIME = r"<Time:\d\d:\d\d:\d\d(?:[,.]\d{3})?>"
 LOGGER = r"<Logger:[\w$.\-]+>"
@@ -32,6 +37,8 @@ FORMAT = register_log_format(
             rf"{DATE} {TIME} {LEVEL} {LOGGER}: <Content>",
             rf"\[{DATE} {TIME}\] {LEVEL} <Content> \({LOGGER}\)",
             rf"<Timestamp:\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)?> {LEVEL} <Pid:\d+> --- (?:\[<App:[^\]]*>\] )?\[<Thread:[^\]]*>\] {LOGGER} : <Content>",
+            rf"{LEVEL} \[<Thread:[^\]]*>\] <Date:\d{{4}}-\d\d-\d\d> {TIME} <Logger:[\w$.\-]+\.(?:java|scala|kt)>:<Line:\d+> - <Content>",
+            rf"<Date:\d\d-(?:{MONTH})-\d{{4}}> {TIME} {LEVEL} \[<Thread:[^\]]*>\] {LOGGER} <Content>",
         ],
         examples=[
             "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001",
@@ -43,6 +50,8 @@ FORMAT = register_log_format(
             "2024-05-01 10:00:00.123 [http-nio-8080-exec-1] ERROR com.example.web.OrderController - order 42 not found",
             "2014-03-05 10:57:51,112 INFO org.apache.hadoop.hbase.regionserver.HRegionServer: STOPPED: Shutdown requested",
             "2023-06-01T10:00:00.123+02:00  INFO 12345 --- [myapp] [           main] o.s.b.web.embedded.tomcat.TomcatWebServer : Tomcat started on port 8080",
+            "WARN  [main] 2024-05-01 10:00:00,456 StartupChecks.java:143 - jemalloc shared library could not be preloaded to speed up memory allocations",
+            "01-May-2024 10:00:05.789 SEVERE [http-nio-8080-exec-1] org.apache.catalina.core.StandardWrapperValve.invoke Servlet.service() for servlet [dispatcher] threw exception",
         ],
         description=__doc__.splitlines()[0],
         drain_similarity=0.5,
