@@ -54,7 +54,8 @@ LEVELS = {
     "warn": "warning", "err": "error", "severe": "error", "failure": "error", "fatal": "crit", "critical": "crit", "verbose": "debug",
     "inf": "info", "wrn": "warning", "eror": "error", "dbg": "debug", "vrb": "debug", "ftl": "crit",  # Serilog's, hclog's
     "note": "info", "system": "notice",  # MySQL's error log
-    "security": "notice",  # asterisk's channel for security events
+    "security": "notice",
+    "informational": "info",  # Falco's  # asterisk's channel for security events
     "emergency": "emerg", "fatal error": "crit", "parse error": "error", "recoverable fatal error": "error", "deprecated": "notice", "strict standards": "notice",  # PHP's
 }
 """Level words and letters as written, lower case, to the common names (others are kept, lower case)."""

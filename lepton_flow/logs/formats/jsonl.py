@@ -1,4 +1,11 @@
-"""JSON Lines logs: one object per line; fields found by the names common loggers write (zap, bunyan, pino, logstash, ECS, GELF, Serilog's CLEF, structlog, Google Cloud Logging, MongoDB), or by a mapping the caller gives."""
+"""JSON Lines logs: one object per line; fields found by the names common loggers write (zap, bunyan, pino, logstash, ECS, GELF, Serilog's CLEF, structlog, Google Cloud Logging, MongoDB, Falco), or by a mapping the caller gives.
+
+Records that carry no message are said by what they record: a JSON access
+log by its request and status; Suricata's EVE (`eve.json`) by its event type
+(an alert by its signature, the level from its severity); a Kubernetes audit
+event by its verb, resource and response code (the level from the code: the
+audit's own `level` is how much it recorded, not a severity).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,11 @@ from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
-    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime", "time_iso8601", "time_local"),
+    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime", "time_iso8601", "time_local", "requestReceivedTimestamp"),
     # `@m` CLEF's rendered message, `@mt` its template; structlog's `event`; GCP's `textPayload`, `jsonPayload.message`;
     # GELF's `short_message`.
-    "message": ("message", "msg", "log", "text", "@m", "@mt", "short_message", "textPayload", "jsonPayload.message", "event"),
-    "level": ("level", "severity", "lvl", "loglevel", "s", "@l", "log.level", "levelname", "level_name"),
+    "message": ("message", "msg", "log", "text", "@m", "@mt", "short_message", "textPayload", "jsonPayload.message", "event", "output"),
+    "level": ("level", "severity", "lvl", "loglevel", "s", "@l", "log.level", "levelname", "level_name", "priority"),
     "host": ("host", "hostname", "node", "host.name"),
     "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name"),
 }
@@ -83,6 +90,29 @@ def _access(obj: dict) -> tuple[str, str] | None:
     return f"{request} {code}", http_level(code)
 
 
+_SURICATA_SEVERITY = {1: "error", 2: "warning", 3: "notice"}
+
+
+def _record(obj: dict) -> tuple[str, str] | None:
+    """(message, level) of a record that names what happened instead of saying it: Suricata's EVE, Kubernetes' audit."""
+    kind = obj.get("event_type")
+    if isinstance(kind, str) and ("flow_id" in obj or "src_ip" in obj or "in_iface" in obj):
+        detail = obj.get(kind) if isinstance(obj.get(kind), dict) else {}
+        if kind == "alert":
+            return f"alert: {detail.get('signature', '')}".rstrip(), _SURICATA_SEVERITY.get(detail.get("severity"), "warning")
+        if kind == "anomaly":
+            return f"anomaly: {detail.get('event') or detail.get('type') or ''}".rstrip(), "warning"
+        proto = obj.get("app_proto")
+        return (f"{kind} {proto}" if isinstance(proto, str) and proto not in (kind, "failed") else kind), "info"
+    if str(obj.get("apiVersion", "")).startswith("audit.k8s.io") and isinstance(obj.get("verb"), str):
+        ref = obj.get("objectRef") if isinstance(obj.get("objectRef"), dict) else {}
+        what = "/".join(str(ref[k]) for k in ("resource", "subresource") if ref.get(k)) or str(obj.get("requestURI", "")).split("?")[0]
+        code = (obj.get("responseStatus") or {}).get("code") if isinstance(obj.get("responseStatus"), dict) else None
+        code = code if isinstance(code, int) and 100 <= code <= 599 else None
+        return f"{obj['verb']} {what} {code if code else obj.get('stage', '')}".rstrip(), http_level(code) if code else "info"
+    return None
+
+
 def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
     """Parse with explicit field names (`{"timestamp": "when", "message": "text", ...}`); unnamed fields use the common names."""
     try:
@@ -94,9 +124,9 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
     mapping = mapping or {}
     values = {k: (_get(obj, mapping[k]) if k in mapping else _first(obj, names, k)) for k, names in FIELDS.items()}
     ts = _time(values["timestamp"])
-    access = _access(obj) if values["message"] is None and "message" not in mapping else None
-    if access is not None:
-        values["message"], values["level"] = access
+    said = (_access(obj) or _record(obj)) if values["message"] is None and "message" not in mapping else None
+    if said is not None:
+        values["message"], values["level"] = said
     if ts is None or values["message"] is None:
         return None
     text = lambda v: None if v is None else str(v)  # noqa: E731
