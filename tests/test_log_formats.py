@@ -520,6 +520,16 @@ def test_formats_in_the_folder_appear_beside_the_built_in_ones(data_root, caplog
     assert LogIngestParams(format="billing").format == "billing"
 
 
+def test_spaces_written_as_a_regular_expression_read_as_spaces_all_at_once():
+    """` +` between fields is what a layout's plain spaces already mean: read all at once too (once it made `\\s++`,
+    which RE2 cannot take, and the layout was read a line at a time)."""
+    fmt = layout_format("spaced", r"\[<Date> <Time>\] +<Level>: +<Content>")
+    lines = ["[2024-05-01 10:00:00]   INFO:  hello", "[2024-05-01 10:00:01] WARN: there"]
+    index, table = fmt.parse_many(pa.array(lines), 2024)
+    assert index.tolist() == [0, 1] and table.column("message").to_pylist() == ["hello", "there"]
+    assert [fmt.parse(line, 2024)["level"] for line in lines] == ["info", "warning"]
+
+
 def test_layout_parameters_that_cannot_work_are_refused_naming_the_part():
     from pydantic import ValidationError
 

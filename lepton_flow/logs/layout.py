@@ -83,6 +83,8 @@ _FIELD = re.compile(r"<(\w+)(?::([^<>]*))?>")
 _FIELD_PATTERNS = {"pid": r"\d+", "tid": r"\d+", "id": r"\d+", "logid": r"\d+", "level": r"[A-Za-z]+"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LONG_FRACTION = re.compile(r"([.,]\d{6})\d+")
+_GAP = {False: r" +\+?", True: " +"}
+# Spaces between a layout's fields read as `\s+`; written as a regular expression (` +`), the same (not `\s++`).
 
 
 class LayoutError(ValueError):
@@ -193,14 +195,14 @@ class Layout:
         parts, at, i = [], 0, 0
         for m in _FIELD.finditer(template):
             text = template[at : m.start()]
-            parts.append(r"\s+".join(re.escape(p) if literal else p for p in re.split(" +", text)))
+            parts.append(r"\s+".join(re.escape(p) if literal else p for p in re.split(_GAP[literal], text)))
             name, own = m[1], m[2]
             last = m.end() == len(template)
             pattern = own or _FIELD_PATTERNS.get(name.lower()) or (".*" if last else ".*?")
             parts.append(f"(?P<g{i}>{pattern})")
             at, i = m.end(), i + 1
         tail = template[at:]
-        parts.append(r"\s+".join(re.escape(p) if literal else p for p in re.split(" +", tail)))
+        parts.append(r"\s+".join(re.escape(p) if literal else p for p in re.split(_GAP[literal], tail)))
         try:
             regex = re.compile("^" + "".join(parts) + "$")
         except re.error as exc:
