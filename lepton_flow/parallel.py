@@ -1,9 +1,11 @@
 """Where Dask work runs: the cluster the flow runs on, a configured scheduler, or in-process.
 
-Flows run their tasks on a Dask cluster (`DaskTaskRunner`); a task that fans
-out (cleaning per time window, writing the store) submits to that same
-cluster from inside its worker. Called outside any cluster (a unit test
-calling `task.fn`), the same code runs in-process.
+Flows run their tasks on a Dask cluster (`DaskTaskRunner`), or, for a small
+input, in threads of their own process (`fit_to_input`, `LocalAPI.tasks_here`);
+a task that fans out (cleaning per time window, writing the store) submits to
+that same cluster from inside its worker, or to as many threads. Called
+outside any cluster (a unit test calling `task.fn`), the same code runs
+in-process.
 """
 
 from __future__ import annotations
@@ -223,7 +225,8 @@ def release_memory() -> None:
 
 def map_parallel(fn: Callable, items: Sequence, *args: Any) -> list:
     """`[fn(item, *args) for item in items]`, spread over the cluster when there is one, or over as many threads as
-    the command gave its tasks when it runs them in its own process (`LocalAPI.tasks_here`)."""
+    the run gives its tasks when it runs them in its own process (a command's `LocalAPI.tasks_here`, a flow's
+    `fit_to_input`)."""
     with dask_client() as client:
         threads = _threads_here() if client is None and len(items) > 1 else None
         if threads:
