@@ -520,6 +520,21 @@ def test_formats_in_the_folder_appear_beside_the_built_in_ones(data_root, caplog
     assert LogIngestParams(format="billing").format == "billing"
 
 
+@pytest.mark.parametrize(
+    "line, level, message",
+    [
+        ("2024-05-01 10:00:00 -1234 items moved", None, "-1234 items moved"),  # a signed number, not an offset
+        ("2024-05-01 10:00:00 system rebooting", None, "system rebooting"),  # MySQL's level words only in brackets
+        ("2024-05-01 10:00:00 42 users online", None, "42 users online"),  # a number is a pid only before a bracketed level
+        ("2024-05-01 10:00:00 ERRORS found: 3", None, "ERRORS found: 3"),
+        ("2024-05-01 10:00:00 INFO", None, "INFO"),  # a level word with nothing after it is the message
+    ],
+)
+def test_the_catch_all_reads_a_level_only_where_one_is_written(line, level, message):
+    got = log_formats()["timestamp-prefixed"].parse(line, 2024)
+    assert (got["level"], got["message"], got["timestamp"]) == (level, message, datetime(2024, 5, 1, 10, tzinfo=UTC))
+
+
 def test_spaces_written_as_a_regular_expression_read_as_spaces_all_at_once():
     """` +` between fields is what a layout's plain spaces already mean: read all at once too (once it made `\\s++`,
     which RE2 cannot take, and the layout was read a line at a time)."""

@@ -30,7 +30,7 @@ _BRACKETED = _WORDS + "|INF|WRN|DBG|VRB|FTL|EROR|SYSTEM|NOTE|INFORMATION"  # rea
 _HEAD = re.compile(
     r"^\[?(?:(?P<date>\d{4}[-/.]\d\d[-/.]\d\d)|(?P<yymmdd>\d{6}))(?:T| {1,2})(?P<time>\d{1,2}:\d\d:\d\d)"
     r"(?P<frac>[.,]\d{1,9})?"
-    r"(?:\s?(?P<tz>Z|[+-]\d\d:?\d\d|UTC|GMT)(?!\w))?",
+    r"(?:\s?(?P<tz>Z|[+-](?:0\d|1[0-4]):?(?:00|15|30|45)|UTC|GMT)(?!\w))?",  # an offset as zones have them: not `-1234 items`
     re.IGNORECASE,
 )
 _CELERY = re.compile(rf":\s*(?P<level>{_WORDS})/(?P<process>[\w.\-]+)\]\s+(?P<msg>.*)$", re.IGNORECASE)
