@@ -165,7 +165,7 @@ def _chain(stack: Stack, trainings: int, kill_a_worker: bool = False, meanwhile=
     lines = wait_for(lambda: (got := stack.logs(first["id"])) and any(g["message"].startswith("Finished in state") for g in got) and got, 30, "the ingest's log")
     assert not [g for g in lines if g["task_run_id"] and g["message"].startswith("Finished in state Completed")], [g["message"] for g in lines]
     assert any(g["message"].startswith("sensor_ingest: ") and "file(s) ingested" in g["message"] for g in lines), [g["message"] for g in lines]
-    # Half a megabyte of new files: read in threads of the flow run's process, no Dask cluster started for them.
+    # Under a megabyte of new files: read in threads of the flow run's process, no Dask cluster started for them.
     assert any("of input: the tasks run in" in g["message"] and "thread(s) of this flow run's process" in g["message"] for g in lines), [g["message"] for g in lines]
     limits = [c["name"] for c in stack.post("/v2/concurrency_limits/filter", {})]
     assert "one ingest at a time: store data-store (" in " ".join(limits), limits  # the store lock says what it is
