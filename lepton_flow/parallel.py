@@ -285,6 +285,11 @@ def on_shared_cluster(flow):
 COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip", ".parquet")
 
 
+def counted_bytes(name: str, size: int) -> int:
+    """A file's bytes as the threads-or-cluster choice counts them: a compressed one's eight times."""
+    return size * (8 if name.lower().endswith(COMPRESSED) else 1)
+
+
 def local_input_bytes(paths: list[str], limit: int) -> int | None:
     """Bytes of the files at or under local `paths`, compressed ones counted eight times; counting stops once past
     `limit` (a folder of years of logs is not walked whole to find it is large). None when a path is a URL."""
@@ -307,7 +312,7 @@ def local_input_bytes(paths: list[str], limit: int) -> int | None:
                     size = os.stat(os.path.join(folder, name)).st_size
                 except OSError:
                     continue
-                total += size * (8 if name.lower().endswith(COMPRESSED) else 1)
+                total += counted_bytes(name, size)
                 if total > limit:
                     return total
     return total
@@ -336,7 +341,7 @@ def fit_to_input(files: Sequence) -> str | None:
     runner = getattr(FlowRunContext.get(), "task_runner", None)
     if not files or not hasattr(runner, "in_threads"):
         return None
-    size = sum(max(f.size * (8 if f.name.lower().endswith(COMPRESSED) else 1) - f.offset, 0) for f in files)
+    size = sum(max(counted_bytes(f.name, f.size) - f.offset, 0) for f in files)
     said = threads_instead(size, where="this flow run's process")
     if said is None or not runner.in_threads(get_settings().dask_workers):
         return None

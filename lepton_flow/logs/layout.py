@@ -354,7 +354,7 @@ def _shape_key(text: str) -> str:
 
 def layout_format(name: str, layouts: str | list[str], timestamp: str | None = None, *, examples: list[str] | None = None,
                   description: str = "", drain_similarity: float = 0.4, fast: bool = True, breadth: int = 0,
-                  masks: list[tuple[str, str]] | None = None) -> LogFormat:
+                  masks: list[tuple[str, str]] | None = None, continues: str | None = None, directives: str | None = None) -> LogFormat:
     """A `LogFormat` that reads lines by the first of `layouts` that reads them (and, with `fast`, all lines at once too)."""
     compiled = [Layout(t, timestamp) for t in ([layouts] if isinstance(layouts, str) else layouts)]
 
@@ -396,4 +396,5 @@ def layout_format(name: str, layouts: str | list[str], timestamp: str | None = N
         name, parse, examples=list(examples or []), description=description, drain_similarity=drain_similarity,
         parse_many=parse_many if fast else None, yearless=yearless,
         timeless=any(layout.timeless for layout in compiled), breadth=breadth, masks=list(masks or []),
+        continues=continues, directives=directives,
     )

@@ -27,6 +27,6 @@ FORMAT = register_log_format(
         ],
         description=__doc__.splitlines()[0],
         drain_similarity=0.7,
+        directives=JOURNALCTL_MARKS,
     )
 )
-FORMAT.directives = JOURNALCTL_MARKS

@@ -18,11 +18,11 @@ and left out); times are read as UTC.
 
 from __future__ import annotations
 
-from lepton_flow.logs.formats import register_log_format
+from lepton_flow.logs.formats import MONTHS, register_log_format
 from lepton_flow.logs.layout import layout_format
 
 LEVEL = "<Level:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|SEVERE|FINE|FINER|FINEST|CONFIG>"
-MONTH = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+MONTH = "|".join(MONTHS)
 DATE = r"<Date:\d{4}-\d\d-\d\d|\d\d/\d\d/\d\d>"
 TIME = r"<Time:\d\d:\d\d:\d\d(?:[,.]\d{3})?>"
 LOGGER = r"<Logger:[\w$.\-]+>"

@@ -12,14 +12,12 @@ their event.
 
 from __future__ import annotations
 
-import dataclasses
-
-from lepton_flow.logs.formats import register_log_format
+from lepton_flow.logs.formats import MONTHS, register_log_format
 from lepton_flow.logs.layout import layout_format
 
-DATE = r"<Date:\d\d-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4}> <Time:\d\d:\d\d:\d\d(?:\.\d+)?>"
+DATE = rf"<Date:\d\d-(?:{'|'.join(MONTHS)})-\d{{4}}> <Time:\d\d:\d\d:\d\d(?:\.\d+)?>"
 
-FORMAT = register_log_format(dataclasses.replace(
+FORMAT = register_log_format(
     layout_format(
         "php",
         [
@@ -33,6 +31,6 @@ FORMAT = register_log_format(dataclasses.replace(
             "[01-May-2024 10:00:01 Europe/Berlin] PHP Fatal error:  Uncaught Error: Call to undefined function foo() in /var/www/html/index.php:3",
         ],
         description=__doc__.splitlines()[0],
-    ),
-    continues=r"(?:Stack trace:|#\d+ |\[[^\]]*\] PHP (?:Stack trace:| +\d+\. ))",
-))
+        continues=r"(?:Stack trace:|#\d+ |\[[^\]]*\] PHP (?:Stack trace:| +\d+\. ))",
+    )
+)
