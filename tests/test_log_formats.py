@@ -634,6 +634,11 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("jsonl", '{"t": {"$date": "not a date"}, "s": "I", "msg": "bad time"}'),
         ("apt", "Start-Date: 2025-02-31  14:36:25"),  # no such day
         ("apt", "Commandline: apt-get install -y curl"),  # a stanza's body, not its start
+        ("ruby-logger", "I, [2024-05-01T10:00:00.123456 #1234]  NOTICE -- : not one of Logger's levels"),
+        ("php", "[31-Feb-2024 10:00:00] NOTICE: no such day"),
+        ("php", "[01-May-2024 10:00:00 UTC] PHP Oops:  not one of PHP's levels"),
+        ("jsonl", '{"timestamp":"2024-05-01T10:00:00Z","flow_id":1,"src_ip":"10.0.0.5"}'),  # EVE-like without its event type
+        ("jsonl", '{"apiVersion":"audit.k8s.io/v1","requestReceivedTimestamp":"2024-05-01T10:00:00Z","stage":"ResponseComplete"}'),  # no verb
     ],
 )
 def test_the_service_formats_refuse_lines_that_are_not_theirs(name, line):
