@@ -276,3 +276,29 @@ def test_one_store_through_a_symlink_takes_one_lock(tmp_path):
     s1 = store.commit_sensors(str(real), _block(tmp_path / "a.zarr", 0, {"t": np.ones((8, 1))}, ["s1"]), None, "1", {}, {"a": {}})
     store.commit_sensors(via_link, _block(tmp_path / "b.zarr", 8, {"t": np.ones((8, 1))}, ["s1"]), s1, "2", {}, {"b": {}})
     assert store.ledger.keys(str(real)) == {"a", "b"}
+
+
+_BUSY_AT_EXIT = """
+import sys, time
+from lepton_flow.store import repo
+import zarr
+from zarr.core import sync
+session = repo.open_repo(sys.argv[1], create=True).writable_session("main")
+zarr.open_group(session.store, mode="a")
+assert sync.loop[0] is not None and sync.iothread[0].is_alive(), "zarr's I/O loop did not start"
+# zarr's loop still busy when the interpreter exits, as it is on a loaded machine
+sync.loop[0].call_soon_threadsafe(time.sleep, 0.6)
+time.sleep(0.05)
+"""
+
+
+def test_a_process_exits_cleanly_while_zarrs_io_loop_is_busy(tmp_path):
+    # zarr's exit handler alone waits 0.2 s, then closes the running loop and prints a traceback
+    # into the log of the flow run or worker; the store's handler waits for the loop to stop.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _BUSY_AT_EXIT, str(tmp_path / "store")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Cannot close a running event loop" not in done.stderr, done.stderr
+    assert "did not finish cleanly" not in done.stderr, done.stderr

@@ -6,6 +6,7 @@ outside `lepton_flow.store` opens a session.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -27,12 +28,41 @@ class SnapshotUnavailable(StoreError):
     """A snapshot the caller named is gone (expired) or is not on the branch's history."""
 
 
+ZARR_EXIT_WAIT_S = 10.0
+"""How long a process's exit waits for zarr's I/O thread to finish what it is doing."""
+
+_exit_hook = False
+
+
+def _stop_zarr_io() -> None:
+    """Stop zarr's I/O thread at exit and wait for it, so its loop is closed only once it has stopped.
+
+    zarr's own exit handler waits 0.2 s and then closes the loop whatever it is doing; on a loaded
+    machine the loop is often still running, and the exit prints "Cannot close a running event loop"
+    into the log of every flow run and worker that touched a store.
+    """
+    from zarr.core import sync
+
+    io_loop, thread = sync.loop[0], sync.iothread[0]
+    if io_loop is None or thread is None or not thread.is_alive():
+        return
+    io_loop.call_soon_threadsafe(io_loop.stop)
+    thread.join(timeout=ZARR_EXIT_WAIT_S)
+    if not thread.is_alive():
+        sync.cleanup_resources()  # closes the stopped loop; zarr's handler then finds nothing to do
+
+
 def _quiet_icechunk() -> None:
+    global _exit_hook
     import icechunk
+    import zarr.core.sync  # noqa: F401  (registers zarr's exit handler before ours: atexit runs ours first)
 
     # Commits to local directories are serialised by `commit_lock`, which is
     # what the storage's concurrency warning asks for; keep real errors.
     icechunk.set_logs_filter("error")
+    if not _exit_hook:
+        atexit.register(_stop_zarr_io)
+        _exit_hook = True
 
 
 def local_folder(url: str) -> str | None:
