@@ -307,6 +307,58 @@ REAL = {
         ["[2024-05-01 10:00:02,789: ERROR/ForkPoolWorker-1] Task tasks.add[6c7a1c9e-1b2a-4f4e-9d3a-0a1b2c3d4e5f] raised unexpected: ValueError('bad')"],
         ("error", "ForkPoolWorker-1", None, "Task tasks.add[6c7a1c9e-1b2a-4f4e-9d3a-0a1b2c3d4e5f] raised unexpected: ValueError('bad')"),
     ),
+    "dotnet-console": (
+        [
+            "info: Microsoft.Hosting.Lifetime[14]",
+            "      Now listening on: http://localhost:5000",
+            "fail: Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware[1]",
+            "      An unhandled exception has occurred while executing the request.",
+            "      System.InvalidOperationException: Sequence contains no elements",
+            "         at WebApp.Controllers.OrdersController.Get(Int32 id) in /src/Controllers/OrdersController.cs:line 27",
+            "dbug: Microsoft.Extensions.Hosting.Internal.Host[1]",
+            "      Hosting starting",
+        ],
+        ("info", "Microsoft.Hosting.Lifetime", None, "Now listening on: http://localhost:5000"),
+    ),
+    "dotnet-console-stamped": (
+        [
+            "2024-05-01 10:00:01 warn: Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository[60]",
+            "      Storing keys in a directory '/root/.aspnet/DataProtection-Keys' that may not be persisted outside of the container.",
+            "[2024-05-01T10:00:02.1234567Z] info: Microsoft.AspNetCore.Hosting.Diagnostics[1] Request starting HTTP/1.1 GET http://localhost:8080/orders - - -",
+        ],
+        ("warning", "Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository", None,
+         "Storing keys in a directory '/root/.aspnet/DataProtection-Keys' that may not be persisted outside of the container."),
+    ),
+    "jsonl-dotnet": (
+        [
+            '{"EventId":14,"LogLevel":"Information","Category":"Microsoft.Hosting.Lifetime","Message":"Now listening on: http://[::]:8080","State":{"Message":"Now listening on: http://[::]:8080","address":"http://[::]:8080","{OriginalFormat}":"Now listening on: {address}"}}',
+            '{"EventId":0,"LogLevel":"Warning","Category":"Orders.Worker","Message":"Queue depth 1200","State":{"{OriginalFormat}":"Queue depth {Depth}"}}',
+        ],
+        ("info", "Microsoft.Hosting.Lifetime", None, "Now listening on: http://[::]:8080"),
+    ),
+    "zeek": (
+        [
+            "#separator \\x09",
+            "#set_separator\t,",
+            "#empty_field\t(empty)",
+            "#unset_field\t-",
+            "#path\tdns",
+            "#open\t2024-05-01-10-00-00",
+            "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery\tqclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\trejected",
+            "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring\tcount\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector[interval]\tbool",
+            "1714557601.000001\tC4J4Th3PJpwUYZZ6gc\t192.168.1.11\t53211\t8.8.8.8\t53\tudp\t4242\t0.012\texample.com\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t93.184.216.34\t3600.000000\tF",
+            "1714557603.2\tCk1Q0m1n2o3p4q5r6\t192.168.1.11\t53212\t8.8.8.8\t53\tudp\t4243\t-\tnope.invalid\t1\tC_INTERNET\t28\tAAAA\t3\tNXDOMAIN\tF\tF\tT\tT\t0\t-\t-\tF",
+            "#close\t2024-05-01-11-00-00",
+        ],
+        ("info", "dns", "192.168.1.11", "example.com A NOERROR"),
+    ),
+    "jsonl-zeek": (
+        [
+            '{"ts":1714557600.123456,"uid":"CHhAvVGS1DHFjwGM9","id.orig_h":"192.168.1.10","id.orig_p":51234,"id.resp_h":"93.184.216.34","id.resp_p":80,"trans_depth":1,"method":"GET","uri":"/index.html","version":"1.1","status_code":404,"status_msg":"Not Found"}',
+            '{"ts":"2024-05-01T10:00:05.000000Z","uid":"CHhAvVGS1DHFjwGM9","id":{"orig_h":"192.168.1.10","orig_p":51234,"resp_h":"93.184.216.34","resp_p":443},"proto":"tcp","service":"ssl","conn_state":"SF"}',
+        ],
+        ("warning", None, "192.168.1.10", "GET /index.html 404"),
+    ),
     "timestamp-prefixed-asterisk": (
         ["[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"],
         ("notice", None, None, "[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"),
@@ -327,6 +379,9 @@ TIMES = {  # the first line's time, UTC
     "log4j-tomcat": datetime(2024, 5, 1, 10, 0, 0, 123000, UTC), "ruby-logger": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC),
     "php-fpm": datetime(2024, 5, 1, 10, 5, tzinfo=UTC), "timestamp-prefixed-serilog": datetime(2024, 5, 1, 10, 0, 1, 456000, UTC),
     "timestamp-prefixed-mysql": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC),
+    "dotnet-console": datetime(2023, 12, 1, tzinfo=UTC), "jsonl-dotnet": datetime(2023, 12, 1, tzinfo=UTC),  # no time: the file's
+    "dotnet-console-stamped": datetime(2024, 5, 1, 10, 0, 1, tzinfo=UTC), "zeek": datetime(2024, 5, 1, 10, 0, 1, 1, UTC),
+    "jsonl-zeek": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC),
 }
 
 
@@ -368,6 +423,41 @@ def test_w3c_directives_are_neither_events_nor_quarantined_and_only_they_make_a_
     tabs.write_bytes(gzip.compress(b"#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method\n2024-05-01\t12:34:57\tLAX1\t392\t192.0.2.100\tGET\n"))
     got = read_log(str(tabs))
     assert (got.format, got.events[0]["message"], got.events[0]["host"], got.events[0]["source"]) == ("w3c", "LAX1 392 192.0.2.100 GET", "192.0.2.100", "LAX1")
+
+
+def test_an_aspnet_event_is_its_header_and_the_indented_lines_after_it_read_whole_or_from_an_offset(tmp_path):
+    """.NET's console logger writes `level: Category[id]` and the message on the next, indented line: the message
+    is that line, an exception's lines stay with it, on both parsers and on a read from an offset."""
+    lines = REAL["dotnet-console"][0]
+    path = tmp_path / "app.log"
+    path.write_text("\n".join(lines) + "\n")
+    got = read_log(str(path))
+    assert (got.format, got.lines, got.event_lines, got.quarantined) == ("dotnet-console", 8, 8, [])
+    assert [(e["level"], e["message"].split("\n")[0]) for e in got.events] == [
+        ("info", "Now listening on: http://localhost:5000"), ("error", "An unhandled exception has occurred while executing the request."), ("debug", "Hosting starting")]
+    assert got.events[1]["message"].count("\n") == 2 and got.events[1]["message"].endswith("OrdersController.cs:line 27")
+    start = path.read_bytes().index(b"fail:")
+    assert [e["message"] for e in read_log(str(path), "dotnet-console", start=start).events] == [e["message"] for e in got.events[1:]]
+    accented = tmp_path / "accented.log"  # not ASCII: the line-at-a-time parser reads it, the same way
+    accented.write_text("\n".join(lines).replace("Hosting starting", "Hôte démarré") + "\n")
+    assert [e["message"] for e in read_log(str(accented)).events][2] == "Hôte démarré"
+
+
+def test_zeek_directives_are_neither_events_nor_quarantined_and_its_fields_say_each_record(tmp_path):
+    path = tmp_path / "dns.log"
+    path.write_text("\n".join(REAL["zeek"][0]) + "\n")
+    got = read_log(str(path))
+    assert (got.format, got.lines, got.blank, len(got.events), got.quarantined) == ("zeek", 11, 9, 2, [])
+    assert got.events[1]["message"] == "nope.invalid AAAA NXDOMAIN"
+    start = path.read_bytes().index(b"1714557603.2")  # a later run's read from an offset knows the fields from the head
+    assert read_log(str(path), "zeek", start=start).events[0]["message"] == "nope.invalid AAAA NXDOMAIN"
+    notice = tmp_path / "notice.log"
+    notice.write_text(
+        "#separator \\x09\n#path\tnotice\n#fields\tts\tuid\tid.orig_h\tnote\tmsg\n"
+        "1714557605.000000\t-\t192.168.1.10\tScan::Port_Scan\t192.168.1.10 scanned at least 15 unique ports of host 10.0.0.1 in 0m2s\n"
+    )
+    event = read_log(str(notice)).events[0]
+    assert (event["level"], event["source"], event["message"]) == ("warning", "notice", "Scan::Port_Scan: 192.168.1.10 scanned at least 15 unique ports of host 10.0.0.1 in 0m2s")
 
 
 def test_dmesg_s_times_since_boot_are_refused_with_what_to_read_instead(tmp_path):
@@ -639,6 +729,13 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("php", "[01-May-2024 10:00:00 UTC] PHP Oops:  not one of PHP's levels"),
         ("jsonl", '{"timestamp":"2024-05-01T10:00:00Z","flow_id":1,"src_ip":"10.0.0.5"}'),  # EVE-like without its event type
         ("jsonl", '{"apiVersion":"audit.k8s.io/v1","requestReceivedTimestamp":"2024-05-01T10:00:00Z","stage":"ResponseComplete"}'),  # no verb
+        ("jsonl", '{"Message":"a record with neither a time nor a level","Category":"Orders"}'),
+        ("jsonl", '{"Timestamp":"yesterday","LogLevel":"Warning","Message":"a time that is none"}'),
+        ("dotnet-console", "info: Microsoft.Hosting.Lifetime 14 no brackets around the event id"),
+        ("dotnet-console", "information: Microsoft.Hosting.Lifetime[14] not one of its four-letter levels"),
+        ("dotnet-console", "2024-02-30 10:00:00 info: Orders.Worker[0] no such day"),
+        ("zeek", "1714557600.123456 CHhAvVGS1DHFjwGM9 192.168.1.10 separated by spaces, not tabs"),
+        ("zeek", "17145576001234\tCHhAvVGS1DHFjwGM9\tnot epoch seconds"),
     ],
 )
 def test_the_service_formats_refuse_lines_that_are_not_theirs(name, line):

@@ -298,7 +298,7 @@ def test_a_process_exits_cleanly_while_zarrs_io_loop_is_busy(tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", _BUSY_AT_EXIT, str(tmp_path / "store")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", _BUSY_AT_EXIT, str(tmp_path / "store")], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "Cannot close a running event loop" not in done.stderr, done.stderr
     assert "did not finish cleanly" not in done.stderr, done.stderr

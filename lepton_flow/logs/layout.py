@@ -44,7 +44,7 @@ from lepton_flow.logs.logformat import LogFormat, event, plain_lines, take_lines
 TIME_FIELDS = {"date", "time", "timestamp", "datetime", "month", "day", "year"}
 ROLES = {
     "host": {"host", "hostname", "node", "machine", "server"},
-    "source": {"component", "program", "source", "logger", "process", "service", "application", "app", "class", "tag"},
+    "source": {"component", "program", "source", "logger", "process", "service", "application", "app", "class", "tag", "category"},
     "level": {"level", "severity", "priority", "loglevel"},
     "message": {"content", "message", "msg"},
 }
@@ -53,6 +53,7 @@ LEVELS = {
     "trace": "debug", "finest": "debug", "finer": "debug", "fine": "debug", "config": "info", "information": "info",
     "warn": "warning", "err": "error", "severe": "error", "failure": "error", "fatal": "crit", "critical": "crit", "verbose": "debug",
     "inf": "info", "wrn": "warning", "eror": "error", "dbg": "debug", "vrb": "debug", "ftl": "crit",  # Serilog's, hclog's
+    "trce": "debug", "dbug": "debug", "fail": "error",  # .NET's console logger
     "note": "info", "system": "notice",  # MySQL's error log
     "security": "notice",
     "informational": "info",  # Falco's  # asterisk's channel for security events

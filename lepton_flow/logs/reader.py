@@ -31,6 +31,14 @@ EARLIER = -2
 SAMPLE = 200
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 """Terminal colour and cursor codes: left out of the text a line is parsed and stored from."""
+def _joined(message: str, more: list[str]) -> str:
+    """An event's message with the lines that continue it; an event whose own line says nothing (ASP.NET's
+    `info: Category[id]` header) takes its first continuation line, unindented, as its message."""
+    if not message.strip():
+        message, more = more[0].strip(), more[1:]
+    return "\n".join([message, *more])
+
+
 _CONTINUATION = re.compile(r"^(?:\s|Traceback |Caused by|at |\.\.\. \d+ more|[\w.$]+(?:Error|Exception|Warning|Exit|Interrupt)(?::|$))")
 
 
@@ -233,7 +241,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             elif fast[head]:
                 extra.setdefault(int(head), []).append(text)
             else:
-                slow[head]["message"] += "\n" + text
+                slow[head]["message"] = _joined(slow[head]["message"], [text])
         else:
             out.quarantined.append({"line": number, "reason": f"no registered log format parses it (the file's is {fmt})", "text": text[:500]})
             continue
@@ -244,7 +252,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         frame["line"] = index + 1
         if extra:
             at = np.searchsorted(index, np.fromiter(extra, np.int64, len(extra)))
-            frame.loc[at, "message"] = [m + "\n" + "\n".join(lines_) for m, lines_ in zip(frame["message"].to_numpy()[at], extra.values())]
+            frame.loc[at, "message"] = [_joined(m, lines_) for m, lines_ in zip(frame["message"].to_numpy()[at], extra.values())]
         out.event_lines += len(frame)
         parts.append(frame)
     if slow:

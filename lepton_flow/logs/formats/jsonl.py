@@ -1,10 +1,13 @@
 """JSON Lines logs: one object per line; fields found by the names common loggers write (zap, bunyan, pino, logstash, ECS, GELF, Serilog's CLEF, structlog, Google Cloud Logging, MongoDB, Falco), or by a mapping the caller gives.
 
-Records that carry no message are said by what they record: a JSON access
+A record without a time (.NET's JSON console logger writes none unless
+configured) is an event when it has a message and a level; it is dated when
+the file was last written. Records that carry no message are said by what they record: a JSON access
 log by its request and status; Suricata's EVE (`eve.json`) by its event type
 (an alert by its signature, the level from its severity); a Kubernetes audit
 event by its verb, resource and response code (the level from the code: the
-audit's own `level` is how much it recorded, not a severity).
+audit's own `level` is how much it recorded, not a severity); Zeek's records
+(`LogAscii::use_json`) as `zeek` says them.
 """
 
 from __future__ import annotations
@@ -12,19 +15,21 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_format, zeek
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
     "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime", "time_iso8601", "time_local", "requestReceivedTimestamp"),
     # `@m` CLEF's rendered message, `@mt` its template; structlog's `event`; GCP's `textPayload`, `jsonPayload.message`;
     # GELF's `short_message`.
-    "message": ("message", "msg", "log", "text", "@m", "@mt", "short_message", "textPayload", "jsonPayload.message", "event", "output"),
+    "message": ("message", "msg", "log", "text", "@m", "@mt", "short_message", "textPayload", "jsonPayload.message", "event", "output", "renderedmessage", "messagetemplate"),
     "level": ("level", "severity", "lvl", "loglevel", "s", "@l", "log.level", "levelname", "level_name", "priority"),
-    "host": ("host", "hostname", "node", "host.name"),
-    "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name"),
+    "host": ("host", "hostname", "node", "host.name", "id.orig_h"),
+    "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name", "category"),
 }
-"""Each field's names, most common first; a dotted name is a flat key (ECS writes `"log.level"`) or a path into objects."""
+"""Each field's names, most common first; a dotted name is a flat key (ECS writes `"log.level"`) or a path into objects.
+Where none is a key as written, the same names match keys in any case (.NET's `Timestamp`, `LogLevel`, `Category`,
+`Message`; Serilog's `RenderedMessage`)."""
 
 
 def _get(obj: dict, name: str):
@@ -110,6 +115,9 @@ def _record(obj: dict) -> tuple[str, str] | None:
         code = (obj.get("responseStatus") or {}).get("code") if isinstance(obj.get("responseStatus"), dict) else None
         code = code if isinstance(code, int) and 100 <= code <= 599 else None
         return f"{obj['verb']} {what} {code if code else obj.get('stage', '')}".rstrip(), http_level(code) if code else "info"
+    if isinstance(obj.get("uid"), str) and "id.orig_h" in obj or isinstance(obj.get("id"), dict) and "orig_h" in obj["id"]:
+        flat = {**obj, **{f"id.{k}": v for k, v in obj["id"].items()}} if isinstance(obj.get("id"), dict) else obj
+        return zeek.says(obj.get("_path") if isinstance(obj.get("_path"), str) else None, flat)  # Zeek's records as JSON
     return None
 
 
@@ -123,12 +131,17 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
         return None
     mapping = mapping or {}
     values = {k: (_get(obj, mapping[k]) if k in mapping else _first(obj, names, k)) for k, names in FIELDS.items()}
+    if any(v is None for v in values.values()) and any(not k.islower() for k in obj):  # PascalCase keys
+        folded = {k.lower(): v for k, v in obj.items() if k.lower() not in obj}
+        for k, names in FIELDS.items():
+            if values[k] is None and k not in mapping:
+                values[k] = _first(folded, names, k)
     ts = _time(values["timestamp"])
     said = (_access(obj) or _record(obj)) if values["message"] is None and "message" not in mapping else None
     if said is not None:
         values["message"], values["level"] = said
-    if ts is None or values["message"] is None:
-        return None
+    if values["message"] is None or (ts is None and (values["timestamp"] is not None or values["level"] in (None, ""))):
+        return None  # no message; a time that is none; no time and no level either (not a log's record)
     text = lambda v: None if v is None else str(v)  # noqa: E731
     number = values["level"]
     if isinstance(number, int) and not isinstance(number, bool) and number in _NUMBERED_LEVELS:
@@ -139,8 +152,8 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
     return event(ts, text(values["host"]), text(values["source"]), level, str(values["message"]))
 
 
-_LEVEL_LETTERS = {**{letter: LEVELS[letter] for letter in "iwef"}, **{f"d{n}": "debug" for n in range(1, 6)}}
-"""MongoDB's severities (`"s": "I"`, `"D2"`) as the common names."""
+_LEVEL_LETTERS = {**LEVELS, **{f"d{n}": "debug" for n in range(1, 6)}}
+"""Level words as the text formats name them (`warn`, .NET's `Information`), and MongoDB's severities (`"s": "I"`, `"D2"`)."""
 
 
 def parse(line: str, year: int) -> dict | None:
