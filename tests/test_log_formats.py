@@ -359,6 +359,27 @@ REAL = {
         ],
         ("warning", None, "192.168.1.10", "GET /index.html 404"),
     ),
+    "linux-audit": (
+        [
+            "type=USER_LOGIN msg=audit(1373330716.415:4063): pid=11998 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=192.0.2.1 terminal=ssh res=failed'",
+            "type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=2 success=no exit=-13 a0=7fffd19c5592 a1=0 items=1 ppid=2686 pid=3538 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"sshd_config\"\x1dARCH=x86_64 SYSCALL=open AUID=\"shadowman\"",
+            "node=web-1 type=CWD msg=audit(1364481363.243:24287): cwd=\"/home/shadowman\"",
+        ],
+        (None, "USER_LOGIN", None, "pid=11998 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=192.0.2.1 terminal=ssh res=failed'"),
+    ),
+    "java-util-logging": (
+        [
+            "Dec 04, 2026 10:00:00 AM hudson.WebAppMain$3 run",
+            "INFO: Jenkins is fully up and running",
+            "Dec 04, 2026 10:00:07 AM hudson.model.UpdateSite updateData",
+            "SEVERE: Failed to download update center metadata",
+            "java.net.UnknownHostException: updates.jenkins.io",
+            "\tat java.base/java.net.InetAddress$CachedAddresses.get(InetAddress.java:801)",
+            "apr 15, 2013 8:34:08 PM org.slf4j.impl.JCLLoggerAdapter warn",
+            'WARNING: Authentication attempt from 192.0.2.0 for user "null" failed.',
+        ],
+        ("info", "hudson.WebAppMain$3", None, "Jenkins is fully up and running"),
+    ),
     "timestamp-prefixed-asterisk": (
         ["[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"],
         ("notice", None, None, "[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"),
@@ -381,7 +402,8 @@ TIMES = {  # the first line's time, UTC
     "timestamp-prefixed-mysql": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC),
     "dotnet-console": datetime(2023, 12, 1, tzinfo=UTC), "jsonl-dotnet": datetime(2023, 12, 1, tzinfo=UTC),  # no time: the file's
     "dotnet-console-stamped": datetime(2024, 5, 1, 10, 0, 1, tzinfo=UTC), "zeek": datetime(2024, 5, 1, 10, 0, 1, 1, UTC),
-    "jsonl-zeek": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC),
+    "jsonl-zeek": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC), "linux-audit": datetime(2013, 7, 9, 0, 45, 16, 415000, UTC),
+    "java-util-logging": datetime(2026, 12, 4, 10, 0, tzinfo=UTC),
 }
 
 
@@ -441,6 +463,19 @@ def test_an_aspnet_event_is_its_header_and_the_indented_lines_after_it_read_whol
     accented = tmp_path / "accented.log"  # not ASCII: the line-at-a-time parser reads it, the same way
     accented.write_text("\n".join(lines).replace("Hosting starting", "Hôte démarré") + "\n")
     assert [e["message"] for e in read_log(str(accented)).events][2] == "Hôte démarré"
+
+
+def test_a_java_util_logging_event_takes_its_level_and_message_from_the_line_under_its_header(tmp_path):
+    path = tmp_path / "jenkins.log"
+    path.write_text("\n".join(REAL["java-util-logging"][0]) + "\n")
+    got = read_log(str(path))
+    assert (got.format, got.lines, got.event_lines, got.quarantined) == ("java-util-logging", 8, 8, [])
+    assert [(e["level"], e["source"], e["message"].split("\n")[0]) for e in got.events] == [
+        ("info", "hudson.WebAppMain$3", "Jenkins is fully up and running"),
+        ("error", "hudson.model.UpdateSite", "Failed to download update center metadata"),
+        ("warning", "org.slf4j.impl.JCLLoggerAdapter", 'Authentication attempt from 192.0.2.0 for user "null" failed.'),
+    ]
+    assert got.events[1]["message"].count("\n") == 2 and got.events[2]["timestamp"] == datetime(2013, 4, 15, 20, 34, 8, tzinfo=UTC)
 
 
 def test_zeek_directives_are_neither_events_nor_quarantined_and_its_fields_say_each_record(tmp_path):
@@ -735,6 +770,11 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("dotnet-console", "information: Microsoft.Hosting.Lifetime[14] not one of its four-letter levels"),
         ("dotnet-console", "2024-02-30 10:00:00 info: Orders.Worker[0] no such day"),
         ("zeek", "1714557600.123456 CHhAvVGS1DHFjwGM9 192.168.1.10 separated by spaces, not tabs"),
+        ("linux-audit", "type=SYSCALL msg=audit(1364481363:24287): arch=c000003e no milliseconds"),
+        ("linux-audit", "type=syscall msg=audit(1364481363.243:24287): a record type in lower case"),
+        ("java-util-logging", "Apr 31, 2013 8:34:08 PM org.example.App main"),  # no such day
+        ("java-util-logging", "Apr 15, 2013 20:34:08 PM org.example.App main"),  # a 12-hour clock
+        ("java-util-logging", "INFO: a level line without its header"),
         ("zeek", "17145576001234\tCHhAvVGS1DHFjwGM9\tnot epoch seconds"),
     ],
 )

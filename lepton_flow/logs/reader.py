@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, detect, log_formats
+from lepton_flow.logs.layout import LEVELS
 from lepton_flow.sources import CORRUPT, SourceError, file_time, open_source
 
 MAX_LINE = 64 * 1024
@@ -31,12 +32,23 @@ EARLIER = -2
 SAMPLE = 200
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 """Terminal colour and cursor codes: left out of the text a line is parsed and stored from."""
-def _joined(message: str, more: list[str]) -> str:
-    """An event's message with the lines that continue it; an event whose own line says nothing (ASP.NET's
-    `info: Category[id]` header) takes its first continuation line, unindented, as its message."""
+
+
+def _joined(message: str, level, more: list[str]) -> tuple[str, str | None]:
+    """(message, level) of an event with the lines that continue it. An event whose own line says nothing takes its
+    first continuation line, unindented, as its message (ASP.NET's `info: Category[id]` header), and a level word
+    leading that line as its level when it has none (java.util.logging's `WARNING: ...` under its dated header)."""
     if not message.strip():
-        message, more = more[0].strip(), more[1:]
-    return "\n".join([message, *more])
+        first, more = more[0].strip(), more[1:]
+        lead = _LEVEL_LEAD.fullmatch(first)
+        if lead and (level is None or pd.isna(level)) and lead[1].lower() in _LEVEL_WORDS:
+            level, first = LEVELS.get(lead[1].lower(), lead[1].lower()), lead[2]
+        message = first
+    return "\n".join([message, *more]), level
+
+
+_LEVEL_LEAD = re.compile(r"([A-Za-z]+): (.*)", re.DOTALL)
+_LEVEL_WORDS = {*(w for w in LEVELS if len(w) > 1 and w not in ("system", "security")), "debug", "info", "notice", "warning", "error", "crit", "alert", "emerg"}
 
 
 _CONTINUATION = re.compile(r"^(?:\s|Traceback |Caused by|at |\.\.\. \d+ more|[\w.$]+(?:Error|Exception|Warning|Exit|Interrupt)(?::|$))")
@@ -241,7 +253,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             elif fast[head]:
                 extra.setdefault(int(head), []).append(text)
             else:
-                slow[head]["message"] = _joined(slow[head]["message"], [text])
+                slow[head]["message"], slow[head]["level"] = _joined(slow[head]["message"], slow[head]["level"], [text])
         else:
             out.quarantined.append({"line": number, "reason": f"no registered log format parses it (the file's is {fmt})", "text": text[:500]})
             continue
@@ -252,7 +264,9 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         frame["line"] = index + 1
         if extra:
             at = np.searchsorted(index, np.fromiter(extra, np.int64, len(extra)))
-            frame.loc[at, "message"] = [_joined(m, lines_) for m, lines_ in zip(frame["message"].to_numpy()[at], extra.values())]
+            joined = [_joined(m, level, lines_) for m, level, lines_ in zip(frame["message"].to_numpy()[at], frame["level"].to_numpy()[at], extra.values())]
+            frame.loc[at, "message"] = [m for m, _ in joined]
+            frame.loc[at, "level"] = [level for _, level in joined]
         out.event_lines += len(frame)
         parts.append(frame)
     if slow:
