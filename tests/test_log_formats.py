@@ -350,7 +350,7 @@ REAL = {
             "1714557603.2\tCk1Q0m1n2o3p4q5r6\t192.168.1.11\t53212\t8.8.8.8\t53\tudp\t4243\t-\tnope.invalid\t1\tC_INTERNET\t28\tAAAA\t3\tNXDOMAIN\tF\tF\tT\tT\t0\t-\t-\tF",
             "#close\t2024-05-01-11-00-00",
         ],
-        ("info", "dns", "192.168.1.11", "example.com A NOERROR"),
+        ("info", "dns", "192.168.1.11", "A NOERROR example.com"),
     ),
     "jsonl-zeek": (
         [
@@ -483,9 +483,9 @@ def test_zeek_directives_are_neither_events_nor_quarantined_and_its_fields_say_e
     path.write_text("\n".join(REAL["zeek"][0]) + "\n")
     got = read_log(str(path))
     assert (got.format, got.lines, got.blank, len(got.events), got.quarantined) == ("zeek", 11, 9, 2, [])
-    assert got.events[1]["message"] == "nope.invalid AAAA NXDOMAIN"
+    assert got.events[1]["message"] == "AAAA NXDOMAIN nope.invalid"
     start = path.read_bytes().index(b"1714557603.2")  # a later run's read from an offset knows the fields from the head
-    assert read_log(str(path), "zeek", start=start).events[0]["message"] == "nope.invalid AAAA NXDOMAIN"
+    assert read_log(str(path), "zeek", start=start).events[0]["message"] == "AAAA NXDOMAIN nope.invalid"
     notice = tmp_path / "notice.log"
     notice.write_text(
         "#separator \\x09\n#path\tnotice\n#fields\tts\tuid\tid.orig_h\tnote\tmsg\n"
@@ -493,6 +493,24 @@ def test_zeek_directives_are_neither_events_nor_quarantined_and_its_fields_say_e
     )
     event = read_log(str(notice)).events[0]
     assert (event["level"], event["source"], event["message"]) == ("warning", "notice", "Scan::Port_Scan: 192.168.1.10 scanned at least 15 unique ports of host 10.0.0.1 in 0m2s")
+
+
+def test_zeek_dns_records_of_many_names_mine_into_a_template_per_type_and_answer(tmp_path):
+    """The query is the many-valued word: last in the message, so that mining groups by type and answer code, not
+    by name (with the name first: a template per name)."""
+    from lepton_flow.logs.drain import Drain
+
+    head = [line for line in REAL["zeek"][0] if line.startswith("#") and not line.startswith("#close")]
+    names = [f"{a}.{b}.example" for a in ("api", "cdn", "mail", "static", "login", "update") for b in ("north", "south", "east", "west", "core")]
+    rows = [f"{1714557600 + i}.5\tC{i:08d}\t192.168.1.11\t53211\t8.8.8.8\t53\tudp\t{i}\t0.012\t{names[i % len(names)]}\t1\tC_INTERNET\t1\t"
+            f"{('A', 'AAAA')[i % 2]}\t0\t{('NOERROR', 'NXDOMAIN')[i // 7 % 2]}\tF\tF\tT\tT\t0\t-\t-\tF" for i in range(300)]
+    path = tmp_path / "dns.log"
+    path.write_text("\n".join(head + rows) + "\n")
+    got = read_log(str(path))
+    assert got.format == "zeek" and len(got.events) == 300
+    drain = Drain(similarity=log_formats()["zeek"].drain_similarity)
+    templates = {drain.template(tid) for tid in {drain.add(e["message"]) for e in got.events}}
+    assert templates == {f"{t} {r} <*>" for t in ("A", "AAAA") for r in ("NOERROR", "NXDOMAIN")}, templates
 
 
 def test_dmesg_s_times_since_boot_are_refused_with_what_to_read_instead(tmp_path):

@@ -9,7 +9,10 @@ offset) say what each column is: the originator (`id.orig_h`) lands in
 `host`, the log's path (`conn`, `dns`, `http`) in `source`, and a record is
 said by what it records (`dns` by its query, type and answer code, `http` by
 method, URI and status with the status's level, a notice by its note and
-message, a weird by its name, both at level warning). The same records
+message, a weird by its name, both at level warning). The words a record's
+kind takes few values of come first, the name it takes many of (a DNS
+query, a TLS server name) last, so that template mining groups by the
+first: `A NXDOMAIN example.com`. The same records
 written as JSON (`LogAscii::use_json`) are read by `jsonl`.
 """
 
@@ -44,9 +47,9 @@ def says(path: str | None, fields: dict) -> tuple[str, str] | None:
         code = int(status) if status and status.isdigit() else None
         return " ".join(p for p in (v("method") or "-", v("uri") or "-", status or "-")), http_level(code) if code else "info"
     if path == "dns" or (path is None and "query" in fields and "rcode_name" in fields):
-        return " ".join(p or "-" for p in (v("query"), v("qtype_name"), v("rcode_name"))), "info"
+        return " ".join(p or "-" for p in (v("qtype_name"), v("rcode_name"), v("query"))), "info"
     if path == "ssl" or (path is None and "server_name" in fields and "cipher" in fields):
-        return " ".join(p or "-" for p in (v("version"), v("server_name"), "established" if v("established") in ("T", "true", "True") else "not established")), "info"
+        return " ".join(p or "-" for p in (v("version"), "established" if v("established") in ("T", "true", "True") else "not-established", v("server_name"))), "info"
     if path == "conn" or (path is None and "conn_state" in fields):
         return " ".join(p or "-" for p in (v("proto"), v("service"), v("conn_state"))), "info"
     if path:  # another log: its path, then its fields that are words (an enum, a name), not numbers or addresses
