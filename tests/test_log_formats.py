@@ -365,7 +365,7 @@ REAL = {
             "type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=2 success=no exit=-13 a0=7fffd19c5592 a1=0 items=1 ppid=2686 pid=3538 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"sshd_config\"\x1dARCH=x86_64 SYSCALL=open AUID=\"shadowman\"",
             "node=web-1 type=CWD msg=audit(1364481363.243:24287): cwd=\"/home/shadowman\"",
         ],
-        (None, "USER_LOGIN", None, "pid=11998 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=192.0.2.1 terminal=ssh res=failed'"),
+        (None, "USER_LOGIN", None, "USER_LOGIN pid=11998 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=192.0.2.1 terminal=ssh res=failed'"),
     ),
     "java-util-logging": (
         [
@@ -511,6 +511,48 @@ def test_zeek_dns_records_of_many_names_mine_into_a_template_per_type_and_answer
     drain = Drain(similarity=log_formats()["zeek"].drain_similarity)
     templates = {drain.template(tid) for tid in {drain.add(e["message"]) for e in got.events}}
     assert templates == {f"{t} {r} <*>" for t in ("A", "AAAA") for r in ("NOERROR", "NXDOMAIN")}, templates
+
+
+def test_audit_records_mine_into_one_template_per_kind_and_outcome(tmp_path):
+    """The record type leads the message and the fields naming a process, user, file or address are masked: records
+    group by type and by what they say (a failed login apart from a successful one, a unit per unit), not by user."""
+    import random
+
+    import pyarrow as pa
+
+    from lepton_flow.logs.drain import Drain
+
+    rng = random.Random(3)
+    lines, kinds = [], set()
+    for i in range(400):
+        stamp, user, pid = f"{1700000000 + i * 3}.{rng.randrange(1000):03d}:{1000 + i}", rng.choice(["root", "alice", "deploy"]), rng.randrange(1, 99999)
+        kind = rng.randrange(4)
+        if kind == 0:
+            res = rng.choice(["success", "failed"])
+            lines.append(f"type=USER_LOGIN msg=audit({stamp}): pid={pid} uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"{user}\" exe=\"/usr/sbin/sshd\" hostname=? addr=192.0.2.{rng.randrange(1, 255)} terminal=ssh res={res}'")
+            kinds.add(("USER_LOGIN", res))
+        elif kind == 1:
+            unit = rng.choice(["cron", "nginx"])
+            lines.append(f"type=SERVICE_START msg=audit({stamp}): pid=1 uid=0 auid=4294967295 ses=4294967295 msg='unit={unit} comm=\"systemd\" exe=\"/usr/lib/systemd/systemd\" hostname=? addr=? terminal=? res=success'")
+            kinds.add(("SERVICE_START", unit))
+        elif kind == 2:
+            ok = rng.choice(["yes", "no"])
+            lines.append(f"type=SYSCALL msg=audit({stamp}): arch=c000003e syscall=2 success={ok} exit={rng.randrange(-13, 5)} a0={rng.getrandbits(40):x} a1=0 items=1 ppid={pid} pid={pid + 1} auid=1000 uid=1000 tty=pts0 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"watch\"")
+            lines.append(f"type=CWD msg=audit({stamp}): cwd=\"/home/{user}\"")
+            kinds |= {("SYSCALL", ok), ("CWD", "")}
+        else:
+            lines.append(f"type=PROCTITLE msg=audit({stamp}): proctitle={''.join(f'{ord(c):02X}' for c in rng.choice(['cat', 'vim', 'sshd']) + ' /etc/x')}")
+            kinds.add(("PROCTITLE", ""))
+    path = tmp_path / "audit.log"
+    path.write_text("\n".join(lines) + "\n")
+    got = read_log(str(path))
+    fmt = log_formats()["linux-audit"]
+    drain = Drain(similarity=fmt.drain_similarity)
+    ids = {drain.add_masked(m) for m in drain.mask_many(fmt.premask(pa.array([e["message"] for e in got.events]))).to_pylist()}
+    templates = sorted(drain.template(tid) for tid in ids)
+    assert len(templates) == len(kinds), templates
+    assert sum("res=failed" in t for t in templates) == 1 and sum("success=no" in t for t in templates) == 1, templates
+    assert not any(user in t for t in templates for user in ("root", "alice", "deploy")), templates
 
 
 def test_dmesg_s_times_since_boot_are_refused_with_what_to_read_instead(tmp_path):
