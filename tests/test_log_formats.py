@@ -380,6 +380,20 @@ REAL = {
         ],
         ("info", "hudson.WebAppMain$3", None, "Jenkins is fully up and running"),
     ),
+    "uwsgi": (
+        [
+            "*** Starting uWSGI 2.0.21 (64bit) on [Thu May  2 09:59:58 2024] ***",
+            "compiled with version: 12.2.0 on 01 May 2024 10:00:00",
+            "!!! no internal routing support, rebuild with pcre support !!!",
+            "spawned uWSGI worker 1 (pid: 7, cores: 1)",
+            "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () {34 vars in 612 bytes} [Thu May  2 10:00:00 2024] GET /orders => generated 12 bytes in 1 msecs (HTTP/1.1 200) 2 headers in 79 bytes (1 switches on core 0)",
+            "[pid: 7|app: 0|req: 2/2] 10.0.0.6 (alice) {34 vars in 620 bytes} [Thu May  2 10:00:01 2024] GET /orders/42 => generated 145 bytes in 3 msecs (HTTP/1.1 500) 2 headers in 84 bytes (1 switches on core 0)",
+            "DAMN ! worker 1 (pid: 7) died, killed by signal 9 :( trying respawn ...",
+            "Respawned uWSGI worker 1 (new pid: 9)",
+            "Thu May  2 10:00:31 2024 - *** HARAKIRI ON WORKER 2 (pid: 8, try: 1) ***",
+        ],
+        ("info", "uwsgi", None, "Starting uWSGI 2.0.21 (64bit)"),
+    ),
     "timestamp-prefixed-asterisk": (
         ["[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"],
         ("notice", None, None, "[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"),
@@ -403,7 +417,7 @@ TIMES = {  # the first line's time, UTC
     "dotnet-console": datetime(2023, 12, 1, tzinfo=UTC), "jsonl-dotnet": datetime(2023, 12, 1, tzinfo=UTC),  # no time: the file's
     "dotnet-console-stamped": datetime(2024, 5, 1, 10, 0, 1, tzinfo=UTC), "zeek": datetime(2024, 5, 1, 10, 0, 1, 1, UTC),
     "jsonl-zeek": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC), "linux-audit": datetime(2013, 7, 9, 0, 45, 16, 415000, UTC),
-    "java-util-logging": datetime(2026, 12, 4, 10, 0, tzinfo=UTC),
+    "java-util-logging": datetime(2026, 12, 4, 10, 0, tzinfo=UTC), "uwsgi": datetime(2024, 5, 2, 9, 59, 58, tzinfo=UTC),
 }
 
 
@@ -476,6 +490,45 @@ def test_a_java_util_logging_event_takes_its_level_and_message_from_the_line_und
         ("warning", "org.slf4j.impl.JCLLoggerAdapter", 'Authentication attempt from 192.0.2.0 for user "null" failed.'),
     ]
     assert got.events[1]["message"].count("\n") == 2 and got.events[2]["timestamp"] == datetime(2013, 4, 15, 20, 34, 8, tzinfo=UTC)
+
+
+def test_uwsgi_s_requests_carry_their_status_and_its_undated_lines_the_time_of_the_line_before(tmp_path):
+    path = tmp_path / "uwsgi.log"
+    path.write_text("\n".join(REAL["uwsgi"][0]) + "\n")
+    os.utime(path, (datetime(2025, 1, 1, tzinfo=UTC).timestamp(),) * 2)
+    got = read_log(str(path))
+    assert (got.format, got.lines, got.event_lines, got.quarantined) == ("uwsgi", 9, 9, [])
+    events = [(e["timestamp"].strftime("%H:%M:%S"), e["level"], e["host"] if isinstance(e["host"], str) else None, e["message"]) for e in got.events]
+    assert events == [
+        ("09:59:58", "info", None, "Starting uWSGI 2.0.21 (64bit)"),
+        ("09:59:58", "info", None, "compiled with version: 12.2.0 on 01 May 2024 10:00:00"),
+        ("09:59:58", "warning", None, "!!! no internal routing support, rebuild with pcre support !!!"),
+        ("09:59:58", "info", None, "spawned uWSGI worker 1 (pid: 7, cores: 1)"),
+        ("10:00:00", "info", "10.0.0.5", "GET /orders HTTP/1.1 200 12"),
+        ("10:00:01", "error", "10.0.0.6", "GET /orders/42 HTTP/1.1 500 145"),
+        ("10:00:01", "error", None, "DAMN ! worker 1 (pid: 7) died, killed by signal 9 :( trying respawn ..."),
+        ("10:00:01", "info", None, "Respawned uWSGI worker 1 (new pid: 9)"),
+        ("10:00:31", "error", None, "*** HARAKIRI ON WORKER 2 (pid: 8, try: 1) ***"),
+    ]
+    start = path.read_bytes().index(b"DAMN !")  # a read from an offset that starts with undated lines: the next dated one's time
+    assert [e["timestamp"].strftime("%H:%M:%S") for e in read_log(str(path), "uwsgi", start=start).events] == ["10:00:31"] * 3
+    other = tmp_path / "monitorix.log"  # `date - text` is any program's: without uWSGI's own lines, not uWSGI's
+    other.write_text("Wed Apr 14 08:11:01 2021 - OK - [127.0.0.1] \"GET /monitorix-cgi/monitorix.cgi\"\nWed Apr 14 08:54:22 2021 - NOTEXIST - [127.0.0.1] File does not exist: /manager/html\n")
+    assert read_log(str(other)).format == "leading-time"
+
+
+def test_undated_lines_among_dated_ones_take_the_time_of_the_line_before(tmp_path):
+    """logcat's `brief` lines among `threadtime` ones: the time of the event before them, not the file's."""
+    path = tmp_path / "logcat.txt"
+    path.write_text(
+        "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs\n"
+        "D/dalvikvm( 1234): GC_CONCURRENT freed 1024K, 12% free\n"
+        "03-17 16:13:39.100  1702  2395 I ActivityManager: Start proc\n"
+    )
+    os.utime(path, (datetime(2023, 12, 1, tzinfo=UTC).timestamp(),) * 2)
+    got = read_log(str(path))
+    assert got.format == "logcat" and [e["timestamp"] for e in got.events] == [
+        datetime(2023, 3, 17, 16, 13, 38, 811000, UTC), datetime(2023, 3, 17, 16, 13, 38, 811000, UTC), datetime(2023, 3, 17, 16, 13, 39, 100000, UTC)]
 
 
 def test_zeek_directives_are_neither_events_nor_quarantined_and_its_fields_say_each_record(tmp_path):
@@ -835,6 +888,9 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("java-util-logging", "Apr 31, 2013 8:34:08 PM org.example.App main"),  # no such day
         ("java-util-logging", "Apr 15, 2013 20:34:08 PM org.example.App main"),  # a 12-hour clock
         ("java-util-logging", "INFO: a level line without its header"),
+        ("uwsgi", "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () {34 vars in 612 bytes} [Thu Feb 30 10:00:00 2024] GET / => generated 1 bytes in 1 msecs (HTTP/1.1 200)"),
+        ("uwsgi", "Internal Server Error: /orders/42"),  # the application's, not uWSGI's
+        ("uwsgi", "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () [Thu May  2 10:00:00 2024] GET / => generated 1 bytes in 1 msecs (HTTP/1.1 200)"),
         ("zeek", "17145576001234\tCHhAvVGS1DHFjwGM9\tnot epoch seconds"),
     ],
 )

@@ -141,8 +141,12 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     byte after the last line read, `pending` the bytes left.
 
     `fmt`: a registered format's name, `auto`, or a `LogFormat` of the
-    caller's (a layout given as a parameter). Events of a format whose lines
-    carry no time are dated when the file was last written; a line of a
+    caller's (a layout given as a parameter). An event whose line carries no
+    time takes the time of the event before it in the read (uWSGI's
+    operational lines between its requests, logcat's `brief` lines among
+    `threadtime` ones), the first ones of a read that of the first dated
+    event, and a read with no dated event is dated when the file was last
+    written; a line of a
     format without a year that carries a dated stamp of its own in its
     message (HAProxy's `[09/Dec/2013:12:59:46.633]`) takes that time.
 
@@ -278,8 +282,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             _inner_dates(out.frame, yearless)
         if dated_by_file and yearless.any():
             _year_before(out.frame, yearless, written)
-        if out.frame["timestamp"].isna().any():  # a format whose lines carry no time
-            out.frame["timestamp"] = out.frame["timestamp"].fillna(pd.Timestamp(written))
+        if out.frame["timestamp"].isna().any():  # lines that carry no time: the event before's, else the one after's, else the file's
+            out.frame["timestamp"] = out.frame["timestamp"].ffill().bfill().fillna(pd.Timestamp(written))
     if not final and (owner >= 0).any() and (owner[(k := int(owner.max())) + 1 :] == k).any():
         _hold_last_event(out, data, lines, owner, k)
     if line_base:  # numbered within what was read until here; the file's own numbers from here on
