@@ -100,6 +100,18 @@ class LogFormat:
         return read / len(sample), filled, left
 
 
+def file_head(url: str, size: int = 64 << 10) -> str:
+    """The first `size` bytes of a (possibly compressed) file as text, for a format whose lines a header in it explains
+    (W3C's `#Fields:`, Zeek's `#fields`); empty where it cannot be read (the read itself then says why, naming the file)."""
+    from lepton_flow.sources import open_source
+
+    try:
+        with open_source(url) as fh:
+            return fh.read(size).decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return ""
+
+
 JOURNALCTL_MARKS = r"^-- (?:Logs begin at|Journal begins at|Boot [0-9a-f]{32}|No entries|Reboot)\b.*--$"
 """The lines `journalctl` writes between entries in its text outputs (`-- Boot 3a5f...  --`, `-- No entries --`)."""
 

@@ -22,8 +22,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_format
-from lepton_flow.sources import open_source
+from lepton_flow.logs.formats import LogFormat, event, file_head, http_level, register_log_format
 
 _LINE = re.compile(r"^(?P<date>\d{4}-\d\d-\d\d)[ \t](?P<time>\d\d:\d\d:\d\d(?:\.\d{1,6})?)[ \t]+(?P<msg>\S.*)$")
 DIRECTIVES = r"^#(?:Software|Version|Date|Fields|Remark|Start-Date|End-Date|Time Format|Log-Format|Process-ID)\b"
@@ -45,12 +44,7 @@ class _Fields:
 
     def __init__(self, url: str):
         self.names: list[str] | None = None
-        try:
-            with open_source(url) as fh:
-                head = fh.read(64 << 10).decode("utf-8", "replace")
-        except (OSError, ValueError):  # the read itself says why, naming the file
-            return
-        for text in head.splitlines():
+        for text in file_head(url).splitlines():
             if text.startswith("#Fields:"):
                 self.directive(text)
                 break

@@ -22,8 +22,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_format
-from lepton_flow.sources import open_source
+from lepton_flow.logs.formats import LogFormat, event, file_head, http_level, register_log_format
 
 DIRECTIVES = r"^#(?:separator|set_separator|empty_field|unset_field|path|open|close|fields|types)\b"
 _LINE = re.compile(r"^(?P<ts>\d{9,10}(?:\.\d{1,6})?)\t(?P<rest>.*)$")
@@ -78,12 +77,7 @@ class _Header:
 
     def __init__(self, url: str):
         self.separator, self.names, self.path = "\t", None, None
-        try:
-            with open_source(url) as fh:
-                head = fh.read(64 << 10).decode("utf-8", "replace")
-        except (OSError, ValueError):  # the read itself says why, naming the file
-            return
-        for text in head.splitlines():
+        for text in file_head(url).splitlines():
             if not text.startswith("#"):
                 break
             self.directive(text)
