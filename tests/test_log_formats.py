@@ -394,6 +394,15 @@ REAL = {
         ],
         ("info", "uwsgi", None, "Starting uWSGI 2.0.21 (64bit)"),
     ),
+    "vpc-flow": (
+        [
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status",
+            "2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK",
+            "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+            "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA",
+        ],
+        ("warning", "eni-1235b8ca123456789", "172.31.9.69", "REJECT tcp 3389"),
+    ),
     "timestamp-prefixed-asterisk": (
         ["[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"],
         ("notice", None, None, "[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"),
@@ -418,6 +427,7 @@ TIMES = {  # the first line's time, UTC
     "dotnet-console-stamped": datetime(2024, 5, 1, 10, 0, 1, tzinfo=UTC), "zeek": datetime(2024, 5, 1, 10, 0, 1, 1, UTC),
     "jsonl-zeek": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC), "linux-audit": datetime(2013, 7, 9, 0, 45, 16, 415000, UTC),
     "java-util-logging": datetime(2026, 12, 4, 10, 0, tzinfo=UTC), "uwsgi": datetime(2024, 5, 2, 9, 59, 58, tzinfo=UTC),
+    "vpc-flow": datetime(2014, 12, 14, 4, 6, 50, tzinfo=UTC),
 }
 
 
@@ -529,6 +539,22 @@ def test_undated_lines_among_dated_ones_take_the_time_of_the_line_before(tmp_pat
     got = read_log(str(path))
     assert got.format == "logcat" and [e["timestamp"] for e in got.events] == [
         datetime(2023, 3, 17, 16, 13, 38, 811000, UTC), datetime(2023, 3, 17, 16, 13, 38, 811000, UTC), datetime(2023, 3, 17, 16, 13, 39, 100000, UTC)]
+
+
+def test_a_vpc_flow_log_s_header_names_its_fields_in_a_custom_order_read_whole_or_from_an_offset(tmp_path):
+    path = tmp_path / "123456789012_vpcflowlogs_us-east-1_fl-0123_20191213T2345Z_abc.log.gz"
+    path.write_bytes(gzip.compress(
+        b"version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status\n"
+        b"3 vpc-12345678 subnet-012345678 i-0123456789abcdef0 eni-0123456789abcdef0 123456789012 IPv4 10.0.1.5 10.0.0.220 39812 80 10.0.1.5 203.0.113.5 6 3612 6 1576280800 1576280859 ACCEPT 3 OK\n"
+        b"3 vpc-12345678 subnet-012345678 i-0123456789abcdef0 eni-0123456789abcdef0 123456789012 IPv4 198.51.100.7 10.0.0.220 51000 22 198.51.100.7 10.0.0.220 6 40 1 1576280801 1576280859 REJECT 2 OK\n"
+    ))
+    got = read_log(str(path))
+    assert (got.format, got.lines, got.blank, got.quarantined) == ("vpc-flow", 3, 1, [])
+    assert [(e["host"], e["level"], e["message"]) for e in got.events] == [("10.0.1.5", "info", "ACCEPT tcp 80"), ("198.51.100.7", "warning", "REJECT tcp 22")]
+    plain = tmp_path / "flows.log"
+    plain.write_bytes(gzip.decompress(path.read_bytes()))
+    start = plain.read_bytes().index(b"3 vpc-12345678 subnet-012345678 i-0123456789abcdef0 eni-0123456789abcdef0 123456789012 IPv4 198")
+    assert read_log(str(plain), "vpc-flow", start=start).events[0]["message"] == "REJECT tcp 22"  # the header from the head
 
 
 def test_zeek_directives_are_neither_events_nor_quarantined_and_its_fields_say_each_record(tmp_path):
@@ -890,6 +916,8 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("java-util-logging", "INFO: a level line without its header"),
         ("uwsgi", "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () {34 vars in 612 bytes} [Thu Feb 30 10:00:00 2024] GET / => generated 1 bytes in 1 msecs (HTTP/1.1 200)"),
         ("uwsgi", "Internal Server Error: /orders/42"),  # the application's, not uWSGI's
+        ("vpc-flow", "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ALLOW OK"),
+        ("vpc-flow", "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 141853001 1418530070 ACCEPT OK"),
         ("uwsgi", "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () [Thu May  2 10:00:00 2024] GET / => generated 1 bytes in 1 msecs (HTTP/1.1 200)"),
         ("zeek", "17145576001234\tCHhAvVGS1DHFjwGM9\tnot epoch seconds"),
     ],
