@@ -29,10 +29,8 @@ FORMAT = register_log_format(
             rf"\[?<Clock:\d\d:\d\d:\d\d(?:[.,]\d{{1,7}})?>\]? +{HEAD}",
         ],
         examples=[
-            "info: Microsoft.Hosting.Lifetime[14]",
-            "      Now listening on: http://localhost:5000",
-            "warn: Microsoft.AspNetCore.HttpsPolicy.HttpsRedirectionMiddleware[3]",
-            "      Failed to determine the https port for redirect.",
+            "info: Microsoft.Hosting.Lifetime[14]",  # its message is on the next, indented line
+            "warn: Microsoft.AspNetCore.HttpsPolicy.HttpsRedirectionMiddleware[3] Failed to determine the https port for redirect.",
             "2024-05-01 10:00:00 fail: Microsoft.AspNetCore.Server.Kestrel[13] Connection id \"0HN3\": An unhandled exception was thrown by the application.",
         ],
         description=__doc__.splitlines()[0],

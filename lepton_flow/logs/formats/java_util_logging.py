@@ -34,10 +34,9 @@ FORMAT = register_log_format(
         "java-util-logging",
         parse,
         examples=[
-            "Dec 04, 2026 10:00:00 AM hudson.WebAppMain$3 run",
-            "INFO: Jenkins is fully up and running",
+            "Dec 04, 2026 10:00:00 AM hudson.WebAppMain$3 run",  # its level and message are on the next line
             "apr 15, 2013 8:34:08 PM org.slf4j.impl.JCLLoggerAdapter warn",
-            'WARNING: Authentication attempt from 192.0.2.0 for user "null" failed.',
+            "Dec 04, 2026 1:15:00 PM org.apache.catalina.startup.Catalina start",
         ],
         description=__doc__.splitlines()[0],
         continues=r"[^\s:]+: ",

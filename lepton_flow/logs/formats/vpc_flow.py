@@ -84,7 +84,6 @@ FORMAT = register_log_format(
         "vpc-flow",
         parse,
         examples=[
-            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status",
             "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
             "2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK",
             "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA",

@@ -112,10 +112,8 @@ FORMAT = register_log_format(
         "zeek",
         parse,
         examples=[
-            "#separator \\x09",
-            "#path\tconn",
-            "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tconn_state",
-            "1714557600.123456\tCHhAvVGS1DHFjwGM9\t192.168.1.10\t51234\t93.184.216.34\t443\ttcp\tssl\tSF",
+            "1714557600.123456\tCHhAvVGS1DHFjwGM9\t192.168.1.10\t51234\t93.184.216.34\t443\ttcp\tssl\tSF",  # under its `#fields` directive
+            "1714557601.000001\tC4J4Th3PJpwUYZZ6gc\t192.168.1.11\t53211\t8.8.8.8\t53\tudp\t4242\t0.012\texample.com\t1\tC_INTERNET\t1\tA\t0\tNOERROR",
         ],
         description=__doc__.splitlines()[0],
         drain_similarity=0.5,
