@@ -64,12 +64,19 @@ def _time(text: str) -> datetime | None:
         return None
 
 
+_RECORD = re.compile(r"^[CF][A-Za-z0-9]{14,20}\t(?P<orig>\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]+)\t")
+"""A record's uid (`C...` for a connection, `F...` for a file) and its originator's address, as Zeek's logs begin."""
+
+
 def parse(line: str, year: int) -> dict | None:
+    """A record without its file's `#fields` (detection's sample, a line alone): the originator where the line starts
+    as Zeek's records do, the rest of the line as its message."""
     m = _LINE.match(line.rstrip("\r\n"))
     ts = _time(m["ts"]) if m else None
     if ts is None:
         return None
-    return event(ts, None, None, None, m["rest"].replace("\t", " "))
+    record = _RECORD.match(m["rest"])
+    return event(ts, record["orig"] if record else None, None, None, m["rest"].replace("\t", " "))
 
 
 class _Header:
