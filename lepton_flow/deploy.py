@@ -66,20 +66,43 @@ def _prefect(args: list[str], env: dict[str, str], cwd: Path = REPO_ROOT) -> sub
     return proc
 
 
+def _job_template(pool: str, pool_type: str) -> dict | None:
+    """The base job template a pool of this type is made with: the shipped Kubernetes one, the process worker's
+    default; None for another type (the Prefect CLI then fetches its default)."""
+    import json
+
+    shipped = K8S_TEMPLATES / f"{pool}-job-template.json"
+    if pool_type == "kubernetes" and shipped.exists():
+        return json.loads(shipped.read_text())
+    if pool_type == "process":
+        from prefect.workers.process import ProcessWorker
+
+        return ProcessWorker.get_default_base_job_template()
+    return None
+
+
 def ensure_pools(api_url: str, env: dict[str, str], pool_type: str = "process") -> dict[str, str]:
-    """Create the two work pools that do not exist yet; returns pool -> 'created' | 'kept'."""
+    """Create the two work pools that do not exist yet; returns pool -> 'created' | 'kept'.
+
+    Made over the REST API with their job template and description (each
+    `prefect work-pool create` was a 3 s interpreter start); a pool type
+    whose template is not known here goes through the Prefect CLI.
+    """
     out = {}
     for pool, description in POOLS.items():
         if api_get(api_url, f"/work_pools/{pool}") is not None:
             out[pool] = "kept"
             continue
-        args = ["work-pool", "create", pool, "--type", pool_type]
-        template = K8S_TEMPLATES / f"{pool}-job-template.json"
-        if pool_type == "kubernetes" and template.exists():
-            args += ["--base-job-template", str(template)]
-        _prefect(args, env)
-        # The CLI takes no description; the UI's Work Pools page shows it.
-        api_request("PATCH", api_url, f"/work_pools/{pool}", {"description": description}).raise_for_status()
+        template = _job_template(pool, pool_type)
+        if template is not None:
+            body = {"name": pool, "type": pool_type, "description": description, "base_job_template": template}
+            made = api_request("POST", api_url, "/work_pools/", body)
+            if made.status_code != 409:  # 409: made meanwhile by another deploy
+                made.raise_for_status()
+        else:
+            _prefect(["work-pool", "create", pool, "--type", pool_type], env)
+            # The CLI takes no description; the UI's Work Pools page shows it.
+            api_request("PATCH", api_url, f"/work_pools/{pool}", {"description": description}).raise_for_status()
         out[pool] = "created"
     return out
 
