@@ -371,6 +371,29 @@ def test_a_value_written_in_a_varying_number_of_tokens_is_one_event(data_root):
     ]
 
 
+def test_each_file_of_a_mixed_run_is_mined_at_its_own_format_s_similarity(data_root):
+    """A drop folder of two formats: the audit log's records are mined at its format's similarity (0.99: a failed
+    login apart from a successful one), not at that of the file that sorts first (ASP.NET's, 0.4)."""
+    from lepton_flow import store
+    from lepton_flow.logs.ingest import discover, mine_and_commit, new_run, read_file
+
+    src = data_root / "src"
+    src.mkdir()
+    (src / "a-app.log").write_text("info: Orders.Worker[0]\n      Queue drained\n" * 3)
+    (src / "b-audit.log").write_text("".join(
+        f"type=USER_LOGIN msg=audit(1700000{i:03d}.000:{i}): pid={100 + i} uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"u{i}\" exe=\"/usr/sbin/sshd\" hostname=? addr=192.0.2.{i} terminal=ssh res={'failed' if i % 2 else 'success'}'\n"
+        for i in range(20)
+    ))
+    run = new_run("mixed", 60, None)
+    new, _ = discover(str(src), run)
+    refs = [read_file(f, run, "auto", 2026) for f in sorted(new, key=lambda f: f.name)]
+    assert [r.format for r in refs] == ["dotnet-console", "linux-audit"]
+    mine_and_commit(refs, run, None)
+    mined = Drain.from_state(store.logs_state(run.store_url).drain)
+    logins = sorted(t for t in (mined.template(i) for i in range(len(mined.templates))) if t.startswith("USER_LOGIN"))
+    assert [t.rsplit(" ", 1)[1] for t in logins] == ["res=failed'", "res=success'"], logins
+
+
 def test_messages_that_differ_in_a_capitalised_word_are_different_events():
     """nova's `VM Started` / `VM Paused` lines differ in one token of six and merged at any similarity a format uses;
     a value a program writes (a user's name, a state in capitals, a weekday, True) still merges into `<*>`."""

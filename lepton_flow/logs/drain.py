@@ -157,18 +157,20 @@ class Drain:
         lookup[present] = ids
         return lookup[codes]
 
-    def add_counted(self, masked: list[str], counts: list[int]):
+    def add_counted(self, masked: list[str], counts: list[int], similarities: list[float | None] | None = None):
         """Template ids of distinct masked texts, each seen `counts` times, in the order their first occurrences came.
 
         Mines each text once and counts its repeats to the template it
         joined, as `add_masked` of every occurrence in turn gives them while
         the cache of texts seen has room (`SEEN_MAX`); past it, a text's
         later occurrences count to the template its first joined, so equal
-        texts never split across templates.
+        texts never split across templates. `similarities`: each text's
+        threshold (its file's format's), None for the miner's own.
         """
         import numpy as np
 
-        ids = np.fromiter((self.add_masked(text) for text in masked), np.int64, len(masked))
+        sims = similarities if similarities is not None else [None] * len(masked)
+        ids = np.fromiter((self.add_masked(text, sim) for text, sim in zip(masked, sims)), np.int64, len(masked))
         for tid, n in zip(ids.tolist(), counts):
             self.counts[tid] += n - 1
         return ids
@@ -213,8 +215,8 @@ class Drain:
         """
         return self.add_masked(self.mask(message))
 
-    def add_masked(self, masked: str) -> int:
-        """`add` of a message `mask` has already masked."""
+    def add_masked(self, masked: str, similarity: float | None = None) -> int:
+        """`add` of a message `mask` has already masked; `similarity` for this message instead of the miner's."""
         tid = self._seen.get(masked)
         if tid is not None:
             self.counts[tid] += 1
@@ -222,7 +224,7 @@ class Drain:
         tokens = masked.split()
         leaf = self._leaf(tokens, create=True)
         best, sim = self._best(leaf, tokens)
-        if best is not None and sim >= self.similarity:
+        if best is not None and sim >= (similarity or self.similarity):
             self.templates[best] = [a if a == b else WILDCARD for a, b in zip(self.templates[best], tokens)]
             self.counts[best] += 1
             tid = best

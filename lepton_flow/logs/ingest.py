@@ -56,7 +56,7 @@ class LogIngestParams(BaseModel):
     timestamp_format: str = Field("", max_length=200, description="How the layout's time fields spell a time: strftime (%Y-%m-%d %H:%M:%S,%f), Java (yyyy-MM-dd HH:mm:ss,SSS) or epoch. Empty: recognised from its shape.")
     year: int | None = Field(None, ge=1970, le=2200, description="Year for formats whose timestamps have none (BSD syslog); empty: each file's modification year.")
     window_seconds: int = Field(60, ge=1, le=86_400, description="Counting window in seconds (a store keeps its own).")
-    similarity: float | None = Field(None, gt=0, le=1, description="Template mining similarity threshold; empty: the first file's format's.")
+    similarity: float | None = Field(None, gt=0, le=1, description="Template mining similarity threshold; empty: each file's format's.")
     threshold: float | None = Field(None, ge=0, le=1, description="Least share of a file's events that must pass validation; empty: the setting LEPTON_VALIDATION_THRESHOLD (0.5 unless set).")
 
     @field_validator("format")
@@ -316,8 +316,14 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         present = first_occurrences(codes[by_first], len(values))
         events = rows.column("events").to_numpy()
         totals = np.bincount(codes, weights=events, minlength=len(values)).astype(np.int64)
+        # Each text is mined at its file's format's similarity (the first file that holds it), or the run's when given.
+        formats = log_formats()
+        per_part = [similarity or (formats[r.format].drain_similarity if r.format in formats else None) for r in staged]
+        first_row = np.full(len(values), len(by_first), np.int64)
+        np.minimum.at(first_row, codes[by_first], np.arange(len(by_first)))
+        sims = [per_part[p] for p in position[by_first][first_row[present]].tolist()]
         lookup = np.zeros(len(values), np.int64)
-        lookup[present] = miner.add_counted([values[c] for c in present.tolist()], totals[present].tolist())
+        lookup[present] = miner.add_counted([values[c] for c in present.tolist()], totals[present].tolist(), sims)
         ids, bins, levels = lookup[codes], rows.column("bin").to_numpy(), rows.column("level").to_numpy().astype(np.int64)
     else:
         ids = bins = levels = events = np.zeros(0, np.int64)
