@@ -403,6 +403,11 @@ REAL = {
         ],
         ("warning", "eni-1235b8ca123456789", "172.31.9.69", "REJECT tcp 3389"),
     ),
+    "json-document": (
+        ['{"Records":[{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","userName":"alice"},"eventTime":"2024-05-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.10","errorCode":"AccessDenied","errorMessage":"Access Denied","eventType":"AwsApiCall"},'
+         '{"eventVersion":"1.08","eventTime":"2024-05-01T10:00:05Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","sourceIPAddress":"ec2.amazonaws.com","eventType":"AwsApiCall"}]}'],
+        ("warning", "s3.amazonaws.com", "192.0.2.10", "s3.amazonaws.com GetObject AccessDenied"),
+    ),
     "timestamp-prefixed-asterisk": (
         ["[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"],
         ("notice", None, None, "[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"),
@@ -427,7 +432,7 @@ TIMES = {  # the first line's time, UTC
     "dotnet-console-stamped": datetime(2024, 5, 1, 10, 0, 1, tzinfo=UTC), "zeek": datetime(2024, 5, 1, 10, 0, 1, 1, UTC),
     "jsonl-zeek": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC), "linux-audit": datetime(2013, 7, 9, 0, 45, 16, 415000, UTC),
     "java-util-logging": datetime(2026, 12, 4, 10, 0, tzinfo=UTC), "uwsgi": datetime(2024, 5, 2, 9, 59, 58, tzinfo=UTC),
-    "vpc-flow": datetime(2014, 12, 14, 4, 6, 50, tzinfo=UTC),
+    "vpc-flow": datetime(2014, 12, 14, 4, 6, 50, tzinfo=UTC), "json-document": datetime(2024, 5, 1, 10, tzinfo=UTC),
 }
 
 
@@ -555,6 +560,30 @@ def test_a_vpc_flow_log_s_header_names_its_fields_in_a_custom_order_read_whole_o
     plain.write_bytes(gzip.decompress(path.read_bytes()))
     start = plain.read_bytes().index(b"3 vpc-12345678 subnet-012345678 i-0123456789abcdef0 eni-0123456789abcdef0 123456789012 IPv4 198")
     assert read_log(str(plain), "vpc-flow", start=start).events[0]["message"] == "REJECT tcp 22"  # the header from the head
+
+
+def test_a_json_document_s_records_are_its_events_and_one_that_is_no_log_s_is_quarantined(tmp_path):
+    import json
+
+    export = tmp_path / "export.json"  # pretty-printed, as an export writes it
+    records = [{"@timestamp": f"2024-05-01T10:00:0{i}Z", "log.level": ("info", "error")[i % 2], "message": f"payment {i} failed", "service.name": "billing"} for i in range(4)]
+    export.write_text(json.dumps([*records[:2], {"total": 4}, *records[2:]], indent=2))
+    got = read_log(str(export))
+    assert (got.format, got.lines, got.event_lines, got.balanced) == ("json-document", 5, 4, True)
+    assert got.quarantined == [{"line": 3, "reason": "record 3 of the document is not a log record (no message, or a time that is none)", "text": '{"total": 4}'}]
+    assert [(e["level"], e["source"], e["message"]) for e in got.events][1] == ("error", "billing", "payment 1 failed")
+    size = export.stat().st_size
+    with export.open("a") as fh:
+        fh.write('\n{"appended": true}\n')
+    later = read_log(str(export), "json-document", start=size, line_base=5)  # a document is read once: what follows is quarantined
+    assert (later.event_lines, [q["line"] for q in later.quarantined], later.balanced) == (0, [7], True)
+    data = tmp_path / "measurements.json"  # a document of data, not of logs: not a log file
+    data.write_text(json.dumps([{"sensor": "a", "value": 1.5}, {"sensor": "b", "value": 2.5}]))
+    with pytest.raises(NotALogFile):
+        read_log(str(data))
+    lines = tmp_path / "app.jsonl"  # one object per line stays JSON Lines, even one holding a list of objects
+    lines.write_text('{"timestamp": "2024-05-01T10:00:00Z", "message": "a", "spans": [{"id": 1}]}\n{"timestamp": "2024-05-01T10:00:01Z", "message": "b"}\n')
+    assert read_log(str(lines)).format == "jsonl"
 
 
 def test_zeek_directives_are_neither_events_nor_quarantined_and_its_fields_say_each_record(tmp_path):
@@ -917,6 +946,8 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("uwsgi", "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () {34 vars in 612 bytes} [Thu Feb 30 10:00:00 2024] GET / => generated 1 bytes in 1 msecs (HTTP/1.1 200)"),
         ("uwsgi", "Internal Server Error: /orders/42"),  # the application's, not uWSGI's
         ("vpc-flow", "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ALLOW OK"),
+        ("json-document", '{"Records": []}'),
+        ("json-document", '[{"eventTime": "2024-05-01T10:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject"}, {"message": "a second record"}]'),  # read whole
         ("vpc-flow", "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 141853001 1418530070 ACCEPT OK"),
         ("uwsgi", "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () [Thu May  2 10:00:00 2024] GET / => generated 1 bytes in 1 msecs (HTTP/1.1 200)"),
         ("zeek", "17145576001234\tCHhAvVGS1DHFjwGM9\tnot epoch seconds"),

@@ -55,6 +55,9 @@ class LogFormat:
     # read that one file with (with state of its own, seeded from the file's head, so that a read from an offset
     # knows it too), and `on_directive(line)` is given each directive line as the read meets it.
     per_file: Callable[[str], LogFormat] | None = None
+    # For a format whose files are one document (a JSON array of records): `document(data)` is the event of each record
+    # of the whole file's bytes (the record's text for one that is not a log's), None when they are not such a document.
+    document: Callable[[bytes], list[dict | str] | None] | None = None
     on_directive: Callable[[str], None] | None = None
     # Masks of its own, (RE2 pattern, replacement) without look-around, applied to its messages before the run's masks:
     # for a value its program writes in a varying number of tokens (Proxifier's `lifetime <1 sec` beside

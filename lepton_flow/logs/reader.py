@@ -166,6 +166,11 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
     except SourceError as exc:  # a decompression bomb
         raise LogFormatError(str(exc)) from exc
+    document = fmt.document if isinstance(fmt, LogFormat) else fmt == "auto" or getattr(log_formats().get(fmt or ""), "document", None)
+    if start == 0 and document and data[:4096].lstrip()[:1] in (b"[", b"{"):
+        whole = _read_document(url, data, fmt, written)
+        if whole is not None:
+            return whole
     pending = 0
     if not final and data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
@@ -189,6 +194,11 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     elif fmt not in formats:
         raise LogFormatError(f"unknown log format {fmt!r}; known: {', '.join(sorted(formats))}")
     out.format = fmt
+    if fmt and formats[fmt].document is not None and start > 0:  # a document read before, and bytes after it now
+        out.quarantined = [{"line": line_base + i + 1, "reason": f"after the end of a {fmt} read before (a document is read once; write a new file)", "text": t[:500]}
+                           for i, t in enumerate(lines.to_pylist()) if t.strip()]
+        out.blank = n - len(out.quarantined)
+        return out
     if fmt and formats[fmt].per_file is not None:
         formats = {**formats, fmt: formats[fmt].per_file(url)}
     # Files mix formats (an application's own lines beside syslog-wrapped
@@ -337,6 +347,30 @@ def _inner_dates(frame: pd.DataFrame, yearless: np.ndarray) -> None:
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("us")
     frame.loc[at, "timestamp"] = ts[ok].dt.as_unit("us")
     yearless[frame.loc[at, "line"].to_numpy() - 1] = False
+
+
+def _read_document(url: str, data: bytes, fmt, written: datetime) -> LogEvents | None:
+    """The events of a file that is one document of records (`LogFormat.document`), its records counted as its lines;
+    None when no document format (or not the one named) reads it."""
+    candidates = [fmt] if isinstance(fmt, LogFormat) else [f for name, f in sorted(log_formats().items()) if f.document is not None and fmt in ("auto", name)]
+    for f in candidates:
+        events = f.document(data) if f.document is not None else None
+        if events is None or all(isinstance(got, str) for got in events):  # not a document, or one of data, not of logs
+            continue
+        out = LogEvents(url=url, format=f.name, lines=len(events), end=len(data))
+        kept = []
+        for number, got in enumerate(events, 1):
+            if isinstance(got, str):
+                out.quarantined.append({"line": number, "reason": f"record {number} of the document is not a log record (no message, or a time that is none)", "text": got})
+            else:
+                kept.append({**got, "line": number})
+        out.event_lines = len(kept)
+        if kept:
+            frame = pd.DataFrame(kept, columns=[*EVENT_FIELDS, "line"])
+            frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).ffill().bfill().fillna(pd.Timestamp(written))
+            out.frame = frame
+        return out
+    return None
 
 
 def _year_before(frame: pd.DataFrame, yearless: np.ndarray, written: datetime) -> None:

@@ -6,7 +6,9 @@ the file was last written. Records that carry no message are said by what they r
 log by its request and status; Suricata's EVE (`eve.json`) by its event type
 (an alert by its signature, the level from its severity); a Kubernetes audit
 event by its verb, resource and response code (the level from the code: the
-audit's own `level` is how much it recorded, not a severity); Zeek's records
+audit's own `level` is how much it recorded, not a severity); an AWS
+CloudTrail record by its service, call and error code (`s3.amazonaws.com
+GetObject AccessDenied`, at warning); Zeek's records
 (`LogAscii::use_json`) as `zeek` says them.
 """
 
@@ -19,13 +21,13 @@ from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
-    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime", "time_iso8601", "time_local", "requestReceivedTimestamp"),
+    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime", "time_iso8601", "time_local", "requestReceivedTimestamp", "eventTime"),
     # `@m` CLEF's rendered message, `@mt` its template; structlog's `event`; GCP's `textPayload`, `jsonPayload.message`;
     # GELF's `short_message`.
     "message": ("message", "msg", "log", "text", "@m", "@mt", "short_message", "textPayload", "jsonPayload.message", "event", "output", "renderedmessage", "messagetemplate"),
     "level": ("level", "severity", "lvl", "loglevel", "s", "@l", "log.level", "levelname", "level_name", "priority"),
-    "host": ("host", "hostname", "node", "host.name", "id.orig_h"),
-    "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name", "category"),
+    "host": ("host", "hostname", "node", "host.name", "id.orig_h", "sourceIPAddress"),
+    "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name", "category", "eventSource"),
 }
 """Each field's names, most common first; a dotted name is a flat key (ECS writes `"log.level"`) or a path into objects.
 Where none is a key as written, the same names match keys in any case (.NET's `Timestamp`, `LogLevel`, `Category`,
@@ -115,6 +117,9 @@ def _record(obj: dict) -> tuple[str, str] | None:
         code = (obj.get("responseStatus") or {}).get("code") if isinstance(obj.get("responseStatus"), dict) else None
         code = code if isinstance(code, int) and 100 <= code <= 599 else None
         return f"{obj['verb']} {what} {code if code else obj.get('stage', '')}".rstrip(), http_level(code) if code else "info"
+    if isinstance(obj.get("eventSource"), str) and isinstance(obj.get("eventName"), str) and "eventTime" in obj:  # AWS CloudTrail
+        error = obj.get("errorCode")
+        return f"{obj['eventSource']} {obj['eventName']}" + (f" {error}" if isinstance(error, str) else ""), "warning" if error else "info"
     if isinstance(obj.get("uid"), str) and "id.orig_h" in obj or isinstance(obj.get("id"), dict) and "orig_h" in obj["id"]:
         flat = {**obj, **{f"id.{k}": v for k, v in obj["id"].items()}} if isinstance(obj.get("id"), dict) else obj
         return zeek.says(obj.get("_path") if isinstance(obj.get("_path"), str) else None, flat)  # Zeek's records as JSON
@@ -127,6 +132,11 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
         obj = json.loads(line)
     except (json.JSONDecodeError, RecursionError):
         return None
+    return record_event(obj, mapping)
+
+
+def record_event(obj, mapping: dict[str, str] | None = None) -> dict | None:
+    """The event of one decoded JSON record (`parse_with`'s), None for one that is not a log's record."""
     if not isinstance(obj, dict):
         return None
     mapping = mapping or {}
