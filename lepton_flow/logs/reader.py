@@ -146,9 +146,10 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     operational lines between its requests, logcat's `brief` lines among
     `threadtime` ones), the first ones of a read that of the first dated
     event, and a read with no dated event is dated when the file was last
-    written; a line of a
-    format without a year that carries a dated stamp of its own in its
-    message (HAProxy's `[09/Dec/2013:12:59:46.633]`) takes that time.
+    written. A line of a format without a year that carries a dated stamp of
+    its own in its message (HAProxy's `[09/Dec/2013:12:59:46.633]`) takes
+    that time. A file that is one JSON document of records (CloudTrail's) is
+    read whole by the format that reads such documents.
 
     The file's format parses all its lines at once where it can
     (`LogFormat.parse_many`, Arrow's regular expressions); the lines that
