@@ -7,7 +7,7 @@ from prefect.runtime import flow_run
 
 from lepton_flow.flowtools import outcomes, split_completed, store_lock
 from lepton_flow.logs.ingest import LogIngestParams, LogIngestSummary
-from lepton_flow.parallel import fit_to_input, task_runner
+from lepton_flow.parallel import expect_input, fit_to_input, task_runner
 from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
 from lepton_flow.sources import source_problem
@@ -24,6 +24,7 @@ def log_ingest(params: LogIngestParams) -> LogIngestSummary:
     """Discover, read and validate (per file, on Dask), mine and count, commit, report; returns the run's summary."""
     if problem := source_problem(params.source, empty="the log drop folder"):
         return refused(problem, "log-ingest-refused")
+    expect_input(params.source or get_settings().log_dir)  # a small input: what its tasks import, while it is found
     with store_lock(get_settings().store):  # one ingest of a store at a time
         run = plan_log_run(str(flow_run.get_id() or "local"), params)
         new, known = discover_log_files(params.source, run)

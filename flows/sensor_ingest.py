@@ -13,7 +13,7 @@ from lepton_flow.flowtools import outcomes, rejections, split_completed, store_l
 from lepton_flow.formats import format_names, known_format
 from lepton_flow.forms import field_order
 from lepton_flow.ingest import IngestSummary
-from lepton_flow.parallel import fit_to_input, task_runner
+from lepton_flow.parallel import expect_input, fit_to_input, task_runner
 from lepton_flow.reporting import refused
 from lepton_flow.settings import get_settings
 from lepton_flow.sources import ReadOptions, SourceURL, source_problem
@@ -107,6 +107,7 @@ def sensor_ingest(params: SensorIngestParams = SensorIngestParams()) -> IngestSu
     """Discover, ingest (read, validate, stage), clean and commit sensor files; returns the run's summary."""
     if problem := source_problem(params.source, empty="the demo data (`lepton-flow demo-data` makes it)", empty_at=get_settings().demo_dir):
         return refused(problem, "sensor-ingest-refused")
+    expect_input(params.source or get_settings().demo_dir)  # a small input: what its tasks import, while it is found
     # One ingest of a store at a time: a second run waits, then finds the first one's files ingested.
     with store_lock(get_settings().store):
         run = plan_ingest_run(str(flow_run.get_id() or "local"), params.grid_seconds, params.threshold)

@@ -271,21 +271,16 @@ def _refuse_source(source: str, give: str) -> None:
 def _tasks_here(flow: str, params: dict) -> str | None:
     """Why the run's tasks run in threads here (its input on this machine, under the size from which a local cluster
     starts: `Settings.cluster_from_mb`), as the command says it; None: a local Dask cluster runs them."""
-    from lepton_flow.parallel import local_input_bytes, threads_instead
+    from lepton_flow.parallel import small_input
     from lepton_flow.settings import get_settings
 
     settings = get_settings()
-    limit_mb = settings.cluster_from_mb
-    if limit_mb == 0:
-        return None
     if flow == "log-ingest":
         source = params["logs"].source or settings.log_dir
     else:
         ingest = params["pipeline"].ingest if flow == "pipeline" else params["ingest"]
         source = ingest.source or settings.demo_dir
-    # Without a limit the size is only told: a folder of years of logs is not walked past 1 GiB to tell it.
-    limit = (limit_mb if limit_mb is not None else 1024) << 20
-    return threads_instead(local_input_bytes([source], limit), counted_to=limit)
+    return small_input(source)
 
 
 def _run_flows(args: argparse.Namespace, api, err) -> int:

@@ -77,6 +77,31 @@ def _forked_workers(modules: list[str]):
         yield
 
 
+_PRELOADING: list = []
+
+
+def preload_in_background() -> None:
+    """Import what the tasks will (Great Expectations: 2-5 s) in a thread of this process, once, while it does other
+    work (the CLI: the API's start; a deployed flow run: discovery); a task that needs it first waits for it."""
+    if _PRELOADING:
+        return
+    import threading
+
+    def preload() -> None:
+        import gc
+        import importlib
+
+        for module in ("lepton_flow.validation", "great_expectations"):
+            try:
+                importlib.import_module(module)
+            except ImportError:  # a task that needs it says so
+                return
+        gc.freeze()  # what the imports made lives as long as the process: `release_memory`'s collections skip it
+
+    _PRELOADING.append(threading.Thread(target=preload, name="lepton-preload", daemon=True))
+    _PRELOADING[0].start()
+
+
 def task_runner(settings: Settings | None = None):
     """The Prefect task runner for flows: an existing scheduler, or a local cluster (or threads, for a small input:
     `fit_to_input`)."""
@@ -331,6 +356,28 @@ def threads_instead(size: int | None, counted_to: int | None = None, where: str 
     return f"{shown} of input: the tasks run in {settings.dask_workers} thread(s) of {where} (a local Dask cluster {when})"
 
 
+def small_input(source: str, where: str = "this process") -> str | None:
+    """`threads_instead` for every file at or under a local `source` (counting stops past the size that matters:
+    `Settings.cluster_from_mb`, or 1 GiB where no size starts a cluster, to say it); None for a cluster's input."""
+    limit_mb = get_settings().cluster_from_mb
+    if limit_mb == 0:
+        return None
+    limit = (limit_mb if limit_mb is not None else 1024) << 20
+    return threads_instead(local_input_bytes([source], limit), counted_to=limit, where=where)
+
+
+def expect_input(source: str) -> None:
+    """Called by an ingest flow before it discovers its input: when every file at `source` together is small enough
+    that its tasks will run in threads of this flow run's process (`fit_to_input` then decides on what is new), what
+    they import is imported meanwhile (`preload_in_background`). Not under a command (it chose already), nor where a
+    cluster will run them: its workers import it themselves."""
+    from prefect.context import FlowRunContext
+
+    runner = getattr(FlowRunContext.get(), "task_runner", None)
+    if hasattr(runner, "in_threads") and small_input(source) is not None:
+        preload_in_background()
+
+
 def fit_to_input(files: Sequence) -> str | None:
     """Called by a flow before its first task: the tasks run in threads of the flow run's process when what it will
     read (discovery's `files`, each from its offset) is small (`threads_instead`), as `lepton-flow run` decides;
@@ -468,21 +515,8 @@ class LocalAPI:
         """
         if self.process is None or self.starter is not None or _TASKS_HERE:
             return
-        import threading
-
-        def preload() -> None:
-            import gc
-            import importlib
-
-            for module in ("lepton_flow.validation", "great_expectations"):
-                try:
-                    importlib.import_module(module)
-                except ImportError:  # a task that needs it says so
-                    return
-            gc.freeze()  # what the imports made lives as long as the process: `release_memory`'s collections skip it
-
         _TASKS_HERE.append(get_settings().dask_workers)
-        threading.Thread(target=preload, name="lepton-preload", daemon=True).start()
+        preload_in_background()
 
     def wait(self) -> None:
         """Until the server answers (or fails: RuntimeError with its exit code) and the cluster is up."""

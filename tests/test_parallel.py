@@ -219,3 +219,44 @@ def test_a_flow_runs_a_small_inputs_tasks_in_its_own_threads_and_starts_a_cluste
     get_settings(fresh=True)
     assert _sized_run(10) == {"said": None, "threads": 0}
     get_settings(fresh=True)
+
+
+_EXPECTS = """
+import sys
+from prefect import flow
+from lepton_flow import parallel
+
+@flow(task_runner=parallel.task_runner())
+def probe(source: str) -> bool:
+    parallel.expect_input(source)
+    return bool(parallel._PRELOADING)
+
+started = probe(sys.argv[1])
+if started:
+    parallel._PRELOADING[0].join(120)
+print(started, "great_expectations" in sys.modules)
+"""
+
+
+def test_a_deployed_ingest_imports_what_its_tasks_need_while_it_finds_a_small_input(prefect_server, tmp_path):
+    """Before discovery, a flow on the ingest runner whose source is small enough for threads of its own process
+    imports Great Expectations in a thread; where the tasks will run on a cluster (LEPTON_LOCAL_CLUSTER_ABOVE_MB=0, or
+    an input past the size), it does not (the workers import it themselves)."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "logs"
+    source.mkdir()
+    (source / "app.log").write_text("2026-01-01 00:00:00 INFO started\n" * 20)
+    (tmp_path / "big.log").write_bytes(b"x" * (2 << 20))
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "LEPTON_DATA_ROOT": str(tmp_path / "data"), "LEPTON_DASK_WORKERS": "2"}
+
+    def probe(path, above_mb):
+        done = subprocess.run([sys.executable, "-c", _EXPECTS, str(path)], env={**env, "LEPTON_LOCAL_CLUSTER_ABOVE_MB": above_mb},
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout.split()[-2:]
+
+    assert probe(source, "1") == ["True", "True"]
+    assert probe(source, "0") == ["False", "False"]
+    assert probe(tmp_path / "big.log", "1") == ["False", "False"]
