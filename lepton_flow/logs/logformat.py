@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -101,6 +102,20 @@ class LogFormat:
                 inside = e is not None or (inside and body.match(line) is not None)
                 read += e is None and inside
         return read / len(sample), filled, left
+
+
+def with_header(fmt: LogFormat, header: Callable[[str], Any]) -> LogFormat:
+    """`fmt`, whose files each have a header that explains their lines (W3C's `#Fields:`, Zeek's `#fields`, a VPC flow
+    log's field names): `header(url)` reads it from the file's head and has `parse` (a line, by it) and `directive`
+    (a header line met while reading, which replaces it)."""
+    from dataclasses import replace
+
+    def per_file(url: str) -> LogFormat:
+        read = header(url)
+        return replace(fmt, parse=read.parse, on_directive=read.directive)
+
+    fmt.per_file = per_file
+    return fmt
 
 
 def file_head(url: str, size: int = 64 << 10) -> str:

@@ -15,10 +15,9 @@ level warning for a rejected flow or a `SKIPDATA` record.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, file_head, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, file_head, register_log_format, with_header
 
 DEFAULT = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status".split()
 HEADER = r"^(?=.*\bsrcaddr\b)(?=.*\baction\b)(?=.*\bstart\b)[a-z0-9-]+(?: [a-z0-9-]+)+\s*$"
@@ -74,13 +73,8 @@ class _Header:
         return _record(self.names, line.rstrip("\r\n").split()) if self.names is not DEFAULT else parse(line, year)
 
 
-def per_file(url: str) -> LogFormat:
-    header = _Header(url)
-    return replace(FORMAT, parse=header.parse, on_directive=header.directive)
-
-
 FORMAT = register_log_format(
-    LogFormat(
+    with_header(LogFormat(
         "vpc-flow",
         parse,
         examples=[
@@ -91,6 +85,5 @@ FORMAT = register_log_format(
         description=__doc__.splitlines()[0],
         drain_similarity=0.5,
         directives=HEADER,
-    )
+    ), _Header)
 )
-FORMAT.per_file = per_file

@@ -19,10 +19,9 @@ detection; a `date time text` file without them is `timestamp-prefixed`.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, file_head, http_level, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, file_head, http_level, register_log_format, with_header
 
 _LINE = re.compile(r"^(?P<date>\d{4}-\d\d-\d\d)[ \t](?P<time>\d\d:\d\d:\d\d(?:\.\d{1,6})?)[ \t]+(?P<msg>\S.*)$")
 DIRECTIVES = r"^#(?:Software|Version|Date|Fields|Remark|Start-Date|End-Date|Time Format|Log-Format|Process-ID)\b"
@@ -68,13 +67,8 @@ class _Fields:
         return event(got["timestamp"], field.get("c-ip"), field.get("s-sitename") or field.get("x-edge-location"), level, message)
 
 
-def per_file(url: str) -> LogFormat:
-    fields = _Fields(url)
-    return replace(FORMAT, parse=fields.parse, on_directive=fields.directive)
-
-
 FORMAT = register_log_format(
-    LogFormat(
+    with_header(LogFormat(
         "w3c",
         parse,
         examples=[
@@ -86,6 +80,5 @@ FORMAT = register_log_format(
         drain_similarity=0.5,
         directives=DIRECTIVES,
         breadth=3,  # its data lines are any `date time text`: without its directives in sight, a file is another format's
-    )
+    ), _Fields)
 )
-FORMAT.per_file = per_file

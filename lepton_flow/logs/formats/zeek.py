@@ -19,10 +19,9 @@ written as JSON (`LogAscii::use_json`) are read by `jsonl`.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, file_head, http_level, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, file_head, http_level, register_log_format, with_header
 
 DIRECTIVES = r"^#(?:separator|set_separator|empty_field|unset_field|path|open|close|fields|types)\b"
 _LINE = re.compile(r"^(?P<ts>\d{9,10}(?:\.\d{1,6})?)\t(?P<rest>.*)$")
@@ -109,13 +108,8 @@ class _Header:
         return event(ts, _value(fields, "id.orig_h"), self.path, level, message)
 
 
-def per_file(url: str) -> LogFormat:
-    header = _Header(url)
-    return replace(FORMAT, parse=header.parse, on_directive=header.directive)
-
-
 FORMAT = register_log_format(
-    LogFormat(
+    with_header(LogFormat(
         "zeek",
         parse,
         examples=[
@@ -126,6 +120,5 @@ FORMAT = register_log_format(
         drain_similarity=0.5,
         directives=DIRECTIVES,
         breadth=3,  # its records are any `epoch<TAB>text`: without its directives in sight, a file is another format's
-    )
+    ), _Header)
 )
-FORMAT.per_file = per_file
