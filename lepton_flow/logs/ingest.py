@@ -284,11 +284,12 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
 
     current = store.logs_state(run.store_url, run.base_snapshot)
     staged = [r for r in refs if r.staged_url]
+    formats = log_formats()
     if current.drain:
         miner = Drain.from_state(current.drain)
     else:
         first_format = next((r.format for r in staged if r.format), None)
-        known = log_formats().get(first_format)  # a layout given as a parameter is not registered: the default
+        known = formats.get(first_format)  # a layout given as a parameter is not registered: the default
         default = known.drain_similarity if known else 0.4
         miner = Drain(similarity=similarity or default)
     before = len(miner.templates)
@@ -317,7 +318,6 @@ def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | Non
         events = rows.column("events").to_numpy()
         totals = np.bincount(codes, weights=events, minlength=len(values)).astype(np.int64)
         # Each text is mined at its file's format's similarity (the first file that holds it), or the run's when given.
-        formats = log_formats()
         per_part = [similarity or (formats[r.format].drain_similarity if r.format in formats else None) for r in staged]
         first_row = np.full(len(values), len(by_first), np.int64)
         np.minimum.at(first_row, codes[by_first], np.arange(len(by_first)))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 EVENT_FIELDS = ("timestamp", "host", "source", "level", "message")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -167,9 +167,9 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
     except SourceError as exc:  # a decompression bomb
         raise LogFormatError(str(exc)) from exc
-    document = fmt.document if isinstance(fmt, LogFormat) else fmt == "auto" or getattr(log_formats().get(fmt or ""), "document", None)
-    if start == 0 and document and data[:4096].lstrip()[:1] in (b"[", b"{"):
-        whole = _read_document(url, data, fmt, written)
+    formats = log_formats()
+    if start == 0 and data[:4096].lstrip()[:1] in (b"[", b"{"):
+        whole = _read_document(url, data, [fmt] if isinstance(fmt, LogFormat) else [f for name, f in sorted(formats.items()) if fmt in ("auto", name)], written)
         if whole is not None:
             return whole
     pending = 0
@@ -179,7 +179,6 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     lines = _split(data)
     n = len(lines)
     out = LogEvents(url=url, format=None, lines=n, end=start + len(data), pending=pending, line_base=line_base)
-    formats = log_formats()
     if isinstance(fmt, LogFormat):
         formats = {**formats, fmt.name: fmt}
         fmt = fmt.name
@@ -350,10 +349,9 @@ def _inner_dates(frame: pd.DataFrame, yearless: np.ndarray) -> None:
     yearless[frame.loc[at, "line"].to_numpy() - 1] = False
 
 
-def _read_document(url: str, data: bytes, fmt, written: datetime) -> LogEvents | None:
+def _read_document(url: str, data: bytes, candidates: list[LogFormat], written: datetime) -> LogEvents | None:
     """The events of a file that is one document of records (`LogFormat.document`), its records counted as its lines;
-    None when no document format (or not the one named) reads it."""
-    candidates = [fmt] if isinstance(fmt, LogFormat) else [f for name, f in sorted(log_formats().items()) if f.document is not None and fmt in ("auto", name)]
+    None when none of the `candidates` (the format named, or every one) reads documents, or reads this one."""
     for f in candidates:
         events = f.document(data) if f.document is not None else None
         if events is None or all(isinstance(got, str) for got in events):  # not a document, or one of data, not of logs
