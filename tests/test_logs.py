@@ -127,6 +127,34 @@ def _tricky_syslog_lines() -> list[str]:
     ]
 
 
+def _tricky_jsonl_lines() -> list[str]:
+    """JSON records that the all-at-once reader must read as each line's own: keys that change from line to line, values
+    of each kind under the common names, what only Python's `json` reads, records said by what they record."""
+    import json
+    import random
+
+    rng = random.Random(3)
+    names = ["ts", "time", "@timestamp", "msg", "message", "Message", "level", "severity", "Level", "host", "logger", "@t", "@mt", "log.level", "jsonPayload", "request", "status", "event"]
+    values = [None, "", "done", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00+02:00", "01/Jan/2026:00:00:07 +0000", "not a time", 1767225600, 1767225600123,
+              30, 4, True, 2.5, {"message": "inner"}, {"$date": "2026-01-01T00:00:00Z"}, [1], "WARN", "Information", "D2", "GET / HTTP/1.1", "502", 404]
+    lines = []
+    for _ in range(400):
+        record = {rng.choice(["ts", "time", "@t", "Timestamp"]): rng.choice([*values[3:6], *values[7:9], rng.choice(values[:9])]),
+                  rng.choice(["msg", "message", "Message", "@mt"]): rng.choice(["done"] * 6 + ["", None, 5])}
+        record.update({rng.choice(names): rng.choice(values) for _ in range(rng.randint(0, 3))})
+        lines.append(json.dumps(record))
+    lines += [json.dumps({"ts": 1767225600 + i, "level": ["info", "warn", "", None, 30][i % 5], "msg": ["a", "", None, "b c"][i % 4], "logger": ["x", None, 5][i % 3]}) for i in range(60)]
+    return lines + [
+        '{"ts": 1767225600, "level": "info", "msg": "id 123456789012345678901234567890"}',  # digits past 64 bits: `json`'s
+        '{"ts": 1767225600, "level": "info", "msg": "ratio", "value": NaN}',  # only Python's `json` reads NaN
+        '{"ts": 1767225600, "level": "info", "msg": "cut in ha',
+        '  {"ts": 1767225600, "level": "info", "msg": "indented"}',
+        '{"ts": 1767225600, "level": "info", "msg": "ok", "msg": 5}',  # a key twice: the last one
+        '[{"ts": 1767225600, "msg": "an array"}]',
+        '{"time_local": "01/Jan/2026:00:00:07 +0000", "request": "GET /a HTTP/1.1", "status": "503"}',
+    ]
+
+
 def _tricky_access_lines() -> list[str]:
     rest = '"GET /a.html HTTP/1.1" 200 512 "http://example.com/" "Mozilla/5.0"'
     return [
@@ -158,7 +186,7 @@ def test_parse_many_gives_the_events_parse_gives(name):
 
     fmt = log_formats()[name]
     sample = {"hdfs": "HDFS", "bgl": "BGL", "syslog-rfc3164": "OpenSSH"}.get(name)
-    tricky = {"hdfs": _tricky_hdfs_lines, "bgl": _tricky_bgl_lines, "syslog-rfc3164": _tricky_syslog_lines, "access-combined": _tricky_access_lines}.get(name, list)()
+    tricky = {"hdfs": _tricky_hdfs_lines, "bgl": _tricky_bgl_lines, "syslog-rfc3164": _tricky_syslog_lines, "access-combined": _tricky_access_lines, "jsonl": _tricky_jsonl_lines}.get(name, list)()
     lines = list(fmt.examples) + (_sample(sample)[0] if sample else []) + tricky
     year = 2007 if name == "syslog-rfc3164" else 2008  # no 29 February
     index, table = fmt.parse_many(pa.array(lines), year)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from itertools import compress
 
-from lepton_flow.logs.formats import LogFormat, event, http_level, register_log_format, zeek
+from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, event, http_level, register_log_format, take_lines, zeek
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
@@ -49,9 +50,63 @@ def _first(obj: dict, names: tuple[str, ...], field: str):
     may be an object: MongoDB's `{"$date": ...}`), so an object under a common name (ECS's `event`) is passed over."""
     for name in names:
         value = _get(obj, name)
-        if value in (None, "") or (isinstance(value, (dict, list)) and field != "timestamp") or (field == "message" and not isinstance(value, str)):
-            continue
-        return value
+        if _fits(value, field):
+            return value
+    return None
+
+
+def _fits(value, field: str) -> bool:
+    return not (value in (None, "") or (isinstance(value, (dict, list)) and field != "timestamp") or (field == "message" and not isinstance(value, str)))
+
+
+def _walk(obj: dict, path: tuple[str, ...]):
+    for part in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+_PLANS: dict[tuple[str, ...], tuple[dict[str, tuple], dict[str, tuple] | None]] = {}
+_PLANS_MAX = 4096
+
+
+def _plan(obj: dict) -> tuple[dict[str, tuple], dict[str, tuple] | None]:
+    """Where each field's names lead in records with `obj`'s keys: the paths to try in turn as the names are written,
+    and (keys not all lower case) those to try where none held a value, the names matching keys in any case.
+
+    A logger writes the same keys on every line: found once per set of keys, not once per name per line."""
+    keys = tuple(obj)
+    plan = _PLANS.get(keys)
+    if plan is not None:
+        return plan
+
+    def paths(names: tuple[str, ...], present: dict[str, str]) -> tuple[tuple[str, ...], ...]:
+        found = []
+        for name in names:
+            if name in present:
+                found.append((present[name],))
+            elif "." in name and (first := name.split(".")[0]) in present:
+                found.append((present[first], *name.split(".")[1:]))
+        return tuple(found)
+
+    written = {k: k for k in keys}
+    as_written = {field: paths(names, written) for field, names in FIELDS.items()}
+    folded = None
+    if any(not k.islower() for k in keys):  # PascalCase keys
+        lowered = {k.lower(): k for k in keys if k.lower() not in written}
+        folded = {field: paths(names, lowered) for field, names in FIELDS.items()}
+    if len(_PLANS) >= _PLANS_MAX:
+        _PLANS.clear()
+    plan = _PLANS[keys] = (as_written, folded)
+    return plan
+
+
+def _found(obj: dict, paths: tuple[tuple[str, ...], ...], field: str):
+    for path in paths:
+        value = obj.get(path[0]) if len(path) == 1 else _walk(obj, path)
+        if _fits(value, field):
+            return value
     return None
 
 
@@ -135,17 +190,158 @@ def parse_with(line: str, mapping: dict[str, str] | None = None) -> dict | None:
     return record_event(obj, mapping)
 
 
+try:
+    from orjson import loads as _fast_loads  # Prefect's own dependency; `json`'s answer where it has one, faster
+except ImportError:  # pragma: no cover
+    _fast_loads = None
+_LONG_NUMBER = r"\d{19}"
+"""orjson reads an integer past 64 bits as a float where `json` keeps it whole (and refuses NaN, which `json` reads):
+lines with such digits are decoded by `json`, and lines orjson refuses go to `parse`."""
+
+
+def parse_many(lines, year: int):
+    """The events of the lines that are JSON objects of a log's record, as `parse` gives them, decoded one by one but
+    read by fields: records with the same keys (a logger writes the same keys on every line) share where each field is.
+    A record that does not say its message in a field (access logs, Suricata, CloudTrail) is read by `record_event`."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ok = pc.starts_with(pc.utf8_ltrim_whitespace(lines), "{")
+    index, taken = take_lines(lines, ok)
+    texts = taken.to_pylist()
+    fast = _fast_loads is not None
+    long = pc.match_substring_regex(taken, _LONG_NUMBER).to_numpy(zero_copy_only=False) if fast and len(texts) else np.zeros(len(texts), bool)
+    rows: list[int] = []
+    columns: dict[str, list] = {k: [] for k in EVENT_FIELDS}
+    for first in range(0, len(texts), _CHUNK):  # decoded records held a chunk at a time
+        _read_records(texts[first : first + _CHUNK], long[first : first + _CHUNK] if fast else None, first, rows, columns)
+    at = np.asarray(rows, np.int64)
+    if at.size and (np.diff(at) < 0).any():  # records of other keys, or read one by one, in between
+        order = np.argsort(at, kind="stable")
+        at = at[order]
+        columns = {name: [values[i] for i in order] for name, values in columns.items()}
+    table = pa.table({
+        "timestamp": pa.array(columns["timestamp"], pa.timestamp("us", "UTC")),
+        **{name: pa.array(columns[name], pa.string()) for name in EVENT_FIELDS[1:]},
+    })
+    return index[at], table
+
+
+_CHUNK = 16_384
+
+
+def _read_records(texts: list[str], long, first: int, rows: list[int], columns: dict[str, list]) -> None:
+    """`parse_many`'s work on a chunk of lines (`first`: the chunk's first line's place among them all): each event's
+    line into `rows` and its fields onto `columns`. `long`: lines for `json`, not orjson (None: all for `json`)."""
+    objs: list = []
+    if long is not None and not long.any():
+        try:
+            objs = [_fast_loads(text) for text in texts]  # a chunk of whole records: all at once
+        except (ValueError, RecursionError):
+            objs = []
+    if len(objs) != len(texts):
+        objs = [None] * len(texts)
+        for j, text in enumerate(texts):
+            try:
+                objs[j] = _fast_loads(text) if long is not None and not long[j] else json.loads(text)
+            except (ValueError, RecursionError):
+                continue  # to `parse`: what orjson refuses, `json` may read
+    groups: dict[tuple, list[int]] = {}
+    for j, obj in enumerate(objs):
+        if obj.__class__ is dict:
+            groups.setdefault(tuple(obj), []).append(first + j)
+    for keys, members in groups.items():
+        group = [objs[j - first] for j in members]
+        as_written, folded = _plan(group[0])
+        values = {}
+        for field in FIELDS:
+            chosen = _column(group, as_written[field], field)
+            if folded is not None and None in chosen:
+                more = _column(group, folded[field], field)
+                chosen = [v if v is not None else w for v, w in zip(chosen, more)]
+            values[field] = chosen
+        message, raw_ts, raw_level = values["message"], values["timestamp"], values["level"]
+        ts = [None if v is None else _time(v) for v in raw_ts]
+        # An event: a message, and a time that is one, or no time at all and a level (`record_event`'s rule).
+        keep = [m is not None and (t is not None or (r is None and lv is not None)) for m, t, r, lv in zip(message, ts, raw_ts, raw_level)]
+        clef = "@t" in keys
+        rows += compress(members, keep)
+        columns["timestamp"] += compress(ts, keep)
+        columns["message"] += compress(message, keep)
+        columns["level"] += [_level(v, clef) for v in compress(raw_level, keep)]
+        for name in ("host", "source"):
+            columns[name] += [v if v is None or v.__class__ is str else str(v) for v in compress(values[name], keep)]
+        for k in (k for k, m in enumerate(message) if m is None):  # said by what it records, or not a log's record
+            got = record_event(group[k])
+            if got is not None:
+                rows.append(members[k])
+                for name in EVENT_FIELDS:
+                    columns[name].append(got[name])
+
+
+_FITS = {
+    "timestamp": lambda values: [None if v is None or v == "" else v for v in values],  # an object too (MongoDB's `$date`)
+    "message": lambda values: [v if v.__class__ is str and v else None for v in values],
+}
+_FIT_PLAIN = lambda values: [None if v is None or v == "" or isinstance(v, (dict, list)) else v for v in values]  # noqa: E731
+"""`_fits` over a column of values: the value, or None where it does not fit the field."""
+
+
+def _column(group: list[dict], paths: tuple[tuple[str, ...], ...], field: str) -> list:
+    """Each record's value for `field`: the first of `paths` that holds one, as `_found` finds it record by record."""
+    chosen: list | None = None
+    for path in paths:
+        if chosen is None:
+            key = path[0]
+            chosen = _FITS.get(field, _FIT_PLAIN)([o.get(key) for o in group] if len(path) == 1 else [_walk(o, path) for o in group])
+            continue
+        missing = [k for k, v in enumerate(chosen) if v is None]
+        if not missing:
+            break
+        for k in missing:
+            value = _walk(group[k], path)
+            if _fits(value, field):
+                chosen[k] = value
+    return chosen if chosen is not None else [None] * len(group)
+
+
+_LEVELS_SEEN: dict[tuple, str | None] = {}
+
+
+def _level(value, clef: bool) -> str | None:
+    """A record's level as `record_event` gives it, found once per distinct value."""
+    key = (type(value), value, clef)
+    try:
+        return _LEVELS_SEEN[key]
+    except KeyError:
+        pass
+    except TypeError:  # not hashable: not a level any record gives
+        return _level_of(value, clef)
+    if len(_LEVELS_SEEN) > 4096:
+        _LEVELS_SEEN.clear()
+    found = _LEVELS_SEEN[key] = _level_of(value, clef)
+    return found
+
+
+def _level_of(number, clef: bool) -> str | None:
+    if isinstance(number, int) and not isinstance(number, bool) and number in _NUMBERED_LEVELS:
+        return _NUMBERED_LEVELS[number]
+    level = None if number is None else str(number)
+    return _LEVEL_LETTERS.get(level.lower(), level.lower()) if level else ("info" if clef else None)  # CLEF: no `@l` is Information
+
+
 def record_event(obj, mapping: dict[str, str] | None = None) -> dict | None:
     """The event of one decoded JSON record (`parse_with`'s), None for one that is not a log's record."""
     if not isinstance(obj, dict):
         return None
     mapping = mapping or {}
-    values = {k: (_get(obj, mapping[k]) if k in mapping else _first(obj, names, k)) for k, names in FIELDS.items()}
-    if any(v is None for v in values.values()) and any(not k.islower() for k in obj):  # PascalCase keys
-        folded = {k.lower(): v for k, v in obj.items() if k.lower() not in obj}
-        for k, names in FIELDS.items():
+    as_written, folded = _plan(obj)
+    values = {k: (_get(obj, mapping[k]) if k in mapping else _found(obj, as_written[k], k)) for k in FIELDS}
+    if folded is not None:
+        for k in FIELDS:
             if values[k] is None and k not in mapping:
-                values[k] = _first(folded, names, k)
+                values[k] = _found(obj, folded[k], k)
     ts = _time(values["timestamp"])
     said = (_access(obj) or _record(obj)) if values["message"] is None and "message" not in mapping else None
     if said is not None:
@@ -153,12 +349,7 @@ def record_event(obj, mapping: dict[str, str] | None = None) -> dict | None:
     if values["message"] is None or (ts is None and (values["timestamp"] is not None or values["level"] in (None, ""))):
         return None  # no message; a time that is none; no time and no level either (not a log's record)
     text = lambda v: None if v is None else str(v)  # noqa: E731
-    number = values["level"]
-    if isinstance(number, int) and not isinstance(number, bool) and number in _NUMBERED_LEVELS:
-        level = _NUMBERED_LEVELS[number]
-    else:
-        level = text(number)
-        level = _LEVEL_LETTERS.get(level.lower(), level.lower()) if level else ("info" if "@t" in obj and "level" not in mapping else None)  # CLEF: no `@l` is Information
+    level = _level_of(values["level"], "@t" in obj and "level" not in mapping)
     return event(ts, text(values["host"]), text(values["source"]), level, str(values["message"]))
 
 
@@ -187,5 +378,6 @@ FORMAT = register_log_format(
         ],
         description=__doc__.splitlines()[0],
         breadth=1,
+        parse_many=parse_many,
     )
 )
