@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from lepton_flow.logs.formats import LogFormat, event, register_log_format
 from lepton_flow.logs.layout import LEVELS
 
-_PAIR = re.compile(r'\s*([A-Za-z_][\w.\-/]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+_PAIR = re.compile(r'(\s*([A-Za-z_][\w.\-/]*)=("(?:[^"\\]|\\.)*"|[^\s"]*))')
 TIME_KEYS = ("time", "ts", "t", "timestamp", "date")
 MESSAGE_KEYS = ("msg", "message")
 LEVEL_KEYS = ("level", "lvl", "severity")
@@ -26,24 +26,31 @@ SOURCE_KEYS = ("logger", "component", "module", "source", "caller")
 
 
 def pairs(line: str) -> dict[str, str] | None:
-    """The line's pairs in order, quotes undone; None unless the whole line is pairs."""
-    out: dict[str, str] = {}
-    at, text = 0, line.rstrip("\r\n")
-    while at < len(text):
-        m = _PAIR.match(text, at)
-        if not m:
-            return None if text[at:].strip() else out
-        value = m.group(2)
+    """The line's pairs in order, quotes undone (a key's first value where it is written twice); None unless the whole
+    line is pairs."""
+    text = line.rstrip("\r\n")
+    found = _PAIR.findall(text)
+    # Pairs that follow each other from the line's start to its end (white space after): what matching pair after pair
+    # from the start would take. A stretch that is not a pair leaves a gap, and the lengths fall short.
+    if sum(len(whole) for whole, _, _ in found) != len(text.rstrip()):
+        return None
+    out = {key: value for _, key, value in found}
+    if len(out) != len(found):  # a key written twice: its first value
+        out = {}
+        for _, key, value in found:
+            out.setdefault(key, value)
+    for key, value in out.items():
         if value.startswith('"'):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        out.setdefault(m.group(1), value)
-        at = m.end()
+            out[key] = _ESCAPE.sub(r"\1", value[1:-1]) if "\\" in value else value[1:-1]
     return out
+
+
+_ESCAPE = re.compile(r"\\(.)")
 
 
 def _time(text: str) -> datetime | None:
     try:
-        if re.fullmatch(r"\d{9,10}(?:\.\d+)?", text):
+        if _NUMERIC_TIME.fullmatch(text):
             return datetime.fromtimestamp(float(text), tz=UTC)
         ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
@@ -52,7 +59,15 @@ def _time(text: str) -> datetime | None:
 
 
 def _first(found: dict[str, str], keys: tuple[str, ...]) -> str | None:
-    return next((found[k] for k in keys if found.get(k)), None)
+    for k in keys:
+        value = found.get(k)
+        if value:
+            return value
+    return None
+
+
+_NAMED = frozenset(TIME_KEYS + MESSAGE_KEYS + LEVEL_KEYS + ("caller",))
+_NUMERIC_TIME = re.compile(r"\d{9,10}(?:\.\d+)?")
 
 
 def parse(line: str, year: int) -> dict | None:
@@ -60,15 +75,17 @@ def parse(line: str, year: int) -> dict | None:
     if not found or len(found) < 3:
         return None
     when, message = _first(found, TIME_KEYS), _first(found, MESSAGE_KEYS)
-    ts = _time(when) if when else None
-    if ts is None or message is None:
+    if message is None or not when:
+        return None
+    ts = _time(when)
+    if ts is None:
         return None
     source_key = next((k for k in SOURCE_KEYS if found.get(k)), None)
-    used = {k for k in TIME_KEYS + MESSAGE_KEYS + LEVEL_KEYS if k in found} | {"caller", source_key}  # a caller's line number is no part of an event
-    rest = " ".join(f"{k}={v}" for k, v in found.items() if k not in used)
+    # The other pairs follow the message; a caller's line number is no part of an event.
+    rest = " ".join([f"{k}={v}" for k, v in found.items() if k not in _NAMED and k != source_key])
     level = _first(found, LEVEL_KEYS)
     level = LEVELS.get(level.lower(), level.lower()) if level else None
-    return event(ts, None, found[source_key] if source_key else None, level, f"{message} {rest}".strip())
+    return event(ts, None, found[source_key] if source_key else None, level, (f"{message} {rest}" if rest else message).strip())
 
 
 FORMAT = register_log_format(
