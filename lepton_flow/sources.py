@@ -491,6 +491,14 @@ MAX_LINE_BYTES = 1 << 20
 BOM = b"\xef\xbb\xbf"
 
 
+def record_lists(value) -> list[str]:
+    """The keys of a JSON object that hold a list of records (objects): a document's records are its one such list
+    (CloudTrail's `Records`, an export's `data`), or the document is that list itself."""
+    if not isinstance(value, dict):
+        return []
+    return [k for k, v in value.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+
+
 def screened_lines(fh, kind: str):
     """`(number, line bytes, None)` for each line of an open source, or `(number, None, ParseError)` for one to quarantine.
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format, whole
 from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
-from lepton_flow.sources import BOM, CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, open_source, screened_lines
+from lepton_flow.sources import BOM, CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, open_source, record_lists, screened_lines
 
 
 def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
@@ -84,7 +84,7 @@ def _is_document(url: str) -> bool:
         obj = json.loads(first)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return False
-    return isinstance(obj, dict) and any(isinstance(v, list) and v and all(isinstance(x, dict) for x in v) for v in obj.values())
+    return bool(record_lists(obj))
 
 
 def _document(url: str, text: str) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
@@ -96,7 +96,7 @@ def _document(url: str, text: str) -> tuple[pa.Table, np.ndarray, list[ParseErro
             outer = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{url}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
-        arrays = [k for k, v in outer.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+        arrays = record_lists(outer)
         if len(arrays) != 1:
             raise SourceError(f"{url}: a JSON document of {len(outer)} key(s) ({', '.join(list(outer)[:8])}): expected an array of objects, or an object holding one")
         found = re.search(r'"%s"\s*:\s*\[' % re.escape(json.dumps(arrays[0])[1:-1]), text)

@@ -18,6 +18,7 @@ import re
 
 from lepton_flow.logs.formats import LogFormat, register_log_format
 from lepton_flow.logs.formats.jsonl import record_event
+from lepton_flow.sources import record_lists
 
 
 _TEXT = re.compile(rb"\S")
@@ -39,8 +40,8 @@ def records(data: bytes) -> list | None:
         except (ValueError, RecursionError):
             return None
     if isinstance(value, dict):
-        lists = [v for v in value.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
-        value = lists[0] if len(lists) == 1 else None
+        lists = record_lists(value)
+        value = value[lists[0]] if len(lists) == 1 else None
     return value if isinstance(value, list) and value and all(isinstance(r, dict) for r in value) else None
 
 
