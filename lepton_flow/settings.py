@@ -39,12 +39,17 @@ def redact(text: str) -> str:
     return _SECRET_QUERY.sub(r"\g<key>***", _USERINFO.sub(r"\g<scheme>\g<user>:***@", text))
 
 
+COMPRESSED = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bzip2", ".xz": "xz", ".lzma": "xz"}
+"""File name endings of compressed files, by what undoes them: gzip, and the bzip2 and xz that logrotate's
+`compresscmd` (and apt's `eipp.log.xz`) write."""
+
+
 def file_stem(url: str) -> str:
-    """A file's name without its directory, a `.gz` and its last extension: `s3://b/pump-a.csv.gz` -> `pump-a`."""
+    """A file's name without its directory, a compression's ending and its last extension: `s3://b/pump-a.csv.gz` -> `pump-a`."""
     from pathlib import PurePosixPath
 
     name = PurePosixPath(url.split("?", 1)[0]).name
-    for suffix in (".gz", ".gzip"):
+    for suffix in COMPRESSED:  # as written (a sensor's name from `PUMP.CSV.GZ` stays `PUMP.CSV`, as it always was)
         name = name.removesuffix(suffix)
     return name.rsplit(".", 1)[0]
 
@@ -117,7 +122,7 @@ class Settings(BaseSettings):
     max_expansion: int = Field(
         200,
         ge=1,
-        description="A gzipped source may decompress to this many times its size (past 64 MiB) before it is refused as a decompression bomb.",
+        description="A compressed source (gzip, bzip2, xz) may decompress to this many times its size (past 64 MiB) before it is refused as a decompression bomb.",
     )
     log_settle_seconds: int = Field(
         300,

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from lepton_flow.settings import file_stem, is_local, redact
+from lepton_flow.settings import COMPRESSED, file_stem, is_local, redact
 from lepton_flow.store import ledger
 
 # Text columns are dictionary-encoded: a file holds a handful of distinct
@@ -257,8 +257,48 @@ def open_output(url: str, mode: str = "wb"):
             os.remove(tmp)
 
 
-CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile)
+class CorruptCompression(ValueError):
+    """A compressed stream that does not decompress (bz2 and xz say so with an OSError or their own error)."""
+
+
+CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile, CorruptCompression)
 """What reading a damaged compressed file raises: bad input, not worth a retry (unlike an OSError of the filesystem)."""
+
+def _decompressed(raw, how: str):
+    """A reader of `raw`'s content, decompressed as `how` (a value of COMPRESSED) says; a stream that does not
+    decompress raises CorruptCompression naming what it is not."""
+    if how == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    import bz2
+    import lzma
+
+    inner = bz2.BZ2File(raw, mode="rb") if how == "bzip2" else lzma.LZMAFile(raw, mode="rb")
+    return _Undone(inner, how)
+
+
+class _Undone(io.RawIOBase):
+    """A bz2 or xz reader whose errors on bad data (an OSError, an LZMAError) read as CorruptCompression, so that they
+    are not taken for the filesystem's."""
+
+    def __init__(self, inner, how: str):
+        self._inner, self._how = inner, how
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        import lzma
+
+        try:
+            return self._inner.readinto(buffer)
+        except (OSError, lzma.LZMAError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # the filesystem's
+            raise CorruptCompression(f"not {self._how} data, or cut short: {exc}") from exc
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
 
 EXPANSION_FLOOR = 64 << 20
 """A compressed source may grow to this size whatever its ratio; past it, `Settings.max_expansion` times its stored size."""
@@ -389,8 +429,8 @@ def spreadsheet_text(data: bytes, url: str) -> bytes:
 
 
 def is_compressed(url: str) -> bool:
-    """Whether a file is stored gzipped (by its name, as every reader here decides it)."""
-    return PurePosixPath(url).suffix.lower() in (".gz", ".gzip")
+    """Whether a file is stored compressed (gzip, bzip2, xz: by its name's ending, as every reader here decides it)."""
+    return PurePosixPath(url).suffix.lower() in COMPRESSED
 
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -429,7 +469,7 @@ class _Utf8From16(io.RawIOBase):
 
 @contextlib.contextmanager
 def open_source(url: str, offset: int = 0, seen: dict | None = None):
-    """A source file opened for binary reading from byte `offset` (of the content, gzip undone), with a cap on how far it may expand.
+    """A source file opened for binary reading from byte `offset` (of the content, gzip, bzip2 or xz undone), with a cap on how far it may expand.
 
     Every reader goes through here, so a small gzip that would expand a
     thousandfold is refused naming the file before it fills memory. A plain
@@ -467,7 +507,7 @@ def open_source(url: str, offset: int = 0, seen: dict | None = None):
                     yield _skipped(text, offset)
             return
         stored = fs.size(path) or 0
-        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+        with _decompressed(raw, COMPRESSED[PurePosixPath(path).suffix.lower()]) as unzipped:
             with io.BufferedReader(_Capped(unzipped, url, stored, ratio), buffer_size=1 << 20) as capped:
                 utf16 = is_utf16(capped.peek(4)[:4])
                 if seen is not None:

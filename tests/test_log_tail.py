@@ -38,6 +38,13 @@ def _ingest(src, run_id: str):
     return {os.path.basename(r.file.url): r for r in refs}, [os.path.basename(k) for k in known]
 
 
+def _text_of(path) -> bytes:
+    from lepton_flow.sources import open_source
+
+    with open_source(str(path)) as fh:
+        return fh.read()
+
+
 def _counted() -> int:
     url = get_settings().store
     return int(store.open_logs(url)["count"].sum()) if store.logs_state(url).exists else 0
@@ -101,6 +108,45 @@ def test_growing_rotated_compressed_and_truncated_files_count_each_line_once(dat
     logs = json.loads(capsys.readouterr().out)["logs"]
     assert (logs["files"], logs["events"], logs["templates"]) == (3, 2800, 2) and logs["top_templates"][0]["events"] == 2799  # and the once-partial line
     assert logs["time_range"][0].startswith("2026-03-01T00:00")
+
+
+def test_logrotate_s_xz_and_bzip2_are_followed_as_its_gzip_is(data_root):
+    """logrotate's `compresscmd` may be xz or bzip2 (`compressext .xz`): a rotated file compressed so is the stream it
+    was, read to its end once and never again; a file that only claims to be compressed is named, not read."""
+    import bz2
+    import lzma
+
+    from lepton_flow.logs.reader import LogFormatError, read_log
+
+    src = data_root / "logs"
+    src.mkdir()
+    app = src / "app.log"
+    app.write_text(_lines(300))
+    _ingest(src, "x1")
+    app.rename(src / "app.log.1")
+    app.write_text(_lines(200))
+    (src / "app.log.1.xz").write_bytes(lzma.compress((src / "app.log.1").read_bytes() + _lines(5).encode()))  # 5 lines more before it was rotated
+    (src / "app.log.1").unlink()
+    refs, known = _ingest(src, "x2")
+    assert (refs["app.log.1.xz"].lines, refs["app.log"].lines) == (5, 200) and _counted() == 505
+    # The next turn: .1.xz becomes .2.xz, the live file .1.bz2.
+    (src / "app.log.1.xz").rename(src / "app.log.2.xz")
+    (src / "app.log.1.bz2").write_bytes(bz2.compress(app.read_bytes()))
+    app.write_text(_lines(100))
+    refs, known = _ingest(src, "x3")
+    # The new file from its start; the bzip2 decompressed to where its stream was read to, nothing after it; the xz known.
+    assert {name: (ref.start, ref.lines) for name, ref in refs.items()} == {"app.log": (0, 100), "app.log.1.bz2": (len(_text_of(src / "app.log.1.bz2")), 0)}
+    assert known == ["app.log.2.xz"]
+    assert _counted() == 605
+    assert read_log(str(src / "app.log.1.bz2")).format == "timestamp-prefixed" and len(read_log(str(src / "app.log.2.xz")).frame) == 305
+    for name in ("cut.log.xz", "cut.log.bz2"):
+        packed = (lzma if name.endswith("xz") else bz2).compress(_lines(50).encode())
+        (src / name).write_bytes(packed[: len(packed) // 2])
+        with pytest.raises(LogFormatError, match=rf"{name}: cannot be read.*(ended before|cut short)"):
+            read_log(str(src / name))
+    (src / "plain.log.xz").write_bytes(_lines(3).encode())
+    with pytest.raises(LogFormatError, match=r"plain.log.xz: cannot be read: not xz data"):
+        read_log(str(src / "plain.log.xz"))
 
 
 def test_a_file_untouched_for_a_while_gives_its_last_line_without_a_line_end(data_root):

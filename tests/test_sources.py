@@ -39,6 +39,28 @@ def test_gzipped_csv_and_naive_times_in_a_configured_zone(tmp_path):
     assert parsed.table.column("timestamp")[0].as_py().isoformat() == "2026-07-01T10:00:00+00:00"
 
 
+def test_xz_and_bzip2_sensor_files_read_as_their_plain_text_and_name_their_sensor(tmp_path):
+    import bz2
+    import lzma
+
+    from lepton_flow.settings import file_stem
+
+    text = "timestamp,value\n2026-07-01T12:00:00Z,50\n2026-07-01T12:00:30Z,51\n"
+    (tmp_path / "pump-a.csv").write_text(text)
+    (tmp_path / "pump-b.csv.xz").write_bytes(lzma.compress(text.encode()))
+    (tmp_path / "pump-c.csv.bz2").write_bytes(bz2.compress(text.encode()))
+    plain = read_readings(str(tmp_path / "pump-a.csv")).table.drop_columns(["sensor_id"])
+    for name in ("pump-b.csv.xz", "pump-c.csv.bz2"):
+        assert is_supported(str(tmp_path / name)) and file_stem(name) == name.split(".")[0]
+        parsed = read_readings(str(tmp_path / name))
+        assert parsed.table.drop_columns(["sensor_id"]).equals(plain) and set(parsed.table.column("sensor_id").to_pylist()) == {name.split(".")[0]}
+    longer = "timestamp,value\n" + "".join(f"2026-07-01T12:{i // 60 % 60:02d}:{i % 60:02d}Z,{i * 7 % 101}\n" for i in range(3000))
+    packed = lzma.compress(longer.encode())
+    (tmp_path / "cut.csv.xz").write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(SourceError, match=r"cut.csv.xz.*(truncated or corrupt|cut short|ended before)"):
+        read_readings(str(tmp_path / "cut.csv.xz"))
+
+
 def test_bad_lines_are_returned_with_their_line_numbers(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from lepton_flow.plugins import GROUPS, Registry
+from lepton_flow.settings import COMPRESSED
 from lepton_flow.sources import PIECE_BYTES, ParsedFile, ReadOptions, SourceError, SourceFile, is_compressed, parsed_file
 
 
@@ -106,11 +107,11 @@ def file_format(url: str, requested: str = "auto") -> str:
     known = by_suffix()
     path = PurePosixPath(url.split("?", 1)[0])
     suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in (".gz", ".gzip"):
+    if suffixes and suffixes[-1] in COMPRESSED:
         suffixes = suffixes[:-1]
     fmt = known.get(suffixes[-1]) if suffixes else None
     if fmt is None:
-        raise SourceError(f"{url}: unsupported file type (known: {', '.join(sorted(known))}, optionally .gz)")
+        raise SourceError(f"{url}: unsupported file type (known: {', '.join(sorted(known))}, optionally .gz, .bz2 or .xz)")
     return fmt
 
 
