@@ -39,8 +39,8 @@ def redact(text: str) -> str:
     return _SECRET_QUERY.sub(r"\g<key>***", _USERINFO.sub(r"\g<scheme>\g<user>:***@", text))
 
 
-COMPRESSED = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bzip2", ".xz": "xz", ".lzma": "xz"}
-"""File name endings of compressed files, by what undoes them: gzip, and the bzip2 and xz that logrotate's
+COMPRESSED = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bzip2", ".xz": "xz", ".lzma": "xz", ".zst": "zstd", ".zstd": "zstd"}
+"""File name endings of compressed files, by what undoes them: gzip, and the bzip2, xz and zstd that logrotate's
 `compresscmd` (and apt's `eipp.log.xz`) write."""
 
 
@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     max_expansion: int = Field(
         200,
         ge=1,
-        description="A compressed source (gzip, bzip2, xz) may decompress to this many times its size (past 64 MiB) before it is refused as a decompression bomb.",
+        description="A compressed source (gzip, bzip2, xz, zstd) may decompress to this many times its size (past 64 MiB) before it is refused as a decompression bomb.",
     )
     log_settle_seconds: int = Field(
         300,

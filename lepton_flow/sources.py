@@ -269,11 +269,53 @@ def _decompressed(raw, how: str):
     decompress raises CorruptCompression naming what it is not."""
     if how == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")
+    if how == "zstd":
+        return _Zstd(raw)
     import bz2
     import lzma
 
     inner = bz2.BZ2File(raw, mode="rb") if how == "bzip2" else lzma.LZMAFile(raw, mode="rb")
     return _Undone(inner, how)
+
+
+class _Zstd(io.RawIOBase):
+    """A zstd stream's content, frame after frame. zstandard's own stream reader ends quietly where a file was cut
+    short; this one says so (CorruptCompression), as gzip's, bzip2's and xz's readers do."""
+
+    def __init__(self, raw):
+        import zstandard
+
+        self._zstd, self._raw, self._out, self._started = zstandard, raw, b"", False
+        self._obj = zstandard.ZstdDecompressor().decompressobj()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._out:
+            chunk = self._raw.read(1 << 20)
+            if not chunk:
+                if self._started and not self._obj.eof:
+                    raise CorruptCompression("not zstd data, or cut short: the file ends inside a frame")
+                return 0
+            self._out = self._feed(chunk)
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+    def _feed(self, chunk: bytes) -> bytes:
+        out = []
+        while chunk:
+            if self._obj.eof:  # the next frame
+                self._obj = self._zstd.ZstdDecompressor().decompressobj()
+            self._started = True
+            try:
+                out.append(self._obj.decompress(chunk))
+            except self._zstd.ZstdError as exc:
+                raise CorruptCompression(f"not zstd data, or cut short: {exc}") from exc
+            chunk = self._obj.unused_data if self._obj.eof else b""
+        return b"".join(out)
 
 
 class _Undone(io.RawIOBase):
@@ -469,7 +511,7 @@ class _Utf8From16(io.RawIOBase):
 
 @contextlib.contextmanager
 def open_source(url: str, offset: int = 0, seen: dict | None = None):
-    """A source file opened for binary reading from byte `offset` (of the content, gzip, bzip2 or xz undone), with a cap on how far it may expand.
+    """A source file opened for binary reading from byte `offset` (of the content, gzip, bzip2, xz or zstd undone), with a cap on how far it may expand.
 
     Every reader goes through here, so a small gzip that would expand a
     thousandfold is refused naming the file before it fills memory. A plain

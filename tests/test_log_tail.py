@@ -110,8 +110,8 @@ def test_growing_rotated_compressed_and_truncated_files_count_each_line_once(dat
     assert logs["time_range"][0].startswith("2026-03-01T00:00")
 
 
-def test_logrotate_s_xz_and_bzip2_are_followed_as_its_gzip_is(data_root):
-    """logrotate's `compresscmd` may be xz or bzip2 (`compressext .xz`): a rotated file compressed so is the stream it
+def test_logrotate_s_xz_bzip2_and_zstd_are_followed_as_its_gzip_is(data_root):
+    """logrotate's `compresscmd` may be xz, bzip2 or zstd (`compressext .xz`): a rotated file compressed so is the stream it
     was, read to its end once and never again; a file that only claims to be compressed is named, not read."""
     import bz2
     import lzma
@@ -136,11 +136,20 @@ def test_logrotate_s_xz_and_bzip2_are_followed_as_its_gzip_is(data_root):
     refs, known = _ingest(src, "x3")
     # The new file from its start; the bzip2 decompressed to where its stream was read to, nothing after it; the xz known.
     assert {name: (ref.start, ref.lines) for name, ref in refs.items()} == {"app.log": (0, 100), "app.log.1.bz2": (len(_text_of(src / "app.log.1.bz2")), 0)}
-    assert known == ["app.log.2.xz"]
-    assert _counted() == 605
+    assert known == ["app.log.2.xz"] and _counted() == 605
+    # And with zstd, in two frames (as a compressor streaming its input may write it).
+    import zstandard
+
+    whole = app.read_bytes()
+    zstd = zstandard.ZstdCompressor()
+    (src / "app.log.1.zst").write_bytes(zstd.compress(whole[:1000]) + zstd.compress(whole[1000:]))
+    app.write_text(_lines(50))
+    refs, known = _ingest(src, "x4")
+    assert {name: (ref.start, ref.lines) for name, ref in refs.items()} == {"app.log": (0, 50), "app.log.1.zst": (len(whole), 0)} and _counted() == 655
     assert read_log(str(src / "app.log.1.bz2")).format == "timestamp-prefixed" and len(read_log(str(src / "app.log.2.xz")).frame) == 305
-    for name in ("cut.log.xz", "cut.log.bz2"):
-        packed = (lzma if name.endswith("xz") else bz2).compress(_lines(50).encode())
+    assert len(read_log(str(src / "app.log.1.zst")).frame) == 100
+    for name in ("cut.log.xz", "cut.log.bz2", "cut.log.zst"):
+        packed = {"xz": lzma.compress, "bz2": bz2.compress, "zst": zstandard.ZstdCompressor().compress}[name.rsplit(".", 1)[1]](_lines(50).encode())
         (src / name).write_bytes(packed[: len(packed) // 2])
         with pytest.raises(LogFormatError, match=rf"{name}: cannot be read.*(ended before|cut short)"):
             read_log(str(src / name))

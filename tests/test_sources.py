@@ -61,6 +61,14 @@ def test_xz_and_bzip2_sensor_files_read_as_their_plain_text_and_name_their_senso
         read_readings(str(tmp_path / "cut.csv.xz"))
 
 
+def test_a_zstd_bomb_is_refused_as_a_gzip_one_is(tmp_path):
+    import zstandard
+
+    (tmp_path / "bomb.csv.zst").write_bytes(zstandard.ZstdCompressor(level=3).compress(b"timestamp,value\n" + b"0" * (80 << 20)))
+    with pytest.raises(SourceError, match=r"bomb.csv.zst: decompresses past .* \(a decompression bomb\?\)"):
+        read_readings(str(tmp_path / "bomb.csv.zst"))
+
+
 def test_bad_lines_are_returned_with_their_line_numbers(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(
