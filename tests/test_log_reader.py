@@ -97,6 +97,34 @@ def test_broken_files(tmp_path):
         read_log(str(ansi), fmt="cobol")
 
 
+def test_the_nul_blocks_a_crash_leaves_in_a_log_lose_none_of_its_lines(tmp_path):
+    """After a power loss, a log often holds a run of NUL bytes where the blocks it had grown into were never written
+    (ext4's delayed allocation), and the lines written after the reboot follow it. Such a file was refused whole as
+    binary; a run at a line's start or end is dropped, a run inside a line ends it (the line cut short, then the next)."""
+    lines = [f"Jan  5 10:00:{i % 60:02d} host sshd[{100 + i}]: Accepted password for u{i} from 10.0.0.{i % 250} port 22 ssh2\n".encode() for i in range(200)]
+    cases = {
+        "between-lines.log": b"".join(lines[:100]) + b"\x00" * 4096 + b"".join(lines[100:]),
+        "first.log": b"\x00" * 4096 + b"".join(lines),
+        "last.log": b"".join(lines) + b"\x00" * 3000,
+        "cut-line.log": b"".join(lines[:99]) + lines[99][:30] + b"\x00" * 4096 + b"".join(lines[100:]),
+        "two-crashes.log": b"".join(lines[:50]) + b"\x00" * 512 + b"".join(lines[50:150]) + b"\x00" * 8192 + b"".join(lines[150:]),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        got = read_log(str(tmp_path / name))
+        assert got.format == "syslog-rfc3164" and got.balanced and got.blank == 0 and got.end == len(data), name
+        if name == "cut-line.log":  # the line the crash cut short is quarantined with its own number; the next one read
+            assert (got.lines, len(got.events), [(q["line"], q["text"]) for q in got.quarantined]) == (200, 199, [(100, lines[99][:30].decode())])
+        else:
+            assert (got.lines, len(got.events), got.quarantined) == (200, 200, []), name
+    # A file still being written that ends in NULs: they wait with the partial line, as any unfinished line does.
+    assert (read_log(str(tmp_path / "last.log"), final=False).pending, len(read_log(str(tmp_path / "last.log"), final=False).events)) == (3000, 200)
+    # A binary file's NULs are many short runs: still not a log.
+    (tmp_path / "image.log").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06\x00\x00\x00" + bytes(range(256)) * 4)
+    with pytest.raises(NotALogFile, match="image.log: not a log file: binary content"):
+        read_log(str(tmp_path / "image.log"))
+
+
 @pytest.mark.skipif(not FAIL2BAN.is_dir(), reason="make setup unpacks fail2ban's test logs into .venv/share")
 def test_fail2ban_logs_are_parsed_or_quarantined_line_by_line():
     files = sorted(p for p in FAIL2BAN.rglob("*") if p.is_file())

@@ -158,6 +158,23 @@ def test_logrotate_s_xz_bzip2_and_zstd_are_followed_as_its_gzip_is(data_root):
         read_log(str(src / "plain.log.xz"))
 
 
+def test_a_log_a_crash_padded_with_nul_bytes_goes_on_being_followed(data_root):
+    """The file was read; the machine lost power with lines in flight (their blocks left as NUL bytes, the last line cut
+    short); after the reboot the application appends again. The next run reads from where it stopped: the line cut
+    short is quarantined, every line after the NULs counted once, the offset at the file's end."""
+    src = data_root / "logs"
+    src.mkdir()
+    app = src / "app.log"
+    app.write_text(_lines(100))
+    _ingest(src, "n1")
+    with app.open("ab") as fh:
+        fh.write(_lines(1).encode()[:15] + b"\x00" * 4096 + _lines(50).encode())  # cut inside its time
+    refs, _ = _ingest(src, "n2")
+    ref = refs["app.log"]
+    assert (ref.lines, ref.events, ref.unparsed, ref.end) == (51, 50, 1, app.stat().st_size) and _counted() == 150
+    assert _ingest(src, "n3")[0] == {}
+
+
 def test_a_file_untouched_for_a_while_gives_its_last_line_without_a_line_end(data_root):
     src = data_root / "logs"
     src.mkdir()

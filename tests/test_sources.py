@@ -69,6 +69,21 @@ def test_a_zstd_bomb_is_refused_as_a_gzip_one_is(tmp_path):
         read_readings(str(tmp_path / "bomb.csv.zst"))
 
 
+def test_the_nul_blocks_a_crash_leaves_in_a_sensor_file_cost_only_the_row_it_cut(tmp_path):
+    """A power loss leaves NUL bytes where the last blocks were never written; the rows after the reboot follow them.
+    The NULs are taken out: a record after them is read, and a row the crash cut short runs into the next one and is
+    quarantined with it, under its own line number."""
+    record = lambda i: f'{{"timestamp": "2026-01-01T00:00:{i:02d}Z", "sensor_id": "s1", "metric": "t", "value": {i}}}\n'.encode()  # noqa: E731
+    (tmp_path / "s.jsonl").write_bytes(record(0) + record(1) + b"\x00" * 4096 + record(2) + record(3))
+    parsed = read_readings(str(tmp_path / "s.jsonl"))
+    assert (parsed.readings, parsed.errors, parsed.table.column("value").to_pylist()) == (4, [], [0.0, 1.0, 2.0, 3.0])
+    row = lambda i: f"2026-01-01T00:00:{i:02d}Z,s1,t,{i}\n".encode()  # noqa: E731
+    (tmp_path / "s.csv").write_bytes(b"timestamp,sensor_id,metric,value\n" + row(0) + row(1)[:12] + b"\x00" * 4096 + row(2) + row(3))
+    parsed = read_readings(str(tmp_path / "s.csv"))
+    assert parsed.readings == 2 and parsed.table.column("value").to_pylist() == [0.0, 3.0]
+    assert [(e.line, e.reason.split(":")[0]) for e in parsed.errors] == [(3, "column timestamp")]
+
+
 def test_bad_lines_are_returned_with_their_line_numbers(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(

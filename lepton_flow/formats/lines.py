@@ -112,7 +112,7 @@ def line_pieces(
                 ahead = b""
                 if not block:
                     if carry and span.final:
-                        yield head, line, carry
+                        yield head, line, _without_nul(carry)
                         pos, line = pos + len(carry), line + 1
                     return
                 text = carry + block if carry else block
@@ -120,7 +120,7 @@ def line_pieces(
                 cut = text.rfind(b"\n") + 1
                 if cut:
                     carry = text[cut:]
-                    yield head, line, text[:cut]
+                    yield head, line, _without_nul(text[:cut])
                     pos += cut
                     line += text.count(b"\n", 0, cut)
                     continue
@@ -129,7 +129,7 @@ def line_pieces(
                 if text.endswith(b"\n") or len(text) <= longest:  # the line's end, or the file's
                     if not text.endswith(b"\n") and not span.final:
                         return  # a partial last line: left for a later read
-                    yield head, line, text
+                    yield head, line, _without_nul(text)
                     pos, line = pos + len(text), line + 1
                     continue
                 size = len(text)  # longer than a line may be: read past it, a piece at a time
@@ -142,6 +142,13 @@ def line_pieces(
                 pos, line = pos + size, line + 1
         finally:
             span.end, span.lines = pos, line - 1
+
+
+def _without_nul(text: bytes) -> bytes:
+    """Text with its NUL bytes taken out: the runs of them a crash leaves where a file's last blocks were never
+    written (ext4's delayed allocation), before the rows written after the reboot. Line ends are kept, so line numbers
+    stay the file's; a row the crash cut short runs into the next one and is quarantined with it."""
+    return text.replace(b"\x00", b"") if b"\x00" in text else text
 
 
 def long_line_errors(errors: list, long_lines: list[tuple[int, int]], kind: str) -> list:

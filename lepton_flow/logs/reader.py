@@ -103,6 +103,44 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")  # lossless for any byte; the text stays readable for most legacy logs
 
 
+_NUL_BREAK = re.compile(rb"(?<=[^\n\x00])\x00+(?=[^\n\x00])")
+_NUL_RUN = re.compile(rb"\x00+")
+BINARY_NUL_RUNS = 4
+"""A text file may hold a run of NUL bytes where a crash left the blocks it had grown into unwritten (ext4's delayed
+allocation), one per crash; the first lines of a binary file (or of UTF-16 without its byte order mark) hold
+many. From this many runs in its first lines a file is binary."""
+
+
+def _without_nul_runs(data: bytes) -> tuple[bytes, list[int]]:
+    """The text with its runs of NUL bytes taken out: a run between two pieces of a line ends the first (the line a
+    crash cut short, then the first line written after it), any other run is dropped. Also the byte positions, in
+    `data`, that end a line so (the last NUL of each such run), for offsets into the bytes as stored."""
+    breaks = [m.end() - 1 for m in _NUL_BREAK.finditer(data)]
+    return _NUL_BREAK.sub(b"\n", data).replace(b"\x00", b""), breaks
+
+
+def _binary(raw: bytes, lines: int) -> bool:
+    """Whether the first `lines` lines of the bytes as stored hold NUL bytes as a binary file's do (see BINARY_NUL_RUNS)."""
+    end = 0
+    for _ in range(lines):
+        end = raw.find(b"\n", end) + 1
+        if not end:
+            end = len(raw)
+            break
+    runs = 0
+    for _ in _NUL_RUN.finditer(raw, 0, end):
+        runs += 1
+        if runs >= BINARY_NUL_RUNS:
+            return True
+    return False
+
+
+def _line_ends(raw: bytes, breaks: list[int] | None) -> np.ndarray:
+    """The byte positions in `raw` of each line's end: its line feeds, and the NUL runs that end a line."""
+    ends = np.flatnonzero(np.frombuffer(raw, np.uint8) == 10)
+    return np.sort(np.concatenate([ends, np.asarray(breaks, ends.dtype)])) if breaks else ends
+
+
 def _split(data: bytes) -> pa.Array:
     """The file's lines (as iterating it would give them, less line ends and terminal codes) as an Arrow string array."""
     try:
@@ -176,16 +214,19 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     if not final and data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
         pending, data = len(data) - cut, data[:cut]
+    raw, breaks = data, None
+    if b"\x00" in data:
+        if fmt == "auto" and _binary(data, SAMPLE):
+            raise NotALogFile(f"{url}: not a log file: binary content (NUL bytes in its first lines)", len(_split(data)))
+        data, breaks = _without_nul_runs(data)  # a crash's unwritten blocks in a text file
     lines = _split(data)
     n = len(lines)
-    out = LogEvents(url=url, format=None, lines=n, end=start + len(data), pending=pending, line_base=line_base)
+    out = LogEvents(url=url, format=None, lines=n, end=start + len(raw), pending=pending, line_base=line_base)
     if isinstance(fmt, LogFormat):
         formats = {**formats, fmt.name: fmt}
         fmt = fmt.name
     elif fmt == "auto":
         head = lines.slice(0, SAMPLE * 5).to_pylist()
-        if any("\x00" in line for line in head[:SAMPLE]):
-            raise NotALogFile(f"{url}: not a log file: binary content (NUL bytes in its first lines)", n)
         sample = [line for line in head if line.strip() and len(line) <= MAX_LINE][:SAMPLE]
         fmt = detect(sample, year, formats) if sample else None
         if fmt is None and sample:
@@ -295,7 +336,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         if out.frame["timestamp"].isna().any():  # lines that carry no time: the event before's, else the one after's, else the file's
             out.frame["timestamp"] = out.frame["timestamp"].ffill().bfill().fillna(pd.Timestamp(written))
     if not final and (owner >= 0).any() and (owner[(k := int(owner.max())) + 1 :] == k).any():
-        _hold_last_event(out, data, lines, owner, k)
+        _hold_last_event(out, raw, breaks, lines, owner, k)
     if line_base:  # numbered within what was read until here; the file's own numbers from here on
         out.frame["line"] += line_base
         for q in out.quarantined:
@@ -303,7 +344,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     return out
 
 
-def _hold_last_event(out: LogEvents, data: bytes, lines: pa.Array, owner: np.ndarray, k: int) -> None:
+def _hold_last_event(out: LogEvents, raw: bytes, breaks: list[int] | None, lines: pa.Array, owner: np.ndarray, k: int) -> None:
     """Leave the last event (first line `k`) of a file still being written, and any lines after it, for the next read.
 
     Called when that event has continuation lines: more of its trace may
@@ -315,16 +356,16 @@ def _hold_last_event(out: LogEvents, data: bytes, lines: pa.Array, owner: np.nda
     after its event's first line is joined by the next read instead: its
     leading continuation lines count with that event (see `EARLIER`).
     """
-    nl = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
-    cut = int(nl[k - 1]) + 1 if k else 0
+    ends = _line_ends(raw, breaks)  # of the bytes as stored (`breaks`: NUL runs that end a line)
+    cut = int(ends[k - 1]) + 1 if k else 0
     in_events = int((owner[k:] >= 0).sum())
     quarantined = sum(q["line"] > k for q in out.quarantined)
     out.event_lines -= in_events
     out.blank -= (len(lines) - k) - in_events - quarantined
     out.quarantined = [q for q in out.quarantined if q["line"] <= k]
     out.frame = out.frame[out.frame["line"] <= k].reset_index(drop=True)
-    start = out.end - len(data)
-    out.pending += len(data) - cut
+    start = out.end - len(raw)
+    out.pending += len(raw) - cut
     out.end, out.lines = start + cut, k
 
 
