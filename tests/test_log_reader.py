@@ -125,6 +125,24 @@ def test_the_nul_blocks_a_crash_leaves_in_a_log_lose_none_of_its_lines(tmp_path)
         read_log(str(tmp_path / "image.log"))
 
 
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_line(tmp_path):
+    """PowerShell 5's `Out-File -Encoding utf8` and Notepad start a file with EF BB BF: the first line is still an event,
+    and offsets count the mark (a later read starts where the bytes as stored left off)."""
+    first = "2026-01-01 00:00:00,123 INFO [main] org.x.Y: first\n2026-01-01 00:00:01,123 INFO [main] org.x.Y: second\n"
+    path = tmp_path / "app.log"
+    path.write_bytes(b"\xef\xbb\xbf" + first.encode())
+    got = read_log(str(path))
+    assert (got.format, len(got.events), got.quarantined, got.end) == ("log4j", 2, [], path.stat().st_size)
+    with path.open("a") as fh:
+        fh.write("2026-01-01 00:00:02,123 WARN [main] org.x.Y: third\n")
+    more = read_log(str(path), start=got.end, line_base=got.lines)
+    assert [e["message"] for e in more.events] == ["third"] and more.end == path.stat().st_size
+    document = tmp_path / "export.json"
+    document.write_bytes(b'\xef\xbb\xbf[{"ts": "2026-01-01T00:00:00Z", "level": "info", "msg": "a"}]\n')
+    got = read_log(str(document))
+    assert (got.format, len(got.events), got.end) == ("json-document", 1, document.stat().st_size)
+
+
 @pytest.mark.skipif(not FAIL2BAN.is_dir(), reason="make setup unpacks fail2ban's test logs into .venv/share")
 def test_fail2ban_logs_are_parsed_or_quarantined_line_by_line():
     files = sorted(p for p in FAIL2BAN.rglob("*") if p.is_file())

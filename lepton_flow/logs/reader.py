@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, detect, log_formats
 from lepton_flow.logs.layout import LEVELS
-from lepton_flow.sources import CORRUPT, SourceError, file_time, open_source
+from lepton_flow.sources import BOM, CORRUPT, SourceError, file_time, open_source
 
 MAX_LINE = 64 * 1024
 EARLIER = -2
@@ -206,22 +206,26 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     except SourceError as exc:  # a decompression bomb
         raise LogFormatError(str(exc)) from exc
     formats = log_formats()
+    bom = len(BOM) if start == 0 and data.startswith(BOM) else 0  # PowerShell 5's `Out-File -Encoding utf8`, Notepad's
+    if bom:
+        data = data[bom:]
     if start == 0 and data[:4096].lstrip()[:1] in (b"[", b"{"):
         whole = _read_document(url, data, [fmt] if isinstance(fmt, LogFormat) else [f for name, f in sorted(formats.items()) if fmt in ("auto", name)], written)
         if whole is not None:
+            whole.end += bom
             return whole
     pending = 0
     if not final and data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
         pending, data = len(data) - cut, data[:cut]
-    raw, breaks = data, None
+    raw, breaks = data, None  # `raw`: the bytes as stored (a byte order mark aside), for offsets
     if b"\x00" in data:
         if fmt == "auto" and _binary(data, SAMPLE):
             raise NotALogFile(f"{url}: not a log file: binary content (NUL bytes in its first lines)", len(_split(data)))
         data, breaks = _without_nul_runs(data)  # a crash's unwritten blocks in a text file
     lines = _split(data)
     n = len(lines)
-    out = LogEvents(url=url, format=None, lines=n, end=start + len(raw), pending=pending, line_base=line_base)
+    out = LogEvents(url=url, format=None, lines=n, end=start + bom + len(raw), pending=pending, line_base=line_base)
     if isinstance(fmt, LogFormat):
         formats = {**formats, fmt.name: fmt}
         fmt = fmt.name
