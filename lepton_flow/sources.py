@@ -177,7 +177,7 @@ def sensor_identity(url: str, sha256: str, options: "ReadOptions") -> str:
     return ledger.identity(sha256, sensor_from_name(url, options))
 
 
-def _zone_names() -> list[str]:
+def zone_names() -> list[str]:
     import zoneinfo
 
     return ["UTC", *sorted(z for z in zoneinfo.available_timezones() if z != "UTC")]
@@ -198,7 +198,7 @@ class ReadOptions(BaseModel):
     timezone: str = Field(
         "UTC",
         description="Time zone of timestamps written without an offset (an IANA name).",
-        json_schema_extra=lambda schema: schema.update(enum=_zone_names()),
+        json_schema_extra=lambda schema: schema.update(enum=zone_names()),
     )
     timestamp_unit: Literal["auto", "s", "ms", "us", "ns", "excel"] = Field(
         "auto",
@@ -208,13 +208,18 @@ class ReadOptions(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        import zoneinfo
+        return known_zone(value)
 
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}: an IANA name such as Europe/Berlin, or UTC") from None
-        return value
+
+def known_zone(value: str) -> str:
+    """`value` if it names a time zone (IANA); a one-line error naming it if not."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}: an IANA name such as Europe/Berlin, or UTC") from None
+    return value
 
 @dataclass
 class ParseError:

@@ -6,6 +6,7 @@ import gzip
 import os
 from datetime import UTC, datetime
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -900,6 +901,51 @@ def test_a_run_reads_every_file_by_the_layout_its_parameters_give(data_root):
     from lepton_flow import store
 
     assert int(store.open_logs(run.store_url)["count"].sum()) == 2
+
+
+def test_times_written_without_a_zone_are_read_in_the_zone_a_run_names(data_root):
+    """syslog, log4j's default layouts and most application logs write local time without saying which: a run's
+    `timezone` reads them as that zone's and stores UTC. Times with an offset, and epochs, stay the instants they say;
+    daylight saving's repeated hour reads as its first pass, a time it skips as the first one after it."""
+    from lepton_flow.logs.ingest import LogIngestParams, discover, mine_and_commit, read_file
+    from tasks.plan_log_run import plan_log_run
+
+    src = data_root / "berlin"
+    src.mkdir()
+    (src / "auth.log").write_text(
+        "Jan  5 10:00:00 host sshd[1]: Accepted password for a\n"  # CET, +01:00
+        "Jul  5 10:00:00 host sshd[2]: Accepted password for b\n"  # CEST, +02:00
+        "2026-01-05T10:00:00+03:00 host app[3]: an offset of its own\n"
+    )
+    (src / "app.log").write_text(
+        "2026-03-29 02:30:00,000 INFO [main] a.B: in the hour the clocks skip\n"
+        "2026-10-25 02:30:00,000 INFO [main] a.B: in the hour the clocks repeat\n"
+        '2026-01-05 10:00:00,000 INFO [main] a.B: {"at": "written as it was"}\n'
+    )
+    (src / "svc.jsonl").write_text('{"ts": 1767607200, "level": "info", "msg": "an epoch"}\n{"time": "2026-01-05T10:00:00Z", "level": "info", "msg": "UTC"}\n')
+    run = plan_log_run.fn("zone-run", LogIngestParams(source=str(src), year=2026, timezone="Europe/Berlin"))
+    new, _ = discover(str(src), run)
+    times = {}
+    for f in new:
+        got = read_log(f.url, "auto", 2026, timezone=run.timezone)
+        times[os.path.basename(f.url)] = [t.isoformat() for t in pd.to_datetime(got.frame["timestamp"], utc=True)]
+    assert times == {
+        "auth.log": ["2026-01-05T09:00:00+00:00", "2026-07-05T08:00:00+00:00", "2026-01-05T07:00:00+00:00"],
+        "app.log": ["2026-03-29T01:00:00+00:00", "2026-10-25T00:30:00+00:00", "2026-01-05T09:00:00+00:00"],
+        "svc.jsonl": ["2026-01-05T10:00:00+00:00", "2026-01-05T10:00:00+00:00"],
+    }
+    refs = [read_file(f, run, "auto", 2026) for f in new]
+    mine_and_commit(refs, run, None)
+    from lepton_flow import store
+
+    stored = store.open_logs(run.store_url)
+    counted = stored["count"].sum("template")
+    windows = {str(t)[:16]: int(c) for t, c in zip(counted["time"].values, counted.values) if c}
+    assert windows == {"2026-01-05T07:00": 1, "2026-01-05T09:00": 2, "2026-01-05T10:00": 2, "2026-03-29T01:00": 1, "2026-07-05T08:00": 1, "2026-10-25T00:30": 1}
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):
+        LogIngestParams(timezone="Mars/Olympus")
 
 
 def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():

@@ -31,7 +31,7 @@ from lepton_flow.forms import field_order
 from lepton_flow.logs.layout import LEVELS
 from lepton_flow.settings import Settings, get_settings, join
 from lepton_flow.route import REJECTED, FileOutcome, IngestRun
-from lepton_flow.sources import SourceFile, SourceURL, open_output, remove_tree
+from lepton_flow.sources import SourceFile, SourceURL, known_zone, open_output, remove_tree, zone_names
 
 DATASET = "log_events"
 NOT_A_LOG = "not a log file"
@@ -55,9 +55,16 @@ class LogIngestParams(BaseModel):
     layout: str = Field("", max_length=2000, description="A layout for every file, in loghub's template notation: <Date> <Time> <Level> <Component>: <Content>. Overrides format. Empty: use format.")
     timestamp_format: str = Field("", max_length=200, description="How the layout's time fields spell a time: strftime (%Y-%m-%d %H:%M:%S,%f), Java (yyyy-MM-dd HH:mm:ss,SSS) or epoch. Empty: recognised from its shape.")
     year: int | None = Field(None, ge=1970, le=2200, description="Year for formats whose timestamps have none (BSD syslog); empty: each file's modification year.")
+    timezone: str = Field("UTC", description="Time zone the logs' times were written in where a line gives none (syslog, log4j's default layouts): an IANA name. Times with an offset, and epochs, are read as they say.",
+                          json_schema_extra=lambda schema: schema.update(enum=zone_names()))
     window_seconds: int = Field(60, ge=1, le=86_400, description="Counting window in seconds (a store keeps its own).")
     similarity: float | None = Field(None, gt=0, le=1, description="Template mining similarity threshold; empty: each file's format's.")
     threshold: float | None = Field(None, ge=0, le=1, description="Least share of a file's events that must pass validation; empty: the setting LEPTON_VALIDATION_THRESHOLD (0.5 unless set).")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return known_zone(value)
 
     @field_validator("format")
     @classmethod
@@ -91,6 +98,7 @@ class LogRun(IngestRun):
     masks: list[tuple[str, str]] | None = None  # the store's miner's, if it has one (None: the defaults)
     layout: str = ""  # the run's layout parameter: every file is read by it
     timestamp_format: str = ""
+    timezone: str = "UTC"  # where lines give no zone: the zone they were written in
 
 
 class LogFileRef(FileOutcome):
@@ -127,7 +135,7 @@ class LogIngestSummary(BaseModel):
     quarantine_url: str
 
 
-def new_run(run_id: str, window_seconds: int, threshold: float | None, settings: Settings | None = None, layout: str = "", timestamp_format: str = "") -> LogRun:
+def new_run(run_id: str, window_seconds: int, threshold: float | None, settings: Settings | None = None, layout: str = "", timestamp_format: str = "", timezone: str = "UTC") -> LogRun:
     settings = settings or get_settings()
     current = store.logs_state(settings.store)
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
@@ -142,6 +150,7 @@ def new_run(run_id: str, window_seconds: int, threshold: float | None, settings:
         masks=[tuple(m) for m in current.drain["masks"]] if current.drain else None,
         layout=layout,
         timestamp_format=timestamp_format,
+        timezone=timezone,
     )
 
 
@@ -234,7 +243,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
     if fmt == "auto" and isinstance(file, TailedFile) and file.known_format in log_formats():
         fmt = file.known_format  # a file read before keeps the format detected then
     try:
-        got = read_log(file.url, custom_format(run.layout, run.timestamp_format) or fmt, year, **where)
+        got = read_log(file.url, custom_format(run.layout, run.timestamp_format) or fmt, year, timezone=run.timezone, **where)
     except NotALogFile as exc:
         # Recorded in the ledger (not read again until its content changes); it does not fail the run.
         return LogFileRef(file=file, format=None, lines=exc.lines, blank=0, event_lines=0, events=0, unparsed=exc.lines, status=NOT_A_LOG, message=str(exc).replace(file.url, file.shown))

@@ -136,11 +136,12 @@ class _Time:
     pattern: str
     shape: re.Pattern
     yearless: bool
+    zoned: bool  # an epoch, or a pattern with its offset (`%z`): the time is one instant whatever the writer's zone
 
     @classmethod
     def of(cls, pattern: str) -> _Time:
         yearless = pattern not in _EPOCHS and "%Y" not in pattern and "%y" not in pattern
-        return cls(pattern, re.compile(_shape(pattern), re.ASCII), yearless)
+        return cls(pattern, re.compile(_shape(pattern), re.ASCII), yearless, pattern in _EPOCHS or "%z" in pattern)
 
     def read(self, text: str, year: int) -> datetime | None:
         """The time `text` spells under this pattern, in UTC (naive times are UTC); None for a value that cannot be."""
@@ -225,6 +226,16 @@ class Layout:
         if len(self._memo) < 10_000:
             self._memo[key] = found
         return found
+
+    def local(self, line: str) -> bool | None:
+        """Whether the time this layout reads from `line` is written without a zone (None: it does not read the line)."""
+        m = self.regex.match(line)
+        if not m:
+            return None
+        if self.timeless:
+            return False
+        k = self._choice(m.groupdict())
+        return None if k is None else not self.choices[k][1].zoned
 
     def parse(self, line: str, year: int) -> dict | None:
         m = self.regex.match(line)
@@ -392,10 +403,16 @@ def layout_format(name: str, layouts: str | list[str], timestamp: str | None = N
         order = np.argsort(index, kind="stable")
         return index[order], table.take(pa.array(order))
 
+    def local_time(line: str) -> bool:
+        for layout in compiled:
+            if layout.parse(line, 2000) is not None:  # the layout `parse` reads the line by
+                return bool(layout.local(line))
+        return False
+
     yearless = any(layout.choices and all(t.yearless for _, t in layout.choices) for layout in compiled)
     return LogFormat(
         name, parse, examples=list(examples or []), description=description, drain_similarity=drain_similarity,
         parse_many=parse_many if fast else None, yearless=yearless,
         timeless=any(layout.timeless for layout in compiled), breadth=breadth, masks=list(masks or []),
-        continues=continues, directives=directives,
+        continues=continues, directives=directives, local_time=local_time,
     )

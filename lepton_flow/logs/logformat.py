@@ -64,6 +64,10 @@ class LogFormat:
     # for a value its program writes in a varying number of tokens (Proxifier's `lifetime <1 sec` beside
     # `lifetime 00:01`), which template mining would otherwise take for two events of different lengths.
     masks: list[tuple[str, str]] = field(default_factory=list)
+    # Whether its times are written without a zone, in the writer's local time (BSD syslog, log4j's default layouts):
+    # True for all its lines, or a function of the line for formats whose lines may carry one (`+02:00`, `Z`).
+    # The reader reads them as UTC unless a run names the time zone they were written in.
+    local_time: bool | Callable[[str], bool] = False
 
     def premask(self, messages):
         """An Arrow string array of messages with this format's own masks applied."""

@@ -166,12 +166,15 @@ def _split(data: bytes) -> pa.Array:
     return pa.array(lines, type=pa.large_string() if len(data) >= 1 << 31 else pa.string())
 
 
-def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *, start: int = 0, line_base: int = 0, final: bool = True) -> LogEvents:
+def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *, start: int = 0, line_base: int = 0, final: bool = True, timezone: str = "UTC") -> LogEvents:
     """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one.
 
     Without `year`, lines without one take the year the file was last
     written, and those that would then fall over a day after that moment
     take the year before (a file rotated in January holds December's lines).
+    Times written without a zone (`LogFormat.local_time`: syslog's, log4j's
+    default layouts) are `timezone`'s, given in UTC; times with an offset,
+    and epochs, are the instants they say.
 
     From byte `start` of the content (gzip undone), after `line_base`
     lines (line numbers in quarantine count from the file's start); unless
@@ -252,12 +255,14 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     order = [formats[fmt]] + [f for name, f in sorted(formats.items()) if name != fmt] if fmt else []
 
     yearless = np.zeros(n, bool)  # lines whose event took its year from `year`
+    by = np.full(n, None, object)  # the format that read each line
 
     def parse(i: int, text: str, year: int) -> dict | None:
         for f in order:
             event = f.parse(text, year)
             if event is not None:
                 yearless[i] = f.yearless
+                by[i] = f
                 return event
         return None
 
@@ -274,6 +279,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             index = np.flatnonzero(short.to_numpy(zero_copy_only=False))[index]
         fast[index] = True
         yearless[index] = formats[fmt].yearless
+        by[index] = formats[fmt]
     rest = np.flatnonzero(~fast)
     owner = np.where(fast, np.arange(n), -1)  # each line's event: the index of the event's first line, -1 for none
     slow: dict[int, dict] = {}
@@ -337,6 +343,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             _inner_dates(out.frame, yearless)
         if dated_by_file and yearless.any():
             _year_before(out.frame, yearless, written)
+        if timezone != "UTC":
+            _local_to_utc(out.frame, lines, by, timezone)
         if out.frame["timestamp"].isna().any():  # lines that carry no time: the event before's, else the one after's, else the file's
             out.frame["timestamp"] = out.frame["timestamp"].ffill().bfill().fillna(pd.Timestamp(written))
     if not final and (owner >= 0).any() and (owner[(k := int(owner.max())) + 1 :] == k).any():
@@ -371,6 +379,31 @@ def _hold_last_event(out: LogEvents, raw: bytes, breaks: list[int] | None, lines
     start = out.end - len(raw)
     out.pending += len(raw) - cut
     out.end, out.lines = start + cut, k
+
+
+def _local_to_utc(frame: pd.DataFrame, lines: pa.Array, by: np.ndarray, timezone: str) -> None:
+    """Read the times that their lines write without a zone (`LogFormat.local_time`) as `timezone`'s, and give them in UTC.
+
+    A time a daylight-saving change repeats reads as its first pass (as a sensor file's does); one the change skips,
+    which a clock in that zone never shows (a host whose zone was named wrong), as the first time after it.
+    """
+    rows = frame["line"].to_numpy() - 1
+    local = np.zeros(len(rows), bool)
+    groups: dict[int, tuple[LogFormat, list[int]]] = {}
+    for at, f in enumerate(by[rows]):
+        if f is not None:
+            groups.setdefault(id(f), (f, []))[1].append(at)
+    for f, ats in groups.values():
+        if f.local_time is True:
+            local[ats] = True
+        elif callable(f.local_time):
+            texts = lines.take(pa.array(rows[ats], pa.int64())).to_pylist()
+            local[ats] = [bool(f.local_time(t)) for t in texts]
+    if not local.any():
+        return
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("us")
+    wall = frame.loc[local, "timestamp"].dt.tz_localize(None)
+    frame.loc[local, "timestamp"] = wall.dt.tz_localize(timezone, ambiguous=np.ones(len(wall), bool), nonexistent="shift_forward").dt.tz_convert("UTC")
 
 
 _INNER = r"\[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?: ([+-]\d{4}))?\]"

@@ -31,6 +31,7 @@ FORMAT = register_log_format(
             "[Wed Oct 11 14:32:52.123456 2023] [core:error] [pid 1234] [client 10.0.0.1:5555] AH00037: Symbolic link not allowed",
         ],
         description=__doc__.splitlines()[0],
+        local_time=True,  # times written without a zone
         drain_similarity=0.5,
     )
 )

@@ -35,6 +35,7 @@ FORMAT = register_log_format(
         parse,
         examples=["Start-Date: 2025-06-24  14:36:25", "Log started: 2025-06-24  14:36:25"],
         description=__doc__.splitlines()[0],
+        local_time=True,  # times written without a zone
         continues=r"(?!Start-Date:|Log started:)\S",  # every line up to the next stanza (a start line that does not parse is no body)
     )
 )

@@ -68,6 +68,7 @@ FORMAT = register_log_format(
             "KERNDTLB 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS KERNEL FATAL data TLB error interrupt",
         ],
         description=__doc__.splitlines()[0],
+        local_time=True,  # times written without a zone
         drain_similarity=0.5,
         parse_many=parse_many,
     )

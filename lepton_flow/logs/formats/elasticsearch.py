@@ -41,5 +41,6 @@ FORMAT = register_log_format(
             "[2025-06-24T14:36:27,001][ERROR][o.o.b.OpenSearchUncaughtExceptionHandler] [opensearch-node1] uncaught exception in thread [main]",
         ],
         description=__doc__.splitlines()[0],
+        local_time=lambda line: (m := _LINE.match(line)) is not None and m["tz"] is None,  # times written without a zone
     )
 )

@@ -50,6 +50,7 @@ FORMAT = register_log_format(
         parse,
         examples=["081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating"],
         description=__doc__.splitlines()[0],
+        local_time=True,  # times written without a zone
         drain_similarity=0.5,
         parse_many=parse_many,
     )

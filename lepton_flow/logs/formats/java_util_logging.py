@@ -39,6 +39,7 @@ FORMAT = register_log_format(
             "Dec 04, 2026 1:15:00 PM org.apache.catalina.startup.Catalina start",
         ],
         description=__doc__.splitlines()[0],
+        local_time=True,  # times written without a zone
         continues=r"[^\s:]+: ",
     )
 )

@@ -27,5 +27,6 @@ FORMAT = register_log_format(
         parse,
         examples=['2012/04/09 11:53:29 [error] 2865#0: *66647 user "xyz" was not found in "/var/www/.htpasswd", client: 192.0.43.10, server: www.myhost.com'],
         description=__doc__.splitlines()[0],
+        local_time=True,  # times written without a zone
     )
 )

@@ -38,5 +38,6 @@ FORMAT = register_log_format(
             "68:S 24 Jun 2025 14:37:01.500 - Accepted 10.0.0.7:51234",
         ],
         description=__doc__.splitlines()[0],
+        local_time=True,  # times written without a zone
     )
 )

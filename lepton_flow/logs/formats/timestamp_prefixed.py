@@ -84,6 +84,7 @@ FORMAT = register_log_format(
             "[2024-05-01 10:00:02,789: ERROR/ForkPoolWorker-1] Task tasks.add[6c7a1c9e] raised unexpected: ValueError('bad')",
         ],
         description=__doc__.splitlines()[0],
+        local_time=lambda line: (m := _HEAD.match(line)) is not None and m["tz"] is None,  # times written without a zone
         breadth=2,
     )
 )

@@ -81,6 +81,7 @@ FORMAT = register_log_format(
             "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () {34 vars in 612 bytes} [Thu May  2 10:00:00 2024] GET /orders => generated 12 bytes in 1 msecs (HTTP/1.1 200) 2 headers in 79 bytes (1 switches on core 0)",
         ],
         description=__doc__.splitlines()[0],
+        local_time=True,  # times written without a zone
         timeless=True,  # some of its lines
         breadth=4,  # its `date - text` lines are any program's (monitorix, openwebmail): without uWSGI's own lines, `leading-time`'s
     )
