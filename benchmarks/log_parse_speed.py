@@ -73,7 +73,7 @@ def main() -> None:
                 for k in range(args.lines):
                     fh.write(fmt.examples[k % len(fmt.examples)] + "\n")
             read = read_log(path)
-            results[name] = {"detected": read.format, "lines/s": round(best_rate(lambda: read_log(path), args.lines, args.repeats))}
+            results[name] = {"detected": read.format, "lines/s": round(best_rate(lambda path=path: read_log(path), args.lines, args.repeats))}
             print(f"{name:22s} {results[name]['lines/s']:>10,} lines/s (detected {read.format})", flush=True)
         if not args.formats or "jsonl" in args.formats:
             path = os.path.join(scratch, "service.jsonl")

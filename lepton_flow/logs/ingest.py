@@ -18,6 +18,8 @@ the flow's process holds a few rows per window, not a row per event.
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import re
 
@@ -29,6 +31,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from lepton_flow import store
 from lepton_flow.forms import field_order
 from lepton_flow.logs.layout import LEVELS
+from lepton_flow.logs.logformat import LogFormat
 from lepton_flow.settings import Settings, get_settings, join
 from lepton_flow.route import REJECTED, FileOutcome, IngestRun
 from lepton_flow.sources import SourceFile, SourceURL, known_zone, open_output, remove_tree, zone_names
@@ -229,29 +232,71 @@ def _aggregate(stamps, level, masked, window_seconds: int):
 
 
 def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogFileRef:
-    """Parse, validate and stage one file; quarantine its unparsed lines and invalid events with their reasons."""
-    import pyarrow as pa
+    """Parse, validate and stage one file, a piece at a time; quarantine its unparsed lines and invalid events with their reasons."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from lepton_flow.logs.drain import Drain
     from lepton_flow.logs.formats import log_formats
-    from lepton_flow.logs.reader import NotALogFile, read_log
+    from lepton_flow.logs.reader import PIECE_BYTES, NotALogFile, read_log
     from lepton_flow.logs.tail import TailedFile
-    from lepton_flow.validation import validate_frame
 
     where = {"start": file.offset, "line_base": file.line_base, "final": file.final} if isinstance(file, TailedFile) else {}
     if fmt == "auto" and isinstance(file, TailedFile) and file.known_format in log_formats():
         fmt = file.known_format  # a file read before keeps the format detected then
-    try:
-        got = read_log(file.url, custom_format(run.layout, run.timestamp_format) or fmt, year, timezone=run.timezone, **where)
-    except NotALogFile as exc:
-        # Recorded in the ledger (not read again until its content changes); it does not fail the run.
-        return LogFileRef(file=file, format=None, lines=exc.lines, blank=0, event_lines=0, events=0, unparsed=exc.lines, status=NOT_A_LOG, message=str(exc).replace(file.url, file.shown))
+    reading = custom_format(run.layout, run.timestamp_format) or fmt
+    start, line_base, final = where.get("start", 0), where.get("line_base", 0), where.get("final", True)
+    ref, stored = None, 0
+    staged_url = join(run.staging_url, f"{file.key}.parquet")
+    with contextlib.ExitStack() as staging:
+        writer = None  # each piece's counts a row group of the file's staged counts, so that no piece is held after it is read
+        while True:
+            try:
+                got = read_log(file.url, reading, year, timezone=run.timezone, start=start, line_base=line_base, final=final, max_bytes=PIECE_BYTES)
+            except NotALogFile as exc:
+                # Recorded in the ledger (not read again until its content changes); it does not fail the run.
+                return LogFileRef(file=file, format=None, lines=exc.lines, blank=0, event_lines=0, events=0, unparsed=exc.lines, status=NOT_A_LOG, message=str(exc).replace(file.url, file.shown))
+            if ref is None:
+                ref = LogFileRef(file=file, format=got.format, lines=0, blank=0, event_lines=0, events=0, unparsed=0, start=start, line_base=line_base)
+            ref.lines, ref.blank, ref.event_lines, ref.unparsed = ref.lines + got.lines, ref.blank + got.blank, ref.event_lines + got.event_lines, ref.unparsed + len(got.quarantined)
+            ref.end, ref.pending = got.end, got.pending
+            part = _read_piece_events(file, run, got, start)
+            ref.events += part["events"]
+            ref.invalid += part["invalid"]
+            if part["counts"] is not None:
+                counts = part["counts"]
+                counts = counts.set_column(counts.schema.get_field_index("first_rank"), "first_rank", pc.add(counts.column("first_rank"), stored))
+                if writer is None:
+                    writer = staging.enter_context(pq.ParquetWriter(staging.enter_context(open_output(staged_url)), counts.schema))
+                writer.write_table(counts)
+            stored += part["stored"]
+            if part["quarantine_url"] and not ref.quarantine_url:
+                ref.quarantine_url = part["quarantine_url"]
+            more, start, line_base = got.more, got.end, got.line_base + got.lines
+            del got, part
+            if not more:
+                break
+            if not isinstance(reading, LogFormat):
+                reading = ref.format  # detected once, on the first piece
+    if ref.events and 1 - ref.invalid / ref.events < run.threshold:
+        ref.status, ref.message = REJECTED, f"{file.shown}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
+        ref.invalid, ref.stored = ref.events, 0
+        if writer is not None:
+            remove_tree(staged_url)
+    elif writer is not None:
+        ref.stored, ref.staged_url = stored, staged_url
+    return ref
+
+
+def _read_piece_events(file: SourceFile, run: LogRun, got, start: int) -> dict:
+    """One read's events validated, masked and counted (`_aggregate`); its unparsed lines and invalid events quarantined."""
+    import pyarrow as pa
+
+    from lepton_flow.logs.drain import Drain
+    from lepton_flow.logs.formats import log_formats
+    from lepton_flow.validation import validate_frame
+
     frame = got.frame
-    ref = LogFileRef(
-        file=file, format=got.format, lines=got.lines, blank=got.blank, event_lines=got.event_lines, events=len(frame), unparsed=len(got.quarantined),
-        start=where.get("start", 0), end=got.end, pending=got.pending, line_base=got.line_base,
-    )
+    out = {"events": len(frame), "invalid": 0, "stored": 0, "counts": None, "quarantine_url": None}
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     frame["level"] = _levels(frame["level"])
     bad = []
@@ -260,29 +305,23 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
     if len(frame):
         outcome = validate_frame(frame.drop(columns=["line"]), DATASET)
         failed = outcome.reasons != None  # noqa: E711 (elementwise)
-        ref.invalid = int(failed.sum())
-        if ref.invalid:
+        out["invalid"] = int(failed.sum())
+        if out["invalid"]:
             bad.append(pd.DataFrame({"file": file.shown, "line": frame["line"][failed].to_numpy(), "reason": outcome.reasons[failed], "text": frame["message"][failed].str.slice(0, 500).to_numpy()}))
-        if ref.events and 1 - ref.invalid / ref.events < run.threshold:
-            ref.status, ref.message = REJECTED, f"{file.shown}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
-            ref.invalid, ref.stored = ref.events, 0
-        else:
-            good = pa.Table.from_pandas(frame[~failed] if ref.invalid else frame, preserve_index=False)
-            ref.stored = good.num_rows
-            if ref.stored:
-                # Masked and counted here, in parallel, so that mining (one process, in time order) only looks up distinct texts.
-                messages = good.column("message").combine_chunks()
-                if own := log_formats().get(got.format):  # a layout given as a parameter is not registered
-                    messages = own.premask(messages)
-                masked = Drain(masks=run.masks).mask_many(messages).dictionary_encode()
-                ref.staged_url = join(run.staging_url, f"{file.key}.parquet")
-                with open_output(ref.staged_url) as fh:
-                    pq.write_table(_aggregate(good.column("timestamp"), good.column("level"), masked, run.window_seconds), fh)
+        good = pa.Table.from_pandas(frame[~failed] if out["invalid"] else frame, preserve_index=False)
+        out["stored"] = good.num_rows
+        if good.num_rows:
+            # Masked and counted here, in parallel, so that mining (one process, in time order) only looks up distinct texts.
+            messages = good.column("message").combine_chunks()
+            if own := log_formats().get(got.format):  # a layout given as a parameter is not registered
+                messages = own.premask(messages)
+            masked = Drain(masks=run.masks).mask_many(messages).dictionary_encode()
+            out["counts"] = _aggregate(good.column("timestamp"), good.column("level"), masked, run.window_seconds)
     if bad:
-        ref.quarantine_url = join(run.quarantine_url, run.day, f"{file.key}.parquet" if not ref.start else f"{file.key}.{ref.start}.parquet")
-        with open_output(ref.quarantine_url) as fh:
+        out["quarantine_url"] = join(run.quarantine_url, run.day, f"{file.key}.parquet" if not start else f"{file.key}.{start}.parquet")
+        with open_output(out["quarantine_url"]) as fh:
             pd.concat(bad, ignore_index=True).to_parquet(fh, index=False)
-    return ref
+    return out
 
 
 def mine_and_commit(refs: list[LogFileRef], run: LogRun, similarity: float | None, message_prefix: str = "log_ingest") -> tuple[str | None, int, int]:

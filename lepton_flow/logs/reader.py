@@ -12,9 +12,11 @@ start a read join the event the read before ended with.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 
 import fsspec
 import numpy as np
@@ -83,6 +85,7 @@ class LogEvents:
     end: int = 0  # the byte after the last line read
     pending: int = 0  # bytes of a partial last line left for a later read
     line_base: int = 0  # lines of the file before the first line read
+    more: bool = False  # the read stopped at `max_bytes`: the file goes on from `end`
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*EVENT_FIELDS, "line"]))
     """One row per event in line order: the event's fields and `line`, its first line number."""
 
@@ -127,12 +130,7 @@ def _binary(raw: bytes, lines: int) -> bool:
         if not end:
             end = len(raw)
             break
-    runs = 0
-    for _ in _NUL_RUN.finditer(raw, 0, end):
-        runs += 1
-        if runs >= BINARY_NUL_RUNS:
-            return True
-    return False
+    return sum(1 for _ in islice(_NUL_RUN.finditer(raw, 0, end), BINARY_NUL_RUNS)) >= BINARY_NUL_RUNS
 
 
 def _line_ends(raw: bytes, breaks: list[int] | None) -> np.ndarray:
@@ -166,7 +164,8 @@ def _split(data: bytes) -> pa.Array:
     return pa.array(lines, type=pa.large_string() if len(data) >= 1 << 31 else pa.string())
 
 
-def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *, start: int = 0, line_base: int = 0, final: bool = True, timezone: str = "UTC") -> LogEvents:
+def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *, start: int = 0, line_base: int = 0, final: bool = True, timezone: str = "UTC",
+             max_bytes: int | None = None) -> LogEvents:
     """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one.
 
     Without `year`, lines without one take the year the file was last
@@ -179,7 +178,10 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     From byte `start` of the content (gzip undone), after `line_base`
     lines (line numbers in quarantine count from the file's start); unless
     `final`, a partial last line (no line end) is left unread: `end` is the
-    byte after the last line read, `pending` the bytes left.
+    byte after the last line read, `pending` the bytes left. With
+    `max_bytes`, it reads about that much (whole lines, the last event left
+    for the next read, as when a file is still being written) and says
+    `more` when the file goes on: a big file is read a piece at a time.
 
     `fmt`: a registered format's name, `auto`, or a `LogFormat` of the
     caller's (a layout given as a parameter). An event whose line carries no
@@ -203,7 +205,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     year = year or written.year
     try:
         with open_source(url, start) as fh:
-            data = fh.read()
+            data, more = _read_piece(fh, max_bytes, start)
     except CORRUPT as exc:  # a truncated or corrupt gzip; other OSErrors (the filesystem's) are retried
         raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
     except SourceError as exc:  # a decompression bomb
@@ -218,6 +220,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             whole.end += bom
             return whole
     pending = 0
+    if more:
+        final = False  # this piece's last line and event go on in the next piece
     if not final and data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
         pending, data = len(data) - cut, data[:cut]
@@ -228,7 +232,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         data, breaks = _without_nul_runs(data)  # a crash's unwritten blocks in a text file
     lines = _split(data)
     n = len(lines)
-    out = LogEvents(url=url, format=None, lines=n, end=start + bom + len(raw), pending=pending, line_base=line_base)
+    out = LogEvents(url=url, format=None, lines=n, end=start + bom + len(raw), pending=pending, line_base=line_base, more=more)
     if isinstance(fmt, LogFormat):
         formats = {**formats, fmt.name: fmt}
         fmt = fmt.name
@@ -347,13 +351,37 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             _local_to_utc(out.frame, lines, by, timezone)
         if out.frame["timestamp"].isna().any():  # lines that carry no time: the event before's, else the one after's, else the file's
             out.frame["timestamp"] = out.frame["timestamp"].ffill().bfill().fillna(pd.Timestamp(written))
-    if not final and (owner >= 0).any() and (owner[(k := int(owner.max())) + 1 :] == k).any():
-        _hold_last_event(out, raw, breaks, lines, owner, k)
+    if not final and (owner >= 0).any() and ((owner[(k := int(owner.max())) + 1 :] == k).any() or (more and k > 0)):
+        _hold_last_event(out, raw, breaks, lines, owner, k)  # a piece's last event, whose trace may go on in the next
     if line_base:  # numbered within what was read until here; the file's own numbers from here on
         out.frame["line"] += line_base
         for q in out.quarantined:
             q["line"] += line_base
     return out
+
+
+PIECE_BYTES = 64 << 20
+"""How much of a log file one read holds (`read_log`'s `max_bytes` where a run reads files): about six times that at
+its peak (the bytes, their text, the events)."""
+
+
+def _read_piece(fh, max_bytes: int | None, start: int) -> tuple[bytes, bool]:
+    """Up to `max_bytes` of `fh` (all of it without), and whether the file goes on after them. A piece holds at least
+    one whole line; a file that is one JSON document (not JSON Lines) is read whole, as it can only be read whole."""
+    if not max_bytes:
+        return fh.read(), False
+    data = fh.read(max_bytes)
+    if len(data) < max_bytes or not fh.peek(1):
+        return data, False
+    if start == 0 and data[:4096].removeprefix(BOM).lstrip()[:1] in (b"[", b"{"):
+        first = data[: data.find(b"\n")] if b"\n" in data else data
+        try:
+            json.loads(first)
+        except (ValueError, RecursionError):  # a document written over many lines (or one long line): whole
+            return data + fh.read(), False
+    if b"\n" not in data:
+        data += fh.readline()  # a line longer than a piece: to its end
+    return data, bool(fh.peek(1))
 
 
 def _hold_last_event(out: LogEvents, raw: bytes, breaks: list[int] | None, lines: pa.Array, owner: np.ndarray, k: int) -> None:
