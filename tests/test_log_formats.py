@@ -948,6 +948,27 @@ def test_times_written_without_a_zone_are_read_in_the_zone_a_run_names(data_root
         LogIngestParams(timezone="Mars/Olympus")
 
 
+def test_iso_like_times_read_all_at_once_are_the_times_strptime_reads():
+    """The all-at-once reader takes pandas' ISO 8601 reader for the common `yyyy-MM-dd HH:mm:ss[,SSS]` patterns: each
+    value it gives is `datetime.strptime`'s, and what it cannot give as strptime does (one-digit fields) it leaves."""
+    from lepton_flow.logs.layout import _ISO_LIKE, _NAT, _read_many, _Time
+
+    for pattern in _ISO_LIKE:
+        t = _Time.of(pattern)
+        base = datetime(2024, 2, 29, 23, 59, 59, 999999).strftime(pattern)
+        values = [base, base.replace("2024-02-29", "2026-02-29"), base.replace("02-29", "04-31"), base.replace("23:", "24:", 1), base.replace(":59:59", ":59:60"),
+                  base.replace("-02-", "-2-"), base.replace("23:", "3:", 1), base.replace("2024", "0001"), base.replace("-02-", "-13-"), base.replace("-29", "-00")]
+        if "%f" in pattern:
+            values += [base[:-5], base + "123", base[:-6] + "5"]
+        got = _read_many(pa.array(values), t, 2026)
+        for value, micros in zip(values, got.tolist()):
+            want = t.read(value, 2026)
+            if micros != _NAT:
+                assert want is not None and pd.Timestamp(micros, unit="us", tz="UTC").to_pydatetime() == want, (pattern, value)
+            elif "-2-" not in value and " 3:" not in value and "T3:" not in value:
+                assert want is None, (pattern, value)  # left to `parse` only where strptime refuses it too, or a field has one digit
+
+
 def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
     """An unnamed group (or a look-around) in a field's own pattern: Arrow cannot split lines by it, so every line goes
     through Python's parser, with the same events."""
