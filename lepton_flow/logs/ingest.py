@@ -257,6 +257,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
                 return LogFileRef(file=file, format=None, lines=exc.lines, blank=0, event_lines=0, events=0, unparsed=exc.lines, status=NOT_A_LOG, message=str(exc).replace(file.url, file.shown))
             if ref is None:
                 ref = LogFileRef(file=file, format=got.format, lines=0, blank=0, event_lines=0, events=0, unparsed=0, start=start, line_base=line_base)
+            ref.format = ref.format or got.format  # a first piece of blank lines detects none
             ref.lines, ref.blank, ref.event_lines, ref.unparsed = ref.lines + got.lines, ref.blank + got.blank, ref.event_lines + got.event_lines, ref.unparsed + len(got.quarantined)
             ref.end, ref.pending = got.end, got.pending
             part = _read_piece_events(file, run, got, start)
@@ -276,7 +277,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
             if not more:
                 break
             if not isinstance(reading, LogFormat):
-                reading = ref.format  # detected once, on the first piece
+                reading = ref.format or "auto"  # detected once, on the first piece that holds lines
     if ref.events and 1 - ref.invalid / ref.events < run.threshold:
         ref.status, ref.message = REJECTED, f"{file.shown}: only {1 - ref.invalid / ref.events:.1%} of {ref.events} events passed validation (threshold {run.threshold:.0%})"
         ref.invalid, ref.stored = ref.events, 0
