@@ -227,21 +227,17 @@ class Layout:
             self._memo[key] = found
         return found
 
-    def local(self, line: str) -> bool | None:
-        """Whether the time this layout reads from `line` is written without a zone (None: it does not read the line)."""
-        m = self.regex.match(line)
-        if not m:
-            return None
-        if self.timeless:
-            return False
-        k = self._choice(m.groupdict())
-        return None if k is None else not self.choices[k][1].zoned
-
     def parse(self, line: str, year: int) -> dict | None:
+        got = self.read(line, year)
+        return got[0] if got else None
+
+    def read(self, line: str, year: int) -> tuple[dict, bool] | None:
+        """`parse`'s event of `line`, and whether its time is written without a zone (None: it does not read the line)."""
         m = self.regex.match(line)
         if not m:
             return None
         values = m.groupdict()
+        local = False
         if self.timeless:
             ts = None
         else:
@@ -252,11 +248,12 @@ class Layout:
             ts = t.read(" ".join(values[g] for g in run), year)
             if ts is None:
                 return None
+            local = not t.zoned
         message = values[self.role["message"]] or ""  # an optional message part that is absent: empty, as RE2 gives it
         get = lambda role: values[self.role[role]] if self.role[role] else None  # noqa: E731
         level = get("level")
         level = LEVELS.get(level.lower(), level.lower()) if level else None
-        return event(ts, get("host") or None, get("source") or None, level, message)
+        return event(ts, get("host") or None, get("source") or None, level, message), local
 
     def parse_many(self, lines, year: int):
         """(indices, Arrow table of events or None, Arrow booleans: the lines this layout's expression matches) of an Arrow string array.
@@ -420,9 +417,9 @@ def layout_format(name: str, layouts: str | list[str], timestamp: str | None = N
         return index[order], table.take(pa.array(order))
 
     def local_time(line: str) -> bool:
-        for layout in compiled:
-            if layout.parse(line, 2000) is not None:  # the layout `parse` reads the line by
-                return bool(layout.local(line))
+        for layout in compiled:  # the layout `parse` reads the line by (2000: a year any yearless day exists in)
+            if (got := layout.read(line, 2000)) is not None:
+                return got[1]
         return False
 
     yearless = any(layout.choices and all(t.yearless for _, t in layout.choices) for layout in compiled)

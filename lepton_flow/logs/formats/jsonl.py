@@ -38,11 +38,7 @@ Where none is a key as written, the same names match keys in any case (.NET's `T
 def _get(obj: dict, name: str):
     if name in obj or "." not in name:
         return obj.get(name)
-    for part in name.split("."):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
+    return _walk(obj, name.split("."))
 
 
 def _first(obj: dict, names: tuple[str, ...], field: str):
