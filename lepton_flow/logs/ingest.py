@@ -256,7 +256,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
                 # Recorded in the ledger (not read again until its content changes); it does not fail the run.
                 return LogFileRef(file=file, format=None, lines=exc.lines, blank=0, event_lines=0, events=0, unparsed=exc.lines, status=NOT_A_LOG, message=str(exc).replace(file.url, file.shown))
             if ref is None:
-                ref = LogFileRef(file=file, format=got.format, lines=0, blank=0, event_lines=0, events=0, unparsed=0, start=start, line_base=line_base)
+                ref = LogFileRef(file=file, format=None, lines=0, blank=0, event_lines=0, events=0, unparsed=0, start=start, line_base=line_base)
             ref.format = ref.format or got.format  # a first piece of blank lines detects none
             ref.lines, ref.blank, ref.event_lines, ref.unparsed = ref.lines + got.lines, ref.blank + got.blank, ref.event_lines + got.event_lines, ref.unparsed + len(got.quarantined)
             ref.end, ref.pending = got.end, got.pending

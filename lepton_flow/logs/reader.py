@@ -214,7 +214,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     bom = len(BOM) if start == 0 and data.startswith(BOM) else 0  # PowerShell 5's `Out-File -Encoding utf8`, Notepad's
     if bom:
         data = data[bom:]
-    if start == 0 and data[:4096].lstrip()[:1] in (b"[", b"{"):
+    if start == 0 and _json_start(data):
         whole = _read_document(url, data, [fmt] if isinstance(fmt, LogFormat) else [f for name, f in sorted(formats.items()) if fmt in ("auto", name)], written)
         if whole is not None:
             whole.end += bom
@@ -228,7 +228,7 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     raw, breaks = data, None  # `raw`: the bytes as stored (a byte order mark aside), for offsets
     if b"\x00" in data:
         if fmt == "auto" and _binary(data, SAMPLE):
-            raise NotALogFile(f"{url}: not a log file: binary content (NUL bytes in its first lines)", len(_split(data)))
+            raise NotALogFile(f"{url}: not a log file: binary content (NUL bytes in its first lines)", data.count(b"\n") + (not data.endswith(b"\n")))
         data, breaks = _without_nul_runs(data)  # a crash's unwritten blocks in a text file
     lines = _split(data)
     n = len(lines)
@@ -365,6 +365,11 @@ PIECE_BYTES = 64 << 20
 its peak (the bytes, their text, the events)."""
 
 
+def _json_start(data: bytes) -> bool:
+    """Whether a file's first bytes open a JSON value: a document of records, or JSON Lines."""
+    return data[:4096].lstrip()[:1] in (b"[", b"{")
+
+
 def _read_piece(fh, max_bytes: int | None, start: int) -> tuple[bytes, bool]:
     """Up to `max_bytes` of `fh` (all of it without), and whether the file goes on after them. A piece holds at least
     one whole line; a file that is one JSON document (not JSON Lines) is read whole, as it can only be read whole."""
@@ -373,7 +378,7 @@ def _read_piece(fh, max_bytes: int | None, start: int) -> tuple[bytes, bool]:
     data = fh.read(max_bytes)
     if len(data) < max_bytes or not fh.peek(1):
         return data, False
-    if start == 0 and data[:4096].removeprefix(BOM).lstrip()[:1] in (b"[", b"{"):
+    if start == 0 and _json_start(data.removeprefix(BOM)):
         first = data[: data.find(b"\n")] if b"\n" in data else data
         try:
             json.loads(first)
