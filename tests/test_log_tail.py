@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import io
 import os
 import shutil
 import signal
@@ -175,22 +176,28 @@ def test_a_log_a_crash_padded_with_nul_bytes_goes_on_being_followed(data_root):
     assert _ingest(src, "n3")[0] == {}
 
 
-def test_a_big_file_is_read_a_piece_at_a_time_with_the_counts_of_a_whole_read(data_root, monkeypatch):
+@pytest.mark.parametrize("stored", ["plain", "gzip", "utf-16"])
+def test_a_big_file_is_read_a_piece_at_a_time_with_the_counts_of_a_whole_read(data_root, monkeypatch, stored):
     """A run holds one piece of a file at a time (a 4 GB log read whole took about six times that in memory): stack
-    traces across a piece's edge stay with their event, and counts, quarantine and offsets are those of one read."""
+    traces across a piece's edge stay with their event, and counts, quarantine and offsets are those of one read. The
+    file is opened once for all its pieces: a compressed (or UTF-16) one is not decoded again from its start for each."""
     import pyarrow.parquet as pq
 
     from lepton_flow.logs import reader
 
     src = data_root / "logs"
     src.mkdir()
-    with (src / "app.log").open("w") as fh:
-        for i in range(3000):
-            fh.write(f"2026-03-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d},000 INFO [main] a.B: request {i} served\n")
-            if i % 7 == 0:
-                fh.write("java.lang.RuntimeException: boom\n\tat a.b.C(C.java:1)\n\tat d.e.F(F.java:2)\n")
-            if i % 500 == 0:
-                fh.write("not a log line\n\n")
+    text = io.StringIO()
+    for i in range(3000):
+        text.write(f"2026-03-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d},000 INFO [main] a.B: request {i} served\n")
+        if i % 7 == 0:
+            text.write("java.lang.RuntimeException: boom\n\tat a.b.C(C.java:1)\n\tat d.e.F(F.java:2)\n")
+        if i % 500 == 0:
+            text.write("not a log line\n\n")
+    content = text.getvalue().encode()
+    write = {"plain": lambda: (src / "app.log").write_bytes(content), "gzip": lambda: (src / "app.log.gz").write_bytes(gzip.compress(content)),
+             "utf-16": lambda: (src / "app.log").write_bytes(text.getvalue().encode("utf-16"))}
+    write[stored]()
 
     def read(run_id: str):
         run = new_run(run_id, 60, None)
@@ -201,10 +208,13 @@ def test_a_big_file_is_read_a_piece_at_a_time_with_the_counts_of_a_whole_read(da
 
     _, whole, whole_counts = read("whole")
     monkeypatch.setattr(reader, "PIECE_BYTES", 4096)
-    reads = []
+    reads, opened = [], []
     monkeypatch.setattr(reader, "read_log", lambda *a, _read=reader.read_log, **k: reads.append(k["start"]) or _read(*a, **k))
+    monkeypatch.setattr(reader, "open_source", lambda *a, _open=reader.open_source, **k: opened.append(a) or _open(*a, **k))
     run, pieces, piece_counts = read("pieces")
     assert len(reads) > 40 and reads == sorted(set(reads))  # one read per piece, each from where the last stopped
+    assert len(opened) == 1
+    assert whole.end == len(content)  # offsets count the content's bytes (UTF-8), whatever the file stores
     assert whole.balanced and pieces.balanced
     fields = ("format", "lines", "blank", "event_lines", "events", "unparsed", "stored", "end", "pending", "line_base")
     assert {f: getattr(pieces, f) for f in fields} == {f: getattr(whole, f) for f in fields}

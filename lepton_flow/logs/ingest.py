@@ -237,7 +237,7 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
     import pyarrow.parquet as pq
 
     from lepton_flow.logs.formats import log_formats
-    from lepton_flow.logs.reader import PIECE_BYTES, NotALogFile, read_log
+    from lepton_flow.logs.reader import PIECE_BYTES, NotALogFile, open_log, read_log
     from lepton_flow.logs.tail import TailedFile
 
     where = {"start": file.offset, "line_base": file.line_base, "final": file.final} if isinstance(file, TailedFile) else {}
@@ -249,9 +249,10 @@ def read_file(file: SourceFile, run: LogRun, fmt: str, year: int | None) -> LogF
     staged_url = join(run.staging_url, f"{file.key}.parquet")
     with contextlib.ExitStack() as staging:
         writer = None  # each piece's counts a row group of the file's staged counts, so that no piece is held after it is read
+        source = staging.enter_context(open_log(file.url, start))  # opened (and decompressed) once for all its pieces
         while True:
             try:
-                got = read_log(file.url, reading, year, timezone=run.timezone, start=start, line_base=line_base, final=final, max_bytes=PIECE_BYTES)
+                got = read_log(file.url, reading, year, timezone=run.timezone, start=start, line_base=line_base, final=final, max_bytes=PIECE_BYTES, source=source)
             except NotALogFile as exc:
                 # Recorded in the ledger (not read again until its content changes); it does not fail the run.
                 return LogFileRef(file=file, format=None, lines=exc.lines, blank=0, event_lines=0, events=0, unparsed=exc.lines, status=NOT_A_LOG, message=str(exc).replace(file.url, file.shown))

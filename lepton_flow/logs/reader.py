@@ -12,6 +12,7 @@ start a read join the event the read before ended with.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -165,7 +166,7 @@ def _split(data: bytes) -> pa.Array:
 
 
 def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *, start: int = 0, line_base: int = 0, final: bool = True, timezone: str = "UTC",
-             max_bytes: int | None = None) -> LogEvents:
+             max_bytes: int | None = None, source: LogSource | None = None) -> LogEvents:
     """Every line of a (possibly gzipped) log file, as events or quarantined lines; `year` for formats without one.
 
     Without `year`, lines without one take the year the file was last
@@ -181,7 +182,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     byte after the last line read, `pending` the bytes left. With
     `max_bytes`, it reads about that much (whole lines, the last event left
     for the next read, as when a file is still being written) and says
-    `more` when the file goes on: a big file is read a piece at a time.
+    `more` when the file goes on: a big file is read a piece at a time,
+    from one `source` (`open_log`) that each read takes up at `start`.
 
     `fmt`: a registered format's name, `auto`, or a `LogFormat` of the
     caller's (a layout given as a parameter). An event whose line carries no
@@ -200,16 +202,21 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     a time, which is also where continuations join their event and where
     lines no format parses are quarantined.
     """
+    if source is None:
+        with open_log(url, start) as source:
+            return read_log(url, fmt, year, start=start, line_base=line_base, final=final, timezone=timezone, max_bytes=max_bytes, source=source)
+    with _unreadable(url):
+        data, more = source.piece(start, max_bytes)
+    out = _read(url, fmt, year, data, more, start, line_base, final, timezone)
+    source.resume(out.end)
+    return out
+
+
+def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: bool, start: int, line_base: int, final: bool, timezone: str) -> LogEvents:
+    """`read_log` on the bytes of one read (`data`, from byte `start` of the content)."""
     written = file_time(url)
     dated_by_file = year is None
     year = year or written.year
-    try:
-        with open_source(url, start) as fh:
-            data, more = _read_piece(fh, max_bytes, start)
-    except CORRUPT as exc:  # a truncated or corrupt gzip; other OSErrors (the filesystem's) are retried
-        raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
-    except SourceError as exc:  # a decompression bomb
-        raise LogFormatError(str(exc)) from exc
     formats = log_formats()
     bom = len(BOM) if start == 0 and data.startswith(BOM) else 0  # PowerShell 5's `Out-File -Encoding utf8`, Notepad's
     if bom:
@@ -358,6 +365,78 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
         for q in out.quarantined:
             q["line"] += line_base
     return out
+
+
+@contextlib.contextmanager
+def _unreadable(url: str):
+    """A truncated or corrupt compressed file, or a decompression bomb, as a `LogFormatError` naming the file; other
+    OSErrors (the filesystem's) stay as they are, to be retried."""
+    try:
+        yield
+    except CORRUPT as exc:
+        raise LogFormatError(f"{url}: cannot be read: {exc}") from exc
+    except SourceError as exc:
+        raise LogFormatError(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def open_log(url: str, start: int = 0):
+    """A log file opened once for reading in pieces (`read_log(source=)`) from byte `start` of its content: a
+    compressed file is decompressed once, not again from its start for each piece."""
+    with contextlib.ExitStack() as stack:
+        with _unreadable(url):
+            fh = stack.enter_context(open_source(url, start))
+        yield LogSource(fh, start)
+
+
+class LogSource:
+    """An open log file read a piece at a time. A read ends before the bytes it took where it leaves a partial last
+    line or a last event for the next read: those bytes are kept and given to the next piece first."""
+
+    def __init__(self, fh, at: int):
+        self._fh = _Prefixed(fh)
+        self.at = at  # the content offset of the next byte
+        self._piece, self._piece_at = b"", at
+
+    def piece(self, start: int, max_bytes: int | None) -> tuple[bytes, bool]:
+        if start != self.at:
+            raise ValueError(f"a read from byte {start} of a source that is at byte {self.at}")
+        data, more = _read_piece(self._fh, max_bytes, start)
+        self._piece, self._piece_at = data, start
+        self.at = start + len(data)
+        return data, more
+
+    def resume(self, end: int) -> None:
+        """The next read starts at `end`, within the last piece."""
+        if not self._piece_at <= end <= self.at:
+            raise ValueError(f"byte {end} is outside the last piece read (bytes {self._piece_at} to {self.at})")
+        self._fh.head = self._piece[end - self._piece_at :] + self._fh.head
+        self.at, self._piece = end, b""
+
+
+class _Prefixed:
+    """A buffered stream with bytes put back before its next one (`head`)."""
+
+    def __init__(self, fh):
+        self.fh, self.head = fh, b""
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            out, self.head = self.head + self.fh.read(), b""
+            return out
+        out, self.head = self.head[:n], self.head[n:]
+        return out + self.fh.read(n - len(out)) if len(out) < n else out
+
+    def peek(self, n: int = 1) -> bytes:
+        return self.head or self.fh.peek(n)
+
+    def readline(self) -> bytes:
+        i = self.head.find(b"\n")
+        if i >= 0:
+            out, self.head = self.head[: i + 1], self.head[i + 1 :]
+            return out
+        out, self.head = self.head, b""
+        return out + self.fh.readline()
 
 
 PIECE_BYTES = 64 << 20
