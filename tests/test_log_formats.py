@@ -905,8 +905,9 @@ def test_a_run_reads_every_file_by_the_layout_its_parameters_give(data_root):
 
 def test_times_written_without_a_zone_are_read_in_the_zone_a_run_names(data_root):
     """syslog, log4j's default layouts and most application logs write local time without saying which: a run's
-    `timezone` reads them as that zone's and stores UTC. Times with an offset, and epochs, stay the instants they say;
-    daylight saving's repeated hour reads as its first pass, a time it skips as the first one after it."""
+    `timezone` reads them as that zone's and stores UTC (JSON's and logfmt's zone-less times too). Times with an offset,
+    and epochs, stay the instants they say; daylight saving's repeated hour reads as its first pass, a time it skips as
+    the first one after it."""
     from lepton_flow.logs.ingest import LogIngestParams, discover, mine_and_commit, read_file
     from tasks.plan_log_run import plan_log_run
 
@@ -922,7 +923,11 @@ def test_times_written_without_a_zone_are_read_in_the_zone_a_run_names(data_root
         "2026-10-25 02:30:00,000 INFO [main] a.B: in the hour the clocks repeat\n"
         '2026-01-05 10:00:00,000 INFO [main] a.B: {"at": "written as it was"}\n'
     )
-    (src / "svc.jsonl").write_text('{"ts": 1767607200, "level": "info", "msg": "an epoch"}\n{"time": "2026-01-05T10:00:00Z", "level": "info", "msg": "UTC"}\n')
+    (src / "svc.jsonl").write_text(
+        '{"ts": 1767607200, "level": "info", "msg": "an epoch"}\n{"time": "2026-01-05T10:00:00Z", "level": "info", "msg": "UTC"}\n'
+        '{"asctime": "2026-01-05 10:00:00,000", "levelname": "INFO", "name": "app", "message": "python-json-logger: local, no zone"}\n'
+    )
+    (src / "kv.log").write_text('time=2026-01-05T10:00:00 level=info msg="no zone: local"\nts=2026-01-05T10:00:00Z level=info msg="UTC"\n')
     run = plan_log_run.fn("zone-run", LogIngestParams(source=str(src), year=2026, timezone="Europe/Berlin"))
     new, _ = discover(str(src), run)
     times = {}
@@ -932,7 +937,8 @@ def test_times_written_without_a_zone_are_read_in_the_zone_a_run_names(data_root
     assert times == {
         "auth.log": ["2026-01-05T09:00:00+00:00", "2026-07-05T08:00:00+00:00", "2026-01-05T07:00:00+00:00"],
         "app.log": ["2026-03-29T01:00:00+00:00", "2026-10-25T00:30:00+00:00", "2026-01-05T09:00:00+00:00"],
-        "svc.jsonl": ["2026-01-05T10:00:00+00:00", "2026-01-05T10:00:00+00:00"],
+        "svc.jsonl": ["2026-01-05T10:00:00+00:00", "2026-01-05T10:00:00+00:00", "2026-01-05T09:00:00+00:00"],
+        "kv.log": ["2026-01-05T09:00:00+00:00", "2026-01-05T10:00:00+00:00"],
     }
     refs = [read_file(f, run, "auto", 2026) for f in new]
     mine_and_commit(refs, run, None)
@@ -941,7 +947,7 @@ def test_times_written_without_a_zone_are_read_in_the_zone_a_run_names(data_root
     stored = store.open_logs(run.store_url)
     counted = stored["count"].sum("template")
     windows = {str(t)[:16]: int(c) for t, c in zip(counted["time"].values, counted.values) if c}
-    assert windows == {"2026-01-05T07:00": 1, "2026-01-05T09:00": 2, "2026-01-05T10:00": 2, "2026-03-29T01:00": 1, "2026-07-05T08:00": 1, "2026-10-25T00:30": 1}
+    assert windows == {"2026-01-05T07:00": 1, "2026-01-05T09:00": 4, "2026-01-05T10:00": 3, "2026-03-29T01:00": 1, "2026-07-05T08:00": 1, "2026-10-25T00:30": 1}
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):

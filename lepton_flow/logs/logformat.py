@@ -186,3 +186,14 @@ def http_level(status: int) -> str:
 
 def event(timestamp: datetime, host: str | None, source: str | None, level: str | None, message: str) -> dict:
     return {"timestamp": timestamp, "host": host, "source": source, "level": level, "message": message}
+
+
+def zoneless(text) -> bool:
+    """Whether a time is ISO 8601 text without a zone (python-json-logger's `asctime`, `2026-03-01 12:00:00,123`): the
+    writer's local time. An epoch, or text with an offset or `Z`, is the instant it says."""
+    if not isinstance(text, str):
+        return False
+    try:
+        return datetime.fromisoformat(text).tzinfo is None
+    except ValueError:
+        return False

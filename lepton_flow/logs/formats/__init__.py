@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 
 from lepton_flow.logs.layout import LayoutError, layout_format
-from lepton_flow.logs.logformat import EVENT_FIELDS, MONTHS, LogFormat, event, file_head, http_level, keep_exact, plain_lines, take_lines, time_digits, with_header
+from lepton_flow.logs.logformat import EVENT_FIELDS, MONTHS, LogFormat, event, file_head, http_level, keep_exact, plain_lines, take_lines, time_digits, with_header, zoneless
 from lepton_flow.plugins import GROUPS, Registry
 
 __all__ = [
     "EVENT_FIELDS", "MONTHS", "LogFormat", "detect", "event", "file_head", "folder_formats", "http_level", "keep_exact", "log_formats", "plain_lines",
-    "register_log_format", "take_lines", "time_digits", "with_header",
+    "register_log_format", "take_lines", "time_digits", "with_header", "zoneless",
 ]
 
 _REGISTRY = Registry("log format", __name__, __path__, GROUPS["log_formats"])

@@ -18,7 +18,7 @@ import json
 from datetime import UTC, datetime
 from itertools import compress
 
-from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, event, http_level, register_log_format, take_lines, zeek
+from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, event, http_level, register_log_format, take_lines, zeek, zoneless
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
@@ -132,6 +132,21 @@ def _time(value) -> datetime | None:
                 return None
         return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
     return None
+
+
+def local_time(line: str) -> bool:
+    """Whether the record's time is written without a zone (`LogFormat.local_time`)."""
+    try:
+        obj = (_fast_loads or json.loads)(line)
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(obj, dict):
+        return False
+    as_written, folded = _plan(obj)
+    value = _found(obj, as_written["timestamp"], "timestamp")
+    if value is None and folded is not None:
+        value = _found(obj, folded["timestamp"], "timestamp")
+    return zoneless(value)
 
 
 def _access(obj: dict) -> tuple[str, str] | None:
@@ -375,5 +390,6 @@ FORMAT = register_log_format(
         description=__doc__.splitlines()[0],
         breadth=1,
         parse_many=parse_many,
+        local_time=local_time,
     )
 )

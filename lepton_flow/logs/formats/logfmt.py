@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from lepton_flow.logs.formats import LogFormat, event, register_log_format
+from lepton_flow.logs.formats import LogFormat, event, register_log_format, zoneless
 from lepton_flow.logs.layout import LEVELS
 
 _PAIR = re.compile(r'(\s*(?<![\w.\-/])([A-Za-z_][\w.\-/]*)=("(?:[^"\\]|\\.)*"|[^\s"]*))')
@@ -101,5 +101,6 @@ FORMAT = register_log_format(
             'at=info method=GET path="/" host=myapp.herokuapp.com fwd="204.204.204.204" dyno=web.1 connect=1ms service=18ms status=200 bytes=13 ts=1719239785 msg=request',
         ],
         description=__doc__.splitlines()[0],
+        local_time=lambda line: (found := pairs(line)) is not None and zoneless(_first(found, TIME_KEYS)),  # a time without its zone
     )
 )
