@@ -948,6 +948,12 @@ def test_times_written_without_a_zone_are_read_in_the_zone_a_run_names(data_root
     counted = stored["count"].sum("template")
     windows = {str(t)[:16]: int(c) for t, c in zip(counted["time"].values, counted.values) if c}
     assert windows == {"2026-01-05T07:00": 1, "2026-01-05T09:00": 4, "2026-01-05T10:00": 3, "2026-03-29T01:00": 1, "2026-07-05T08:00": 1, "2026-10-25T00:30": 1}
+    # PostgreSQL writes its log_timezone's abbreviation: one it names for one offset is that offset; one naming several
+    # (IST: India's, Ireland's, Israel's) is the run's zone.
+    pg = data_root / "pg.log"
+    pg.write_text("2026-01-05 15:30:00.000 IST [7] LOG:  checkpoint starting: time\n2026-01-05 11:00:00.000 CET [7] LOG:  checkpoint complete\n")
+    got = read_log(str(pg), "auto", timezone="Asia/Kolkata")
+    assert got.format == "postgresql" and [t.isoformat() for t in pd.to_datetime(got.frame["timestamp"], utc=True)] == ["2026-01-05T10:00:00+00:00"] * 2
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):

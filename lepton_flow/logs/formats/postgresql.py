@@ -8,7 +8,8 @@ before `:` and two spaces. `LOG` is info, `FATAL` crit, `PANIC` emerg. The
 `DETAIL`, `HINT`, `CONTEXT`, `STATEMENT`, `QUERY` and `LOCATION` lines
 that follow an event are part of it. A zone written as an offset (`+05`,
 `-03:30`) or as UTC/GMT is exact; the abbreviations below are read as their
-offsets; any other zone name is read as UTC.
+offsets; any other zone name (`IST`, `CST`: each names more than one zone)
+is the run's time zone's (`timezone`), as a time written without a zone is.
 """
 
 from __future__ import annotations
@@ -62,5 +63,6 @@ FORMAT = register_log_format(
         description=__doc__.splitlines()[0],
         drain_similarity=0.5,
         continues=f"^{_PREFIX}(?:{_PARTS}):  ",
+        local_time=lambda line: (m := _LINE.match(line.rstrip("\r\n"))) is not None and m["zone"][0] not in "+-" and m["zone"].upper() not in ZONES,
     )
 )
