@@ -251,6 +251,50 @@ REAL = {
         ],
         ("info", "CassandraDaemon.java", None, "JVM vendor/version: OpenJDK 64-Bit Server VM/11.0.22"),
     ),
+    "airflow": (
+        [
+            "[2026-01-05T10:00:00.123+0000] {taskinstance.py:1159} INFO - Dependencies all met for dep_context=non-requeueable deps ti=<TaskInstance: etl.load manual__2026-01-05T09:59:58+00:00 [queued]>",
+            "[2026-01-05T10:00:01.456+0000] {subprocess.py:93} INFO - Traceback (most recent call last):",
+            "[2026-01-05T10:00:02.789+0000] {taskinstance.py:1937} ERROR - Task failed with exception",
+            "Traceback (most recent call last):",
+            '  File "/opt/airflow/dags/etl.py", line 12, in load',
+            "    raise ValueError('no rows')",
+            "ValueError: no rows",
+            "[2026-01-05, 10:00:03 UTC] {taskinstance.py:1400} INFO - Marking task as FAILED. dag_id=etl, task_id=load",
+            "[2021-03-01 10:00:04,345] {scheduler_job.py:1230} WARNING - Tasks using non-existent pool 'gpu' will not be scheduled",
+        ],
+        ("info", "taskinstance.py", None, "Dependencies all met for dep_context=non-requeueable deps ti=<TaskInstance: etl.load manual__2026-01-05T09:59:58+00:00 [queued]>"),
+    ),
+    "tornado": (
+        ["[W 260105 10:00:01 web:2239] 404 GET /favicon.ico (10.0.0.7) 0.80ms", "[C 260105 10:00:02 ioloop:761] Exception in callback None"],
+        ("warning", "web", None, "404 GET /favicon.ico (10.0.0.7) 0.80ms"),
+    ),
+    "tornado-jupyter": (
+        [
+            "[I 2026-01-05 10:00:02.123 ServerApp] Jupyter Server 2.10.0 is running at:",
+            "[I 2026-01-05 10:00:02.124 ServerApp] http://localhost:8888/lab?token=...",
+            "[E 2026-01-05 10:00:03.456 JupyterHub app:3382] Failed to connect to db: sqlite:///jupyterhub.sqlite",
+        ],
+        ("info", "ServerApp", None, "Jupyter Server 2.10.0 is running at:"),
+    ),
+    "bind": (
+        [
+            "05-Jan-2026 10:00:00.123 general: info: zone example.com/IN: loaded serial 2026010501",
+            "05-Jan-2026 10:00:01.223 resolver: debug 3: createfetch: example.org A",
+            "05-Jan-2026 10:00:02.323 starting BIND 9.18.24-1-Debian (Extended Support Version) <id:>",
+        ],
+        ("info", "general", None, "zone example.com/IN: loaded serial 2026010501"),
+    ),
+    "samba": (
+        [
+            "[2026/01/05 10:00:00.123456,  0] ../../source3/smbd/server.c:1741(main)",
+            "  smbd version 4.17.12 started.",
+            "  Copyright Andrew Tridgell and the Samba Team 1992-2022",
+            "[2026/01/05 10:00:01.223456,  1, pid=2345, effective(0, 0), real(0, 0), class=auth] ../../auth/auth_log.c:760(log_authentication_event_human_readable)",
+            "  Auth: [SMB2,(null)] user [WORKGROUP]\\[bob] at [Mon, 05 Jan 2026 10:00:01.223 UTC] with [NTLMv2] status [NT_STATUS_WRONG_PASSWORD]",
+        ],
+        ("error", "server.c", None, "smbd version 4.17.12 started."),
+    ),
     "log4j-tomcat": (
         [
             "01-May-2024 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
@@ -434,6 +478,9 @@ TIMES = {  # the first line's time, UTC
     "jsonl-zeek": datetime(2024, 5, 1, 10, 0, 0, 123456, UTC), "linux-audit": datetime(2013, 7, 9, 0, 45, 16, 415000, UTC),
     "java-util-logging": datetime(2026, 12, 4, 10, 0, tzinfo=UTC), "uwsgi": datetime(2024, 5, 2, 9, 59, 58, tzinfo=UTC),
     "vpc-flow": datetime(2014, 12, 14, 4, 6, 50, tzinfo=UTC), "json-document": datetime(2024, 5, 1, 10, tzinfo=UTC),
+    "airflow": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC), "tornado": datetime(2026, 1, 5, 10, 0, 1, tzinfo=UTC),
+    "tornado-jupyter": datetime(2026, 1, 5, 10, 0, 2, 123000, UTC), "bind": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC),
+    "samba": datetime(2026, 1, 5, 10, 0, 0, 123456, UTC),
 }
 
 
@@ -1030,6 +1077,14 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("vpc-flow", "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 141853001 1418530070 ACCEPT OK"),
         ("uwsgi", "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () [Thu May  2 10:00:00 2024] GET / => generated 1 bytes in 1 msecs (HTTP/1.1 200)"),
         ("zeek", "17145576001234\tCHhAvVGS1DHFjwGM9\tnot epoch seconds"),
+        ("airflow", "[2026-01-05T10:00:00.123+0000] taskinstance.py:1159 INFO - no braces around the file and line"),
+        ("airflow", "[2026-01-05T10:00:00.123+0000] {taskinstance.py:1159} INFO: a colon, not a dash"),
+        ("tornado", "[X 260105 10:00:00 web:2239] not one of its level letters"),
+        ("tornado", "[I 261305 10:00:00 web:2239] month 13"),
+        ("bind", "05-Jan-2026 10:00:00 general: info: no milliseconds"),
+        ("bind", "31-Feb-2026 10:00:00.123 general: info: no such day"),
+        ("samba", "[2026/01/05 10:00:00.123456,  0] a header with no place in the source"),
+        ("samba", "[2026/02/30 10:00:00.123456,  0] ../../source3/smbd/server.c:1741(main)"),
     ],
 )
 def test_the_service_formats_refuse_lines_that_are_not_theirs(name, line):

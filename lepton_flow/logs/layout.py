@@ -49,7 +49,7 @@ ROLES = {
     "message": {"content", "message", "msg"},
 }
 LEVELS = {
-    "v": "debug", "d": "debug", "i": "info", "w": "warning", "e": "error", "f": "crit", "a": "crit", "s": "debug",
+    "v": "debug", "d": "debug", "i": "info", "w": "warning", "e": "error", "f": "crit", "a": "crit", "c": "crit", "s": "debug",
     "trace": "debug", "finest": "debug", "finer": "debug", "fine": "debug", "config": "info", "information": "info",
     "warn": "warning", "err": "error", "severe": "error", "failure": "error", "fatal": "crit", "critical": "crit", "verbose": "debug",
     "inf": "info", "wrn": "warning", "eror": "error", "dbg": "debug", "vrb": "debug", "ftl": "crit",  # Serilog's, hclog's
@@ -61,12 +61,13 @@ LEVELS = {
 }
 """Level words and letters as written, lower case, to the common names (others are kept, lower case)."""
 
-# strftime patterns the reader knows, most specific first; ones without %Y/%y take the caller's year.
+# strftime patterns the reader knows, most specific first; ones without %Y/%y take the caller's year. Six digits of a
+# date are `%y%m%d` (Tornado's, MySQL 5's), never `%Y%m%d` with a one-digit month and day (strftime pads them).
 KNOWN_TIMES = (
     "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S,%f", "%Y-%m-%d %H:%M:%S.%f%z", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d-%H.%M.%S.%f", "%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S", "%Y.%m.%d %H:%M:%S", "%Y%m%d-%H:%M:%S:%f",
-    "%Y%m%d %H:%M:%S.%f", "%Y%m%d %H:%M:%S", "%y/%m/%d %H:%M:%S", "%y%m%d %H%M%S", "%y%m%d %H:%M:%S",
+    "%Y%m%d %H:%M:%S.%f", "%y%m%d %H:%M:%S", "%Y%m%d %H:%M:%S", "%y/%m/%d %H:%M:%S", "%y%m%d %H%M%S",
     "%d/%b/%Y:%H:%M:%S.%f %z", "%d/%b/%Y:%H:%M:%S %z", "%d/%b/%Y:%H:%M:%S.%f", "%d/%b/%Y:%H:%M:%S", "%d/%b/%Y %H:%M:%S %z", "%d/%b/%Y %H:%M:%S",
     "%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%a %b %d %H:%M:%S.%f %Y", "%a %b %d %H:%M:%S %Y",
     "%b %d %Y %H:%M:%S", "%b %d %H:%M:%S.%f", "%b %d %H:%M:%S", "%m-%d %H:%M:%S.%f", "%m-%d %H:%M:%S", "%m/%d %H:%M:%S.%f",
