@@ -295,6 +295,17 @@ REAL = {
         ],
         ("error", "server.c", None, "smbd version 4.17.12 started."),
     ),
+    "prefect": (
+        [
+            "10:00:00.123 | INFO    | prefect.engine - Created flow run 'big-cat' for flow 'sensor-ingest'",
+            "10:00:01.223 | WARNING | Task run 'read_file-0' - Task run failed with exception: ValueError('bad row') - Retry 1/3 will start 10 second(s) from now",
+            "Traceback (most recent call last):",
+            '  File "/app/tasks/read_file.py", line 12, in read_file',
+            "ValueError: bad row",
+            "10:00:02.323 | DEBUG   | MainThread   | prefect.client - Connecting to API at http://127.0.0.1:4200/api/",
+        ],
+        ("info", "prefect.engine", None, "Created flow run 'big-cat' for flow 'sensor-ingest'"),
+    ),
     "log4j-tomcat": (
         [
             "01-May-2024 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
@@ -481,6 +492,7 @@ TIMES = {  # the first line's time, UTC
     "airflow": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC), "tornado": datetime(2026, 1, 5, 10, 0, 1, tzinfo=UTC),
     "tornado-jupyter": datetime(2026, 1, 5, 10, 0, 2, 123000, UTC), "bind": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC),
     "samba": datetime(2026, 1, 5, 10, 0, 0, 123456, UTC),
+    "prefect": datetime(2023, 11, 30, 10, 0, 0, 123000, UTC),  # a time of day alone, the file written at midnight: the day before
 }
 
 
@@ -948,6 +960,41 @@ def test_a_run_reads_every_file_by_the_layout_its_parameters_give(data_root):
     from lepton_flow import store
 
     assert int(store.open_logs(run.store_url)["count"].sum()) == 2
+
+
+def test_a_time_of_day_alone_is_dated_by_the_days_that_end_when_the_file_was_written(tmp_path):
+    """Prefect's console log (lepton-flow's own too) writes `%H:%M:%S` and no date. The last line is on the last day
+    that does not put it after the file was last written (on the writer's clock: the run's `timezone`); each midnight
+    between two lines (a time over 12 hours later than the next one's) is a day back; lines a few milliseconds out of
+    order are not. Such a file is read whole, not in pieces (its days are counted back from its end)."""
+    path = tmp_path / "worker.log"
+    path.write_text(
+        "23:59:58.100 | INFO    | prefect.engine - Created flow run 'big-cat' for flow 'etl'\n"
+        "23:59:59.900 | INFO    | Flow run 'big-cat' - Beginning flow run 'big-cat' for flow 'etl'\n"
+        "00:00:00.100 | WARNING | Task run 'load-0' - Retrying\n"
+        "00:00:00.050 | INFO    | Task run 'load-1' - Finished in state Completed()\n"
+        "09:30:00.000 | ERROR   | prefect.flow_runs.worker - Flow run 'big-cat' exited with non-zero exit code 1.\n"
+    )
+    written = datetime(2026, 3, 2, 9, 30, 5, tzinfo=UTC).timestamp()  # 04:30:05 in New York
+    os.utime(path, (written, written))
+
+    def times(**kw):
+        got = read_log(str(path), **kw)
+        assert got.format == "prefect" and not got.more and not got.quarantined
+        return [t.isoformat(timespec="milliseconds") for t in pd.to_datetime(got.frame["timestamp"], utc=True)]
+
+    assert times() == ["2026-03-01T23:59:58.100+00:00", "2026-03-01T23:59:59.900+00:00", "2026-03-02T00:00:00.100+00:00",
+                       "2026-03-02T00:00:00.050+00:00", "2026-03-02T09:30:00.000+00:00"]
+    # In New York the file was written at 04:30: its 09:30 line is the day before's, and its midnight the one before that.
+    assert times(timezone="America/New_York") == ["2026-03-01T04:59:58.100+00:00", "2026-03-01T04:59:59.900+00:00", "2026-03-01T05:00:00.100+00:00",
+                                                  "2026-03-01T05:00:00.050+00:00", "2026-03-01T14:30:00.000+00:00"]
+    assert times(max_bytes=100) == times()  # asked for pieces of 100 bytes: read whole
+    custom = layout_format("custom", "<Time> <Level> <Content>", "HH:mm:ss")
+    assert custom.dayless and not log_formats()["log4j"].dayless and not log_formats()["syslog-rfc3164"].dayless
+    path.write_text("22:00:00 INFO before midnight\n01:00:00 INFO after it\n")
+    os.utime(path, (written, written))
+    got = read_log(str(path), custom)
+    assert [t.isoformat() for t in pd.to_datetime(got.frame["timestamp"], utc=True)] == ["2026-03-01T22:00:00+00:00", "2026-03-02T01:00:00+00:00"]
 
 
 def test_times_written_without_a_zone_are_read_in_the_zone_a_run_names(data_root):

@@ -25,8 +25,10 @@ the event: it never lands in the message.
 
 The timestamp pattern is strftime's (`%Y-%m-%d %H:%M:%S,%f`), Java's
 (`yyyy-MM-dd HH:mm:ss,SSS`), or `epoch`, `epoch_ms`. A pattern without a
-year takes the caller's (as BSD syslog does); without any time field the
-event is dated when the file was last written (`LogFormat.timeless`).
+year takes the caller's (as BSD syslog does); one with a time of day alone
+(`HH:mm:ss.SSS`) is dated on the days the file's lines end on when it was
+last written (`LogFormat.dayless`); without any time field the event is
+dated when the file was last written (`LogFormat.timeless`).
 
 Both of a layout's parsers give each line the same event: the way a
 timestamp is read is chosen from the shape of its text alone (digits,
@@ -138,11 +140,13 @@ class _Time:
     shape: re.Pattern
     yearless: bool
     zoned: bool  # an epoch, or a pattern with its offset (`%z`): the time is one instant whatever the writer's zone
+    dayless: bool = False  # a time of day alone (`%H:%M:%S`): read on the year's first day, dated by the reader
 
     @classmethod
     def of(cls, pattern: str) -> _Time:
         yearless = pattern not in _EPOCHS and "%Y" not in pattern and "%y" not in pattern
-        return cls(pattern, re.compile(_shape(pattern), re.ASCII), yearless, pattern in _EPOCHS or "%z" in pattern)
+        dayless = yearless and not any(code in pattern for code in ("%d", "%j", "%b", "%m"))
+        return cls(pattern, re.compile(_shape(pattern), re.ASCII), yearless, pattern in _EPOCHS or "%z" in pattern, dayless)
 
     def read(self, text: str, year: int) -> datetime | None:
         """The time `text` spells under this pattern, in UTC (naive times are UTC); None for a value that cannot be."""
@@ -424,9 +428,11 @@ def layout_format(name: str, layouts: str | list[str], timestamp: str | None = N
         return False
 
     yearless = any(layout.choices and all(t.yearless for _, t in layout.choices) for layout in compiled)
+    dated = [layout for layout in compiled if layout.choices]
+    dayless = bool(dated) and all(t.dayless for layout in dated for _, t in layout.choices)
     return LogFormat(
         name, parse, examples=list(examples or []), description=description, drain_similarity=drain_similarity,
-        parse_many=parse_many if fast else None, yearless=yearless,
+        parse_many=parse_many if fast else None, yearless=yearless, dayless=dayless,
         timeless=any(layout.timeless for layout in compiled), breadth=breadth, masks=list(masks or []),
         continues=continues, directives=directives, local_time=local_time,
     )

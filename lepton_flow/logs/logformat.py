@@ -38,6 +38,10 @@ class LogFormat:
     # moves an event dated over a day after the file's modification time to
     # the year before (December's lines in a file written in January).
     yearless: bool = False
+    # Its lines carry a time of day but no date (Prefect's console log, `%H:%M:%S`): `parse` dates them on the
+    # caller's year's first day, and the reader puts them on the days that end the file when it was last written
+    # (a midnight between two lines is a day back; such a file is read whole, not in pieces).
+    dayless: bool = False
     # Its lines carry no time at all (logcat's brief, Python's default
     # layout): `parse` gives the timestamp None and the reader dates each
     # event when the file was last written.

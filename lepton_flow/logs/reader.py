@@ -208,6 +208,12 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     with _unreadable(url):
         data, more = source.piece(start, max_bytes)
     out = _read(url, fmt, year, data, more, start, line_base, final, timezone)
+    if more and out.format and (fmt if isinstance(fmt, LogFormat) else log_formats().get(out.format, fmt)).dayless:
+        # Its days are counted back from its end: read whole, as a document is.
+        source.resume(start)
+        with _unreadable(url):
+            data, more = source.piece(start, None)
+        out = _read(url, fmt, year, data, more, start, line_base, final, timezone)
     source.resume(out.end)
     return out
 
@@ -266,13 +272,14 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
     order = [formats[fmt]] + [f for name, f in sorted(formats.items()) if name != fmt] if fmt else []
 
     yearless = np.zeros(n, bool)  # lines whose event took its year from `year`
+    dayless = np.zeros(n, bool)  # lines with a time of day alone
     by = np.full(n, None, object)  # the format that read each line
 
     def parse(i: int, text: str, year: int) -> dict | None:
         for f in order:
             event = f.parse(text, year)
             if event is not None:
-                yearless[i] = f.yearless
+                yearless[i], dayless[i] = f.yearless, f.dayless
                 by[i] = f
                 return event
         return None
@@ -289,7 +296,7 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
             index, table = formats[fmt].parse_many(lines.filter(short), year)
             index = np.flatnonzero(short.to_numpy(zero_copy_only=False))[index]
         fast[index] = True
-        yearless[index] = formats[fmt].yearless
+        yearless[index], dayless[index] = formats[fmt].yearless, formats[fmt].dayless
         by[index] = formats[fmt]
     rest = np.flatnonzero(~fast)
     owner = np.where(fast, np.arange(n), -1)  # each line's event: the index of the event's first line, -1 for none
@@ -350,6 +357,9 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
     if parts:
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         out.frame = frame.sort_values("line", kind="stable", ignore_index=True) if len(parts) > 1 else frame
+        if dayless.any():
+            _days_from_file(out.frame, dayless, written, timezone)
+            yearless &= ~dayless
         if yearless.any():
             _inner_dates(out.frame, yearless)
         if dated_by_file and yearless.any():
@@ -520,6 +530,30 @@ def _local_to_utc(frame: pd.DataFrame, lines: pa.Array, by: np.ndarray, timezone
 
 _INNER = r"\[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(?: ([+-]\d{4}))?\]"
 """A stamp with a year inside a message, as HAProxy and web servers write it: `[09/Dec/2013:12:59:46.633]`, `[10/Oct/2000:13:55:36 -0700]`."""
+
+
+_DAY_US = 86_400 * 10**6
+
+
+def _days_from_file(frame: pd.DataFrame, dayless: np.ndarray, written: datetime, timezone: str) -> None:
+    """Date the events of lines with a time of day alone (read on a year's first day) by the file: the last one on the
+    last day that does not put it after the moment the file was last written (on the writer's clock, `timezone`; a
+    minute's grace), and each earlier one a day back for every midnight between them (a line's time over 12 hours
+    later than the next one's)."""
+    rows = np.flatnonzero(dayless[frame["line"].to_numpy() - 1])
+    if not rows.size:
+        return
+    ts = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("us")
+    micros = ts.array.asi8.copy()
+    of_day = micros[rows] % _DAY_US
+    back = np.zeros(len(rows), np.int64)
+    back[1:] = of_day[1:] < of_day[:-1] - _DAY_US // 2
+    days = np.cumsum(back)
+    wall = pd.Timestamp(written).tz_convert(timezone).tz_localize(None).value // 1000  # the writer's clock, in µs
+    today = wall - wall % _DAY_US
+    last = today if today + of_day[-1] <= wall + 60 * 10**6 else today - _DAY_US
+    micros[rows] = last - (days[-1] - days) * _DAY_US + of_day
+    frame["timestamp"] = pd.to_datetime(micros, unit="us", utc=True)
 
 
 def _inner_dates(frame: pd.DataFrame, yearless: np.ndarray) -> None:
