@@ -306,6 +306,72 @@ REAL = {
         ],
         ("info", "prefect.engine", None, "Created flow run 'big-cat' for flow 'sensor-ingest'"),
     ),
+    "log4j-spring2": (
+        [
+            "2024-05-01 10:00:00.123  INFO 12345 --- [           main] c.e.demo.DemoApplication                 : Started DemoApplication in 1.234 seconds (JVM running for 1.5)",
+            "2024-05-01 10:00:01.223 ERROR 12345 --- [nio-8080-exec-2] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() for servlet [dispatcherServlet] threw exception",
+            "java.lang.IllegalStateException: boom",
+            "\tat com.example.demo.Api.get(Api.java:12)",
+        ],
+        ("info", "c.e.demo.DemoApplication", None, "Started DemoApplication in 1.234 seconds (JVM running for 1.5)"),
+    ),
+    "log4j-quarkus": (
+        ["2024-05-01 10:00:01,223 WARN  [org.keycloak.events] (executor-thread-1) type=LOGIN_ERROR, realmId=master, clientId=app, error=invalid_user_credentials"],
+        ("warning", "org.keycloak.events", None, "type=LOGIN_ERROR, realmId=master, clientId=app, error=invalid_user_credentials"),
+    ),
+    "log4j-trino": (
+        ["2024-05-01T10:00:01.223Z\tWARN\tquery-execution-1\tio.trino.execution.QueryStateMachine\tQuery 20240501_100001_00001_abcde failed: line 1:8: Column 'x' cannot be resolved"],
+        ("warning", "io.trino.execution.QueryStateMachine", None, "Query 20240501_100001_00001_abcde failed: line 1:8: Column 'x' cannot be resolved"),
+    ),
+    "elasticsearch-logstash": (
+        [
+            '[2024-05-01T10:00:00,123][INFO ][logstash.runner          ] Starting Logstash {"logstash.version"=>"8.11.0"}',
+            "[2024-05-01T10:00:01,223][WARN ][logstash.outputs.elasticsearch][main][3f1c2a] Attempted to resurrect connection to dead ES instance, but got an error",
+        ],
+        ("info", "logstash.runner", None, 'Starting Logstash {"logstash.version"=>"8.11.0"}'),
+    ),
+    "python-logging-fail2ban": (
+        ["2024-05-01 10:00:05,123 fail2ban.actions        [1234]: NOTICE  [sshd] Ban 192.0.2.5", "2024-05-01 10:00:06,000 fail2ban.filter         [1234]: INFO    [sshd] Found 192.0.2.6"],
+        ("notice", "fail2ban.actions", None, "[sshd] Ban 192.0.2.5"),
+    ),
+    "python-logging-ansible": (
+        ['2024-05-01 10:00:06,223 p=1234 u=root n=ansible | fatal: [web01]: UNREACHABLE! => {"changed": false, "msg": "Failed to connect to the host via ssh"}'],
+        (None, "ansible", None, 'fatal: [web01]: UNREACHABLE! => {"changed": false, "msg": "Failed to connect to the host via ssh"}'),
+    ),
+    "python-http": (
+        ['127.0.0.1 - - [05/Jan/2026 10:00:00] "GET / HTTP/1.1" 200 -', '[05/Jan/2026 10:00:02] "POST /api/ HTTP/1.1" 500 145'],
+        ("info", "http", "127.0.0.1", "GET / HTTP/1.1 200 -"),
+    ),
+    "tensorflow": (
+        [
+            "2026-01-05 10:00:02.323456: E external/local_xla/xla/stream_executor/cuda/cuda_driver.cc:268] failed call to cuInit: CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected",
+            "2026-01-05 10:00:03.000001: I tensorflow/core/common_runtime/gpu/gpu_device.cc:2022] Created device /job:localhost/replica:0/task:0/device:GPU:0 with 79078 MB memory",
+        ],
+        ("error", "external/local_xla/xla/stream_executor/cuda/cuda_driver.cc", None, "failed call to cuInit: CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected"),
+    ),
+    "ray": (
+        [
+            "(raylet) [2026-01-05 10:00:00,123 I 1234 1234] main.cc:180: Setting cluster ID to: 5e1fa2b0",
+            "[2026-01-05 10:00:03,423 E 1234 1250] (raylet) file_system_monitor.cc:111: /tmp/ray/session_2026-01-05 is over 95% full",
+            "2026-01-05 10:00:04,323\tINFO worker.py:1724 -- Started a local Ray instance.",
+        ],
+        ("info", "main.cc", None, "Setting cluster ID to: 5e1fa2b0"),
+    ),
+    "mongodb": (
+        ["2026-01-05T10:00:01.223+0100 W STORAGE  [initandlisten] Detected unclean shutdown - /data/db/mongod.lock is not empty."],
+        ("warning", "STORAGE", None, "Detected unclean shutdown - /data/db/mongod.lock is not empty."),
+    ),
+    "macos-unified": (
+        [
+            "Timestamp                       Thread     Type        Activity             PID    TTL",
+            "2026-01-05 10:00:02.323456-0800 0x2b3c     Fault       0x4f2                789    14   Safari: (WebKit) WebContent process crashed",
+        ],
+        ("crit", "Safari", None, "(WebKit) WebContent process crashed"),
+    ),
+    "zabbix": (
+        ["  1235:20260105:100001.223 active check configuration update from [zabbix:10051] started to fail (cannot connect to [[zabbix]:10051]: [111] Connection refused)"],
+        (None, None, None, "active check configuration update from [zabbix:10051] started to fail (cannot connect to [[zabbix]:10051]: [111] Connection refused)"),
+    ),
     "log4j-tomcat": (
         [
             "01-May-2024 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
@@ -492,7 +558,10 @@ TIMES = {  # the first line's time, UTC
     "airflow": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC), "tornado": datetime(2026, 1, 5, 10, 0, 1, tzinfo=UTC),
     "tornado-jupyter": datetime(2026, 1, 5, 10, 0, 2, 123000, UTC), "bind": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC),
     "samba": datetime(2026, 1, 5, 10, 0, 0, 123456, UTC),
-    "prefect": datetime(2023, 11, 30, 10, 0, 0, 123000, UTC),  # a time of day alone, the file written at midnight: the day before
+    "prefect": datetime(2023, 11, 30, 10, 0, 0, 123000, UTC),
+    "log4j-trino": datetime(2024, 5, 1, 10, 0, 1, 223000, UTC), "python-http": datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
+    "tensorflow": datetime(2026, 1, 5, 10, 0, 2, 323456, UTC), "ray": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC),
+    "mongodb": datetime(2026, 1, 5, 9, 0, 1, 223000, UTC), "zabbix": datetime(2026, 1, 5, 10, 0, 1, 223000, UTC),  # a time of day alone, the file written at midnight: the day before
 }
 
 
@@ -1124,6 +1193,13 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("vpc-flow", "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 141853001 1418530070 ACCEPT OK"),
         ("uwsgi", "[pid: 7|app: 0|req: 1/1] 10.0.0.5 () [Thu May  2 10:00:00 2024] GET / => generated 1 bytes in 1 msecs (HTTP/1.1 200)"),
         ("zeek", "17145576001234\tCHhAvVGS1DHFjwGM9\tnot epoch seconds"),
+        ("python-http", '127.0.0.1 - - [05/Jan/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 -'),  # Apache's: access-combined's
+        ("python-http", '127.0.0.1 - - [31/Feb/2026 10:00:00] "GET / HTTP/1.1" 200 -'),
+        ("tensorflow", "2026-01-05 10:00:00.123: I tensorflow/core/x.cc:1] milliseconds, not microseconds"),
+        ("ray", "[2026-01-05 10:00:00,123 X 1234 1234] main.cc:180: not one of its level letters"),
+        ("mongodb", "2026-01-05T10:00:00.123+0000 Q NETWORK  [conn1] not one of its severities"),
+        ("macos-unified", "2026-01-05 10:00:00.123456+0100 0x1a2b     Notice      0x0                  123    0    kernel: not one of its types"),
+        ("zabbix", "  1234:20260132:100000.123 no such day"),
         ("airflow", "[2026-01-05T10:00:00.123+0000] taskinstance.py:1159 INFO - no braces around the file and line"),
         ("airflow", "[2026-01-05T10:00:00.123+0000] {taskinstance.py:1159} INFO: a colon, not a dash"),
         ("tornado", "[X 260105 10:00:00 web:2239] not one of its level letters"),

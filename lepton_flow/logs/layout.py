@@ -57,7 +57,7 @@ LEVELS = {
     "inf": "info", "wrn": "warning", "eror": "error", "dbg": "debug", "vrb": "debug", "ftl": "crit",  # Serilog's, hclog's
     "trce": "debug", "dbug": "debug", "fail": "error",  # .NET's console logger
     "note": "info", "system": "notice",  # MySQL's error log
-    "security": "notice",
+    "security": "notice", "fault": "crit",  # macOS's unified log
     "informational": "info",  # Falco's  # asterisk's channel for security events
     "emergency": "emerg", "fatal error": "crit", "parse error": "error", "recoverable fatal error": "error", "deprecated": "notice", "strict standards": "notice",  # PHP's
 }

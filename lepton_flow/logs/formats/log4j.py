@@ -7,7 +7,10 @@ Layouts, from the projects' shipped log4j/logback configurations:
   releases without `[myid:]`);
 - Kafka `[%d] %p %m (%c)`;
 - logback's `%d [%thread] %-5level %logger{36} - %msg` and Spring Boot's
-  `%d{ISO8601 with offset} %5p PID --- [app] [thread] logger : message`;
+  `%d{ISO8601 with offset} %5p PID --- [app] [thread] logger : message`
+  (Spring Boot 2 without the offset and `[app]`);
+- Quarkus's (Keycloak) `%d %-5p [%c] (%t) %s%e` and Airlift's (Trino),
+  tab-separated `time level thread logger message`;
 - Cassandra's `%-5level [%thread] %date{ISO8601} %F:%L - %msg` (the source
   file is the logger);
 - Tomcat's `OneLineFormatter` (java.util.logging, `catalina.out` and
@@ -36,9 +39,11 @@ FORMAT = register_log_format(
             rf"{DATE} {TIME} \[<Thread:.*?>\] {LEVEL} {LOGGER} - <Content>",
             rf"{DATE} {TIME} {LEVEL} {LOGGER}: <Content>",
             rf"\[{DATE} {TIME}\] {LEVEL} <Content> \({LOGGER}\)",
-            rf"<Timestamp:\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)?> {LEVEL} <Pid:\d+> --- (?:\[<App:[^\]]*>\] )?\[<Thread:[^\]]*>\] {LOGGER} : <Content>",
+            rf"<Timestamp:\d{{4}}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)?> {LEVEL} <Pid:\d+> --- (?:\[<Appname:[^\]]*>\] )?\[<Thread:[^\]]*>\] <Logger:\S+> : <Content>",
             rf"{LEVEL} \[<Thread:[^\]]*>\] <Date:\d{{4}}-\d\d-\d\d> {TIME} <Logger:[\w$.\-]+\.(?:java|scala|kt)>:<Line:\d+> - <Content>",
             rf"<Date:\d\d-(?:{MONTH})-\d{{4}}> {TIME} {LEVEL} \[<Thread:[^\]]*>\] {LOGGER} <Content>",
+            rf"{DATE} {TIME} {LEVEL} \[{LOGGER}\] \(<Thread:[^)]*>\) <Content>",
+            rf"<Timestamp:\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}(?:Z|[+-]\d\d:?\d\d)>\t{LEVEL}\t<Thread:[^\t]*>\t{LOGGER}\t<Content>",
         ],
         examples=[
             "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001",
@@ -52,6 +57,9 @@ FORMAT = register_log_format(
             "2023-06-01T10:00:00.123+02:00  INFO 12345 --- [myapp] [           main] o.s.b.web.embedded.tomcat.TomcatWebServer : Tomcat started on port 8080",
             "WARN  [main] 2024-05-01 10:00:00,456 StartupChecks.java:143 - jemalloc shared library could not be preloaded to speed up memory allocations",
             "01-May-2024 10:00:05.789 SEVERE [http-nio-8080-exec-1] org.apache.catalina.core.StandardWrapperValve.invoke Servlet.service() for servlet [dispatcher] threw exception",
+            "2024-05-01 10:00:01.223  WARN 12345 --- [nio-8080-exec-1] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() for servlet [dispatcherServlet] threw exception",
+            "2024-05-01 10:00:00,123 INFO  [org.keycloak.services] (main) KC-SERVICES0050: Initializing master realm",
+            "2024-05-01T10:00:00.123Z\tINFO\tmain\tio.trino.server.Server\t======== SERVER STARTED ========",
         ],
         description=__doc__.splitlines()[0],
         drain_similarity=0.5,

@@ -7,7 +7,9 @@ dated when the file was last written), the logging cookbook's
 `%(asctime)s [%(levelname)s] %(name)s: %(message)s`,
 `%(asctime)s %(levelname)s [%(name)s] %(message)s`,
 `%(asctime)s:%(levelname)s:%(name)s:%(message)s` and
-`%(asctime)s - %(levelname)s - %(message)s`.
+`%(asctime)s - %(levelname)s - %(message)s`; fail2ban's own
+`%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s` and
+Ansible's `log_path` file (`%(asctime)s p=%(process)d u=USER n=%(name)s | %(message)s`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ FORMAT = register_log_format(
             rf"{ASCTIME}:{LEVEL}:{LOGGER}:<Content>",
             rf"{ASCTIME} - {LEVEL} - <Content>",
             rf"{LEVEL}:<Logger:[\w.\-]*>:<Content>",
+            rf"{ASCTIME} {LOGGER} +\[<Pid:\d+>\]: <Level:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|HEAVYDEBUG|TRACEDEBUG> +<Content>",
+            rf"{ASCTIME} p=<Pid:\d+> u=<User:\S+> n=<Logger:\S+> \| <Content>",
         ],
         examples=[
             "2024-05-01 10:00:00,123 - myapp.db - WARNING - retrying connection (attempt 2)",
@@ -38,6 +42,8 @@ FORMAT = register_log_format(
             "2024-05-01 10:00:04,001 - INFO - job 17 done in 3.2 s",
             "WARNING:root:disk usage at 91%",
             "INFO:botocore.credentials:Found credentials in environment variables.",
+            "2024-05-01 10:00:05,123 fail2ban.actions        [1234]: NOTICE  [sshd] Ban 192.0.2.5",
+            "2024-05-01 10:00:06,223 p=1234 u=root n=ansible | TASK [Gathering Facts] *********************************************",
         ],
         description=__doc__.splitlines()[0],
     )
