@@ -1,15 +1,18 @@
 """Peak memory of `log_ingest` on one large log file against one a tenth its size, in one run.
 
-    python benchmarks/log_big_file.py [--small-mb 100] [--big-mb 1000]
+    python benchmarks/log_big_file.py [--small-mb 100] [--big-mb 1000] [--ids hadoop|distinct]
 
 Writes one log4j-layout file of about `--small-mb` and one of about
-`--big-mb` (Hadoop-like task lines whose attempt ids stay distinct after
-masking, a stack trace every seventh event), then runs `lepton-flow run
-log-ingest` on each in its own process and data root, sampling the memory of
-the whole process tree (CLI, local API, Dask workers). A file is read a piece
-of `reader.PIECE_BYTES` at a time, so the big file's peak should stay well
+`--big-mb` (Hadoop-like task lines, each with its own attempt id, a stack
+trace every seventh event), then runs `lepton-flow run log-ingest` on each
+in its own process and data root, sampling the memory of the whole process
+tree (CLI, local API, Dask workers). A file is read a piece of
+`reader.PIECE_BYTES` at a time, so the big file's peak should stay well
 within 2x of the small one's; what still grows with the file is its distinct
-message texts, which mining holds. Prints the figures and their ratio;
+message texts, which staged counts and mining hold. `--ids hadoop` writes
+ids as Hadoop does (`attempt_1445144423722_0020`: masked, so the lines
+repeat one text); `--ids distinct` ids that survive masking
+(`attempt_17a42`), the worst case. Prints the figures and their ratio;
 asserts nothing.
 """
 
@@ -30,7 +33,7 @@ from sensor_ingest import measure  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def write_log(out: Path, megabytes: int) -> int:
+def write_log(out: Path, megabytes: int, ids: str = "hadoop") -> int:
     """A log4j file of about `megabytes`; returns its events."""
     rng = random.Random(1)
     events = 0
@@ -39,7 +42,7 @@ def write_log(out: Path, megabytes: int) -> int:
             for _ in range(10_000):
                 i = events
                 fh.write(f"2026-01-{1 + i // 86_400 % 28:02d} {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d},{i % 1000:03d} INFO [worker-{i % 8}] "
-                         f"org.apache.hadoop.mapred.Task: Task attempt_{i}_{rng.randint(0, 99)} is done. And is in the process of committing\n")
+                         f"org.apache.hadoop.mapred.Task: Task attempt_{i}{'_' if ids == 'hadoop' else 'a'}{rng.randint(0, 99)} is done. And is in the process of committing\n")
                 if i % 7 == 0:
                     fh.write("java.io.IOException: retrying\n\tat org.apache.hadoop.ipc.Client.call(Client.java:1475)\n\tat org.apache.hadoop.ipc.Client.call(Client.java:1412)\n")
                 events += 1
@@ -61,6 +64,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small-mb", type=int, default=100)
     parser.add_argument("--big-mb", type=int, default=1000)
+    parser.add_argument("--ids", choices=["hadoop", "distinct"], default="hadoop")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lepton-biglog-"))
     try:
@@ -68,7 +72,7 @@ def main() -> int:
         for name, mb in (("small", args.small_mb), ("big", args.big_mb)):
             src = work / f"src-{name}"
             src.mkdir()
-            events = write_log(src / "app.log", mb)
+            events = write_log(src / "app.log", mb, args.ids)
             got = run_lepton(work, name, src)
             results[name] = {"megabytes": round((src / "app.log").stat().st_size / 2**20), "events": events, "seconds": round(got["seconds"], 1), "peak_mb": round(got["peak_mb"])}
             shutil.rmtree(src)

@@ -237,12 +237,37 @@ def test_masking_all_at_once_equals_masking_each_message():
     d = Drain()
     assert d.mask_many(pa.array(messages)).to_pylist() == [d.mask(m) for m in messages]
     assert sum("<UUID>" in m for m in d.mask_many(pa.array(messages)).to_pylist()) > 500  # the case is met often
-    from lepton_flow.logs.drain import _LEGACY_MASKS
+    assert sum("_<NUM>" in m for m in d.mask_many(pa.array(messages)).to_pylist()) > 500
+    from lepton_flow.logs.drain import _LEGACY_MASKS, _UNGLUED_MASKS
 
-    legacy = Drain(masks=_LEGACY_MASKS)  # a store mined before the UUID mask: its own masks, through RE2 too
-    assert legacy.mask_many(pa.array(messages)).to_pylist() == [legacy.mask(m) for m in messages]
+    for masks in (_LEGACY_MASKS, _UNGLUED_MASKS):  # stores mined before the UUID mask, or the glued one: their own masks, through RE2 too
+        legacy = Drain(masks=masks)
+        assert legacy.mask_many(pa.array(messages)).to_pylist() == [legacy.mask(m) for m in messages]
     custom = Drain(masks=[(r"(?<=user )\w+", "<USER>")])  # masks RE2 cannot run: each message in Python
     assert custom.mask_many(pa.array(["login user bob", "x"])).to_pylist() == ["login user <USER>", "x"]
+
+
+def test_numbers_glued_to_words_by_underscores_are_masked_and_each_kind_of_id_keeps_its_token():
+    """Hadoop's attempt and container ids, Spark's block ids, Trino's query ids: every line was its own masked text (what
+    staged counts and mining hold grows with those), though Drain grouped them. The numbers go, the prefix stays."""
+    import pyarrow as pa
+
+    from lepton_flow.logs.drain import _UNGLUED_MASKS
+
+    d = Drain()
+    assert [d.mask(m) for m in (
+        "Task attempt_1445144423722_0020_m_000000_0 is done", "Found block rdd_2_0 locally", "Block broadcast_0_piece0 stored",
+        "Query 20240501_100001_00001_abcde failed", "eth_0 up, v1_2.3, x.12_3, -5_1",
+    )] == [
+        "Task attempt_<NUM>_<NUM>_m_<NUM>_<NUM> is done", "Found block rdd_<NUM>_<NUM> locally", "Block broadcast_<NUM>_piece0 stored",
+        "Query <NUM>_<NUM>_<NUM>_abcde failed", "eth_<NUM> up, v1_2.3, x.12_<NUM>, -<NUM>_<NUM>",
+    ]
+    lines = [f"Task attempt_1445144423722_{j:04d}_m_{i:06d}_{i % 3} is done. And is in the process of committing" for j in range(30) for i in range(100)]
+    lines += [f"Container container_1445144423722_{j:04d}_01_{i:06d} transitioned from NEW to ALLOCATED" for j in range(30) for i in range(10)]
+    masked = d.mask_many(pa.array(lines))
+    assert len(set(masked.to_pylist())) == 2 and len(set(d.add_many(masked))) == 2
+    before = Drain(masks=_UNGLUED_MASKS)  # a store mined before this mask keeps its masks
+    assert len(set(before.mask_many(pa.array(lines)).to_pylist())) == len(lines)
 
 
 def test_masking_repeated_messages_once_equals_masking_each_message():

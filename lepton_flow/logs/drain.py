@@ -1,7 +1,7 @@
 """Drain: online log template mining (He et al., "Drain: An Online Log Parsing Approach with Fixed Depth Tree", ICWS 2017).
 
-A message is masked (block ids, IP addresses, hex numbers, paths, numbers
-become placeholders), split into tokens, and routed down a tree by its token
+A message is masked (block ids, IP addresses, hex numbers, paths, numbers,
+numbers glued to words by `_`, become placeholders), split into tokens, and routed down a tree by its token
 count and its first `depth - 2` tokens (tokens holding digits share one
 branch). In the leaf it joins the most similar template (the share of
 positions with the same token) if that share reaches `similarity`, turning
@@ -26,12 +26,20 @@ import re
 WILDCARD = "<*>"
 SEEN_SAVED = 20_000
 SEEN_MAX = 1_000_000
+_GLUED_MASK = (r"(?<=_)\d+(?=_|[^\w.]|$)|(?<![\w.])\d+(?=_)", "<NUM>")
+"""Numbers glued to words by `_` (Hadoop's `attempt_1445144423722_0020_m_000000_0`, Spark's `rdd_2_0`, Trino's query
+ids): the prefix stays, so each kind of id keeps its own token, but each id is not its own text."""
+_GLUED_RE2 = [
+    (r"(_)\d+(_|[^\w.]|$)", r"\1<NUM>\2"),  # run twice, as every `\2` form: an id's numbers share their `_`s
+    (r"(^|[^\w.])\d+(_)", r"\1<NUM>\2"),
+]
 DEFAULT_MASKS: list[tuple[str, str]] = [
     (r"blk_-?\d+", "<BLK>"),
     (r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])", "<UUID>"),
     (r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?![\w.])", "<IP>"),
     (r"(?<![\w])0x[0-9a-fA-F]+(?![\w])", "<HEX>"),
     (r"(?<![\w/])(?:/[\w.\-]+)+/?", "<PATH>"),
+    _GLUED_MASK,
     (r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])", "<NUM>"),
 ]
 
@@ -47,12 +55,19 @@ _RE2_MASKS: list[tuple[str, str]] = [
     (r"(^|[^\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?($|[^\w.])", r"\1<IP>\2"),
     (r"(^|[^\w])0x[0-9a-fA-F]+($|[^\w])", r"\1<HEX>\2"),
     (r"(^|[^\w/])(?:/[\w.\-]+)+/?", r"\1<PATH>"),
+    *_GLUED_RE2,
     (r"(^|[^\w.])\d+(?:\.\d+)?($|[^\w.])", r"\1<NUM>\2"),
 ]
 _RE2_UNSAFE = r"[-+]\d"
-# Stores mined before the UUID mask keep their masks (saved with the miner's state), and their RE2 forms.
-_LEGACY_MASKS = [m for m in DEFAULT_MASKS if m[1] != "<UUID>"]
-_RE2_FORMS = {tuple(DEFAULT_MASKS): _RE2_MASKS, tuple(_LEGACY_MASKS): [m for m in _RE2_MASKS if "<UUID>" not in m[1]]}
+# Stores mined before a mask was added keep their masks (saved with the miner's state), and their RE2 forms: before
+# the mask of numbers glued by `_`, and before the UUID mask too.
+_UNGLUED_MASKS = [m for m in DEFAULT_MASKS if m != _GLUED_MASK]
+_LEGACY_MASKS = [m for m in _UNGLUED_MASKS if m[1] != "<UUID>"]
+_RE2_FORMS = {
+    tuple(DEFAULT_MASKS): _RE2_MASKS,
+    tuple(_UNGLUED_MASKS): [m for m in _RE2_MASKS if m not in _GLUED_RE2],
+    tuple(_LEGACY_MASKS): [m for m in _RE2_MASKS if m not in _GLUED_RE2 and "<UUID>" not in m[1]],
+}
 _PLACEHOLDER = re.compile(r"<[A-Z]+>")
 ROUTING = 2
 """How a token picks its branch: 2 (now) sends a token holding a mask's placeholder (`host:<NUM>`) down the wildcard
