@@ -30,8 +30,9 @@ _GLUED_MASK = (r"(?<=_)\d+(?=_|[^\w.]|$)|(?<![\w.])\d+(?=_)", "<NUM>")
 """Numbers glued to words by `_` (Hadoop's `attempt_1445144423722_0020_m_000000_0`, Spark's `rdd_2_0`, Trino's query
 ids): the prefix stays, so each kind of id keeps its own token, but each id is not its own text."""
 _GLUED_RE2 = [
-    (r"(_)\d+(_|[^\w.]|$)", r"\1<NUM>\2"),  # run twice, as every `\2` form: an id's numbers share their `_`s
-    (r"(^|[^\w.])\d+(_)", r"\1<NUM>\2"),
+    # Run twice, as every form that puts a neighbour back after the match: an id's numbers share their `_`s. (Groups
+    # of the branch that did not match are empty.)
+    (r"(_)\d+(_|[^\w.]|$)|(^|[^\w.])\d+(_)", r"\1\3<NUM>\2\4"),
 ]
 DEFAULT_MASKS: list[tuple[str, str]] = [
     (r"blk_-?\d+", "<BLK>"),
@@ -138,7 +139,7 @@ class Drain:
                 unsafe = pc.match_substring_regex(values, _RE2_UNSAFE)
                 odd = pc.or_(odd, unsafe if codes is None else unsafe.take(codes))
             values = pc.replace_substring_regex(values, pattern, token)
-            if token.endswith("\\2"):
+            if token[-2] == "\\":  # a neighbour put back after the match: a second pass for the match it hid
                 values = pc.replace_substring_regex(values, pattern, token)
         masked = values if codes is None else values.take(codes)
         odd = pc.fill_null(odd, False)
