@@ -223,6 +223,37 @@ def test_a_big_file_is_read_a_piece_at_a_time_with_the_counts_of_a_whole_read(da
     assert _counted() == 3000
 
 
+def test_sparse_and_preallocated_files_and_lines_longer_than_a_piece_are_read_in_bounded_pieces(data_root, monkeypatch):
+    """A sparse file of NULs (lastlog, which is hundreds of GB on hosts with large uids) was read as one line to its end:
+    a GiB of NULs took 2.2 GB and a minute. It is now not a log file after its first piece; a preallocated log's NUL
+    tail is read a piece at a time; a line longer than a piece is read as pieces of it (quarantined as over-long), not
+    held whole. The other files of the run are read as ever."""
+    from lepton_flow.logs import reader
+
+    monkeypatch.setattr(reader, "PIECE_BYTES", 4096)
+    monkeypatch.setattr(reader, "MAX_LINE", 2048)  # as in a run, a piece (64 MiB) is far longer than a line may be (64 KiB)
+    src = data_root / "logs"
+    src.mkdir()
+    with open(src / "lastlog", "wb") as fh:
+        fh.truncate(1 << 20)
+    first = _lines(50)
+    with open(src / "pre.log", "wb") as fh:
+        fh.write(first.encode())
+        fh.truncate(1 << 20)  # the rest of the file preallocated: NULs
+    long = _lines(10) + "2026-03-01T00:00:00Z INFO " + "x" * 20_000 + "\n" + _lines(10)
+    (src / "long.log").write_text(long)
+    reads = []
+    monkeypatch.setattr(reader, "read_log", lambda *a, _read=reader.read_log, **k: reads.append(k["start"]) or _read(*a, **k))
+    refs, _ = _ingest(src, "sparse")
+    assert refs["lastlog"].status == "not a log file" and "NUL bytes only" in refs["lastlog"].message and reads.count(0) == 3
+    pre = refs["pre.log"]
+    assert (pre.events, pre.unparsed, pre.end + pre.pending, pre.balanced) == (50, 0, 1 << 20, True)  # NULs without a line end wait, as any partial line
+    assert reads.count(0) + len([r for r in reads if r > 0]) < 300  # pieces, not lines: the NUL tail in 4 KiB reads
+    got = refs["long.log"]
+    assert (got.events, got.end, got.balanced) == (20, len(long), True) and got.unparsed >= 5  # the long line, a piece at a time
+    assert _counted() == 50 + 20
+
+
 def test_a_file_untouched_for_a_while_gives_its_last_line_without_a_line_end(data_root):
     src = data_root / "logs"
     src.mkdir()

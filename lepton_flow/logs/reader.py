@@ -107,7 +107,6 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")  # lossless for any byte; the text stays readable for most legacy logs
 
 
-_NUL_BREAK = re.compile(rb"(?<=[^\n\x00])\x00+(?=[^\n\x00])")
 _NUL_RUN = re.compile(rb"\x00+")
 BINARY_NUL_RUNS = 4
 """A text file may hold a run of NUL bytes where a crash left the blocks it had grown into unwritten (ext4's delayed
@@ -119,8 +118,16 @@ def _without_nul_runs(data: bytes) -> tuple[bytes, list[int]]:
     """The text with its runs of NUL bytes taken out: a run between two pieces of a line ends the first (the line a
     crash cut short, then the first line written after it), any other run is dropped. Also the byte positions, in
     `data`, that end a line so (the last NUL of each such run), for offsets into the bytes as stored."""
-    breaks = [m.end() - 1 for m in _NUL_BREAK.finditer(data)]
-    return _NUL_BREAK.sub(b"\n", data).replace(b"\x00", b""), breaks
+    parts, breaks, at = [], [], 0
+    for m in _NUL_RUN.finditer(data):  # each run whole: a look-around at every NUL of a long run cost seconds a piece
+        begin, end = m.span()
+        parts.append(data[at:begin])
+        if data[begin - 1 : begin] not in (b"", b"\n") and data[end : end + 1] not in (b"", b"\n"):
+            parts.append(b"\n")
+            breaks.append(end - 1)
+        at = end
+    parts.append(data[at:])
+    return b"".join(parts), breaks
 
 
 def _binary(raw: bytes, lines: int) -> bool:
@@ -227,6 +234,8 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
     bom = len(BOM) if start == 0 and data.startswith(BOM) else 0  # PowerShell 5's `Out-File -Encoding utf8`, Notepad's
     if bom:
         data = data[bom:]
+    if start == 0 and more and fmt == "auto" and data[:1] == b"\x00" and data.count(b"\x00") == len(data):
+        raise NotALogFile(f"{url}: not a log file: its first {len(data):,} bytes are NUL bytes only (a sparse or preallocated file, such as lastlog)", 0)
     if start == 0 and _json_start(data):
         whole = _read_document(url, data, [fmt] if isinstance(fmt, LogFormat) else [f for name, f in sorted(formats.items()) if fmt in ("auto", name)], written)
         if whole is not None:
@@ -237,7 +246,8 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
         final = False  # this piece's last line and event go on in the next piece
     if not final and data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
-        pending, data = len(data) - cut, data[:cut]
+        if cut or not more:  # a whole piece without a line end (NULs, a line over a piece) is read as it is, or no read would get past it
+            pending, data = len(data) - cut, data[:cut]
     raw, breaks = data, None  # `raw`: the bytes as stored (a byte order mark aside), for offsets
     if b"\x00" in data:
         if fmt == "auto" and _binary(data, SAMPLE):
@@ -460,8 +470,9 @@ def _json_start(data: bytes) -> bool:
 
 
 def _read_piece(fh, max_bytes: int | None, start: int) -> tuple[bytes, bool]:
-    """Up to `max_bytes` of `fh` (all of it without), and whether the file goes on after them. A piece holds at least
-    one whole line; a file that is one JSON document (not JSON Lines) is read whole, as it can only be read whole."""
+    """Up to `max_bytes` of `fh` (all of it without), and whether the file goes on after them. A file that is one JSON
+    document (not JSON Lines) is read whole, as it can only be read whole; any other piece may end inside a line (the
+    reader leaves that line for the next piece, or, where the piece holds no line end at all, reads it as it is)."""
     if not max_bytes:
         return fh.read(), False
     data = fh.read(max_bytes)
@@ -473,8 +484,6 @@ def _read_piece(fh, max_bytes: int | None, start: int) -> tuple[bytes, bool]:
             json.loads(first)
         except (ValueError, RecursionError):  # a document written over many lines (or one long line): whole
             return data + fh.read(), False
-    if b"\n" not in data:
-        data += fh.readline()  # a line longer than a piece: to its end
     return data, bool(fh.peek(1))
 
 
