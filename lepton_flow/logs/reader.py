@@ -210,8 +210,8 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
     lines no format parses are quarantined.
     """
     if source is None:
-        with open_log(url, start) as source:
-            return read_log(url, fmt, year, start=start, line_base=line_base, final=final, timezone=timezone, max_bytes=max_bytes, source=source)
+        with open_log(url, start) as opened:
+            return read_log(url, fmt, year, start=start, line_base=line_base, final=final, timezone=timezone, max_bytes=max_bytes, source=opened)
     with _unreadable(url):
         data, more = source.piece(start, max_bytes)
     out = _read(url, fmt, year, data, more, start, line_base, final, timezone)
