@@ -450,14 +450,6 @@ class _Prefixed:
     def peek(self, n: int = 1) -> bytes:
         return self.head or self.fh.peek(n)
 
-    def readline(self) -> bytes:
-        i = self.head.find(b"\n")
-        if i >= 0:
-            out, self.head = self.head[: i + 1], self.head[i + 1 :]
-            return out
-        out, self.head = self.head, b""
-        return out + self.fh.readline()
-
 
 PIECE_BYTES = 64 << 20
 """How much of a log file one read holds (`read_log`'s `max_bytes` where a run reads files): about six times that at
