@@ -187,8 +187,9 @@ def test_a_big_file_is_read_a_piece_at_a_time_with_the_counts_of_a_whole_read(da
 
     src = data_root / "logs"
     src.mkdir()
+    n = 3000 if stored == "plain" else 900  # the other two need only show the file opened once
     text = io.StringIO()
-    for i in range(3000):
+    for i in range(n):
         text.write(f"2026-03-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d},000 INFO [main] a.B: request {i} served\n")
         if i % 7 == 0:
             text.write("java.lang.RuntimeException: boom\n\tat a.b.C(C.java:1)\n\tat d.e.F(F.java:2)\n")
@@ -212,15 +213,15 @@ def test_a_big_file_is_read_a_piece_at_a_time_with_the_counts_of_a_whole_read(da
     monkeypatch.setattr(reader, "read_log", lambda *a, _read=reader.read_log, **k: reads.append(k["start"]) or _read(*a, **k))
     monkeypatch.setattr(reader, "open_source", lambda *a, _open=reader.open_source, **k: opened.append(a) or _open(*a, **k))
     run, pieces, piece_counts = read("pieces")
-    assert len(reads) > 40 and reads == sorted(set(reads))  # one read per piece, each from where the last stopped
+    assert len(reads) > n // 75 and reads == sorted(set(reads))  # one read per piece, each from where the last stopped
     assert len(opened) == 1
     assert whole.end == len(content)  # offsets count the content's bytes (UTF-8), whatever the file stores
     assert whole.balanced and pieces.balanced
     fields = ("format", "lines", "blank", "event_lines", "events", "unparsed", "stored", "end", "pending", "line_base")
     assert {f: getattr(pieces, f) for f in fields} == {f: getattr(whole, f) for f in fields}
-    assert (whole.events, whole.unparsed) == (3000, 6) and piece_counts.equals(whole_counts)
+    assert (whole.events, whole.unparsed) == (n, -(-n // 500)) and piece_counts.equals(whole_counts)
     mine_and_commit([pieces], run, None)
-    assert _counted() == 3000
+    assert _counted() == n
 
 
 def test_sparse_and_preallocated_files_and_lines_longer_than_a_piece_are_read_in_bounded_pieces(data_root, monkeypatch):
