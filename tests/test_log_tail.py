@@ -255,6 +255,32 @@ def test_sparse_and_preallocated_files_and_lines_longer_than_a_piece_are_read_in
     assert _counted() == 50 + 20
 
 
+def test_reads_in_pieces_get_past_an_event_longer_than_a_piece_and_class_lines_as_one_whole_read(tmp_path):
+    """Found by reading random files in small random pieces against one whole read: an event whose trace ran past a
+    whole piece was left for the next read, which began with it again, for ever (the run hung); and continuation lines
+    that began a piece joined an event even where the line before them belonged to none. Now such an event is split
+    at the piece's edge (its further lines counted with it), and a piece knows how the one before it ended."""
+    from lepton_flow.logs.reader import open_log, read_log
+
+    trace = "java.lang.RuntimeException: boom\n" + "".join(f"\tat a.b.C.m{i}(C.java:{i})\n" for i in range(300))  # 8 KiB
+    path = tmp_path / "app.log"
+    path.write_text("2026-03-01 10:00:00,000 ERROR [main] a.B: boom\n" + trace + "not a log line\n" + trace + "2026-03-01 10:00:01,000 INFO [main] a.B: after\n")
+    whole = read_log(str(path))
+    assert (len(whole.frame), whole.event_lines, len(whole.quarantined)) == (2, 303, 302)
+    reads, start, line_base, got_lines, event_lines, events, quarantined = 0, 0, 0, 0, 0, 0, []
+    with open_log(str(path)) as source:
+        while True:
+            got = read_log(str(path), whole.format, start=start, line_base=line_base, max_bytes=1024, source=source)  # as a run: the format the first piece found
+            reads += 1
+            assert got.balanced and reads < 100
+            got_lines, event_lines, events, quarantined = got_lines + got.lines, event_lines + got.event_lines, events + len(got.frame), quarantined + got.quarantined
+            start, line_base = got.end, got.line_base + got.lines
+            if not got.more:
+                break
+    assert reads > 15 and (got_lines, start, event_lines, events) == (whole.lines, whole.end, whole.event_lines, 2)
+    assert [q["line"] for q in quarantined] == [q["line"] for q in whole.quarantined]
+
+
 def test_a_file_untouched_for_a_while_gives_its_last_line_without_a_line_end(data_root):
     src = data_root / "logs"
     src.mkdir()

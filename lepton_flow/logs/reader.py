@@ -87,6 +87,7 @@ class LogEvents:
     pending: int = 0  # bytes of a partial last line left for a later read
     line_base: int = 0  # lines of the file before the first line read
     more: bool = False  # the read stopped at `max_bytes`: the file goes on from `end`
+    after_event: bool = True  # its last line belongs to an event (so continuation lines that start the next read join it)
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*EVENT_FIELDS, "line"]))
     """One row per event in line order: the event's fields and `line`, its first line number."""
 
@@ -214,19 +215,23 @@ def read_log(url: str, fmt: str | LogFormat = "auto", year: int | None = None, *
             return read_log(url, fmt, year, start=start, line_base=line_base, final=final, timezone=timezone, max_bytes=max_bytes, source=opened)
     with _unreadable(url):
         data, more = source.piece(start, max_bytes)
-    out = _read(url, fmt, year, data, more, start, line_base, final, timezone)
+    out = _read(url, fmt, year, data, more, start, line_base, final, timezone, source.after_event)
     if more and out.format and (fmt if isinstance(fmt, LogFormat) else log_formats().get(out.format, fmt)).dayless:
         # Its days are counted back from its end: read whole, as a document is.
         source.resume(start)
         with _unreadable(url):
             data, more = source.piece(start, None)
-        out = _read(url, fmt, year, data, more, start, line_base, final, timezone)
+        out = _read(url, fmt, year, data, more, start, line_base, final, timezone, source.after_event)
     source.resume(out.end)
+    if out.lines:
+        source.after_event = out.after_event
     return out
 
 
-def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: bool, start: int, line_base: int, final: bool, timezone: str) -> LogEvents:
-    """`read_log` on the bytes of one read (`data`, from byte `start` of the content)."""
+def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: bool, start: int, line_base: int, final: bool, timezone: str,
+          after_event: bool = True) -> LogEvents:
+    """`read_log` on the bytes of one read (`data`, from byte `start` of the content); `after_event`: whether the line
+    before `start` belongs to an event (not known at the start of a run's read: taken as so)."""
     written = file_time(url)
     dated_by_file = year is None
     year = year or written.year
@@ -328,7 +333,7 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
         if len(text) > MAX_LINE:
             out.quarantined.append({"line": number, "reason": f"line longer than {MAX_LINE} characters", "text": text[:500]})
             continue
-        joins = (owner[i - 1] != -1 if i else start > 0)
+        joins = (owner[i - 1] != -1 if i else start > 0 and after_event)
         # A line the file's format names as a continuation of its events (PostgreSQL's `STATEMENT:`) joins the event
         # before it, though a catch-all format would read it as an event of its own.
         own_body = body is not None and joins and body.match(text) is not None and formats[fmt].parse(text, year) is None
@@ -378,8 +383,12 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
             _local_to_utc(out.frame, lines, by, timezone)
         if out.frame["timestamp"].isna().any():  # lines that carry no time: the event before's, else the one after's, else the file's
             out.frame["timestamp"] = out.frame["timestamp"].ffill().bfill().fillna(pd.Timestamp(written))
-    if not final and (owner >= 0).any() and ((owner[(k := int(owner.max())) + 1 :] == k).any() or (more and k > 0)):
-        _hold_last_event(out, raw, breaks, lines, owner, k)  # a piece's last event, whose trace may go on in the next
+    # A piece's last event, whose trace may go on in the next, is left for it; unless it began the piece (an event
+    # longer than a piece), which the next read would then start with again, getting no further: it is split there.
+    if not final and (owner >= 0).any() and ((owner[(k := int(owner.max())) + 1 :] == k).any() or (more and k > 0)) and not (more and k == 0):
+        _hold_last_event(out, raw, breaks, lines, owner, k)
+    if out.lines:
+        out.after_event = bool(owner[out.lines - 1] != -1)
     if line_base:  # numbered within what was read until here; the file's own numbers from here on
         out.frame["line"] += line_base
         for q in out.quarantined:
@@ -417,6 +426,7 @@ class LogSource:
         self._fh = _Prefixed(fh)
         self.at = at  # the content offset of the next byte
         self._piece, self._piece_at = b"", at
+        self.after_event = True  # whether the last line read belongs to an event (at a run's first read: taken as so)
 
     def piece(self, start: int, max_bytes: int | None) -> tuple[bytes, bool]:
         if start != self.at:
