@@ -30,12 +30,14 @@ ZONES = {
 }
 
 
-def _zone(text: str) -> timezone:
+def _zone(text: str) -> timezone | None:
+    """The zone an offset or an abbreviation of `ZONES` names; None for any other name (the run's zone is read)."""
     if text[0] in "+-":
         digits = text[1:].replace(":", "")
         minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) >= 4 else 0)
         return timezone(timedelta(minutes=minutes if text[0] == "+" else -minutes))
-    return timezone(timedelta(hours=ZONES.get(text.upper(), 0)))
+    hours = ZONES.get(text.upper())
+    return None if hours is None else timezone(timedelta(hours=hours))
 
 
 def parse(line: str, year: int) -> dict | None:
@@ -43,7 +45,7 @@ def parse(line: str, year: int) -> dict | None:
     if not m:
         return None
     try:
-        ts = datetime.fromisoformat(m["ts"]).replace(tzinfo=_zone(m["zone"]))
+        ts = datetime.fromisoformat(m["ts"]).replace(tzinfo=_zone(m["zone"]) or UTC)  # a name it is not: local, as UTC until the reader reads it so
     except ValueError:
         return None
     level = m["level"]
@@ -63,6 +65,6 @@ FORMAT = register_log_format(
         description=__doc__.splitlines()[0],
         drain_similarity=0.5,
         continues=f"^{_PREFIX}(?:{_PARTS}):  ",
-        local_time=lambda line: (m := _LINE.match(line.rstrip("\r\n"))) is not None and m["zone"][0] not in "+-" and m["zone"].upper() not in ZONES,
+        local_time=lambda line: (m := _LINE.match(line.rstrip("\r\n"))) is not None and _zone(m["zone"]) is None,
     )
 )

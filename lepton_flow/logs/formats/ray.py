@@ -1,4 +1,4 @@
-r"""Ray's logs: the C++ core's `[2026-01-05 10:00:01,223 W 1235 1240] core_worker.cc:500: message` and Python's `2026-01-05 10:00:00,123	INFO worker.py:1724 -- message`.
+r"""Ray's logs: the C++ core's `[2026-01-05 10:00:01,223 W 1235 1240] core_worker.cc:500: message` and Python's `2026-01-05 10:00:00,123\tINFO worker.py:1724 -- message`.
 
 The core (raylet, GCS, core workers) writes spdlog's
 `[%Y-%m-%d %H:%M:%S,%e %L %P %t]` then the source file and line; a
