@@ -65,6 +65,15 @@ class TrainParams(BaseModel):
         64, ge=8, le=4096, multiple_of=4, description="Window length in grid steps (shortened to fit when the shares give a range shorter than it)."
     )
     stride: int = Field(8, ge=1, le=4096, description="Steps between the starts of training windows.")
+    gap_share: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description=(
+            "Most share of a window's steps where no value is held (gaps left after cleaning's interpolation) for it to be "
+            "trained or validated on; the model sees which steps are missing. 0: only windows clear of gaps."
+        ),
+    )
     model_kind: ModelKind = Field(
         "conv-autoencoder",
         description="Model builder from lepton_flow.models.",
@@ -351,6 +360,11 @@ def _ranges_text(plan: TrainingPlan, most: int = 4) -> str:
     return "; ".join(shown) + (f"; and {more} more (the model card lists them)" if more > 0 else "")
 
 
+def most_gaps(params: TrainParams) -> int:
+    """Gap rows a training or validation window may hold."""
+    return int(params.window * params.gap_share)
+
+
 def windows_for(plan: TrainingPlan, reader: store.GridReader, norm: Normalization | None = None) -> WindowSet:
     """One pass over both ranges: gap rows, window starts and (unless given) the normalisation.
 
@@ -367,10 +381,13 @@ def windows_for(plan: TrainingPlan, reader: store.GridReader, norm: Normalizatio
             gaps.append(block_gaps)
             if name == "train" and norm is None:
                 stats.add(values)
-        out[name] = window_starts(a, b, p.window, p.stride, np.concatenate(gaps), a).tolist()
+        out[name] = window_starts(a, b, p.window, p.stride, np.concatenate(gaps), a, most_gaps(p)).tolist()
         if not out[name]:
             a_t, b_t = plan.range_text((a, b))
-            raise ValueError(f"no {name} window of {p.window} steps between {a_t} and {b_t} lies clear of gaps")
+            raise ValueError(
+                f"no {name} window of {p.window} steps between {a_t} and {b_t} has values at {1 - p.gap_share:.0%} of its steps or more "
+                f"(gap_share {p.gap_share:g}): the readings are sparser than the store's grid of {plan.grid_seconds} s"
+            )
     return WindowSet(train=out["train"], validation=out["validation"], normalization=norm or stats.result())
 
 

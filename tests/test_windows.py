@@ -241,12 +241,37 @@ def test_plan_splits_by_time_and_no_window_crosses_the_split_or_a_gap(small_stor
     ws = windows_for(p, reader)
     train, val = np.array(ws.train), np.array(ws.validation)
     assert (train + 16 <= 210).all() and (val >= 210).all() and (val + 16 <= 255).all()
-    assert not any(s < 170 and s + 16 > 150 for s in train)
+    # A window may hold gap rows up to half its length (gap_share 0.5): the model sees which rows are missing.
+    held_gaps = [len(set(range(s, s + 16)) & set(range(150, 170))) for s in train]
+    assert max(held_gaps) <= 8
+    assert {140, 164} <= set(train.tolist()) and 144 not in train  # 6 gap rows each (allowed); 144-159: 10 (not)
+    strict = np.array(windows_for(plan(TrainParams(window=16, stride=4, gap_share=0)), reader).train)
+    assert not any(s < 170 and s + 16 > 150 for s in strict)
     assert 8 in train  # rows 10-19 miss one channel only: still trained on, masked
     # Normalisation from the training rows only.
     train_rows = np.concatenate([values[m][:210] for m in p.metrics], axis=1)
     np.testing.assert_allclose(ws.normalization.mean, np.nanmean(train_rows, axis=0), rtol=1e-5)
     assert len(val) and (val + 16 <= 255).all()
+
+
+def test_readings_sparser_than_the_grid_still_train_and_too_sparse_names_the_share(data_root, tmp_path):
+    """Irregular readings (a traffic sensor reporting every 5 to 60 minutes on a 5-minute grid) leave gaps in most
+    windows: every window had to be clear of them, and training failed after the ingest."""
+    from lepton_flow.settings import get_settings
+
+    rng = np.random.default_rng(4)
+    values = {"speed": np.full((320, 1), np.nan)}
+    held = np.cumsum(rng.choice([1, 1, 2, 3, 4], size=200))
+    held = held[held < 300]
+    values["speed"][held, 0] = rng.normal(60, 4, held.size)
+    url = get_settings().store
+    store.commit_sensors(url, cleaned_block(tmp_path / "b.zarr", 6400, values, ["s1"], chunk_len=64), None, "seed", {}, {})
+    gaps = ~np.isfinite(values["speed"][:, 0])
+    ws = windows_for(plan(TrainParams(window=16, stride=1)), store.GridReader(url, None, ["speed"], ["s1"]))
+    assert ws.train and ws.validation
+    assert all(gaps[s : s + 16].sum() <= 8 for s in ws.train + ws.validation)
+    with pytest.raises(ValueError, match=r"no train window of 16 steps .* has values at 100% of its steps .*gap_share 0\)"):
+        windows_for(plan(TrainParams(window=16, stride=1, gap_share=0)), store.GridReader(url, None, ["speed"], ["s1"]))
 
 
 def test_sensors_whose_data_spans_differ_each_train_on_their_own_first_share(data_root, tmp_path):

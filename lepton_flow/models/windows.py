@@ -57,8 +57,8 @@ def gap_rows(values: np.ndarray) -> np.ndarray:
     return ~np.isfinite(values).any(axis=1)
 
 
-def window_starts(start: int, stop: int, length: int, stride: int, gaps: np.ndarray, gaps_start: int = 0) -> np.ndarray:
-    """Starts of the windows that lie wholly in rows [start, stop) and cross no gap.
+def window_starts(start: int, stop: int, length: int, stride: int, gaps: np.ndarray, gaps_start: int = 0, most_gaps: int = 0) -> np.ndarray:
+    """Starts of the windows that lie wholly in rows [start, stop) and hold at most `most_gaps` gap rows.
 
     `gaps` is the gap flag of rows [gaps_start, gaps_start + len(gaps)).
     """
@@ -68,7 +68,7 @@ def window_starts(start: int, stop: int, length: int, stride: int, gaps: np.ndar
     cs = np.concatenate([[0], np.cumsum(gaps.astype(np.int64))])
     lo = starts - gaps_start
     bad = cs[lo + length] - cs[lo]
-    return starts[bad == 0]
+    return starts[bad <= most_gaps]
 
 
 def model_rows(values: np.ndarray, norm: Normalization) -> np.ndarray:
