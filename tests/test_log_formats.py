@@ -372,6 +372,34 @@ REAL = {
         ["  1235:20260105:100001.223 active check configuration update from [zabbix:10051] started to fail (cannot connect to [[zabbix]:10051]: [111] Connection refused)"],
         (None, None, None, "active check configuration update from [zabbix:10051] started to fail (cannot connect to [[zabbix]:10051]: [111] Connection refused)"),
     ),
+    "jvm-unified": (
+        [
+            "[2026-01-05T10:00:00.123+0100][0.012s][warning][gc,alloc     ] GC(7) To-space exhausted",
+            "[2026-01-05T10:00:00.124+0100][0.013s][info   ][gc,heap,exit ] Heap",
+            "[2026-01-05T10:00:00.124+0100][0.013s][info   ][gc,heap,exit ]  garbage-first heap   total 262144K, used 3072K",
+        ],
+        ("warning", "gc,alloc", None, "GC(7) To-space exhausted"),
+    ),
+    "rust": (
+        ["[2026-01-05T10:00:00Z WARN  hyper::proto::h1::io] read_buf: connection reset by peer", "[2026-01-05T10:00:01Z INFO  my_app] ready"],
+        ("warning", "hyper::proto::h1::io", None, "read_buf: connection reset by peer"),
+    ),
+    "rust-tracing": (
+        [
+            "2026-01-05T10:00:00.123456Z ERROR request{method=POST uri=/v1/orders version=HTTP/1.1}:handle: my_app::orders: insert failed: duplicate key",
+            "2026-01-05T10:00:00.223456Z  INFO tower_http::trace::on_response: finished processing request latency=12 ms status=200",
+        ],
+        ("error", "my_app::orders", None, "insert failed: duplicate key"),
+    ),
+    "jenkins": (
+        [
+            "2026-01-05 10:00:00.123+0000 [id=51]\tSEVERE\thudson.model.Executor#finish1: Executor threw an exception",
+            "java.lang.IllegalStateException: no workspace",
+            "\tat hudson.model.Executor.run(Executor.java:442)",
+            "2026-01-05 10:00:01.456+0000 [id=23]\tINFO\tjenkins.InitReactorRunner$1#onAttained: Completed initialization",
+        ],
+        ("error", "hudson.model.Executor#finish1", None, "Executor threw an exception"),
+    ),
     "log4j-tomcat": (
         [
             "01-May-2024 10:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
@@ -561,6 +589,8 @@ TIMES = {  # the first line's time, UTC
     "prefect": datetime(2023, 11, 30, 10, 0, 0, 123000, UTC),
     "log4j-trino": datetime(2024, 5, 1, 10, 0, 1, 223000, UTC), "python-http": datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
     "tensorflow": datetime(2026, 1, 5, 10, 0, 2, 323456, UTC), "ray": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC),
+    "jvm-unified": datetime(2026, 1, 5, 9, 0, 0, 123000, UTC), "rust": datetime(2026, 1, 5, 10, tzinfo=UTC),
+    "rust-tracing": datetime(2026, 1, 5, 10, 0, 0, 123456, UTC), "jenkins": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC),
     "mongodb": datetime(2026, 1, 5, 9, 0, 1, 223000, UTC), "zabbix": datetime(2026, 1, 5, 10, 0, 1, 223000, UTC),  # a time of day alone, the file written at midnight: the day before
 }
 
@@ -978,6 +1008,9 @@ def test_layout_parameters_that_cannot_work_are_refused_naming_the_part():
         layout_format("x", "<Time> <Content>", "%Q")
     with pytest.raises(LayoutError, match="names Time more than once"):
         layout_format("x", "<Time> <Time> <Content>")
+    # A field's own pattern holding < or > left the field unread: the layout matched nothing, silently.
+    with pytest.raises(LayoutError, match=r"the field at '<Logger:' does not close"):
+        layout_format("x", r"<Time> <Logger:[\w.]+(?:#[\w<>]+)?>: <Content>")
     with pytest.raises(ValidationError, match="timestamp_format is for a layout"):
         LogIngestParams(timestamp_format="%Y")
     params = LogIngestParams(layout="<Date> <Time> <Level> <Content>")
@@ -1200,6 +1233,12 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("mongodb", "2026-01-05T10:00:00.123+0000 Q NETWORK  [conn1] not one of its severities"),
         ("macos-unified", "2026-01-05 10:00:00.123456+0100 0x1a2b     Notice      0x0                  123    0    kernel: not one of its types"),
         ("zabbix", "  1234:20260132:100000.123 no such day"),
+        ("jvm-unified", "[0.012s][info][gc] Using G1"),  # uptime alone: no date
+        ("jvm-unified", "[2026-01-05T10:00:00.123+0000][notice][gc] not one of the JVM's levels"),
+        ("rust", "[2026-01-05T10:00:00Z NOTICE my_app] not one of the crate's levels"),
+        ("rust", "2026-01-05T10:00:00.123456Z  INFO no target before the message"),
+        ("jenkins", "2026-01-05 10:00:00.123+0000 [id=51]\tFATAL\thudson.Foo#bar: not a java.util.logging level"),
+        ("jenkins", "2026-01-05 10:00:00.123 [id=51]\tINFO\thudson.Foo#bar: no offset"),
         ("prefect", "10:00:00 | INFO    | prefect.engine - no milliseconds"),
         ("prefect", "25:00:00.123 | INFO    | prefect.engine - hour 25"),
         ("prefect", "10:00:00.123 | NOTICE  | prefect.engine - not one of Python's levels"),

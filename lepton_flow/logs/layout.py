@@ -84,6 +84,7 @@ _EPOCHS = {"epoch": (r"\d{9,10}(?:\.\d{1,9})?", 1), "epoch_ms": (r"\d{12,13}", 1
 _JAVA = [("yyyy", "%Y"), ("yy", "%y"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"), ("EEE", "%a"), ("HH", "%H"), ("mm", "%M"),
          ("ss", "%S"), ("SSSSSSSSS", "%f"), ("SSSSSS", "%f"), ("SSS", "%f"), ("XXX", "%z"), ("Z", "%z"), ("d", "%d"), ("M", "%m"), ("H", "%H")]
 _FIELD = re.compile(r"<(\w+)(?::([^<>]*))?>")
+_FIELD_OPENING = re.compile(r"<\w+:")  # a field with its own pattern, left unread: its pattern held < or >
 _FIELD_PATTERNS = {"pid": r"\d+", "tid": r"\d+", "id": r"\d+", "logid": r"\d+", "level": r"[A-Za-z]+"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LONG_FRACTION = re.compile(r"([.,]\d{6})\d+")
@@ -171,6 +172,9 @@ class Layout:
         fields = _FIELD.findall(template)
         if not fields:
             raise LayoutError(f"layout {template!r} names no field; write fields as <Name>, e.g. <Date> <Time> <Level> <Content>")
+        bad = _FIELD_OPENING.search(_FIELD.sub("", template))
+        if bad:
+            raise LayoutError(f"layout {template!r}: the field at {bad[0]!r} does not close; a field's own pattern may not hold < or >")
         names = [name for name, _ in fields]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
