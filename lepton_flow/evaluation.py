@@ -5,7 +5,9 @@ UTC when no offset is given; `end` inclusive): one incident window per line.
 Or a corpus's JSON as NAB publishes its labels (`combined_windows.json`:
 each data file's path to its windows, `[start, end]`; `combined_labels.json`:
 to its anomalous times): each file's sensor is the id its name gives at
-ingest, and the files whose sensors the scores do not hold are left out.
+ingest, and the files whose sensors the scores do not hold are left out; a
+file listed without any (NAB's `artificialNoAnomaly`) is evaluated as
+normal throughout: its events are false, its flags counted.
 For each model that has scored the store, on the same data:
 
 - incidents hit by the top-k events (k: the number of incidents, unless
@@ -49,6 +51,11 @@ class Incident:
     corpus: bool = False
     """From a corpus's labels (NAB's JSON), which name series a store need not hold."""
 
+    @property
+    def clean(self) -> bool:
+        """A corpus's series listed without incidents (NAB's `artificialNoAnomaly`): start and end are NaT."""
+        return bool(np.isnat(self.start))
+
 
 def _utc(text, where: str) -> np.datetime64:
     import pandas as pd
@@ -79,6 +86,8 @@ def _load_corpus(path: str) -> list[Incident]:
     for name, labels in corpus.items():
         if not isinstance(labels, list):
             raise LabelsError(f"{path}: {name}: expected a list of windows [start, end] or of times")
+        if not labels:  # a series labelled as having none: its flags are all false, and counted
+            out.append(Incident(file_stem(name), np.datetime64("NaT", "ns"), np.datetime64("NaT", "ns"), corpus=True))
         for i, label in enumerate(labels):
             where = f"{path}: {name}[{i}]"
             if isinstance(label, list) and len(label) == 2:
@@ -170,6 +179,7 @@ def evaluate_model(url: str, model: str, incidents: list[Incident], top_k: int |
     unknown = sorted({i.sensor for i in incidents} - set(column))
     if unknown:
         raise LabelsError(f"labels name sensor(s) {', '.join(unknown)} that {model}'s scores do not hold ({', '.join(sensors[:10])}{' ...' if len(sensors) > 10 else ''})")
+    incidents = [i for i in incidents if not i.clean]  # the series a corpus lists without any: their flags count as false
     spans = [(column[i.sensor], int(np.searchsorted(times, i.start, "left")), int(np.searchsorted(times, i.end, "right")) - 1) for i in incidents]
     events = anomaly_events(anomaly_runs(flag, np.nan_to_num(rank, nan=-np.inf), 0), gap)
 
@@ -196,7 +206,7 @@ def evaluate_model(url: str, model: str, incidents: list[Incident], top_k: int |
         hits_in_top_k=hit_top,
         events=len(events),
         event_precision=overlapping / len(events) if events else None,
-        event_recall=found / len(spans),
+        event_recall=found / len(spans) if spans else None,
         auc_per_sensor=auc,
         median_auc=float(np.median(known)) if known else None,
         flag_rate=float(flag[held].mean()) if held.any() else 0.0,

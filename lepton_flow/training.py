@@ -703,7 +703,7 @@ class LabelledValidation:
         step = np.timedelta64(plan.grid_seconds, "s")
         self.positive: dict[str, np.ndarray] = {}
         for incident in load_labels(path):
-            if incident.sensor not in plan.sensors:
+            if incident.clean or incident.sensor not in plan.sensors:
                 continue
             own_a, own_b = plan.validation_rows_of(incident.sensor)  # a sensor's own validation rows only
             lo = max(own_a - a, int(np.ceil((incident.start - start) / step)))

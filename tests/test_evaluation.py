@@ -73,6 +73,12 @@ def test_nab_s_labels_file_is_read_as_it_is_published(scored, tmp_path):
     points.write_text(json.dumps({"artificialWithAnomaly/s1.csv": [nab_time(53)], "realAWSCloudwatch/other.csv": []}))
     (r,) = evaluate(str(points))
     assert (r.incidents, r.hits_in_top_k, r.auc_per_sensor) == (1, 1, {"s1": pytest.approx(194.5 / 199)})  # 9 neighbours tie at 10
+    # A series the corpus lists without incidents (NAB's artificialNoAnomaly) is evaluated, not refused: all its
+    # events are false and its flags are counted.
+    points.write_text(json.dumps({"artificialNoAnomaly/s1.csv": [], "realTraffic/speed_t4013.csv": [nab_time(1)]}))
+    (r,) = evaluate(str(points))
+    assert (r.incidents, r.top_k, r.hits_in_top_k, r.events, r.event_precision, r.event_recall) == (0, 0, 0, 2, 0.0, None)
+    assert (r.auc_per_sensor, r.median_auc, r.flag_rate) == ({}, None, pytest.approx(6 / 400))
     points.write_text(json.dumps({"realTraffic/speed_t4013.csv": [nab_time(1)]}))
     with pytest.raises(LabelsError, match="name none of the sensors m's scores hold"):
         evaluate(str(points))
