@@ -2,12 +2,14 @@
 
     python benchmarks/synthetic_incidents.py [--seed 11] [--baselines] [--keep]
 
-Writes four series in NAB's layout (`timestamp,value`, one file per series:
+Writes seven series in NAB's layout (`timestamp,value`, one file per series:
 5-minute machine temperature with a daily cycle, hourly ambient temperature
 with seasons, 30-minute taxi demand with daily and weekly cycles, 5-minute
-CPU utilisation with bursts) with nine labelled incidents: five fall inside
-the first 70% (the default training share), one inside the validation share,
-three after. Each series goes into a data root of its own, through the
+CPU utilisation with bursts; then mention counts with heavy-tailed chatter,
+traffic speed read at uneven times, an hourly price with missing hours).
+The first four hold nine labelled incidents: five fall inside the first 70%
+(the default training share), one inside the validation share, three after;
+the last three two each, one in training and one after. Each series goes into a data root of its own, through the
 commands a user types (`lepton-flow run pipeline --source FILE`, then
 `lepton-flow evaluate --labels FILE --json`), and the script prints, per
 series: incidents hit by the top events, events, event precision, per-point
@@ -83,6 +85,43 @@ def series(seed: int) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray, list[tupl
     b = 26 * 288 + 90
     v[b : b + 20 : 4] = 100  # a train of spikes
     out["cpu_utilization"] = (t, v, [(a - 6, a + 18), (b - 6, b + 26)])
+
+    # Social-media mention counts: 5-minute counts stamped 53 s past the minute, a daily cycle, heavy-tailed bursts
+    # of chatter (a gamma-mixed Poisson) that are not incidents; two real surges, one inside the training range.
+    n = 55 * 288
+    t = pd.date_range("2015-02-26 21:42:53", periods=n, freq="5min")
+    rate = 9 + 6 * np.sin(2 * np.pi * np.arange(n) / 288)
+    v = rng.poisson(rate * rng.gamma(2, 0.5, n)).astype(float)
+    surges = []
+    for day, lift in ((20, 120), (50, 90)):
+        a = day * 288 + 150
+        v[a : a + 24] += rng.poisson(lift, 24)
+        surges.append((a - 12, a + 36))
+    out["twitter_volume"] = (t, v, surges)
+
+    # Traffic speed read at uneven times (5 to 60 minutes apart, whole minutes): slow-downs an hour long.
+    gaps = rng.choice([5, 5, 5, 6, 9, 10, 15, 20, 60], size=2500)
+    t = pd.Timestamp("2015-07-10 14:24:00") + pd.to_timedelta(np.cumsum(gaps), unit="min")
+    hours = (t.hour + t.minute / 60).to_numpy()
+    v = 62 - 10 * np.exp(-(((hours - 17.5) / 1.5) ** 2)) + rng.normal(0, 3, t.size)
+    jams = []
+    for at in (900, 2200):
+        end = int(np.searchsorted(t, t[at] + pd.Timedelta(hours=1)))
+        v[at:end] = 18 + rng.normal(0, 3, end - at)
+        jams.append((max(0, at - 3), min(t.size - 1, end + 3)))
+    out["traffic_speed"] = (t, np.round(v), jams)
+
+    # An ad exchange's hourly cost per click, a tenth of the hours missing: a bidding fault triples it for 10 hours.
+    n = 1800
+    t = pd.date_range("2011-07-01", periods=n, freq="h")
+    x = np.arange(n)
+    v = 0.1 + 0.03 * np.sin(2 * np.pi * x / 24) + rng.normal(0, 0.01, n)
+    for a in (500, 1600):
+        v[a : a + 10] *= 3
+    keep = rng.random(n) > 0.1
+    kept = np.flatnonzero(keep)
+    windows = [(int(np.searchsorted(kept, a - 4)), int(np.searchsorted(kept, a + 14))) for a in (500, 1600)]
+    out["adexchange_cpc"] = (t[keep], np.round(v[keep], 5), windows)
     return out
 
 

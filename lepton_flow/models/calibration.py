@@ -154,8 +154,13 @@ def in_sample_reference(scores: np.ndarray, points: int = IN_SAMPLE_POINTS) -> l
 
 
 TAIL_SHARE = 0.01
-"""Past the top 1% of a range's scores (at least its top 20), `in_sample_tail` follows an exponential tail instead of
-the scores' own ranks: an incident up to that many rows long does not set how rare it is."""
+"""Past the top 1% of a range's scores (at least its top 20), `in_sample_tail` follows a fitted tail instead of the
+scores' own ranks: an incident up to that many rows long does not set how rare it is."""
+
+
+def power_tail(ratio: np.ndarray, exponent: float) -> np.ndarray:
+    """`ratio ** -exponent` (a score's ratio to a threshold, 1 at it), floored at e^-690."""
+    return np.exp(np.maximum(-exponent * np.log(ratio), -690.0))
 
 
 def in_sample_tail(reference: dict, scores: np.ndarray) -> np.ndarray:
@@ -165,9 +170,12 @@ def in_sample_tail(reference: dict, scores: np.ndarray) -> np.ndarray:
     history) calls ordinary rows rare wherever the validation range was quieter, or another season, and misses them
     where it was louder; and a validation row is among the validation scores that judge it. Here a score's tail is
     the share of the range's scores at least as high, the row among them (rank / n, interpolated between the kept
-    ranks), down to the top `TAIL_SHARE`; past that score, an exponential tail falling as the scores fall just below
-    it (its scale from the quantiles at the top share and twice it): an incident in the range holds the top ranks
-    itself, and by rank alone could never be rarer than 1 / n. NaN where the score is NaN or the reference is empty.
+    ranks), down to the top `TAIL_SHARE`; past that score, a power-law tail through the scores at the top share and
+    at twice it (tail ~ score^-a, a = ln 2 / ln(q1 / q2)): an incident in the range holds the top ranks itself, and by
+    rank alone could never be rarer than 1 / n. The power law is exact for heavy-tailed scores and errs on the side of
+    common for lighter ones: an exponential through the same two scores (used before) called a training row 20 times
+    the threshold of heavy-tailed errors (counts with bursts of chatter) one in 10^32, above every incident judged
+    among new rows. NaN where the score is NaN or the reference is empty.
     """
     scores = np.asarray(scores, np.float64)
     out = np.full(scores.shape, np.nan)
@@ -196,10 +204,9 @@ def in_sample_tail(reference: dict, scores: np.ndarray) -> np.ndarray:
     tail = at_least / n
     top = max(TAIL_SHARE * n, 20.0)
     if 2 * top <= n / 2:  # enough scores below the threshold to say how the tail falls
-        threshold = value_at(top)
-        scale = (threshold - value_at(2 * top)) / np.log(2)
+        threshold, q2 = value_at(top), value_at(2 * top)
         past = s > threshold
-        if scale > 0 and past.any():
-            tail[past] = (top / n) * np.exp(np.maximum(-(s[past] - threshold) / scale, -690.0))
+        if q2 > 0 and threshold > q2 and past.any():
+            tail[past] = (top / n) * power_tail(s[past] / threshold, np.log(2) / np.log(threshold / q2))
     out[finite] = tail
     return out
