@@ -172,10 +172,10 @@ def in_sample_tail(reference: dict, scores: np.ndarray) -> np.ndarray:
     the share of the range's scores at least as high, the row among them (rank / n, interpolated between the kept
     ranks), down to the top `TAIL_SHARE`; past that score, a power-law tail through the scores at the top share and
     at twice it (tail ~ score^-a, a = ln 2 / ln(q1 / q2)): an incident in the range holds the top ranks itself, and by
-    rank alone could never be rarer than 1 / n. The power law is exact for heavy-tailed scores and errs on the side of
-    common for lighter ones: an exponential through the same two scores (used before) called a training row 20 times
-    the threshold of heavy-tailed errors (counts with bursts of chatter) one in 10^32, above every incident judged
-    among new rows. NaN where the score is NaN or the reference is empty.
+    rank alone could never be rarer than 1 / n. The power law is exact for heavy-tailed scores (counts with bursts of
+    chatter) and errs on the side of common for lighter ones, so a trained row is never called rarer than a power law
+    through its range's top would, and does not outrank incidents judged among new rows for the tail's shape alone
+    (docs/anomaly.md). NaN where the score is NaN or the reference is empty.
     """
     scores = np.asarray(scores, np.float64)
     out = np.full(scores.shape, np.nan)
