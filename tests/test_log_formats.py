@@ -1237,6 +1237,7 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("jvm-unified", "[2026-01-05T10:00:00.123+0000][notice][gc] not one of the JVM's levels"),
         ("rust", "[2026-01-05T10:00:00Z NOTICE my_app] not one of the crate's levels"),
         ("rust", "2026-01-05T10:00:00.123456Z  INFO no target before the message"),
+        ("rust", "2026-01-05T10:00:00.123456Z  INFO web: a word, not a module path, is any app's (timestamp-prefixed's)"),
         ("jenkins", "2026-01-05 10:00:00.123+0000 [id=51]\tFATAL\thudson.Foo#bar: not a java.util.logging level"),
         ("jenkins", "2026-01-05 10:00:00.123 [id=51]\tINFO\thudson.Foo#bar: no offset"),
         ("prefect", "10:00:00 | INFO    | prefect.engine - no milliseconds"),
