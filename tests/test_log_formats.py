@@ -892,6 +892,26 @@ def test_a_date_inside_the_message_wins_over_the_file_s_year(tmp_path):
     assert stamps[1] == datetime(2025, 12, 9, 13, 1, 27, tzinfo=UTC)  # no date of its own: the year before the file's January
 
 
+def test_haproxy_s_http_lines_take_their_status_s_level_and_its_other_lines_keep_theirs(tmp_path):
+    """syslog carries HAProxy's request lines without a level: every line was `unknown`, a 503 like a 200. Its HTTP log
+    (`option httplog`: five timers, then the status) now counts as access logs do; the TCP log (three timers, no
+    status), HAProxy's own messages and a priority the line carries are left as they were."""
+    path = tmp_path / "haproxy.log"
+    path.write_text(
+        'Nov 14 22:45:27 lb haproxy[760]: 192.168.33.1:58444 [14/Nov/2015:22:45:25.439] main app/app1 1939/0/1/0/1940 200 5168 - - ---- 3/3/0/0/0 0/0 "GET / HTTP/1.1"\n'
+        'Nov 14 22:45:28 lb haproxy[760]: 2001:db8::1234:58430 [14/Nov/2015:22:45:28.608] main main/<NOSRV> -1/-1/-1/-1/0 401 248 - - PR-- 0/0/0/0/0 0/0 "GET / HTTP/1.1"\n'
+        'Nov 14 22:45:29 lb haproxy[760]: 10.0.0.7:40100 [14/Nov/2015:22:45:29.001] web api/srv2 0/0/1/30001/+30002 504 194 - - sH-- 9/9/2/1/0 0/0 {api.example} {} "POST /orders HTTP/1.1"\n'
+        "Nov 14 22:45:30 lb haproxy[760]: 10.0.0.8:51000 [14/Nov/2015:22:45:30.100] db-in db/pg1 1/0/5003 0 sC 1/1/1/1/0 0/0\n"
+        "Nov 14 22:45:31 lb haproxy[760]: Server api/srv2 is DOWN, reason: Layer4 timeout, check duration: 2001ms.\n"
+        '<131>Nov 14 22:45:32 lb haproxy[760]: 10.0.0.9:40200 [14/Nov/2015:22:45:32.001] web api/srv1 0/0/1/2/3 200 194 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1"\n'
+        'Nov 14 22:45:33 lb nginx[80]: 10.0.0.9:40200 [14/Nov/2015:22:45:33.001] web api/srv1 0/0/1/2/3 500 194 - - ---- 1/1/1/1/0 0/0 "GET / HTTP/1.1"\n'
+    )
+    got = read_log(str(path))
+    assert got.format == "syslog-rfc3164" and not got.quarantined
+    levels = [e["level"] if isinstance(e["level"], str) else None for e in got.events]
+    assert levels == ["info", "warning", "error", None, None, "err", None]
+
+
 def test_a_mixed_folder_gets_each_file_s_most_specific_format(tmp_path):
     """Every format's own examples, a file each: detection names that format (not a broader one that also parses them)."""
     expected = {}

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, detect, log_formats
 from lepton_flow.logs.layout import LEVELS
+from lepton_flow.logs.logformat import http_level
 from lepton_flow.sources import BOM, CORRUPT, SourceError, file_time, open_source
 
 MAX_LINE = 64 * 1024
@@ -379,6 +380,7 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
             _inner_dates(out.frame, yearless)
         if dated_by_file and yearless.any():
             _year_before(out.frame, yearless, written)
+        _haproxy_levels(out.frame)
         if timezone != "UTC":
             _local_to_utc(out.frame, lines, by, timezone)
         if out.frame["timestamp"].isna().any():  # lines that carry no time: the event before's, else the one after's, else the file's
@@ -565,6 +567,21 @@ def _days_from_file(frame: pd.DataFrame, dayless: np.ndarray, written: datetime,
     last = today if today + of_day[-1] <= wall + 60 * 10**6 else today - _DAY_US
     micros[rows] = last - (days[-1] - days) * _DAY_US + of_day
     frame["timestamp"] = pd.to_datetime(micros, unit="us", utc=True)
+
+
+_HAPROXY_HTTP = re.compile(r"^\S+:\d+ \[[^\]]+\] \S+ \S+/\S+ (?:-?\d+/){4}\+?-?\d+ (\d{3}) ")
+"""HAProxy's HTTP log (`option httplog`): client, `[accept date]`, frontend, backend/server, five timers, then the status."""
+
+
+def _haproxy_levels(frame: pd.DataFrame) -> None:
+    """HAProxy's HTTP request lines, which syslog carries without a level, take their status's (5xx error, 4xx warning,
+    else info), as access logs are counted; its TCP lines and its own messages keep theirs."""
+    rows = (frame["source"] == "haproxy").to_numpy() & frame["level"].isna().to_numpy()
+    if not rows.any():
+        return
+    status = frame["message"][rows].str.extract(_HAPROXY_HTTP, expand=False).dropna()
+    if len(status):
+        frame.loc[status.index, "level"] = [http_level(int(code)) for code in status]
 
 
 def _inner_dates(frame: pd.DataFrame, yearless: np.ndarray) -> None:
