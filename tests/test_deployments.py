@@ -124,6 +124,16 @@ def _crashed_then_rerun(stack: Stack, killed: dict) -> None:
     # Scoring runs may have committed meanwhile: the ingested files and the commits of this source are what count.
     assert _ledger_hashes(url, store.state(url).snapshot_id) == _ledger_hashes(url, before.snapshot_id) and _commits_of(url, source) == []
 
+    # The crash seen, the grace goes back to deploy's default: at 45 s, one 30 s heartbeat held up 15 s marked the re-run
+    # Crashed while it ran (seen in CI with both cores loaded: 35 s between two of its log lines).
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from lepton_flow.deploy import HEARTBEAT_GRACE_SECONDS, ensure_crash_detection
+
+    with temporary_settings(updates={PREFECT_API_URL: stack.api}):
+        ensure_crash_detection(HEARTBEAT_GRACE_SECONDS)
+    crash = [a for a in stack.post("/automations/filter", {}) if a["name"] == CRASH_AUTOMATION]
+    assert len(crash) == 1 and crash[0]["trigger"]["within"] == HEARTBEAT_GRACE_SECONDS, crash
     stack.services.append(start_worker("lepton-cpu", stack.api, stack.base / "worker-lepton-cpu-2.log", env=stack.env))
     t0 = time.time()
     _completed(stack, stack.run_deployment(*INGEST, {"params": {"source": source}}), timeout=400)
