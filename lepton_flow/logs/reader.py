@@ -385,10 +385,13 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
             _local_to_utc(out.frame, lines, by, timezone)
         if out.frame["timestamp"].isna().any():  # lines that carry no time: the event before's, else the one after's, else the file's
             out.frame["timestamp"] = out.frame["timestamp"].ffill().bfill().fillna(pd.Timestamp(written))
-    # A piece's last event, whose trace may go on in the next, is left for it; unless it began the piece (an event
-    # longer than a piece), which the next read would then start with again, getting no further: it is split there.
-    if not final and (owner >= 0).any() and ((owner[(k := int(owner.max())) + 1 :] == k).any() or (more and k > 0)) and not (more and k == 0):
-        _hold_last_event(out, raw, breaks, lines, owner, k)
+    # A piece's last event, whose trace may go on in the next, is left for it: where the file goes on, unless it began
+    # the piece (an event longer than a piece, which the next read would start with again, getting no further: it is
+    # split there); at the end of what is written, when lines after its first already belong to it.
+    if not final and (owner >= 0).any():
+        k = int(owner.max())
+        if k > 0 if more else (owner[k + 1 :] == k).any():
+            _hold_last_event(out, raw, breaks, lines, owner, k)
     if out.lines:
         out.after_event = bool(owner[out.lines - 1] != -1)
     if line_base:  # numbered within what was read until here; the file's own numbers from here on
