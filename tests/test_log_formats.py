@@ -558,6 +558,74 @@ REAL = {
          '{"eventVersion":"1.08","eventTime":"2024-05-01T10:00:05Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","sourceIPAddress":"ec2.amazonaws.com","eventType":"AwsApiCall"}]}'],
         ("warning", "s3.amazonaws.com", "192.0.2.10", "s3.amazonaws.com GetObject AccessDenied"),
     ),
+    "glog": (  # glog 0.7's default header, with the year
+        ["I20240308 23:47:32.089828 400441 config.cc:27] Loading user configuration: /home/ana/.config/app/config",
+         "E20240308 23:47:33.100000    512 server.cc:118] RPC failed: deadline exceeded"],
+        ("info", "config.cc", None, "Loading user configuration: /home/ana/.config/app/config"),
+    ),
+    "busybox-syslog": (  # a router's /var/log/messages
+        [
+            "Dec  1 08:00:01 gw daemon.info dnsmasq-dhcp[2345]: DHCPACK(br0) 192.168.1.31 a0:57:e3:00:78:9e laptop",
+            "Dec  1 08:00:02 gw kern.warn kernel: [ 1170.826385] [FW-A-LAN_LOCAL_U-2013]IN=br0 OUT= SRC=192.168.1.31",
+            "Dec  1 08:00:03 gw syslog.info syslogd started: BusyBox v1.36.1",
+            "Dec  1 08:00:04 gw authpriv.err dropbear[99]: Bad password attempt for 'root' from 192.168.1.50:51514",
+        ],
+        ("info", "dnsmasq-dhcp", "gw", "DHCPACK(br0) 192.168.1.31 a0:57:e3:00:78:9e laptop"),
+    ),
+    "openwrt-logread": (
+        ["Fri Dec  1 08:00:01 2023 daemon.err uhttpd[1500]: luci: failed login on / for root from 192.168.1.10",
+         "Fri Dec  1 08:00:02 2023 kern.info kernel: [   12.345678] br-lan: port 1(lan1) entered forwarding state"],
+        ("error", "uhttpd", None, "luci: failed login on / for root from 192.168.1.10"),
+    ),
+    "cups": (
+        ["E [01/Dec/2023:08:00:01 +0100] [Job 12] Unable to locate printer \"office\".",
+         "I [01/Dec/2023:08:00:02 +0100] Saving printers.conf...", "d [01/Dec/2023:08:00:02.123456 +0100] cupsdSetBusyState: newbusy=\"Not busy\""],
+        ("error", None, None, '[Job 12] Unable to locate printer "office".'),
+    ),
+    "s3-access": (
+        [
+            '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be lake-raw [01/Dec/2023:08:00:01 +0000] 10.0.3.7 arn:aws:sts::123456789012:assumed-role/etl/job-17 3E57427F3EXAMPLE REST.PUT.OBJECT sensors/2023/12/01/part-0007.parquet "PUT /sensors/2023/12/01/part-0007.parquet HTTP/1.1" 503 SlowDown 312 5242880 38 - "-" "Boto3/1.34.0 Python/3.12.1" - Ax2u7+3sHj0= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader lake-raw.s3.eu-west-1.amazonaws.com TLSv1.3 - -',
+            '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be lake-raw [01/Dec/2023:08:00:02 +0000] 10.0.3.7 arn:aws:sts::123456789012:assumed-role/etl/job-17 3E57427F4EXAMPLE REST.GET.OBJECT sensors/2023/12/01/part-0001.parquet "GET /sensors/2023/12/01/part-0001.parquet HTTP/1.1" 200 - 5242880 5242880 61 12 "-" "Boto3/1.34.0 Python/3.12.1" -',
+        ],
+        ("error", "lake-raw", "10.0.3.7", "REST.PUT.OBJECT PUT /sensors/2023/12/01/part-0007.parquet HTTP/1.1 503 SlowDown"),
+    ),
+    "sssd": (
+        ["(2023-12-01  8:00:01): [be[example.com]] [sdap_async_sys_connect_done] (0x0020): [RID#5] connect failed [111][Connection refused].",
+         "(2023-12-01  8:00:01): [be[example.com]] [be_resolve_server_process] (0x0200): Found address for server ldap.example.com: [10.0.0.5] TTL 7200"],
+        ("crit", "be[example.com]", None, "[RID#5] connect failed [111][Connection refused]."),
+    ),
+    "java-wrapper": (
+        ["STATUS | wrapper  | 2023/12/01 08:00:01 | --> Wrapper Started as Daemon",
+         "INFO   | jvm 1    | 2023/12/01 08:00:03 | 2023-12-01 08:00:03,077 INFO  [main] org.eclipse.jetty.server.Server - Started @2101ms",
+         "ERROR  | wrapper  | 2023/12/01 08:30:00 | JVM appears hung: Timed out waiting for signal from JVM."],
+        ("notice", "wrapper", None, "--> Wrapper Started as Daemon"),
+    ),
+    "vmware": (  # an ESXi 8 host's hostd.log through its syslog
+        ["2023-12-01T08:00:01.118Z Db(167) Hostd[1001392583]: [Originator@6876 sub=AdapterServer opID=531c52d7-9d8a] New request: target='vim.HostSystem:ha-host'",
+         "2023-12-01T08:00:02.987Z Er(163) Hostd[1001392061]: error -[1001392061] [Originator@6876 sub=Default] Failed to read advanced option"],
+        ("debug", "Hostd", None, "[Originator@6876 sub=AdapterServer opID=531c52d7-9d8a] New request: target='vim.HostSystem:ha-host'"),
+    ),
+    "vmware-vpxd": (
+        ["2023-12-01T08:00:01.352Z info vpxd[27059] [Originator@6876 sub=SoapAdapter[0].HTTPService opID=x1] Max buffered response size is 104857600 bytes",
+         "2023-12-01T08:00:02.001Z warning vpxd[27059] [Originator@6876 sub=drmLogger item=FixNIOCViolation] NIOC violation on host-23"],
+        ("info", "vpxd", None, "Max buffered response size is 104857600 bytes"),
+    ),
+    "access-combined-vhost": (  # Apache's vhost_combined, Debian's other_vhosts_access.log
+        ['www.example.com:443 203.0.113.9 - - [01/Dec/2023:08:00:01 +0000] "GET /index.html HTTP/1.1" 200 5120 "-" "curl/8.4.0"',
+         'api.example.com:80 203.0.113.10 - alice [01/Dec/2023:08:00:02 +0000] "POST /v1/orders HTTP/1.1" 502 0 "-" "python-requests/2.31.0"'],
+        ("info", "www.example.com:443", "203.0.113.9", "GET /index.html HTTP/1.1 200 5120"),
+    ),
+    "python-logging-cloud-init": (  # /var/log/cloud-init.log, with a traceback
+        [
+            "2023-12-01 08:00:01,619 - util.py[DEBUG]: Cloud-init v. 23.3.3 running 'init-local' at Fri, 01 Dec 2023 08:00:01 +0000.",
+            "2023-12-01 08:00:02,101 - util.py[WARNING]: Failed running /var/lib/cloud/scripts/per-boot/setup.sh [1]",
+            "2023-12-01 08:00:02,102 - util.py[DEBUG]: Failed running /var/lib/cloud/scripts/per-boot/setup.sh [1]",
+            "Traceback (most recent call last):",
+            '  File "/usr/lib/python3/dist-packages/cloudinit/subp.py", line 288, in subp',
+            "cloudinit.subp.ProcessExecutionError: Unexpected error while running command.",
+        ],
+        ("debug", "util.py", None, "Cloud-init v. 23.3.3 running 'init-local' at Fri, 01 Dec 2023 08:00:01 +0000."),
+    ),
     "timestamp-prefixed-asterisk": (
         ["[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"],
         ("notice", None, None, "[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"),
@@ -591,6 +659,11 @@ TIMES = {  # the first line's time, UTC
     "tensorflow": datetime(2026, 1, 5, 10, 0, 2, 323456, UTC), "ray": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC),
     "jvm-unified": datetime(2026, 1, 5, 9, 0, 0, 123000, UTC), "rust": datetime(2026, 1, 5, 10, tzinfo=UTC),
     "rust-tracing": datetime(2026, 1, 5, 10, 0, 0, 123456, UTC), "jenkins": datetime(2026, 1, 5, 10, 0, 0, 123000, UTC),
+    "glog": datetime(2024, 3, 8, 23, 47, 32, 89828, UTC), "busybox-syslog": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC),
+    "openwrt-logread": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "cups": datetime(2023, 12, 1, 7, 0, 1, tzinfo=UTC),
+    "s3-access": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "sssd": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC),
+    "java-wrapper": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "vmware": datetime(2023, 12, 1, 8, 0, 1, 118000, UTC),
+    "access-combined-vhost": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "python-logging-cloud-init": datetime(2023, 12, 1, 8, 0, 1, 619000, UTC),
     "mongodb": datetime(2026, 1, 5, 9, 0, 1, 223000, UTC), "zabbix": datetime(2026, 1, 5, 10, 0, 1, 223000, UTC),  # a time of day alone, the file written at midnight: the day before
 }
 
@@ -1271,6 +1344,22 @@ def test_a_layout_re2_cannot_take_apart_is_read_line_by_line():
         ("bind", "31-Feb-2026 10:00:00.123 general: info: no such day"),
         ("samba", "[2026/01/05 10:00:00.123456,  0] a header with no place in the source"),
         ("samba", "[2026/02/30 10:00:00.123456,  0] ../../source3/smbd/server.c:1741(main)"),
+        ("glog", "I20241308 23:47:32.089828 400441 config.cc:27] month 13"),
+        ("glog", "I0308 23:47:32.089828 400441 config.cc:27] no year: klog's"),
+        ("busybox-syslog", "Mar  2 23:24:28 gw user.loud kernel: not a severity"),
+        ("busybox-syslog", "Mar  2 23:24:28 gw kernel: no facility: BSD syslog's"),
+        ("openwrt-logread", "Thu Mar  2 23:24:28 kern.warn kernel: no year"),
+        ("openwrt-logread", "Thu Feb 30 23:24:28 2023 kern.warn kernel: no such day"),
+        ("cups", "Q [04/Nov/2010:17:37:40 -0400] not one of its level letters"),
+        ("cups", "E [31/Apr/2010:17:37:40 -0400] no such day"),
+        ("s3-access", 'owner lake-raw [01/Dec/2023:08:00:01 +0000] 10.0.3.7 - 3E57427F rest.get.object key "GET /key HTTP/1.1" 200 - 1 1 1 1 "-" "-"'),
+        ("s3-access", 'owner lake-raw [01/Dec/2023:08:00:01 +0000] 10.0.3.7 - 3E57427F REST.GET.OBJECT key "GET /key HTTP/1.1" 200 -'),  # cut short
+        ("sssd", "(2024-05-01 10:00:00): [nss] [cache_req_done] (0400): no 0x before the level"),
+        ("sssd", "(2024-02-30 10:00:00): [nss] [cache_req_done] (0x0400): no such day"),
+        ("java-wrapper", "INFO   | jvm 1    | 2015-04-28 18:40:00 | dashes, not slashes"),
+        ("java-wrapper", "INFO   | tomcat   | 2015/04/28 18:40:00 | not the wrapper or a JVM"),
+        ("vmware", "2022-06-02T02:56:51.640Z Xx(14) vmsyslogd[1]: not a severity"),
+        ("vmware", "2022-06-02T02:56:51.640Z loud vpxd[123] [Originator@6876 sub=X] not one of its levels"),
     ],
 )
 def test_the_service_formats_refuse_lines_that_are_not_theirs(name, line):

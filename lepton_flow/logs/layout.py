@@ -167,8 +167,9 @@ class _Time:
 class Layout:
     """One compiled layout: its regular expression (Python's and RE2's alike), the roles of its fields, its ways to read a time."""
 
-    def __init__(self, template: str, timestamp: str | None = None):
+    def __init__(self, template: str, timestamp: str | None = None, levels: dict[str, str] | None = None):
         self.template = template
+        self.levels = {**LEVELS, **levels} if levels else LEVELS
         fields = _FIELD.findall(template)
         if not fields:
             raise LayoutError(f"layout {template!r} names no field; write fields as <Name>, e.g. <Date> <Time> <Level> <Content>")
@@ -261,7 +262,7 @@ class Layout:
         message = values[self.role["message"]] or ""  # an optional message part that is absent: empty, as RE2 gives it
         get = lambda role: values[self.role[role]] if self.role[role] else None  # noqa: E731
         level = get("level")
-        level = LEVELS.get(level.lower(), level.lower()) if level else None
+        level = self.levels.get(level.lower(), level.lower()) if level else None
         return event(ts, get("host") or None, get("source") or None, level, message), local
 
     def parse_many(self, lines, year: int):
@@ -309,7 +310,7 @@ class Layout:
         level = col[self.role["level"]] if self.role["level"] else pa.nulls(n, pa.string())
         if self.role["level"]:
             words = pc.utf8_lower(level).dictionary_encode()
-            names = [LEVELS.get(w, w) for w in words.dictionary.to_pylist()]
+            names = [self.levels.get(w, w) for w in words.dictionary.to_pylist()]
             level = pc.if_else(pc.equal(pc.utf8_length(col[self.role["level"]]), 0), None, pc.take(pa.array(names, pa.string()), words.indices))
 
         def text(role):
@@ -386,11 +387,17 @@ def _shape_key(text: str) -> str:
     return re.sub(r"[A-Za-z]", "a", re.sub(r"\d", "0", text))
 
 
-def layout_format(name: str, layouts: str | list[str], timestamp: str | None = None, *, examples: list[str] | None = None,
+def layout_format(name: str, layouts: str | list[str | tuple[str, str]], timestamp: str | None = None, *, examples: list[str] | None = None,
                   description: str = "", drain_similarity: float = 0.4, fast: bool = True, breadth: int = 0,
-                  masks: list[tuple[str, str]] | None = None, continues: str | None = None, directives: str | None = None) -> LogFormat:
-    """A `LogFormat` that reads lines by the first of `layouts` that reads them (and, with `fast`, all lines at once too)."""
-    compiled = [Layout(t, timestamp) for t in ([layouts] if isinstance(layouts, str) else layouts)]
+                  masks: list[tuple[str, str]] | None = None, continues: str | None = None, directives: str | None = None,
+                  levels: dict[str, str] | None = None) -> LogFormat:
+    """A `LogFormat` that reads lines by the first of `layouts` that reads them (and, with `fast`, all lines at once too).
+
+    A layout given as `(layout, timestamp)` reads its time by its own pattern (a program that writes its microseconds
+    only when asked to, `HH:MM:SS:uuuuuu`); the others by `timestamp`. `levels` names the format's own level words
+    and codes, lower case, beside the common ones (CUPS's `N`, SSSD's `0x0400`); they mean nothing elsewhere.
+    """
+    compiled = [Layout(t, timestamp, levels) if isinstance(t, str) else Layout(*t, levels) for t in ([layouts] if isinstance(layouts, str) else layouts)]
 
     def parse(line: str, year: int) -> dict | None:
         for layout in compiled:

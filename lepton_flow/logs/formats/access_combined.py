@@ -1,4 +1,9 @@
-"""Apache and Nginx access logs, common and combined: `host ident user [dd/Mmm/yyyy:HH:MM:SS +zzzz] "request" status bytes "referer" "agent"`."""
+"""Apache and Nginx access logs, common and combined: `host ident user [dd/Mmm/yyyy:HH:MM:SS +zzzz] "request" status bytes "referer" "agent"`.
+
+Apache's `vhost_combined` (Debian's `other_vhosts_access.log`) writes the
+site served first (`www.example.com:443 1.2.3.4 - - [...] ...`): it lands
+in `source`, which is `http` for the others.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from datetime import datetime
 from lepton_flow.logs.formats import MONTHS, LogFormat, event, http_level, keep_exact, plain_lines, register_log_format, take_lines, time_digits
 
 _LINE = re.compile(
-    r'^(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?'
+    r'^(?:(?P<vhost>\S+) )?(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?'
 )
 
 
@@ -22,27 +27,22 @@ def parse(line: str, year: int) -> dict | None:
         return None
     status = int(m["status"])
     level = http_level(status)
-    # The client is the host that matters in an access log; the message keeps request and status for mining.
-    return event(ts, m["client"], "http", level, f'{m["request"]} {status} {m["bytes"]}')
+    # The client is the host that matters in an access log, the site served (where written) its source; the message
+    # keeps request and status for mining.
+    return event(ts, m["client"], m["vhost"] or "http", level, f'{m["request"]} {status} {m["bytes"]}')
 
 
-def parse_many(lines, year: int):
-    """All lines at once (see `LogFormat.parse_many`): the ASCII lines RE2 matches, fields from the same expression.
+def clf_times(text):
+    """(UTC times, Arrow booleans: the time read is the one written) of an Arrow array of `dd/Mmm/yyyy:HH:MM:SS +zzzz`.
 
-    Parsing line by line spends most of its time in `strptime` with `%z`:
-    here the local time is checked digit by digit and the offset taken off
-    by arithmetic. Offsets `datetime` refuses (24 hours or more) and years
-    near its ends are left to `parse`.
+    `strptime` with `%z` line by line is most of a parser's time: here the
+    local time is checked digit by digit and the offset taken off by
+    arithmetic. Offsets `datetime` refuses (24 hours or more) and years near
+    its ends read as not exact, for `parse` to judge.
     """
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    index, taken = take_lines(lines, plain_lines(lines))
-    m = pc.extract_regex(taken, _LINE.pattern)  # null where the line does not match
-    matched = pc.is_valid(m)
-    index, m = index[matched.to_numpy(zero_copy_only=False)], m.filter(matched)
-    text = pc.struct_field(m, "ts")  # dd/Mmm/yyyy:HH:MM:SS +zzzz
     month = pc.add(pc.index_in(pc.utf8_slice_codeunits(text, 3, 6), value_set=pa.array(MONTHS)), 1)
     number = lambda a, b: pc.cast(pc.utf8_slice_codeunits(text, a, b), pa.int64())  # noqa: E731
     year_ = number(7, 11)
@@ -51,18 +51,38 @@ def parse_many(lines, year: int):
     local = pc.strptime(pc.cast(digits, pa.string()), format="%Y%m%d%H%M%S", unit="s", error_is_null=True)
     off_h, off_m = number(22, 24), number(24, 26)
     exact = pc.and_(pc.equal(digits, time_digits(local)), pc.and_(pc.and_(pc.less(off_h, 24), pc.less(off_m, 60)), pc.and_(pc.greater_equal(year_, 1000), pc.less_equal(year_, 9998))))
-    exact = pc.fill_null(exact, False)
     sign = pc.if_else(pc.equal(pc.utf8_slice_codeunits(text, 21, 22), "-"), -1, 1)
     offset = pc.multiply(sign, pc.add(pc.multiply(off_h, 3600), pc.multiply(off_m, 60)))
     utc = pc.subtract(pc.cast(local, pa.int64()), offset).cast(pa.timestamp("s", tz="UTC"))
+    return utc, pc.fill_null(exact, False)
+
+
+def status_level(status):
+    """An Arrow array of HTTP status codes' levels, as `http_level` gives them (`-`, no response: warning)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    code = pc.cast(pc.if_else(pc.equal(status, "-"), "400", status), pa.int64())
+    return pc.if_else(pc.greater_equal(code, 500), "error", pc.if_else(pc.greater_equal(code, 400), "warning", "info"))
+
+
+def parse_many(lines, year: int):
+    """All lines at once (see `LogFormat.parse_many`): the ASCII lines RE2 matches, fields from the same expression."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    index, taken = take_lines(lines, plain_lines(lines))
+    m = pc.extract_regex(taken, _LINE.pattern)  # null where the line does not match
+    matched = pc.is_valid(m)
+    index, m = index[matched.to_numpy(zero_copy_only=False)], m.filter(matched)
+    utc, exact = clf_times(pc.struct_field(m, "ts"))
     status = pc.struct_field(m, "status")
-    code = pc.cast(status, pa.int64())
-    level = pc.if_else(pc.greater_equal(code, 500), "error", pc.if_else(pc.greater_equal(code, 400), "warning", "info"))
+    vhost = pc.struct_field(m, "vhost")  # empty where the line names none
     table = pa.table({
         "timestamp": utc,
         "host": pc.struct_field(m, "client"),
-        "source": pa.array(np.full(len(m), "http", object), pa.string()),
-        "level": level,
+        "source": pc.if_else(pc.equal(vhost, ""), "http", vhost),
+        "level": status_level(status),
         "message": pc.binary_join_element_wise(pc.struct_field(m, "request"), status, pc.struct_field(m, "bytes"), " "),
     })
     return keep_exact(index, table, exact)

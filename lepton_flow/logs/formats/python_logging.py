@@ -7,7 +7,8 @@ dated when the file was last written), the logging cookbook's
 `%(asctime)s [%(levelname)s] %(name)s: %(message)s`,
 `%(asctime)s %(levelname)s [%(name)s] %(message)s`,
 `%(asctime)s:%(levelname)s:%(name)s:%(message)s` and
-`%(asctime)s - %(levelname)s - %(message)s`; fail2ban's own
+`%(asctime)s - %(levelname)s - %(message)s`; cloud-init's
+`%(asctime)s - %(filename)s[%(levelname)s]: %(message)s` (`/var/log/cloud-init.log`); fail2ban's own
 `%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s` and
 Ansible's `log_path` file (`%(asctime)s p=%(process)d u=USER n=%(name)s | %(message)s`).
 """
@@ -30,6 +31,7 @@ FORMAT = register_log_format(
             rf"{ASCTIME} {LEVEL} \[{LOGGER}\] <Content>",
             rf"{ASCTIME}:{LEVEL}:{LOGGER}:<Content>",
             rf"{ASCTIME} - {LEVEL} - <Content>",
+            rf"{ASCTIME} - {LOGGER}\[{LEVEL}\]: <Content>",
             rf"{LEVEL}:<Logger:[\w.\-]*>:<Content>",
             rf"{ASCTIME} {LOGGER} +\[<Pid:\d+>\]: <Level:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|HEAVYDEBUG|TRACEDEBUG> +<Content>",
             rf"{ASCTIME} p=<Pid:\d+> u=<User:\S+> n=<Logger:\S+> \| <Content>",
@@ -40,6 +42,7 @@ FORMAT = register_log_format(
             "2024-05-01 10:00:02,789 INFO [__main__] started with 4 workers",
             "2024-05-01 10:00:03,000:DEBUG:asyncio:Using selector: EpollSelector",
             "2024-05-01 10:00:04,001 - INFO - job 17 done in 3.2 s",
+            "2024-05-01 10:00:04,002 - util.py[WARNING]: Failed to get raw userdata in module rightscale_userdata",
             "WARNING:root:disk usage at 91%",
             "INFO:botocore.credentials:Found credentials in environment variables.",
             "2024-05-01 10:00:05,123 fail2ban.actions        [1234]: NOTICE  [sshd] Ban 192.0.2.5",

@@ -4,7 +4,8 @@ rsyslog's `RSYSLOG_FileFormat` (the default of `/var/log/syslog` and
 `auth.log` on Ubuntu 24.04 and later), syslog-ng's ISO dates, and
 `journalctl -o short-iso` / `short-iso-precise` (`+0000` without a colon).
 The host lands in `host` and the program in `source`; syslog files carry no
-level. A line whose "host" is a level word (`2024-05-01T12:34:56Z WARN
+level. A host holds no parentheses (ESXi's `In(14)` in that place is a
+severity: format `vmware`). A line whose "host" is a level word (`2024-05-01T12:34:56Z WARN
 cache: ...`) is an application's line, not syslog's.
 """
 
@@ -20,7 +21,7 @@ LEVEL_WORDS = ["TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "
 
 _LAYOUT = layout_format(
     "syslog-iso",
-    r"<Timestamp:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)> <Host:[^\s\[\]]+> <Program:[^\s\[\]:]+>(?:\[<Pid:\d+>\])?: <Content>",
+    r"<Timestamp:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)> <Host:[^\s\[\]()]+> <Program:[^\s\[\]:]+>(?:\[<Pid:\d+>\])?: <Content>",
     examples=[
         "2024-05-01T12:34:56.123456+00:00 ubuntu systemd[1]: Started session-5.scope - Session 5 of User ubuntu.",
         "2024-05-01T12:34:57.000123+00:00 ubuntu sshd[2345]: Accepted publickey for ubuntu from 10.0.0.9 port 51514 ssh2: ED25519 SHA256:Xf0",
