@@ -145,8 +145,6 @@ def write_labels(path: str, name: str, t, windows) -> None:
 
 
 def run(name: str, t, v, windows, base: str, baselines: bool = False) -> list[dict]:
-    from lepton_flow import store
-
     root = os.path.join(base, name)
     os.makedirs(root)
     src, labels, wide = os.path.join(root, f"{name}.csv"), os.path.join(root, "labels.csv"), os.path.join(root, "labels-nab.csv")
@@ -165,16 +163,9 @@ def run(name: str, t, v, windows, base: str, baselines: bool = False) -> list[di
     ev = subprocess.run([*cli, "evaluate", "--labels", labels, "--json"], env=env, capture_output=True, text=True, check=True)
     ev_wide = subprocess.run([*cli, "evaluate", "--labels", wide, "--json"], env=env, capture_output=True, text=True, check=True)
     auc_wide = {r["model"]: r["median_auc"] for r in json.loads(ev_wide.stdout)}
-    url = os.path.join(root, "data", "store")
-    st = store.grid_state(url, None, "sensors")
-    row = lambda when: store.grid_row(when, st.start_bin, st.grid_seconds)  # noqa: E731
-    share = lambda part: round(100 * float(part.mean()), 3) if part.size else None  # noqa: E731
     out = []
     for result in json.loads(ev.stdout):
         model = result["model"]
-        flags = store.open_scores(url, model).load().flag.values[:, 0].astype(bool)
-        card = json.load(open(os.path.join(root, "data", "models", model, result["version"], "card.json")))
-        t0, v0, v1 = row(card["train_range"][0]), row(card["validation_range"][0]), row(card["validation_range"][1])
         out.append({
             "series": name,
             "model": model,
@@ -183,9 +174,26 @@ def run(name: str, t, v, windows, base: str, baselines: bool = False) -> list[di
             "event_precision": result["event_precision"] and round(result["event_precision"], 2),
             "auc": round(result["median_auc"], 3),
             "auc_nab_windows": round(auc_wide[model], 3),
-            "flagged_%": {"training": share(flags[t0:v0]), "validation": share(flags[v0:v1]), "after": share(flags[v1:])},
+            "flagged_%": flagged_shares(os.path.join(root, "data"), model, result["version"]),
         })  # fmt: skip
     return out
+
+
+def flagged_shares(data_root: str, model: str, version: str) -> dict:
+    """Per cent of a model's scored points flagged in its training range, its validation range and after (points
+    without a score left out: the rows of gaps)."""
+    from lepton_flow import store
+
+    url = os.path.join(data_root, "store")
+    st = store.grid_state(url, None, "sensors")
+    row = lambda when: store.grid_row(when, st.start_bin, st.grid_seconds)  # noqa: E731
+    scores = store.open_scores(url, model).load()
+    flags, held = scores.flag.values[:, 0].astype(bool), np.isfinite(scores.error.values[:, 0])
+    share = lambda a, b: round(100 * float(flags[a:b][held[a:b]].mean()), 3) if held[a:b].any() else None  # noqa: E731
+    with open(os.path.join(data_root, "models", model, version, "card.json")) as fh:
+        card = json.load(fh)
+    t0, v0, v1 = row(card["train_range"][0]), row(card["validation_range"][0]), row(card["validation_range"][1])
+    return {"training": share(t0, v0), "validation": share(v0, v1), "after": share(v1, None)}
 
 
 def main() -> None:
