@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 from datetime import UTC, datetime
 
@@ -1394,3 +1395,75 @@ def test_apt_stanzas_are_one_event_each_with_their_body_and_a_broken_one_is_quar
     assert "Current default time zone: 'Etc/UTC'" in got.events[0]["message"]  # past the blank line inside the stanza
     assert [q["line"] for q in got.quarantined] == [1, 11, 12, 13]  # before any stanza; the stanza dated 31 February
 
+
+
+def _read_in_pieces(path, fmt: str, max_bytes: int = 1024) -> tuple[list, list]:
+    """Events and quarantined line numbers of `path` read as a run reads it: from where each read stopped, `max_bytes` at a time."""
+    from lepton_flow.logs.reader import open_log
+
+    events, quarantined, start, line_base = [], [], 0, 0
+    with open_log(str(path)) as source:
+        for _ in range(1000):
+            got = read_log(str(path), fmt, start=start, line_base=line_base, max_bytes=max_bytes, source=source)
+            assert got.balanced
+            events += got.events
+            quarantined += [q["line"] for q in got.quarantined]
+            start, line_base = got.end, got.line_base + got.lines
+            if not got.more:
+                return events, quarantined
+    raise AssertionError("the reads did not get to the end")
+
+
+def test_container_records_carry_the_application_s_lines_with_their_traces_read_whole_or_in_pieces(tmp_path):
+    """Docker's json-file and the CRI write each line an application prints as a record of its own. The event takes the
+    application's level, logger and message (its format found from the file's first records), and a traceback's
+    lines, a record each, stay with their event though another stream's records come between; read in pieces, the
+    same events. Records of plain output keep the stream as their source."""
+    def record(text, stream, second):
+        return json.dumps({"log": text + "\n", "stream": stream, "time": f"2024-05-01T10:{second // 60:02d}:{second % 60:02d}.000000001Z"})
+
+    lines = []
+    for k in range(40):
+        lines += [
+            record(f"2024-05-01 10:00:{k % 60:02d},100 INFO [main] app.worker: job {k} started", "stderr", 3 * k),
+            record("GET /healthz 200", "stdout", 3 * k),
+            record(f"2024-05-01 10:00:{k % 60:02d},200 ERROR [main] app.worker: job {k} failed", "stderr", 3 * k + 1),
+            record("Traceback (most recent call last):", "stderr", 3 * k + 1),
+            record('  File "/app/worker.py", line 42, in run', "stderr", 3 * k + 1),
+            record("GET /healthz 200", "stdout", 3 * k + 1),
+            record("    result = job()", "stderr", 3 * k + 1),
+            record("ZeroDivisionError: division by zero", "stderr", 3 * k + 2),
+        ]
+    path = tmp_path / "container.log"
+    path.write_text("\n".join(lines) + "\n")
+    whole = read_log(str(path))
+    assert (whole.format, whole.lines, whole.event_lines, whole.quarantined) == ("docker-json", 320, 320, [])
+    assert len(whole.events) == 40 * 4
+    first = [(e["level"], e["source"], e["message"]) for e in whole.events[:4]]
+    assert first[0] == ("info", "app.worker", "job 0 started") and first[1][1:] == ("stdout", "GET /healthz 200")
+    trace = 'Traceback (most recent call last):\n  File "/app/worker.py", line 42, in run\n    result = job()\nZeroDivisionError: division by zero'
+    assert first[2] == ("error", "app.worker", "job 0 failed\n" + trace)
+    pieces, quarantined = _read_in_pieces(path, whole.format)
+    assert quarantined == [] and [(e["line"], e["level"], e["source"], e["message"]) for e in pieces] == [
+        (e["line"], e["level"], e["source"], e["message"]) for e in whole.events]
+
+    cri = tmp_path / "cri.log"  # Kubernetes' /var/log/pods: a Java service's log4j lines and a trace, then plain output
+    cri.write_text(
+        "2024-05-01T10:00:00.123456789Z stdout F 2024-05-01 10:00:00,123 ERROR [qtp-7] com.example.Api - request failed\n"
+        "2024-05-01T10:00:00.123500000Z stdout F java.lang.IllegalStateException: boom\n"
+        "2024-05-01T10:00:00.123600000Z stdout F \tat com.example.Api.handle(Api.java:42)\n"
+        "2024-05-01T10:00:01.000000000Z stdout F 2024-05-01 10:00:01,000 INFO  [main] com.example.Api - next\n"
+    )
+    got = read_log(str(cri))
+    assert [(e["level"], e["source"], e["message"].split("\n")) for e in got.events] == [
+        ("error", "com.example.Api", ["request failed", "java.lang.IllegalStateException: boom", "at com.example.Api.handle(Api.java:42)"]),
+        ("info", "com.example.Api", ["next"])]
+    plain = tmp_path / "plain.log"
+    plain.write_text("".join(record(f"tick {k}", "stdout", k) + "\n" for k in range(5)))
+    assert [(e["level"], e["source"], e["message"]) for e in read_log(str(plain)).events][:1] == [(None, "stdout", "tick 0")]
+    quiet = tmp_path / "quiet.log"  # stderr's trace ended long before stdout's last records: nothing waits for it
+    quiet.write_text(record("2024-05-01 10:00:00,200 ERROR [main] app.worker: failed", "stderr", 0) + "\n"
+                     + record("ZeroDivisionError: division by zero", "stderr", 0) + "\n"
+                     + "".join(record(f"tick {k}", "stdout", 60 + k) + "\n" for k in range(20)))
+    got = read_log(str(quiet), final=False)  # as a run reads a file still being written
+    assert (len(got.events), got.lines, got.pending) == (21, 22, 0)

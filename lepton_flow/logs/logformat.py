@@ -64,6 +64,10 @@ class LogFormat:
     # of the whole file's bytes (the record's text for one that is not a log's), None when they are not such a document.
     document: Callable[[bytes], list[dict | str] | None] | None = None
     on_directive: Callable[[str], None] | None = None
+    # Its records carry an application's lines (a container runtime's: Docker's json-file, the CRI): a record whose text
+    # goes on from the one before (a stack trace's frame, a line of its own to the runtime) joins that record's event,
+    # and the application's format, found from the file's first records, reads its fields from each record's text.
+    wraps: bool = False
     # Masks of its own, (RE2 pattern, replacement) without look-around, applied to its messages before the run's masks:
     # for a value its program writes in a varying number of tokens (Proxifier's `lifetime <1 sec` beside
     # `lifetime 00:01`), which template mining would otherwise take for two events of different lengths.

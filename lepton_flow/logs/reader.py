@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, detect, log_formats
 from lepton_flow.logs.layout import LEVELS
-from lepton_flow.logs.logformat import http_level
+from lepton_flow.logs.logformat import file_head, http_level
 from lepton_flow.sources import BOM, CORRUPT, SourceError, file_time, open_source
 
 MAX_LINE = 64 * 1024
@@ -358,6 +358,7 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
             continue
         out.event_lines += 1
     parts = []
+    open_from = None  # for a wrapping format: the first line of the earliest event a stream may still add to
     if table is not None and table.num_rows:
         frame = table.select(list(EVENT_FIELDS)).to_pandas()
         frame["line"] = index + 1
@@ -373,6 +374,8 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
     if parts:
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         out.frame = frame.sort_values("line", kind="stable", ignore_index=True) if len(parts) > 1 else frame
+        if fmt and formats[fmt].wraps:
+            out.frame, open_from = _unwrap(url, out.frame, formats[fmt], formats, year, owner, start > 0 and after_event)
         if dayless.any():
             _days_from_file(out.frame, dayless, written, timezone)
             yearless &= ~dayless
@@ -389,7 +392,7 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
     # the piece (an event longer than a piece, which the next read would start with again, getting no further: it is
     # split there); at the end of what is written, when lines after its first already belong to it.
     if not final and (owner >= 0).any():
-        k = int(owner.max())
+        k = int(owner.max()) if open_from is None else open_from
         if k > 0 if more else (owner[k + 1 :] == k).any():
             _hold_last_event(out, raw, breaks, lines, owner, k)
     if out.lines:
@@ -517,6 +520,102 @@ def _hold_last_event(out: LogEvents, raw: bytes, breaks: list[int] | None, lines
     start = out.end - len(raw)
     out.pending += len(raw) - cut
     out.end, out.lines = start + cut, k
+
+
+_MULTILINE_TIMEOUT = pd.Timedelta(seconds=5)
+"""How long after a source's last record a wrapped event can still get lines, as the other sources' records tell time
+(Filebeat's `multiline.timeout`, 5 s by default)."""
+
+
+def _unwrap(url: str, frame: pd.DataFrame, wrapper: LogFormat, formats: dict[str, LogFormat], year: int, owner: np.ndarray,
+            earlier: bool) -> tuple[pd.DataFrame, int | None]:
+    """The events of a format whose records carry an application's lines (`LogFormat.wraps`), put back together.
+
+    A record whose text goes on from the record before (a stack trace's frame, `Caused by:`, a traceback's lines:
+    what `_CONTINUATION` reads) joins the event of the last record of its source (stream) that does not; one that
+    begins a read from an offset belongs to the event an earlier read took (`earlier`: counted, not stored). `owner`
+    follows: a joined record's lines are its event's. Then, where one format reads most texts of the file's first
+    records (`_inner_format`), each text it reads gives its event that format's level, source and message (the
+    runtime's time and host stay).
+
+    Also: the first line of the earliest event that a source's later records could still join (each source's last
+    event, unless that source has been quiet for `_MULTILINE_TIMEOUT`), for a read that stops before the file ends to
+    leave that event, and what follows it, to the next read.
+    """
+    messages = pa.array(frame["message"].fillna("").astype(object).to_numpy(), pa.string())
+    cont = pc.fill_null(pc.match_substring_regex(messages, _CONTINUATION.pattern), False).to_numpy(zero_copy_only=False)
+    first = (frame["line"].to_numpy() - 1).astype(np.int64)  # each record's first line in this read
+    # Each record's head: the last record of the same source (stream) before it that is not a continuation, -1 for
+    # none (a trace printed to stderr between two lines of stdout joins the event it belongs to).
+    head = np.full(len(frame), -1, np.int64)
+    open_from = None
+    times = frame["timestamp"]
+    latest = times.max()
+    for rows in frame.groupby(frame["source"].fillna(""), sort=False).indices.values():
+        head[rows] = np.maximum.accumulate(np.where(~cont[rows], rows, -1))
+        # A source's last event may still get lines unless the source has written nothing for a while when the others
+        # have (a log shipper's multi-line timeout): a quiet stream does not hold back a busy one's events for ever.
+        if head[rows[-1]] >= 0 and not latest - times.iloc[rows[-1]] > _MULTILINE_TIMEOUT:
+            open_from = min(open_from if open_from is not None else len(owner), int(first[head[rows[-1]]]))
+    if cont.any():
+        joined = cont & (head >= 0)
+        orphan = cont & (head < 0) & earlier
+        if joined.any() or orphan.any():
+            text = frame["message"].to_numpy(object).copy()
+            more: dict[int, list[str]] = {}
+            for j in np.flatnonzero(joined).tolist():
+                more.setdefault(int(head[j]), []).append(text[j])
+            for h, lines_ in more.items():
+                text[h] = "\n".join([text[h], *lines_])
+            remap = np.arange(len(owner))
+            remap[first[joined]] = first[head[joined]]
+            remap[first[orphan]] = EARLIER
+            held = owner >= 0
+            owner[held] = remap[owner[held]]
+            frame = frame.assign(message=text)[~(joined | orphan)].reset_index(drop=True)
+    inner = _inner_format(url, wrapper, formats, year)
+    if inner is None or not len(frame):
+        return frame, open_from
+    text = pa.array(frame["message"].fillna("").astype(object).to_numpy(), pa.string())  # a joined trace stays after the first line
+    lines = pc.split_pattern(text, "\n", max_splits=1)
+    first = pc.list_element(lines, 0)
+    rest = pc.replace_substring_regex(text, "^[^\n]*\n?", "").to_numpy(zero_copy_only=False)
+    n = len(frame)
+    read = {k: np.full(n, None, object) for k in ("level", "source", "message")}
+    taken = np.zeros(n, bool)
+    if inner.parse_many is not None:  # all at once where it can; the lines it leaves go to `parse`, as in `_read`
+        index, table = inner.parse_many(first, year)
+        taken[index] = True
+        for k, values in read.items():
+            values[index] = table.column(k).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(~taken).tolist():
+        got = inner.parse(first[i].as_py(), year)
+        if got is not None:
+            taken[i] = True
+            for k, values in read.items():
+                values[i] = got[k]
+    message = frame["message"].to_numpy(object).copy()
+    message[taken] = [f"{m or ''}\n{r}" if r else (m or "") for m, r in zip(read["message"][taken], rest[taken])]
+    level, source = (np.where(taken & pd.notna(read[k]), read[k], frame[k].to_numpy(object)) for k in ("level", "source"))
+    return frame.assign(level=level, source=source, message=message), open_from
+
+
+def _inner_format(url: str, wrapper: LogFormat, formats: dict[str, LogFormat], year: int) -> LogFormat | None:
+    """The format of the application lines a wrapping format's records carry in `url`: the one `detect` finds on the
+    texts of the file's first records (read from its head, so that every read of the file finds the same), when it
+    reads at least half of them; None where none does (plain output, a mixture)."""
+    head = file_head(url)
+    lines = head.splitlines() if head.endswith("\n") else head.splitlines()[:-1]  # a line cut by the head's end is left out
+    texts = []
+    for line in lines[: SAMPLE * 5]:
+        got = wrapper.parse(line, year)
+        if got is not None and got["message"].strip() and not _CONTINUATION.match(got["message"]):
+            texts.append(got["message"])
+        if len(texts) == SAMPLE:
+            break
+    candidates = {name: f for name, f in formats.items() if not f.wraps and f.document is None and f.per_file is None}
+    name = detect(texts, year, candidates) if texts else None
+    return candidates[name] if name and candidates[name].fit(texts, year)[0] >= 0.5 else None
 
 
 def _local_to_utc(frame: pd.DataFrame, lines: pa.Array, by: np.ndarray, timezone: str) -> None:

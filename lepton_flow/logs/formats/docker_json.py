@@ -1,7 +1,8 @@
 """Docker's `json-file` logging driver: `{"log":"text\\n","stream":"stdout","time":"RFC3339Nano"}` per line.
 
 The line end Docker keeps inside `log` is dropped; the stream lands in
-`source`; nanoseconds are read to the microsecond.
+`source`; nanoseconds are read to the microsecond. The application's own
+lines inside are read by their format (see `LogFormat.wraps`).
 """
 
 from __future__ import annotations
@@ -41,5 +42,6 @@ FORMAT = register_log_format(
             '{"log":"panic: runtime error\\n","stream":"stderr","time":"2024-02-01T12:00:00.000000001+01:00","attrs":{"tag":"web"}}',
         ],
         description=__doc__.splitlines()[0],
+        wraps=True,
     )
 )

@@ -6,7 +6,8 @@ Layouts, from the projects' shipped log4j/logback configurations:
 - ZooKeeper `%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m` (older
   releases without `[myid:]`);
 - Kafka `[%d] %p %m (%c)`;
-- logback's `%d [%thread] %-5level %logger{36} - %msg` and Spring Boot's
+- logback's `%d [%thread] %-5level %logger{36} - %msg` (and `%d %-5p [%t] %c - %m`,
+  level first) and Spring Boot's
   `%d{ISO8601 with offset} %5p PID --- [app] [thread] logger : message`
   (Spring Boot 2 without the offset and `[app]`);
 - Quarkus's (Keycloak) `%d %-5p [%c] (%t) %s%e` and Airlift's (Trino),
@@ -37,6 +38,7 @@ FORMAT = register_log_format(
             rf"{DATE} {TIME} (?:\[myid:<Myid:\d*>\] )?- {LEVEL} \[<Thread:.*?>:<Logger:[\w$.\-]+>@<Line:\d+>\] - <Content>",
             rf"{DATE} {TIME} {LEVEL} \[<Thread:.*?>\] {LOGGER}: <Content>",
             rf"{DATE} {TIME} \[<Thread:.*?>\] {LEVEL} {LOGGER} - <Content>",
+            rf"{DATE} {TIME} {LEVEL} \[<Thread:.*?>\] {LOGGER} - <Content>",
             rf"{DATE} {TIME} {LEVEL} {LOGGER}: <Content>",
             rf"\[{DATE} {TIME}\] {LEVEL} <Content> \({LOGGER}\)",
             rf"<Timestamp:\d{{4}}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)?> {LEVEL} <Pid:\d+> --- (?:\[<Appname:[^\]]*>\] )?\[<Thread:[^\]]*>\] <Logger:\S+> : <Content>",
@@ -49,6 +51,7 @@ FORMAT = register_log_format(
             "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001",
             "2015-10-18 18:04:39,472 WARN [LeaseRenewer:msrabi@msra-sa-41:9000] org.apache.hadoop.hdfs.LeaseRenewer: Failed to renew lease for [DFSClient_NONMAPREDUCE_1537864556_1] for 30 seconds.  Will retry shortly ...",
             "17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]",
+            "2024-05-01 10:00:01,077 INFO  [main] org.eclipse.jetty.server.Server - Started @2101ms",
             "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
             "2019-03-14 10:00:00,123 [myid:1] - WARN  [SendWorker:188978561024:QuorumCnxManager$SendWorker@688] - Send worker leaving thread",
             "[2019-03-14 10:00:00,123] INFO [KafkaServer id=0] started (kafka.server.KafkaServer)",
