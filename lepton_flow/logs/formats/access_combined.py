@@ -10,21 +10,38 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from lepton_flow.logs.formats import MONTHS, LogFormat, event, http_level, keep_exact, plain_lines, register_log_format, take_lines, time_digits
+from lepton_flow.logs.formats import (
+    MONTHS,
+    LogFormat,
+    event,
+    http_level,
+    keep_exact,
+    plain_lines,
+    register_log_format,
+    take_lines,
+    time_digits,
+)
 
 _LINE = re.compile(
     r'^(?:(?P<vhost>\S+) )?(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?'
 )
 
 
-def parse(line: str, year: int) -> dict | None:
-    m = _LINE.match(line.rstrip("\r\n"))
+def clf_match(pattern: re.Pattern, line: str) -> tuple[re.Match, datetime] | None:
+    """`pattern`'s match of `line` and the time of its `ts` group (`dd/Mmm/yyyy:HH:MM:SS +zzzz`), None where either fails."""
+    m = pattern.match(line.rstrip("\r\n"))
     if not m:
         return None
     try:
-        ts = datetime.strptime(m["ts"], "%d/%b/%Y:%H:%M:%S %z")
+        return m, datetime.strptime(m["ts"], "%d/%b/%Y:%H:%M:%S %z")
     except ValueError:
         return None
+
+
+def parse(line: str, year: int) -> dict | None:
+    if (got := clf_match(_LINE, line)) is None:
+        return None
+    m, ts = got
     status = int(m["status"])
     level = http_level(status)
     # The client is the host that matters in an access log, the site served (where written) its source; the message
@@ -66,16 +83,24 @@ def status_level(status):
     return pc.if_else(pc.greater_equal(code, 500), "error", pc.if_else(pc.greater_equal(code, 400), "warning", "info"))
 
 
+def clf_match_many(pattern: re.Pattern, lines):
+    """`clf_match` of an Arrow string array: (indices of the ASCII lines RE2 matches, their groups as a struct array,
+    UTC times, whether each time read is the one written)."""
+    import pyarrow.compute as pc
+
+    index, taken = take_lines(lines, plain_lines(lines))
+    m = pc.extract_regex(taken, pattern.pattern)  # null where the line does not match
+    matched = pc.is_valid(m)
+    index, m = index[matched.to_numpy(zero_copy_only=False)], m.filter(matched)
+    return index, m, *clf_times(pc.struct_field(m, "ts"))
+
+
 def parse_many(lines, year: int):
     """All lines at once (see `LogFormat.parse_many`): the ASCII lines RE2 matches, fields from the same expression."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    index, taken = take_lines(lines, plain_lines(lines))
-    m = pc.extract_regex(taken, _LINE.pattern)  # null where the line does not match
-    matched = pc.is_valid(m)
-    index, m = index[matched.to_numpy(zero_copy_only=False)], m.filter(matched)
-    utc, exact = clf_times(pc.struct_field(m, "ts"))
+    index, m, utc, exact = clf_match_many(_LINE, lines)
     status = pc.struct_field(m, "status")
     vhost = pc.struct_field(m, "vhost")  # empty where the line names none
     table = pa.table({

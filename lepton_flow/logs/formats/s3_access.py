@@ -13,18 +13,19 @@ log's template should.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from lepton_flow.logs.formats import (
     LogFormat,
     event,
     http_level,
     keep_exact,
-    plain_lines,
     register_log_format,
-    take_lines,
 )
-from lepton_flow.logs.formats.access_combined import clf_times, status_level
+from lepton_flow.logs.formats.access_combined import (
+    clf_match,
+    clf_match_many,
+    status_level,
+)
 
 _LINE = re.compile(
     r'^(?P<owner>\S+) (?P<bucket>[a-z0-9][a-z0-9.\-]{1,254}) \[(?P<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] '
@@ -34,13 +35,9 @@ _LINE = re.compile(
 
 
 def parse(line: str, year: int) -> dict | None:
-    m = _LINE.match(line.rstrip("\r\n"))
-    if not m:
+    if (got := clf_match(_LINE, line)) is None:
         return None
-    try:
-        ts = datetime.strptime(m["ts"], "%d/%b/%Y:%H:%M:%S %z")
-    except ValueError:
-        return None
+    m, ts = got
     status = m["status"]
     level = "warning" if status == "-" else http_level(int(status))
     return event(ts, None if m["ip"] == "-" else m["ip"], m["bucket"], level, f'{m["op"]} {m["uri"]} {status} {m["error"]}')
@@ -51,11 +48,7 @@ def parse_many(lines, year: int):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    index, taken = take_lines(lines, plain_lines(lines))
-    m = pc.extract_regex(taken, _LINE.pattern)  # null where the line does not match
-    matched = pc.is_valid(m)
-    index, m = index[matched.to_numpy(zero_copy_only=False)], m.filter(matched)
-    utc, exact = clf_times(pc.struct_field(m, "ts"))
+    index, m, utc, exact = clf_match_many(_LINE, lines)
     ip, status = pc.struct_field(m, "ip"), pc.struct_field(m, "status")
     table = pa.table({
         "timestamp": utc,
