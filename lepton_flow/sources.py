@@ -50,17 +50,19 @@ READING_SCHEMA = pa.schema(
     ]
 )
 
-TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date_time", "ts", "date")
+TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date_time", "ts", "date", "last_changed", "last_updated")
 SENSOR_NAMES = (
     "sensor_id", "sensor", "device_id", "device", "station", "station_id", "site", "site_id", "asset", "asset_id", "host", "hostname", "instance",
-    "ticker", "symbol",
+    "ticker", "symbol", "entity_id",
 )  # fmt: skip
-METRIC_NAMES = ("metric", "variable", "measurement")
+# InfluxDB's CSV (`_time`, `_value`, `_field`; its `_measurement` is the table, not the metric) and Home Assistant's
+# history export (`entity_id,state,last_changed`: its `state` a metric of each entity) name their columns so.
+METRIC_NAMES = ("metric", "variable", "_field", "measurement")
 VALUE_NAMES = ("value", "reading")
 UNIT_NAMES = ("unit", "units")
 QUALITY_NAMES = ("quality", "flag")
 # Text that means "no value" in real feeds (the glucose monitor writes "nil").
-MISSING_TOKENS = ["nan", "na", "n/a", "null", "none", "nil", "-", "--"]
+MISSING_TOKENS = ["nan", "na", "n/a", "null", "none", "nil", "-", "--", "unavailable", "unknown"]  # Home Assistant's last two
 MISSING_CODES = np.array([-999999.0, -99999.0, -9999.9, -9999.0, -9900.0, -999.9, -999.0, 9999.9, 9999.0, 99999.0, 999999.0])
 """Numbers that weather and hydrology files write for "no value" (TMY3 -9900, NOAA GHCN -9999, ISD 9999.9 and 999999,
 USGS -999999): read as missing where they lie far outside the column's other values (`missing_codes`)."""

@@ -938,3 +938,41 @@ def test_missing_value_codes_far_from_a_column_s_values_are_no_reading(tmp_path)
     t = read_readings(str(long)).table
     values = {(m, None if v != v else v) for m, v in zip(t.column("metric").to_pylist(), t.column("value").to_pylist())}
     assert values == {("height", -9999.0), ("height", -9600.0), ("height", -8000.0), ("rain", 1.5), ("rain", None)}  # -9999 is inside the heights' reach
+
+
+def test_influxdb_annotated_csv_and_a_home_assistant_history_export(tmp_path):
+    """Two exports sensor readings come in that were refused ("no timestamp column"). InfluxDB's annotated CSV (its UI's
+    download, `influx query --raw`): `#group`, `#datatype`, `#default` rows before the header, which have its field
+    count; `_time`, `_value`, `_field` (the metric; `_measurement` is the table) and its tags. Home Assistant's history
+    (`entity_id,state,last_changed`), where a sensor offline writes `unavailable` or `unknown`: no reading."""
+    influx = tmp_path / "airSensors.csv"
+    influx.write_text(
+        "#group,false,false,true,true,false,false,true,true,true\n"
+        "#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,double,string,string,string\n"
+        "#default,_result,,,,,,,,\n"
+        ",result,table,_start,_stop,_time,_value,_field,_measurement,sensor_id\n"
+        + "".join(f",,{t},2021-01-01T00:00:00Z,2021-01-02T00:00:00Z,2021-01-01T00:00:{s:02d}.123456789Z,{v},{field},airSensors,{sensor}\n"
+                  for t, (field, sensor) in enumerate([("temperature", "TLM0100"), ("humidity", "TLM0100"), ("temperature", "TLM0101")])
+                  for s, v in [(10, 21.5 + t), (20, 21.75 + t)])
+    )
+    got = read_readings(str(influx))
+    assert [(e.line, e.reason.split(":")[0]) for e in got.errors] == [(1, "before the header (line 4)"), (2, "before the header (line 4)"), (3, "before the header (line 4)")]
+    t = got.table
+    assert sorted(zip(t.column("sensor_id").to_pylist(), t.column("metric").to_pylist(), t.column("value").to_pylist())) == [
+        ("TLM0100", "humidity", 22.5), ("TLM0100", "humidity", 22.75), ("TLM0100", "temperature", 21.5), ("TLM0100", "temperature", 21.75),
+        ("TLM0101", "temperature", 23.5), ("TLM0101", "temperature", 23.75)]
+    assert str(t.column("timestamp")[0]) == "2021-01-01 00:00:10.123456789+00:00"
+    ha = tmp_path / "history.csv"
+    ha.write_text(
+        "entity_id,state,last_changed\n"
+        "sensor.living_room_temperature,21.5,2024-01-01T00:00:00.000Z\n"
+        "sensor.living_room_temperature,unavailable,2024-01-01T00:07:12.345Z\n"
+        "sensor.living_room_humidity,45,2024-01-01T00:00:00.000Z\n"
+        "sensor.living_room_humidity,unknown,2024-01-01T00:03:00.000Z\n"
+        "binary_sensor.front_door,on,2024-01-01T00:04:00.000Z\n"
+    )
+    got = read_readings(str(ha))
+    t = got.table
+    assert sorted(zip(t.column("sensor_id").to_pylist(), t.column("metric").to_pylist(), t.column("value").to_pylist())) == [
+        ("sensor.living_room_humidity", "state", 45.0), ("sensor.living_room_temperature", "state", 21.5)]
+    assert [(e.line, e.reason) for e in got.errors] == [(6, "column state: 'on' is not a number")]

@@ -63,7 +63,7 @@ def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
     Data loggers and weather files often write a line or a few about the
     station or the logger first (a TMY3 file's station id, name and
     coordinates; a Campbell TOA5 file's `"TOA5",station,logger,...`;
-    `# comment` lines). Like CSV sniffers (DuckDB's, CleverCSV), the header
+    `# comment` lines, InfluxDB's annotations). Like CSV sniffers (DuckDB's, CleverCSV), the header
     is taken to be the first line whose field count the lines after it share:
     line 1 whenever it and most of the next 8 agree, else the first of the
     next `PREAMBLE_LINES` lines that does and has no field that reads as data
@@ -100,7 +100,11 @@ def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
         return sum(not f.strip() for f in split(k, "\t" if tab else max(DELIMITERS, key=lines[k].count)))
 
     later = range(1, min(PREAMBLE_LINES, len(lines) - 2) + 1)
-    if agreed(0, names=False):
+    if lines[0].startswith("#"):
+        # Comments and annotations (InfluxDB's `#group`, `#datatype`, `#default` rows) are never the header, though
+        # they have its field count: the first line after them that agrees with the lines after it is.
+        at = next((k for k in later if not lines[k].startswith("#") and agreed(k, names=True)), 0)
+    elif agreed(0, names=False):
         # A title row a spreadsheet export padded to the sheet's width (`Pump 1 export,,,`) has line 1's field count
         # too: a line after it with no data that names more of the columns is the header.
         at = next((k for k in later if empty(0) and empty(k) < empty(0) and agreed(k, names=True)), 0)
