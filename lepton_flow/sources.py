@@ -82,6 +82,35 @@ def _name_and_unit(column: str) -> tuple[str, str | None]:
     return column, None
 
 
+_SENSOR_TEXT = re.compile(r"[^A-Za-z0-9_.:-]+")  # what a sensor id may not hold (the GX suite's `sensor_id_format`)
+
+
+def tagged_record(measurement: str, tags: dict, fields: dict) -> dict:
+    """A point of a tagged series (InfluxDB's line protocol, Telegraf's JSON) as one wide record, without its time.
+
+    The series is the tags: the sensor is the value of the tag that names one (`host`, `device`, `sensor_id`, ...),
+    then the other tags' values in their names' order, joined by `.` (`edge-1.cpu0`: each core its own series, not
+    duplicates of one), or the tags' values alone where none names a sensor; what a sensor id may not hold becomes
+    `_` (`Seattle Tacoma`: `Seattle_Tacoma`). No tags: no `sensor_id` (the file's name gives it). Each field is a metric `measurement_field`, as Telegraf's Prometheus output names them (a field named
+    "" is the measurement's own value, as a Prometheus sample's); booleans read as 1 and 0. A text field
+    (`status="ok"`) is not a reading: left out.
+    """
+    record: dict = {}
+    if tags:
+        tags = {str(k): str(v) for k, v in tags.items()}
+        key = _find(list(tags), SENSOR_NAMES)
+        values = ([tags[key]] if key else []) + [v for k, v in sorted(tags.items()) if k != key]
+        sensor = ".".join(_SENSOR_TEXT.sub("_", v).strip("_.:-") for v in values if v)[:128]
+        if sensor:
+            record["sensor_id"] = sensor
+    for name, value in fields.items():
+        if isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, (int, float)):
+            record[f"{measurement}_{name}" if name else measurement] = value
+    return record
+
+
 _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
 
@@ -1320,6 +1349,8 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             if "/" in _BRACKETED_SUFFIX.sub("", label) and not sensor_name:
                 col_sensor, label = label.split("/", 1)
             pending.append((_normalise_metric(label), unit, col_sensor or "", values, col))
+        if not pending:
+            raise SourceError(f"{url}: no column holds a number: {', '.join(labels)} hold text in every row (labels of the rows, not readings)")
         if labels and _NOTES.get():
             from lepton_flow.runtime import run_logger
 

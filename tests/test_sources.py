@@ -976,3 +976,58 @@ def test_influxdb_annotated_csv_and_a_home_assistant_history_export(tmp_path):
     assert sorted(zip(t.column("sensor_id").to_pylist(), t.column("metric").to_pylist(), t.column("value").to_pylist())) == [
         ("sensor.living_room_humidity", "state", 45.0), ("sensor.living_room_temperature", "state", 21.5)]
     assert [(e.line, e.reason) for e in got.errors] == [(6, "column state: 'on' is not a number")]
+
+
+def _series(got) -> list[tuple]:
+    t = got.table
+    return sorted(zip(t.column("sensor_id").to_pylist(), t.column("metric").to_pylist(), t.column("value").to_pylist(), [str(x)[:19] for x in t.column("timestamp").to_pylist()]))
+
+
+def test_telegraf_s_line_protocol_and_json_and_a_prometheus_answer_read_as_tagged_series(tmp_path):
+    """Where metrics pipelines leave readings: Telegraf's file output (InfluxDB line protocol, its default, or JSON) and
+    a Prometheus HTTP API answer. A point's tags are its series (the host first, then the other tags: each core its own
+    sensor, not duplicates of one), `measurement_field` its metric; escapes, integers, booleans read as the protocol
+    says, text fields are no reading, and a broken point is quarantined with its reason. Telegraf's JSON lines were
+    read as nothing and said nothing (their values nested in `fields`); a file whose columns all hold text is now refused."""
+    lp = tmp_path / "metrics.lp"
+    lp.write_text(
+        "# telegraf outputs.file\n"
+        "cpu,cpu=cpu0,host=edge-1 usage_idle=99.1,usage_user=0.5 1700000000000000000\n"
+        "cpu,cpu=cpu1,host=edge-1 usage_idle=97.5,usage_user=1.5 1700000000000000000\n"
+        'weather,station=KSEA,name=Seattle\\ Tacoma temp_c=7.5,wind=12i,raining=true,desc="light \\"rain\\", cold" 1700000010000000000\n'
+        "cpu,host=edge-2 usage_idle=abc 1700000020000000000\n"
+        "cpu,host=edge-2 usage_idle=97.0\n"
+        "just some words\n"
+    )
+    got = read_readings(str(lp))
+    assert _series(got) == [
+        ("KSEA.Seattle_Tacoma", "weather_raining", 1.0, "2023-11-14 22:13:30"), ("KSEA.Seattle_Tacoma", "weather_temp_c", 7.5, "2023-11-14 22:13:30"),
+        ("KSEA.Seattle_Tacoma", "weather_wind", 12.0, "2023-11-14 22:13:30"),
+        ("edge-1.cpu0", "cpu_usage_idle", 99.1, "2023-11-14 22:13:20"), ("edge-1.cpu0", "cpu_usage_user", 0.5, "2023-11-14 22:13:20"),
+        ("edge-1.cpu1", "cpu_usage_idle", 97.5, "2023-11-14 22:13:20"), ("edge-1.cpu1", "cpu_usage_user", 1.5, "2023-11-14 22:13:20")]
+    assert [(e.line, e.reason) for e in got.errors] == [
+        (5, "not a line-protocol point: field usage_idle: 'abc' is not a number"),
+        (6, "a point without a time (InfluxDB would give it the time it was written)"),
+        (7, "not a line-protocol point: field 'some' is not key=value")]
+    points = [{"fields": {"usage_idle": 99.1}, "name": "cpu", "tags": {"cpu": "cpu0", "host": "edge-1"}, "timestamp": 1700000000},
+              {"fields": {"temperature": 21.5, "ok": "yes"}, "name": "dht22", "tags": {"room": "lab"}, "timestamp": 1700000010}]
+    tj = tmp_path / "metrics.json"
+    tj.write_text("".join(json.dumps(p) + "\n" for p in points))
+    want = [("edge-1.cpu0", "cpu_usage_idle", 99.1, "2023-11-14 22:13:20"), ("lab", "dht22_temperature", 21.5, "2023-11-14 22:13:30")]
+    assert _series(read_readings(str(tj))) == want
+    batch = tmp_path / "batch.json"  # Telegraf's json_batch: one document
+    batch.write_text(json.dumps({"metrics": points}, indent=2))
+    assert _series(read_readings(str(batch))) == want
+    answer = {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {"__name__": "node_load1", "instance": "edge-1:9100", "job": "node"}, "values": [[1700000000, "0.52"], [1700000015, "0.61"]]},
+        {"metric": {"__name__": "node_load1", "instance": "edge-2:9100", "job": "node"}, "values": [[1700000000, "1.02"], [1700000015, "NaN"], [1700000030, "x"]]}]}}
+    prom = tmp_path / "query_range.json"
+    prom.write_text(json.dumps(answer))
+    got = read_readings(str(prom))
+    assert _series(got) == [("edge-1:9100.node", "node_load1", 0.52, "2023-11-14 22:13:20"), ("edge-1:9100.node", "node_load1", 0.61, "2023-11-14 22:13:35"),
+                            ("edge-2:9100.node", "node_load1", 1.02, "2023-11-14 22:13:20")]
+    assert [(e.line, e.reason) for e in got.errors] == [(1, 'a sample of node_load1 is not [time, number]: [1700000030, "x"]')]
+    words = tmp_path / "words.jsonl"
+    words.write_text('{"timestamp": 1700000000, "status": "ok", "note": "fine"}\n{"timestamp": 1700000010, "status": "ok", "note": "still"}\n')
+    with pytest.raises(SourceError, match="no column holds a number: status, note"):
+        read_readings(str(words))

@@ -1,5 +1,9 @@
 """JSON Lines (optionally gzipped): one object per line; nested values are kept as JSON text. A `.json` file that is one document (an array of objects, or an object holding one) is read as its records.
 
+Telegraf's JSON (`{"fields": {...}, "name": "cpu", "tags": {...}, "timestamp": 1700000000}`, one per line or its
+batch `{"metrics": [...]}`) is read as its points, as is a Prometheus HTTP API query's answer (a `matrix` or
+`vector` of series): see `sources.tagged_record`.
+
 An API's or a tool's JSON export is usually a document, pretty-printed:
 `[{"timestamp": ..., ...}, ...]` or `{"data": [...]}`. Such a file starts
 with `[`, or with a line that is `{` alone; its records are the array's
@@ -18,7 +22,7 @@ import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format, whole
 from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
-from lepton_flow.sources import BOM, CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, open_source, record_lists, screened_lines
+from lepton_flow.sources import BOM, CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, open_source, record_lists, screened_lines, tagged_record
 
 
 def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
@@ -43,9 +47,47 @@ def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseErr
         if not isinstance(obj, dict):
             errors.append(ParseError(number, f"a JSON line must be an object: found a {type(obj).__name__}", text[:500]))
             continue
-        records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()})
+        if (points := _prometheus(obj, number)) is not None:
+            records += points[0]
+            lines += [number] * len(points[0])
+            errors += points[1]
+            continue
+        records.append(_flat(obj))
         lines.append(number)
     return _table(records, lines, errors)
+
+
+def _flat(obj: dict) -> dict:
+    """A record's columns: a Telegraf point's (`fields`, `name`, `tags`, `timestamp`) as its series and metrics
+    (`sources.tagged_record`); otherwise as written, nested values as JSON text."""
+    if isinstance(obj.get("fields"), dict) and isinstance(obj.get("name"), str) and "timestamp" in obj:
+        obj = {"timestamp": obj["timestamp"], **tagged_record(obj["name"], obj["tags"] if isinstance(obj.get("tags"), dict) else {}, obj["fields"])}
+    return {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()}
+
+
+def _prometheus(outer, line: int) -> tuple[list[dict], list[ParseError]] | None:
+    """The points of a Prometheus HTTP API query's answer (`{"status": "success", "data": {"resultType": "matrix",
+    "result": [...]}}`, or a `vector`), all at `line`: each series' samples, its labels the series and `__name__` the
+    metric (see `sources.tagged_record`); None for any other object."""
+    data = outer.get("data") if isinstance(outer, dict) else None
+    if not (isinstance(data, dict) and data.get("resultType") in ("matrix", "vector") and isinstance(data.get("result"), list)):
+        return None
+    records, errors = [], []
+    for series in data["result"]:
+        if not isinstance(series, dict):
+            errors.append(ParseError(line, f"a series is not an object: {json.dumps(series)[:80]}", ""))
+            continue
+        labels = dict(series.get("metric") or {})
+        name = str(labels.pop("__name__", "value"))
+        for sample in series.get("values") or ([series["value"]] if "value" in series else []):
+            try:
+                stamp, value = sample
+                value = float(value)
+            except (TypeError, ValueError):
+                errors.append(ParseError(line, f"a sample of {name} is not [time, number]: {json.dumps(sample)[:80]}", ""))
+                continue
+            records.append({"timestamp": stamp, **tagged_record(name, labels, {"": value})})
+    return records, errors
 
 
 def _table(records: list[dict], lines: list[int], errors: list[ParseError]) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
@@ -96,6 +138,8 @@ def _document(url: str, text: str) -> tuple[pa.Table, np.ndarray, list[ParseErro
             outer = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{url}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+        if (points := _prometheus(outer, 1)) is not None:  # pretty-printed: its points numbered line 1
+            return _table(points[0], [1] * len(points[0]), points[1])
         arrays = record_lists(outer)
         if len(arrays) != 1:
             raise SourceError(f"{url}: a JSON document of {len(outer)} key(s) ({', '.join(list(outer)[:8])}): expected an array of objects, or an object holding one")
@@ -122,7 +166,7 @@ def _document(url: str, text: str) -> tuple[pa.Table, np.ndarray, list[ParseErro
             errors.append(ParseError(exc.lineno, f"invalid JSON: {exc.msg}; the array's {rest} line(s) from line {line} are not read", text[at : at + 500]))
             break
         if isinstance(obj, dict):
-            records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in obj.items()})
+            records.append(_flat(obj))
             lines.append(line)
         else:
             errors.append(ParseError(line, f"an array element must be an object: found a {type(obj).__name__}", text[at:end][:500]))
