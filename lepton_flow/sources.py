@@ -91,16 +91,17 @@ def tagged_record(measurement: str, tags: dict, fields: dict) -> dict:
     The series is the tags: the sensor is the value of the tag that names one (`host`, `device`, `sensor_id`, ...),
     then the other tags' values in their names' order, joined by `.` (`edge-1.cpu0`: each core its own series, not
     duplicates of one), or the tags' values alone where none names a sensor; what a sensor id may not hold becomes
-    `_` (`Seattle Tacoma`: `Seattle_Tacoma`). No tags: no `sensor_id` (the file's name gives it). Each field is a metric `measurement_field`, as Telegraf's Prometheus output names them (a field named
-    "" is the measurement's own value, as a Prometheus sample's); booleans read as 1 and 0. A text field
-    (`status="ok"`) is not a reading: left out.
+    `_` (`Seattle Tacoma`: `Seattle_Tacoma`). No tags: no `sensor_id` (the file's name gives it). Each field is a
+    metric `measurement_field`, as Telegraf's Prometheus output names them (a field named "" is the measurement's own
+    value, as a Prometheus sample's); booleans read as 1 and 0. A text field (`status="ok"`) is not a reading: left
+    out.
     """
     record: dict = {}
     if tags:
         tags = {str(k): str(v) for k, v in tags.items()}
         key = _find(list(tags), SENSOR_NAMES)
         values = ([tags[key]] if key else []) + [v for k, v in sorted(tags.items()) if k != key]
-        sensor = ".".join(_SENSOR_TEXT.sub("_", v).strip("_.:-") for v in values if v)[:128]
+        sensor = ".".join(part for v in values if (part := _SENSOR_TEXT.sub("_", v).strip("_.:-")))[:128]
         if sensor:
             record["sensor_id"] = sensor
     for name, value in fields.items():
