@@ -1031,3 +1031,22 @@ def test_telegraf_s_line_protocol_and_json_and_a_prometheus_answer_read_as_tagge
     words.write_text('{"timestamp": 1700000000, "status": "ok", "note": "fine"}\n{"timestamp": 1700000010, "status": "ok", "note": "still"}\n')
     with pytest.raises(SourceError, match="no column holds a number: status, note"):
         read_readings(str(words))
+
+
+def test_a_windows_performance_monitor_log_reads_its_zone_from_its_header_and_its_host_from_each_counter(tmp_path):
+    """`typeperf -f CSV` and `relog -f csv` write `"(PDH-CSV 4.0) (Pacific Standard Time)(480)"` as the time column's
+    name (local times, the bias in minutes: UTC = local + bias) and `\\\\HOST\\Object(Instance)\\Counter` as each
+    counter's; a counter with no sample that interval is a blank. It was refused ("no timestamp column")."""
+    path = tmp_path / "web01.csv"
+    rows = [
+        '"(PDH-CSV 4.0) (Pacific Standard Time)(480)","\\\\WEB01\\Processor(_Total)\\% Processor Time","\\\\WEB01\\PhysicalDisk(_Total)\\Disk Reads/sec"',
+        '"01/15/2024 10:00:00.123","12.5","3.25"',
+        '"01/15/2024 10:00:15.123","15.0"," "',
+        '"not a time","1","2"',
+    ]
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode())
+    got = read_readings(str(path))
+    assert [(e.line, e.reason.split(":")[0]) for e in got.errors] == [(4, "column timestamp")]
+    assert _series(got) == [("WEB01", "physicaldisk__total_disk_reads_sec", 3.25, "2024-01-15 18:00:00"),
+                            ("WEB01", "processor__total_processor_time", 12.5, "2024-01-15 18:00:00"),
+                            ("WEB01", "processor__total_processor_time", 15.0, "2024-01-15 18:00:15")]

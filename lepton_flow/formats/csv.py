@@ -9,6 +9,7 @@ import re
 import tempfile
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
@@ -283,6 +284,31 @@ def _parse(url: str, opener, header: list[str], delimiter: str, first_line: int,
     return table, lines, errors
 
 
+_PDH = re.compile(r"^\(PDH-CSV [\d.]+\) \([^)]*\)\((?P<bias>-?\d+)\)$")
+_COUNTER = re.compile(r"^\\\\(?P<host>[^\\]+)\\(?P<path>.+)$")
+
+
+def _perfmon(table: pa.Table) -> pa.Table:
+    r"""Windows Performance Monitor's CSV (`typeperf -f CSV`, `relog -f csv`, a data collector set's log) as a wide file.
+
+    Its first column is named `(PDH-CSV 4.0) (Pacific Standard Time)(480)`: local times `01/15/2024 10:00:00.123`
+    whose zone is the bias in minutes (UTC = local + bias), rewritten as ISO times with their offset (a cell that is
+    no such time is left as written, to be quarantined with its reason); each counter column
+    `\\HOST\Object(Instance)\Counter` becomes `HOST/Object(Instance) Counter` (the host the sensor, the rest the
+    metric). Other tables as they are.
+    """
+    if not table.num_columns or not (m := _PDH.match(table.column_names[0])):
+        return table
+    offset = -int(m["bias"])
+    zone = f"{'+' if offset >= 0 else '-'}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+    text = pd.Series(table.column(0).cast(pa.string()).to_pylist(), dtype=object)
+    local = pd.to_datetime(text, format="%m/%d/%Y %H:%M:%S.%f", errors="coerce")
+    iso = local.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").where(local.notna(), None) + zone
+    times = pa.array(iso.where(local.notna(), text).tolist(), pa.string())
+    names = ["timestamp"] + [(f"{c['host']}/{c['path'].replace(chr(92), ' ')}" if (c := _COUNTER.match(n)) else n) for n in table.column_names[1:]]
+    return pa.table([times, *table.columns[1:]], names=names)
+
+
 def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
     """The whole file: its pieces (`pieces`) put together."""
     return whole(pieces(url, options, PIECE_BYTES))
@@ -338,6 +364,7 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None =
             )
             if named != header and table.num_columns == len(named):
                 table = table.rename_columns(named)
+            table = _perfmon(table)
             if (before or after) and not (span and span.start):  # lines of the head that are not the header, once
                 at = len(before) + 1
                 errors = [ParseError(n, PREAMBLE_REASON.format(header=at), _text(line)) for n, line in enumerate(before, 1)] + [
