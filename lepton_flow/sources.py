@@ -1168,6 +1168,31 @@ def _numbers(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
+_SUFFIXED = r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s.,;+-][^\d]*?)\s*$"  # 45.2%  23.5 °C  12 ms
+
+
+def _unit_suffix(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, str | None]:
+    """A text column whose cells are numbers with one unit written after them (`45.2%`, `23.5 °C`, as Grafana's
+    "formatted data" export and some loggers write them) as its numbers and that unit, where the unit table knows the
+    unit and at least half the cells have it; any other column as it is, with no unit. A cell without the unit stays
+    as written (to be judged as a number, or quarantined)."""
+    from lepton_flow.units import kind
+
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return col, None
+    text = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
+    filled = text[text.notna() & (text.astype(str).str.strip() != "")].astype(str)
+    if filled.empty:
+        return col, None
+    parts = filled.str.extract(_SUFFIXED)
+    units = parts[1].dropna().unique()
+    if len(units) != 1 or 2 * int(parts[1].notna().sum()) < len(filled) or kind(units[0]) is None:
+        return col, None
+    numbers = pd.Series(text.astype(object), dtype=object)
+    numbers.loc[parts.index[parts[1].notna()]] = parts[0][parts[1].notna()]
+    return pa.chunked_array([pa.array(numbers.tolist(), pa.string())]), str(units[0])
+
+
 def _code_values(values: np.ndarray) -> np.ndarray:
     """Which values are one of `MISSING_CODES`, wherever they lie."""
     with np.errstate(invalid="ignore"):
@@ -1336,7 +1361,8 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         pending: list[tuple[str, str | None, str, np.ndarray]] = []
         labels: list[str] = []
         for col in value_cols:
-            values, bad = _numbers(raw.column(col))
+            column, suffix_unit = _unit_suffix(raw.column(col))
+            values, bad = _numbers(column)
             if len(value_cols) > 1 and 2 * int(bad.sum()) > n and not np.isfinite(values).any():
                 labels.append(col)  # text in most rows and a number in none: a label of the rows (a station's name), not readings
                 continue
@@ -1345,6 +1371,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             bad_any |= bad
             values = np.where(missing_codes(values), np.nan, values)  # no reading, as an empty cell
             label, unit = _name_and_unit(col)
+            unit = unit or suffix_unit
             col_sensor = None
             # `sensor/metric`: a slash in a bracketed suffix is a unit's (`ETR (W/m^2)`), not a sensor's.
             if "/" in _BRACKETED_SUFFIX.sub("", label) and not sensor_name:

@@ -1050,3 +1050,17 @@ def test_a_windows_performance_monitor_log_reads_its_zone_from_its_header_and_it
     assert _series(got) == [("WEB01", "physicaldisk__total_disk_reads_sec", 3.25, "2024-01-15 18:00:00"),
                             ("WEB01", "processor__total_processor_time", 12.5, "2024-01-15 18:00:00"),
                             ("WEB01", "processor__total_processor_time", 15.0, "2024-01-15 18:00:15")]
+
+
+def test_numbers_written_with_their_unit_read_as_numbers_in_that_unit(tmp_path):
+    """Grafana's CSV with "formatted data" (its default) writes `45.2%`, some loggers `23.5 °C`: a column whose cells
+    carry one unit the unit table knows reads as numbers in that unit (they were all text, the file refused); a cell
+    without it is judged as written; a column of words stays text."""
+    path = tmp_path / "panel.csv"
+    path.write_text('"Time","edge-1","room"\n2024-01-15 10:00:00,45.2%,23.5 °C\n2024-01-15 10:00:15,46%,23.6 °C\n2024-01-15 10:00:30,n/a,24 °C\n'
+                    "2024-01-15 10:00:45,47.1%,hot\n")
+    got = read_readings(str(path))
+    t = got.table
+    assert sorted(zip(t.column("metric").to_pylist(), t.column("value").to_pylist(), t.column("unit").to_pylist())) == [
+        ("edge_1", 45.2, "%"), ("edge_1", 46.0, "%"), ("room", 23.5, "°C"), ("room", 23.6, "°C"), ("room", 24.0, "°C")]
+    assert [(e.line, e.reason) for e in got.errors] == [(5, "column room: 'hot' is not a number")]
