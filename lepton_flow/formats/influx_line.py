@@ -16,13 +16,11 @@ import numpy as np
 import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format, whole
-from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
+from lepton_flow.formats.lines import Span, parsed_pieces, records_table
 from lepton_flow.sources import (
-    CORRUPT,
     PIECE_BYTES,
     ParseError,
     ReadOptions,
-    SourceError,
     screened_lines,
     tagged_record,
 )
@@ -95,8 +93,6 @@ def point(line: str) -> tuple[str, dict, dict, int | None]:
 
 
 def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
-    import pandas as pd
-
     records, lines, errors = [], [], []
     for number, raw, bad in screened_lines(fh, "line protocol"):
         number += first_line - 1
@@ -116,22 +112,12 @@ def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseErr
             continue
         records.append({"timestamp": stamp, **tagged_record(measurement, tags, fields)})
         lines.append(number)
-    if not records:
-        return pa.table({}), np.zeros(0, np.int64), errors
-    return pa.Table.from_pandas(pd.DataFrame.from_records(records), preserve_index=False), np.asarray(lines, np.int64), errors
+    return records_table(records, lines, errors)
 
 
 def pieces(url: str, options: ReadOptions | None, piece_bytes: int, span: Span | None = None):
     """The file a bounded piece of whole lines at a time (see `formats.lines.line_pieces`)."""
-    import io
-
-    long_lines: list[tuple[int, int]] = []
-    try:
-        for _, first_line, text in line_pieces(url, piece_bytes, header=False, long_lines=long_lines, span=span):
-            table, lines, errors = _parse(io.BytesIO(text), first_line)
-            yield table, lines, long_line_errors(errors, long_lines, "line protocol")
-    except CORRUPT as exc:
-        raise SourceError(f"{url}: cannot be read (truncated or corrupt?): {exc}") from exc
+    return parsed_pieces(url, piece_bytes, span, "line protocol", _parse)
 
 
 def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.ndarray, list[ParseError]]:

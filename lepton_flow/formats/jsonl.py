@@ -12,17 +12,26 @@ objects, each numbered by the line it starts on. It is read whole.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from lepton_flow.formats import SensorFormat, register_format, whole
-from lepton_flow.formats.lines import Span, line_pieces, long_line_errors
-from lepton_flow.sources import BOM, CORRUPT, PIECE_BYTES, ParseError, ReadOptions, SourceError, open_source, record_lists, screened_lines, tagged_record
+from lepton_flow.formats.lines import Span, parsed_pieces, records_table
+from lepton_flow.sources import (
+    BOM,
+    CORRUPT,
+    PIECE_BYTES,
+    ParseError,
+    ReadOptions,
+    SourceError,
+    open_source,
+    record_lists,
+    screened_lines,
+    tagged_record,
+)
 
 
 def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
@@ -54,7 +63,7 @@ def _parse(fh, first_line: int = 1) -> tuple[pa.Table, np.ndarray, list[ParseErr
             continue
         records.append(_flat(obj))
         lines.append(number)
-    return _table(records, lines, errors)
+    return records_table(records, lines, errors)
 
 
 def _flat(obj: dict) -> dict:
@@ -88,20 +97,6 @@ def _prometheus(outer, line: int) -> tuple[list[dict], list[ParseError]] | None:
                 continue
             records.append({"timestamp": stamp, **tagged_record(name, labels, {"": value})})
     return records, errors
-
-
-def _table(records: list[dict], lines: list[int], errors: list[ParseError]) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
-    if not records:
-        return pa.table({}), np.zeros(0, np.int64), errors
-    frame = pd.DataFrame.from_records(records)
-    for name in frame.columns:
-        # A field holding numbers on some lines and text (or nested JSON) on
-        # others is kept as text; the canonical mapping judges it cell by cell.
-        kinds = {type(v) for v in frame[name] if v is not None and v == v}
-        if len(kinds) > 1 and not kinds <= {int, float}:
-            frame[name] = frame[name].map(lambda v: v if v is None or v != v else str(v))
-    table = pa.Table.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
-    return table, np.asarray(lines, np.int64), errors
 
 
 def read(url: str, options: ReadOptions | None = None) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
@@ -139,7 +134,7 @@ def _document(url: str, text: str) -> tuple[pa.Table, np.ndarray, list[ParseErro
         except json.JSONDecodeError as exc:
             raise SourceError(f"{url}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
         if (points := _prometheus(outer, 1)) is not None:  # pretty-printed: its points numbered line 1
-            return _table(points[0], [1] * len(points[0]), points[1])
+            return records_table(points[0], [1] * len(points[0]), points[1])
         arrays = record_lists(outer)
         if len(arrays) != 1:
             raise SourceError(f"{url}: a JSON document of {len(outer)} key(s) ({', '.join(list(outer)[:8])}): expected an array of objects, or an object holding one")
@@ -171,26 +166,25 @@ def _document(url: str, text: str) -> tuple[pa.Table, np.ndarray, list[ParseErro
         else:
             errors.append(ParseError(line, f"an array element must be an object: found a {type(obj).__name__}", text[at:end][:500]))
         at = end
-    return _table(records, lines, errors)
+    return records_table(records, lines, errors)
 
 
 def pieces(url: str, options: ReadOptions | None, piece_bytes: int, span: Span | None = None):
     """The file a bounded piece of whole lines at a time (see `formats.lines.line_pieces`); a JSON document whole."""
-    long_lines: list[tuple[int, int]] = []
     try:
-        if _is_document(url):
+        document = _is_document(url)
+        if document:
             with open_source(url) as fh:
                 data = fh.read()
-            text = data.removeprefix(BOM).decode("utf-8")
-            if span is not None:  # read whole, and known whole: it grows as a document, not by lines
-                span.end, span.lines = len(data), data.count(b"\n")
-            yield _document(url, text)
-            return
-        for _, first_line, text in line_pieces(url, piece_bytes, header=False, long_lines=long_lines, span=span):
-            table, lines, errors = _parse(io.BytesIO(text), first_line)
-            yield table, lines, long_line_errors(errors, long_lines, "JSON")
     except CORRUPT as exc:
         raise SourceError(f"{url}: cannot be read (truncated or corrupt?): {exc}") from exc
+    if document:
+        text = data.removeprefix(BOM).decode("utf-8")
+        if span is not None:  # read whole, and known whole: it grows as a document, not by lines
+            span.end, span.lines = len(data), data.count(b"\n")
+        yield _document(url, text)
+        return
+    yield from parsed_pieces(url, piece_bytes, span, "JSON", _parse)
 
 
 def example(path: str) -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from lepton_flow.sources import MAX_LINE_BYTES, ParseError, open_source
+from lepton_flow.sources import (
+    CORRUPT,
+    MAX_LINE_BYTES,
+    ParseError,
+    SourceError,
+    open_source,
+)
 
 LONG_LINE = b"\x00\n"
 """What stands in a piece for a line too long to hold: it fails to parse at its own line number, and `long_line_errors` gives the reason."""
@@ -157,3 +163,37 @@ def long_line_errors(errors: list, long_lines: list[tuple[int, int]], kind: str)
     if not sizes:
         return errors
     return [ParseError(e.line, f"line of {sizes[e.line]:,} bytes, over the {MAX_LINE_BYTES:,} a {kind} line may have", "") if e.line in sizes else e for e in errors]
+
+
+def parsed_pieces(url: str, piece_bytes: int, span: Span | None, kind: str, parse: Callable) -> Iterator[tuple]:
+    """A headerless line-oriented file (JSON Lines, line protocol) a piece at a time, each parsed by `parse(fh,
+    first_line)`: `(table, lines, errors)` per piece, a line too long to hold quarantined with its size (`kind` names
+    the format in the reason), a corrupt file refused naming it."""
+    import io
+
+    long_lines: list[tuple[int, int]] = []
+    try:
+        for _, first_line, text in line_pieces(url, piece_bytes, header=False, long_lines=long_lines, span=span):
+            table, lines, errors = parse(io.BytesIO(text), first_line)
+            yield table, lines, long_line_errors(errors, long_lines, kind)
+    except CORRUPT as exc:
+        raise SourceError(f"{url}: cannot be read (truncated or corrupt?): {exc}") from exc
+
+
+def records_table(records: list[dict], lines: list[int], errors: list[ParseError]) -> tuple:
+    """`(table, line numbers, errors)` of parsed records (dicts of column to value). A field holding numbers on some
+    records and text (or nested JSON) on others is kept as text: the canonical mapping judges it cell by cell."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    if not records:
+        return pa.table({}), np.zeros(0, np.int64), errors
+    frame = pd.DataFrame.from_records(records)
+    for name in frame.columns:
+        kinds = {type(v) for v in frame[name] if v is not None and v == v}
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            frame[name] = frame[name].map(lambda v: v if v is None or v != v else str(v))
+    table = pa.Table.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
+    return table, np.asarray(lines, np.int64), errors
+
