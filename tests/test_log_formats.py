@@ -1459,8 +1459,10 @@ def test_container_records_carry_the_application_s_lines_with_their_traces_read_
         ("error", "com.example.Api", ["request failed", "java.lang.IllegalStateException: boom", "at com.example.Api.handle(Api.java:42)"]),
         ("info", "com.example.Api", ["next"])]
     plain = tmp_path / "plain.log"
-    plain.write_text("".join(record(f"tick {k}", "stdout", k) + "\n" for k in range(5)))
-    assert [(e["level"], e["source"], e["message"]) for e in read_log(str(plain)).events][:1] == [(None, "stdout", "tick 0")]
+    plain.write_text("".join(record(f"tick {k}", "stdout", k) + "\n" for k in range(5)) + '{"log":"cut short","stream":"std' + "\n")
+    got = read_log(str(plain))  # a record cut short is quarantined, the others read
+    assert [(e["level"], e["source"], e["message"]) for e in got.events][:1] == [(None, "stdout", "tick 0")]
+    assert (len(got.events), [q["line"] for q in got.quarantined]) == (5, [6])
     quiet = tmp_path / "quiet.log"  # stderr's trace ended long before stdout's last records: nothing waits for it
     quiet.write_text(record("2024-05-01 10:00:00,200 ERROR [main] app.worker: failed", "stderr", 0) + "\n"
                      + record("ZeroDivisionError: division by zero", "stderr", 0) + "\n"
