@@ -1456,7 +1456,7 @@ def test_container_records_carry_the_application_s_lines_with_their_traces_read_
     )
     got = read_log(str(cri))
     assert [(e["level"], e["source"], e["message"].split("\n")) for e in got.events] == [
-        ("error", "com.example.Api", ["request failed", "java.lang.IllegalStateException: boom", "at com.example.Api.handle(Api.java:42)"]),
+        ("error", "com.example.Api", ["request failed", "java.lang.IllegalStateException: boom", "\tat com.example.Api.handle(Api.java:42)"]),
         ("info", "com.example.Api", ["next"])]
     plain = tmp_path / "plain.log"
     plain.write_text("".join(record(f"tick {k}", "stdout", k) + "\n" for k in range(5)) + '{"log":"cut short","stream":"std' + "\n")
@@ -1469,3 +1469,96 @@ def test_container_records_carry_the_application_s_lines_with_their_traces_read_
                      + "".join(record(f"tick {k}", "stdout", 60 + k) + "\n" for k in range(20)))
     got = read_log(str(quiet), final=False)  # as a run reads a file still being written
     assert (len(got.events), got.lines, got.pending) == (21, 22, 0)
+
+
+def test_a_line_the_runtime_cut_into_records_is_one_event_again_read_whole_in_pieces_or_as_it_grows(tmp_path):
+    """Docker's json-file and the CRI cut a line longer than 16 kB into records (Docker: a `log` without its line end;
+    the CRI: tag `P`) that the stream's next record finishes, with the other stream's records between. Each such line is
+    one event again, its text exactly as the application wrote it (a part that begins with a space keeps it), read whole
+    or in pieces; a growing file whose last record is cut short keeps that line for the read that finishes it."""
+    import random
+
+    rnd = random.Random(7)
+    texts, docker, cri, t = [], [], [], 0
+
+    def at(t):
+        return f"2024-05-01T10:00:{t // 1000:02d}.{t % 1000:03d}000000Z"
+
+    for k in range(200):
+        text = f"line {k} " + "".join(rnd.choice("ab ") for _ in range(rnd.randint(5, 150)))
+        texts.append(text)
+        cuts = sorted(rnd.sample(range(1, len(text)), 3)) if k % 3 == 0 else []
+        parts = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+        for j, part in enumerate(parts):
+            last = j == len(parts) - 1
+            t += 1
+            docker.append(json.dumps({"log": part + ("\n" if last else ""), "stream": "stdout", "time": at(t)}, separators=(",", ":")))
+            cri.append(f"{at(t)} stdout {'F' if last else 'P'} {part}")
+            if rnd.random() < 0.3:  # the other stream's line between the parts
+                t += 1
+                texts.append(f"warn {t}")
+                docker.append(json.dumps({"log": f"warn {t}\n", "stream": "stderr", "time": at(t)}, separators=(",", ":")))
+                cri.append(f"{at(t)} stderr F warn {t}")
+    for name, records in (("docker.log", docker), ("cri.log", cri)):
+        path = tmp_path / name
+        path.write_text("\n".join(records) + "\n")
+        whole = read_log(str(path))
+        assert (whole.lines, whole.event_lines, whole.quarantined) == (len(records), len(records), [])
+        assert sorted(e["message"] for e in whole.events) == sorted(texts)  # before: 468 events, a part each
+        pieces, quarantined = _read_in_pieces(path, whole.format, 4096)
+        assert quarantined == [] and [(e["line"], e["message"]) for e in pieces] == [(e["line"], e["message"]) for e in whole.events]
+
+    growing = tmp_path / "growing.log"  # the writer has written a line's first part; its last comes later
+    held = f"{at(9000)} stdout P first half, \n"
+    growing.write_text(f"{at(8999)} stdout F ready\n" + held)
+    got = read_log(str(growing), final=False)  # as a run reads a file still being written
+    assert ([e["message"] for e in got.events], got.lines, got.pending) == (["ready"], 1, len(held))  # before: both, the half alone
+    with open(growing, "a") as fh:
+        fh.write(f"{at(9001)} stdout F second half\n")
+    rest = read_log(str(growing), start=got.end, line_base=got.lines)
+    assert [(e["line"], e["message"]) for e in rest.events] == [(2, "first half, second half")]
+
+
+def test_a_trace_a_program_sent_to_syslog_or_the_journal_a_line_at_a_time_is_one_event(tmp_path):
+    """rsyslog escapes control characters (`#011` a tab, `#012` a line end, `#033` a terminal code: on by default), and
+    a service's trace reaches syslog and the journal a record per line. The escapes are put back, and a record that
+    continues the one before of the same host and program joins its event across other programs' lines; a trace that
+    opens a program's lines is an event of its own. Read whole or in pieces, the same events."""
+    lines = [
+        "Dec  5 10:00:00 web1 java[2211]: 2024-12-05 10:00:00,123 ERROR [main] App - boom#012java.lang.IllegalStateException: bad#012#011at App.run(App.java:10)",
+        "Dec  5 10:00:01 web1 CRON[3001]: (root) CMD (run-parts /etc/cron.hourly)",
+        'Dec  5 10:00:02 web1 java[2211]: Exception in thread "worker-1" java.lang.NullPointerException: x is null',
+        "Dec  5 10:00:02 web1 java[2211]: #011at Worker.step(Worker.java:44)",
+        "Dec  5 10:00:02 web2 java[2211]: worker-1 started",  # the same program on another host
+        "Dec  5 10:00:02 web1 java[2211]: #011at java.base/java.lang.Thread.run(Thread.java:833)",
+        "Dec  5 10:00:03 web1 python3[900]: Traceback (most recent call last):",
+        'Dec  5 10:00:03 web1 python3[900]:   File "/srv/app.py", line 3, in <module>',
+        "Dec  5 10:00:03 web1 python3[900]: ZeroDivisionError: division by zero",
+        "Dec  5 10:00:04 web1 systemd[1]: #033[0;1;31mFailed to start app.service#033[0m",
+    ]
+    path = tmp_path / "syslog"
+    path.write_text(("\n".join(lines) + "\n") * 30)
+    got = read_log(str(path), year=2024)
+    assert (got.format, got.lines, got.event_lines, got.quarantined) == ("syslog-rfc3164", 300, 300, [])
+    assert [(e["host"], e["source"], e["message"]) for e in got.events[:6]] == [
+        ("web1", "java", "2024-12-05 10:00:00,123 ERROR [main] App - boom\njava.lang.IllegalStateException: bad\n\tat App.run(App.java:10)"),
+        ("web1", "CRON", "(root) CMD (run-parts /etc/cron.hourly)"),
+        ("web1", "java", ('Exception in thread "worker-1" java.lang.NullPointerException: x is null\n\tat Worker.step(Worker.java:44)\n'
+                          "\tat java.base/java.lang.Thread.run(Thread.java:833)")),
+        ("web2", "java", "worker-1 started"),
+        ("web1", "python3", 'Traceback (most recent call last):\n  File "/srv/app.py", line 3, in <module>\nZeroDivisionError: division by zero'),
+        ("web1", "systemd", "Failed to start app.service"),
+    ]  # before: 10 events, `#012#011at` in the first, each frame and the colour codes an event's text
+    assert len(got.events) == 6 * 30
+    pieces, quarantined = _read_in_pieces(path, got.format, 2048)
+    assert quarantined == [] and [(e["line"], e["message"]) for e in pieces] == [(e["line"], e["message"]) for e in got.events]
+
+    journal = tmp_path / "journal.json"  # `journalctl -o json`: a worker's traceback on stdout, an entry a line
+    entries = ["job 7 failed", "Traceback (most recent call last):", '  File "/srv/w.py", line 9, in run', "KeyError: 'id'", "job 8 done"]
+    journal.write_text("".join(json.dumps({"__REALTIME_TIMESTAMP": str(1733392800000000 + i), "_HOSTNAME": "n1", "PRIORITY": "3" if i < 4 else "6",
+                                           "SYSLOG_IDENTIFIER": "sshd" if i == 2 and k else "worker", "MESSAGE": "Connection closed" if i == 2 and k else m}) + "\n"
+                               for i, m in enumerate(entries) for k in ((0, 1) if i == 2 else (0,))))
+    got = read_log(str(journal))
+    assert [(e["source"], e["level"], e["message"]) for e in got.events] == [
+        ("worker", "error", "job 7 failed\nTraceback (most recent call last):\n  File \"/srv/w.py\", line 9, in run\nKeyError: 'id'"),
+        ("sshd", "error", "Connection closed"), ("worker", "info", "job 8 done")]

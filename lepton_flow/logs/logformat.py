@@ -68,6 +68,16 @@ class LogFormat:
     # goes on from the one before (a stack trace's frame, a line of its own to the runtime) joins that record's event,
     # and the application's format, found from the file's first records, reads its fields from each record's text.
     wraps: bool = False
+    # Each of its lines is a record a program handed to a logger (syslog, the journal): a record that continues the one
+    # before of the same host and program (a stack trace sent a line at a time) joins that record's event, as a wrapping
+    # format's records do; the texts are the programs' own, not read by another format.
+    records: bool = False
+    # For a wrapping format: a regular expression (RE2) for its records that the writer cut from a longer line (the
+    # CRI's `P`, Docker's record without a line end, both at 16 kB): the next record of the same stream goes on with it.
+    partial: str | None = None
+    # Its writer escapes control characters as `#` and three octal digits (rsyslog's default: a tab `#011`, a line end
+    # `#012`, a terminal colour code `#033[...`): the reader puts them back in the messages.
+    escaped: bool = False
     # Masks of its own, (RE2 pattern, replacement) without look-around, applied to its messages before the run's masks:
     # for a value its program writes in a varying number of tokens (Proxifier's `lifetime <1 sec` beside
     # `lifetime 00:01`), which template mining would otherwise take for two events of different lengths.
@@ -103,7 +113,8 @@ class LogFormat:
         if not got:
             return 0.0, 0.0, 1.0
         filled = sum(sum(e[k] is not None for k in ("timestamp", "host", "source", "level")) for e, _ in got) / len(got)
-        left = sum(len(e["message"]) / max(len(line), 1) for e, line in got) / len(got)
+        # White space a layout leaves before the message is no text left (a trace's indented lines, each a record).
+        left = sum(len(e["message"].strip()) / max(len(line), 1) for e, line in got) / len(got)
         read = len(got)
         if self.directives:
             directive = re.compile(self.directives)

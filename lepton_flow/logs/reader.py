@@ -58,6 +58,30 @@ _LEVEL_WORDS = {*(w for w in LEVELS if len(w) > 1 and w not in ("system", "secur
 _CONTINUATION = re.compile(r"^(?:\s|Traceback |Caused by|at |\.\.\. \d+ more|[\w.$]+(?:Error|Exception|Warning|Exit|Interrupt)(?::|$))")
 
 
+_ESCAPE = re.compile(r"#(0[0-3][0-7])")
+"""rsyslog's escape of a control character (`$EscapeControlCharactersOnReceive`, on by default): `#` and its octal code."""
+
+
+def _unescaped(messages: pd.Series) -> pd.Series:
+    """Messages with rsyslog's control-character escapes put back: a tab `#011`, a line end `#012` (a multi-line
+    message, a trace), a carriage return `#015` (dropped, as the reader drops them at line ends), terminal codes
+    `#033[...` (left out, as the reader leaves them out of lines); NUL (`#000`) stays escaped."""
+    text = pa.array(messages.astype(object).to_numpy(), pa.string())
+    hit = pc.fill_null(pc.match_substring_regex(text, _ESCAPE.pattern), False).to_numpy(zero_copy_only=False)
+    if not hit.any():
+        return messages
+    out = messages.to_numpy(object).copy()
+
+    def one(m: re.Match) -> str:
+        code = int(m[1], 8)
+        return m[0] if code == 0 else "" if code == 0o15 else chr(code)
+
+    for i in np.flatnonzero(hit).tolist():
+        got = _ESCAPE.sub(one, out[i])
+        out[i] = _ANSI.sub("", got) if "\x1b" in got else got
+    return pd.Series(out, index=messages.index, name=messages.name)
+
+
 _HINTS = [
     (r"^\[\s*\d+\.\d{6}\] ", "; they are dmesg's, timed in seconds since boot, not dates: save them with `dmesg -T`, or read /var/log/kern.log"),
 ]
@@ -358,7 +382,8 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
             continue
         out.event_lines += 1
     parts = []
-    open_from = None  # for a wrapping format: the first line of the earliest event a stream may still add to
+    open_heads = None  # for a wrapping format: the first line of each stream's last event, which it may still add to
+    cut_short = False  # and whether a stream's last record is a line cut short, which the next read goes on with
     if table is not None and table.num_rows:
         frame = table.select(list(EVENT_FIELDS)).to_pandas()
         frame["line"] = index + 1
@@ -374,8 +399,10 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
     if parts:
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         out.frame = frame.sort_values("line", kind="stable", ignore_index=True) if len(parts) > 1 else frame
-        if fmt and formats[fmt].wraps:
-            out.frame, open_from = _unwrap(url, out.frame, formats[fmt], formats, year, owner, start > 0 and after_event)
+        if fmt and formats[fmt].escaped:
+            out.frame["message"] = _unescaped(out.frame["message"])
+        if fmt and (formats[fmt].wraps or formats[fmt].records):
+            out.frame, open_heads, cut_short = _unwrap(url, out.frame, lines, formats[fmt], formats, year, owner)
         if dayless.any():
             _days_from_file(out.frame, dayless, written, timezone)
             yearless &= ~dayless
@@ -392,8 +419,12 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
     # the piece (an event longer than a piece, which the next read would start with again, getting no further: it is
     # split there); at the end of what is written, when lines after its first already belong to it.
     if not final and (owner >= 0).any():
-        k = int(owner.max()) if open_from is None else open_from
-        if k > 0 if more else (owner[k + 1 :] == k).any():
+        k = int(owner.max())
+        if open_heads:  # the earliest event a stream may still add to; one that begins a piece cannot wait (no read would get past it)
+            k = min([h for h in open_heads if h > 0] if more else open_heads, default=k)
+            while (owner[k:] >= 0).any() and (earliest := int(owner[k:][owner[k:] >= 0].min())) < k:
+                k = earliest  # an event of another stream whose records go on past the cut is left whole to the next read
+        if k > 0 if more else (owner[k + 1 :] == k).any() or cut_short:
             _hold_last_event(out, raw, breaks, lines, owner, k)
     if out.lines:
         out.after_event = bool(owner[out.lines - 1] != -1)
@@ -527,55 +558,89 @@ _MULTILINE_TIMEOUT = pd.Timedelta(seconds=5)
 (Filebeat's `multiline.timeout`, 5 s by default)."""
 
 
-def _unwrap(url: str, frame: pd.DataFrame, wrapper: LogFormat, formats: dict[str, LogFormat], year: int, owner: np.ndarray,
-            earlier: bool) -> tuple[pd.DataFrame, int | None]:
-    """The events of a format whose records carry an application's lines (`LogFormat.wraps`), put back together.
+def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, formats: dict[str, LogFormat], year: int,
+            owner: np.ndarray) -> tuple[pd.DataFrame, list[int], bool]:
+    """The events of a format whose records carry an application's lines (`LogFormat.wraps`, `LogFormat.records`), put
+    back together.
 
-    A record whose text goes on from the record before (a stack trace's frame, `Caused by:`, a traceback's lines:
-    what `_CONTINUATION` reads) joins the event of the last record of its source (stream) that does not; one that
-    begins a read from an offset belongs to the event an earlier read took (`earlier`: counted, not stored). `owner`
-    follows: a joined record's lines are its event's. Then, where one format reads most texts of the file's first
-    records (`_inner_format`), each text it reads gives its event that format's level, source and message (the
-    runtime's time and host stay).
+    A record the writer cut short (`LogFormat.partial`) goes on in the next record of its stream: their texts are one
+    line. Then a record whose text goes on from the record before (a stack trace's frame, `Caused by:`, a traceback's
+    lines: what `_CONTINUATION` reads) joins the event of the last record of its stream (source, and host) that does
+    not, unless the stream was quiet for `_MULTILINE_TIMEOUT` before it or it is a traceback after a trace; the first
+    record of a stream begins an event. `owner` follows: a joined record's lines are its event's. Then, for a wrapping format, where one format
+    reads most texts of the file's first records (`_inner_format`), each text it reads gives its event that format's
+    level, source and message (the runtime's time and host stay).
 
-    Also: the first line of the earliest event that a source's later records could still join (each source's last
-    event, unless that source has been quiet for `_MULTILINE_TIMEOUT`), for a read that stops before the file ends to
-    leave that event, and what follows it, to the next read.
+    Also: the first lines of the events that a stream's later records could still join (each stream's last event,
+    unless that stream has been quiet for `_MULTILINE_TIMEOUT`), for a read that stops before the file ends to leave
+    the earliest of them, and what follows it, to the next read; and whether such a stream's last record is cut short
+    (its event is left to the next read even when nothing has joined it yet).
     """
+    first = (frame["line"].to_numpy() - 1).astype(np.int64)  # each record's first line in this read
+    streams = _streams(frame)
+    cut = set()  # the streams whose last record is cut short
+    if wrapper.partial:
+        raw = lines.take(pa.array(first, pa.int64()))
+        part = pc.fill_null(pc.match_substring_regex(raw, wrapper.partial), False).to_numpy(zero_copy_only=False)
+        if part.any():
+            goes_on = np.zeros(len(frame), bool)  # a record that goes on with the line of its stream's record before
+            line_of = np.arange(len(frame))  # the record each record's line begins with
+            for key, rows in streams.items():
+                goes_on[rows[1:]] = part[rows[:-1]]
+                line_of[rows] = np.maximum.accumulate(np.where(goes_on[rows], -1, rows))
+                if part[rows[-1]]:
+                    cut.add(key)
+            if goes_on.any():
+                text = frame["message"].fillna("").to_numpy(object).copy()
+                parts: dict[int, list[str]] = {}
+                for j in np.flatnonzero(goes_on).tolist():
+                    parts.setdefault(int(line_of[j]), [text[line_of[j]]]).append(text[j])
+                for h, pieces in parts.items():
+                    text[h] = "".join(pieces)
+                _regroup(owner, first, goes_on, line_of)
+                frame, first = frame.assign(message=text)[~goes_on].reset_index(drop=True), first[~goes_on]
+                streams = _streams(frame)
     messages = pa.array(frame["message"].fillna("").astype(object).to_numpy(), pa.string())
     cont = pc.fill_null(pc.match_substring_regex(messages, _CONTINUATION.pattern), False).to_numpy(zero_copy_only=False)
-    first = (frame["line"].to_numpy() - 1).astype(np.int64)  # each record's first line in this read
-    # Each record's head: the last record of the same source (stream) before it that is not a continuation, -1 for
-    # none (a trace printed to stderr between two lines of stdout joins the event it belongs to).
+    # Each record's head: the last record of the same stream before it that is not a continuation, -1 for none (a
+    # trace printed to stderr between two lines of stdout joins the event it belongs to).
     head = np.full(len(frame), -1, np.int64)
-    open_from = None
+    open_heads = []
     times = frame["timestamp"]
     latest = times.max()
-    for rows in frame.groupby(frame["source"].fillna(""), sort=False).indices.values():
-        head[rows] = np.maximum.accumulate(np.where(~cont[rows], rows, -1))
-        # A source's last event may still get lines unless the source has written nothing for a while when the others
+    cut_short = False
+    traceback = pc.starts_with(messages, "Traceback (most recent call last):").to_numpy(zero_copy_only=False)
+    stamp = pd.to_datetime(times, utc=True).dt.tz_localize(None).to_numpy("datetime64[us]")
+    for key, rows in streams.items():
+        heads = ~cont[rows]
+        # A trace that opens a stream is an event. So it is at the start of a read from an offset: a read stops before
+        # the first event of any stream that could still go on, so what a stream's first record here continues
+        # was left closed (quiet for the timeout, or an event longer than a piece).
+        heads[0] = True
+        # A record after its stream has been quiet for the multi-line timeout, and a traceback after a trace's last line
+        # (a service that crashed again, under the same name), begin events of their own.
+        heads[1:] |= (np.diff(stamp[rows]) > _MULTILINE_TIMEOUT.to_timedelta64()) | (traceback[rows[1:]] & cont[rows[:-1]])
+        head[rows] = np.maximum.accumulate(np.where(heads, rows, -1))
+        # A stream's last event may still get lines unless the stream has written nothing for a while when the others
         # have (a log shipper's multi-line timeout): a quiet stream does not hold back a busy one's events for ever.
         if head[rows[-1]] >= 0 and not latest - times.iloc[rows[-1]] > _MULTILINE_TIMEOUT:
-            open_from = min(open_from if open_from is not None else len(owner), int(first[head[rows[-1]]]))
-    if cont.any():
-        joined = cont & (head >= 0)
-        orphan = cont & (head < 0) & earlier
-        if joined.any() or orphan.any():
-            text = frame["message"].to_numpy(object).copy()
-            more: dict[int, list[str]] = {}
-            for j in np.flatnonzero(joined).tolist():
-                more.setdefault(int(head[j]), []).append(text[j])
-            for h, lines_ in more.items():
-                text[h] = "\n".join([text[h], *lines_])
-            remap = np.arange(len(owner))
-            remap[first[joined]] = first[head[joined]]
-            remap[first[orphan]] = EARLIER
-            held = owner >= 0
-            owner[held] = remap[owner[held]]
-            frame = frame.assign(message=text)[~(joined | orphan)].reset_index(drop=True)
+            open_heads.append(int(first[head[rows[-1]]]))
+            cut_short |= key in cut
+    joined = cont & (head != np.arange(len(frame)))
+    if joined.any():
+        text = frame["message"].to_numpy(object).copy()
+        more: dict[int, list[str]] = {}
+        for j in np.flatnonzero(joined).tolist():
+            more.setdefault(int(head[j]), []).append(text[j])
+        for h, lines_ in more.items():
+            text[h] = "\n".join([text[h], *lines_])
+        _regroup(owner, first, joined, head)
+        frame = frame.assign(message=text)[~joined].reset_index(drop=True)
+    if not wrapper.wraps:
+        return frame, open_heads, cut_short
     inner = _inner_format(url, wrapper, formats, year)
     if inner is None or not len(frame):
-        return frame, open_from
+        return frame, open_heads, cut_short
     text = pa.array(frame["message"].fillna("").astype(object).to_numpy(), pa.string())  # a joined trace stays after the first line
     lines = pc.split_pattern(text, "\n", max_splits=1)
     first = pc.list_element(lines, 0)
@@ -597,7 +662,21 @@ def _unwrap(url: str, frame: pd.DataFrame, wrapper: LogFormat, formats: dict[str
     message = frame["message"].to_numpy(object).copy()
     message[taken] = [f"{m or ''}\n{r}" if r else (m or "") for m, r in zip(read["message"][taken], rest[taken])]
     level, source = (np.where(taken & pd.notna(read[k]), read[k], frame[k].to_numpy(object)) for k in ("level", "source"))
-    return frame.assign(level=level, source=source, message=message), open_from
+    return frame.assign(level=level, source=source, message=message), open_heads, cut_short
+
+
+def _streams(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    """The rows of each stream of a frame's records (host and source), in order."""
+    return frame.groupby([frame["host"].fillna(""), frame["source"].fillna("")], sort=False).indices
+
+
+def _regroup(owner: np.ndarray, first: np.ndarray, moved: np.ndarray, to: np.ndarray) -> None:
+    """`owner` (each line's event, by its first line) after the records `moved` joined the records `to` (indices of
+    records): their lines are now those records' events'."""
+    remap = np.arange(len(owner))
+    remap[first[moved]] = first[to[moved]]
+    held = owner >= 0
+    owner[held] = remap[owner[held]]
 
 
 def _inner_format(url: str, wrapper: LogFormat, formats: dict[str, LogFormat], year: int) -> LogFormat | None:

@@ -16,12 +16,12 @@ from lepton_flow.logs.layout import layout_format
 FORMAT = register_log_format(
     replace(layout_format(
         "cri",
-        r"<Timestamp:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)> <Source:stdout|stderr> <Tag:[FP]>(?: <Content>)?",
+        r"<Timestamp:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)> <Source:stdout|stderr> <Tag:[FP]>(?:\x20<Content>)?",
         examples=[
             "2016-10-06T00:17:09.669794202Z stdout F The content of the log entry 1",
             "2016-10-06T00:17:10.113242941Z stderr P First line of a long entry split by the runtime",
             "2024-02-01T12:00:00.5+01:00 stdout F GET /healthz 200",
         ],
         description=__doc__.splitlines()[0],
-    ), wraps=True)
+    ), wraps=True, partial=r"^\S+ (?:stdout|stderr) P")
 )

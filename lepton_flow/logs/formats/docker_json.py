@@ -43,5 +43,7 @@ FORMAT = register_log_format(
         ],
         description=__doc__.splitlines()[0],
         wraps=True,
+        # A `log` that does not end with a line end: a longer line, cut at 16 kB, goes on in the stream's next record.
+        partial=r'^\{"log":"(?:[^"\\]|\\[^n]|(?:\\n)+(?:[^"\\]|\\[^n]))*"',
     )
 )

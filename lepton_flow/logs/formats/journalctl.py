@@ -9,13 +9,15 @@ without `-o` is `syslog-rfc3164`'s layout; `-o short-iso` is `syslog-iso`'s.)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lepton_flow.logs.formats import register_log_format
 from lepton_flow.logs.layout import layout_format
 from lepton_flow.logs.logformat import JOURNALCTL_MARKS
 
 _TAIL = r" <Host:[^\s\[\]]+> <Program:[^\s\[\]:]+>(?:\[<Pid:\d+>\])?: <Content>"
 
-FORMAT = register_log_format(
+FORMAT = register_log_format(replace(
     layout_format(
         "journalctl",
         r"<Month:[A-Z][a-z]{2}> <Day:\d{1,2}> <Time:\d\d:\d\d:\d\d\.\d{6}>" + _TAIL,
@@ -28,5 +30,6 @@ FORMAT = register_log_format(
         description=__doc__.splitlines()[0],
         drain_similarity=0.7,
         directives=JOURNALCTL_MARKS,
-    )
-)
+    ),
+    records=True,
+))

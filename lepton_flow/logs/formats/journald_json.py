@@ -51,5 +51,6 @@ FORMAT = register_log_format(
             '{"__REALTIME_TIMESTAMP":"1700000000000001","_HOSTNAME":"node-1","PRIORITY":"3","_COMM":"kubelet","MESSAGE":[102,97,105,108,101,100,255]}',
         ],
         description=__doc__.splitlines()[0],
+        records=True,  # a service's trace on stdout is an entry a line
     )
 )

@@ -48,4 +48,4 @@ def parse_many(lines, year: int):
     return index[keep.to_numpy(zero_copy_only=False)], table.filter(keep)
 
 
-FORMAT = register_log_format(replace(_LAYOUT, parse=parse, parse_many=parse_many, directives=JOURNALCTL_MARKS))
+FORMAT = register_log_format(replace(_LAYOUT, parse=parse, parse_many=parse_many, directives=JOURNALCTL_MARKS, records=True, escaped=True))

@@ -84,5 +84,7 @@ FORMAT = register_log_format(
         parse_many=parse_many,
         yearless=True,
         directives=JOURNALCTL_MARKS,  # `journalctl`'s default output is this layout
+        records=True,  # a program's trace arrives a line a record
+        escaped=True,  # rsyslog's `#011`, `#012`
     )
 )

@@ -36,5 +36,7 @@ FORMAT = register_log_format(
             '<165>1 2003-10-11T22:14:15.003000-07:00 192.0.2.1 myproc 8710 - [exampleSDID@32473 iut="3" eventSource="Application"] An application event log entry',
         ],
         description=__doc__.splitlines()[0],
+        records=True,
+        escaped=True,  # rsyslog's `RSYSLOG_SyslogProtocol23Format` files
     )
 )
