@@ -631,6 +631,30 @@ REAL = {
         ["[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"],
         ("notice", None, None, "[1638] chan_sip.c: Registration from '<sip:301@example.com>' failed for '1.2.3.4' - Wrong password"),
     ),
+    "nlog": (  # an ASP.NET Core service's nlog.config, event ids and exceptions (before: leading-time, all in the message)
+        ["2023-12-01 08:00:01.0012|14|INFO|Microsoft.Hosting.Lifetime|Now listening on: http://localhost:5000",
+         "2023-12-01 08:00:02.5678|0|ERROR|Shop.Api.OrdersController|Order 7 failed System.InvalidOperationException: Sequence contains no elements",
+         "   at System.Linq.ThrowHelper.ThrowNoElementsException()",
+         "2023-12-01 08:00:03.0001|DEBUG|Shop.Worker|Polling queue orders"],
+        ("info", "Microsoft.Hosting.Lifetime", None, "Now listening on: http://localhost:5000"),
+    ),
+    "sqlserver": (  # ERRORLOG (before: timestamp-prefixed, the source in the message, no level)
+        ["2023-12-01 08:00:01.12 Logon       Error: 18456, Severity: 14, State: 8.",
+         "2023-12-01 08:00:01.12 Logon       Login failed for user 'sa'. Reason: Password did not match that for the login provided. [CLIENT: 10.0.0.5]",
+         "2023-12-01 08:00:05.02 spid9s      Starting up database 'master'."],
+        ("error", "Logon", None, "Error: 18456, Severity: 14, State: 8."),
+    ),
+    "windows-update": (  # Get-WindowsUpdateLog's output (before: timestamp-prefixed, ids and component in the message)
+        ["2023/12/01 08:00:01.1234567 1020  4044  ComApi          *RESUMED* Search ClientId = UpdateOrchestrator",
+         "2023/12/01 08:00:02.5000000 1020  7132  DownloadManager *FAILED* [80246007] Download of update 0A1B2C3D failed"],
+        (None, "ComApi", None, "*RESUMED* Search ClientId = UpdateOrchestrator"),
+    ),
+    "jsonl-log4j2": (  # log4j2's JsonLayout: its time in `instant`, its logger in `loggerName`, an exception in `thrown`
+        ['{"instant":{"epochSecond":1701417601,"nanoOfSecond":123000000},"thread":"main","level":"ERROR","loggerName":"com.example.Job",'
+         '"message":"Job 7 failed","thrown":{"name":"java.lang.IllegalStateException","message":"boom","extendedStackTrace":"java.lang.IllegalStateException: boom\\n\\tat com.example.Job.run(Job.java:42)"},"endOfBatch":false}',
+         '{"timeMillis":1701417602500,"thread":"main","level":"INFO","loggerName":"com.example.App","message":"Started","endOfBatch":false}'],
+        ("error", "com.example.Job", None, "Job 7 failed"),
+    ),
 }
 TIMES = {  # the first line's time, UTC
     "log4j": datetime(2015, 10, 18, 18, 1, 47, 978000, UTC), "log4j-spark": datetime(2017, 6, 9, 20, 10, 40, tzinfo=UTC),
@@ -665,6 +689,8 @@ TIMES = {  # the first line's time, UTC
     "s3-access": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "sssd": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC),
     "java-wrapper": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "vmware": datetime(2023, 12, 1, 8, 0, 1, 118000, UTC),
     "access-combined-vhost": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "python-logging-cloud-init": datetime(2023, 12, 1, 8, 0, 1, 619000, UTC),
+    "nlog": datetime(2023, 12, 1, 8, 0, 1, 1200, UTC), "sqlserver": datetime(2023, 12, 1, 8, 0, 1, 120000, UTC),
+    "windows-update": datetime(2023, 12, 1, 8, 0, 1, 123456, UTC), "jsonl-log4j2": datetime(2023, 12, 1, 8, 0, 1, 123000, UTC),
     "mongodb": datetime(2026, 1, 5, 9, 0, 1, 223000, UTC), "zabbix": datetime(2026, 1, 5, 10, 0, 1, 223000, UTC),  # a time of day alone, the file written at midnight: the day before
 }
 
@@ -1562,3 +1588,32 @@ def test_a_trace_a_program_sent_to_syslog_or_the_journal_a_line_at_a_time_is_one
     assert [(e["source"], e["level"], e["message"]) for e in got.events] == [
         ("worker", "error", "job 7 failed\nTraceback (most recent call last):\n  File \"/srv/w.py\", line 9, in run\nKeyError: 'id'"),
         ("sshd", "error", "Connection closed"), ("worker", "info", "job 8 done")]
+
+
+def test_a_json_record_s_exception_is_kept_with_its_message_as_a_text_log_keeps_its_trace(tmp_path):
+    """JSON loggers put the exception beside the message, under names of their own; the event's message is the message
+    then the trace, as a text log's event is, read all at once or line by line."""
+    from lepton_flow.logs.formats.jsonl import parse
+
+    trace = "java.lang.IllegalStateException: boom\n\tat com.example.Job.run(Job.java:42)"
+    records = [
+        {"@timestamp": "2024-05-01T10:00:00Z", "level": "ERROR", "logger_name": "com.example.Job", "message": "job failed", "stack_trace": trace},  # logstash-logback-encoder
+        {"@timestamp": "2024-05-01T10:00:01Z", "log.level": "error", "message": "job failed", "error.stack_trace": trace},  # ECS
+        {"asctime": "2024-05-01T10:00:02", "levelname": "ERROR", "name": "app", "message": "job failed",
+         "exc_info": "Traceback (most recent call last):\n  File \"/app/job.py\", line 3, in run\nValueError: boom"},  # python-json-logger
+        {"@t": "2024-05-01T10:00:03Z", "@l": "Error", "@mt": "job failed", "@x": "System.InvalidOperationException: boom\n   at Job.Run()"},  # Serilog
+        {"instant": {"epochSecond": 1714557604, "nanoOfSecond": 0}, "level": "ERROR", "loggerName": "com.example.Job", "message": "job failed",
+         "thrown": {"name": "java.lang.IllegalStateException", "message": "boom",
+                    "extendedStackTrace": [{"class": "com.example.Job", "method": "run", "file": "Job.java", "line": 42}]}},  # log4j2
+        {"time": "2024-05-01T10:00:05Z", "level": "error", "msg": "job failed"},  # none: the message alone
+    ]
+    path = tmp_path / "app.json"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    got = read_log(str(path))
+    messages = [e["message"] for e in got.events]
+    assert messages == [parse(json.dumps(r), 2024)["message"] for r in records]
+    assert [m.split("\n")[1] if "\n" in m else None for m in messages] == [
+        "java.lang.IllegalStateException: boom", "java.lang.IllegalStateException: boom", "Traceback (most recent call last):",
+        "System.InvalidOperationException: boom", "java.lang.IllegalStateException: boom", None]
+    assert messages[4].endswith("\tat com.example.Job.run(Job.java:42)") and got.events[4]["timestamp"] == pd.Timestamp("2024-05-01T10:00:04Z")
+    assert {e["level"] for e in got.events} == {"error"}  # before: the messages alone, and log4j2's record dated by the file

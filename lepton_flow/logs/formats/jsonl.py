@@ -22,13 +22,19 @@ from lepton_flow.logs.formats import EVENT_FIELDS, LogFormat, event, http_level,
 from lepton_flow.logs.layout import LEVELS
 
 FIELDS = {
-    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime", "time_iso8601", "time_local", "requestReceivedTimestamp", "eventTime"),
+    "timestamp": ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "t", "@t", "asctime", "time_iso8601", "time_local", "requestReceivedTimestamp", "eventTime",
+                  "instant", "timeMillis"),
     # `@m` CLEF's rendered message, `@mt` its template; structlog's `event`; GCP's `textPayload`, `jsonPayload.message`;
     # GELF's `short_message`.
     "message": ("message", "msg", "log", "text", "@m", "@mt", "short_message", "textPayload", "jsonPayload.message", "event", "output", "renderedmessage", "messagetemplate"),
     "level": ("level", "severity", "lvl", "loglevel", "s", "@l", "log.level", "levelname", "level_name", "priority"),
     "host": ("host", "hostname", "node", "host.name", "id.orig_h", "sourceIPAddress"),
-    "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name", "category", "eventSource"),
+    "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name", "category", "eventSource",
+               "loggerName"),
+    # The exception a record carries beside its message, which a text log writes after it: logstash-logback-encoder's
+    # `stack_trace`, ECS's `error.stack_trace`, python-json-logger's `exc_info`, structlog's `exception`, CLEF's `@x`,
+    # zap's `stacktrace`, log4j2's `thrown` (an object: its name and message), bunyan's and pino's `err.stack`.
+    "trace": ("stack_trace", "error.stack_trace", "exc_info", "exception", "@x", "stacktrace", "thrown", "err.stack"),
 }
 """Each field's names, most common first; a dotted name is a flat key (ECS writes `"log.level"`) or a path into objects.
 Where none is a key as written, the same names match keys in any case (.NET's `Timestamp`, `LogLevel`, `Category`,
@@ -52,7 +58,31 @@ def _first(obj: dict, names: tuple[str, ...], field: str):
 
 
 def _fits(value, field: str) -> bool:
+    if field == "trace":
+        return _trace(value) is not None
     return not (value in (None, "") or (isinstance(value, (dict, list)) and field != "timestamp") or (field == "message" and not isinstance(value, str)))
+
+
+def _trace(value) -> str | None:
+    """The text of a record's exception (`FIELDS["trace"]`): a string as written; log4j2's `thrown` object as its name
+    and message, then its stack where it is text."""
+    if value.__class__ is str:
+        return value.rstrip() or None
+    if value.__class__ is dict and isinstance(value.get("name"), str):
+        said = f"{value['name']}: {value['message']}" if isinstance(value.get("message"), str) else value["name"]
+        stack = value.get("extendedStackTrace")
+        if isinstance(stack, str) and stack.strip():  # `stacktraceAsString`: the name and message begin it
+            return stack.rstrip() if stack.startswith(value["name"]) else f"{said}\n{stack.rstrip()}"
+        if isinstance(stack, list):  # the frames as objects, log4j2's default
+            frames = [f"\tat {f.get('class')}.{f.get('method')}({f.get('file')}:{f.get('line')})" for f in stack if isinstance(f, dict)]
+            return "\n".join([said, *frames])
+        return said
+    return None
+
+
+def _with_trace(message: str, trace) -> str:
+    text = None if trace is None else _trace(trace)
+    return f"{message}\n{text}" if text else message
 
 
 def _walk(obj: dict, path: tuple[str, ...]):
@@ -113,6 +143,9 @@ _NUMBERED_LEVELS = {
 
 
 def _time(value) -> datetime | None:
+    if isinstance(value, dict) and isinstance(value.get("epochSecond"), int):  # log4j2's JsonLayout: `instant`
+        nanos = value.get("nanoOfSecond")
+        return _time(value["epochSecond"]) if not isinstance(nanos, int) else _time(value["epochSecond"] + nanos / 1e9)
     if isinstance(value, dict) and len(value) == 1 and ("$date" in value or "$numberLong" in value):  # MongoDB's extended JSON
         inner = next(iter(value.values()))
         return _time(int(inner) if isinstance(inner, str) and inner.lstrip("-").isdigit() else inner)
@@ -279,6 +312,8 @@ def _read_records(texts: list[str], long, first: int, rows: list[int], columns: 
         clef = "@t" in keys
         rows += compress(members, keep)
         columns["timestamp"] += compress(ts, keep)
+        if any(v is not None for v in values["trace"]):
+            message = [m if m is None or t is None else _with_trace(m, t) for m, t in zip(message, values["trace"])]
         columns["message"] += compress(message, keep)
         columns["level"] += [_level(v, clef) for v in compress(raw_level, keep)]
         for name in ("host", "source"):
@@ -294,6 +329,7 @@ def _read_records(texts: list[str], long, first: int, rows: list[int], columns: 
 _FITS = {
     "timestamp": lambda values: [None if v is None or v == "" else v for v in values],  # an object too (MongoDB's `$date`)
     "message": lambda values: [v if v.__class__ is str and v else None for v in values],
+    "trace": lambda values: [v if _trace(v) is not None else None for v in values],
 }
 _FIT_PLAIN = lambda values: [None if v is None or v == "" or isinstance(v, (dict, list)) else v for v in values]  # noqa: E731
 """`_fits` over a column of values: the value, or None where it does not fit the field."""
@@ -361,7 +397,7 @@ def record_event(obj, mapping: dict[str, str] | None = None) -> dict | None:
         return None  # no message; a time that is none; no time and no level either (not a log's record)
     text = lambda v: None if v is None else str(v)  # noqa: E731
     level = _level_of(values["level"], "@t" in obj and "level" not in mapping)
-    return event(ts, text(values["host"]), text(values["source"]), level, str(values["message"]))
+    return event(ts, text(values["host"]), text(values["source"]), level, _with_trace(str(values["message"]), values["trace"]))
 
 
 _LEVEL_LETTERS = {**LEVELS, **{f"d{n}": "debug" for n in range(1, 6)}}
