@@ -649,6 +649,19 @@ REAL = {
          "2023/12/01 08:00:02.5000000 1020  7132  DownloadManager *FAILED* [80246007] Download of update 0A1B2C3D failed"],
         (None, "ComApi", None, "*RESUMED* Search ClientId = UpdateOrchestrator"),
     ),
+    "oracle-alert": (  # alert_ORCL.log, 19c: a time line, then the event's lines (before: not a log file)
+        ["2023-12-01T08:00:01.008923+00:00", "Starting ORACLE instance (normal) (OS id: 12345)",
+         "2023-12-01T08:00:05.000001+00:00", "ORA-00600: internal error code, arguments: [kcbz_check_objd_typ_3], [], [], []",
+         "Errors in file /u01/app/oracle/diag/rdbms/orcl/orcl/trace/orcl_ora_1234.trc  (incident=12345):",
+         "Mon Dec  4 09:05:07 2023", "WARNING: inbound connection timed out (ORA-3136)"],
+        (None, None, None, "Starting ORACLE instance (normal) (OS id: 12345)"),
+    ),
+    "logcat-long": (  # `adb logcat -v long` (before: not a log file)
+        ["[ 12-01 08:00:01.811  1702: 2395 D/WindowManager ]", "printFreezingDisplayLogs opening app wtoken", "",
+         "[ 12-01 08:00:02.001  2395: 2395 E/AndroidRuntime ]", "FATAL EXCEPTION: main", "java.lang.RuntimeException: boom",
+         "\tat com.example.Main.onCreate(Main.java:10)", ""],
+        ("debug", "WindowManager", None, "printFreezingDisplayLogs opening app wtoken"),
+    ),
     "jsonl-log4j2": (  # log4j2's JsonLayout: its time in `instant`, its logger in `loggerName`, an exception in `thrown`
         ['{"instant":{"epochSecond":1701417601,"nanoOfSecond":123000000},"thread":"main","level":"ERROR","loggerName":"com.example.Job",'
          '"message":"Job 7 failed","thrown":{"name":"java.lang.IllegalStateException","message":"boom","extendedStackTrace":"java.lang.IllegalStateException: boom\\n\\tat com.example.Job.run(Job.java:42)"},"endOfBatch":false}',
@@ -689,6 +702,7 @@ TIMES = {  # the first line's time, UTC
     "s3-access": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "sssd": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC),
     "java-wrapper": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "vmware": datetime(2023, 12, 1, 8, 0, 1, 118000, UTC),
     "access-combined-vhost": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "python-logging-cloud-init": datetime(2023, 12, 1, 8, 0, 1, 619000, UTC),
+    "oracle-alert": datetime(2023, 12, 1, 8, 0, 1, 8923, UTC), "logcat-long": datetime(2023, 12, 1, 8, 0, 1, 811000, UTC),
     "nlog": datetime(2023, 12, 1, 8, 0, 1, 1200, UTC), "sqlserver": datetime(2023, 12, 1, 8, 0, 1, 120000, UTC),
     "windows-update": datetime(2023, 12, 1, 8, 0, 1, 123456, UTC), "jsonl-log4j2": datetime(2023, 12, 1, 8, 0, 1, 123000, UTC),
     "mongodb": datetime(2026, 1, 5, 9, 0, 1, 223000, UTC), "zabbix": datetime(2026, 1, 5, 10, 0, 1, 223000, UTC),  # a time of day alone, the file written at midnight: the day before
@@ -1617,3 +1631,19 @@ def test_a_json_record_s_exception_is_kept_with_its_message_as_a_text_log_keeps_
         "System.InvalidOperationException: boom", "java.lang.IllegalStateException: boom", None]
     assert messages[4].endswith("\tat com.example.Job.run(Job.java:42)") and got.events[4]["timestamp"] == pd.Timestamp("2024-05-01T10:00:04Z")
     assert {e["level"] for e in got.events} == {"error"}  # before: the messages alone, and log4j2's record dated by the file
+
+
+@pytest.mark.parametrize("case", ["oracle-alert", "logcat-long"])
+def test_a_header_line_s_event_is_the_lines_below_it_up_to_the_next_header(case, tmp_path):
+    """Oracle's alert log and `logcat -v long` write the time (and level, tag) on a line of its own and the message on
+    the lines below: each header and its lines are one event, its first line the message, read whole or in pieces."""
+    lines, _ = REAL[case]
+    path = tmp_path / f"{case}.log"
+    path.write_text("\n".join(lines * 40) + "\n")
+    got = read_log(str(path))
+    per = {"oracle-alert": [1, 2, 1], "logcat-long": [1, 3]}[case]  # body lines of each event of one copy
+    assert (got.format, got.quarantined, len(got.events)) == (case, [], 40 * len(per))
+    assert [e["message"].count("\n") + 1 for e in got.events[: len(per)]] == per
+    assert got.event_lines + got.blank == got.lines == 40 * len(lines)
+    pieces, quarantined = _read_in_pieces(path, case, 700)
+    assert quarantined == [] and [(e["line"], e["message"]) for e in pieces] == [(e["line"], e["message"]) for e in got.events]
