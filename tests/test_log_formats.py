@@ -662,6 +662,18 @@ REAL = {
          "\tat com.example.Main.onCreate(Main.java:10)", ""],
         ("debug", "WindowManager", None, "printFreezingDisplayLogs opening app wtoken"),
     ),
+    "gitea": (  # gitea.log with the default flags (before: timestamp-prefixed, the level letter in the message)
+        ["2023/12/01 08:00:01 ...s/graceful/server.go:50:NewServer() [I] Starting new Web server: tcp:0.0.0.0:3000 on PID: 7",
+         "2023/12/01 08:00:02 ...rs/web/repo/view.go:123:Home() [E] GetBranch: branch does not exist"],
+        ("info", "...s/graceful/server.go:50:NewServer()", None, "Starting new Web server: tcp:0.0.0.0:3000 on PID: 7"),
+    ),
+    "jsonl-nextcloud": (  # nextcloud.log: levels 0-4 (before: 2 read as syslog's critical), the app as source
+        ['{"reqId":"YZ1abc","level":2,"time":"2023-12-01T08:00:01+00:00","remoteAddr":"10.0.0.5","user":"alice","app":"core","method":"POST",'
+         '"url":"/login","message":"Login failed: alice (Remote IP: 10.0.0.5)","userAgent":"Mozilla/5.0","version":"28.0.1.1"}',
+         '{"reqId":"YZ1abd","level":3,"time":"2023-12-01T08:00:02+00:00","remoteAddr":"10.0.0.6","user":"--","app":"PHP","method":"GET",'
+         '"url":"/","message":"Undefined index: x at /var/www/nextcloud/lib/base.php#12","userAgent":"curl","version":"28.0.1.1"}'],
+        ("warning", "core", None, "Login failed: alice (Remote IP: 10.0.0.5)"),
+    ),
     "jsonl-log4j2": (  # log4j2's JsonLayout: its time in `instant`, its logger in `loggerName`, an exception in `thrown`
         ['{"instant":{"epochSecond":1701417601,"nanoOfSecond":123000000},"thread":"main","level":"ERROR","loggerName":"com.example.Job",'
          '"message":"Job 7 failed","thrown":{"name":"java.lang.IllegalStateException","message":"boom","extendedStackTrace":"java.lang.IllegalStateException: boom\\n\\tat com.example.Job.run(Job.java:42)"},"endOfBatch":false}',
@@ -703,6 +715,7 @@ TIMES = {  # the first line's time, UTC
     "java-wrapper": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "vmware": datetime(2023, 12, 1, 8, 0, 1, 118000, UTC),
     "access-combined-vhost": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "python-logging-cloud-init": datetime(2023, 12, 1, 8, 0, 1, 619000, UTC),
     "oracle-alert": datetime(2023, 12, 1, 8, 0, 1, 8923, UTC), "logcat-long": datetime(2023, 12, 1, 8, 0, 1, 811000, UTC),
+    "gitea": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "jsonl-nextcloud": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC),
     "nlog": datetime(2023, 12, 1, 8, 0, 1, 1200, UTC), "sqlserver": datetime(2023, 12, 1, 8, 0, 1, 120000, UTC),
     "windows-update": datetime(2023, 12, 1, 8, 0, 1, 123456, UTC), "jsonl-log4j2": datetime(2023, 12, 1, 8, 0, 1, 123000, UTC),
     "mongodb": datetime(2026, 1, 5, 9, 0, 1, 223000, UTC), "zabbix": datetime(2026, 1, 5, 10, 0, 1, 223000, UTC),  # a time of day alone, the file written at midnight: the day before

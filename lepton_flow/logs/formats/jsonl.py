@@ -30,7 +30,7 @@ FIELDS = {
     "level": ("level", "severity", "lvl", "loglevel", "s", "@l", "log.level", "levelname", "level_name", "priority"),
     "host": ("host", "hostname", "node", "host.name", "id.orig_h", "sourceIPAddress"),
     "source": ("source", "logger", "service", "component", "program", "c", "logger_name", "log.logger", "name", "service.name", "category", "eventSource",
-               "loggerName"),
+               "loggerName", "app"),
     # The exception a record carries beside its message, which a text log writes after it: logstash-logback-encoder's
     # `stack_trace`, ECS's `error.stack_trace`, python-json-logger's `exc_info`, structlog's `exception`, CLEF's `@x`,
     # zap's `stacktrace`, log4j2's `thrown` (an object: its name and message), bunyan's and pino's `err.stack`.
@@ -309,7 +309,7 @@ def _read_records(texts: list[str], long, first: int, rows: list[int], columns: 
         ts = [None if v is None else _time(v) for v in raw_ts]
         # An event: a message, and a time that is one, or no time at all and a level (`record_event`'s rule).
         keep = [m is not None and (t is not None or (r is None and lv is not None)) for m, t, r, lv in zip(message, ts, raw_ts, raw_level)]
-        clef = "@t" in keys
+        clef = _dialect(keys)
         rows += compress(members, keep)
         columns["timestamp"] += compress(ts, keep)
         if any(v is not None for v in values["trace"]):
@@ -356,7 +356,20 @@ def _column(group: list[dict], paths: tuple[tuple[str, ...], ...], field: str) -
 _LEVELS_SEEN: dict[tuple, str | None] = {}
 
 
-def _level(value, clef: bool) -> str | None:
+def _dialect(keys) -> str | None:
+    """Whose numbered or missing levels a record's keys say it has: CLEF's (no `@l` is Information), Nextcloud's and
+    ownCloud's (`reqId`, `app`, `remoteAddr`: levels 0-4, debug to fatal, where syslog's 2 would be critical)."""
+    if "@t" in keys:
+        return "clef"
+    if "reqId" in keys and "app" in keys and "remoteAddr" in keys:
+        return "nextcloud"
+    return None
+
+
+_NEXTCLOUD_LEVELS = {0: "debug", 1: "info", 2: "warning", 3: "error", 4: "crit"}
+
+
+def _level(value, clef: str | None) -> str | None:
     """A record's level as `record_event` gives it, found once per distinct value."""
     key = (type(value), value, clef)
     try:
@@ -371,11 +384,13 @@ def _level(value, clef: bool) -> str | None:
     return found
 
 
-def _level_of(number, clef: bool) -> str | None:
-    if isinstance(number, int) and not isinstance(number, bool) and number in _NUMBERED_LEVELS:
-        return _NUMBERED_LEVELS[number]
+def _level_of(number, clef: str | None) -> str | None:
+    if isinstance(number, int) and not isinstance(number, bool):
+        numbered = _NEXTCLOUD_LEVELS if clef == "nextcloud" else _NUMBERED_LEVELS
+        if number in numbered:
+            return numbered[number]
     level = None if number is None else str(number)
-    return _LEVEL_LETTERS.get(level.lower(), level.lower()) if level else ("info" if clef else None)  # CLEF: no `@l` is Information
+    return _LEVEL_LETTERS.get(level.lower(), level.lower()) if level else ("info" if clef == "clef" else None)  # CLEF: no `@l` is Information
 
 
 def record_event(obj, mapping: dict[str, str] | None = None) -> dict | None:
@@ -396,7 +411,7 @@ def record_event(obj, mapping: dict[str, str] | None = None) -> dict | None:
     if values["message"] is None or (ts is None and (values["timestamp"] is not None or values["level"] in (None, ""))):
         return None  # no message; a time that is none; no time and no level either (not a log's record)
     text = lambda v: None if v is None else str(v)  # noqa: E731
-    level = _level_of(values["level"], "@t" in obj and "level" not in mapping)
+    level = _level_of(values["level"], _dialect(obj) if "level" not in mapping else None)
     return event(ts, text(values["host"]), text(values["source"]), level, _with_trace(str(values["message"]), values["trace"]))
 
 
