@@ -232,15 +232,17 @@ def test_masking_all_at_once_equals_masking_each_message():
     rng = random.Random(7)
     uuid = "78dc1847-5f0b-49cc-8a2e-0123456789ab"
     alphabet = list("0123456789") * 3 + list("abxXfF_.-+:/ ") * 2 + ["blk_", "0x", "10.0.0.1", "é", "٣", "\t", uuid, uuid[:-1], uuid + "0"]
+    alphabet += ["k", "ms", "MB", "KiB", "s", "Hz", "bps", "secs"]  # units glued to numbers
     messages = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(50_000)]
     messages += [m for line in _sample("HDFS")[0] for m in [log_formats()["hdfs"].parse(line, 2008)["message"]]]
     d = Drain()
     assert d.mask_many(pa.array(messages)).to_pylist() == [d.mask(m) for m in messages]
     assert sum("<UUID>" in m for m in d.mask_many(pa.array(messages)).to_pylist()) > 500  # the case is met often
     assert sum("_<NUM>" in m for m in d.mask_many(pa.array(messages)).to_pylist()) > 500
-    from lepton_flow.logs.drain import _LEGACY_MASKS, _UNGLUED_MASKS
+    from lepton_flow.logs.drain import _LEGACY_MASKS, _UNGLUED_MASKS, _UNITLESS_MASKS
 
-    for masks in (_LEGACY_MASKS, _UNGLUED_MASKS):  # stores mined before the UUID mask, or the glued one: their own masks, through RE2 too
+    # Stores mined before the UUID mask, the glued one, or units: their own masks, through RE2 too.
+    for masks in (_LEGACY_MASKS, _UNGLUED_MASKS, _UNITLESS_MASKS):
         legacy = Drain(masks=masks)
         assert legacy.mask_many(pa.array(messages)).to_pylist() == [legacy.mask(m) for m in messages]
     custom = Drain(masks=[(r"(?<=user )\w+", "<USER>")])  # masks RE2 cannot run: each message in Python
@@ -268,6 +270,26 @@ def test_numbers_glued_to_words_by_underscores_are_masked_and_each_kind_of_id_ke
     assert len(set(masked.to_pylist())) == 2 and len(set(d.add_many(masked))) == 2
     before = Drain(masks=_UNGLUED_MASKS)  # a store mined before this mask keeps its masks
     assert len(set(before.mask_many(pa.array(lines)).to_pylist())) == len(lines)
+
+
+def test_a_number_written_with_its_unit_is_masked_as_a_number():
+    """The kernel's `Memory: 123k/456k available (1234k kernel code, ...)`, sizes and durations with their units: each
+    value had kept its text, so a message of several became a template per line (168 templates for one message over
+    2,000 lines of a 2005 Red Hat syslog written as its kernel writes it). Words that only begin with digits stay."""
+    import pyarrow as pa
+
+    from lepton_flow.logs.drain import _UNITLESS_MASKS
+
+    d = Drain()
+    assert [d.mask(m) for m in ("Memory: 123k/456k available (1234k kernel code, 99k reserved)", "took 250ms, then 3.5s", "wrote 512MB, 2KiB left",
+                                "at 2GHz over 10Mbps, 100%", "1st 2nd 64bit md5 9f4ef63 5s3")] == [
+        "Memory: <NUM>/<NUM> available (<NUM> kernel code, <NUM> reserved)", "took <NUM>, then <NUM>", "wrote <NUM>, <NUM> left",
+        "at <NUM> over <NUM>, <NUM>%", "1st 2nd 64bit md5 9f4ef63 5s3"]
+    lines = [f"Memory: {a}k/{b}k available ({c}k kernel code, {a % 97}k reserved, {b % 89}k data, {c % 83}k init, 0k highmem)"
+             for a, b, c in zip(range(100_000, 100_500), range(200_000, 200_500), range(1_000, 1_500))]
+    assert len(set(Drain(similarity=0.7).add_many(d.mask_many(pa.array(lines))))) == 1
+    before = Drain(similarity=0.7, masks=_UNITLESS_MASKS)  # a store mined before keeps its masks, and its template ids
+    assert len(set(before.add_many(before.mask_many(pa.array(lines))))) > 50
 
 
 def test_masking_repeated_messages_once_equals_masking_each_message():

@@ -34,6 +34,9 @@ _GLUED_RE2 = [
     # of the branch that did not match are empty.)
     (r"(_)\d+(_|[^\w.]|$)|(^|[^\w.])\d+(_)", r"\1\3<NUM>\2\4"),
 ]
+_UNITS = r"(?:[kKMGTP]i?B|[kKMGT]|B|bytes|[mun]?s|secs?|mins?|[kMG]?Hz|[kKMG]?bps)"
+"""Units a program writes glued to a number (`165k`, `512MB`, `250ms`, `3.5s`, `2GHz`): the number and its unit are one value."""
+_UNITLESS_NUMBER = (r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])", "<NUM>")
 DEFAULT_MASKS: list[tuple[str, str]] = [
     (r"blk_-?\d+", "<BLK>"),
     (r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])", "<UUID>"),
@@ -41,7 +44,7 @@ DEFAULT_MASKS: list[tuple[str, str]] = [
     (r"(?<![\w])0x[0-9a-fA-F]+(?![\w])", "<HEX>"),
     (r"(?<![\w/])(?:/[\w.\-]+)+/?", "<PATH>"),
     _GLUED_MASK,
-    (r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])", "<NUM>"),
+    (rf"(?<![\w.])[-+]?\d+(?:\.\d+)?{_UNITS}?(?![\w.])", "<NUM>"),
 ]
 
 # The default masks in RE2, which has no look-around: the neighbour a
@@ -57,17 +60,22 @@ _RE2_MASKS: list[tuple[str, str]] = [
     (r"(^|[^\w])0x[0-9a-fA-F]+($|[^\w])", r"\1<HEX>\2"),
     (r"(^|[^\w/])(?:/[\w.\-]+)+/?", r"\1<PATH>"),
     *_GLUED_RE2,
-    (r"(^|[^\w.])\d+(?:\.\d+)?($|[^\w.])", r"\1<NUM>\2"),
+    (rf"(^|[^\w.])\d+(?:\.\d+)?{_UNITS}?($|[^\w.])", r"\1<NUM>\2"),
 ]
+_RE2_UNITLESS_NUMBER = (r"(^|[^\w.])\d+(?:\.\d+)?($|[^\w.])", r"\1<NUM>\2")
 _RE2_UNSAFE = r"[-+]\d"
 # Stores mined before a mask was added keep their masks (saved with the miner's state), and their RE2 forms: before
 # the mask of numbers glued by `_`, and before the UUID mask too.
-_UNGLUED_MASKS = [m for m in DEFAULT_MASKS if m != _GLUED_MASK]
+# ... and before numbers took their units.
+_UNITLESS_MASKS = [*DEFAULT_MASKS[:-1], _UNITLESS_NUMBER]
+_RE2_UNITLESS = [*_RE2_MASKS[:-1], _RE2_UNITLESS_NUMBER]
+_UNGLUED_MASKS = [m for m in _UNITLESS_MASKS if m != _GLUED_MASK]
 _LEGACY_MASKS = [m for m in _UNGLUED_MASKS if m[1] != "<UUID>"]
 _RE2_FORMS = {
     tuple(DEFAULT_MASKS): _RE2_MASKS,
-    tuple(_UNGLUED_MASKS): [m for m in _RE2_MASKS if m not in _GLUED_RE2],
-    tuple(_LEGACY_MASKS): [m for m in _RE2_MASKS if m not in _GLUED_RE2 and "<UUID>" not in m[1]],
+    tuple(_UNITLESS_MASKS): _RE2_UNITLESS,
+    tuple(_UNGLUED_MASKS): [m for m in _RE2_UNITLESS if m not in _GLUED_RE2],
+    tuple(_LEGACY_MASKS): [m for m in _RE2_UNITLESS if m not in _GLUED_RE2 and "<UUID>" not in m[1]],
 }
 _PLACEHOLDER = re.compile(r"<[A-Z]+>")
 ROUTING = 2
