@@ -567,9 +567,9 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
     line. Then a record whose text goes on from the record before (a stack trace's frame, `Caused by:`, a traceback's
     lines: what `_CONTINUATION` reads) joins the event of the last record of its stream (source, and host) that does
     not, unless the stream was quiet for `_MULTILINE_TIMEOUT` before it or it is a traceback after a trace; the first
-    record of a stream begins an event. `owner` follows: a joined record's lines are its event's. Then, for a wrapping format, where one format
-    reads most texts of the file's first records (`_inner_format`), each text it reads gives its event that format's
-    level, source and message (the runtime's time and host stay).
+    record of a stream begins an event. `owner` follows: a joined record's lines are its event's. Then, for a wrapping
+    format, where one format reads most texts of the file's first records (`_inner_format`), each text it reads gives
+    its event that format's level, source and message (the runtime's time and host stay).
 
     Also: the first lines of the events that a stream's later records could still join (each stream's last event,
     unless that stream has been quiet for `_MULTILINE_TIMEOUT`), for a read that stops before the file ends to leave
