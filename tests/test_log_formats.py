@@ -674,6 +674,20 @@ REAL = {
          '"url":"/","message":"Undefined index: x at /var/www/nextcloud/lib/base.php#12","userAgent":"curl","version":"28.0.1.1"}'],
         ("warning", "core", None, "Login failed: alice (Remote IP: 10.0.0.5)"),
     ),
+    "csv-export": (  # Event Viewer's "Save All Events As" CSV: the description unnamed, multi-line (before: not a log file)
+        ["Level,Date and Time,Source,Event ID,Task Category",
+         "Information,12/1/2023 8:00:01 AM,Service Control Manager,7036,None,The Windows Update service entered the running state.",
+         'Error,12/1/2023 8:00:05 AM,Application Error,1000,(100),"Faulting application name: app.exe, version: 1.0.0.0',
+         'Faulting module name: ntdll.dll, version: 10.0.19041.1"'],
+        ("info", "Service Control Manager", None, "The Windows Update service entered the running state."),
+    ),
+    "csv-export-powershell": (  # Get-WinEvent | Export-Csv (PowerShell 5: a #TYPE line), day first
+        ["#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord",
+         '"Message","Id","Level","ProviderName","LogName","MachineName","TimeCreated","LevelDisplayName"',
+         '"The service entered the running state.","7036","4","Service Control Manager","System","ws01.corp.local","01/12/2023 08:00:01","Information"',
+         '"Disk 2 has a bad block.","7","2","disk","System","ws01.corp.local","13/12/2023 09:00:00","Error"'],
+        ("info", "Service Control Manager", "ws01.corp.local", "The service entered the running state."),
+    ),
     "jsonl-log4j2": (  # log4j2's JsonLayout: its time in `instant`, its logger in `loggerName`, an exception in `thrown`
         ['{"instant":{"epochSecond":1701417601,"nanoOfSecond":123000000},"thread":"main","level":"ERROR","loggerName":"com.example.Job",'
          '"message":"Job 7 failed","thrown":{"name":"java.lang.IllegalStateException","message":"boom","extendedStackTrace":"java.lang.IllegalStateException: boom\\n\\tat com.example.Job.run(Job.java:42)"},"endOfBatch":false}',
@@ -716,6 +730,7 @@ TIMES = {  # the first line's time, UTC
     "access-combined-vhost": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "python-logging-cloud-init": datetime(2023, 12, 1, 8, 0, 1, 619000, UTC),
     "oracle-alert": datetime(2023, 12, 1, 8, 0, 1, 8923, UTC), "logcat-long": datetime(2023, 12, 1, 8, 0, 1, 811000, UTC),
     "gitea": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "jsonl-nextcloud": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC),
+    "csv-export": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC), "csv-export-powershell": datetime(2023, 12, 1, 8, 0, 1, tzinfo=UTC),
     "nlog": datetime(2023, 12, 1, 8, 0, 1, 1200, UTC), "sqlserver": datetime(2023, 12, 1, 8, 0, 1, 120000, UTC),
     "windows-update": datetime(2023, 12, 1, 8, 0, 1, 123456, UTC), "jsonl-log4j2": datetime(2023, 12, 1, 8, 0, 1, 123000, UTC),
     "mongodb": datetime(2026, 1, 5, 9, 0, 1, 223000, UTC), "zabbix": datetime(2026, 1, 5, 10, 0, 1, 223000, UTC),  # a time of day alone, the file written at midnight: the day before
@@ -1046,7 +1061,8 @@ def test_a_mixed_folder_gets_each_file_s_most_specific_format(tmp_path):
         if name in ("jsonl", "timestamp-prefixed"):
             continue  # catch-alls: their examples belong to them only when nothing narrower reads them
         path = tmp_path / f"{name}.log"
-        path.write_text("\n".join(fmt.examples) + "\n")
+        whole = [e for e in fmt.examples if "\n" in e]  # an example that is a whole export (a header, its row) is a file alone
+        path.write_text((whole[0] if whole else "\n".join(fmt.examples)) + "\n")
         expected[path.name] = name
     expected["README.md"] = None
     (tmp_path / "README.md").write_text("# Drop folder\n\nPut logs here.\n")
@@ -1660,3 +1676,32 @@ def test_a_header_line_s_event_is_the_lines_below_it_up_to_the_next_header(case,
     assert got.event_lines + got.blank == got.lines == 40 * len(lines)
     pieces, quarantined = _read_in_pieces(path, case, 700)
     assert quarantined == [] and [(e["line"], e["message"]) for e in pieces] == [(e["line"], e["message"]) for e in got.events]
+
+
+def test_a_csv_export_of_events_is_read_by_its_header_and_a_csv_of_readings_is_not_a_log(tmp_path):
+    """Event Viewer's CSV (the description in a column its header does not name, line ends inside quotes), PowerShell's
+    Export-Csv with its #TYPE line (day-first dates: a 13th tells), Splunk's export; a row whose time does not read is
+    quarantined by its record number; a CSV of readings (no message column) stays no log file."""
+    viewer = tmp_path / "system.csv"
+    viewer.write_text("Level,Date and Time,Source,Event ID,Task Category\n"
+                      "Information,12/5/2024 10:00:00 AM,Service Control Manager,7036,None,The Windows Update service entered the running state.\n"
+                      'Error,12/5/2024 1:00:05 PM,Application Error,1000,(100),"Faulting application name: app.exe, version: 1.0.0.0\n'
+                      'Faulting module name: ntdll.dll"\n'
+                      "Warning,not a time,Time-Service,36,None,The time service has not synchronized.\n")
+    got = read_log(str(viewer))
+    assert (got.format, got.lines, got.event_lines, [q["line"] for q in got.quarantined]) == ("csv-export", 3, 2, [3])
+    assert [(str(e["timestamp"]), e["level"], e["source"], e["message"]) for e in got.events] == [
+        ("2024-12-05 10:00:00+00:00", "info", "Service Control Manager", "The Windows Update service entered the running state."),
+        ("2024-12-05 13:00:05+00:00", "error", "Application Error", "Faulting application name: app.exe, version: 1.0.0.0\nFaulting module name: ntdll.dll")]
+    ps = tmp_path / "security.csv"
+    ps.write_text('#TYPE System.Diagnostics.EventLogEntry#Security/Microsoft-Windows-Security-Auditing/4625\n'
+                  '"EventID","MachineName","EntryType","Message","Source","TimeGenerated"\n'
+                  '"4625","dc01","FailureAudit","An account failed to log on.","Microsoft-Windows-Security-Auditing","05/12/2024 14:00:00"\n'
+                  '"4624","dc01","SuccessAudit","An account was successfully logged on.","Microsoft-Windows-Security-Auditing","13/12/2024 09:00:00"\n')
+    got = read_log(str(ps))
+    assert [(str(e["timestamp"]), e["level"], e["host"]) for e in got.events] == [
+        ("2024-12-05 14:00:00+00:00", "warning", "dc01"), ("2024-12-13 09:00:00+00:00", "info", "dc01")]
+    readings = tmp_path / "readings.csv"
+    readings.write_text("timestamp,sensor_id,temperature\n2024-12-05T10:00:00Z,s1,21.5\n2024-12-05T10:01:00Z,s1,21.6\n")
+    with pytest.raises(NotALogFile):
+        read_log(str(readings))

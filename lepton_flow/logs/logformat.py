@@ -63,6 +63,9 @@ class LogFormat:
     # For a format whose files are one document (a JSON array of records): `document(data)` is the event of each record
     # of the whole file's bytes (the record's text for one that is not a log's), None when they are not such a document.
     document: Callable[[bytes], list[dict | str] | None] | None = None
+    # For such a format: `document_head(first_bytes)` tells from a file's first 4 kB whether it may be one of its
+    # documents (a JSON value opening, a CSV header naming a time), so that the reader reads that file whole.
+    document_head: Callable[[bytes], bool] | None = None
     on_directive: Callable[[str], None] | None = None
     # Its records carry an application's lines (a container runtime's: Docker's json-file, the CRI): a record whose text
     # goes on from the one before (a stack trace's frame, a line of its own to the runtime) joins that record's event,

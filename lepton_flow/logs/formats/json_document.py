@@ -72,3 +72,4 @@ def events(data: bytes) -> list[dict | str] | None:
 
 
 FORMAT.document = events
+FORMAT.document_head = lambda head: head.lstrip()[:1] in (b"[", b"{")  # a JSON value opens
