@@ -1591,8 +1591,9 @@ def test_a_line_the_runtime_cut_into_records_is_one_event_again_read_whole_in_pi
 def test_a_trace_a_program_sent_to_syslog_or_the_journal_a_line_at_a_time_is_one_event(tmp_path):
     """rsyslog escapes control characters (`#011` a tab, `#012` a line end, `#033` a terminal code: on by default), and
     a service's trace reaches syslog and the journal a record per line. The escapes are put back, and a record that
-    continues the one before of the same host and program joins its event across other programs' lines; a trace that
-    opens a program's lines is an event of its own. Read whole or in pieces, the same events."""
+    continues the one before of the same host, program and process joins its event across other programs' lines; a
+    trace that opens a process's lines is an event of its own, and a line that names no process joins nothing. Read
+    whole or in pieces, the same events."""
     lines = [
         "Dec  5 10:00:00 web1 java[2211]: 2024-12-05 10:00:00,123 ERROR [main] App - boom#012java.lang.IllegalStateException: bad#012#011at App.run(App.java:10)",
         "Dec  5 10:00:01 web1 CRON[3001]: (root) CMD (run-parts /etc/cron.hourly)",
@@ -1621,11 +1622,18 @@ def test_a_trace_a_program_sent_to_syslog_or_the_journal_a_line_at_a_time_is_one
     assert len(got.events) == 6 * 30
     pieces, quarantined = _read_in_pieces(path, got.format, 2048)
     assert quarantined == [] and [(e["line"], e["message"]) for e in pieces] == [(e["line"], e["message"]) for e in got.events]
+    sudo = tmp_path / "auth.log"  # sudo names no process: its indented line is each command's own, never a trace's
+    sudo.write_text("Dec  5 10:00:00 web1 sudo: pam_unix(sudo:session): session closed for user root\n"
+                    "Dec  5 10:00:01 web1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/apt update\n"
+                    "Dec  5 10:00:01 web1 python3[901]:   File \"/srv/app.py\", line 3, in <module>\n"
+                    "Dec  5 10:00:02 web1 python3[902]:   File \"/srv/app.py\", line 3, in <module>\n")
+    assert len(read_log(str(sudo), year=2024).events) == 4  # another process of the same program: its own event too
 
     journal = tmp_path / "journal.json"  # `journalctl -o json`: a worker's traceback on stdout, an entry a line
     entries = ["job 7 failed", "Traceback (most recent call last):", '  File "/srv/w.py", line 9, in run', "KeyError: 'id'", "job 8 done"]
     journal.write_text("".join(json.dumps({"__REALTIME_TIMESTAMP": str(1733392800000000 + i), "_HOSTNAME": "n1", "PRIORITY": "3" if i < 4 else "6",
-                                           "SYSLOG_IDENTIFIER": "sshd" if i == 2 and k else "worker", "MESSAGE": "Connection closed" if i == 2 and k else m}) + "\n"
+                                           "SYSLOG_IDENTIFIER": "sshd" if i == 2 and k else "worker", "_PID": "77" if i == 2 and k else "5",
+                                           "MESSAGE": "Connection closed" if i == 2 and k else m}) + "\n"
                                for i, m in enumerate(entries) for k in ((0, 1) if i == 2 else (0,))))
     got = read_log(str(journal))
     assert [(e["source"], e["level"], e["message"]) for e in got.events] == [

@@ -75,6 +75,10 @@ class LogFormat:
     # before of the same host and program (a stack trace sent a line at a time) joins that record's event, as a wrapping
     # format's records do; the texts are the programs' own, not read by another format.
     records: bool = False
+    # For such a format: a regular expression (RE2) whose group `process` is the process id on a record's line (syslog's
+    # `program[pid]:`): a stream is a host's program's process, so a record of another run of the program (sudo's
+    # indented `   alice : TTY=...` for each command) never joins the one before.
+    process: str | None = None
     # For a wrapping format: a regular expression (RE2) for its records that the writer cut from a longer line (the
     # CRI's `P`, Docker's record without a line end, both at 16 kB): the next record of the same stream goes on with it.
     partial: str | None = None
@@ -156,6 +160,8 @@ def file_head(url: str, size: int = 64 << 10) -> str:
         return ""
 
 
+SYSLOG_PROCESS = r"^[^\[]*?\[(?P<process>\d+)\]:"
+"""The process id of a syslog line (`program[pid]:`, the line's first bracket), for `LogFormat.process`."""
 JOURNALCTL_MARKS = r"^-- (?:Logs begin at|Journal begins at|Boot [0-9a-f]{32}|No entries|Reboot)\b.*--$"
 """The lines `journalctl` writes between entries in its text outputs (`-- Boot 3a5f...  --`, `-- No entries --`)."""
 

@@ -579,6 +579,9 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
     (its event is left to the next read even when nothing has joined it yet).
     """
     first = (frame["line"].to_numpy() - 1).astype(np.int64)  # each record's first line in this read
+    if wrapper.process:
+        found = pc.extract_regex(lines.take(pa.array(first, pa.int64())), wrapper.process)
+        frame = frame.assign(process=pc.fill_null(pc.struct_field(found, 0), "").to_numpy(zero_copy_only=False))
     streams = _streams(frame)
     cut = set()  # the streams whose last record is cut short
     if wrapper.partial:
@@ -604,6 +607,8 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
                 streams = _streams(frame)
     messages = pa.array(frame["message"].fillna("").astype(object).to_numpy(), pa.string())
     cont = pc.fill_null(pc.match_substring_regex(messages, _CONTINUATION.pattern), False).to_numpy(zero_copy_only=False)
+    if "process" in frame:  # a record that names no process joins nothing: sudo's `   alice : TTY=...` is each command's own
+        cont &= frame["process"].to_numpy(object) != ""
     # Each record's head: the last record of the same stream before it that is not a continuation, -1 for none (a
     # trace printed to stderr between two lines of stdout joins the event it belongs to).
     head = np.full(len(frame), -1, np.int64)
@@ -638,6 +643,7 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
             text[h] = "\n".join([text[h], *lines_])
         _regroup(owner, first, joined, head)
         frame = frame.assign(message=text)[~joined].reset_index(drop=True)
+    frame = frame.drop(columns="process", errors="ignore")
     if not wrapper.wraps:
         return frame, open_heads, cut_short
     inner = _inner_format(url, wrapper, formats, year)
@@ -667,9 +673,10 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
     return frame.assign(level=level, source=source, message=message), open_heads, cut_short
 
 
-def _streams(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
-    """The rows of each stream of a frame's records (host and source), in order."""
-    return frame.groupby([frame["host"].fillna(""), frame["source"].fillna("")], sort=False).indices
+def _streams(frame: pd.DataFrame) -> dict[tuple[str, ...], np.ndarray]:
+    """The rows of each stream of a frame's records (host, source, and process where the format names it), in order."""
+    keys = [frame["host"].fillna(""), frame["source"].fillna("")] + ([frame["process"]] if "process" in frame else [])
+    return frame.groupby(keys, sort=False).indices
 
 
 def _regroup(owner: np.ndarray, first: np.ndarray, moved: np.ndarray, to: np.ndarray) -> None:

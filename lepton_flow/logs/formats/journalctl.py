@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from lepton_flow.logs.formats import register_log_format
 from lepton_flow.logs.layout import layout_format
-from lepton_flow.logs.logformat import JOURNALCTL_MARKS
+from lepton_flow.logs.logformat import JOURNALCTL_MARKS, SYSLOG_PROCESS
 
 _TAIL = r" <Host:[^\s\[\]]+> <Program:[^\s\[\]:]+>(?:\[<Pid:\d+>\])?: <Content>"
 
@@ -32,4 +32,5 @@ FORMAT = register_log_format(replace(
         directives=JOURNALCTL_MARKS,
     ),
     records=True,
+    process=SYSLOG_PROCESS,
 ))

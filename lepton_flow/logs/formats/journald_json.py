@@ -52,5 +52,6 @@ FORMAT = register_log_format(
         ],
         description=__doc__.splitlines()[0],
         records=True,  # a service's trace on stdout is an entry a line
+        process=r'"_PID"\s*:\s*"(?P<process>\d+)"',
     )
 )

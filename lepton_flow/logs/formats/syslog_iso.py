@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from lepton_flow.logs.formats import register_log_format
 from lepton_flow.logs.layout import layout_format
-from lepton_flow.logs.logformat import JOURNALCTL_MARKS
+from lepton_flow.logs.logformat import JOURNALCTL_MARKS, SYSLOG_PROCESS
 
 LEVEL_WORDS = ["TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "CRIT", "CRITICAL", "FATAL", "ALERT", "EMERG", "SEVERE"]
 
@@ -48,4 +48,6 @@ def parse_many(lines, year: int):
     return index[keep.to_numpy(zero_copy_only=False)], table.filter(keep)
 
 
-FORMAT = register_log_format(replace(_LAYOUT, parse=parse, parse_many=parse_many, directives=JOURNALCTL_MARKS, records=True, escaped=True))
+FORMAT = register_log_format(
+    replace(_LAYOUT, parse=parse, parse_many=parse_many, directives=JOURNALCTL_MARKS, records=True, process=SYSLOG_PROCESS, escaped=True)
+)

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from lepton_flow.logs.formats import MONTHS, LogFormat, event, keep_exact, plain_lines, register_log_format, take_lines, time_digits
-from lepton_flow.logs.logformat import JOURNALCTL_MARKS
+from lepton_flow.logs.logformat import JOURNALCTL_MARKS, SYSLOG_PROCESS
 
 _LINE = re.compile(
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) (?P<source>[^\s:\[]+)(?:\[\d+\])?: ?(?P<msg>.*)$"
@@ -85,6 +85,7 @@ FORMAT = register_log_format(
         yearless=True,
         directives=JOURNALCTL_MARKS,  # `journalctl`'s default output is this layout
         records=True,  # a program's trace arrives a line a record
+        process=SYSLOG_PROCESS,
         escaped=True,  # rsyslog's `#011`, `#012`
     )
 )

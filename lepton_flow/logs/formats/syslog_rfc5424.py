@@ -37,6 +37,7 @@ FORMAT = register_log_format(
         ],
         description=__doc__.splitlines()[0],
         records=True,
+        process=r"^<\d{1,3}>\d+ \S+ \S+ \S+ (?P<process>\S+) ",  # PROCID
         escaped=True,  # rsyslog's `RSYSLOG_SyslogProtocol23Format` files
     )
 )
