@@ -1628,6 +1628,12 @@ def test_a_trace_a_program_sent_to_syslog_or_the_journal_a_line_at_a_time_is_one
                     "Dec  5 10:00:01 web1 python3[901]:   File \"/srv/app.py\", line 3, in <module>\n"
                     "Dec  5 10:00:02 web1 python3[902]:   File \"/srv/app.py\", line 3, in <module>\n")
     assert len(read_log(str(sudo), year=2024).events) == 4  # another process of the same program: its own event too
+    growing = tmp_path / "growing"  # as a run reads a file still being written: the trace at its end may go on
+    growing.write_text("Dec  5 10:00:00 web1 CRON[3001]: (root) CMD (run-parts /etc/cron.hourly)\n"
+                       "Dec  5 10:00:01 web1 python3[900]: Traceback (most recent call last):\n"
+                       'Dec  5 10:00:01 web1 python3[900]:   File "/srv/app.py", line 3, in <module>\n')
+    got = read_log(str(growing), year=2024, final=False)
+    assert ([e["message"] for e in got.events], got.lines) == (["(root) CMD (run-parts /etc/cron.hourly)"], 1)  # before: the trace cut
 
     journal = tmp_path / "journal.json"  # `journalctl -o json`: a worker's traceback on stdout, an entry a line
     entries = ["job 7 failed", "Traceback (most recent call last):", '  File "/srv/w.py", line 9, in run', "KeyError: 'id'", "job 8 done"]

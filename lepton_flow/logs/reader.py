@@ -382,8 +382,8 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
             continue
         out.event_lines += 1
     parts = []
-    open_heads = None  # for a wrapping format: the first line of each stream's last event, which it may still add to
-    cut_short = False  # and whether a stream's last record is a line cut short, which the next read goes on with
+    open_heads = None  # for records (`_unwrap`): the first line of each stream's last event, which it may still add to
+    cut_heads: list[int] = []  # those of them whose last record is a line cut short, which the next read goes on with
     if table is not None and table.num_rows:
         frame = table.select(list(EVENT_FIELDS)).to_pandas()
         frame["line"] = index + 1
@@ -402,7 +402,7 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
         if fmt and formats[fmt].escaped:
             out.frame["message"] = _unescaped(out.frame["message"])
         if fmt and (formats[fmt].wraps or formats[fmt].records):
-            out.frame, open_heads, cut_short = _unwrap(url, out.frame, lines, formats[fmt], formats, year, owner)
+            out.frame, open_heads, cut_heads = _unwrap(url, out.frame, lines, formats[fmt], formats, year, owner)
         if dayless.any():
             _days_from_file(out.frame, dayless, written, timezone)
             yearless &= ~dayless
@@ -417,14 +417,20 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
             out.frame["timestamp"] = out.frame["timestamp"].ffill().bfill().fillna(pd.Timestamp(written))
     # A piece's last event, whose trace may go on in the next, is left for it: where the file goes on, unless it began
     # the piece (an event longer than a piece, which the next read would start with again, getting no further: it is
-    # split there); at the end of what is written, when lines after its first already belong to it.
+    # split there); at the end of what is written, when lines after its first already belong to it. For records, each
+    # stream's last event likewise (`open_heads`; at the end of what is written, those that lines already joined or
+    # whose last line was cut), the earliest of them, and with it every other stream's event whose records run past it.
     if not final and (owner >= 0).any():
-        k = int(owner.max())
-        if open_heads:  # the earliest event a stream may still add to; one that begins a piece cannot wait (no read would get past it)
-            k = min([h for h in open_heads if h > 0] if more else open_heads, default=k)
-            while (owner[k:] >= 0).any() and (earliest := int(owner[k:][owner[k:] >= 0].min())) < k:
-                k = earliest  # an event of another stream whose records go on past the cut is left whole to the next read
-        if k > 0 if more else (owner[k + 1 :] == k).any() or cut_short:
+        if open_heads is None:
+            k = int(owner.max())
+            hold = k > 0 if more else (owner[k + 1 :] == k).any()
+        else:
+            wait = [h for h in open_heads if h > 0] if more else [h for h in open_heads if h in cut_heads or (owner[h + 1 :] == h).any()]
+            k = min(wait, default=0)
+            while wait and (owner[k:] >= 0).any() and (earliest := int(owner[k:][owner[k:] >= 0].min())) < k:
+                k = earliest
+            hold = bool(wait) and (k > 0 or not more)
+        if hold:
             _hold_last_event(out, raw, breaks, lines, owner, k)
     if out.lines:
         out.after_event = bool(owner[out.lines - 1] != -1)
@@ -561,7 +567,7 @@ _MULTILINE_TIMEOUT = pd.Timedelta(seconds=5)
 
 
 def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, formats: dict[str, LogFormat], year: int,
-            owner: np.ndarray) -> tuple[pd.DataFrame, list[int], bool]:
+            owner: np.ndarray) -> tuple[pd.DataFrame, list[int], list[int]]:
     """The events of a format whose records carry an application's lines (`LogFormat.wraps`, `LogFormat.records`), put
     back together.
 
@@ -575,8 +581,8 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
 
     Also: the first lines of the events that a stream's later records could still join (each stream's last event,
     unless that stream has been quiet for `_MULTILINE_TIMEOUT`), for a read that stops before the file ends to leave
-    the earliest of them, and what follows it, to the next read; and whether such a stream's last record is cut short
-    (its event is left to the next read even when nothing has joined it yet).
+    the earliest of them, and what follows it, to the next read; and those of them whose stream's last record is cut
+    short (left to the next read even when nothing has joined them yet).
     """
     first = (frame["line"].to_numpy() - 1).astype(np.int64)  # each record's first line in this read
     if wrapper.process:
@@ -615,7 +621,7 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
     open_heads = []
     times = frame["timestamp"]
     latest = times.max()
-    cut_short = False
+    cut_heads = []
     traceback = pc.starts_with(messages, "Traceback (most recent call last):").to_numpy(zero_copy_only=False)
     stamp = pd.to_datetime(times, utc=True).dt.tz_localize(None).to_numpy("datetime64[us]")
     for key, rows in streams.items():
@@ -632,7 +638,8 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
         # have (a log shipper's multi-line timeout): a quiet stream does not hold back a busy one's events for ever.
         if head[rows[-1]] >= 0 and not latest - times.iloc[rows[-1]] > _MULTILINE_TIMEOUT:
             open_heads.append(int(first[head[rows[-1]]]))
-            cut_short |= key in cut
+            if key in cut:
+                cut_heads.append(open_heads[-1])
     joined = cont & (head != np.arange(len(frame)))
     if joined.any():
         text = frame["message"].to_numpy(object).copy()
@@ -645,10 +652,10 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
         frame = frame.assign(message=text)[~joined].reset_index(drop=True)
     frame = frame.drop(columns="process", errors="ignore")
     if not wrapper.wraps:
-        return frame, open_heads, cut_short
+        return frame, open_heads, cut_heads
     inner = _inner_format(url, wrapper, formats, year)
     if inner is None or not len(frame):
-        return frame, open_heads, cut_short
+        return frame, open_heads, cut_heads
     text = pa.array(frame["message"].fillna("").astype(object).to_numpy(), pa.string())  # a joined trace stays after the first line
     lines = pc.split_pattern(text, "\n", max_splits=1)
     first = pc.list_element(lines, 0)
@@ -670,7 +677,7 @@ def _unwrap(url: str, frame: pd.DataFrame, lines: pa.Array, wrapper: LogFormat, 
     message = frame["message"].to_numpy(object).copy()
     message[taken] = [f"{m or ''}\n{r}" if r else (m or "") for m, r in zip(read["message"][taken], rest[taken])]
     level, source = (np.where(taken & pd.notna(read[k]), read[k], frame[k].to_numpy(object)) for k in ("level", "source"))
-    return frame.assign(level=level, source=source, message=message), open_heads, cut_short
+    return frame.assign(level=level, source=source, message=message), open_heads, cut_heads
 
 
 def _streams(frame: pd.DataFrame) -> dict[tuple[str, ...], np.ndarray]:
