@@ -1645,6 +1645,12 @@ def test_a_trace_a_program_sent_to_syslog_or_the_journal_a_line_at_a_time_is_one
     assert [(e["source"], e["level"], e["message"]) for e in got.events] == [
         ("worker", "error", "job 7 failed\nTraceback (most recent call last):\n  File \"/srv/w.py\", line 9, in run\nKeyError: 'id'"),
         ("sshd", "error", "Connection closed"), ("worker", "info", "job 8 done")]
+    docker = tmp_path / "docker-journal.json"  # Docker's journald driver cuts a long line, flagging each part but the last
+    parts = [("x" * 16384, True), ("y" * 16384, True), ("z end", False)]
+    docker.write_text("".join(json.dumps({"__REALTIME_TIMESTAMP": str(1733392800000000 + i), "_HOSTNAME": "n1", "PRIORITY": "6", "_PID": "812",
+                                          "SYSLOG_IDENTIFIER": "web", "MESSAGE": text, **({"CONTAINER_PARTIAL_MESSAGE": "true"} if cut else {})}) + "\n"
+                              for i, (text, cut) in enumerate(parts)))
+    assert [e["message"] for e in read_log(str(docker)).events] == ["x" * 16384 + "y" * 16384 + "z end"]  # before: three events
 
 
 def test_a_json_record_s_exception_is_kept_with_its_message_as_a_text_log_keeps_its_trace(tmp_path):

@@ -53,5 +53,6 @@ FORMAT = register_log_format(
         description=__doc__.splitlines()[0],
         records=True,  # a service's trace on stdout is an entry a line
         process=r'"_PID"\s*:\s*"(?P<process>\d+)"',
+        partial=r'"CONTAINER_PARTIAL_MESSAGE"\s*:\s*"true"',  # Docker's journald driver: a line it cut at 16 kB goes on
     )
 )
