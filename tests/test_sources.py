@@ -803,7 +803,7 @@ def test_a_preamble_before_a_csv_header_and_a_units_line_after_it_are_read_as_wh
     t = got.table
     assert sorted(set(t.column("line").to_pylist())) == [5, 6]
     # The units line gives each value column its unit.
-    assert dict(zip(t.column("metric").to_pylist(), t.column("unit").to_pylist())) == {"airtc_avg": "Deg C", "rh": "%", "record": "RN"}
+    assert dict(zip(t.column("metric").to_pylist(), t.column("unit").to_pylist())) == {"airtc_avg": "Deg C", "rh": "%"}  # RECORD: no reading
     # Read on from where it grew, the units still apply.
     grown = toa5.read_bytes()
     span = Span(start=len(grown) - len(b'"2019-06-01 02:00:00",1,20.9,58\n'), line_base=5)
@@ -1064,3 +1064,27 @@ def test_numbers_written_with_their_unit_read_as_numbers_in_that_unit(tmp_path):
     assert sorted(zip(t.column("metric").to_pylist(), t.column("value").to_pylist(), t.column("unit").to_pylist())) == [
         ("edge_1", 45.2, "%"), ("edge_1", 46.0, "%"), ("room", 23.5, "°C"), ("room", 23.6, "°C"), ("room", 24.0, "°C")]
     assert [(e.line, e.reason) for e in got.errors] == [(5, "column room: 'hot' is not a number")]
+
+
+def test_hoboware_and_toa5_logger_files_read_their_zone_serials_and_units_without_row_numbers_or_events(tmp_path):
+    """HOBOware's CSV (a title line; `#`; `Date Time, GMT-05:00` local times in 12-hour form; a series per column named
+    with its unit and its logger's and sensor's serials; a column per logger event, `Logged` where it happened) was
+    refused ("no timestamp column"). A TOA5 file (`.dat`, as Campbell loggers write it) was refused by its extension;
+    its record number (unit `RN`) is not a reading. A reading beside an event keeps its line."""
+    hobo = tmp_path / "stream.csv"
+    hobo.write_text('"Plot Title: Stream temp 10234"\n'
+                    '"#","Date Time, GMT-05:00","Temp, °F (LGR S/N: 10234567, SEN S/N: 10234568)","Coupler Detached (LGR S/N: 10234567)",'
+                    '"End Of File (LGR S/N: 10234567)"\n'
+                    "1,12/05/24 10:00:00 AM,45.123,,\n2,12/05/24 01:15:00 PM,45.210,Logged,\n3,12/05/24 01:30:00 PM,,,Logged\n")
+    got = read_readings(str(hobo))
+    assert [e.line for e in got.errors] == [1]  # the title line, as the preamble it is
+    assert _series(got) == [("10234568", "temp", 45.123, "2024-12-05 15:00:00"), ("10234568", "temp", 45.21, "2024-12-05 18:15:00")]
+    assert set(got.table.column("unit").to_pylist()) == {"°F"}
+    toa5 = tmp_path / "CR1000_Station_Table10min.dat"
+    toa5.write_text('"TOA5","CR1000_Station","CR1000","12345","CR1000.Std.32","CPU:weather.CR1","54321","Table10min"\n'
+                    '"TIMESTAMP","RECORD","BattV_Min","AirTC_Avg"\n"TS","RN","Volts","Deg C"\n"","","Min","Avg"\n'
+                    '"2024-12-05 10:00:00",1,12.71,3.452\n"2024-12-05 10:10:00",2,12.70,"NAN"\n')
+    got = read_readings(str(toa5))
+    assert sorted(set(got.table.column("metric").to_pylist())) == ["airtc_avg", "battv_min"]  # not `record`
+    assert sorted(zip(got.table.column("metric").to_pylist(), got.table.column("value").to_pylist())) == [
+        ("airtc_avg", 3.452), ("battv_min", 12.7), ("battv_min", 12.71)]

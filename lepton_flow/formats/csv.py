@@ -309,6 +309,48 @@ def _perfmon(table: pa.Table) -> pa.Table:
     return pa.table([times, *table.columns[1:]], names=names)
 
 
+_HOBO_TIME = re.compile(r"^Date Time, GMT(?P<sign>[+-])(?P<h>\d\d):?(?P<m>\d\d)$")
+_HOBO_SERIES = re.compile(r"^(?P<name>[^,]+), (?P<unit>[^,(]+?) \((?:LGR S/N: (?P<lgr>[^,)]+))?(?:, )?(?:SEN S/N: (?P<sen>[^,)]+))?(?:, )?(?:LBL: (?P<lbl>[^)]+))?\)$")
+_HOBO_EVENT = re.compile(r"^[A-Za-z][A-Za-z ]*\((?:LGR|SEN) S/N: [^)]*\)$")
+_HOBO_TIMES = ("%m/%d/%y %I:%M:%S %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%y %H:%M:%S", "%d/%m/%Y %H:%M:%S",
+               "%d.%m.%y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
+
+
+def _hobo(table: pa.Table) -> pa.Table:
+    """Onset HOBOware's CSV export (HOBO data loggers) as a wide file.
+
+    Its columns: `#` (the row's number), `Date Time, GMT-05:00` (local times, `12/05/24 10:00:00 AM` by default, the
+    zone in the name), a column per series, `Temp, °F (LGR S/N: 10234567, SEN S/N: 10234567)`, and a column per
+    logger event (`Coupler Detached (LGR S/N: ...)`, `End Of File (...)`: `Logged` in the rows where it happened).
+    The times are rewritten as ISO times with the name's offset (read in the first layout that reads them all; a
+    cell no layout reads is left as written, to be quarantined with its reason); each series becomes
+    `SERIAL/Name [unit]` (the sensor's serial, else the logger's, the sensor); the row number and the events, which
+    are not readings, are left out. Other tables as they are.
+    """
+    if not table.num_columns or not (m := _HOBO_TIME.match(table.column_names[1] if table.num_columns > 1 and table.column_names[0] == "#" else table.column_names[0])):
+        return table
+    at = table.column_names.index(m.string)
+    zone = f"{m['sign']}{m['h']}:{m['m']}"
+    text = pd.Series(table.column(at).cast(pa.string()).to_pylist(), dtype=object).str.strip()
+    present = text.notna() & (text != "")
+    local = None
+    for form in _HOBO_TIMES:
+        local = pd.to_datetime(text, format=form, errors="coerce")
+        if local[present].notna().all():
+            break
+    iso = local.dt.strftime("%Y-%m-%dT%H:%M:%S").where(local.notna(), None) + zone
+    columns, names = [pa.array(iso.where(local.notna(), text).tolist(), pa.string())], ["timestamp"]
+    for name, column in zip(table.column_names, table.columns):
+        if name in ("#", m.string) or _HOBO_EVENT.match(name):
+            continue
+        if series := _HOBO_SERIES.match(name):
+            serial = series["sen"] or series["lgr"]
+            name = f"{serial.strip()}/{series['name'].strip()} [{series['unit'].strip()}]" if serial else f"{series['name'].strip()} [{series['unit'].strip()}]"
+        columns.append(column)
+        names.append(name)
+    return pa.table(columns, names=names)
+
+
 def read(url: str, options: ReadOptions) -> tuple[pa.Table, np.ndarray, list[ParseError]]:
     """The whole file: its pieces (`pieces`) put together."""
     return whole(pieces(url, options, PIECE_BYTES))
@@ -364,7 +406,9 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None =
             )
             if named != header and table.num_columns == len(named):
                 table = table.rename_columns(named)
-            table = _perfmon(table)
+                # A Campbell TOA5 file's record number (unit `RN`) counts the logger's rows: not a reading.
+                table = table.drop_columns([n for n in named if n.endswith(" [RN]")])
+            table = _hobo(_perfmon(table))
             if (before or after) and not (span and span.start):  # lines of the head that are not the header, once
                 at = len(before) + 1
                 errors = [ParseError(n, PREAMBLE_REASON.format(header=at), _text(line)) for n, line in enumerate(before, 1)] + [
@@ -382,4 +426,4 @@ def example(path: str) -> None:
         fh.write("timestamp,sensor_id,metric,value,unit\n2026-01-01T00:00:00Z,s1,temperature,20.5,C\n2026-01-01T00:00:30Z,s1,temperature,20.6,C\n")
 
 
-FORMAT = register_format(SensorFormat("csv", (".csv", ".tsv"), read, example, __doc__.splitlines()[0], pieces=pieces, tails=True))
+FORMAT = register_format(SensorFormat("csv", (".csv", ".tsv", ".dat"), read, example, __doc__.splitlines()[0], pieces=pieces, tails=True))
