@@ -50,11 +50,18 @@ READING_SCHEMA = pa.schema(
     ]
 )
 
-TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date_time", "ts", "date", "last_changed", "last_updated")
+# `created_at`: ThingSpeak's and Adafruit IO's exports; `dt`: OpenWeatherMap's history (epoch seconds).
+TIMESTAMP_NAMES = (
+    "timestamp", "time", "datetime", "date_time", "ts", "date", "last_changed", "last_updated", "created_at", "recorded_at", "measured_at",
+    "observed_at", "sampled_at", "event_time", "sample_time", "dt",
+)  # fmt: skip
 SENSOR_NAMES = (
     "sensor_id", "sensor", "device_id", "device", "station", "station_id", "site", "site_id", "asset", "asset_id", "host", "hostname", "instance",
-    "ticker", "symbol", "entity_id",
+    "ticker", "symbol", "entity_id", "feed_id", "node_id", "dev_eui", "serial_number",
 )  # fmt: skip
+ROW_NUMBER_NAMES = ("", "unnamed: 0", "#", "index", "entry_id", "record", "recno", "record_number", "row", "row_number", "seq", "sequence")
+"""A wide file's column of whole numbers under one of these names counts its rows (pandas' `to_csv` index, ThingSpeak's
+`entry_id`, a logger's record number): not a reading."""
 # InfluxDB's CSV (`_time`, `_value`, `_field`; its `_measurement` is the table, not the metric) and Home Assistant's
 # history export (`entity_id,state,last_changed`: its `state` a metric of each entity) name their columns so.
 METRIC_NAMES = ("metric", "variable", "_field", "measurement")
@@ -950,6 +957,14 @@ def label_columns(names: list[str]) -> set[str]:
     return found - {None}
 
 
+def _row_numbers(raw: pa.Table, name: str) -> bool:
+    """Whether a wide file's column counts its rows (`ROW_NUMBER_NAMES`, every cell a whole number)."""
+    if name.strip().lower() not in ROW_NUMBER_NAMES:
+        return False
+    text = pc.utf8_trim_whitespace(raw.column(name).cast(pa.string()))
+    return bool(pc.all(pc.fill_null(pc.match_substring_regex(text, r"^\d+$"), False)).as_py())
+
+
 def _normalise_metric(name: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
 
@@ -1073,6 +1088,8 @@ def parse_timestamps(col: pa.ChunkedArray | pa.Array, options: ReadOptions) -> p
     if s.notna().any() and numbers[s.notna()].notna().all():
         # Epoch numbers read as text (a CSV's timestamp column is read as text).
         return _epoch(numbers.to_numpy("float64", na_value=np.nan), options)
+    # `2024-12-05 10:00:05 UTC` (ThingSpeak, Adafruit IO), `... +0000 UTC` (OpenWeatherMap): the zone said in a word.
+    s = s.str.replace(_UTC_WORD, "+00:00", regex=True)
     has_offset = s.str.contains(_HAS_OFFSET, na=False)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
     if has_offset.any():
@@ -1090,6 +1107,7 @@ def parse_timestamps(col: pa.ChunkedArray | pa.Array, options: ReadOptions) -> p
     return pa.array(out, type=pa.timestamp("ns", tz="UTC"))
 
 
+_UTC_WORD = r"(?<=\d)\s+(?:[+-]00:?00\s+)?(?:UTC|GMT)$"
 _DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}(?:[ T]|$)")  # 01.03.2026 10:00: day first (Germany, Russia, ...)
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/\d{4}(?:[ T]|$)")  # 03/01/2026: day or month first, as the file tells
 _RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}")  # Sun, 01 Mar 2026 10:00:00 GMT
@@ -1351,7 +1369,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
         )
     else:
         skip = {ts_name, sensor_name, unit_name, quality_name} - {None}
-        value_cols = [c for c in names if c not in skip]
+        value_cols = [c for c in names if c not in skip and not _row_numbers(raw, c)]
         flags = flag_columns(value_cols)
         value_cols = [c for c in value_cols if c not in flags]
         if not value_cols:

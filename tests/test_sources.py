@@ -1088,3 +1088,26 @@ def test_hoboware_and_toa5_logger_files_read_their_zone_serials_and_units_withou
     assert sorted(set(got.table.column("metric").to_pylist())) == ["airtc_avg", "battv_min"]  # not `record`
     assert sorted(zip(got.table.column("metric").to_pylist(), got.table.column("value").to_pylist())) == [
         ("airtc_avg", 3.452), ("battv_min", 12.7), ("battv_min", 12.71)]
+
+
+def test_iot_platform_exports_and_a_pandas_index_read_without_row_counters(tmp_path):
+    """ThingSpeak's channel export (`created_at` in `... UTC`, `entry_id` counting the rows), Adafruit IO's feed export
+    (`feed_id`), OpenWeatherMap's history (`dt` in epoch seconds) were refused ("no timestamp column"); a CSV written by
+    pandas with its index (`,timestamp,...`, an unnamed first column 0, 1, 2) read the index as a metric named ""."""
+    feeds = tmp_path / "feeds.csv"
+    feeds.write_text("created_at,entry_id,field1,field2,latitude,longitude,elevation,status\n"
+                     "2024-12-05 10:00:05 UTC,1021,21.5,45.2,,,,\n2024-12-05 10:01:05 UTC,1022,21.6,,,,,\n")
+    assert _series(read_readings(str(feeds))) == [("feeds", "field1", 21.5, "2024-12-05 10:00:05"), ("feeds", "field1", 21.6, "2024-12-05 10:01:05"),
+                                                  ("feeds", "field2", 45.2, "2024-12-05 10:00:05")]
+    feed = tmp_path / "feed.csv"
+    feed.write_text("id,value,feed_id,created_at,lat,lon,ele\n0FB3ZJ8X1MG6Q8TRQ7V3KMQ2C4,21.5,1234567,2024-12-05 10:00:05 UTC,,,\n")
+    assert _series(read_readings(str(feed))) == [("1234567", "value", 21.5, "2024-12-05 10:00:05")]
+    owm = tmp_path / "berlin.csv"
+    owm.write_text("dt,dt_iso,city_name,temp,humidity\n1733392800,2024-12-05 10:00:00 +0000 UTC,Berlin,3.5,85\n")
+    assert _series(read_readings(str(owm))) == [("berlin", "humidity", 85.0, "2024-12-05 10:00:00"), ("berlin", "temp", 3.5, "2024-12-05 10:00:00")]
+    indexed = tmp_path / "room.csv"
+    indexed.write_text(",timestamp,temperature\n0,2024-12-05 10:00:00,21.5\n1,2024-12-05 10:01:00,21.6\n")
+    assert {m for _, m, _, _ in _series(read_readings(str(indexed)))} == {"temperature"}
+    kept = tmp_path / "counts.csv"  # a column named like a counter that holds readings stays a metric
+    kept.write_text("timestamp,index\n2024-12-05 10:00:00,0.5\n2024-12-05 10:01:00,0.7\n")
+    assert {m for _, m, _, _ in _series(read_readings(str(kept)))} == {"index"}
