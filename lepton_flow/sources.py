@@ -1090,6 +1090,18 @@ def parse_timestamps(col: pa.ChunkedArray | pa.Array, options: ReadOptions) -> p
         return _epoch(numbers.to_numpy("float64", na_value=np.nan), options)
     # `2024-12-05 10:00:05 UTC` (ThingSpeak, Adafruit IO), `... +0000 UTC` (OpenWeatherMap): the zone said in a word.
     s = s.str.replace(_UTC_WORD, "+00:00", regex=True)
+    named = s.str.extract(_ZONE_NAME, expand=False)
+    if named.notna().any():  # `05-Dec-24 10:00 AM EST` (building systems' trend exports): each zone's rows in that zone
+        out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
+        for zone, rows in s[named.notna()].groupby(named[named.notna()]).groups.items():
+            hours = ZONE_ABBREVIATIONS[zone]
+            within = options.model_copy(update={"timezone": f"Etc/GMT{-hours:+d}" if hours else "UTC"})
+            got = parse_timestamps(pa.array(s[rows].str.replace(_ZONE_NAME, "", regex=True).tolist(), pa.string()), within)
+            out[rows] = got.to_pandas().to_numpy()
+        rest = named.isna()
+        if rest.any():
+            out[rest] = parse_timestamps(pa.array(s[rest].tolist(), pa.string()), options).to_pandas().to_numpy()
+        return pa.array(out, type=pa.timestamp("ns", tz="UTC"))
     has_offset = s.str.contains(_HAS_OFFSET, na=False)
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
     if has_offset.any():
@@ -1108,6 +1120,13 @@ def parse_timestamps(col: pa.ChunkedArray | pa.Array, options: ReadOptions) -> p
 
 
 _UTC_WORD = r"(?<=\d)\s+(?:[+-]00:?00\s+)?(?:UTC|GMT)$"
+ZONE_ABBREVIATIONS = {
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10,
+    "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "WET": 0, "WEST": 1, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11,
+}  # fmt: skip
+"""Zone abbreviations a time may end with, in hours from UTC. `CST` is North America's (a Chinese export writing it
+would be read 14 hours off); `IST` (India, Ireland, Israel) and `BST` mean too many things to be read."""
+_ZONE_NAME = r"(?<=\d|M)\s+(" + "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True)) + r")$"
 _DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}(?:[ T]|$)")  # 01.03.2026 10:00: day first (Germany, Russia, ...)
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/\d{4}(?:[ T]|$)")  # 03/01/2026: day or month first, as the file tells
 _RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}")  # Sun, 01 Mar 2026 10:00:00 GMT

@@ -1108,6 +1108,11 @@ def test_iot_platform_exports_and_a_pandas_index_read_without_row_counters(tmp_p
     indexed = tmp_path / "room.csv"
     indexed.write_text(",timestamp,temperature\n0,2024-12-05 10:00:00,21.5\n1,2024-12-05 10:01:00,21.6\n")
     assert {m for _, m, _, _ in _series(read_readings(str(indexed)))} == {"temperature"}
+    trend = tmp_path / "ahu1.csv"  # a building system's trend export (Niagara): local times with the zone's abbreviation
+    trend.write_text("Timestamp,Trend Flags,Status,Value (°F)\n05-Dec-24 10:00 AM EST,{start},{ok},68.5\n"
+                     "05-Jul-24 10:15 AM EDT,{},{ok},68.9\n2024-12-05 10:30:00 UTC,{},{ok},69.0\n")
+    assert [t for *_, t in sorted(_series(read_readings(str(trend))), key=lambda r: r[2])] == [
+        "2024-12-05 15:00:00", "2024-07-05 14:15:00", "2024-12-05 10:30:00"]
     kept = tmp_path / "counts.csv"  # a column named like a counter that holds readings stays a metric
     kept.write_text("timestamp,index\n2024-12-05 10:00:00,0.5\n2024-12-05 10:01:00,0.7\n")
     assert {m for _, m, _, _ in _series(read_readings(str(kept)))} == {"index"}
