@@ -57,7 +57,7 @@ TIMESTAMP_NAMES = (
 )  # fmt: skip
 SENSOR_NAMES = (
     "sensor_id", "sensor", "device_id", "device", "station", "station_id", "site", "site_id", "asset", "asset_id", "host", "hostname", "instance",
-    "ticker", "symbol", "entity_id", "feed_id", "node_id", "dev_eui", "serial_number",
+    "ticker", "symbol", "entity_id", "feed_id", "node_id", "dev_eui", "serial_number", "site_no",
 )  # fmt: skip
 ROW_NUMBER_NAMES = ("", "unnamed: 0", "#", "index", "entry_id", "record", "recno", "record_number", "row", "row_number", "seq", "sequence")
 """A wide file's column of whole numbers under one of these names counts its rows (pandas' `to_csv` index, ThingSpeak's
@@ -957,6 +957,20 @@ def label_columns(names: list[str]) -> set[str]:
     return found - {None}
 
 
+ZONE_COLUMN_NAMES = ("tz_cd", "tz", "time_zone", "timezone", "zone")
+
+
+def _zone_column(raw: pa.Table, names: list[str], ts_name: str) -> str | None:
+    """A column that gives each row's time zone by its abbreviation (USGS's `tz_cd`: `EST`, `EDT`), beside a time column
+    of text: its name is one of `ZONE_COLUMN_NAMES` and each cell a zone `parse_timestamps` knows (an offset in seconds,
+    OpenWeatherMap's `timezone`, is not one)."""
+    name = _find([n for n in names if n != ts_name], ZONE_COLUMN_NAMES)
+    if name is None or not pa.types.is_string(raw.column(ts_name).type) and not pa.types.is_large_string(raw.column(ts_name).type):
+        return None
+    cells = {c.strip().upper() for c in raw.column(name).cast(pa.string()).to_pylist() if c and c.strip()}
+    return name if cells and cells <= {*ZONE_ABBREVIATIONS, "UTC", "GMT"} else None
+
+
 def _row_numbers(raw: pa.Table, name: str) -> bool:
     """Whether a wide file's column counts its rows (`ROW_NUMBER_NAMES`, every cell a whole number)."""
     if name.strip().lower() not in ROW_NUMBER_NAMES:
@@ -1340,6 +1354,9 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
     quality_name = _find(names, QUALITY_NAMES)
     default_sensor = sensor_from_name(url, options)
 
+    zone_name = _zone_column(raw, names, ts_name) if to_parse is None else None
+    if zone_name:  # USGS's `tz_cd`: each row's zone beside its local time
+        to_parse = pc.binary_join_element_wise(raw.column(ts_name).cast(pa.string()), pc.fill_null(raw.column(zone_name).cast(pa.string()), ""), " ")
     ts_type = raw.column(ts_name).type
     if pa.types.is_floating(ts_type) and ts_type.bit_width < 64:
         raise SourceError(
@@ -1387,7 +1404,7 @@ def to_canonical(raw: pa.Table, lines: np.ndarray, url: str, options: ReadOption
             .filter(pa.array(keep))
         )
     else:
-        skip = {ts_name, sensor_name, unit_name, quality_name} - {None}
+        skip = {ts_name, sensor_name, unit_name, quality_name, zone_name} - {None}
         value_cols = [c for c in names if c not in skip and not _row_numbers(raw, c)]
         flags = flag_columns(value_cols)
         value_cols = [c for c in value_cols if c not in flags]

@@ -1116,3 +1116,17 @@ def test_iot_platform_exports_and_a_pandas_index_read_without_row_counters(tmp_p
     kept = tmp_path / "counts.csv"  # a column named like a counter that holds readings stays a metric
     kept.write_text("timestamp,index\n2024-12-05 10:00:00,0.5\n2024-12-05 10:01:00,0.7\n")
     assert {m for _, m, _, _ in _series(read_readings(str(kept)))} == {"index"}
+
+
+def test_a_usgs_rdb_file_reads_past_its_notes_with_each_row_in_its_own_zone(tmp_path):
+    """USGS NWIS's RDB (tab-separated, `.rdb`): dozens of `#` notes, a header whose series columns begin with digits
+    (`69928_00060`: a series id and a parameter code), a line of each column's width and type (`5s`, `20d`, `14n`),
+    local times with each row's zone in `tz_cd` (EST in winter, EDT in summer), the site number as the sensor. It was
+    refused (its extension; as `.tsv`, "no timestamp column": the notes ran past the lines looked at for a header)."""
+    notes = "".join(f"# note {k}: data may not have received Director's approval\n" for k in range(30))
+    path = tmp_path / "01646500.rdb"
+    path.write_text(notes + "agency_cd\tsite_no\tdatetime\ttz_cd\t69928_00060\t69928_00060_cd\n5s\t15s\t20d\t6s\t14n\t10s\n"
+                    "USGS\t01646500\t2024-12-05 10:00\tEST\t5230\tP\nUSGS\t01646500\t2024-07-05 10:15\tEDT\t1210\tA\n")
+    got = read_readings(str(path))
+    assert _series(got) == [("01646500", "69928_00060", 1210.0, "2024-07-05 14:15:00"), ("01646500", "69928_00060", 5230.0, "2024-12-05 15:00:00")]
+    assert [e.line for e in got.errors] == [*range(1, 31), 32]  # the notes and the format line, each with its reason

@@ -32,7 +32,7 @@ def _header(url: str, first: bytes, number: int | None = 1) -> tuple[list[str], 
         text = first.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         raise SourceError(f"{url}: {where} (the header) is not UTF-8 text (byte {exc.start}): a binary file, or another encoding") from exc
-    delimiter = "\t" if ".tsv" in url.lower() else max(DELIMITERS, key=text.count)
+    delimiter = "\t" if ".tsv" in url.lower() or ".rdb" in url.lower() else max(DELIMITERS, key=text.count)
     return next(csv.reader([text], delimiter=delimiter), []), delimiter
 
 
@@ -51,6 +51,19 @@ _DATA_CELL = re.compile(r"^\s*[+-]?\.?\d")
 def _is_data(text: str) -> bool:
     """Whether a cell reads as data, not a column name: it starts with a digit (a number, a date, a time)."""
     return _DATA_CELL.match(text) is not None
+
+
+_VALUE_CELL = re.compile(r"^\s*(?:[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}.*|\d{1,2}:\d\d.*)\s*$")
+
+
+def _is_value(text: str) -> bool:
+    """Whether a cell is a number or a date or time, as a data row's are; a name that only begins with a digit
+    (USGS's `69928_00060`, a series id and a parameter code) is not."""
+    return _VALUE_CELL.match(text) is not None
+
+
+_RDB_FORMAT = re.compile(r"^\d+[sdn]$")
+"""A cell of a USGS RDB file's line after its header: each column's width and type (`5s`, `20d`, `14n`)."""
 
 
 CONTINUED_LINES = 3
@@ -102,9 +115,12 @@ def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
 
     later = range(1, min(PREAMBLE_LINES, len(lines) - 2) + 1)
     if lines[0].startswith("#"):
-        # Comments and annotations (InfluxDB's `#group`, `#datatype`, `#default` rows) are never the header, though
-        # they have its field count: the first line after them that agrees with the lines after it is.
-        at = next((k for k in later if not lines[k].startswith("#") and agreed(k, names=True)), 0)
+        # Comments and annotations (InfluxDB's `#group`, `#datatype`, `#default` rows; a USGS RDB file's dozens of
+        # notes) are never the header, though they may have its field count: the first line after them that agrees
+        # with the lines after it and holds no number or date is.
+        comments = next((k for k, text in enumerate(lines) if not text.startswith("#")), len(lines))
+        after = range(comments, min(comments + PREAMBLE_LINES, len(lines) - 2) + 1)
+        at = next((k for k in after if not lines[k].startswith("#") and agreed(k, names=False) and not any(_is_value(f) for f in split(k, "\t" if tab else max(DELIMITERS, key=lines[k].count)))), 0)
     elif agreed(0, names=False):
         # A title row a spreadsheet export padded to the sheet's width (`Pump 1 export,,,`) has line 1's field count
         # too: a line after it with no data that names more of the columns is the header.
@@ -116,7 +132,7 @@ def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
     more = 0
     while more < CONTINUED_LINES and at + more + 2 < len(lines):
         fields = split(at + more + 1, delimiter)
-        if len(fields) != width or any(_is_data(f) for f in fields):
+        if len(fields) != width or (any(_is_data(f) for f in fields) and not all(_RDB_FORMAT.match(f) for f in fields)):
             break
         more += 1
     if more and not any(_is_data(f) for f in split(at + more + 1, delimiter)):
@@ -127,6 +143,8 @@ def header_at(first: list[bytes], tab: bool = False) -> tuple[int, int]:
 def with_units(header: list[str], units_line: bytes, delimiter: str) -> list[str]:
     """The header's names with a units line's units in brackets (`AirTC_Avg [Deg C]`), for value columns that name none."""
     cells = _fields(_text(units_line), delimiter)
+    if cells and all(_RDB_FORMAT.match(c) for c in cells):  # an RDB file's widths and types, not units
+        return header
     labels = label_columns(header)
     named = []
     for name, unit in zip(header, cells + [""] * (len(header) - len(cells))):
@@ -392,7 +410,7 @@ def pieces(url: str, options: ReadOptions, piece_bytes: int, span: Span | None =
     named: list[str] | None = None
     before: list[bytes] = []
     after: list[bytes] = []
-    tab = ".tsv" in url.lower()
+    tab = ".tsv" in url.lower() or ".rdb" in url.lower()
     try:
         for head, first_line, text in line_pieces(
             url, piece_bytes, header=True, long_lines=long_lines, span=span, find_header=lambda first: header_at(first, tab), preamble=before, continued=after
@@ -426,4 +444,4 @@ def example(path: str) -> None:
         fh.write("timestamp,sensor_id,metric,value,unit\n2026-01-01T00:00:00Z,s1,temperature,20.5,C\n2026-01-01T00:00:30Z,s1,temperature,20.6,C\n")
 
 
-FORMAT = register_format(SensorFormat("csv", (".csv", ".tsv", ".dat"), read, example, __doc__.splitlines()[0], pieces=pieces, tails=True))
+FORMAT = register_format(SensorFormat("csv", (".csv", ".tsv", ".dat", ".rdb"), read, example, __doc__.splitlines()[0], pieces=pieces, tails=True))

@@ -51,12 +51,15 @@ def _head(fh, find_header: Callable[[list[bytes]], tuple[int, int]] | None) -> t
         return [], fh.readline(MAX_LINE_BYTES + 1), [], b""
     lines: list[bytes] = []
     size = 0
-    while len(lines) < HEAD_LINES and size < HEAD_BYTES:
+    comments = 0  # leading `#` lines (a USGS RDB file's notes run to dozens): the header is looked for after them
+    while len(lines) < HEAD_LINES + comments and size < HEAD_BYTES:
         line = fh.readline(MAX_LINE_BYTES + 1)
         if not line:
             break
         lines.append(line)
         size += len(line)
+        if comments == len(lines) - 1 and line.startswith(b"#"):
+            comments += 1
         if not line.endswith(b"\n"):
             break  # a line longer than a line may be, or the file's end: the rest is the pieces' business
     if not lines:
