@@ -668,10 +668,10 @@ REAL = {
         ("info", "...s/graceful/server.go:50:NewServer()", None, "Starting new Web server: tcp:0.0.0.0:3000 on PID: 7"),
     ),
     "jsonl-nextcloud": (  # nextcloud.log: levels 0-4 (before: 2 read as syslog's critical), the app as source
-        ['{"reqId":"YZ1abc","level":2,"time":"2023-12-01T08:00:01+00:00","remoteAddr":"10.0.0.5","user":"alice","app":"core","method":"POST",'
-         '"url":"/login","message":"Login failed: alice (Remote IP: 10.0.0.5)","userAgent":"Mozilla/5.0","version":"28.0.1.1"}',
-         '{"reqId":"YZ1abd","level":3,"time":"2023-12-01T08:00:02+00:00","remoteAddr":"10.0.0.6","user":"--","app":"PHP","method":"GET",'
-         '"url":"/","message":"Undefined index: x at /var/www/nextcloud/lib/base.php#12","userAgent":"curl","version":"28.0.1.1"}'],
+        [('{"reqId":"YZ1abc","level":2,"time":"2023-12-01T08:00:01+00:00","remoteAddr":"10.0.0.5","user":"alice","app":"core","method":"POST",'
+          '"url":"/login","message":"Login failed: alice (Remote IP: 10.0.0.5)","userAgent":"Mozilla/5.0","version":"28.0.1.1"}'),
+         ('{"reqId":"YZ1abd","level":3,"time":"2023-12-01T08:00:02+00:00","remoteAddr":"10.0.0.6","user":"--","app":"PHP","method":"GET",'
+          '"url":"/","message":"Undefined index: x at /var/www/nextcloud/lib/base.php#12","userAgent":"curl","version":"28.0.1.1"}')],
         ("warning", "core", None, "Login failed: alice (Remote IP: 10.0.0.5)"),
     ),
     "csv-export": (  # Event Viewer's "Save All Events As" CSV: the description unnamed, multi-line (before: not a log file)
@@ -689,8 +689,8 @@ REAL = {
         ("info", "Service Control Manager", "ws01.corp.local", "The service entered the running state."),
     ),
     "jsonl-log4j2": (  # log4j2's JsonLayout: its time in `instant`, its logger in `loggerName`, an exception in `thrown`
-        ['{"instant":{"epochSecond":1701417601,"nanoOfSecond":123000000},"thread":"main","level":"ERROR","loggerName":"com.example.Job",'
-         '"message":"Job 7 failed","thrown":{"name":"java.lang.IllegalStateException","message":"boom","extendedStackTrace":"java.lang.IllegalStateException: boom\\n\\tat com.example.Job.run(Job.java:42)"},"endOfBatch":false}',
+        [('{"instant":{"epochSecond":1701417601,"nanoOfSecond":123000000},"thread":"main","level":"ERROR","loggerName":"com.example.Job",'
+          '"message":"Job 7 failed","thrown":{"name":"java.lang.IllegalStateException","message":"boom","extendedStackTrace":"java.lang.IllegalStateException: boom\\n\\tat com.example.Job.run(Job.java:42)"},"endOfBatch":false}'),
          '{"timeMillis":1701417602500,"thread":"main","level":"INFO","loggerName":"com.example.App","message":"Started","endOfBatch":false}'],
         ("error", "com.example.Job", None, "Job 7 failed"),
     ),

@@ -59,7 +59,7 @@ def starts(head: bytes) -> bool:
 
 def _iso(text: str) -> datetime | None:
     try:
-        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        ts = datetime.fromisoformat(text)
     except ValueError:
         return None
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
@@ -107,8 +107,11 @@ def events(data: bytes) -> list[dict | str] | None:
         at["message"] = len(header)  # Event Viewer: the description in a column the header does not name
     if at["timestamp"] is None or at["message"] is None:
         return None
-    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
-    cell = lambda r, k: r[at[k]] if at[k] is not None and at[k] < len(r) else None  # noqa: E731
+    body = [r for r in rows[1:] if any(c.strip() for c in r)]
+
+    def cell(r: list[str], k: str) -> str | None:
+        return r[at[k]] if at[k] is not None and at[k] < len(r) else None
+
     times = _times([cell(r, "timestamp") or "" for r in body])
     out: list[dict | str] = []
     for r, ts in zip(body, times):
@@ -134,10 +137,10 @@ FORMAT = register_log_format(
         "csv-export",
         parse,
         examples=[  # each an export of one record: header, then row
-            "Level,Date and Time,Source,Event ID,Task Category\nInformation,12/5/2024 10:00:00 AM,Service Control Manager,7036,None,"
-            "The Windows Update service entered the running state.",
-            '"Message","Id","Level","ProviderName","MachineName","TimeCreated","LevelDisplayName"\n'
-            '"Disk 2 has a bad block.","7","2","disk","ws01.corp.local","13/12/2024 09:00:00","Error"',
+            ("Level,Date and Time,Source,Event ID,Task Category\nInformation,12/5/2024 10:00:00 AM,Service Control Manager,7036,None,"
+             "The Windows Update service entered the running state."),
+            ('"Message","Id","Level","ProviderName","MachineName","TimeCreated","LevelDisplayName"\n'
+             '"Disk 2 has a bad block.","7","2","disk","ws01.corp.local","13/12/2024 09:00:00","Error"'),
             '"_time","host","source","sourcetype","_raw"\n"2024-12-05T10:00:00.000+0000","web1","/var/log/nginx/error.log","nginx:error","open() failed"',
         ],
         description=__doc__.splitlines()[0],
