@@ -78,9 +78,16 @@ def _times(values: list[str]) -> list[datetime | None]:
     """The column's times, by the first way of reading that reads all of its values (else each by the first that reads it)."""
     present = [v for v in values if v.strip()]
     readers = [_iso, *(_reader(f) for f in _TIMES)]
-    for read in readers:
-        if present and all(read(v.strip()) is not None for v in present):
-            return [read(v.strip()) if v.strip() else None for v in values]
+    for read in readers:  # each value read once by a way of reading, which is given up at its first miss
+        got: list[datetime | None] = []
+        for v in values:
+            t = read(v.strip()) if v.strip() else None
+            if t is None and v.strip():
+                break
+            got.append(t)
+        else:
+            if present:
+                return got
     return [next((t for read in readers if (t := read(v.strip())) is not None), None) if v.strip() else None for v in values]
 
 
