@@ -266,7 +266,7 @@ def _read(url: str, fmt: str | LogFormat, year: int | None, data: bytes, more: b
         data = data[bom:]
     if start == 0 and more and fmt == "auto" and data[:1] == b"\x00" and data.count(b"\x00") == len(data):
         raise NotALogFile(f"{url}: not a log file: its first {len(data):,} bytes are NUL bytes only (a sparse or preallocated file, such as lastlog)", 0)
-    if start == 0 and _document_start(data):
+    if start == 0 and _document_start(data, formats):
         whole = _read_document(url, data, [fmt] if isinstance(fmt, LogFormat) else [f for name, f in sorted(formats.items()) if fmt in ("auto", name)], written)
         if whole is not None:
             whole.end += bom
@@ -511,11 +511,11 @@ PIECE_BYTES = 64 << 20
 its peak (the bytes, their text, the events)."""
 
 
-def _document_start(data: bytes) -> bool:
+def _document_start(data: bytes, formats: dict[str, LogFormat] | None = None) -> bool:
     """Whether a file's first bytes may open a document some format reads whole (`LogFormat.document_head`: a JSON value
-    of records, a CSV export's header); JSON Lines open the same way."""
+    of records, a CSV export's header); JSON Lines open the same way. `formats`: the registry, where the caller has it."""
     head = data[:4096]
-    return any(f.document_head is not None and f.document_head(head) for f in log_formats().values())
+    return any(f.document_head is not None and f.document_head(head) for f in (formats or log_formats()).values())
 
 
 def _read_piece(fh, max_bytes: int | None, start: int) -> tuple[bytes, bool]:
